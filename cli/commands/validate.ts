@@ -1,0 +1,96 @@
+// `keel validate [--json] <files or folders>`: diagnostics for workflow files.
+// Exit code 1 when any error is reported, 2 on bad usage.
+import { readFileSync } from "node:fs";
+import { relative, resolve } from "node:path";
+import { applySeverities, LineIndex, validate, type Diagnostic } from "@keel/core/index";
+import { decodeWorkflow, findWorkflowFiles, nodeHost } from "@keel/core/node/host";
+import { readSeverityOverrides, workspaceRoot } from "@keel/core/node/settings";
+import { styleFor, UsageError, type Style } from "../output";
+
+export const usage = "keel validate [--json] <files or folders>...";
+
+export interface JsonDiagnostic {
+  file: string;
+  range: { start: { line: number; character: number }; end: { line: number; character: number } };
+  severity: Diagnostic["severity"];
+  code: string;
+  message: string;
+}
+
+export function runValidate(args: readonly string[]): number {
+  let json = false;
+  const paths: string[] = [];
+  for (const a of args) {
+    if (a === "--json") json = true;
+    else if (a.startsWith("-")) throw new UsageError(`unknown option '${a}'\nusage: ${usage}`);
+    else paths.push(a);
+  }
+  if (paths.length === 0) throw new UsageError(`name at least one file or folder\nusage: ${usage}`);
+  const { files, missing } = findWorkflowFiles(paths);
+  if (missing.length > 0) throw new UsageError(`no such file or folder: ${missing.join(", ")}`);
+
+  const results: JsonDiagnostic[] = [];
+  const settingsProblems = new Set<string>();
+  for (const file of files) {
+    for (const d of validateFile(file, settingsProblems)) results.push(d);
+  }
+  for (const p of settingsProblems) process.stderr.write(`keel: ${p}\n`);
+  if (json) process.stdout.write(JSON.stringify(results, null, 2) + "\n");
+  else printHuman(files, results, styleFor(process.stdout));
+  return results.some((d) => d.severity === "error") ? 1 : 0;
+}
+
+function validateFile(file: string, settingsProblems: Set<string>): JsonDiagnostic[] {
+  const absolute = resolve(file);
+  const shown = relative(process.cwd(), absolute) || file;
+  const decoded = decodeWorkflow(readFileSync(absolute));
+  const { overrides, problems } = readSeverityOverrides(workspaceRoot(resolve(absolute, "..")));
+  for (const p of problems) settingsProblems.add(p);
+  const { diagnostics } = validate(decoded.text, { file: absolute, host: nodeHost });
+  if (decoded.invalidAt !== undefined) {
+    diagnostics.unshift({
+      code: "KEEL002",
+      severity: "error",
+      message: "the file is not valid UTF-8 (shown here as \uFFFD): save it as UTF-8",
+      start: decoded.invalidAt,
+      end: decoded.invalidAt + 1,
+    });
+  }
+  const index = new LineIndex(decoded.text);
+  return applySeverities(diagnostics, overrides).map((d) => ({
+    file: shown,
+    range: { start: index.position(d.start), end: index.position(d.end) },
+    severity: d.severity,
+    code: d.code,
+    message: d.message,
+  }));
+}
+
+function printHuman(files: readonly string[], results: readonly JsonDiagnostic[], s: Style): void {
+  const colour = { error: s.red, warning: s.yellow, information: s.blue, hint: s.dim } as const;
+  let last = "";
+  for (const d of results) {
+    if (d.file !== last) {
+      if (last) process.stdout.write("\n");
+      process.stdout.write(s.bold(d.file) + "\n");
+      last = d.file;
+    }
+    const where = `${d.file}:${d.range.start.line + 1}:${d.range.start.character + 1}`;
+    process.stdout.write(
+      `${where} ${colour[d.severity](d.severity)} ${s.dim(d.code)} ${d.message}\n`,
+    );
+  }
+  const errors = results.filter((d) => d.severity === "error").length;
+  const others = results.length - errors;
+  const withProblems = new Set(results.map((d) => d.file)).size;
+  if (results.length > 0) process.stdout.write("\n");
+  const summary =
+    results.length === 0
+      ? s.green(`${files.length} workflow file${files.length === 1 ? "" : "s"} valid`)
+      : `${plural(errors, "error")}, ${plural(others, "warning")} in ${withProblems} of ${files.length} file${files.length === 1 ? "" : "s"}`;
+  process.stdout.write(summary + "\n");
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
+}

@@ -1,0 +1,71 @@
+// Provider checks: `provider`, `defaults.provider` and `fallback` name declared providers; every
+// `llm` step can find a provider; fallbacks do not go round in a circle.
+import type { DiagnosticSink, Span } from "../model/diagnostic";
+import { closest } from "../model/suggest";
+import { isObj, str } from "../model/values";
+import type { WorkflowParts } from "./parts";
+
+export function checkProviders(parts: WorkflowParts, sink: DiagnosticSink): void {
+  const ids = [...parts.providers.keys()];
+  const unknown = (name: string, span: Span, where: string) => {
+    const match = closest(name, ids);
+    const hint = match
+      ? `: did you mean '${match}'?`
+      : ids.length === 0
+        ? ": the workflow declares no providers"
+        : `: declared providers are ${ids.join(", ")}`;
+    sink.add(
+      "KEEL203",
+      span,
+      `unknown provider '${name}' ${where}${hint}`,
+      match ? { fixes: [{ title: `Change to '${match}'`, span, newText: match }] } : undefined,
+    );
+  };
+
+  const defaults = isObj(parts.top.defaults) ? parts.top.defaults : undefined;
+  const defaultProvider = str(defaults?.provider);
+  const defaultLoc = parts.root.children?.get("defaults")?.children?.get("provider");
+  if (defaultProvider !== undefined && defaultLoc && !parts.providers.has(defaultProvider)) {
+    unknown(defaultProvider, defaultLoc.span, "in defaults.provider");
+  }
+
+  for (const step of parts.steps.values()) {
+    if (step.type !== "llm") continue;
+    const name = str(step.value.provider);
+    const loc = step.loc.children?.get("provider");
+    if (name !== undefined && loc) {
+      if (!parts.providers.has(name)) unknown(name, loc.span, `in step '${step.id}'`);
+    } else if (name === undefined && defaultProvider === undefined && parts.providers.size !== 1) {
+      sink.add(
+        "KEEL109",
+        step.keySpan,
+        `llm step '${step.id}' has no provider: set \`provider:\`${
+          parts.providers.size === 0
+            ? " and declare it under `providers:`"
+            : " or `defaults.provider`"
+        }`,
+      );
+    }
+  }
+
+  const fallback = new Map<string, string>();
+  for (const p of parts.providers.values()) {
+    const target = isObj(p.value) ? str(p.value.fallback) : undefined;
+    const loc = p.loc.children?.get("fallback");
+    if (target === undefined || !loc) continue;
+    if (!parts.providers.has(target)) unknown(target, loc.span, `in the fallback of '${p.id}'`);
+    else fallback.set(p.id, target);
+  }
+  for (const p of parts.providers.values()) {
+    const chain = [p.id];
+    let at = fallback.get(p.id);
+    while (at !== undefined && !chain.includes(at)) {
+      chain.push(at);
+      at = fallback.get(at);
+    }
+    if (at === p.id) {
+      const span = p.loc.children?.get("fallback")?.span ?? p.keySpan;
+      sink.add("KEEL205", span, `providers fall back in a circle: ${[...chain, p.id].join(" → ")}`);
+    }
+  }
+}

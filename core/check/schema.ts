@@ -1,0 +1,314 @@
+// Schema check: runs the zod schema and turns each issue into a diagnostic on the exact key or
+// value it concerns, with Keel's own wording (what is wrong, what is expected, did you mean).
+import type { z } from "zod";
+import type { DiagnosticSink, Span } from "../model/diagnostic";
+import { locate, type Loc } from "../model/parse";
+import {
+  BARE_EXPRESSION_KEYS,
+  DURATION_PATTERN,
+  STEP_TYPES,
+  Step,
+  Workflow,
+} from "../model/schema";
+import { didYouMean } from "../model/suggest";
+import { describeValue, valueAt } from "../model/values";
+
+type Issue = z.core.$ZodIssue;
+
+export function checkSchema(value: unknown, root: Loc, sink: DiagnosticSink): void {
+  const result = Workflow.safeParse(value, { reportInput: false });
+  if (result.success) return;
+  for (const issue of result.error.issues) reportIssue(issue, value, root, sink);
+}
+
+function reportIssue(issue: Issue, rootValue: unknown, root: Loc, sink: DiagnosticSink): void {
+  const path = issue.path as PropertyKey[];
+  const here = valueAt(rootValue, path);
+  const { loc, depth } = locate(root, path);
+  const exact = depth === path.length;
+  const span = exact || loc.viaAlias ? loc.span : (loc.keySpan ?? firstLine(loc.span, root));
+  const where = describePath(path);
+
+  switch (issue.code) {
+    case "unrecognized_keys":
+      for (const key of issue.keys) {
+        const child = loc.children?.get(key);
+        const known = keysAt(Workflow as unknown as ZodLike, path, rootValue);
+        const owner = ownerHint(key, path, rootValue);
+        sink.add(
+          "KEEL101",
+          child?.keySpan ?? loc.keySpan ?? loc.span,
+          `unknown key '${key}' ${where ? `in ${where}` : "at the top level"}${owner || didYouMean(key, known)}`,
+        );
+      }
+      return;
+    case "invalid_type": {
+      const key = path[path.length - 1];
+      if (here === undefined) {
+        const parent = describePath(path.slice(0, -1));
+        sink.add(
+          "KEEL103",
+          loc.viaAlias ? loc.span : (loc.keySpan ?? firstLine(loc.span, root)),
+          `missing required field '${String(key)}'${parent ? ` in ${parent}` : ""}`,
+        );
+      } else if (isBareExpressionPath(path) && typeof here === "object" && here !== null) {
+        sink.add(
+          "KEEL304",
+          span,
+          `${where} is a JSONata expression, but YAML read ${describeValue(here)}: put the expression in quotes`,
+        );
+      } else {
+        sink.add(
+          "KEEL102",
+          span,
+          `${where} must be ${article(issue.expected)}, not ${describeValue(here)}`,
+        );
+      }
+      return;
+    }
+    case "invalid_value": {
+      const allowed = issue.values.map((v) => JSON.stringify(v));
+      const text = typeof here === "string" ? here : JSON.stringify(here);
+      const hint = typeof here === "string" ? didYouMean(here, issue.values.map(String)) : "";
+      sink.add(
+        "KEEL104",
+        span,
+        `${where} is ${text ?? describeValue(here)}: expected ${oneOf(allowed)}${hint}`,
+      );
+      return;
+    }
+    case "invalid_format":
+      if (
+        issue.format === "regex" &&
+        "pattern" in issue &&
+        issue.pattern === String(DURATION_PATTERN)
+      ) {
+        sink.add(
+          "KEEL107",
+          span,
+          `'${String(here)}' is not a duration: write a number and a unit, like 500ms, 30s, 2m or 1h`,
+        );
+      } else {
+        sink.add(
+          "KEEL106",
+          span,
+          `'${String(here)}' is not a valid id for ${where}: ${idRule(path)}`,
+        );
+      }
+      return;
+    case "invalid_key": {
+      const key = String(path[path.length - 1]);
+      sink.add("KEEL106", loc.keySpan ?? span, `'${key}' is not a valid id: ${idRule(path)}`);
+      return;
+    }
+    case "invalid_union":
+      if (issue.discriminator) {
+        reportDiscriminator(
+          issue.discriminator,
+          (issue as { options?: unknown[] }).options ?? [],
+          path,
+          here,
+          loc,
+          exact,
+          sink,
+        );
+        return;
+      }
+      reportUnion(issue, where, here, span, sink);
+      return;
+    case "too_small":
+    case "too_big": {
+      const bound =
+        issue.code === "too_small" ? `at least ${issue.minimum}` : `at most ${issue.maximum}`;
+      const message =
+        issue.origin === "array"
+          ? `${where} must have ${bound} item(s)`
+          : issue.origin === "string"
+            ? `${where} must have ${bound} character(s)`
+            : `${where} must be ${bound}`;
+      sink.add("KEEL104", span, message);
+      return;
+    }
+    default:
+      sink.add("KEEL104", span, `${where || "the workflow"}: ${issue.message}`);
+  }
+}
+
+function reportDiscriminator(
+  key: string,
+  options: readonly unknown[],
+  path: readonly PropertyKey[],
+  here: unknown,
+  loc: Loc,
+  exact: boolean,
+  sink: DiagnosticSink,
+): void {
+  // zod reports the discriminator's path; `here` is the discriminator's value.
+  const owner = describePath(path.slice(0, -1));
+  const allowed = options.map(String);
+  const isStep = path[0] === "steps" && path.length === 3;
+  if (here === undefined) {
+    sink.add(
+      "KEEL103",
+      loc.viaAlias ? loc.span : (loc.keySpan ?? loc.span),
+      `${owner} has no '${key}': add \`${key}:\` with one of ${oneOf(allowed)}`,
+    );
+    return;
+  }
+  const text = typeof here === "string" ? `'${here}'` : describeValue(here);
+  sink.add(
+    isStep ? "KEEL105" : "KEEL104",
+    exact || loc.viaAlias ? loc.span : (loc.keySpan ?? loc.span),
+    `${text} is not a ${isStep ? "step" : "provider"} type: expected ${oneOf(allowed)}${
+      typeof here === "string" ? didYouMean(here, allowed) : ""
+    }`,
+  );
+}
+
+function reportUnion(
+  issue: Extract<Issue, { code: "invalid_union" }>,
+  where: string,
+  here: unknown,
+  span: Span,
+  sink: DiagnosticSink,
+): void {
+  const expected = new Set<string>();
+  for (const branch of issue.errors) {
+    for (const inner of branch) {
+      if (inner.code === "invalid_type" && inner.path.length === 0)
+        expected.add(article(inner.expected));
+    }
+  }
+  if (expected.size === issue.errors.length) {
+    sink.add(
+      "KEEL102",
+      span,
+      `${where} must be ${[...expected].join(" or ")}, not ${describeValue(here)}`,
+    );
+    return;
+  }
+  // The value had the right shape for one branch: report that branch's own problems.
+  const best = issue.errors.find((b) =>
+    b.every((i) => i.code !== "invalid_type" || i.path.length > 0),
+  );
+  const first = best?.[0];
+  sink.add("KEEL104", span, `${where}: ${first ? first.message : issue.message}`);
+}
+
+/** Keys the schema allows at `path` (following the data to pick union branches). */
+function keysAt(schema: ZodLike, path: readonly PropertyKey[], rootValue: unknown): string[] {
+  let s: ZodLike | undefined = schema;
+  let v: unknown = rootValue;
+  for (const key of path) {
+    s = unwrap(s, v);
+    v = v !== null && typeof v === "object" ? (v as Record<PropertyKey, unknown>)[key] : undefined;
+    const def: ZodDef | undefined = s?._zod.def;
+    if (!def) return [];
+    if (def.type === "object") s = def.shape?.[String(key)];
+    else if (def.type === "record") s = def.valueType;
+    else if (def.type === "array") s = def.element;
+    else return [];
+  }
+  const def = unwrap(s, v)?._zod.def;
+  return def?.type === "object" && def.shape ? Object.keys(def.shape) : [];
+}
+
+interface ZodDef {
+  type: string;
+  shape?: Record<string, ZodLike>;
+  valueType?: ZodLike;
+  element?: ZodLike;
+  options?: readonly ZodLike[];
+  innerType?: ZodLike;
+  discriminator?: string;
+  values?: unknown[];
+}
+interface ZodLike {
+  _zod: { def: ZodDef };
+}
+
+function unwrap(s: ZodLike | undefined, value: unknown): ZodLike | undefined {
+  while (s) {
+    const def: ZodDef = s._zod.def;
+    if (def.type === "optional" || def.type === "default" || def.type === "nullable") {
+      s = def.innerType;
+    } else if (def.type === "union" && def.options) {
+      s = pickBranch(def, value);
+      if (!s) return undefined;
+    } else return s;
+  }
+  return s;
+}
+
+function pickBranch(def: ZodDef, value: unknown): ZodLike | undefined {
+  const options = def.options ?? [];
+  if (def.discriminator && value !== null && typeof value === "object") {
+    const tag = (value as Record<string, unknown>)[def.discriminator];
+    return options.find((o) =>
+      o._zod.def.shape?.[def.discriminator!]?._zod.def.values?.includes(tag),
+    );
+  }
+  const wanted = Array.isArray(value)
+    ? "array"
+    : value !== null && typeof value === "object"
+      ? "object"
+      : undefined;
+  return options.find((o) => unwrap(o, value)?._zod.def.type === wanted) ?? undefined;
+}
+
+/** "it belongs to http steps" when a key is wrong for this step's type but right for another. */
+function ownerHint(key: string, path: readonly PropertyKey[], rootValue: unknown): string {
+  if (!(path[0] === "steps" && path.length === 2)) return "";
+  const types = STEP_TYPES.filter((t) =>
+    keysAt(Step as unknown as ZodLike, [], { type: t }).includes(key),
+  );
+  if (types.length === 0) return "";
+  const step = valueAt(rootValue, path) as Record<string, unknown> | undefined;
+  return `: '${key}' belongs to ${types.join(", ")} steps, and this step's type is '${String(step?.type)}'`;
+}
+
+function isBareExpressionPath(path: readonly PropertyKey[]): boolean {
+  const last = path[path.length - 1];
+  if (path[0] === "outputs" && path.length === 2) return true;
+  if (typeof last === "number") return path[path.length - 2] === "that";
+  return typeof last === "string" && BARE_EXPRESSION_KEYS.has(last) && path[0] === "steps";
+}
+
+function idRule(path: readonly PropertyKey[]): string {
+  return path[0] === "providers" ||
+    path[path.length - 1] === "fallback" ||
+    path[path.length - 1] === "provider"
+    ? "use lowercase letters, digits, '_' and '-', starting with a letter"
+    : "use lowercase letters, digits and '_', starting with a letter";
+}
+
+/** `steps.fetch.retry.initial`, written the way a user would point at it. */
+export function describePath(path: readonly PropertyKey[]): string {
+  let out = "";
+  for (const p of path) out += typeof p === "number" ? `[${p}]` : out ? `.${String(p)}` : String(p);
+  return out;
+}
+
+function firstLine(span: Span, root: Loc): Span {
+  const first = root.children?.values().next().value;
+  return first?.keySpan ?? { start: span.start, end: span.start };
+}
+
+function article(type: string): string {
+  const names: Record<string, string> = {
+    string: "a string",
+    number: "a number",
+    int: "a whole number",
+    boolean: "true or false",
+    object: "a mapping",
+    record: "a mapping",
+    array: "a list",
+    null: "null",
+  };
+  return names[type] ?? type;
+}
+
+function oneOf(items: readonly string[]): string {
+  if (items.length <= 1) return items.join("");
+  return `${items.slice(0, -1).join(", ")} or ${items[items.length - 1]}`;
+}

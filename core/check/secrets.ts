@@ -1,0 +1,92 @@
+// Literal secrets: a provider's api_key must come from `secrets`, and no string in the file may
+// look like a credential. The patterns recognise well-known key formats; they are deliberately
+// specific, so an ordinary value is never flagged.
+import type { DiagnosticSink, Span } from "../model/diagnostic";
+import type { Loc } from "../model/parse";
+import { scalarSourceMap } from "../model/scalar-map";
+import type { AnalyzedSite } from "./references";
+import type { WorkflowParts } from "./parts";
+import { isObj } from "../model/values";
+
+const CREDENTIAL = new RegExp(
+  [
+    String.raw`sk-ant-[A-Za-z0-9_-]{20,}`,
+    String.raw`sk-(?:proj-|svcacct-)?[A-Za-z0-9_-]{20,}`,
+    String.raw`AKIA[0-9A-Z]{16}`,
+    String.raw`gh[pousr]_[A-Za-z0-9]{36,}`,
+    String.raw`github_pat_[A-Za-z0-9_]{40,}`,
+    String.raw`xox[abprs]-[A-Za-z0-9-]{10,}`,
+    String.raw`AIza[0-9A-Za-z_-]{35}`,
+    String.raw`-----BEGIN [A-Z ]*PRIVATE KEY-----`,
+    String.raw`(?<=^|\s)Bearer [A-Za-z0-9._~+/-]{20,}=*`,
+  ].join("|"),
+);
+
+export function checkSecrets(
+  parts: WorkflowParts,
+  analyzed: readonly AnalyzedSite[],
+  sink: DiagnosticSink,
+): void {
+  const reported = new Set<Loc>();
+  for (const p of parts.providers.values()) {
+    if (!isObj(p.value) || typeof p.value.api_key !== "string") continue;
+    const loc = p.loc.children?.get("api_key");
+    if (!loc) continue;
+    const sites = analyzed.filter((a) => a.site.loc === loc);
+    const readsSecret = sites.some((a) =>
+      a.info.refs.some((r) => r.segments[0]?.name === "secrets"),
+    );
+    if (!readsSecret) {
+      reported.add(loc);
+      const name = `${p.id.toUpperCase().replace(/-/g, "_")}_API_KEY`;
+      sink.add(
+        "KEEL401",
+        loc.span,
+        sites.length === 0
+          ? `provider '${p.id}' has a literal api_key: write \`\${{ secrets.${name} }}\` and set the secret instead`
+          : `provider '${p.id}''s api_key must read a secret: \`\${{ secrets.${name} }}\``,
+        {
+          fixes: [
+            {
+              title: `Read the key from secrets.${name}`,
+              span: loc.span,
+              newText: `"\${{ secrets.${name} }}"`,
+            },
+          ],
+        },
+      );
+    }
+  }
+  scanStrings(parts.text, parts.top, parts.root, reported, sink);
+}
+
+function scanStrings(
+  text: string,
+  value: unknown,
+  loc: Loc,
+  skip: ReadonlySet<Loc>,
+  sink: DiagnosticSink,
+): void {
+  if (skip.has(loc)) return;
+  if (typeof value === "string") {
+    const m = CREDENTIAL.exec(value);
+    if (!m) return;
+    const span = stringSpan(text, loc, m.index, m.index + m[0].length);
+    sink.add(
+      "KEEL402",
+      span,
+      "this looks like a credential written into the file: move it to a secret and write `${{ secrets.NAME }}`",
+    );
+    return;
+  }
+  if (value === null || typeof value !== "object" || !loc.children) return;
+  for (const [key, child] of loc.children) {
+    scanStrings(text, (value as Record<string | number, unknown>)[key], child, skip, sink);
+  }
+}
+
+function stringSpan(text: string, loc: Loc, start: number, end: number): Span {
+  if (!loc.scalar || loc.viaAlias) return loc.span;
+  const map = scalarSourceMap(text, loc.scalar);
+  return { start: map[start]!, end: map[end - 1]! + 1 };
+}

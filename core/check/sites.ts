@@ -1,0 +1,184 @@
+// Expression sites: every place in the document that holds a JSONata expression, either bare
+// (`expr`, `if`, `that`, `outputs.*`, `snapshot.version`) or inside `${{ }}` in a templated
+// string. Each site keeps enough to map an offset in its expression back to the text.
+import type { DiagnosticSink, Span } from "../model/diagnostic";
+import type { Loc } from "../model/parse";
+import { scalarSourceMap } from "../model/scalar-map";
+import { isObj, type Obj } from "../model/values";
+import { scanTemplates, wholeTemplate } from "../expr/template";
+
+export type SiteOwner =
+  | { readonly kind: "step"; readonly id: string }
+  | { readonly kind: "provider"; readonly id: string }
+  | { readonly kind: "outputs"; readonly id: string };
+
+export type SiteRole = "value" | "if" | "snapshot" | "api_key";
+
+export interface ExprSite {
+  readonly owner: SiteOwner;
+  readonly role: SiteRole;
+  /** The expression text (without `${{ }}`). */
+  readonly text: string;
+  readonly loc: Loc;
+  /** Offset of the expression inside the scalar's string value; -1 when the value is not a string. */
+  readonly valueStart: number;
+  /** A bare expression field, rather than a template inside a string. */
+  readonly bare: boolean;
+}
+
+/** Keys of a step whose values are not templates (they are ids, settings or bare expressions). */
+const STEP_PLAIN_KEYS = new Set([
+  "type",
+  "description",
+  "needs",
+  "provider",
+  "timeout",
+  "retry",
+  "cache",
+  "on_error",
+  "output",
+  "uses",
+  "method",
+  "if",
+  "expr",
+  "that",
+  "snapshot",
+]);
+const PROVIDER_TEMPLATE_KEYS = new Set(["base_url", "api_key", "headers"]);
+
+export function collectSites(
+  text: string,
+  value: unknown,
+  root: Loc,
+  sink: DiagnosticSink,
+): ExprSite[] {
+  const sites: ExprSite[] = [];
+  const top = isObj(value) ? value : undefined;
+  const children = root.children;
+  if (!top || !children) return sites;
+  const add = new SiteAdder(text, sites, sink);
+
+  forEachEntry(top.steps, children.get("steps"), (id, step, loc) => {
+    const owner = { kind: "step", id } as const;
+    if (!isObj(step) || !loc.children) return;
+    for (const [key, v] of Object.entries(step)) {
+      const vLoc = loc.children.get(key);
+      if (!vLoc) continue;
+      if (key === "if") add.bare(owner, "if", v, vLoc);
+      else if (key === "expr") add.bare(owner, "value", v, vLoc);
+      else if (key === "that") {
+        if (Array.isArray(v))
+          v.forEach((item, i) => add.bare(owner, "value", item, vLoc.children?.get(i)));
+        else add.bare(owner, "value", v, vLoc);
+      } else if (key === "snapshot" && isObj(v)) {
+        add.bare(owner, "snapshot", v.version, vLoc.children?.get("version"));
+      } else if (!STEP_PLAIN_KEYS.has(key)) add.templates(owner, "value", v, vLoc);
+    }
+  });
+  forEachEntry(top.providers, children.get("providers"), (id, provider, loc) => {
+    if (!isObj(provider)) return;
+    for (const key of PROVIDER_TEMPLATE_KEYS) {
+      const vLoc = loc.children?.get(key);
+      if (vLoc && key in provider) {
+        add.templates(
+          { kind: "provider", id },
+          key === "api_key" ? "api_key" : "value",
+          provider[key],
+          vLoc,
+        );
+      }
+    }
+  });
+  forEachEntry(top.outputs, children.get("outputs"), (name, v, loc) => {
+    add.bare({ kind: "outputs", id: name }, "value", v, loc);
+  });
+  return sites;
+}
+
+/** Calls `fn` for each key of a mapping that has both a value and a location. */
+export function forEachEntry(
+  value: unknown,
+  loc: Loc | undefined,
+  fn: (key: string, value: unknown, loc: Loc) => void,
+): void {
+  if (!isObj(value) || !loc?.children) return;
+  for (const [key, v] of Object.entries(value as Obj)) {
+    const child = loc.children.get(key);
+    if (child) fn(key, v, child);
+  }
+}
+
+/** The text span of `[start, end)` of a site's expression. */
+export function siteSpan(text: string, site: ExprSite, start: number, end: number): Span {
+  const scalar = site.loc.scalar;
+  if (site.valueStart < 0 || !scalar || site.loc.viaAlias || typeof scalar.value !== "string") {
+    return site.loc.span;
+  }
+  const map = scalarSourceMap(text, scalar);
+  const last = map.length - 1;
+  const s = map[Math.min(site.valueStart + start, last)]!;
+  const e = end > start ? map[Math.min(site.valueStart + end - 1, last)]! + 1 : s;
+  return { start: s, end: Math.max(s, Math.min(e, site.loc.span.end)) };
+}
+
+class SiteAdder {
+  constructor(
+    private readonly text: string,
+    private readonly sites: ExprSite[],
+    private readonly sink: DiagnosticSink,
+  ) {}
+
+  bare(owner: SiteOwner, role: SiteRole, v: unknown, loc: Loc | undefined): void {
+    if (!loc || v === undefined || v === null) return;
+    if (typeof v === "number" || typeof v === "boolean") {
+      this.sites.push({ owner, role, text: String(v), loc, valueStart: -1, bare: true });
+      return;
+    }
+    if (typeof v !== "string") return; // the schema check reports the wrong type
+    const whole = wholeTemplate(v);
+    const start = whole ? whole.exprStart : 0;
+    const exprText = whole ? v.slice(whole.exprStart, whole.exprEnd) : v;
+    if (exprText.trim() === "") {
+      this.sink.add("KEEL305", loc.span, "the expression is empty");
+      return;
+    }
+    this.sites.push({ owner, role, text: exprText, loc, valueStart: start, bare: true });
+  }
+
+  templates(owner: SiteOwner, role: SiteRole, v: unknown, loc: Loc): void {
+    if (typeof v === "string") {
+      if (!v.includes("${{")) return;
+      const scan = scanTemplates(v);
+      const site = { owner, role, loc, bare: false };
+      for (const part of scan.parts) {
+        const exprText = v.slice(part.exprStart, part.exprEnd);
+        if (exprText.trim() === "") {
+          this.sink.add(
+            "KEEL305",
+            siteSpan(this.text, { ...site, text: "", valueStart: 0 }, part.start, part.end),
+            "`${{ }}` holds no expression",
+          );
+          continue;
+        }
+        this.sites.push({ ...site, text: exprText, valueStart: part.exprStart });
+      }
+      if (scan.unterminatedAt !== undefined) {
+        const at = scan.unterminatedAt;
+        this.sink.add(
+          "KEEL303",
+          siteSpan(this.text, { ...site, text: "", valueStart: 0 }, at, at + 3),
+          "`${{` is never closed: end the expression with `}}`",
+        );
+      }
+      return;
+    }
+    if (Array.isArray(v)) {
+      v.forEach((item, i) => {
+        const child = loc.children?.get(i);
+        if (child) this.templates(owner, role, item, child);
+      });
+    } else if (isObj(v)) {
+      forEachEntry(v, loc, (_key, item, child) => this.templates(owner, role, item, child));
+    }
+  }
+}

@@ -1,0 +1,157 @@
+// What an expression refers to, read from its JSONata AST (never from its text with patterns):
+// the context paths it reads (`steps.fetch.output.items`, `inputs.q`), the functions it calls,
+// and the variables it binds. Offsets are relative to the expression text.
+import type { JNode } from "./parse";
+
+export interface Segment {
+  readonly name: string;
+  readonly start: number;
+  readonly end: number;
+}
+
+/** A path read from the expression's context; `segments[0]` is the root name. */
+export interface ContextRef {
+  readonly segments: readonly Segment[];
+  /** False when a non-name step follows the names (`steps.x.output.(a + b)`), so fields past it are unknown. */
+  readonly complete: boolean;
+}
+
+export interface Call {
+  readonly name: string;
+  readonly start: number;
+  readonly end: number;
+}
+
+export interface ExprInfo {
+  readonly refs: readonly ContextRef[];
+  readonly calls: readonly Call[];
+  /** Variables bound anywhere in the expression (`$x := …`, lambda parameters). */
+  readonly bound: ReadonlySet<string>;
+}
+
+const memo = new WeakMap<JNode, ExprInfo>();
+
+/** `text` is the expression source; `offset` is subtracted from AST positions. */
+export function analyzeExpression(ast: JNode, text: string, offset: number): ExprInfo {
+  const cached = memo.get(ast);
+  if (cached) return cached;
+  const refs: ContextRef[] = [];
+  const calls: Call[] = [];
+  const bound = new Set<string>();
+  const nameSpan = (n: JNode): Segment => {
+    const name = String(n.value);
+    const end = (n.position ?? 0) - offset;
+    const quoted = text[end - 1] === "`";
+    const start = Math.max(0, end - name.length - (quoted ? 2 : 0));
+    return { name, start, end };
+  };
+
+  const walk = (node: unknown, atRoot: boolean, depth: number): void => {
+    if (node === null || typeof node !== "object" || depth > 400) return;
+    if (Array.isArray(node)) {
+      for (const n of node) walk(n, atRoot, depth + 1);
+      return;
+    }
+    const n = node as JNode;
+    switch (n.type) {
+      case "path":
+        walkPath(n, atRoot, depth);
+        return;
+      case "name":
+        // A lone name is normally wrapped in a path; handle it anyway.
+        if (atRoot) refs.push({ segments: [nameSpan(n)], complete: true });
+        walkChildren(n, false, depth, notMeta);
+        return;
+      case "function":
+      case "partial": {
+        const proc = n.procedure as JNode | undefined;
+        if (proc?.type === "variable") {
+          const name = String(proc.value);
+          const end = (proc.position ?? 0) - offset;
+          calls.push({ name, start: Math.max(0, end - name.length - 1), end });
+        } else walk(proc, atRoot, depth + 1);
+        walk(n.arguments, atRoot, depth + 1);
+        return;
+      }
+      case "lambda":
+        for (const a of (n.arguments as JNode[] | undefined) ?? []) bound.add(String(a.value));
+        walk(n.body, false, depth + 1);
+        return;
+      case "bind": {
+        const lhs = n.lhs as JNode | undefined;
+        if (lhs?.type === "variable") bound.add(String(lhs.value));
+        walk(n.rhs, atRoot, depth + 1);
+        return;
+      }
+      default:
+        walkChildren(n, atRoot, depth, notMeta);
+    }
+  };
+
+  const walkChildren = (
+    n: JNode,
+    atRoot: boolean,
+    depth: number,
+    include: (key: string) => boolean,
+  ): void => {
+    for (const key of Object.keys(n)) {
+      if (!include(key)) continue;
+      const child = n[key];
+      if (child !== null && typeof child === "object") {
+        // Filters, sort terms and group-by run against each item, not against the context.
+        const itemScoped =
+          key === "stages" || key === "predicate" || key === "group" || key === "terms";
+        walk(child, atRoot && !itemScoped, depth + 1);
+      }
+    }
+  };
+
+  const walkPath = (n: JNode, atRoot: boolean, depth: number): void => {
+    const steps = (n.steps as JNode[] | undefined) ?? [];
+    const segments: Segment[] = [];
+    let complete = true;
+    steps.forEach((step, i) => {
+      const leading = i === segments.length;
+      if (step.type === "name" && leading) {
+        segments.push(nameSpan(step));
+        walkChildren(step, false, depth, notMeta);
+      } else {
+        if (leading) complete = false;
+        walk(step, atRoot && i === 0, depth + 1);
+      }
+    });
+    if (atRoot && segments.length > 0) refs.push({ segments, complete });
+    walkChildren(n, false, depth, (key) => key !== "steps" && notMeta(key));
+  };
+
+  walk(ast, true, 0);
+  const info = { refs, calls, bound };
+  memo.set(ast, info);
+  return info;
+}
+
+const META = new Set(["type", "value", "position", "keepArray", "consarray", "tuple"]);
+const notMeta = (key: string): boolean => !META.has(key);
+
+/** JSONata's built-in functions (https://docs.jsonata.org/overview), checked by a test. */
+export const JSONATA_FUNCTIONS: ReadonlySet<string> = new Set(
+  (
+    "sum count max min average string substring substringBefore substringAfter lowercase " +
+    "uppercase length trim pad match contains replace split join formatNumber formatBase " +
+    "formatInteger parseInteger number floor ceil round abs power sqrt random millis now " +
+    "boolean not exists map zip filter single reduce sift keys lookup append spread merge " +
+    "reverse each error assert type sort shuffle distinct base64encode base64decode " +
+    "encodeUrlComponent encodeUrl decodeUrlComponent decodeUrl eval toMillis fromMillis clone"
+  ).split(" "),
+);
+
+/** Functions that break replay: their value differs between a run and its replay. */
+export const IMPURE_FUNCTIONS: ReadonlySet<string> = new Set(["now", "millis", "random"]);
+
+/** Keel's status functions, meaningful in `if` only. */
+export const STATUS_FUNCTIONS: ReadonlySet<string> = new Set([
+  "always",
+  "success",
+  "failure",
+  "cancelled",
+]);

@@ -1,0 +1,241 @@
+// The one table of diagnostic codes. Codes are stable and never reused; docs/diagnostics.md is
+// generated from this table (npm run docs), and a test fails when the two disagree.
+
+/** Severity names as the CLI's --json output and LSP clients understand them. */
+export type Severity = "error" | "warning" | "information" | "hint";
+
+export interface CodeInfo {
+  /** Default severity; `.keel/settings.json` and editor settings can change it per code. */
+  readonly severity: Severity;
+  /** Short kebab-case name, for settings files and docs. */
+  readonly name: string;
+  /** One sentence for the docs table: what the code means and how to fix it. */
+  readonly summary: string;
+}
+
+export const CODES = {
+  KEEL001: {
+    severity: "error",
+    name: "yaml-syntax",
+    summary: "The file is not valid YAML; the message says what the parser expected.",
+  },
+  KEEL002: {
+    severity: "error",
+    name: "not-utf8",
+    summary: "The file contains bytes that are not UTF-8; save it as UTF-8.",
+  },
+  KEEL003: {
+    severity: "error",
+    name: "multiple-documents",
+    summary: "A workflow file holds exactly one YAML document; remove the `---` separator.",
+  },
+  KEEL004: {
+    severity: "error",
+    name: "alias",
+    summary:
+      "An alias names an anchor that does not exist, refers to itself, or expands to more nodes than the limit (a 'billion laughs' file).",
+  },
+  KEEL005: {
+    severity: "error",
+    name: "duplicate-key",
+    summary: "A key appears twice in the same mapping; YAML keeps only one of them.",
+  },
+  KEEL006: {
+    severity: "error",
+    name: "unsupported-yaml",
+    summary:
+      "A YAML feature Keel does not accept: custom tags, merge keys (`<<`), or a key that is not plain text.",
+  },
+  KEEL007: {
+    severity: "error",
+    name: "empty-file",
+    summary: "The file is empty; a workflow needs at least `keel`, `name` and `steps`.",
+  },
+  KEEL101: {
+    severity: "error",
+    name: "unknown-key",
+    summary:
+      "A key the format does not define at this place; the message suggests the closest one.",
+  },
+  KEEL102: {
+    severity: "error",
+    name: "wrong-type",
+    summary: "A value of the wrong type (a string where a list is expected, ...).",
+  },
+  KEEL103: {
+    severity: "error",
+    name: "missing-field",
+    summary: "A required field is missing.",
+  },
+  KEEL104: {
+    severity: "error",
+    name: "invalid-value",
+    summary: "A value outside the allowed set (an enum, a literal, a number range).",
+  },
+  KEEL105: {
+    severity: "error",
+    name: "unknown-step-type",
+    summary: "A step `type` that is not one of llm, http, tool, shell, transform, assert.",
+  },
+  KEEL106: {
+    severity: "error",
+    name: "invalid-id",
+    summary: "A step, input or provider id that does not match `^[a-z][a-z0-9_]*$`.",
+  },
+  KEEL107: {
+    severity: "error",
+    name: "bad-duration",
+    summary:
+      "A duration that is not a number followed by ms, s, m or h (`500ms`, `30s`, `2m`, `1h`).",
+  },
+  KEEL108: {
+    severity: "error",
+    name: "llm-prompt",
+    summary: "An `llm` step needs exactly one of `prompt` and `messages`.",
+  },
+  KEEL109: {
+    severity: "error",
+    name: "no-provider",
+    summary:
+      "An `llm` step has no provider: set `provider`, `defaults.provider`, or declare exactly one provider.",
+  },
+  KEEL110: {
+    severity: "warning",
+    name: "input-default-type",
+    summary: "An input's `default` does not have the input's declared `type`.",
+  },
+  KEEL201: {
+    severity: "error",
+    name: "unknown-step",
+    summary:
+      "A reference (in `needs` or `steps.<id>` in an expression) to a step that does not exist.",
+  },
+  KEEL202: {
+    severity: "error",
+    name: "unknown-input",
+    summary: "`inputs.<name>` names an input the workflow does not declare.",
+  },
+  KEEL203: {
+    severity: "error",
+    name: "unknown-provider",
+    summary: "A `provider`, `defaults.provider` or `fallback` that names no declared provider.",
+  },
+  KEEL204: {
+    severity: "error",
+    name: "cycle",
+    summary:
+      "Steps depend on each other in a cycle; the message names the whole cycle on each step.",
+  },
+  KEEL205: {
+    severity: "error",
+    name: "provider-fallback-cycle",
+    summary: "Providers fall back to each other in a cycle.",
+  },
+  KEEL206: {
+    severity: "error",
+    name: "unknown-output-field",
+    summary:
+      "An expression reads a field that the upstream step's `output.schema` does not have and forbids (`additionalProperties: false`).",
+  },
+  KEEL207: {
+    severity: "warning",
+    name: "undeclared-output-field",
+    summary:
+      "An expression reads a field that the upstream step's `output.schema` does not declare (the schema allows other fields, so this may be intended).",
+  },
+  KEEL208: {
+    severity: "error",
+    name: "unknown-name",
+    summary:
+      "An expression starts with a name that is not in its context (`inputs`, `steps`, `run`, `env`, `secrets`).",
+  },
+  KEEL209: {
+    severity: "error",
+    name: "unknown-property",
+    summary:
+      "`steps.<id>.` or `run.` followed by something other than its fields (`output`, `status`; `id`, `started_at`), or a field a step type's output does not have.",
+  },
+  KEEL210: {
+    severity: "error",
+    name: "provider-step-reference",
+    summary:
+      "A provider's settings reference a step's output; providers may use inputs, env and secrets only.",
+  },
+  KEEL211: {
+    severity: "warning",
+    name: "redundant-need",
+    summary: "A step is listed twice in `needs`.",
+  },
+  KEEL301: {
+    severity: "error",
+    name: "invalid-expression",
+    summary: "A JSONata expression that does not parse; the range points inside the expression.",
+  },
+  KEEL302: {
+    severity: "error",
+    name: "impure-function",
+    summary:
+      "`$now()`, `$millis()` or `$random()` would make replay differ; use `run.started_at` or an input.",
+  },
+  KEEL303: {
+    severity: "error",
+    name: "unterminated-template",
+    summary: "A `${{` without its closing `}}`.",
+  },
+  KEEL304: {
+    severity: "error",
+    name: "expression-not-string",
+    summary:
+      "A bare expression field (`expr`, `if`, `that`, `outputs`, `snapshot.version`) that YAML did not read as text: a ` #` started a comment, or `{`, `[`, `*` made it a collection or alias. Quote it.",
+  },
+  KEEL305: {
+    severity: "error",
+    name: "empty-expression",
+    summary: "`${{ }}` or a bare expression field with nothing inside.",
+  },
+  KEEL306: {
+    severity: "warning",
+    name: "unknown-function",
+    summary:
+      "A call to a `$function` that is neither JSONata's nor Keel's, nor bound in the expression.",
+  },
+  KEEL307: {
+    severity: "error",
+    name: "status-function-outside-if",
+    summary:
+      "`$always()`, `$success()`, `$failure()` and `$cancelled()` only have a meaning in `if`.",
+  },
+  KEEL401: {
+    severity: "error",
+    name: "literal-api-key",
+    summary: "A provider's `api_key` must be an expression over secrets: `${{ secrets.NAME }}`.",
+  },
+  KEEL402: {
+    severity: "error",
+    name: "literal-secret",
+    summary:
+      "A value that looks like a credential (an API key or token) written into the file; move it to a secret.",
+  },
+  KEEL501: {
+    severity: "error",
+    name: "tool-module-missing",
+    summary: "A `tool` step's `uses:` names a module file that does not exist.",
+  },
+  KEEL502: {
+    severity: "error",
+    name: "tool-export-missing",
+    summary: "A `tool` step's `uses:` names an export its module does not have.",
+  },
+  KEEL503: {
+    severity: "error",
+    name: "tool-uses-format",
+    summary: "`uses:` must be `./relative/path.js#exportName`.",
+  },
+  KEEL504: {
+    severity: "warning",
+    name: "tool-module-unreadable",
+    summary: "A `tool` module could not be read or parsed, so its exports could not be checked.",
+  },
+} as const satisfies Record<string, CodeInfo>;
+
+export type Code = keyof typeof CODES;

@@ -1,0 +1,233 @@
+// YAML text → plain value + a tree of source locations, in one pass over the parsed document.
+// Invariant: parsing never throws; every problem becomes a diagnostic with a range inside the text.
+import { isAlias, isMap, isPair, isScalar, isSeq, parseDocument, type Scalar } from "yaml";
+import type { Document, Node as YamlNode, YAMLMap, YAMLSeq } from "yaml";
+import type { DiagnosticSink, Span } from "./diagnostic";
+
+/** Where a value came from. Values copied through an alias point at the alias and have no children. */
+export interface Loc {
+  readonly span: Span;
+  /** The key that introduced this value, when its parent is a mapping. */
+  readonly keySpan?: Span;
+  /** Children by mapping key or sequence index, in document order. */
+  readonly children?: Map<string | number, Loc>;
+  /** The scalar node, so offsets inside a string value can be mapped back to the text. */
+  readonly scalar?: Scalar;
+  /** True when the value was copied from an anchor through an alias. */
+  readonly viaAlias?: boolean;
+}
+
+export interface ParsedYaml {
+  readonly text: string;
+  /** The document as plain data: null-prototype objects, arrays, strings, numbers, booleans, null. */
+  readonly value: unknown;
+  /** Absent when the document has no content. */
+  readonly root: Loc | undefined;
+}
+
+/** At most this many nodes may be created by expanding aliases, in the whole document. */
+export const ALIAS_EXPANSION_LIMIT = 100_000;
+
+const CORE_TAGS = new Set(
+  ["str", "int", "float", "bool", "null", "map", "seq"].map((t) => `tag:yaml.org,2002:${t}`),
+);
+
+export function parseYaml(text: string, sink: DiagnosticSink): ParsedYaml {
+  // uniqueKeys: false — yaml's own duplicate check is quadratic in the keys of a mapping; we
+  // detect duplicates here with a Map instead.
+  const doc = parseDocument(text, { uniqueKeys: false, prettyErrors: false, strict: true });
+  for (const e of doc.errors) {
+    const span = clampSpan(text, e.pos[0], e.pos[1]);
+    if (e.code === "MULTIPLE_DOCS") {
+      sink.add("KEEL003", span, "a workflow file holds exactly one YAML document: remove `---`");
+    } else sink.add("KEEL001", span, `YAML syntax: ${e.message}`);
+  }
+  for (const w of doc.warnings) {
+    const span = clampSpan(text, w.pos[0], w.pos[1]);
+    if (w.code === "TAG_RESOLVE_FAILED") {
+      sink.add(
+        "KEEL006",
+        span,
+        `${w.message.replace(/^Unresolved tag/, "custom tag")}: Keel files use plain YAML without tags`,
+      );
+    } else sink.add("KEEL001", span, `YAML: ${w.message}`);
+  }
+  if (doc.contents == null) return { text, value: undefined, root: undefined };
+  const builder = new Builder(text, doc, sink);
+  const { value, loc } = builder.build(doc.contents, undefined);
+  return { text, value, root: loc };
+}
+
+/** Finds the deepest location along `path`; stops at aliases and at missing children. */
+export function locate(root: Loc, path: readonly PropertyKey[]): { loc: Loc; depth: number } {
+  let loc = root;
+  let depth = 0;
+  for (const key of path) {
+    const child = loc.children?.get(typeof key === "number" ? key : String(key));
+    if (!child) break;
+    loc = child;
+    depth++;
+  }
+  return { loc, depth };
+}
+
+export function clampSpan(text: string, start: number, end: number): Span {
+  const s = Math.max(0, Math.min(start, text.length));
+  return { start: s, end: Math.max(s, Math.min(end, text.length)) };
+}
+
+interface Built {
+  value: unknown;
+  loc: Loc;
+}
+
+class Builder {
+  private expanded = 0;
+  private limitReported = false;
+  private readonly expanding = new Set<YamlNode>();
+
+  constructor(
+    private readonly text: string,
+    private readonly doc: Document,
+    private readonly sink: DiagnosticSink,
+  ) {}
+
+  build(node: YamlNode, keySpan: Span | undefined): Built {
+    const span = this.spanOf(node);
+    if (isScalar(node)) {
+      return { value: node.value ?? null, loc: { span, keySpan, scalar: node } };
+    }
+    if (isMap(node)) return this.buildMap(node, span, keySpan);
+    if (isSeq(node)) return this.buildSeq(node, span, keySpan);
+    if (isAlias(node)) {
+      const value = this.expandAlias(node, span);
+      return { value, loc: { span, keySpan, viaAlias: true } };
+    }
+    return { value: null, loc: { span, keySpan } };
+  }
+
+  private buildMap(node: YAMLMap, span: Span, keySpan: Span | undefined): Built {
+    const value: Record<string, unknown> = Object.create(null);
+    const children = new Map<string | number, Loc>();
+    for (const pair of node.items) {
+      if (!isPair(pair)) continue;
+      const keyNode = pair.key as YamlNode | null;
+      const kSpan = keyNode ? this.spanOf(keyNode) : span;
+      const key = this.keyText(keyNode, kSpan);
+      if (key === undefined) continue;
+      const previous = children.get(key);
+      if (previous) {
+        this.sink.add("KEEL005", kSpan, `duplicate key '${key}': it is already set above`, {
+          related: [{ span: previous.keySpan ?? previous.span, message: `first '${key}'` }],
+        });
+        continue;
+      }
+      const valueNode = pair.value as YamlNode | null;
+      const built = valueNode
+        ? this.build(valueNode, kSpan)
+        : { value: null, loc: { span: { start: kSpan.end, end: kSpan.end }, keySpan: kSpan } };
+      value[key] = built.value;
+      children.set(key, built.loc);
+    }
+    return { value, loc: { span, keySpan, children } };
+  }
+
+  private buildSeq(node: YAMLSeq, span: Span, keySpan: Span | undefined): Built {
+    const value: unknown[] = [];
+    const children = new Map<string | number, Loc>();
+    node.items.forEach((item, i) => {
+      const built = item ? this.build(item as YamlNode, undefined) : { value: null, loc: { span } };
+      value.push(built.value);
+      children.set(i, built.loc);
+    });
+    return { value, loc: { span, keySpan, children } };
+  }
+
+  private keyText(keyNode: YamlNode | null, span: Span): string | undefined {
+    if (keyNode && isScalar(keyNode)) {
+      if (keyNode.tag && !CORE_TAGS.has(keyNode.tag)) return undefined; // reported as a tag warning
+      const key = keyNode.value == null ? (keyNode.source ?? "") : String(keyNode.value);
+      if (key === "<<" && keyNode.type === "PLAIN") {
+        this.sink.add(
+          "KEEL006",
+          span,
+          "merge keys (`<<`) are not part of YAML 1.2: repeat the fields, or move shared settings to `defaults`",
+        );
+        return undefined;
+      }
+      return key;
+    }
+    if (keyNode && isAlias(keyNode)) {
+      this.sink.add("KEEL006", span, "an alias cannot be used as a key: write the key as text");
+      return undefined;
+    }
+    this.sink.add("KEEL006", span, "keys must be plain text, not a list or a mapping");
+    return undefined;
+  }
+
+  /** Copies the anchored value as plain data, counting nodes against the expansion limit. */
+  private expandAlias(node: YamlNode & { source: string }, span: Span): unknown {
+    const target = isAlias(node) ? (node.resolve(this.doc) as YamlNode | undefined) : undefined;
+    if (!target) {
+      this.sink.add(
+        "KEEL004",
+        span,
+        `unknown anchor '&${node.source}': define it before this alias`,
+      );
+      return null;
+    }
+    if (this.expanding.has(target)) {
+      this.sink.add(
+        "KEEL004",
+        span,
+        `alias '*${node.source}' refers to the value that contains it`,
+      );
+      return null;
+    }
+    this.expanding.add(target);
+    try {
+      return this.copy(target, span, node.source);
+    } finally {
+      this.expanding.delete(target);
+    }
+  }
+
+  private copy(node: YamlNode, aliasSpan: Span, anchor: string): unknown {
+    if (++this.expanded > ALIAS_EXPANSION_LIMIT) {
+      if (!this.limitReported) {
+        this.limitReported = true;
+        this.sink.add(
+          "KEEL004",
+          aliasSpan,
+          `aliases expand to more than ${ALIAS_EXPANSION_LIMIT} nodes (at '*${anchor}'): the file is refused as a "billion laughs" document`,
+        );
+      }
+      return null;
+    }
+    if (isScalar(node)) return node.value ?? null;
+    if (isMap(node)) {
+      const out: Record<string, unknown> = Object.create(null);
+      for (const pair of node.items) {
+        const k = pair.key as YamlNode | null;
+        if (!k || !isScalar(k)) continue;
+        const key = k.value == null ? (k.source ?? "") : String(k.value);
+        if (key in out) continue;
+        out[key] = pair.value ? this.copy(pair.value as YamlNode, aliasSpan, anchor) : null;
+      }
+      return out;
+    }
+    if (isSeq(node)) {
+      return node.items.map((item) =>
+        item ? this.copy(item as YamlNode, aliasSpan, anchor) : null,
+      );
+    }
+    if (isAlias(node)) return this.expandAlias(node, aliasSpan);
+    return null;
+  }
+
+  private spanOf(node: YamlNode): Span {
+    const r = node.range;
+    if (!r) return { start: 0, end: 0 };
+    return clampSpan(this.text, r[0], r[1]);
+  }
+}

@@ -1,0 +1,350 @@
+// The workflow file format (SPEC §1–4) as one zod schema. The descriptions are the hover docs
+// and go into the generated JSON Schema (schema/keel.schema.json, npm run schema).
+import { z } from "zod";
+
+export const STEP_TYPES = ["llm", "http", "tool", "shell", "transform", "assert"] as const;
+export const PROVIDER_TYPES = ["openai", "anthropic", "scripted"] as const;
+export const ERROR_KINDS = ["timeout", "rate_limit", "server_error", "invalid_output"] as const;
+/** Step and input ids: usable as plain JSONata names (`steps.fetch_docs`). */
+export const ID_PATTERN = /^[a-z][a-z0-9_]*$/;
+/** Provider ids are never written inside expressions, so they may also contain `-`. */
+export const PROVIDER_ID_PATTERN = /^[a-z][a-z0-9_-]*$/;
+export const DURATION_PATTERN = /^(0|[1-9][0-9]*)(\.[0-9]+)?(ms|s|m|h)$/;
+
+/** Fields that hold a bare JSONata expression (no `${{ }}` needed). */
+export const BARE_EXPRESSION_KEYS = new Set(["expr", "if", "that", "version"]);
+
+const duration = (what: string) =>
+  z
+    .string()
+    .regex(DURATION_PATTERN)
+    .describe(`${what}: a number and a unit, \`500ms\`, \`30s\`, \`2m\` or \`1h\`.`);
+
+const template = (what: string) =>
+  z.string().describe(`${what}. May contain \`\${{ expression }}\` templates.`);
+
+const bareExpression = (what: string) =>
+  z
+    .union([z.string(), z.number(), z.boolean()])
+    .describe(`${what}: a JSONata expression, written bare (no \`\${{ }}\` needed).`);
+
+const jsonSchema = (what: string) =>
+  z.record(z.string(), z.unknown()).describe(`${what} (JSON Schema).`);
+
+const StepId = z.string().regex(ID_PATTERN);
+const ProviderId = z.string().regex(PROVIDER_ID_PATTERN);
+
+export const Retry = z
+  .strictObject({
+    max_attempts: z
+      .int()
+      .min(1)
+      .describe("Attempts in all, the first one included. Without `retry` a step runs once."),
+    backoff: z
+      .enum(["fixed", "exponential"])
+      .describe("How the delay between attempts grows: `fixed` or `exponential` (doubles)."),
+    initial: duration("The delay before the second attempt"),
+    max_delay: duration("The longest delay between two attempts"),
+    jitter: z
+      .boolean()
+      .describe("Randomise each delay (full jitter) so clients do not retry in step."),
+    on: z
+      .array(z.enum(ERROR_KINDS))
+      .describe(
+        "Error kinds that are retried. Default: `[timeout, rate_limit, server_error]`. A Retry-After from the provider is honoured.",
+      ),
+  })
+  .partial()
+  .describe("Retry policy: attempts, backoff, and which error kinds are retried.");
+
+export const Cache = z
+  .union([z.boolean(), z.strictObject({ ttl: duration("How long a cached result stays valid") })])
+  .describe(
+    "Reuse a previous result with the same inputs. Default `true` for `llm`, `transform` and `http` GET, `false` otherwise.",
+  );
+
+const providerCommon = {
+  description: z.string().describe("What this provider is for.").optional(),
+  timeout: duration("Time limit of one call to this provider").optional(),
+  retry: Retry.optional(),
+  concurrency: z
+    .int()
+    .min(1)
+    .describe("At most this many calls to this provider at once.")
+    .optional(),
+  fallback: ProviderId.describe(
+    "Provider used when this one still fails after its retries.",
+  ).optional(),
+};
+
+export const Provider = z
+  .discriminatedUnion("type", [
+    z
+      .strictObject({
+        type: z.literal("openai").describe("Any OpenAI-compatible Chat Completions API."),
+        model: z.string().describe("Model name sent to the API.").optional(),
+        base_url: template("API base URL (OpenAI, Azure, Ollama, vLLM, LM Studio, ...)").optional(),
+        api_key: template("API key: must be `${{ secrets.NAME }}`").optional(),
+        headers: z.record(z.string(), z.string()).describe("Extra HTTP headers.").optional(),
+        ...providerCommon,
+      })
+      .describe("An OpenAI-compatible provider."),
+    z
+      .strictObject({
+        type: z.literal("anthropic").describe("The Anthropic Messages API."),
+        model: z.string().describe("Model name sent to the API.").optional(),
+        base_url: template("API base URL; default Anthropic's").optional(),
+        api_key: template("API key: must be `${{ secrets.NAME }}`").optional(),
+        ...providerCommon,
+      })
+      .describe("An Anthropic provider."),
+    z
+      .strictObject({
+        type: z.literal("scripted").describe("Deterministic offline answers, built in."),
+        model: z.string().describe("Model name recorded for this provider's replies.").optional(),
+        responses: z
+          .array(
+            z.strictObject({
+              match: z
+                .string()
+                .describe(
+                  "Text found in the rendered prompt (system + messages), or a regular expression written `/…/flags`.",
+                ),
+              reply: z.unknown().describe("Reply text, or an object for JSON output.").optional(),
+              error: z
+                .enum(["rate_limit", "timeout", "server_error"])
+                .describe("Answer with this error instead of a reply.")
+                .optional(),
+              delay: duration("Wait this long before answering").optional(),
+            }),
+          )
+          .describe("Answers tried in order; the first whose `match` fits wins.")
+          .optional(),
+        file: z
+          .string()
+          .describe("A YAML file of `responses`, relative to the workflow.")
+          .optional(),
+        default: z.unknown().describe("Reply when no response matches.").optional(),
+        ...providerCommon,
+      })
+      .describe("Built-in scripted provider: runs offline, the same answer every time."),
+  ])
+  .describe("A model provider.");
+
+const stepCommon = {
+  description: z.string().describe("What this step does.").optional(),
+  needs: z
+    .union([StepId, z.array(StepId)])
+    .describe(
+      "Steps that must finish first, besides those the step's expressions reference (`steps.<id>`).",
+    )
+    .optional(),
+  if: z
+    .union([z.string(), z.boolean()])
+    .describe(
+      "Run the step only when this expression is true; otherwise it is `skipped`, and so are its dependents. Default `$success()`; `$always()`, `$failure()`, `$cancelled()` let a step run after a failure.",
+    )
+    .optional(),
+  timeout: duration("Time limit of one attempt").optional(),
+  retry: Retry.optional(),
+  cache: Cache.optional(),
+  on_error: z
+    .enum(["fail", "continue"])
+    .describe(
+      "`fail` (default): the run fails. `continue`: the step is failed with output null, and its dependents still run.",
+    )
+    .optional(),
+  output: z
+    .strictObject({
+      format: z
+        .enum(["text", "json"])
+        .describe("`json` parses the reply (or stdout) as JSON.")
+        .optional(),
+      schema: jsonSchema(
+        "The output must conform, or the attempt fails with `invalid_output`. For `http` and `shell` it describes the parsed `body` / `stdout`",
+      ).optional(),
+    })
+    .describe("The output's format and schema.")
+    .optional(),
+  snapshot: z
+    .strictObject({
+      source: z.string().describe("Name of the outside source this step read."),
+      version: bareExpression(
+        "Which version of the source was read; `output` is this step's own output",
+      ),
+    })
+    .describe(
+      "Records which version of an outside source the step read; differing versions in one run are a `stale_context` finding.",
+    )
+    .optional(),
+};
+
+const LlmStep = z
+  .strictObject({
+    type: z.literal("llm").describe("A model call."),
+    provider: ProviderId.describe(
+      "Provider id; default `defaults.provider`, then the only provider declared.",
+    ).optional(),
+    model: template("Model name; overrides the provider's").optional(),
+    system: template("System prompt").optional(),
+    prompt: template("The user prompt").optional(),
+    messages: z
+      .array(
+        z.strictObject({
+          role: z.enum(["system", "user", "assistant"]).describe("Who speaks."),
+          content: template("The message text"),
+        }),
+      )
+      .describe("A conversation, instead of `prompt`.")
+      .optional(),
+    params: z
+      .strictObject({
+        temperature: z.union([z.number(), z.string()]).describe("Sampling temperature.").optional(),
+        max_tokens: z.union([z.int(), z.string()]).describe("Longest reply, in tokens.").optional(),
+        top_p: z.union([z.number(), z.string()]).describe("Nucleus sampling.").optional(),
+        seed: z.union([z.int(), z.string()]).describe("Sampling seed, where supported.").optional(),
+        stop: z
+          .union([z.string(), z.array(z.string())])
+          .describe("Stop sequences.")
+          .optional(),
+      })
+      .describe("Model parameters.")
+      .optional(),
+    ...stepCommon,
+  })
+  .describe(
+    "Calls a model. Output: the reply text, or the parsed JSON with `output.format: json`.",
+  );
+
+const HttpStep = z
+  .strictObject({
+    type: z.literal("http").describe("An HTTP request."),
+    method: z
+      .enum(["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"])
+      .describe("HTTP method; default GET.")
+      .optional(),
+    url: template("Request URL"),
+    headers: z.record(z.string(), z.string()).describe("Request headers.").optional(),
+    query: z
+      .record(z.string(), z.union([z.string(), z.number(), z.boolean()]))
+      .describe("Query parameters.")
+      .optional(),
+    body: z.unknown().describe("Request body; an object is sent as JSON.").optional(),
+    expect: z
+      .strictObject({
+        status: z.array(z.int()).describe("Accepted status codes; default 200–299."),
+      })
+      .describe("What counts as success.")
+      .optional(),
+    ...stepCommon,
+  })
+  .describe("Sends an HTTP request. Output: `{ status, headers, body }` (body parsed when JSON).");
+
+const ToolStep = z
+  .strictObject({
+    type: z.literal("tool").describe("A local JavaScript function."),
+    uses: z.string().describe("`./relative/module.js#exportName`, relative to the workflow file."),
+    with: z.record(z.string(), z.unknown()).describe("Arguments passed to the export.").optional(),
+    ...stepCommon,
+  })
+  .describe(
+    "Calls an exported function of a local module, isolated from the editor. Output: its JSON value.",
+  );
+
+const ShellStep = z
+  .strictObject({
+    type: z.literal("shell").describe("A command."),
+    command: z
+      .array(z.string())
+      .min(1)
+      .describe("argv list; never a shell string. A templated value is always one argument."),
+    cwd: template("Working folder, relative to the workflow file's folder").optional(),
+    env: z
+      .record(z.string(), z.string())
+      .describe("Environment variables, on top of the inherited ones.")
+      .optional(),
+    expect: z
+      .strictObject({
+        exit_code: z.array(z.int()).describe("Accepted exit codes; default [0]."),
+      })
+      .describe("What counts as success.")
+      .optional(),
+    ...stepCommon,
+  })
+  .describe(
+    "Runs a command. Output: `{ exit_code, stdout, stderr }` (stdout parsed with `output.format: json`).",
+  );
+
+const TransformStep = z
+  .strictObject({
+    type: z.literal("transform").describe("A pure computation."),
+    expr: bareExpression("The output"),
+    ...stepCommon,
+  })
+  .describe("Computes its output from a JSONata expression.");
+
+const AssertStep = z
+  .strictObject({
+    type: z.literal("assert").describe("A check."),
+    that: z
+      .union([z.string(), z.boolean(), z.array(z.union([z.string(), z.boolean()]))])
+      .describe("An expression, or a list of them; all must be true. Bare JSONata."),
+    message: template("Shown when an assertion is false").optional(),
+    ...stepCommon,
+  })
+  .describe("Fails the step when an assertion is false.");
+
+export const Step = z
+  .discriminatedUnion("type", [LlmStep, HttpStep, ToolStep, ShellStep, TransformStep, AssertStep])
+  .describe("A step of the workflow.");
+
+export const Input = z
+  .strictObject({
+    type: z
+      .enum(["string", "number", "boolean", "object", "array"])
+      .describe("The input's type; `--input k=v` is coerced to it."),
+    default: z
+      .unknown()
+      .describe("Value when none is given; an input without one is required.")
+      .optional(),
+    description: z.string().describe("What the input is.").optional(),
+    schema: jsonSchema("Further constraints on the value").optional(),
+  })
+  .describe("A workflow input, read as `inputs.<name>`.");
+
+export const Workflow = z
+  .strictObject({
+    keel: z.literal(1).describe("Format version: `1`."),
+    name: z.string().min(1).describe("The workflow's name."),
+    description: z.string().describe("What the workflow does.").optional(),
+    inputs: z.record(StepId, Input).describe("Inputs by name.").optional(),
+    providers: z.record(ProviderId, Provider).describe("Model providers by id.").optional(),
+    defaults: z
+      .strictObject({
+        provider: ProviderId.describe("Provider of `llm` steps that name none.").optional(),
+        timeout: duration("Time limit of one attempt of every step").optional(),
+        retry: Retry.optional(),
+        cache: Cache.optional(),
+      })
+      .describe("Defaults for every step.")
+      .optional(),
+    steps: z
+      .record(StepId, Step)
+      .describe("Steps by id. File order does not matter: dependencies decide the order."),
+    outputs: z
+      .record(z.string(), bareExpression("A result of the run"))
+      .describe("The run's result: name → expression.")
+      .optional(),
+    consistency: z
+      .enum(["warn", "strict"])
+      .describe(
+        "What a `stale_context` finding does: `warn` (default) or `strict` (the run fails).",
+      )
+      .optional(),
+  })
+  .describe("A Keel workflow (*.keel.yaml).");
+
+export type Workflow = z.infer<typeof Workflow>;
+export type Step = z.infer<typeof Step>;
+export type StepType = (typeof STEP_TYPES)[number];
+export type Provider = z.infer<typeof Provider>;

@@ -1,0 +1,66 @@
+// One esbuild context per bundle. `node esbuild.mjs` builds once; `--watch` rebuilds on change and
+// prints problems in the form of the `$esbuild-watch` problem matcher.
+import * as esbuild from "esbuild";
+import { readFileSync } from "node:fs";
+
+const watch = process.argv.includes("--watch");
+const production = process.argv.includes("--production");
+const { version } = JSON.parse(readFileSync(new URL("./package.json", import.meta.url), "utf8"));
+
+const node = {
+  bundle: true,
+  platform: "node",
+  format: "cjs",
+  target: "node20",
+  sourcemap: true,
+  minify: production,
+  external: ["vscode", "better-sqlite3"],
+  define: { KEEL_VERSION: JSON.stringify(version) },
+  logLevel: "warning",
+};
+
+/** Reports each build in the format VS Code's esbuild problem matcher expects. */
+const problemMatcher = {
+  name: "problem-matcher",
+  setup(build) {
+    build.onStart(() => {
+      if (watch) console.log("[watch] build started");
+    });
+    build.onEnd((result) => {
+      for (const { text, location } of result.errors) {
+        console.error(`✘ [ERROR] ${text}`);
+        if (location) console.error(`    ${location.file}:${location.line}:${location.column}:`);
+      }
+      if (watch) console.log("[watch] build finished");
+    });
+  },
+};
+
+const bundles = [
+  { ...node, entryPoints: { extension: "extension/main.ts" }, outdir: "dist" },
+  { ...node, entryPoints: { server: "language-server/main.ts" }, outdir: "dist" },
+  { ...node, entryPoints: { cli: "cli/main.ts" }, outdir: "dist" },
+  {
+    bundle: true,
+    platform: "browser",
+    format: "iife",
+    target: "chrome120",
+    sourcemap: true,
+    minify: production,
+    entryPoints: { webview: "webview/main.ts" },
+    outdir: "dist",
+    tsconfig: "webview/tsconfig.json",
+    logLevel: "warning",
+  },
+];
+
+const contexts = await Promise.all(
+  bundles.map((options) => esbuild.context({ ...options, plugins: [problemMatcher] })),
+);
+if (watch) {
+  await Promise.all(contexts.map((c) => c.watch()));
+} else {
+  const results = await Promise.allSettled(contexts.map((c) => c.rebuild()));
+  await Promise.all(contexts.map((c) => c.dispose()));
+  if (results.some((r) => r.status === "rejected")) process.exit(1);
+}
