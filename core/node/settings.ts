@@ -39,7 +39,9 @@ export function readSeverityOverrides(root: string): {
   if (typeof severity !== "object" || severity === null) {
     return { overrides, problems: [`${file}: "severity" must be an object of code → level`] };
   }
-  const byName = new Map(Object.entries(CODES).map(([code, info]) => [info.name, code as Code]));
+  const byName = new Map<string, Code>(
+    Object.entries(CODES).map(([code, info]): [string, Code] => [info.name, code as Code]),
+  );
   for (const [key, level] of Object.entries(severity)) {
     const code = key in CODES ? (key as Code) : byName.get(key);
     if (!code) problems.push(`${file}: unknown diagnostic code '${key}'`);
