@@ -11,3 +11,4 @@ export type { Diagnostic, Span, Fix } from "./model/diagnostic";
 export { LineIndex, type Position } from "./model/line-index";
 export { Workflow } from "./model/schema";
 export { applySeverities } from "./model/severity";
+export { validateBytes, decodeUtf8, type BytesValidationResult } from "./check/validate-bytes";

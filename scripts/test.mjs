@@ -8,7 +8,10 @@ import { join, relative } from "node:path";
 const root = new URL("..", import.meta.url).pathname;
 const only = process.argv.slice(2);
 
-const build = spawnSync(process.execPath, [join(root, "esbuild.mjs")], { stdio: "inherit", cwd: root });
+const build = spawnSync(process.execPath, [join(root, "esbuild.mjs")], {
+  stdio: "inherit",
+  cwd: root,
+});
 if (build.status !== 0) {
   console.error("build failed");
   process.exit(build.status ?? 1);
@@ -29,8 +32,12 @@ const files = find(join(root, "test"))
   .map((f) => relative(root, f))
   .filter((f) => only.length === 0 || only.some((o) => f.includes(o)))
   .sort();
-const run = spawnSync(process.execPath, ["--import", "tsx", "--test", "--test-reporter=spec", ...files], {
-  stdio: "inherit",
-  cwd: root,
-});
+const run = spawnSync(
+  process.execPath,
+  ["--import", "tsx", "--test", "--test-reporter=spec", ...files],
+  {
+    stdio: "inherit",
+    cwd: root,
+  },
+);
 process.exit(run.status ?? 1);

@@ -2,8 +2,8 @@
 // Exit code 1 when any error is reported, 2 on bad usage.
 import { readFileSync } from "node:fs";
 import { relative, resolve } from "node:path";
-import { applySeverities, LineIndex, validate, type Diagnostic } from "@keel/core/index";
-import { decodeWorkflow, findWorkflowFiles, nodeHost } from "@keel/core/node/host";
+import { applySeverities, LineIndex, validateBytes, type Diagnostic } from "@keel/core/index";
+import { findWorkflowFiles, nodeHost } from "@keel/core/node/host";
 import { readSeverityOverrides, workspaceRoot } from "@keel/core/node/settings";
 import { styleFor, UsageError, type Style } from "../output";
 
@@ -43,20 +43,13 @@ export function runValidate(args: readonly string[]): number {
 function validateFile(file: string, settingsProblems: Set<string>): JsonDiagnostic[] {
   const absolute = resolve(file);
   const shown = relative(process.cwd(), absolute) || file;
-  const decoded = decodeWorkflow(readFileSync(absolute));
   const { overrides, problems } = readSeverityOverrides(workspaceRoot(resolve(absolute, "..")));
   for (const p of problems) settingsProblems.add(p);
-  const { diagnostics } = validate(decoded.text, { file: absolute, host: nodeHost });
-  if (decoded.invalidAt !== undefined) {
-    diagnostics.unshift({
-      code: "KEEL002",
-      severity: "error",
-      message: "the file is not valid UTF-8 (shown here as \uFFFD): save it as UTF-8",
-      start: decoded.invalidAt,
-      end: decoded.invalidAt + 1,
-    });
-  }
-  const index = new LineIndex(decoded.text);
+  const { text, diagnostics } = validateBytes(readFileSync(absolute), {
+    file: absolute,
+    host: nodeHost,
+  });
+  const index = new LineIndex(text);
   return applySeverities(diagnostics, overrides).map((d) => ({
     file: shown,
     range: { start: index.position(d.start), end: index.position(d.end) },

@@ -45,18 +45,9 @@ function reportIssue(issue: Issue, rootValue: unknown, root: Loc, sink: Diagnost
     case "invalid_type": {
       const key = path[path.length - 1];
       if (here === undefined) {
-        const parent = describePath(path.slice(0, -1));
-        sink.add(
-          "KEEL103",
-          loc.viaAlias ? loc.span : (loc.keySpan ?? firstLine(loc.span, root)),
-          `missing required field '${String(key)}'${parent ? ` in ${parent}` : ""}`,
-        );
+        reportMissing(path, loc, root, sink);
       } else if (isBareExpressionPath(path) && typeof here === "object" && here !== null) {
-        sink.add(
-          "KEEL304",
-          span,
-          `${where} is a JSONata expression, but YAML read ${describeValue(here)}: put the expression in quotes`,
-        );
+        reportNotText(where, here, span, sink);
       } else {
         sink.add(
           "KEEL102",
@@ -67,14 +58,10 @@ function reportIssue(issue: Issue, rootValue: unknown, root: Loc, sink: Diagnost
       return;
     }
     case "invalid_value": {
-      const allowed = issue.values.map((v) => JSON.stringify(v));
-      const text = typeof here === "string" ? here : JSON.stringify(here);
-      const hint = typeof here === "string" ? didYouMean(here, issue.values.map(String)) : "";
-      sink.add(
-        "KEEL104",
-        span,
-        `${where} is ${text ?? describeValue(here)}: expected ${oneOf(allowed)}${hint}`,
-      );
+      const allowed = issue.values.map((v) => String(v));
+      const text = typeof here === "string" ? `'${here}'` : describeValue(here);
+      const hint = typeof here === "string" ? didYouMean(here, allowed) : "";
+      sink.add("KEEL104", span, `${where} must be ${oneOf(allowed)}, not ${text}${hint}`);
       return;
     }
     case "invalid_format":
@@ -98,7 +85,11 @@ function reportIssue(issue: Issue, rootValue: unknown, root: Loc, sink: Diagnost
       return;
     case "invalid_key": {
       const key = String(path[path.length - 1]);
-      sink.add("KEEL106", loc.keySpan ?? span, `'${key}' is not a valid id: ${idRule(path)}`);
+      sink.add(
+        "KEEL106",
+        loc.keySpan ?? span,
+        `'${key}' is not a valid ${idKind(path)}: ${idRule(path)}`,
+      );
       return;
     }
     case "invalid_union":
@@ -114,24 +105,52 @@ function reportIssue(issue: Issue, rootValue: unknown, root: Loc, sink: Diagnost
         );
         return;
       }
-      reportUnion(issue, where, here, span, sink);
+      if (here === undefined) {
+        reportMissing(path, loc, root, sink);
+      } else if (isBareExpressionPath(path) && typeof here === "object" && here !== null) {
+        reportNotText(where, here, span, sink);
+      } else reportUnion(issue, where, here, span, sink);
       return;
     case "too_small":
     case "too_big": {
       const bound =
         issue.code === "too_small" ? `at least ${issue.minimum}` : `at most ${issue.maximum}`;
       const message =
-        issue.origin === "array"
-          ? `${where} must have ${bound} item(s)`
-          : issue.origin === "string"
-            ? `${where} must have ${bound} character(s)`
-            : `${where} must be ${bound}`;
+        issue.origin === "array" && issue.code === "too_small" && issue.minimum === 1
+          ? `${where} must not be empty`
+          : issue.origin === "array"
+            ? `${where} must have ${bound} items`
+            : issue.origin === "string"
+              ? `${where} must have ${bound} character(s)`
+              : `${where} must be ${bound}`;
       sink.add("KEEL104", span, message);
       return;
     }
     default:
       sink.add("KEEL104", span, `${where || "the workflow"}: ${issue.message}`);
   }
+}
+
+function reportMissing(
+  path: readonly PropertyKey[],
+  loc: Loc,
+  root: Loc,
+  sink: DiagnosticSink,
+): void {
+  const parent = describePath(path.slice(0, -1));
+  sink.add(
+    "KEEL103",
+    loc.viaAlias ? loc.span : (loc.keySpan ?? firstLine(loc.span, root)),
+    `missing required field '${String(path[path.length - 1])}'${parent ? ` in ${parent}` : ""}`,
+  );
+}
+
+function reportNotText(where: string, here: unknown, span: Span, sink: DiagnosticSink): void {
+  sink.add(
+    "KEEL304",
+    span,
+    `${where} is a JSONata expression, but YAML read ${describeValue(here)}: put the expression in quotes`,
+  );
 }
 
 function reportDiscriminator(
@@ -272,6 +291,14 @@ function isBareExpressionPath(path: readonly PropertyKey[]): boolean {
   if (path[0] === "outputs" && path.length === 2) return true;
   if (typeof last === "number") return path[path.length - 2] === "that";
   return typeof last === "string" && BARE_EXPRESSION_KEYS.has(last) && path[0] === "steps";
+}
+
+function idKind(path: readonly PropertyKey[]): string {
+  const last = path[path.length - 1];
+  if (path[0] === "providers" || last === "fallback" || last === "provider") return "provider id";
+  if (path[0] === "inputs") return "input name";
+  if (path[0] === "steps" || last === "needs") return "step id";
+  return "name";
 }
 
 function idRule(path: readonly PropertyKey[]): string {

@@ -14,6 +14,7 @@ import { checkCycles } from "./cycles";
 import { checkProviders } from "./providers";
 import { checkSecrets } from "./secrets";
 import { checkTools, type ValidationHost } from "./tools";
+import { checkInputDefaults, checkStepRules } from "./steps";
 
 export type { ValidationHost };
 
@@ -62,6 +63,8 @@ export function validate(text: string, options: ValidateOptions = {}): Validatio
   const graph = buildGraph([...parts.steps.keys()], edges);
   checkCycles(parts, graph, sink);
   checkProviders(parts, sink);
+  checkStepRules(parts, sink);
+  checkInputDefaults(parts, sink);
   checkSecrets(parts, analyzed, sink);
   checkTools(parts, options.file, options.host, sink);
   return {

@@ -48,7 +48,7 @@ export function parseYaml(text: string, sink: DiagnosticSink): ParsedYaml {
       sink.add(
         "KEEL006",
         span,
-        `${w.message.replace(/^Unresolved tag/, "custom tag")}: Keel files use plain YAML without tags`,
+        `${w.message.replace(/^Unresolved tag: /, "custom tag ")}: Keel files use plain YAML without tags`,
       );
     } else sink.add("KEEL001", span, `YAML: ${w.message}`);
   }
@@ -166,7 +166,11 @@ class Builder {
   }
 
   /** Copies the anchored value as plain data, counting nodes against the expansion limit. */
-  private expandAlias(node: YamlNode & { source: string }, span: Span): unknown {
+  private expandAlias(
+    node: YamlNode & { source: string },
+    span: Span,
+    shownAs = node.source,
+  ): unknown {
     const target = isAlias(node) ? (node.resolve(this.doc) as YamlNode | undefined) : undefined;
     if (!target) {
       this.sink.add(
@@ -186,7 +190,7 @@ class Builder {
     }
     this.expanding.add(target);
     try {
-      return this.copy(target, span, node.source);
+      return this.copy(target, span, shownAs);
     } finally {
       this.expanding.delete(target);
     }
@@ -221,7 +225,7 @@ class Builder {
         item ? this.copy(item as YamlNode, aliasSpan, anchor) : null,
       );
     }
-    if (isAlias(node)) return this.expandAlias(node, aliasSpan);
+    if (isAlias(node)) return this.expandAlias(node, aliasSpan, anchor);
     return null;
   }
 

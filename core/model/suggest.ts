@@ -39,7 +39,10 @@ export function closest(word: string, candidates: Iterable<string>): string | un
       bestDistance = d;
     }
   }
-  return bestDistance <= cap ? best : undefined;
+  // A suggestion must keep part of the word: 'b' → 'a' is a replacement, not a typo.
+  return bestDistance <= cap && (bestDistance < word.length || bestDistance === 0)
+    ? best
+    : undefined;
 }
 
 /** `did you mean 'x'?` suffix, or an empty string. */

@@ -15,24 +15,6 @@ export const nodeHost: ValidationHost = {
   },
 };
 
-export interface DecodedFile {
-  readonly text: string;
-  /** Offset in `text` of the first byte that is not UTF-8, if any. */
-  readonly invalidAt?: number;
-}
-
-/** Decodes UTF-8 without a BOM; invalid bytes become U+FFFD and the first one is reported. */
-export function decodeWorkflow(bytes: Uint8Array): DecodedFile {
-  const body =
-    bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? bytes.subarray(3) : bytes;
-  try {
-    return { text: new TextDecoder("utf-8", { fatal: true }).decode(body) };
-  } catch {
-    const text = new TextDecoder("utf-8").decode(body);
-    return { text, invalidAt: Math.max(0, text.indexOf("\uFFFD")) };
-  }
-}
-
 const WORKFLOW = /\.keel\.ya?ml$/;
 const SKIP_DIRS = new Set(["node_modules", ".git", ".keel", "dist"]);
 
