@@ -10,10 +10,12 @@ export interface Style {
 }
 
 export function styleFor(stream: NodeJS.WriteStream): Style {
+  // https://no-color.org: a non-empty NO_COLOR turns colour off; FORCE_COLOR=0 too.
+  const force = process.env.FORCE_COLOR;
   const on =
-    process.env.FORCE_COLOR !== undefined && process.env.FORCE_COLOR !== "0"
-      ? true
-      : process.env.NO_COLOR === undefined && stream.isTTY === true;
+    force !== undefined && force !== ""
+      ? force !== "0"
+      : !process.env.NO_COLOR && stream.isTTY === true;
   const wrap = (open: number, close: number) => (s: string) =>
     on ? `\u001b[${open}m${s}\u001b[${close}m` : s;
   return {

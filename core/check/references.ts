@@ -80,10 +80,15 @@ function checkRef(
       );
       return;
     }
+    const hint = didYouMean(root.name, roots);
+    const textHint =
+      !hint && site.bare && site.text.trim() === root.name
+        ? ` (for the text "${root.name}", write a JSONata string: '"${root.name}"')`
+        : "";
     sink.add(
       "KEEL208",
       span(root.start, root.end),
-      `unknown name '${root.name}': an expression here can read ${roots.join(", ")}${didYouMean(root.name, roots)}`,
+      `unknown name '${root.name}': an expression here can read ${roots.join(", ")}${hint}${textHint}`,
     );
     return;
   }
