@@ -3,7 +3,8 @@ import { CODES } from "@keel/core/model/codes";
 
 export function renderDiagnosticsTable(): string {
   const rows = Object.entries(CODES).map(
-    ([code, info]) => `| ${code} | \`${info.name}\` | ${info.severity} | ${info.summary.replace(/\|/g, "\\|")} |`,
+    ([code, info]) =>
+      `| ${code} | \`${info.name}\` | ${info.severity} | ${info.summary.replace(/\|/g, "\\|")} |`,
   );
   return [
     "# Diagnostics",

@@ -32,12 +32,21 @@ const files = find(join(root, "test"))
   .map((f) => relative(root, f))
   .filter((f) => only.length === 0 || only.some((o) => f.includes(o)))
   .sort();
-const run = spawnSync(
-  process.execPath,
-  ["--import", "tsx", "--test", "--test-reporter=spec", ...files],
-  {
+const runTests = (node, list) =>
+  spawnSync(node, ["--import", "tsx", "--test", "--test-reporter=spec", ...list], {
     stdio: "inherit",
     cwd: root,
-  },
-);
-process.exit(run.status ?? 1);
+  }).status ?? 1;
+
+// With KEEL_NODE24 set (.ci/run sets it), the core and CLI tests run on Node 24 first; the whole
+// suite then runs on this Node, so the output ends with its summary. Any failure fails the command.
+let status = 0;
+const node24 = process.env.KEEL_NODE24;
+if (node24 && only.length === 0) {
+  const portable = files.filter((f) => /^test\/(core|cli)\//.test(f));
+  console.log(`\n# core and CLI tests on ${node24}\n`);
+  status = runTests(node24, portable);
+  console.log(`\n# all tests on ${process.execPath} (${process.version})\n`);
+}
+status = runTests(process.execPath, files) || status;
+process.exit(status);

@@ -43,7 +43,6 @@ function reportIssue(issue: Issue, rootValue: unknown, root: Loc, sink: Diagnost
       }
       return;
     case "invalid_type": {
-      const key = path[path.length - 1];
       if (here === undefined) {
         reportMissing(path, loc, root, sink);
       } else if (isBareExpressionPath(path) && typeof here === "object" && here !== null) {

@@ -100,11 +100,9 @@ test("bad usage exits 2 with a message", () => {
 
 test("colour only when asked for or on a terminal", () => {
   const dir = workspace({ "bad.keel.yaml": BAD });
-  assert.doesNotMatch(keel(["validate", "bad.keel.yaml"], dir).stdout, /\u001b\[/);
-  assert.match(
-    keel(["validate", "bad.keel.yaml"], dir, { FORCE_COLOR: "1" }).stdout,
-    /\u001b\[31merror\u001b\[39m/,
-  );
+  assert.doesNotMatch(keel(["validate", "bad.keel.yaml"], dir).stdout, /\[3\dm/);
+  const forced = keel(["validate", "bad.keel.yaml"], dir, { FORCE_COLOR: "1" }).stdout;
+  assert.ok(forced.includes("\u001b[31merror\u001b[39m"), forced);
 });
 
 test(".keel/settings.json changes severities by code or name, and turns codes off", () => {
