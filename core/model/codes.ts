@@ -80,7 +80,8 @@ export const CODES = {
   KEEL106: {
     severity: "error",
     name: "invalid-id",
-    summary: "A step, input or provider id that does not match `^[a-z][a-z0-9_]*$`.",
+    summary:
+      "A step id or input name that does not match `^[a-z][a-z0-9_]*$`, or a provider id that does not match `^[a-z][a-z0-9_-]*$`.",
   },
   KEEL107: {
     severity: "error",
