@@ -43,10 +43,11 @@ export function checkExpressionRefs(
         }
       } else if (!JSONATA_FUNCTIONS.has(call.name)) {
         const known = [...JSONATA_FUNCTIONS, ...(site.role === "if" ? STATUS_FUNCTIONS : [])];
+        const match = closest(call.name, known);
         sink.add(
           "KEEL306",
           where,
-          `unknown function $${call.name}${didYouMean(call.name, known).replace(/'([^']+)'/, "'$$$1'")}`,
+          `unknown function $${call.name}${match ? `: did you mean '$${match}'?` : ""}`,
         );
       }
     }
