@@ -49,7 +49,7 @@ export function checkTools(
       sink.add(
         "KEEL501",
         part(0, modulePath.length),
-        `tool module '${modulePath}' does not exist (looked for ${absolute})`,
+        `tool module '${modulePath}' does not exist: \`uses:\` paths are relative to the workflow file's folder`,
       );
       continue;
     }
