@@ -1,7 +1,7 @@
 // YAML text → plain value + a tree of source locations, in one pass over the parsed document.
 // Invariant: parsing never throws; every problem becomes a diagnostic with a range inside the text.
 import { isAlias, isMap, isPair, isScalar, isSeq, parseDocument, type Scalar } from "yaml";
-import type { Document, Node as YamlNode, YAMLMap, YAMLSeq } from "yaml";
+import type { Node as YamlNode, YAMLMap, YAMLSeq } from "yaml";
 import type { DiagnosticSink, Span } from "./diagnostic";
 
 /** Where a value came from. Values copied through an alias point at the alias and have no children. */
@@ -53,7 +53,7 @@ export function parseYaml(text: string, sink: DiagnosticSink): ParsedYaml {
     } else sink.add("KEEL001", span, `YAML: ${w.message}`);
   }
   if (doc.contents == null) return { text, value: undefined, root: undefined };
-  const builder = new Builder(text, doc, sink);
+  const builder = new Builder(text, sink);
   const { value, loc } = builder.build(doc.contents, undefined);
   return { text, value, root: loc };
 }
@@ -85,15 +85,20 @@ class Builder {
   private expanded = 0;
   private limitReported = false;
   private readonly expanding = new Set<YamlNode>();
+  /** The latest node defining each anchor, in document order (yaml's own lookup walks the document per alias). */
+  private readonly anchors = new Map<string, YamlNode>();
+  /** Each alias's target, fixed when the alias is first met in document order. */
+  private readonly resolved = new Map<YamlNode, YamlNode | undefined>();
 
   constructor(
     private readonly text: string,
-    private readonly doc: Document,
     private readonly sink: DiagnosticSink,
   ) {}
 
   build(node: YamlNode, keySpan: Span | undefined): Built {
     const span = this.spanOf(node);
+    const anchor = (node as { anchor?: string }).anchor;
+    if (anchor) this.anchors.set(anchor, node);
     if (isScalar(node)) {
       return { value: node.value ?? null, loc: { span, keySpan, scalar: node } };
     }
@@ -171,7 +176,11 @@ class Builder {
     span: Span,
     shownAs = node.source,
   ): unknown {
-    const target = isAlias(node) ? (node.resolve(this.doc) as YamlNode | undefined) : undefined;
+    let target = this.resolved.get(node);
+    if (!this.resolved.has(node)) {
+      target = this.anchors.get(node.source);
+      this.resolved.set(node, target);
+    }
     if (!target) {
       this.sink.add(
         "KEEL004",
