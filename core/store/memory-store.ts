@@ -1,0 +1,134 @@
+// A RunStore in memory: for tests and for replays that need no file. Same semantics as SQLite,
+// including the all-or-nothing commit and the (run, seq) uniqueness of events.
+import type {
+  AttemptRecord,
+  CacheEntry,
+  EventRecord,
+  Finding,
+  RunRecord,
+  WriteBatch,
+} from "./records";
+import type { RunQuery, RunStore } from "./run-store";
+
+export class MemoryStore implements RunStore {
+  readonly readOnly = false;
+  private readonly runs = new Map<string, RunRecord>();
+  private readonly eventsByRun = new Map<string, EventRecord[]>();
+  private readonly attemptsByRun = new Map<string, AttemptRecord[]>();
+  private readonly findingsByRun = new Map<string, Finding[]>();
+  private readonly blobs = new Map<string, string>();
+  private readonly cache = new Map<string, CacheEntry>();
+
+  async commit(batch: WriteBatch): Promise<void> {
+    // Check every constraint before changing anything, so a failed commit leaves no trace.
+    const seqs = new Set<string>();
+    for (const e of batch.events ?? []) {
+      const key = `${e.runId}\u0000${e.seq}`;
+      if (seqs.has(key) || this.eventsByRun.get(e.runId)?.some((x) => x.seq === e.seq)) {
+        throw new Error(`event ${e.seq} of run ${e.runId} is already recorded`);
+      }
+      seqs.add(key);
+    }
+    const attemptKeys = new Set<string>();
+    for (const a of batch.attempts ?? []) {
+      const key = `${a.runId}\u0000${a.stepId}\u0000${a.attempt}`;
+      const exists = this.attemptsByRun
+        .get(a.runId)
+        ?.some((x) => x.stepId === a.stepId && x.attempt === a.attempt);
+      if (attemptKeys.has(key) || exists) {
+        throw new Error(
+          `attempt ${a.attempt} of step ${a.stepId} in run ${a.runId} is already recorded`,
+        );
+      }
+      attemptKeys.add(key);
+    }
+    for (const b of batch.blobs ?? []) if (!this.blobs.has(b.hash)) this.blobs.set(b.hash, b.text);
+    for (const r of batch.runs ?? []) {
+      const old = this.runs.get(r.id);
+      this.runs.set(
+        r.id,
+        old
+          ? {
+              ...old,
+              status: r.status,
+              endedAt: r.endedAt,
+              outputsHash: r.outputsHash,
+              error: r.error,
+              ownerPid: r.ownerPid,
+              heartbeatAt: r.heartbeatAt,
+            }
+          : r,
+      );
+    }
+    for (const e of batch.events ?? []) push(this.eventsByRun, e.runId, e);
+    for (const a of batch.attempts ?? []) push(this.attemptsByRun, a.runId, a);
+    for (const c of batch.cache ?? []) this.cache.set(c.key, c);
+    for (const f of batch.findings ?? []) push(this.findingsByRun, f.runId, f);
+  }
+
+  async getRun(id: string): Promise<RunRecord | undefined> {
+    return this.runs.get(id);
+  }
+
+  async listRuns(query: RunQuery = {}): Promise<RunRecord[]> {
+    return [...this.runs.values()]
+      .filter((r) => query.workflowPath === undefined || r.workflowPath === query.workflowPath)
+      .sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0))
+      .slice(0, query.limit ?? 50);
+  }
+
+  async events(runId: string, afterSeq = 0): Promise<EventRecord[]> {
+    return (this.eventsByRun.get(runId) ?? [])
+      .filter((e) => e.seq > afterSeq)
+      .sort((a, b) => a.seq - b.seq);
+  }
+
+  async attempts(runId: string): Promise<AttemptRecord[]> {
+    return [...(this.attemptsByRun.get(runId) ?? [])].sort(
+      (a, b) => cmp(a.startedAt, b.startedAt) || cmp(a.stepId, b.stepId) || a.attempt - b.attempt,
+    );
+  }
+
+  async findings(runId: string): Promise<Finding[]> {
+    return [...(this.findingsByRun.get(runId) ?? [])];
+  }
+
+  async blob(hash: string): Promise<string | undefined> {
+    return this.blobs.get(hash);
+  }
+
+  async cacheLookup(key: string, now: string): Promise<CacheEntry | undefined> {
+    const entry = this.cache.get(key);
+    return entry && (entry.expiresAt === null || entry.expiresAt > now) ? entry : undefined;
+  }
+
+  async previousLiveAttempt(
+    workflowPath: string,
+    stepId: string,
+    exceptRunId: string,
+  ): Promise<AttemptRecord | undefined> {
+    let best: AttemptRecord | undefined;
+    for (const [runId, attempts] of this.attemptsByRun) {
+      if (runId === exceptRunId || this.runs.get(runId)?.workflowPath !== workflowPath) continue;
+      for (const a of attempts) {
+        if (a.stepId !== stepId || a.origin !== "live" || a.status !== "succeeded") continue;
+        if (!best || a.runId > best.runId || (a.runId === best.runId && a.attempt > best.attempt)) {
+          best = a;
+        }
+      }
+    }
+    return best;
+  }
+
+  async close(): Promise<void> {}
+}
+
+function push<T>(map: Map<string, T[]>, key: string, value: T): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

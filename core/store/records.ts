@@ -1,0 +1,111 @@
+// The run record: what the store keeps for every run. One logical schema for every RunStore.
+// Values (inputs, outputs, resolved inputs, sources) are stored once by content hash in blobs;
+// records refer to them by hash.
+
+export type RunStatus = "running" | "succeeded" | "failed" | "cancelled" | "interrupted";
+export type RunMode = "run" | "replay" | "rerun";
+export type StepStatus = "pending" | "running" | "succeeded" | "failed" | "skipped" | "cancelled";
+/** How a success came about (DECISIONS §2): executed now, from the cache, or from a parent run. */
+export type Origin = "live" | "cached" | "reused";
+
+export interface RunRecord {
+  /** Sorts by creation time (see ids.ts). */
+  readonly id: string;
+  readonly workflowPath: string;
+  readonly workflowName: string;
+  /** sha256 of the workflow's source text; the text itself is the blob with this hash. */
+  readonly sourceHash: string;
+  /** Blob hash of the run's inputs (JSON). */
+  readonly inputsHash: string;
+  readonly status: RunStatus;
+  readonly mode: RunMode;
+  readonly parentId: string | null;
+  /** ISO-8601 UTC with milliseconds; the recorded clock expressions see as `run.started_at`. */
+  readonly startedAt: string;
+  readonly endedAt: string | null;
+  /** Blob hash of the run's outputs (JSON), once finished. */
+  readonly outputsHash: string | null;
+  readonly error: string | null;
+  /** The process that owns a running run, and when it last said it was alive. */
+  readonly ownerPid: number | null;
+  readonly heartbeatAt: string | null;
+}
+
+export type EventType =
+  | "run_started"
+  | "run_resumed"
+  | "step_started"
+  | "attempt_failed"
+  | "step_succeeded"
+  | "step_failed"
+  | "step_skipped"
+  | "step_reused"
+  | "step_cached"
+  | "step_cancelled"
+  | "finding"
+  | "run_finished";
+
+/** One entry of a run's append-only log; `seq` numbers a run's events from 1 without gaps. */
+export interface EventRecord {
+  readonly runId: string;
+  readonly seq: number;
+  readonly type: EventType;
+  readonly stepId: string | null;
+  readonly attempt: number | null;
+  readonly at: string;
+  /** Small JSON details (error kind and message, durations, the source run of a cache hit, ...). */
+  readonly data: Readonly<Record<string, unknown>> | null;
+}
+
+export interface AttemptRecord {
+  readonly runId: string;
+  readonly stepId: string;
+  /** 1 for the first attempt. */
+  readonly attempt: number;
+  readonly status: "succeeded" | "failed";
+  readonly origin: Origin;
+  /** Blob hash of the resolved input: the exact prompt, request, arguments or command. */
+  readonly inputHash: string;
+  readonly outputHash: string | null;
+  readonly errorKind: string | null;
+  readonly errorMessage: string | null;
+  readonly startedAt: string;
+  readonly endedAt: string;
+  readonly cacheKey: string | null;
+  /** The run a cached or reused result came from. */
+  readonly sourceRunId: string | null;
+  /** Provider metadata: served model, response id, fingerprint, usage, cost, provider id. */
+  readonly meta: Readonly<Record<string, unknown>> | null;
+}
+
+export interface CacheEntry {
+  readonly key: string;
+  readonly outputHash: string;
+  readonly runId: string;
+  readonly stepId: string;
+  readonly createdAt: string;
+  /** Null: never expires. */
+  readonly expiresAt: string | null;
+}
+
+export interface Finding {
+  readonly runId: string;
+  readonly kind: "stale_context" | "provider_drift";
+  readonly message: string;
+  readonly data: Readonly<Record<string, unknown>>;
+}
+
+export interface Blob {
+  readonly hash: string;
+  readonly text: string;
+}
+
+/** Everything one commit writes, atomically. Blobs already present are kept as they are. */
+export interface WriteBatch {
+  readonly runs?: readonly RunRecord[];
+  readonly events?: readonly EventRecord[];
+  readonly attempts?: readonly AttemptRecord[];
+  readonly blobs?: readonly Blob[];
+  readonly cache?: readonly CacheEntry[];
+  readonly findings?: readonly Finding[];
+}

@@ -1,0 +1,42 @@
+// The RunStore seam (SPEC §5): one interface for the memory, SQLite and (later) PostgreSQL stores,
+// all held to the same conformance suite (test/core/store/conformance.ts).
+import type {
+  AttemptRecord,
+  CacheEntry,
+  EventRecord,
+  Finding,
+  RunRecord,
+  WriteBatch,
+} from "./records";
+
+export interface RunQuery {
+  readonly workflowPath?: string;
+  /** Newest first; default 50. */
+  readonly limit?: number;
+}
+
+export interface RunStore {
+  /** Writes the batch in one transaction: all of it is durable when the promise resolves, or none. */
+  commit(batch: WriteBatch): Promise<void>;
+  getRun(id: string): Promise<RunRecord | undefined>;
+  /** Runs, newest first. */
+  listRuns(query?: RunQuery): Promise<RunRecord[]>;
+  /** A run's events in sequence order, from `afterSeq` (exclusive). */
+  events(runId: string, afterSeq?: number): Promise<EventRecord[]>;
+  /** A run's attempts, by step in the order they were recorded. */
+  attempts(runId: string): Promise<AttemptRecord[]>;
+  findings(runId: string): Promise<Finding[]>;
+  /** A value by content hash. */
+  blob(hash: string): Promise<string | undefined>;
+  /** The cache entry for `key` that has not expired at `now` (ISO time). */
+  cacheLookup(key: string, now: string): Promise<CacheEntry | undefined>;
+  /** The newest live, successful attempt of `stepId` in runs of `workflowPath` other than `exceptRunId`. */
+  previousLiveAttempt(
+    workflowPath: string,
+    stepId: string,
+    exceptRunId: string,
+  ): Promise<AttemptRecord | undefined>;
+  /** True when the store was written by a newer Keel: it is open read-only and never migrated down. */
+  readonly readOnly: boolean;
+  close(): Promise<void>;
+}

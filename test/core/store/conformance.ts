@@ -1,0 +1,244 @@
+// The RunStore conformance suite: every store implementation must pass all of it.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import type { RunStore } from "@keel/core/store/run-store";
+import type { AttemptRecord, EventRecord, RunRecord } from "@keel/core/store/records";
+
+export function run(id: string, over: Partial<RunRecord> = {}): RunRecord {
+  return {
+    id,
+    workflowPath: "/w/flow.keel.yaml",
+    workflowName: "flow",
+    sourceHash: "src",
+    inputsHash: "in",
+    status: "running",
+    mode: "run",
+    parentId: null,
+    startedAt: "2026-11-23T10:00:00.000Z",
+    endedAt: null,
+    outputsHash: null,
+    error: null,
+    ownerPid: 42,
+    heartbeatAt: "2026-11-23T10:00:00.000Z",
+    ...over,
+  };
+}
+
+export function event(runId: string, seq: number, over: Partial<EventRecord> = {}): EventRecord {
+  return {
+    runId,
+    seq,
+    type: "step_started",
+    stepId: "a",
+    attempt: 1,
+    at: "2026-11-23T10:00:01.000Z",
+    data: null,
+    ...over,
+  };
+}
+
+export function attempt(
+  runId: string,
+  stepId: string,
+  n: number,
+  over: Partial<AttemptRecord> = {},
+): AttemptRecord {
+  return {
+    runId,
+    stepId,
+    attempt: n,
+    status: "succeeded",
+    origin: "live",
+    inputHash: "i",
+    outputHash: "o",
+    errorKind: null,
+    errorMessage: null,
+    startedAt: `2026-11-23T10:00:0${n}.000Z`,
+    endedAt: `2026-11-23T10:00:0${n}.500Z`,
+    cacheKey: null,
+    sourceRunId: null,
+    meta: { model: "m-1", usage: { input: 3, output: 4 } },
+    ...over,
+  };
+}
+
+/** Registers the suite; `open` gives a fresh, empty store for each test. */
+export function describeRunStore(name: string, open: () => Promise<RunStore>): void {
+  const withStore = (title: string, fn: (s: RunStore) => Promise<void>) =>
+    test(`${name}: ${title}`, async () => {
+      const store = await open();
+      try {
+        await fn(store);
+      } finally {
+        await store.close();
+      }
+    });
+
+  withStore(
+    "a committed run, its events, attempts, blobs and findings read back as written",
+    async (s) => {
+      const r = run("01A");
+      await s.commit({
+        runs: [r],
+        blobs: [{ hash: "h1", text: '{"x":1}' }],
+        events: [
+          event("01A", 1, { type: "run_started", stepId: null, attempt: null }),
+          event("01A", 2, { data: { k: [1, "two"] } }),
+        ],
+        attempts: [attempt("01A", "a", 1)],
+        findings: [
+          { runId: "01A", kind: "provider_drift", message: "model changed", data: { step: "a" } },
+        ],
+      });
+      assert.deepEqual(await s.getRun("01A"), r);
+      assert.deepEqual(await s.events("01A"), [
+        event("01A", 1, { type: "run_started", stepId: null, attempt: null }),
+        event("01A", 2, { data: { k: [1, "two"] } }),
+      ]);
+      assert.deepEqual(await s.attempts("01A"), [attempt("01A", "a", 1)]);
+      assert.equal(await s.blob("h1"), '{"x":1}');
+      assert.equal(await s.blob("nope"), undefined);
+      assert.deepEqual(await s.findings("01A"), [
+        { runId: "01A", kind: "provider_drift", message: "model changed", data: { step: "a" } },
+      ]);
+      assert.equal(await s.getRun("missing"), undefined);
+    },
+  );
+
+  withStore(
+    "committing a run again updates its status and end, and keeps what made it",
+    async (s) => {
+      await s.commit({ runs: [run("01A")] });
+      await s.commit({
+        runs: [
+          run("01A", {
+            status: "succeeded",
+            endedAt: "2026-11-23T10:01:00.000Z",
+            outputsHash: "out",
+            workflowName: "changed",
+            ownerPid: null,
+          }),
+        ],
+      });
+      const got = await s.getRun("01A");
+      assert.equal(got?.status, "succeeded");
+      assert.equal(got?.endedAt, "2026-11-23T10:01:00.000Z");
+      assert.equal(got?.outputsHash, "out");
+      assert.equal(got?.ownerPid, null);
+      assert.equal(got?.workflowName, "flow");
+    },
+  );
+
+  withStore("events come back in sequence order, after a given sequence number", async (s) => {
+    await s.commit({ runs: [run("01A")], events: [event("01A", 2), event("01A", 1)] });
+    await s.commit({ events: [event("01A", 3)] });
+    assert.deepEqual(
+      (await s.events("01A")).map((e) => e.seq),
+      [1, 2, 3],
+    );
+    assert.deepEqual(
+      (await s.events("01A", 2)).map((e) => e.seq),
+      [3],
+    );
+  });
+
+  withStore("a commit that repeats an event's sequence number is refused whole", async (s) => {
+    await s.commit({ runs: [run("01A")], events: [event("01A", 1)] });
+    await assert.rejects(
+      s.commit({ blobs: [{ hash: "h2", text: "x" }], events: [event("01A", 2), event("01A", 1)] }),
+    );
+    assert.deepEqual(
+      (await s.events("01A")).map((e) => e.seq),
+      [1],
+    );
+    assert.equal(await s.blob("h2"), undefined);
+  });
+
+  withStore("a blob written twice is stored once, unchanged", async (s) => {
+    await s.commit({ blobs: [{ hash: "h", text: "first" }] });
+    await s.commit({
+      blobs: [
+        { hash: "h", text: "first" },
+        { hash: "g", text: "second" },
+      ],
+    });
+    assert.equal(await s.blob("h"), "first");
+    assert.equal(await s.blob("g"), "second");
+  });
+
+  withStore("runs list newest first, by workflow, with a limit", async (s) => {
+    await s.commit({
+      runs: [run("01A"), run("01C", { workflowPath: "/w/other.keel.yaml" }), run("01B")],
+    });
+    assert.deepEqual(
+      (await s.listRuns()).map((r) => r.id),
+      ["01C", "01B", "01A"],
+    );
+    assert.deepEqual(
+      (await s.listRuns({ workflowPath: "/w/flow.keel.yaml" })).map((r) => r.id),
+      ["01B", "01A"],
+    );
+    assert.deepEqual(
+      (await s.listRuns({ limit: 1 })).map((r) => r.id),
+      ["01C"],
+    );
+  });
+
+  withStore("cache entries are found until they expire", async (s) => {
+    await s.commit({
+      cache: [
+        {
+          key: "k1",
+          outputHash: "o1",
+          runId: "01A",
+          stepId: "a",
+          createdAt: "2026-11-23T10:00:00.000Z",
+          expiresAt: "2026-11-23T11:00:00.000Z",
+        },
+        {
+          key: "k2",
+          outputHash: "o2",
+          runId: "01A",
+          stepId: "b",
+          createdAt: "2026-11-23T10:00:00.000Z",
+          expiresAt: null,
+        },
+      ],
+    });
+    assert.equal((await s.cacheLookup("k1", "2026-11-23T10:30:00.000Z"))?.outputHash, "o1");
+    assert.equal(await s.cacheLookup("k1", "2026-11-23T11:00:00.000Z"), undefined);
+    assert.equal((await s.cacheLookup("k2", "2099-01-01T00:00:00.000Z"))?.outputHash, "o2");
+    assert.equal(await s.cacheLookup("k3", "2026-11-23T10:30:00.000Z"), undefined);
+  });
+
+  withStore(
+    "the previous live attempt skips this run, other workflows, failures, cache hits and reuse",
+    async (s) => {
+      await s.commit({
+        runs: [
+          run("01A"),
+          run("01B"),
+          run("01C", { workflowPath: "/w/other.keel.yaml" }),
+          run("01D"),
+          run("01E"),
+        ],
+        attempts: [
+          attempt("01A", "a", 1, { meta: { model: "old" } }),
+          attempt("01B", "a", 1, { status: "failed", errorKind: "timeout" }),
+          attempt("01B", "a", 2, { meta: { model: "newer" } }),
+          attempt("01C", "a", 1, { meta: { model: "elsewhere" } }),
+          attempt("01D", "a", 1, { origin: "cached", sourceRunId: "01B" }),
+          attempt("01E", "a", 1, { meta: { model: "mine" } }),
+        ],
+      });
+      const prev = await s.previousLiveAttempt("/w/flow.keel.yaml", "a", "01E");
+      assert.deepEqual([prev?.runId, prev?.attempt, prev?.meta], ["01B", 2, { model: "newer" }]);
+      assert.equal(await s.previousLiveAttempt("/w/flow.keel.yaml", "zzz", "01E"), undefined);
+    },
+  );
+
+  withStore("closing twice is harmless", async (s) => {
+    await s.close();
+    await s.close();
+  });
+}
