@@ -1,0 +1,70 @@
+// The Effects interface: the only way a run touches the world (SPEC §5). Everything that can
+// differ between two runs goes through it: model calls, HTTP, tools, commands and the clock.
+// Recording wraps the real implementation; replay substitutes the record.
+
+export interface LlmMessage {
+  readonly role: "system" | "user" | "assistant";
+  readonly content: string;
+}
+
+/** A model call as resolved from the step: exactly what is sent (and recorded). */
+export interface LlmRequest {
+  readonly provider: string;
+  readonly providerType: "openai" | "anthropic" | "scripted";
+  readonly model: string | null;
+  readonly system: string | null;
+  readonly messages: readonly LlmMessage[];
+  readonly params: Readonly<Record<string, unknown>>;
+  readonly json: boolean;
+}
+
+export interface LlmResponse {
+  /** The reply text. */
+  readonly text: string;
+  readonly servedModel: string | null;
+  readonly responseId: string | null;
+  readonly fingerprint: string | null;
+  readonly usage: { readonly input: number; readonly output: number } | null;
+}
+
+export interface HttpRequest {
+  readonly method: string;
+  readonly url: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string | null;
+}
+
+export interface HttpResponse {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string;
+}
+
+export interface ShellCommand {
+  readonly argv: readonly string[];
+  readonly cwd: string;
+  /** Variables set on top of the inherited environment. */
+  readonly env: Readonly<Record<string, string>>;
+}
+
+export interface ShellResult {
+  readonly exitCode: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export interface ToolCall {
+  /** Absolute path of the module. */
+  readonly module: string;
+  readonly exportName: string;
+  readonly args: unknown;
+}
+
+export interface Effects {
+  /** The wall clock, as ISO-8601 UTC with milliseconds. */
+  now(): string;
+  llm(request: LlmRequest, signal: AbortSignal): Promise<LlmResponse>;
+  http(request: HttpRequest, signal: AbortSignal): Promise<HttpResponse>;
+  shell(command: ShellCommand, signal: AbortSignal): Promise<ShellResult>;
+  tool(call: ToolCall, signal: AbortSignal): Promise<unknown>;
+}

@@ -1,0 +1,34 @@
+// Step errors, classified. The kind decides whether `retry.on` retries it, and is recorded with
+// every failed attempt.
+
+export type ErrorKind =
+  | "timeout"
+  | "rate_limit"
+  | "server_error"
+  | "invalid_output"
+  | "cancelled"
+  | "expression"
+  | "assertion"
+  | "http_status"
+  | "exit_code"
+  | "tool_error"
+  | "client_error"
+  | "config";
+
+export class StepError extends Error {
+  constructor(
+    readonly kind: ErrorKind,
+    message: string,
+    /** A provider's Retry-After, in milliseconds. */
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+  }
+}
+
+/** Any thrown value as a StepError; unknown errors count as the step's own failure. */
+export function asStepError(e: unknown, fallback: ErrorKind = "tool_error"): StepError {
+  if (e instanceof StepError) return e;
+  const message = e instanceof Error ? e.message : String(e);
+  return new StepError(fallback, message);
+}

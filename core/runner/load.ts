@@ -1,0 +1,57 @@
+// Reads and validates a workflow file for running: the run only starts from a file without error
+// diagnostics, and works on the typed workflow and the graph validation built.
+import { readFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { validateBytes } from "../check/validate-bytes";
+import type { Diagnostic } from "../model/diagnostic";
+import type { StepGraph } from "../graph/graph";
+import { Workflow } from "../model/schema";
+import { nodeHost } from "../node/host";
+
+export interface LoadedWorkflow {
+  readonly path: string;
+  readonly dir: string;
+  readonly source: string;
+  readonly workflow: Workflow;
+  readonly graph: StepGraph;
+  /** Names of the `env.NAME` values the expressions read. */
+  readonly envNames: readonly string[];
+  /** Names of the `secrets.NAME` values the expressions read. */
+  readonly secretNames: readonly string[];
+}
+
+export type LoadResult =
+  | { readonly ok: true; readonly loaded: LoadedWorkflow; readonly diagnostics: Diagnostic[] }
+  | { readonly ok: false; readonly source: string; readonly diagnostics: Diagnostic[] };
+
+export function loadWorkflow(file: string): LoadResult {
+  const path = resolve(file);
+  const { text, diagnostics, model } = validateBytes(readFileSync(path), {
+    file: path,
+    host: nodeHost,
+  });
+  if (diagnostics.some((d) => d.severity === "error"))
+    return { ok: false, source: text, diagnostics };
+  const workflow = Workflow.parse(model.yaml.value);
+  const names = (root: string) => {
+    const out = new Set<string>();
+    for (const { info } of model.sites) {
+      for (const ref of info.refs)
+        if (ref.segments[0]?.name === root && ref.segments[1]) out.add(ref.segments[1].name);
+    }
+    return [...out].sort();
+  };
+  return {
+    ok: true,
+    diagnostics,
+    loaded: {
+      path,
+      dir: dirname(path),
+      source: text,
+      workflow,
+      graph: model.graph,
+      envNames: names("env"),
+      secretNames: names("secrets"),
+    },
+  };
+}

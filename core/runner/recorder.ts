@@ -1,0 +1,158 @@
+// The recording boundary's write side: buffers a run's records and commits them in one transaction
+// per event-loop turn (group commit).
+// Invariant: `durable()` resolves only when everything recorded before the call is committed; the
+// scheduler awaits it before any effect starts, so an effect never depends on an unrecorded result.
+import { createHash } from "node:crypto";
+import type {
+  AttemptRecord,
+  Blob,
+  CacheEntry,
+  EventRecord,
+  EventType,
+  Finding,
+  RunRecord,
+} from "../store/records";
+import type { RunStore } from "../store/run-store";
+import type { Redactor } from "./redact";
+
+export function sha256(text: string): string {
+  return createHash("sha256").update(text).digest("hex");
+}
+
+export class Recorder {
+  private runs: RunRecord[] = [];
+  private events: EventRecord[] = [];
+  private attempts: AttemptRecord[] = [];
+  private blobs: Blob[] = [];
+  private cache: CacheEntry[] = [];
+  private findings: Finding[] = [];
+  private readonly knownBlobs = new Set<string>();
+  private scheduled = false;
+  private flushing: Promise<void> = Promise.resolve();
+  private failure: Error | undefined;
+  private seq: number;
+
+  constructor(
+    private readonly store: RunStore,
+    readonly runId: string,
+    private readonly redactor: Redactor,
+    lastSeq = 0,
+    private readonly onEvent?: (e: EventRecord) => void,
+  ) {
+    this.seq = lastSeq;
+  }
+
+  run(record: RunRecord): void {
+    this.runs.push(this.redactor.value(record));
+    this.schedule();
+  }
+
+  event(
+    type: EventType,
+    stepId: string | null,
+    attempt: number | null,
+    at: string,
+    data: Record<string, unknown> | null = null,
+  ): EventRecord {
+    const e: EventRecord = {
+      runId: this.runId,
+      seq: ++this.seq,
+      type,
+      stepId,
+      attempt,
+      at,
+      data: data && this.redactor.value(data),
+    };
+    this.events.push(e);
+    this.onEvent?.(e);
+    this.schedule();
+    return e;
+  }
+
+  /** Stores a JSON value once by content hash (after redaction) and returns the hash. */
+  blob(value: unknown): string {
+    return this.textBlob(JSON.stringify(value === undefined ? null : value));
+  }
+
+  /** Stores a text (a workflow's source) once by the hash of its redacted text. */
+  textBlob(raw: string): string {
+    const text = this.redactor.text(raw);
+    const hash = sha256(text);
+    if (!this.knownBlobs.has(hash)) {
+      this.knownBlobs.add(hash);
+      this.blobs.push({ hash, text });
+      this.schedule();
+    }
+    return hash;
+  }
+
+  attempt(record: AttemptRecord): void {
+    this.attempts.push(this.redactor.value(record));
+    this.schedule();
+  }
+
+  cacheEntry(entry: CacheEntry): void {
+    this.cache.push(entry);
+    this.schedule();
+  }
+
+  finding(f: Omit<Finding, "runId"> | Finding): void {
+    this.findings.push(this.redactor.value({ ...f, runId: this.runId }));
+    this.schedule();
+  }
+
+  /** Resolves when everything recorded so far is committed; rejects if a commit failed. */
+  async durable(): Promise<void> {
+    if (this.pending()) {
+      this.scheduled = false;
+      this.flushing = this.flushing.then(() => this.flush());
+    }
+    await this.flushing;
+    if (this.failure) throw this.failure;
+  }
+
+  private pending(): boolean {
+    return (
+      this.runs.length +
+        this.events.length +
+        this.attempts.length +
+        this.blobs.length +
+        this.cache.length +
+        this.findings.length >
+      0
+    );
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      if (!this.scheduled) return;
+      this.scheduled = false;
+      this.flushing = this.flushing.then(() => this.flush());
+    });
+  }
+
+  private async flush(): Promise<void> {
+    if (!this.pending() || this.failure) return;
+    const batch = {
+      runs: this.runs,
+      events: this.events,
+      attempts: this.attempts,
+      blobs: this.blobs,
+      cache: this.cache,
+      findings: this.findings,
+    };
+    this.runs = [];
+    this.events = [];
+    this.attempts = [];
+    this.blobs = [];
+    this.cache = [];
+    this.findings = [];
+    try {
+      await this.store.commit(batch);
+    } catch (e) {
+      this.failure = e instanceof Error ? e : new Error(String(e));
+    }
+  }
+}

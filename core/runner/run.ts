@@ -1,0 +1,639 @@
+// The local executor: runs a validated workflow's DAG and records everything it does.
+// Invariants:
+// - A step starts when everything it depends on has ended; it sees only those steps' outputs.
+// - Before an effect starts, every result it depends on is durably committed (DECISIONS §2);
+//   pure steps are group-committed and never wait.
+// - Every run ends in a recorded state: succeeded, failed or cancelled, with its reason.
+import type { StepGraph } from "../graph/graph";
+import type { Step, Workflow } from "../model/schema";
+import type { EventRecord, Finding, Origin, RunMode, RunStatus } from "../store/records";
+import type { RunStore } from "../store/run-store";
+import type { Effects } from "./effects";
+import { StepError, asStepError, type ErrorKind } from "./errors";
+import { evaluateBare, toJson, type ExprScope } from "./expressions";
+import { Recorder, sha256 } from "./recorder";
+import { Redactor } from "./redact";
+import { checkOutput } from "./output-schema";
+import { durationMs, firstOf, retryDelayMs, retryPolicy, shouldRetry } from "./policy";
+import { prepareStep, providerOf, type PreparedStep, type StepOutput } from "./steps";
+import { newRunId } from "../store/ids";
+
+export interface RunOptions {
+  readonly workflowPath: string;
+  readonly source: string;
+  readonly workflow: Workflow;
+  readonly graph: StepGraph;
+  readonly inputs: Readonly<Record<string, unknown>>;
+  readonly store: RunStore;
+  readonly effects: Effects;
+  /** Values of the `env.NAME` the workflow reads. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  readonly secrets?: Readonly<Record<string, string>>;
+  /** Steps running at once, at most; default 16. */
+  readonly concurrency?: number;
+  readonly signal?: AbortSignal;
+  readonly noCache?: boolean;
+  readonly onEvent?: (e: EventRecord) => void;
+  readonly runId?: string;
+  readonly mode?: RunMode;
+  readonly parentId?: string | null;
+}
+
+export interface StepSummary {
+  readonly id: string;
+  readonly status: "succeeded" | "failed" | "skipped" | "cancelled" | "pending";
+  readonly origin: Origin | null;
+  readonly continued: boolean;
+  readonly attempts: number;
+  readonly durationMs: number;
+  readonly error: { kind: ErrorKind; message: string } | null;
+}
+
+export interface RunResult {
+  readonly runId: string;
+  readonly status: RunStatus;
+  readonly outputs: Record<string, unknown> | null;
+  readonly error: string | null;
+  readonly findings: { kind: string; message: string }[];
+  readonly steps: StepSummary[];
+}
+
+interface StepState {
+  status: StepSummary["status"] | "running";
+  output: unknown;
+  origin: Origin | null;
+  continued: boolean;
+  attempts: number;
+  startedMs: number;
+  endedMs: number;
+  error: { kind: ErrorKind; message: string } | null;
+  snapshot?: { source: string; version: unknown };
+  meta?: Record<string, unknown> | null;
+}
+
+type NewFinding = Omit<Finding, "runId">;
+
+const STATUS_FNS = ["always", "success", "failure", "cancelled"];
+
+export async function runWorkflow(options: RunOptions): Promise<RunResult> {
+  return new LocalRun(options).run();
+}
+
+class LocalRun {
+  private readonly runId: string;
+  private readonly startedAt: string;
+  private readonly recorder: Recorder;
+  private readonly states = new Map<string, StepState>();
+  private readonly steps: Record<string, Step>;
+  private readonly dir: string;
+  private readonly providerSlots = new Map<string, { active: number; waiting: (() => void)[] }>();
+  private readonly internal = new AbortController();
+
+  constructor(private readonly o: RunOptions) {
+    this.runId = o.runId ?? newRunId();
+    this.startedAt = o.effects.now();
+    this.recorder = new Recorder(o.store, this.runId, new Redactor(o.secrets ?? {}), 0, o.onEvent);
+    this.steps = o.workflow.steps as Record<string, Step>;
+    this.dir = o.workflowPath.replace(/[\\/][^\\/]*$/, "") || ".";
+    for (const id of o.graph.ids) {
+      this.states.set(id, {
+        status: "pending",
+        output: null,
+        origin: null,
+        continued: false,
+        attempts: 0,
+        startedMs: 0,
+        endedMs: 0,
+        error: null,
+      });
+    }
+  }
+
+  async run(): Promise<RunResult> {
+    const o = this.o;
+    // The source is stored as text, not JSON, so that its hash is the hash of the file.
+    const sourceHash = this.recorder.textBlob(o.source);
+    const inputsHash = this.recorder.blob(o.inputs);
+    this.recorder.run(this.runRecord("running", sourceHash, inputsHash));
+    this.recorder.event("run_started", null, null, this.startedAt, {
+      inputs: o.inputs,
+      env: o.env ?? {},
+    });
+    const abort = () => this.internal.abort();
+    o.signal?.addEventListener("abort", abort);
+    try {
+      await this.schedule();
+    } finally {
+      o.signal?.removeEventListener("abort", abort);
+    }
+    return this.finish(sourceHash, inputsHash);
+  }
+
+  private runRecord(
+    status: RunStatus,
+    sourceHash: string,
+    inputsHash: string,
+    end?: { endedAt: string; outputsHash: string | null; error: string | null },
+  ) {
+    return {
+      id: this.runId,
+      workflowPath: this.o.workflowPath,
+      workflowName: this.o.workflow.name,
+      sourceHash,
+      inputsHash,
+      status,
+      mode: this.o.mode ?? "run",
+      parentId: this.o.parentId ?? null,
+      startedAt: this.startedAt,
+      endedAt: end?.endedAt ?? null,
+      outputsHash: end?.outputsHash ?? null,
+      error: end?.error ?? null,
+      ownerPid: end ? null : process.pid,
+      heartbeatAt: end ? null : this.startedAt,
+    } as const;
+  }
+
+  /** Starts every step whose dependencies have ended, up to the concurrency limit. */
+  private async schedule(): Promise<void> {
+    const { graph } = this.o;
+    const limit = this.o.concurrency ?? 16;
+    const remaining = new Map(graph.ids.map((id) => [id, graph.deps.get(id)!.length]));
+    const ready = graph.order.filter((id) => remaining.get(id) === 0);
+    const running = new Map<string, Promise<string>>();
+    while (ready.length > 0 || running.size > 0) {
+      while (ready.length > 0 && running.size < limit) {
+        const id = ready.shift()!;
+        running.set(
+          id,
+          this.runStep(id).then(() => id),
+        );
+      }
+      const done = await Promise.race(running.values());
+      running.delete(done);
+      for (const next of graph.dependents.get(done)!) {
+        const left = remaining.get(next)! - 1;
+        remaining.set(next, left);
+        if (left === 0) ready.push(next);
+      }
+    }
+  }
+
+  private async runStep(id: string): Promise<void> {
+    const step = this.steps[id]!;
+    const state = this.states.get(id)!;
+    const scope = this.scopeFor(id);
+    try {
+      if (!(await this.shouldRun(id, step, scope))) {
+        state.status = this.internal.signal.aborted ? "cancelled" : "skipped";
+        this.recorder.event(
+          state.status === "skipped" ? "step_skipped" : "step_cancelled",
+          id,
+          null,
+          this.o.effects.now(),
+        );
+        return;
+      }
+    } catch (e) {
+      this.fail(id, asStepError(e, "expression"), 0);
+      return;
+    }
+    state.status = "running";
+    state.startedMs = Date.now();
+    this.recorder.event("step_started", id, null, this.o.effects.now());
+    await this.attempts(id, step, scope);
+  }
+
+  /** The `if` rule of DECISIONS §2: implicit `$success()`; skipped or failed dependencies skip unless `$always()`/`$failure()`. */
+  private async shouldRun(id: string, step: Step, scope: ExprScope): Promise<boolean> {
+    const deps = this.o.graph.deps.get(id)!.map((d) => this.states.get(d)!);
+    const success = deps.every(
+      (d) => d.status === "succeeded" || (d.status === "failed" && d.continued),
+    );
+    if (step.if === undefined) return success && !this.internal.signal.aborted;
+    const text = String(step.if);
+    const calls = STATUS_FNS.filter((f) => text.includes(`$${f}(`));
+    const value = await evaluateBare(step.if, scope);
+    if (calls.length === 0) return success && !this.internal.signal.aborted && value === true;
+    return value === true;
+  }
+
+  private scopeFor(id: string): ExprScope {
+    const steps: Record<string, unknown> = {};
+    for (const d of this.o.graph.deps.get(id)!) {
+      const s = this.states.get(d)!;
+      steps[d] = { output: s.output, status: s.status };
+    }
+    const ancestors = this.ancestors(id);
+    return {
+      context: {
+        inputs: this.o.inputs,
+        steps,
+        run: { id: this.runId, started_at: this.startedAt },
+        env: this.o.env ?? {},
+        secrets: this.o.secrets ?? {},
+      },
+      bindings: {
+        always: () => true,
+        success: () =>
+          this.o.graph.deps.get(id)!.every((d) => {
+            const s = this.states.get(d)!;
+            return s.status === "succeeded" || (s.status === "failed" && s.continued);
+          }),
+        failure: () => ancestors.some((a) => this.states.get(a)!.status === "failed"),
+        cancelled: () => this.internal.signal.aborted,
+      },
+    };
+  }
+
+  private ancestors(id: string): string[] {
+    const seen = new Set<string>();
+    const stack = [...this.o.graph.deps.get(id)!];
+    while (stack.length > 0) {
+      const d = stack.pop()!;
+      if (seen.has(d)) continue;
+      seen.add(d);
+      stack.push(...this.o.graph.deps.get(d)!);
+    }
+    return [...seen];
+  }
+
+  private async attempts(id: string, step: Step, scope: ExprScope): Promise<void> {
+    const state = this.states.get(id)!;
+    const wf = this.o.workflow;
+    let provider = step.type === "llm" ? providerOf(step, wf) : undefined;
+    let policy = retryPolicy(
+      firstOf(
+        step.retry,
+        provider ? wf.providers?.[provider]?.retry : undefined,
+        wf.defaults?.retry,
+      ),
+    );
+    let tries = 0;
+    for (;;) {
+      state.attempts++;
+      tries++;
+      const attempt = state.attempts;
+      const startedAt = this.o.effects.now();
+      let prepared: PreparedStep;
+      try {
+        prepared = await prepareStep(
+          step,
+          scope,
+          { workflow: wf, dir: this.dir },
+          provider !== providerOf(step as { provider?: string }, wf) ? provider : undefined,
+        );
+      } catch (e) {
+        this.fail(id, asStepError(e, "expression"), attempt);
+        return;
+      }
+      const inputHash = this.recorder.blob(prepared.input);
+      if (prepared.effectful) await this.recorder.durable();
+      const timeout = firstOf(
+        step.timeout,
+        provider ? wf.providers?.[provider]?.timeout : undefined,
+        wf.defaults?.timeout,
+      );
+      try {
+        const output = await this.withLimits(prepared, timeout, provider);
+        checkOutput(step.type, step.output?.schema, output.value);
+        const snapshot = step.snapshot
+          ? {
+              source: step.snapshot.source,
+              version: toJson(
+                await evaluateBare(step.snapshot.version, {
+                  ...scope,
+                  context: { ...scope.context, output: output.value },
+                }),
+              ),
+            }
+          : undefined;
+        this.succeed(id, attempt, startedAt, inputHash, output, prepared, snapshot);
+        return;
+      } catch (e) {
+        const err = asStepError(e);
+        this.recorder.attempt({
+          runId: this.runId,
+          stepId: id,
+          attempt,
+          status: "failed",
+          origin: "live",
+          inputHash,
+          outputHash: null,
+          errorKind: err.kind,
+          errorMessage: err.message,
+          startedAt,
+          endedAt: this.o.effects.now(),
+          cacheKey: null,
+          sourceRunId: null,
+          meta: prepared.provider ? { provider: prepared.provider } : null,
+        });
+        const cancelled = this.internal.signal.aborted;
+        const fallback = provider ? wf.providers?.[provider]?.fallback : undefined;
+        const retry = !cancelled && shouldRetry(policy, tries, err.kind);
+        this.recorder.event("attempt_failed", id, attempt, this.o.effects.now(), {
+          kind: err.kind,
+          message: err.message,
+          ...(retry ? {} : fallback && !cancelled ? { fallback } : {}),
+        });
+        if (retry) {
+          await sleep(retryDelayMs(policy, tries, err.retryAfterMs), this.internal.signal);
+          continue;
+        }
+        if (fallback && !cancelled && err.kind !== "expression" && err.kind !== "config") {
+          provider = fallback;
+          policy = retryPolicy(firstOf(wf.providers?.[fallback]?.retry, wf.defaults?.retry));
+          tries = 0;
+          continue;
+        }
+        this.fail(
+          id,
+          cancelled ? new StepError("cancelled", "the run was cancelled") : err,
+          attempt,
+        );
+        return;
+      }
+    }
+  }
+
+  /** Runs the effect within its timeout and its provider's concurrency, telling a timeout from a cancel. */
+  private async withLimits(
+    prepared: PreparedStep,
+    timeout: string | undefined,
+    provider: string | undefined,
+  ): Promise<StepOutput> {
+    const limit = provider ? this.o.workflow.providers?.[provider]?.concurrency : undefined;
+    if (provider && limit) await this.acquire(provider, limit);
+    const controller = new AbortController();
+    const onCancel = () => controller.abort(new StepError("cancelled", "the run was cancelled"));
+    this.internal.signal.addEventListener("abort", onCancel);
+    if (this.internal.signal.aborted) onCancel();
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const work = prepared.execute(this.o.effects, controller.signal);
+      if (timeout === undefined) return await raceAbort(work, controller.signal);
+      const ms = durationMs(timeout);
+      timer = setTimeout(
+        () => controller.abort(new StepError("timeout", `no answer within ${timeout}`)),
+        ms,
+      );
+      return await raceAbort(work, controller.signal);
+    } finally {
+      clearTimeout(timer);
+      this.internal.signal.removeEventListener("abort", onCancel);
+      if (provider && limit) this.release(provider);
+    }
+  }
+
+  private async acquire(provider: string, limit: number): Promise<void> {
+    let slot = this.providerSlots.get(provider);
+    if (!slot) this.providerSlots.set(provider, (slot = { active: 0, waiting: [] }));
+    if (slot.active < limit) {
+      slot.active++;
+      return;
+    }
+    await new Promise<void>((resolve) => slot.waiting.push(resolve));
+  }
+
+  private release(provider: string): void {
+    const slot = this.providerSlots.get(provider)!;
+    const next = slot.waiting.shift();
+    if (next) next();
+    else slot.active--;
+  }
+
+  private succeed(
+    id: string,
+    attempt: number,
+    startedAt: string,
+    inputHash: string,
+    output: StepOutput,
+    prepared: PreparedStep,
+    snapshot: StepState["snapshot"],
+  ): void {
+    const state = this.states.get(id)!;
+    const outputHash = this.recorder.blob(output.value);
+    const reply = output.reply;
+    const meta = reply
+      ? {
+          provider: prepared.provider,
+          model: reply.servedModel,
+          responseId: reply.responseId,
+          fingerprint: reply.fingerprint,
+          usage: reply.usage,
+        }
+      : null;
+    this.recorder.attempt({
+      runId: this.runId,
+      stepId: id,
+      attempt,
+      status: "succeeded",
+      origin: "live",
+      inputHash,
+      outputHash,
+      errorKind: null,
+      errorMessage: null,
+      startedAt,
+      endedAt: this.o.effects.now(),
+      cacheKey: null,
+      sourceRunId: null,
+      meta,
+    });
+    state.status = "succeeded";
+    state.origin = "live";
+    state.output = output.value;
+    state.endedMs = Date.now();
+    state.snapshot = snapshot;
+    state.meta = meta;
+    this.recorder.event("step_succeeded", id, attempt, this.o.effects.now(), {
+      output: outputHash,
+      durationMs: state.endedMs - state.startedMs,
+      ...(snapshot ? { snapshot } : {}),
+    });
+  }
+
+  private fail(id: string, err: StepError, attempt: number): void {
+    const step = this.steps[id]!;
+    const state = this.states.get(id)!;
+    state.status = err.kind === "cancelled" ? "cancelled" : "failed";
+    state.continued = state.status === "failed" && step.on_error === "continue";
+    state.output = null;
+    state.error = { kind: err.kind, message: err.message };
+    state.endedMs = Date.now();
+    this.recorder.event(
+      state.status === "cancelled" ? "step_cancelled" : "step_failed",
+      id,
+      attempt || null,
+      this.o.effects.now(),
+      {
+        kind: err.kind,
+        message: err.message,
+        continued: state.continued,
+      },
+    );
+  }
+
+  private async finish(sourceHash: string, inputsHash: string): Promise<RunResult> {
+    const findings = [...this.staleContext(), ...(await this.drift())];
+    for (const f of findings) {
+      this.recorder.finding(f);
+      this.recorder.event(
+        "finding",
+        (f.data.step as string | undefined) ?? null,
+        null,
+        this.o.effects.now(),
+        { kind: f.kind, message: f.message },
+      );
+    }
+    const failed = [...this.states.entries()].filter(
+      ([, s]) => s.status === "failed" && !s.continued,
+    );
+    const strictStale =
+      this.o.workflow.consistency === "strict" && findings.some((f) => f.kind === "stale_context");
+    let status: RunStatus = this.internal.signal.aborted
+      ? "cancelled"
+      : failed.length > 0 || strictStale
+        ? "failed"
+        : "succeeded";
+    let error: string | null =
+      status === "cancelled"
+        ? "the run was cancelled"
+        : failed.length > 0
+          ? `step '${failed[0]![0]}' failed: ${failed[0]![1].error?.message}`
+          : strictStale
+            ? `stale context (consistency: strict): ${findings.find((f) => f.kind === "stale_context")!.message}`
+            : null;
+    let outputs: Record<string, unknown> | null = null;
+    if (status === "succeeded") {
+      try {
+        outputs = await this.outputs();
+      } catch (e) {
+        status = "failed";
+        error = `outputs: ${(e as Error).message}`;
+      }
+    }
+    const endedAt = this.o.effects.now();
+    const outputsHash = outputs ? this.recorder.blob(outputs) : null;
+    this.recorder.event("run_finished", null, null, endedAt, { status, error });
+    this.recorder.run(
+      this.runRecord(status, sourceHash, inputsHash, { endedAt, outputsHash, error }),
+    );
+    await this.recorder.durable();
+    return {
+      runId: this.runId,
+      status,
+      outputs,
+      error,
+      findings: findings.map((f) => ({ kind: f.kind, message: f.message })),
+      steps: this.o.graph.ids.map((id) => {
+        const s = this.states.get(id)!;
+        return {
+          id,
+          status: s.status === "running" ? "pending" : s.status,
+          origin: s.origin,
+          continued: s.continued,
+          attempts: s.attempts,
+          durationMs: s.endedMs && s.startedMs ? s.endedMs - s.startedMs : 0,
+          error: s.error,
+        };
+      }),
+    };
+  }
+
+  /** SPEC §5: two steps that read different versions of one source. */
+  private staleContext(): NewFinding[] {
+    const bySource = new Map<string, { step: string; version: unknown }[]>();
+    for (const id of this.o.graph.ids) {
+      const snap = this.states.get(id)!.snapshot;
+      if (!snap) continue;
+      const list = bySource.get(snap.source) ?? [];
+      list.push({ step: id, version: snap.version });
+      bySource.set(snap.source, list);
+    }
+    const out: NewFinding[] = [];
+    for (const [source, reads] of bySource) {
+      const first = reads[0]!;
+      const other = reads.find((r) => JSON.stringify(r.version) !== JSON.stringify(first.version));
+      if (!other) continue;
+      out.push({
+        kind: "stale_context",
+        message: `steps '${first.step}' and '${other.step}' read different versions of '${source}': ${JSON.stringify(first.version)} and ${JSON.stringify(other.version)}`,
+        data: { source, step: other.step, reads },
+      });
+    }
+    return out;
+  }
+
+  /** SPEC §5: the served model or fingerprint differs from the previous live run of the step. */
+  private async drift(): Promise<NewFinding[]> {
+    const out: NewFinding[] = [];
+    for (const id of this.o.graph.ids) {
+      const meta = this.states.get(id)!.meta;
+      if (!meta || this.states.get(id)!.origin !== "live") continue;
+      const prev = await this.o.store.previousLiveAttempt(this.o.workflowPath, id, this.runId);
+      if (!prev?.meta) continue;
+      for (const field of ["model", "fingerprint"] as const) {
+        const before = prev.meta[field] ?? null;
+        const now = meta[field] ?? null;
+        if (before !== null && now !== null && before !== now) {
+          out.push({
+            kind: "provider_drift",
+            message: `step '${id}': the provider's ${field === "model" ? "served model" : "system fingerprint"} changed from ${String(before)} (run ${prev.runId}) to ${String(now)}`,
+            data: { step: id, field, before, now, previousRun: prev.runId },
+          });
+        }
+      }
+    }
+    return out;
+  }
+
+  private async outputs(): Promise<Record<string, unknown>> {
+    const steps: Record<string, unknown> = {};
+    for (const [id, s] of this.states) steps[id] = { output: s.output, status: s.status };
+    const scope: ExprScope = {
+      context: {
+        inputs: this.o.inputs,
+        steps,
+        run: { id: this.runId, started_at: this.startedAt },
+        env: this.o.env ?? {},
+      },
+    };
+    const out: Record<string, unknown> = {};
+    for (const [name, expr] of Object.entries(this.o.workflow.outputs ?? {}))
+      out[name] = toJson(await evaluateBare(expr, scope));
+    return out;
+  }
+}
+
+/** Rejects with the signal's reason as soon as it aborts, even if the work ignores the signal. */
+function raceAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason as Error);
+    signal.addEventListener("abort", onAbort, { once: true });
+    work.then(
+      (v) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(signal.aborted ? (signal.reason as Error) : e);
+      },
+    );
+  });
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (ms <= 0 || signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+    signal.addEventListener("abort", done, { once: true });
+  });
+}
+
+export { sha256 };

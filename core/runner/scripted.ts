@@ -1,0 +1,94 @@
+// The built-in `scripted` provider (SPEC §3, DECISIONS §2): deterministic offline answers.
+// `match` is a substring of the rendered prompt (system + messages), or a regular expression
+// written `/…/flags`; the first match wins, then `default`; a response may answer with an error
+// kind instead, after an optional `delay`.
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { parse } from "yaml";
+import type { LlmRequest, LlmResponse } from "./effects";
+import { StepError } from "./errors";
+import { durationMs } from "./policy";
+import { sha256 } from "./recorder";
+
+interface ScriptedResponse {
+  match: string;
+  reply?: unknown;
+  error?: "rate_limit" | "timeout" | "server_error";
+  delay?: string;
+}
+
+export interface ScriptedConfig {
+  model?: string;
+  responses?: ScriptedResponse[];
+  file?: string;
+  default?: unknown;
+}
+
+export async function answerScripted(
+  config: ScriptedConfig,
+  request: LlmRequest,
+  dir: string,
+  signal: AbortSignal,
+): Promise<LlmResponse> {
+  const prompt = [request.system ?? "", ...request.messages.map((m) => m.content)].join("\n");
+  const responses = [
+    ...(config.responses ?? []),
+    ...(config.file ? loadFile(resolve(dir, config.file)) : []),
+  ];
+  const hit = responses.find((r) => matches(r.match, prompt));
+  if (hit?.delay) await wait(durationMs(hit.delay), signal);
+  if (hit?.error)
+    throw new StepError(hit.error, `scripted provider '${request.provider}' answered ${hit.error}`);
+  const reply = hit ? hit.reply : config.default;
+  if (reply === undefined) {
+    throw new StepError(
+      "config",
+      `no response of scripted provider '${request.provider}' matches the prompt, and it has no default`,
+    );
+  }
+  const text = typeof reply === "string" ? reply : JSON.stringify(reply);
+  return {
+    text,
+    servedModel: request.model ?? config.model ?? "scripted",
+    responseId: `scripted-${sha256(prompt + "\u0000" + text).slice(0, 16)}`,
+    fingerprint: null,
+    usage: { input: Math.ceil(prompt.length / 4), output: Math.ceil(text.length / 4) },
+  };
+}
+
+function matches(pattern: string, prompt: string): boolean {
+  const regex = /^\/(.*)\/([a-z]*)$/s.exec(pattern);
+  if (!regex) return prompt.includes(pattern);
+  return new RegExp(regex[1]!, regex[2]).test(prompt);
+}
+
+const files = new Map<string, ScriptedResponse[]>();
+
+function loadFile(path: string): ScriptedResponse[] {
+  let list = files.get(path);
+  if (!list) {
+    const data = parse(readFileSync(path, "utf8")) as unknown;
+    const items = Array.isArray(data)
+      ? data
+      : (data as { responses?: unknown[] } | null)?.responses;
+    if (!Array.isArray(items)) throw new StepError("config", `${path} holds no list of responses`);
+    list = items as ScriptedResponse[];
+    files.set(path, list);
+  }
+  return list;
+}
+
+function wait(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason as Error);
+    const timer = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason as Error);
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+}

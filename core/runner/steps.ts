@@ -1,0 +1,276 @@
+// What each step type does, in two halves: `prepare` resolves the step's templates into the exact
+// input it will use (recorded, and compared by replay), and `execute` performs it, through Effects
+// when it touches the world.
+import { resolve } from "node:path";
+import type { Provider, Step, Workflow } from "../model/schema";
+import type { Effects, LlmMessage, LlmRequest, LlmResponse } from "./effects";
+import { StepError } from "./errors";
+import { asText, evaluateBare, render, toJson, type ExprScope } from "./expressions";
+
+export interface StepOutput {
+  readonly value: unknown;
+  /** Provider metadata of a model call. */
+  readonly reply?: LlmResponse;
+}
+
+export interface PreparedStep {
+  /** The resolved input, as recorded. */
+  readonly input: unknown;
+  /** True when executing it reaches outside the process (through Effects). */
+  readonly effectful: boolean;
+  /** The provider an `llm` step calls (fallbacks change it). */
+  readonly provider?: string;
+  execute(effects: Effects, signal: AbortSignal): Promise<StepOutput>;
+}
+
+export interface StepEnv {
+  readonly workflow: Workflow;
+  /** Folder of the workflow file: tool modules and `cwd` are relative to it. */
+  readonly dir: string;
+}
+
+export async function prepareStep(
+  step: Step,
+  scope: ExprScope,
+  env: StepEnv,
+  providerOverride?: string,
+): Promise<PreparedStep> {
+  switch (step.type) {
+    case "transform":
+      return {
+        input: { expr: step.expr },
+        effectful: false,
+        execute: async () => ({ value: toJson(await evaluateBare(step.expr, scope)) }),
+      };
+    case "assert":
+      return prepareAssert(step, scope);
+    case "llm":
+      return prepareLlm(step, scope, env, providerOverride);
+    case "shell":
+      return prepareShell(step, scope, env);
+    case "http":
+      return prepareHttp(step, scope);
+    case "tool":
+      return prepareTool(step, scope, env);
+  }
+}
+
+async function prepareAssert(
+  step: Extract<Step, { type: "assert" }>,
+  scope: ExprScope,
+): Promise<PreparedStep> {
+  const checks = Array.isArray(step.that) ? step.that : [step.that];
+  return {
+    input: { that: checks },
+    effectful: false,
+    execute: async () => {
+      for (const check of checks) {
+        const value = await evaluateBare(check, scope);
+        if (value !== true) {
+          const message =
+            step.message !== undefined
+              ? asText(await render(step.message, scope))
+              : `\`${String(check)}\` is ${JSON.stringify(toJson(value))}`;
+          throw new StepError("assertion", `assertion failed: ${message}`);
+        }
+      }
+      return { value: true };
+    },
+  };
+}
+
+/** The provider an llm step uses: its own, then `defaults.provider`, then the only one declared. */
+export function providerOf(step: { provider?: string }, workflow: Workflow): string | undefined {
+  if (step.provider) return step.provider;
+  if (workflow.defaults?.provider) return workflow.defaults.provider;
+  const ids = Object.keys(workflow.providers ?? {});
+  return ids.length === 1 ? ids[0] : undefined;
+}
+
+async function prepareLlm(
+  step: Extract<Step, { type: "llm" }>,
+  scope: ExprScope,
+  env: StepEnv,
+  providerOverride: string | undefined,
+): Promise<PreparedStep> {
+  const providerId = providerOverride ?? providerOf(step, env.workflow);
+  const provider: Provider | undefined = providerId
+    ? env.workflow.providers?.[providerId]
+    : undefined;
+  if (!providerId || !provider) throw new StepError("config", `llm step has no provider`);
+  const messages: LlmMessage[] = [];
+  if (step.messages) {
+    for (const m of step.messages)
+      messages.push({ role: m.role, content: asText(await render(m.content, scope)) });
+  } else messages.push({ role: "user", content: asText(await render(step.prompt ?? "", scope)) });
+  const params = (toJson(await render(step.params ?? {}, scope)) ?? {}) as Record<string, unknown>;
+  const request: LlmRequest = {
+    provider: providerId,
+    providerType: provider.type,
+    // A step's own model applies to its provider only; a fallback uses the fallback's model.
+    model:
+      (providerOverride
+        ? undefined
+        : step.model !== undefined
+          ? asText(await render(step.model, scope))
+          : undefined) ??
+      provider.model ??
+      null,
+    system: step.system !== undefined ? asText(await render(step.system, scope)) : null,
+    messages,
+    params,
+    json: step.output?.format === "json",
+  };
+  return {
+    input: request,
+    effectful: provider.type !== "scripted",
+    provider: providerId,
+    execute: async (effects, signal) => {
+      const reply = await effects.llm(request, signal);
+      if (!request.json) return { value: reply.text, reply };
+      try {
+        return { value: JSON.parse(reply.text) as unknown, reply };
+      } catch {
+        throw new StepError(
+          "invalid_output",
+          `the model's reply is not JSON: ${reply.text.slice(0, 200)}`,
+        );
+      }
+    },
+  };
+}
+
+async function prepareShell(
+  step: Extract<Step, { type: "shell" }>,
+  scope: ExprScope,
+  env: StepEnv,
+): Promise<PreparedStep> {
+  const argv: string[] = [];
+  for (const arg of step.command) argv.push(asText(await render(arg, scope)));
+  const cwd = resolve(
+    env.dir,
+    step.cwd !== undefined ? asText(await render(step.cwd, scope)) : ".",
+  );
+  const vars: Record<string, string> = {};
+  for (const [k, v] of Object.entries(step.env ?? {})) vars[k] = asText(await render(v, scope));
+  const command = { argv, cwd, env: vars };
+  const accepted = step.expect?.exit_code ?? [0];
+  return {
+    input: command,
+    effectful: true,
+    execute: async (effects, signal) => {
+      const result = await effects.shell(command, signal);
+      if (!accepted.includes(result.exitCode)) {
+        const tail = result.stderr.trim().split("\n").slice(-3).join(" | ");
+        throw new StepError(
+          "exit_code",
+          `\`${argv.join(" ")}\` exited with ${result.exitCode}${tail ? `: ${tail}` : ""}`,
+        );
+      }
+      let stdout: unknown = result.stdout;
+      if (step.output?.format === "json") {
+        try {
+          stdout = JSON.parse(result.stdout);
+        } catch {
+          throw new StepError(
+            "invalid_output",
+            `stdout is not JSON: ${result.stdout.slice(0, 200)}`,
+          );
+        }
+      }
+      return { value: { exit_code: result.exitCode, stdout, stderr: result.stderr } };
+    },
+  };
+}
+
+async function prepareHttp(
+  step: Extract<Step, { type: "http" }>,
+  scope: ExprScope,
+): Promise<PreparedStep> {
+  const method = step.method ?? "GET";
+  const url = new URL(asText(await render(step.url, scope)));
+  for (const [k, v] of Object.entries(
+    (await render(step.query ?? {}, scope)) as Record<string, unknown>,
+  )) {
+    url.searchParams.append(k, asText(v));
+  }
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(step.headers ?? {}))
+    headers[k] = asText(await render(v, scope));
+  let body: string | null = null;
+  if (step.body !== undefined) {
+    const rendered = await render(step.body, scope);
+    if (typeof rendered === "string") body = rendered;
+    else {
+      body = JSON.stringify(rendered);
+      if (!Object.keys(headers).some((h) => h.toLowerCase() === "content-type"))
+        headers["content-type"] = "application/json";
+    }
+  }
+  const request = { method, url: url.toString(), headers, body };
+  return {
+    input: request,
+    effectful: true,
+    execute: async (effects, signal) => {
+      const response = await effects.http(request, signal);
+      const accepted = step.expect?.status;
+      const ok = accepted
+        ? accepted.includes(response.status)
+        : response.status >= 200 && response.status < 300;
+      if (!ok) {
+        const kind =
+          response.status === 429
+            ? "rate_limit"
+            : response.status >= 500
+              ? "server_error"
+              : "http_status";
+        const retryAfter = retryAfterMs(response.headers["retry-after"]);
+        throw new StepError(
+          kind,
+          `${method} ${request.url} answered ${response.status}`,
+          retryAfter,
+        );
+      }
+      const type = response.headers["content-type"] ?? "";
+      let parsed: unknown = response.body;
+      if (/\bjson\b/i.test(type)) {
+        try {
+          parsed = JSON.parse(response.body);
+        } catch {
+          throw new StepError(
+            "invalid_output",
+            `${method} ${request.url} sent a body that is not JSON`,
+          );
+        }
+      }
+      return { value: { status: response.status, headers: response.headers, body: parsed } };
+    },
+  };
+}
+
+async function prepareTool(
+  step: Extract<Step, { type: "tool" }>,
+  scope: ExprScope,
+  env: StepEnv,
+): Promise<PreparedStep> {
+  const [path, exportName] = step.uses.split("#") as [string, string];
+  const call = {
+    module: resolve(env.dir, path),
+    exportName,
+    args: toJson(await render(step.with ?? {}, scope)),
+  };
+  return {
+    input: { uses: step.uses, args: call.args },
+    effectful: true,
+    execute: async (effects, signal) => ({ value: toJson(await effects.tool(call, signal)) }),
+  };
+}
+
+/** Retry-After in milliseconds, from seconds or an HTTP date. */
+export function retryAfterMs(value: string | undefined, now = Date.now()): number | undefined {
+  if (value === undefined) return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
