@@ -200,7 +200,8 @@ class LocalRun {
     state.status = "running";
     state.startedMs = Date.now();
     this.recorder.event("step_started", id, null, this.o.effects.now());
-    await this.attempts(id, step, scope);
+    // A step that starts after a cancel (`$always()`, `$cancelled()`) runs to its end.
+    await this.attempts(id, step, scope, !this.internal.signal.aborted);
   }
 
   /** The `if` rule of DECISIONS §2: implicit `$success()`; skipped or failed dependencies skip unless `$always()`/`$failure()`. */
@@ -257,7 +258,7 @@ class LocalRun {
     return [...seen];
   }
 
-  private async attempts(id: string, step: Step, scope: ExprScope): Promise<void> {
+  private async attempts(id: string, step: Step, scope: ExprScope, cancellable: boolean): Promise<void> {
     const state = this.states.get(id)!;
     const wf = this.o.workflow;
     let provider = step.type === "llm" ? providerOf(step, wf) : undefined;
@@ -294,7 +295,7 @@ class LocalRun {
         wf.defaults?.timeout,
       );
       try {
-        const output = await this.withLimits(prepared, timeout, provider);
+        const output = await this.withLimits(prepared, timeout, provider, cancellable);
         checkOutput(step.type, step.output?.schema, output.value);
         const snapshot = step.snapshot
           ? {
@@ -327,7 +328,7 @@ class LocalRun {
           sourceRunId: null,
           meta: prepared.provider ? { provider: prepared.provider } : null,
         });
-        const cancelled = this.internal.signal.aborted;
+        const cancelled = cancellable && this.internal.signal.aborted;
         const fallback = provider ? wf.providers?.[provider]?.fallback : undefined;
         const retry = !cancelled && shouldRetry(policy, tries, err.kind);
         this.recorder.event("attempt_failed", id, attempt, this.o.effects.now(), {
@@ -336,7 +337,7 @@ class LocalRun {
           ...(retry ? {} : fallback && !cancelled ? { fallback } : {}),
         });
         if (retry) {
-          await sleep(retryDelayMs(policy, tries, err.retryAfterMs), this.internal.signal);
+          await sleep(retryDelayMs(policy, tries, err.retryAfterMs), cancellable ? this.internal.signal : undefined);
           continue;
         }
         if (fallback && !cancelled && err.kind !== "expression" && err.kind !== "config") {
@@ -360,13 +361,16 @@ class LocalRun {
     prepared: PreparedStep,
     timeout: string | undefined,
     provider: string | undefined,
+    cancellable: boolean,
   ): Promise<StepOutput> {
     const limit = provider ? this.o.workflow.providers?.[provider]?.concurrency : undefined;
     if (provider && limit) await this.acquire(provider, limit);
     const controller = new AbortController();
     const onCancel = () => controller.abort(new StepError("cancelled", "the run was cancelled"));
-    this.internal.signal.addEventListener("abort", onCancel);
-    if (this.internal.signal.aborted) onCancel();
+    if (cancellable) {
+      this.internal.signal.addEventListener("abort", onCancel);
+      if (this.internal.signal.aborted) onCancel();
+    }
     let timer: NodeJS.Timeout | undefined;
     try {
       const work = prepared.execute(this.o.effects, controller.signal);
@@ -623,16 +627,16 @@ function raceAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
   });
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
   return new Promise((resolve) => {
-    if (ms <= 0 || signal.aborted) return resolve();
+    if (ms <= 0 || signal?.aborted) return resolve();
     const timer = setTimeout(done, ms);
     function done() {
       clearTimeout(timer);
-      signal.removeEventListener("abort", done);
+      signal?.removeEventListener("abort", done);
       resolve();
     }
-    signal.addEventListener("abort", done, { once: true });
+    signal?.addEventListener("abort", done, { once: true });
   });
 }
 
