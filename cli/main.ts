@@ -1,6 +1,9 @@
 // `keel`: argv → command → exit code. 0 success, 1 a failure the command reports (an error
 // diagnostic, ...), 2 bad usage, 130 cancelled.
 import { runValidate, usage as validateUsage } from "./commands/validate";
+import { runRun, usage as runUsage } from "./commands/run";
+import { runRuns, usage as runsUsage } from "./commands/runs";
+import { runShow, usage as showUsage } from "./commands/show";
 import { UsageError } from "./output";
 
 declare const KEEL_VERSION: string;
@@ -9,12 +12,15 @@ const HELP = `keel — validate, run and replay AI workflows (*.keel.yaml)
 
 usage:
   ${validateUsage}
+  ${runUsage}
+  ${runsUsage}
+  ${showUsage}
 
 options:
   --help       show this help
   --version    print the version`;
 
-export function main(argv: readonly string[]): number {
+export async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
     switch (command) {
@@ -29,6 +35,12 @@ export function main(argv: readonly string[]): number {
         return 0;
       case "validate":
         return runValidate(rest);
+      case "run":
+        return await runRun(rest);
+      case "runs":
+        return await runRuns(rest);
+      case "show":
+        return await runShow(rest);
       default:
         throw new UsageError(`unknown command '${command}'\n\n${HELP}`);
     }
@@ -42,4 +54,6 @@ export function main(argv: readonly string[]): number {
   }
 }
 
-process.exitCode = main(process.argv.slice(2));
+void main(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+});

@@ -1,21 +1,14 @@
 // `keel validate [--json] <files or folders>`: diagnostics for workflow files.
 // Exit code 1 when any error is reported, 2 on bad usage.
 import { readFileSync } from "node:fs";
-import { relative, resolve } from "node:path";
-import { applySeverities, LineIndex, validateBytes, type Diagnostic } from "@keel/core/index";
+import { resolve } from "node:path";
+import { applySeverities, validateBytes } from "@keel/core/index";
 import { findWorkflowFiles, nodeHost } from "@keel/core/node/host";
 import { readSeverityOverrides, workspaceRoot } from "@keel/core/node/settings";
 import { styleFor, UsageError, type Style } from "../output";
+import { formatDiagnostic, locate, type LocatedDiagnostic } from "../diagnostics";
 
 export const usage = "keel validate [--json] <files or folders>...";
-
-export interface JsonDiagnostic {
-  file: string;
-  range: { start: { line: number; character: number }; end: { line: number; character: number } };
-  severity: Diagnostic["severity"];
-  code: string;
-  message: string;
-}
 
 export function runValidate(args: readonly string[]): number {
   let json = false;
@@ -29,7 +22,7 @@ export function runValidate(args: readonly string[]): number {
   const { files, missing } = findWorkflowFiles(paths);
   if (missing.length > 0) throw new UsageError(`no such file or folder: ${missing.join(", ")}`);
 
-  const results: JsonDiagnostic[] = [];
+  const results: LocatedDiagnostic[] = [];
   const settingsProblems = new Set<string>();
   for (const file of files) {
     for (const d of validateFile(file, settingsProblems)) results.push(d);
@@ -40,27 +33,22 @@ export function runValidate(args: readonly string[]): number {
   return results.some((d) => d.severity === "error") ? 1 : 0;
 }
 
-function validateFile(file: string, settingsProblems: Set<string>): JsonDiagnostic[] {
+function validateFile(file: string, settingsProblems: Set<string>): LocatedDiagnostic[] {
   const absolute = resolve(file);
-  const shown = relative(process.cwd(), absolute) || file;
   const { overrides, problems } = readSeverityOverrides(workspaceRoot(resolve(absolute, "..")));
   for (const p of problems) settingsProblems.add(p);
   const { text, diagnostics } = validateBytes(readFileSync(absolute), {
     file: absolute,
     host: nodeHost,
   });
-  const index = new LineIndex(text);
-  return applySeverities(diagnostics, overrides).map((d) => ({
-    file: shown,
-    range: { start: index.position(d.start), end: index.position(d.end) },
-    severity: d.severity,
-    code: d.code,
-    message: d.message,
-  }));
+  return locate(absolute, text, applySeverities(diagnostics, overrides));
 }
 
-function printHuman(files: readonly string[], results: readonly JsonDiagnostic[], s: Style): void {
-  const colour = { error: s.red, warning: s.yellow, information: s.blue, hint: s.dim } as const;
+function printHuman(
+  files: readonly string[],
+  results: readonly LocatedDiagnostic[],
+  s: Style,
+): void {
   let last = "";
   for (const d of results) {
     if (d.file !== last) {
@@ -68,10 +56,7 @@ function printHuman(files: readonly string[], results: readonly JsonDiagnostic[]
       process.stdout.write(s.bold(d.file) + "\n");
       last = d.file;
     }
-    const where = `${d.file}:${d.range.start.line + 1}:${d.range.start.character + 1}`;
-    process.stdout.write(
-      `${where} ${colour[d.severity](d.severity)} ${s.dim(d.code)} ${d.message}\n`,
-    );
+    process.stdout.write(formatDiagnostic(d, s) + "\n");
   }
   const errors = results.filter((d) => d.severity === "error").length;
   const others = results.length - errors;

@@ -258,7 +258,12 @@ class LocalRun {
     return [...seen];
   }
 
-  private async attempts(id: string, step: Step, scope: ExprScope, cancellable: boolean): Promise<void> {
+  private async attempts(
+    id: string,
+    step: Step,
+    scope: ExprScope,
+    cancellable: boolean,
+  ): Promise<void> {
     const state = this.states.get(id)!;
     const wf = this.o.workflow;
     let provider = step.type === "llm" ? providerOf(step, wf) : undefined;
@@ -331,16 +336,27 @@ class LocalRun {
         const cancelled = cancellable && this.internal.signal.aborted;
         const fallback = provider ? wf.providers?.[provider]?.fallback : undefined;
         const retry = !cancelled && shouldRetry(policy, tries, err.kind);
+        const useFallback =
+          !retry &&
+          fallback !== undefined &&
+          !cancelled &&
+          err.kind !== "expression" &&
+          err.kind !== "config";
+        // `next` tells readers of the log what follows: another attempt, a fallback, or the end.
         this.recorder.event("attempt_failed", id, attempt, this.o.effects.now(), {
           kind: err.kind,
           message: err.message,
-          ...(retry ? {} : fallback && !cancelled ? { fallback } : {}),
+          next: retry ? "retry" : useFallback ? "fallback" : null,
+          ...(useFallback ? { fallback } : {}),
         });
         if (retry) {
-          await sleep(retryDelayMs(policy, tries, err.retryAfterMs), cancellable ? this.internal.signal : undefined);
+          await sleep(
+            retryDelayMs(policy, tries, err.retryAfterMs),
+            cancellable ? this.internal.signal : undefined,
+          );
           continue;
         }
-        if (fallback && !cancelled && err.kind !== "expression" && err.kind !== "config") {
+        if (useFallback) {
           provider = fallback;
           policy = retryPolicy(firstOf(wf.providers?.[fallback]?.retry, wf.defaults?.retry));
           tries = 0;

@@ -63,6 +63,8 @@ const firstHalf = (all: string[]): string[] => all.slice(0, Math.max(3, Math.cei
 
 async function sendReply(ex: Exchange, reply: ReplyBehaviour): Promise<void> {
   if (reply.delayMs) await ex.sleep(reply.delayMs);
+  // A client that gave up (abort, timeout) has closed the socket: nothing more goes to it.
+  if (ex.res.destroyed) return;
   if (!ex.request.stream) {
     const id = reply.id ?? ex.nextResponseId();
     sendJson(ex, 200, JSON.stringify(ex.format.completion(ex.request, reply, id)));
@@ -70,7 +72,6 @@ async function sendReply(ex: Exchange, reply: ReplyBehaviour): Promise<void> {
   }
   ex.res.writeHead(200, streamHeaders(ex));
   for (const frame of events(ex, reply)) {
-    // A client that gave up (abort, timeout) has closed the socket: stop writing to it.
     if (ex.res.destroyed) return;
     ex.res.write(frame);
     if (reply.chunkDelayMs) await ex.sleep(reply.chunkDelayMs);
@@ -132,6 +133,7 @@ export async function respond(ex: Exchange, b: Behaviour): Promise<void> {
   if ("hang" in b) return;
   if ("status" in b) {
     if (b.delayMs) await ex.sleep(b.delayMs);
+    if (ex.res.destroyed) return;
     return sendStatus(ex, b);
   }
   if ("malformed" in b) return sendMalformed(ex, b);

@@ -149,9 +149,13 @@ export async function startProviderServer(): Promise<ProviderServer> {
       }
       const request = record(req, format.api, raw);
       const step = queue.shift() ?? fallback;
-      // Logged before answering, so a test sees a hanging request as soon as it has arrived.
-      request.behaviour = typeof step === "function" ? step(request) : step;
-      append(request);
+      // Logged before answering, so a test sees a hanging request as soon as it has arrived, and
+      // logged even when a scripted function throws, so the test can see what it was given.
+      try {
+        request.behaviour = typeof step === "function" ? step(request) : step;
+      } finally {
+        append(request);
+      }
       const exchange: Exchange = {
         format,
         request,

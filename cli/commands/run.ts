@@ -1,0 +1,166 @@
+// `keel run <file>`: runs a workflow, shows live progress, records the run in the store.
+// Exit codes: 0 succeeded, 1 failed, 2 bad usage or an invalid workflow, 130 cancelled.
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { loadWorkflow } from "@keel/core/runner/load";
+import { runWorkflow, type RunResult } from "@keel/core/runner/run";
+import { createNodeEffects } from "@keel/core/runner/node-effects";
+import { resolveInputs } from "@keel/core/runner/inputs";
+import { openSqliteStore } from "@keel/core/store/sqlite-store";
+import { defaultStorePath } from "@keel/core/node/store-path";
+import { flag, parseArgs } from "../args";
+import { formatDiagnostic, locate } from "../diagnostics";
+import { styleFor, UsageError } from "../output";
+import { duration, Progress } from "../progress";
+
+export const usage =
+  "keel run <file> [--input name=value]... [--inputs file.json] [--json] [--store path] [--concurrency n]";
+
+const SPEC = {
+  "--input": true,
+  "--inputs": true,
+  "--json": false,
+  "--store": true,
+  "--concurrency": true,
+};
+
+export async function runRun(argv: readonly string[]): Promise<number> {
+  const args = parseArgs(argv, SPEC, usage);
+  if (args.positionals.length !== 1)
+    throw new UsageError(`name one workflow file\nusage: ${usage}`);
+  const file = resolve(args.positionals[0]!);
+  const json = args.flags.has("--json");
+  const s = styleFor(process.stderr);
+
+  let loadResult;
+  try {
+    loadResult = loadWorkflow(file);
+  } catch (e) {
+    throw new UsageError(`cannot read ${args.positionals[0]}: ${(e as Error).message}`);
+  }
+  if (!loadResult.ok) {
+    for (const d of locate(file, loadResult.source, loadResult.diagnostics)) {
+      if (d.severity === "error") process.stderr.write(formatDiagnostic(d, s) + "\n");
+    }
+    process.stderr.write(`keel: the workflow has errors; fix them and run again\n`);
+    return 2;
+  }
+  const { loaded } = loadResult;
+
+  const given: [string, string][] = (args.flags.get("--input") ?? []).map((pair) => {
+    const eq = pair.indexOf("=");
+    if (eq <= 0) throw new UsageError(`--input takes name=value, not '${pair}'`);
+    return [pair.slice(0, eq), pair.slice(eq + 1)];
+  });
+  const inputsFile = flag(args, "--inputs");
+  let fromFile: Record<string, unknown> = {};
+  if (inputsFile) {
+    try {
+      fromFile = JSON.parse(readFileSync(inputsFile, "utf8")) as Record<string, unknown>;
+    } catch (e) {
+      throw new UsageError(`cannot read the inputs file ${inputsFile}: ${(e as Error).message}`);
+    }
+  }
+  const { inputs, problems } = resolveInputs(loaded.workflow, fromFile, given);
+  if (problems.length > 0) throw new UsageError(problems.join("\n"));
+
+  const secrets: Record<string, string> = {};
+  const missing: string[] = [];
+  for (const name of loaded.secretNames) {
+    const value = process.env[`KEEL_SECRET_${name}`];
+    if (value === undefined) missing.push(name);
+    else secrets[name] = value;
+  }
+  if (missing.length > 0) {
+    throw new UsageError(
+      `the workflow reads secrets that are not set: ${missing.map((n) => `KEEL_SECRET_${n}`).join(", ")}`,
+    );
+  }
+  const env = Object.fromEntries(loaded.envNames.map((n) => [n, process.env[n]]));
+  const concurrency = flag(args, "--concurrency");
+  if (concurrency !== undefined && !(Number(concurrency) >= 1)) {
+    throw new UsageError("--concurrency takes a whole number of at least 1");
+  }
+
+  const storePath = flag(args, "--store") ?? defaultStorePath(loaded.dir);
+  const store = openSqliteStore(storePath);
+  const controller = new AbortController();
+  const onSigint = () => {
+    if (controller.signal.aborted) process.exit(130);
+    process.stderr.write("\ncancelling… (Ctrl-C again to quit at once)\n");
+    controller.abort();
+  };
+  process.on("SIGINT", onSigint);
+  const progress = json ? undefined : new Progress(process.stderr, s);
+  let result: RunResult;
+  const started = Date.now();
+  try {
+    result = await runWorkflow({
+      workflowPath: loaded.path,
+      source: loaded.source,
+      workflow: loaded.workflow,
+      graph: loaded.graph,
+      inputs,
+      store,
+      effects: createNodeEffects({ providers: loaded.workflow.providers ?? {}, dir: loaded.dir }),
+      env,
+      secrets,
+      signal: controller.signal,
+      concurrency: concurrency ? Number(concurrency) : undefined,
+      onEvent: (e) => progress?.onEvent(e),
+    });
+  } finally {
+    progress?.stop();
+    process.off("SIGINT", onSigint);
+    await store.close();
+  }
+  if (json) {
+    process.stdout.write(
+      JSON.stringify(
+        {
+          runId: result.runId,
+          status: result.status,
+          outputs: result.outputs,
+          findings: result.findings,
+          error: result.error,
+          steps: result.steps.map((st) => ({
+            id: st.id,
+            status: st.status,
+            attempts: st.attempts,
+            durationMs: st.durationMs,
+            cached: st.origin === "cached",
+          })),
+        },
+        null,
+        2,
+      ) + "\n",
+    );
+  } else printSummary(result, Date.now() - started);
+  return result.status === "succeeded" ? 0 : result.status === "cancelled" ? 130 : 1;
+}
+
+function printSummary(result: RunResult, ms: number): void {
+  const s = styleFor(process.stdout);
+  const counts = new Map<string, number>();
+  for (const st of result.steps) counts.set(st.status, (counts.get(st.status) ?? 0) + 1);
+  const tally = [...counts].map(([k, n]) => `${n} ${k}`).join(", ");
+  const head =
+    result.status === "succeeded"
+      ? s.green("succeeded")
+      : result.status === "cancelled"
+        ? s.yellow("cancelled")
+        : s.red("failed");
+  process.stdout.write(`\nrun ${result.runId} ${head} in ${duration(ms)} (${tally})\n`);
+  if (result.error) process.stdout.write(`${s.red(result.error)}\n`);
+  for (const f of result.findings) process.stdout.write(`${s.yellow(f.kind)}: ${f.message}\n`);
+  if (result.outputs && Object.keys(result.outputs).length > 0) {
+    process.stdout.write(`outputs:\n${indent(JSON.stringify(result.outputs, null, 2))}\n`);
+  }
+}
+
+function indent(text: string): string {
+  return text
+    .split("\n")
+    .map((l) => `  ${l}`)
+    .join("\n");
+}

@@ -1,0 +1,48 @@
+// `keel runs [<file>]`: the recorded runs, newest first.
+import { resolve } from "node:path";
+import { openSqliteStore } from "@keel/core/store/sqlite-store";
+import { defaultStorePath } from "@keel/core/node/store-path";
+import { flag, parseArgs } from "../args";
+import { styleFor, UsageError } from "../output";
+import { duration } from "../progress";
+
+export const usage = "keel runs [<file>] [--json] [--store path] [--limit n]";
+
+export async function runRuns(argv: readonly string[]): Promise<number> {
+  const args = parseArgs(argv, { "--json": false, "--store": true, "--limit": true }, usage);
+  if (args.positionals.length > 1)
+    throw new UsageError(`name at most one workflow file\nusage: ${usage}`);
+  const file = args.positionals[0] ? resolve(args.positionals[0]) : undefined;
+  const store = openSqliteStore(
+    flag(args, "--store") ?? defaultStorePath(file ? resolve(file, "..") : "."),
+  );
+  try {
+    const runs = await store.listRuns({
+      workflowPath: file,
+      limit: Number(flag(args, "--limit") ?? 20),
+    });
+    if (args.flags.has("--json")) {
+      process.stdout.write(JSON.stringify(runs, null, 2) + "\n");
+      return 0;
+    }
+    const s = styleFor(process.stdout);
+    if (runs.length === 0) process.stdout.write("no runs recorded yet\n");
+    for (const r of runs) {
+      const colour =
+        r.status === "succeeded"
+          ? s.green
+          : r.status === "running"
+            ? s.blue
+            : r.status === "cancelled"
+              ? s.yellow
+              : s.red;
+      const took = r.endedAt ? duration(Date.parse(r.endedAt) - Date.parse(r.startedAt)) : "";
+      process.stdout.write(
+        `${r.id}  ${colour(r.status.padEnd(11))} ${r.startedAt}  ${took.padStart(7)}  ${r.workflowName}\n`,
+      );
+    }
+    return 0;
+  } finally {
+    await store.close();
+  }
+}

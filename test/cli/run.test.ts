@@ -1,0 +1,118 @@
+// `keel run`, `keel runs` and `keel show` as a user runs them: the built CLI in a child process.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const bin = join(process.cwd(), "bin/keel.js");
+
+function keel(args: string[], cwd: string, env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, [bin, ...args], {
+    cwd,
+    encoding: "utf8",
+    env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: "", ...env },
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function workspace(flow: string): string {
+  const dir = mkdtempSync(join(tmpdir(), "keel-cli-run-"));
+  mkdirSync(join(dir, ".git"));
+  writeFileSync(join(dir, "flow.keel.yaml"), flow);
+  return dir;
+}
+
+const FLOW = `keel: 1
+name: greet
+inputs:
+  who: { type: string }
+  times: { type: number, default: 2 }
+steps:
+  hello: { type: transform, expr: '"hello " & inputs.who' }
+  repeat: { type: transform, expr: '($h := steps.hello.output; $join($map([1..inputs.times], function($i) { $h }), ", "))' }
+  check: { type: assert, that: '$length(steps.repeat.output) > 0' }
+outputs:
+  text: steps.repeat.output
+`;
+
+test("keel run --json prints the run's result, records it in .keel/runs.sqlite, exits 0", () => {
+  const dir = workspace(FLOW);
+  const r = keel(
+    ["run", "flow.keel.yaml", "--input", "who=ada", "--input", "times=3", "--json"],
+    dir,
+  );
+  assert.equal(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout);
+  assert.equal(out.status, "succeeded");
+  assert.deepEqual(out.outputs, { text: "hello ada, hello ada, hello ada" });
+  assert.deepEqual(
+    out.steps.map((s: { id: string; status: string; attempts: number; cached: boolean }) => [
+      s.id,
+      s.status,
+      s.attempts,
+      s.cached,
+    ]),
+    [
+      ["hello", "succeeded", 1, false],
+      ["repeat", "succeeded", 1, false],
+      ["check", "succeeded", 1, false],
+    ],
+  );
+  const runs = JSON.parse(keel(["runs", "--json"], dir).stdout);
+  assert.deepEqual(
+    runs.map((x: { id: string; status: string }) => [x.id, x.status]),
+    [[out.runId, "succeeded"]],
+  );
+  const shown = JSON.parse(keel(["show", out.runId, "--json"], dir).stdout);
+  assert.deepEqual(shown.outputs, out.outputs);
+  assert.deepEqual(
+    shown.steps.map((s: { id: string }) => s.id),
+    ["hello", "repeat", "check"],
+  );
+});
+
+test("progress: a line per step as it ends, then the summary; a failed run exits 1", () => {
+  const dir = workspace(FLOW.replace("> 0", "> 1000"));
+  const r = keel(["run", "flow.keel.yaml", "--input", "who=bo"], dir);
+  assert.equal(r.code, 1);
+  const lines = r.stderr.trim().split("\n");
+  assert.deepEqual(
+    lines.map((l) => l.split(/\s+/).slice(0, 2).join(" ")),
+    ["✓ hello", "✓ repeat", "✗ check"],
+  );
+  assert.match(
+    lines[2]!,
+    /assertion: assertion failed: `\$length\(steps\.repeat\.output\) > 1000` is false/,
+  );
+  assert.match(
+    r.stdout,
+    /^\nrun \S+ failed in \d+ms \(2 succeeded, 1 failed\)\nstep 'check' failed: /,
+  );
+});
+
+test("bad inputs, missing secrets and invalid workflows exit 2 with a message, and record nothing", () => {
+  const dir = workspace(FLOW);
+  const missing = keel(["run", "flow.keel.yaml"], dir);
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /input 'who' is required: pass --input who=…/);
+  const typed = keel(["run", "flow.keel.yaml", "--input", "who=a", "--input", "times=many"], dir);
+  assert.equal(typed.code, 2);
+  assert.match(typed.stderr, /input 'times' must be a number, not 'many'/);
+  writeFileSync(
+    join(dir, "secret.keel.yaml"),
+    "keel: 1\nname: s\nsteps:\n  a: { type: shell, command: [node, -e, '1', '${{ secrets.API }}'] }\n",
+  );
+  const secret = keel(["run", "secret.keel.yaml"], dir);
+  assert.equal(secret.code, 2);
+  assert.match(secret.stderr, /secrets that are not set: KEEL_SECRET_API/);
+  writeFileSync(
+    join(dir, "bad.keel.yaml"),
+    "keel: 1\nname: b\nsteps:\n  a: { type: transform, expr: steps.nope.output }\n",
+  );
+  const bad = keel(["run", "bad.keel.yaml"], dir);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /bad\.keel\.yaml:4:37 error KEEL201 unknown step 'nope'/);
+  assert.equal(keel(["runs"], dir).stdout, "no runs recorded yet\n");
+});
