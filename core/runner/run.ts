@@ -4,76 +4,24 @@
 // - Before an effect starts, every result it depends on is durably committed (DECISIONS §2);
 //   pure steps are group-committed and never wait.
 // - Every run ends in a recorded state: succeeded, failed or cancelled, with its reason.
-import type { StepGraph } from "../graph/graph";
-import type { Step, Workflow } from "../model/schema";
-import type { EventRecord, Finding, Origin, RunMode, RunStatus } from "../store/records";
-import type { RunStore } from "../store/run-store";
-import type { Effects } from "./effects";
-import { StepError, asStepError, type ErrorKind } from "./errors";
+// The scheduler's state machine (start, condition, attempts, end) is kept together in this one
+// class on purpose; conditions, limits and findings live in their own files.
+import type { Step } from "../model/schema";
+import type { RunOptions, RunResult, StepState } from "./types";
+import type { RunStatus } from "../store/records";
+import { raceAbort, Semaphores, sleep } from "./async";
+import { driftFindings, staleContextFindings } from "./findings";
+import { ancestorsOf, satisfied, STATUS_FUNCTIONS } from "./conditions";
+import { StepError, asStepError } from "./errors";
 import { evaluateBare, toJson, type ExprScope } from "./expressions";
-import { Recorder, sha256 } from "./recorder";
+import { Recorder } from "./recorder";
 import { Redactor } from "./redact";
 import { checkOutput } from "./output-schema";
 import { durationMs, firstOf, retryDelayMs, retryPolicy, shouldRetry } from "./policy";
 import { prepareStep, providerOf, type PreparedStep, type StepOutput } from "./steps";
 import { newRunId } from "../store/ids";
 
-export interface RunOptions {
-  readonly workflowPath: string;
-  readonly source: string;
-  readonly workflow: Workflow;
-  readonly graph: StepGraph;
-  readonly inputs: Readonly<Record<string, unknown>>;
-  readonly store: RunStore;
-  readonly effects: Effects;
-  /** Values of the `env.NAME` the workflow reads. */
-  readonly env?: Readonly<Record<string, string | undefined>>;
-  readonly secrets?: Readonly<Record<string, string>>;
-  /** Steps running at once, at most; default 16. */
-  readonly concurrency?: number;
-  readonly signal?: AbortSignal;
-  readonly noCache?: boolean;
-  readonly onEvent?: (e: EventRecord) => void;
-  readonly runId?: string;
-  readonly mode?: RunMode;
-  readonly parentId?: string | null;
-}
-
-export interface StepSummary {
-  readonly id: string;
-  readonly status: "succeeded" | "failed" | "skipped" | "cancelled" | "pending";
-  readonly origin: Origin | null;
-  readonly continued: boolean;
-  readonly attempts: number;
-  readonly durationMs: number;
-  readonly error: { kind: ErrorKind; message: string } | null;
-}
-
-export interface RunResult {
-  readonly runId: string;
-  readonly status: RunStatus;
-  readonly outputs: Record<string, unknown> | null;
-  readonly error: string | null;
-  readonly findings: { kind: string; message: string }[];
-  readonly steps: StepSummary[];
-}
-
-interface StepState {
-  status: StepSummary["status"] | "running";
-  output: unknown;
-  origin: Origin | null;
-  continued: boolean;
-  attempts: number;
-  startedMs: number;
-  endedMs: number;
-  error: { kind: ErrorKind; message: string } | null;
-  snapshot?: { source: string; version: unknown };
-  meta?: Record<string, unknown> | null;
-}
-
-type NewFinding = Omit<Finding, "runId">;
-
-const STATUS_FNS = ["always", "success", "failure", "cancelled"];
+export type { RunOptions, RunResult, StepSummary } from "./types";
 
 export async function runWorkflow(options: RunOptions): Promise<RunResult> {
   return new LocalRun(options).run();
@@ -86,7 +34,7 @@ class LocalRun {
   private readonly states = new Map<string, StepState>();
   private readonly steps: Record<string, Step>;
   private readonly dir: string;
-  private readonly providerSlots = new Map<string, { active: number; waiting: (() => void)[] }>();
+  private readonly semaphores = new Semaphores();
   private readonly internal = new AbortController();
 
   constructor(private readonly o: RunOptions) {
@@ -206,13 +154,10 @@ class LocalRun {
 
   /** The `if` rule of DECISIONS §2: implicit `$success()`; skipped or failed dependencies skip unless `$always()`/`$failure()`. */
   private async shouldRun(id: string, step: Step, scope: ExprScope): Promise<boolean> {
-    const deps = this.o.graph.deps.get(id)!.map((d) => this.states.get(d)!);
-    const success = deps.every(
-      (d) => d.status === "succeeded" || (d.status === "failed" && d.continued),
-    );
+    const success = this.o.graph.deps.get(id)!.every((d) => satisfied(this.states.get(d)!));
     if (step.if === undefined) return success && !this.internal.signal.aborted;
     const text = String(step.if);
-    const calls = STATUS_FNS.filter((f) => text.includes(`$${f}(`));
+    const calls = STATUS_FUNCTIONS.filter((f) => text.includes(`$${f}(`));
     const value = await evaluateBare(step.if, scope);
     if (calls.length === 0) return success && !this.internal.signal.aborted && value === true;
     return value === true;
@@ -224,7 +169,7 @@ class LocalRun {
       const s = this.states.get(d)!;
       steps[d] = { output: s.output, status: s.status };
     }
-    const ancestors = this.ancestors(id);
+    const ancestors = ancestorsOf(this.o.graph, id);
     return {
       context: {
         inputs: this.o.inputs,
@@ -235,38 +180,23 @@ class LocalRun {
       },
       bindings: {
         always: () => true,
-        success: () =>
-          this.o.graph.deps.get(id)!.every((d) => {
-            const s = this.states.get(d)!;
-            return s.status === "succeeded" || (s.status === "failed" && s.continued);
-          }),
+        success: () => this.o.graph.deps.get(id)!.every((d) => satisfied(this.states.get(d)!)),
         failure: () => ancestors.some((a) => this.states.get(a)!.status === "failed"),
         cancelled: () => this.internal.signal.aborted,
       },
     };
   }
 
-  private ancestors(id: string): string[] {
-    const seen = new Set<string>();
-    const stack = [...this.o.graph.deps.get(id)!];
-    while (stack.length > 0) {
-      const d = stack.pop()!;
-      if (seen.has(d)) continue;
-      seen.add(d);
-      stack.push(...this.o.graph.deps.get(d)!);
-    }
-    return [...seen];
-  }
-
+  /** Attempts the step until it succeeds or its retries and fallbacks are used up. */
   private async attempts(
     id: string,
     step: Step,
     scope: ExprScope,
     cancellable: boolean,
   ): Promise<void> {
-    const state = this.states.get(id)!;
     const wf = this.o.workflow;
-    let provider = step.type === "llm" ? providerOf(step, wf) : undefined;
+    const own = step.type === "llm" ? providerOf(step, wf) : undefined;
+    let provider = own;
     let policy = retryPolicy(
       firstOf(
         step.retry,
@@ -276,92 +206,36 @@ class LocalRun {
     );
     let tries = 0;
     for (;;) {
-      state.attempts++;
       tries++;
-      const attempt = state.attempts;
-      const startedAt = this.o.effects.now();
-      let prepared: PreparedStep;
-      try {
-        prepared = await prepareStep(
-          step,
-          scope,
-          { workflow: wf, dir: this.dir },
-          provider !== providerOf(step as { provider?: string }, wf) ? provider : undefined,
+      const failure = await this.attempt(id, step, scope, cancellable, provider, provider !== own);
+      if (!failure) return;
+      const { err, attempt } = failure;
+      const cancelled = cancellable && this.internal.signal.aborted;
+      const fallback = provider ? wf.providers?.[provider]?.fallback : undefined;
+      const retry = !cancelled && shouldRetry(policy, tries, err.kind);
+      const useFallback =
+        !retry &&
+        !cancelled &&
+        fallback !== undefined &&
+        err.kind !== "expression" &&
+        err.kind !== "config";
+      // `next` tells readers of the log what follows: another attempt, a fallback, or the end.
+      this.recorder.event("attempt_failed", id, attempt, this.o.effects.now(), {
+        kind: err.kind,
+        message: err.message,
+        next: retry ? "retry" : useFallback ? "fallback" : null,
+        ...(useFallback ? { fallback } : {}),
+      });
+      if (retry) {
+        await sleep(
+          retryDelayMs(policy, tries, err.retryAfterMs),
+          cancellable ? this.internal.signal : undefined,
         );
-      } catch (e) {
-        this.fail(id, asStepError(e, "expression"), attempt);
-        return;
-      }
-      const inputHash = this.recorder.blob(prepared.input);
-      if (prepared.effectful) await this.recorder.durable();
-      const timeout = firstOf(
-        step.timeout,
-        provider ? wf.providers?.[provider]?.timeout : undefined,
-        wf.defaults?.timeout,
-      );
-      try {
-        const output = await this.withLimits(prepared, timeout, provider, cancellable);
-        checkOutput(step.type, step.output?.schema, output.value);
-        const snapshot = step.snapshot
-          ? {
-              source: step.snapshot.source,
-              version: toJson(
-                await evaluateBare(step.snapshot.version, {
-                  ...scope,
-                  context: { ...scope.context, output: output.value },
-                }),
-              ),
-            }
-          : undefined;
-        this.succeed(id, attempt, startedAt, inputHash, output, prepared, snapshot);
-        return;
-      } catch (e) {
-        const err = asStepError(e);
-        this.recorder.attempt({
-          runId: this.runId,
-          stepId: id,
-          attempt,
-          status: "failed",
-          origin: "live",
-          inputHash,
-          outputHash: null,
-          errorKind: err.kind,
-          errorMessage: err.message,
-          startedAt,
-          endedAt: this.o.effects.now(),
-          cacheKey: null,
-          sourceRunId: null,
-          meta: prepared.provider ? { provider: prepared.provider } : null,
-        });
-        const cancelled = cancellable && this.internal.signal.aborted;
-        const fallback = provider ? wf.providers?.[provider]?.fallback : undefined;
-        const retry = !cancelled && shouldRetry(policy, tries, err.kind);
-        const useFallback =
-          !retry &&
-          fallback !== undefined &&
-          !cancelled &&
-          err.kind !== "expression" &&
-          err.kind !== "config";
-        // `next` tells readers of the log what follows: another attempt, a fallback, or the end.
-        this.recorder.event("attempt_failed", id, attempt, this.o.effects.now(), {
-          kind: err.kind,
-          message: err.message,
-          next: retry ? "retry" : useFallback ? "fallback" : null,
-          ...(useFallback ? { fallback } : {}),
-        });
-        if (retry) {
-          await sleep(
-            retryDelayMs(policy, tries, err.retryAfterMs),
-            cancellable ? this.internal.signal : undefined,
-          );
-          continue;
-        }
-        if (useFallback) {
-          provider = fallback;
-          policy = retryPolicy(firstOf(wf.providers?.[fallback]?.retry, wf.defaults?.retry));
-          tries = 0;
-          continue;
-        }
+      } else if (useFallback) {
+        provider = fallback;
+        policy = retryPolicy(firstOf(wf.providers?.[fallback!]?.retry, wf.defaults?.retry));
+        tries = 0;
+      } else {
         this.fail(
           id,
           cancelled ? new StepError("cancelled", "the run was cancelled") : err,
@@ -369,6 +243,75 @@ class LocalRun {
         );
         return;
       }
+    }
+  }
+
+  /** One attempt: resolve, wait for durability before an effect, execute, check, record. */
+  private async attempt(
+    id: string,
+    step: Step,
+    scope: ExprScope,
+    cancellable: boolean,
+    provider: string | undefined,
+    isFallback: boolean,
+  ): Promise<{ err: StepError; attempt: number } | undefined> {
+    const state = this.states.get(id)!;
+    const wf = this.o.workflow;
+    const attempt = ++state.attempts;
+    const startedAt = this.o.effects.now();
+    let prepared: PreparedStep;
+    try {
+      prepared = await prepareStep(
+        step,
+        scope,
+        { workflow: wf, dir: this.dir },
+        isFallback ? provider : undefined,
+      );
+    } catch (e) {
+      return { err: asStepError(e, "expression"), attempt };
+    }
+    const inputHash = this.recorder.blob(prepared.input);
+    if (prepared.effectful) await this.recorder.durable();
+    const timeout = firstOf(
+      step.timeout,
+      provider ? wf.providers?.[provider]?.timeout : undefined,
+      wf.defaults?.timeout,
+    );
+    try {
+      const output = await this.withLimits(prepared, timeout, provider, cancellable);
+      checkOutput(step.type, step.output?.schema, output.value);
+      const snapshot = step.snapshot
+        ? {
+            source: step.snapshot.source,
+            version: toJson(
+              await evaluateBare(step.snapshot.version, {
+                ...scope,
+                context: { ...scope.context, output: output.value },
+              }),
+            ),
+          }
+        : undefined;
+      this.succeed(id, attempt, startedAt, inputHash, output, prepared, snapshot);
+      return undefined;
+    } catch (e) {
+      const err = asStepError(e);
+      this.recorder.attempt({
+        runId: this.runId,
+        stepId: id,
+        attempt,
+        status: "failed",
+        origin: "live",
+        inputHash,
+        outputHash: null,
+        errorKind: err.kind,
+        errorMessage: err.message,
+        startedAt,
+        endedAt: this.o.effects.now(),
+        cacheKey: null,
+        sourceRunId: null,
+        meta: prepared.provider ? { provider: prepared.provider } : null,
+      });
+      return { err, attempt };
     }
   }
 
@@ -380,7 +323,7 @@ class LocalRun {
     cancellable: boolean,
   ): Promise<StepOutput> {
     const limit = provider ? this.o.workflow.providers?.[provider]?.concurrency : undefined;
-    if (provider && limit) await this.acquire(provider, limit);
+    if (provider && limit) await this.semaphores.acquire(provider, limit);
     const controller = new AbortController();
     const onCancel = () => controller.abort(new StepError("cancelled", "the run was cancelled"));
     if (cancellable) {
@@ -400,25 +343,8 @@ class LocalRun {
     } finally {
       clearTimeout(timer);
       this.internal.signal.removeEventListener("abort", onCancel);
-      if (provider && limit) this.release(provider);
+      if (provider && limit) this.semaphores.release(provider);
     }
-  }
-
-  private async acquire(provider: string, limit: number): Promise<void> {
-    let slot = this.providerSlots.get(provider);
-    if (!slot) this.providerSlots.set(provider, (slot = { active: 0, waiting: [] }));
-    if (slot.active < limit) {
-      slot.active++;
-      return;
-    }
-    await new Promise<void>((resolve) => slot.waiting.push(resolve));
-  }
-
-  private release(provider: string): void {
-    const slot = this.providerSlots.get(provider)!;
-    const next = slot.waiting.shift();
-    if (next) next();
-    else slot.active--;
   }
 
   private succeed(
@@ -493,7 +419,16 @@ class LocalRun {
   }
 
   private async finish(sourceHash: string, inputsHash: string): Promise<RunResult> {
-    const findings = [...this.staleContext(), ...(await this.drift())];
+    const snapshots: { step: string; source: string; version: unknown }[] = [];
+    const calls: { step: string; meta: Record<string, unknown> }[] = [];
+    for (const [step, st] of this.states) {
+      if (st.snapshot) snapshots.push({ step, ...st.snapshot });
+      if (st.meta && st.origin === "live") calls.push({ step, meta: st.meta });
+    }
+    const findings = [
+      ...staleContextFindings(snapshots),
+      ...(await driftFindings(this.o.store, this.o.workflowPath, this.runId, calls)),
+    ];
     for (const f of findings) {
       this.recorder.finding(f);
       this.recorder.event(
@@ -559,53 +494,6 @@ class LocalRun {
     };
   }
 
-  /** SPEC §5: two steps that read different versions of one source. */
-  private staleContext(): NewFinding[] {
-    const bySource = new Map<string, { step: string; version: unknown }[]>();
-    for (const id of this.o.graph.ids) {
-      const snap = this.states.get(id)!.snapshot;
-      if (!snap) continue;
-      const list = bySource.get(snap.source) ?? [];
-      list.push({ step: id, version: snap.version });
-      bySource.set(snap.source, list);
-    }
-    const out: NewFinding[] = [];
-    for (const [source, reads] of bySource) {
-      const first = reads[0]!;
-      const other = reads.find((r) => JSON.stringify(r.version) !== JSON.stringify(first.version));
-      if (!other) continue;
-      out.push({
-        kind: "stale_context",
-        message: `steps '${first.step}' and '${other.step}' read different versions of '${source}': ${JSON.stringify(first.version)} and ${JSON.stringify(other.version)}`,
-        data: { source, step: other.step, reads },
-      });
-    }
-    return out;
-  }
-
-  /** SPEC §5: the served model or fingerprint differs from the previous live run of the step. */
-  private async drift(): Promise<NewFinding[]> {
-    const out: NewFinding[] = [];
-    for (const id of this.o.graph.ids) {
-      const meta = this.states.get(id)!.meta;
-      if (!meta || this.states.get(id)!.origin !== "live") continue;
-      const prev = await this.o.store.previousLiveAttempt(this.o.workflowPath, id, this.runId);
-      if (!prev?.meta) continue;
-      for (const field of ["model", "fingerprint"] as const) {
-        const before = prev.meta[field] ?? null;
-        const now = meta[field] ?? null;
-        if (before !== null && now !== null && before !== now) {
-          out.push({
-            kind: "provider_drift",
-            message: `step '${id}': the provider's ${field === "model" ? "served model" : "system fingerprint"} changed from ${String(before)} (run ${prev.runId}) to ${String(now)}`,
-            data: { step: id, field, before, now, previousRun: prev.runId },
-          });
-        }
-      }
-    }
-    return out;
-  }
-
   private async outputs(): Promise<Record<string, unknown>> {
     const steps: Record<string, unknown> = {};
     for (const [id, s] of this.states) steps[id] = { output: s.output, status: s.status };
@@ -623,37 +511,3 @@ class LocalRun {
     return out;
   }
 }
-
-/** Rejects with the signal's reason as soon as it aborts, even if the work ignores the signal. */
-function raceAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason as Error);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason as Error);
-    signal.addEventListener("abort", onAbort, { once: true });
-    work.then(
-      (v) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(v);
-      },
-      (e: unknown) => {
-        signal.removeEventListener("abort", onAbort);
-        reject(signal.aborted ? (signal.reason as Error) : e);
-      },
-    );
-  });
-}
-
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve) => {
-    if (ms <= 0 || signal?.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    }
-    signal?.addEventListener("abort", done, { once: true });
-  });
-}
-
-export { sha256 };

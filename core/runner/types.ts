@@ -1,0 +1,60 @@
+// The local executor's options and results.
+import type { StepGraph } from "../graph/graph";
+import type { Workflow } from "../model/schema";
+import type { EventRecord, Origin, RunMode, RunStatus } from "../store/records";
+import type { RunStore } from "../store/run-store";
+import type { Effects } from "./effects";
+import type { ErrorKind } from "./errors";
+
+export interface RunOptions {
+  readonly workflowPath: string;
+  readonly source: string;
+  readonly workflow: Workflow;
+  readonly graph: StepGraph;
+  readonly inputs: Readonly<Record<string, unknown>>;
+  readonly store: RunStore;
+  readonly effects: Effects;
+  /** Values of the `env.NAME` the workflow reads. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  readonly secrets?: Readonly<Record<string, string>>;
+  /** Steps running at once, at most; default 16. */
+  readonly concurrency?: number;
+  readonly signal?: AbortSignal;
+  readonly noCache?: boolean;
+  readonly onEvent?: (e: EventRecord) => void;
+  readonly runId?: string;
+  readonly mode?: RunMode;
+  readonly parentId?: string | null;
+}
+
+export interface StepSummary {
+  readonly id: string;
+  readonly status: "succeeded" | "failed" | "skipped" | "cancelled" | "pending";
+  readonly origin: Origin | null;
+  readonly continued: boolean;
+  readonly attempts: number;
+  readonly durationMs: number;
+  readonly error: { kind: ErrorKind; message: string } | null;
+}
+
+export interface RunResult {
+  readonly runId: string;
+  readonly status: RunStatus;
+  readonly outputs: Record<string, unknown> | null;
+  readonly error: string | null;
+  readonly findings: { kind: string; message: string }[];
+  readonly steps: StepSummary[];
+}
+
+export interface StepState {
+  status: StepSummary["status"] | "running";
+  output: unknown;
+  origin: Origin | null;
+  continued: boolean;
+  attempts: number;
+  startedMs: number;
+  endedMs: number;
+  error: { kind: ErrorKind; message: string } | null;
+  snapshot?: { source: string; version: unknown };
+  meta?: Record<string, unknown> | null;
+}
