@@ -14,7 +14,7 @@ import { styleFor, UsageError } from "../output";
 import { duration, Progress } from "../progress";
 
 export const usage =
-  "keel run <file> [--input name=value]... [--inputs file.json] [--json] [--store path] [--concurrency n]";
+  "keel run <file> [--input name=value]... [--inputs file.json] [--json] [--no-cache] [--store path] [--concurrency n]";
 
 const SPEC = {
   "--input": true,
@@ -22,6 +22,7 @@ const SPEC = {
   "--json": false,
   "--store": true,
   "--concurrency": true,
+  "--no-cache": false,
 };
 
 export async function runRun(argv: readonly string[]): Promise<number> {
@@ -107,6 +108,7 @@ export async function runRun(argv: readonly string[]): Promise<number> {
       secrets,
       signal: controller.signal,
       concurrency: concurrency ? Number(concurrency) : undefined,
+      noCache: args.flags.has("--no-cache"),
       onEvent: (e) => progress?.onEvent(e),
     });
   } finally {

@@ -15,6 +15,8 @@ import { ancestorsOf, satisfied, STATUS_FUNCTIONS } from "./conditions";
 import { StepError, asStepError } from "./errors";
 import { evaluateBare, toJson, type ExprScope } from "./expressions";
 import { Recorder } from "./recorder";
+import { cacheKey, cachePolicy } from "./cache";
+import { resolve } from "node:path";
 import { Redactor } from "./redact";
 import { checkOutput } from "./output-schema";
 import { durationMs, firstOf, retryDelayMs, retryPolicy, shouldRetry } from "./policy";
@@ -271,6 +273,16 @@ class LocalRun {
       return { err: asStepError(e, "expression"), attempt };
     }
     const inputHash = this.recorder.blob(prepared.input);
+    const cache = cachePolicy(step, wf);
+    const key = cache.enabled
+      ? cacheKey(step, inputHash, wf, {
+          provider: prepared.provider,
+          toolModule:
+            step.type === "tool" ? resolve(this.dir, step.uses.split("#")[0]!) : undefined,
+        })
+      : null;
+    if (key && !this.o.noCache && (await this.fromCache(id, attempt, startedAt, inputHash, key)))
+      return undefined;
     if (prepared.effectful) await this.recorder.durable();
     const timeout = firstOf(
       step.timeout,
@@ -291,7 +303,22 @@ class LocalRun {
             ),
           }
         : undefined;
-      this.succeed(id, attempt, startedAt, inputHash, output, prepared, snapshot);
+      this.succeed(id, attempt, startedAt, inputHash, output, prepared, snapshot, key);
+      if (key) {
+        const createdAt = this.o.effects.now();
+        const expiresAt =
+          cache.ttlMs === undefined
+            ? null
+            : new Date(Date.parse(createdAt) + cache.ttlMs).toISOString();
+        this.recorder.cacheEntry({
+          key,
+          outputHash: this.recorder.blob(output.value),
+          runId: this.runId,
+          stepId: id,
+          createdAt,
+          expiresAt,
+        });
+      }
       return undefined;
     } catch (e) {
       const err = asStepError(e);
@@ -313,6 +340,46 @@ class LocalRun {
       });
       return { err, attempt };
     }
+  }
+
+  /** Answers the attempt from the cache when an unexpired entry has the key; true on a hit. */
+  private async fromCache(
+    id: string,
+    attempt: number,
+    startedAt: string,
+    inputHash: string,
+    key: string,
+  ): Promise<boolean> {
+    const hit = await this.o.store.cacheLookup(key, startedAt);
+    const text = hit ? await this.o.store.blob(hit.outputHash) : undefined;
+    if (!hit || text === undefined) return false;
+    const state = this.states.get(id)!;
+    this.recorder.attempt({
+      runId: this.runId,
+      stepId: id,
+      attempt,
+      status: "succeeded",
+      origin: "cached",
+      inputHash,
+      outputHash: hit.outputHash,
+      errorKind: null,
+      errorMessage: null,
+      startedAt,
+      endedAt: this.o.effects.now(),
+      cacheKey: key,
+      sourceRunId: hit.runId,
+      meta: null,
+    });
+    state.status = "succeeded";
+    state.origin = "cached";
+    state.output = JSON.parse(text) as unknown;
+    state.endedMs = Date.now();
+    this.recorder.event("step_cached", id, attempt, this.o.effects.now(), {
+      output: hit.outputHash,
+      sourceRun: hit.runId,
+      durationMs: state.endedMs - state.startedMs,
+    });
+    return true;
   }
 
   /** Runs the effect within its timeout and its provider's concurrency, telling a timeout from a cancel. */
@@ -355,6 +422,7 @@ class LocalRun {
     output: StepOutput,
     prepared: PreparedStep,
     snapshot: StepState["snapshot"],
+    cacheKeyUsed: string | null,
   ): void {
     const state = this.states.get(id)!;
     const outputHash = this.recorder.blob(output.value);
@@ -380,7 +448,7 @@ class LocalRun {
       errorMessage: null,
       startedAt,
       endedAt: this.o.effects.now(),
-      cacheKey: null,
+      cacheKey: cacheKeyUsed,
       sourceRunId: null,
       meta,
     });
