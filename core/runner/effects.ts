@@ -16,6 +16,9 @@ export interface LlmRequest {
   readonly messages: readonly LlmMessage[];
   readonly params: Readonly<Record<string, unknown>>;
   readonly json: boolean;
+  /** The provider's API base URL and extra headers, as rendered (null: the provider's default). */
+  readonly baseUrl: string | null;
+  readonly headers: Readonly<Record<string, string>>;
 }
 
 export interface LlmResponse {
@@ -63,7 +66,8 @@ export interface ToolCall {
 export interface Effects {
   /** The wall clock, as ISO-8601 UTC with milliseconds. */
   now(): string;
-  llm(request: LlmRequest, signal: AbortSignal): Promise<LlmResponse>;
+  /** `apiKey` is passed apart from the request, which is recorded. */
+  llm(request: LlmRequest, signal: AbortSignal, apiKey?: string): Promise<LlmResponse>;
   http(request: HttpRequest, signal: AbortSignal): Promise<HttpResponse>;
   shell(command: ShellCommand, signal: AbortSignal): Promise<ShellResult>;
   tool(call: ToolCall, signal: AbortSignal): Promise<unknown>;

@@ -16,6 +16,8 @@ import type {
 } from "./effects";
 import { StepError } from "./errors";
 import { answerScripted, type ScriptedConfig } from "./scripted";
+import { callOpenAi } from "./providers/openai";
+import { callAnthropic } from "./providers/anthropic";
 
 export interface NodeEffectsOptions {
   readonly providers: Readonly<Record<string, Provider>>;
@@ -26,7 +28,7 @@ export interface NodeEffectsOptions {
 export function createNodeEffects(options: NodeEffectsOptions): Effects {
   return {
     now: () => new Date().toISOString(),
-    llm: (request, signal) => callModel(options, request, signal),
+    llm: (request, signal, apiKey) => callModel(options, request, signal, apiKey),
     http: fetchHttp,
     shell: runCommand,
     tool: runTool,
@@ -37,15 +39,16 @@ async function callModel(
   options: NodeEffectsOptions,
   request: LlmRequest,
   signal: AbortSignal,
+  apiKey: string | undefined,
 ): Promise<LlmResponse> {
   const provider = options.providers[request.provider];
   if (!provider) throw new StepError("config", `unknown provider '${request.provider}'`);
   if (provider.type === "scripted")
     return answerScripted(provider as ScriptedConfig, request, options.dir, signal);
-  throw new StepError(
-    "config",
-    `provider type '${provider.type}' is not available in this build yet`,
-  );
+  const connection = { baseUrl: request.baseUrl, apiKey, headers: request.headers };
+  return provider.type === "openai"
+    ? callOpenAi(request, connection, signal)
+    : callAnthropic(request, connection, signal);
 }
 
 async function fetchHttp(request: HttpRequest, signal: AbortSignal): Promise<HttpResponse> {

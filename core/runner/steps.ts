@@ -104,6 +104,7 @@ async function prepareLlm(
       messages.push({ role: m.role, content: asText(await render(m.content, scope)) });
   } else messages.push({ role: "user", content: asText(await render(step.prompt ?? "", scope)) });
   const params = (toJson(await render(step.params ?? {}, scope)) ?? {}) as Record<string, unknown>;
+  const connection = await renderConnection(provider, scope);
   const request: LlmRequest = {
     provider: providerId,
     providerType: provider.type,
@@ -120,13 +121,15 @@ async function prepareLlm(
     messages,
     params,
     json: step.output?.format === "json",
+    baseUrl: connection.baseUrl,
+    headers: connection.headers,
   };
   return {
     input: request,
     effectful: provider.type !== "scripted",
     provider: providerId,
     execute: async (effects, signal) => {
-      const reply = await effects.llm(request, signal);
+      const reply = await effects.llm(request, signal, connection.apiKey);
       if (!request.json) return { value: reply.text, reply };
       try {
         return { value: JSON.parse(reply.text) as unknown, reply };
@@ -137,6 +140,30 @@ async function prepareLlm(
         );
       }
     },
+  };
+}
+
+/** A provider's connection settings; templates there read inputs, env and secrets only. */
+async function renderConnection(
+  provider: Provider,
+  scope: ExprScope,
+): Promise<{
+  baseUrl: string | null;
+  apiKey: string | undefined;
+  headers: Record<string, string>;
+}> {
+  if (provider.type === "scripted") return { baseUrl: null, apiKey: undefined, headers: {} };
+  const headers: Record<string, string> = {};
+  if (provider.type === "openai") {
+    for (const [k, v] of Object.entries(provider.headers ?? {}))
+      headers[k] = asText(await render(v, scope));
+  }
+  return {
+    baseUrl:
+      provider.base_url !== undefined ? asText(await render(provider.base_url, scope)) : null,
+    apiKey:
+      provider.api_key !== undefined ? asText(await render(provider.api_key, scope)) : undefined,
+    headers,
   };
 }
 

@@ -1,0 +1,80 @@
+// Model calls to the Anthropic Messages API through `@anthropic-ai/sdk`, streamed (a long reply
+// never runs into an HTTP idle limit), with the same explicit client settings as OpenAI's.
+import Anthropic from "@anthropic-ai/sdk";
+import type { LlmRequest, LlmResponse } from "../effects";
+import { StepError } from "../errors";
+import { classifyProviderError } from "./classify";
+import type { Connection } from "./openai";
+
+const clients = new Map<string, Anthropic>();
+
+function client(c: Connection): Anthropic {
+  const key = JSON.stringify([c.baseUrl, c.apiKey, c.headers]);
+  let found = clients.get(key);
+  if (!found) {
+    found = new Anthropic({
+      apiKey: c.apiKey ?? "keel-no-key",
+      baseURL: c.baseUrl ?? "https://api.anthropic.com",
+      maxRetries: 0,
+      timeout: 24 * 60 * 60 * 1000,
+      defaultHeaders: { ...c.headers },
+      logLevel: "off",
+    });
+    clients.set(key, found);
+  }
+  return found;
+}
+
+export async function callAnthropic(
+  request: LlmRequest,
+  c: Connection,
+  signal: AbortSignal,
+): Promise<LlmResponse> {
+  // The Messages API takes the system prompt apart from the conversation.
+  const system = [
+    request.system,
+    ...request.messages.filter((m) => m.role === "system").map((m) => m.content),
+  ]
+    .filter((s): s is string => s !== null && s !== "")
+    .join("\n\n");
+  const messages = request.messages
+    .filter((m) => m.role !== "system")
+    .map((m) => ({ role: m.role as "user" | "assistant", content: m.content }));
+  const p = request.params;
+  const params = {
+    model: request.model ?? "claude-sonnet-4-5",
+    max_tokens: p.max_tokens !== undefined ? Number(p.max_tokens) : 4096,
+    messages,
+    ...(system ? { system } : {}),
+    ...(p.temperature !== undefined ? { temperature: Number(p.temperature) } : {}),
+    ...(p.top_p !== undefined ? { top_p: Number(p.top_p) } : {}),
+    ...(p.stop !== undefined
+      ? { stop_sequences: Array.isArray(p.stop) ? (p.stop as string[]) : [String(p.stop)] }
+      : {}),
+  };
+  try {
+    const stream = client(c).messages.stream(
+      params as Parameters<Anthropic["messages"]["stream"]>[0],
+      { signal },
+    );
+    const message = await stream.finalMessage();
+    const text = message.content.map((block) => (block.type === "text" ? block.text : "")).join("");
+    if (message.content.length === 0) {
+      throw new StepError(
+        "server_error",
+        `provider '${request.provider}': the reply has no content`,
+      );
+    }
+    return {
+      text,
+      servedModel: message.model ?? null,
+      responseId: message.id ?? null,
+      fingerprint: null,
+      usage: message.usage
+        ? { input: message.usage.input_tokens, output: message.usage.output_tokens }
+        : null,
+    };
+  } catch (e) {
+    throw classifyProviderError(e, signal, request.provider);
+  }
+}
