@@ -4,6 +4,7 @@ import { runValidate, usage as validateUsage } from "./commands/validate";
 import { runRun, usage as runUsage } from "./commands/run";
 import { runRuns, usage as runsUsage } from "./commands/runs";
 import { runShow, usage as showUsage } from "./commands/show";
+import { runResume, usage as resumeUsage } from "./commands/resume";
 import { UsageError } from "./output";
 
 declare const KEEL_VERSION: string;
@@ -13,6 +14,7 @@ const HELP = `keel — validate, run and replay AI workflows (*.keel.yaml)
 usage:
   ${validateUsage}
   ${runUsage}
+  ${resumeUsage}
   ${runsUsage}
   ${showUsage}
 
@@ -37,6 +39,8 @@ export async function main(argv: readonly string[]): Promise<number> {
         return runValidate(rest);
       case "run":
         return await runRun(rest);
+      case "resume":
+        return await runResume(rest);
       case "runs":
         return await runRuns(rest);
       case "show":

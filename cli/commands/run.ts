@@ -2,7 +2,8 @@
 // Exit codes: 0 succeeded, 1 failed, 2 bad usage or an invalid workflow, 130 cancelled.
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { loadWorkflow } from "@keel/core/runner/load";
+import { loadWorkflow, type LoadedWorkflow } from "@keel/core/runner/load";
+import type { ResumePoint } from "@keel/core/runner/types";
 import { runWorkflow, type RunResult } from "@keel/core/runner/run";
 import { createNodeEffects } from "@keel/core/runner/node-effects";
 import { resolveInputs } from "@keel/core/runner/inputs";
@@ -65,18 +66,7 @@ export async function runRun(argv: readonly string[]): Promise<number> {
   const { inputs, problems } = resolveInputs(loaded.workflow, fromFile, given);
   if (problems.length > 0) throw new UsageError(problems.join("\n"));
 
-  const secrets: Record<string, string> = {};
-  const missing: string[] = [];
-  for (const name of loaded.secretNames) {
-    const value = process.env[`KEEL_SECRET_${name}`];
-    if (value === undefined) missing.push(name);
-    else secrets[name] = value;
-  }
-  if (missing.length > 0) {
-    throw new UsageError(
-      `the workflow reads secrets that are not set: ${missing.map((n) => `KEEL_SECRET_${n}`).join(", ")}`,
-    );
-  }
+  const secrets = secretsFromEnv(loaded.secretNames);
   const env = Object.fromEntries(loaded.envNames.map((n) => [n, process.env[n]]));
   const concurrency = flag(args, "--concurrency");
   if (concurrency !== undefined && !(Number(concurrency) >= 1)) {
@@ -84,7 +74,35 @@ export async function runRun(argv: readonly string[]): Promise<number> {
   }
 
   const storePath = flag(args, "--store") ?? defaultStorePath(loaded.dir);
-  const store = openSqliteStore(storePath);
+  return performRun({
+    loaded,
+    inputs,
+    env,
+    secrets,
+    storePath,
+    json,
+    noCache: args.flags.has("--no-cache"),
+    concurrency: concurrency ? Number(concurrency) : undefined,
+  });
+}
+
+export interface PerformOptions {
+  readonly loaded: LoadedWorkflow;
+  readonly inputs: Record<string, unknown>;
+  readonly env: Record<string, string | undefined>;
+  readonly secrets: Record<string, string>;
+  readonly storePath: string;
+  readonly json: boolean;
+  readonly noCache?: boolean;
+  readonly concurrency?: number;
+  readonly resume?: ResumePoint;
+}
+
+/** Runs (or resumes) with live progress and Ctrl-C handling, then prints the result; the exit code. */
+export async function performRun(o: PerformOptions): Promise<number> {
+  const { loaded } = o;
+  const s = styleFor(process.stderr);
+  const store = openSqliteStore(o.storePath);
   const controller = new AbortController();
   const onSigint = () => {
     if (controller.signal.aborted) process.exit(130);
@@ -92,7 +110,7 @@ export async function runRun(argv: readonly string[]): Promise<number> {
     controller.abort();
   };
   process.on("SIGINT", onSigint);
-  const progress = json ? undefined : new Progress(process.stderr, s);
+  const progress = o.json ? undefined : new Progress(process.stderr, s);
   let result: RunResult;
   const started = Date.now();
   try {
@@ -101,14 +119,15 @@ export async function runRun(argv: readonly string[]): Promise<number> {
       source: loaded.source,
       workflow: loaded.workflow,
       graph: loaded.graph,
-      inputs,
+      inputs: o.inputs,
       store,
       effects: createNodeEffects({ providers: loaded.workflow.providers ?? {}, dir: loaded.dir }),
-      env,
-      secrets,
+      env: o.env,
+      secrets: o.secrets,
       signal: controller.signal,
-      concurrency: concurrency ? Number(concurrency) : undefined,
-      noCache: args.flags.has("--no-cache"),
+      concurrency: o.concurrency,
+      noCache: o.noCache,
+      resume: o.resume,
       onEvent: (e) => progress?.onEvent(e),
     });
   } finally {
@@ -116,7 +135,7 @@ export async function runRun(argv: readonly string[]): Promise<number> {
     process.off("SIGINT", onSigint);
     await store.close();
   }
-  if (json) {
+  if (o.json) {
     process.stdout.write(
       JSON.stringify(
         {
@@ -139,6 +158,23 @@ export async function runRun(argv: readonly string[]): Promise<number> {
     );
   } else printSummary(result, Date.now() - started);
   return result.status === "succeeded" ? 0 : result.status === "cancelled" ? 130 : 1;
+}
+
+/** Values of the secrets a workflow reads, from KEEL_SECRET_<NAME>; a missing one is bad usage. */
+export function secretsFromEnv(names: readonly string[]): Record<string, string> {
+  const secrets: Record<string, string> = {};
+  const missing: string[] = [];
+  for (const name of names) {
+    const value = process.env[`KEEL_SECRET_${name}`];
+    if (value === undefined) missing.push(name);
+    else secrets[name] = value;
+  }
+  if (missing.length > 0) {
+    throw new UsageError(
+      `the workflow reads secrets that are not set: ${missing.map((n) => `KEEL_SECRET_${n}`).join(", ")}`,
+    );
+  }
+  return secrets;
 }
 
 function printSummary(result: RunResult, ms: number): void {

@@ -2,6 +2,7 @@
 import { resolve } from "node:path";
 import { openSqliteStore } from "@keel/core/store/sqlite-store";
 import { defaultStorePath } from "@keel/core/node/store-path";
+import { shownStatus } from "@keel/core/node/liveness";
 import { flag, parseArgs } from "../args";
 import { styleFor, UsageError } from "../output";
 import { duration } from "../progress";
@@ -22,12 +23,14 @@ export async function runRuns(argv: readonly string[]): Promise<number> {
       limit: Number(flag(args, "--limit") ?? 20),
     });
     if (args.flags.has("--json")) {
-      process.stdout.write(JSON.stringify(runs, null, 2) + "\n");
+      const shown = runs.map((r) => ({ ...r, status: shownStatus(r) }));
+      process.stdout.write(JSON.stringify(shown, null, 2) + "\n");
       return 0;
     }
     const s = styleFor(process.stdout);
     if (runs.length === 0) process.stdout.write("no runs recorded yet\n");
-    for (const r of runs) {
+    for (const record of runs) {
+      const r = { ...record, status: shownStatus(record) };
       const colour =
         r.status === "succeeded"
           ? s.green

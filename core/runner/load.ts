@@ -26,10 +26,16 @@ export type LoadResult =
 
 export function loadWorkflow(file: string): LoadResult {
   const path = resolve(file);
-  const { text, diagnostics, model } = validateBytes(readFileSync(path), {
-    file: path,
-    host: nodeHost,
-  });
+  return loadFromBytes(path, readFileSync(path));
+}
+
+/** Loads a workflow from its text as recorded (resume), rather than as it is on disk. */
+export function loadWorkflowText(path: string, text: string): LoadResult {
+  return loadFromBytes(path, new TextEncoder().encode(text));
+}
+
+function loadFromBytes(path: string, bytes: Uint8Array): LoadResult {
+  const { text, diagnostics, model } = validateBytes(bytes, { file: path, host: nodeHost });
   if (diagnostics.some((d) => d.severity === "error"))
     return { ok: false, source: text, diagnostics };
   const workflow = Workflow.parse(model.yaml.value);

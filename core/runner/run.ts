@@ -25,6 +25,9 @@ import { newRunId } from "../store/ids";
 
 export type { RunOptions, RunResult, StepSummary } from "./types";
 
+/** How often a running run's owner updates its heartbeat. */
+export const HEARTBEAT_MS = 5_000;
+
 export async function runWorkflow(options: RunOptions): Promise<RunResult> {
   return new LocalRun(options).run();
 }
@@ -40,9 +43,10 @@ class LocalRun {
   private readonly internal = new AbortController();
 
   constructor(private readonly o: RunOptions) {
-    this.runId = o.runId ?? newRunId();
-    this.startedAt = o.effects.now();
-    this.recorder = new Recorder(o.store, this.runId, new Redactor(o.secrets ?? {}), 0, o.onEvent);
+    this.runId = o.resume?.runId ?? o.runId ?? newRunId();
+    this.startedAt = o.resume?.startedAt ?? o.effects.now();
+    const redactor = new Redactor(o.secrets ?? {});
+    this.recorder = new Recorder(o.store, this.runId, redactor, o.resume?.lastSeq ?? 0, o.onEvent);
     this.steps = o.workflow.steps as Record<string, Step>;
     this.dir = o.workflowPath.replace(/[\\/][^\\/]*$/, "") || ".";
     for (const id of o.graph.ids) {
@@ -57,6 +61,14 @@ class LocalRun {
         error: null,
       });
     }
+    for (const [id, n] of o.resume?.attempts ?? []) {
+      const state = this.states.get(id);
+      if (state) state.attempts = n;
+    }
+    for (const [id, ended] of o.resume?.ended ?? []) {
+      const state = this.states.get(id);
+      if (state) Object.assign(state, ended, { meta: ended.meta ?? null });
+    }
   }
 
   async run(): Promise<RunResult> {
@@ -65,15 +77,31 @@ class LocalRun {
     const sourceHash = this.recorder.textBlob(o.source);
     const inputsHash = this.recorder.blob(o.inputs);
     this.recorder.run(this.runRecord("running", sourceHash, inputsHash));
-    this.recorder.event("run_started", null, null, this.startedAt, {
-      inputs: o.inputs,
-      env: o.env ?? {},
-    });
+    if (o.resume) {
+      this.recorder.event("run_resumed", null, null, o.effects.now(), {
+        pid: process.pid,
+        rerunning: o.resume.inFlight,
+      });
+    } else {
+      this.recorder.event("run_started", null, null, this.startedAt, {
+        inputs: o.inputs,
+        env: o.env ?? {},
+      });
+    }
+    // The owner says it is alive, so other processes can tell a running run from an interrupted one.
+    const heartbeat = setInterval(() => {
+      this.recorder.run({
+        ...this.runRecord("running", sourceHash, inputsHash),
+        heartbeatAt: o.effects.now(),
+      });
+    }, HEARTBEAT_MS);
+    heartbeat.unref();
     const abort = () => this.internal.abort();
     o.signal?.addEventListener("abort", abort);
     try {
       await this.schedule();
     } finally {
+      clearInterval(heartbeat);
       o.signal?.removeEventListener("abort", abort);
     }
     return this.finish(sourceHash, inputsHash);
@@ -131,6 +159,7 @@ class LocalRun {
   private async runStep(id: string): Promise<void> {
     const step = this.steps[id]!;
     const state = this.states.get(id)!;
+    if (state.status !== "pending") return; // ended before a resume
     const scope = this.scopeFor(id);
     try {
       if (!(await this.shouldRun(id, step, scope))) {

@@ -23,6 +23,8 @@ export interface RunOptions {
   readonly noCache?: boolean;
   readonly onEvent?: (e: EventRecord) => void;
   readonly runId?: string;
+  /** Continue a recorded run instead of starting one (keel resume). */
+  readonly resume?: ResumePoint;
   readonly mode?: RunMode;
   readonly parentId?: string | null;
 }
@@ -57,4 +59,26 @@ export interface StepState {
   error: { kind: ErrorKind; message: string } | null;
   snapshot?: { source: string; version: unknown };
   meta?: Record<string, unknown> | null;
+}
+
+/** What a resumed run starts from: the recorded run's identity and the steps that had ended. */
+export interface ResumePoint {
+  readonly runId: string;
+  readonly startedAt: string;
+  readonly lastSeq: number;
+  readonly ended: ReadonlyMap<string, EndedStep>;
+  /** Steps that had started and not ended: they run again. */
+  readonly inFlight: readonly string[];
+  /** Attempts already recorded per step, so new attempts continue the numbering. */
+  readonly attempts: ReadonlyMap<string, number>;
+}
+
+export interface EndedStep {
+  readonly status: "succeeded" | "failed" | "skipped";
+  readonly output: unknown;
+  readonly origin: Origin | null;
+  readonly continued: boolean;
+  readonly attempts: number;
+  readonly snapshot?: { source: string; version: unknown };
+  readonly meta?: Record<string, unknown> | null;
 }
