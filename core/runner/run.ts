@@ -36,6 +36,7 @@ class LocalRun {
   private readonly runId: string;
   private readonly startedAt: string;
   private readonly recorder: Recorder;
+  private readonly redactor: Redactor;
   private readonly states = new Map<string, StepState>();
   private readonly steps: Record<string, Step>;
   private readonly dir: string;
@@ -45,8 +46,8 @@ class LocalRun {
   constructor(private readonly o: RunOptions) {
     this.runId = o.resume?.runId ?? o.runId ?? newRunId();
     this.startedAt = o.resume?.startedAt ?? o.effects.now();
-    const redactor = new Redactor(o.secrets ?? {});
-    this.recorder = new Recorder(o.store, this.runId, redactor, o.resume?.lastSeq ?? 0, o.onEvent);
+    this.redactor = new Redactor(o.secrets ?? {});
+    this.recorder = new Recorder(o.store, this.runId, this.redactor, o.resume?.lastSeq ?? 0, o.onEvent);
     this.steps = o.workflow.steps as Record<string, Step>;
     this.dir = o.workflowPath.replace(/[\\/][^\\/]*$/, "") || ".";
     for (const id of o.graph.ids) {
@@ -570,7 +571,8 @@ class LocalRun {
       this.runRecord(status, sourceHash, inputsHash, { endedAt, outputsHash, error }),
     );
     await this.recorder.durable();
-    return {
+    // What the caller prints or returns is redacted like what is stored.
+    return this.redactor.value<RunResult>({
       runId: this.runId,
       status,
       outputs,
@@ -588,7 +590,7 @@ class LocalRun {
           error: s.error,
         };
       }),
-    };
+    });
   }
 
   private async outputs(): Promise<Record<string, unknown>> {

@@ -116,3 +116,23 @@ test("bad inputs, missing secrets and invalid workflows exit 2 with a message, a
   assert.match(bad.stderr, /bad\.keel\.yaml:4:37 error KEEL201 unknown step 'nope'/);
   assert.equal(keel(["runs"], dir).stdout, "no runs recorded yet\n");
 });
+
+test("a secret's value appears nowhere in what keel run prints", () => {
+  const dir = workspace(`keel: 1
+name: s
+steps:
+  echo: { type: shell, command: [node, -e, "console.log(JSON.stringify(process.argv[1]))", "\${{ secrets.TOKEN }}"], output: { format: json } }
+  check: { type: assert, that: "false", message: "got \${{ steps.echo.output.stdout }}" }
+outputs:
+  leaked: steps.echo.output.stdout
+`);
+  const secret = "tok-9f8e7d6c5b4a";
+  for (const json of [false, true]) {
+    const r = keel(["run", "flow.keel.yaml", ...(json ? ["--json"] : [])], dir, {
+      KEEL_SECRET_TOKEN: secret,
+    });
+    assert.equal(r.code, 1);
+    assert.equal(`${r.stdout}${r.stderr}`.includes(secret), false, `${r.stdout}${r.stderr}`);
+    assert.match(`${r.stdout}${r.stderr}`, /got «secret:TOKEN»/);
+  }
+});
