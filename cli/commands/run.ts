@@ -3,7 +3,10 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { loadWorkflow, type LoadedWorkflow } from "@keel/core/runner/load";
-import type { ResumePoint } from "@keel/core/runner/types";
+import type { ResumePoint, ReusedStep } from "@keel/core/runner/types";
+import { planStepRun } from "@keel/core/runner/step-run";
+import { subgraph, withAncestors, type StepGraph } from "@keel/core/graph/graph";
+import { closest } from "@keel/core/model/suggest";
 import { runWorkflow, type RunResult } from "@keel/core/runner/run";
 import { createNodeEffects } from "@keel/core/runner/node-effects";
 import { resolveInputs } from "@keel/core/runner/inputs";
@@ -15,7 +18,7 @@ import { styleFor, UsageError } from "../output";
 import { duration, Progress } from "../progress";
 
 export const usage =
-  "keel run <file> [--input name=value]... [--inputs file.json] [--json] [--no-cache] [--store path] [--concurrency n]";
+  "keel run <file> [--step S | --to S] [--input name=value]... [--inputs file.json] [--json] [--no-cache] [--store path] [--concurrency n]";
 
 const SPEC = {
   "--input": true,
@@ -24,6 +27,8 @@ const SPEC = {
   "--store": true,
   "--concurrency": true,
   "--no-cache": false,
+  "--step": true,
+  "--to": true,
 };
 
 export async function runRun(argv: readonly string[]): Promise<number> {
@@ -63,7 +68,13 @@ export async function runRun(argv: readonly string[]): Promise<number> {
       throw new UsageError(`cannot read the inputs file ${inputsFile}: ${(e as Error).message}`);
     }
   }
-  const { inputs, problems } = resolveInputs(loaded.workflow, fromFile, given);
+  const storePath = flag(args, "--store") ?? defaultStorePath(loaded.dir);
+  const selection = await selectSteps(loaded, flag(args, "--step"), flag(args, "--to"), storePath);
+  const { inputs, problems } = resolveInputs(
+    loaded.workflow,
+    { ...selection.inputs, ...fromFile },
+    given,
+  );
   if (problems.length > 0) throw new UsageError(problems.join("\n"));
 
   const secrets = secretsFromEnv(loaded.secretNames);
@@ -73,8 +84,8 @@ export async function runRun(argv: readonly string[]): Promise<number> {
     throw new UsageError("--concurrency takes a whole number of at least 1");
   }
 
-  const storePath = flag(args, "--store") ?? defaultStorePath(loaded.dir);
   return performRun({
+    ...selection,
     loaded,
     inputs,
     env,
@@ -96,6 +107,9 @@ export interface PerformOptions {
   readonly noCache?: boolean;
   readonly concurrency?: number;
   readonly resume?: ResumePoint;
+  readonly graph?: StepGraph;
+  readonly reuse?: ReadonlyMap<string, ReusedStep>;
+  readonly parentId?: string;
 }
 
 /** Runs (or resumes) with live progress and Ctrl-C handling, then prints the result; the exit code. */
@@ -118,8 +132,11 @@ export async function performRun(o: PerformOptions): Promise<number> {
       workflowPath: loaded.path,
       source: loaded.source,
       workflow: loaded.workflow,
-      graph: loaded.graph,
+      graph: o.graph ?? loaded.graph,
       inputs: o.inputs,
+      reuse: o.reuse,
+      mode: o.parentId ? "rerun" : "run",
+      parentId: o.parentId ?? null,
       store,
       effects: createNodeEffects({ providers: loaded.workflow.providers ?? {}, dir: loaded.dir }),
       env: o.env,
@@ -158,6 +175,46 @@ export async function performRun(o: PerformOptions): Promise<number> {
     );
   } else printSummary(result, Date.now() - started);
   return result.status === "succeeded" ? 0 : result.status === "cancelled" ? 130 : 1;
+}
+
+interface Selection {
+  readonly graph?: StepGraph;
+  readonly reuse?: ReadonlyMap<string, ReusedStep>;
+  readonly parentId?: string;
+  readonly inputs?: Record<string, unknown>;
+}
+
+/** `--to S`: S and everything it needs. `--step S`: S alone, on recorded outputs of its dependencies. */
+async function selectSteps(
+  loaded: LoadedWorkflow,
+  step: string | undefined,
+  to: string | undefined,
+  storePath: string,
+): Promise<Selection> {
+  if (step !== undefined && to !== undefined) throw new UsageError("give --step or --to, not both");
+  const target = step ?? to;
+  if (target === undefined) return {};
+  if (!loaded.graph.deps.has(target)) {
+    const match = closest(target, loaded.graph.ids);
+    throw new UsageError(
+      `no step '${target}' in the workflow${match ? `: did you mean '${match}'?` : ""}`,
+    );
+  }
+  if (to !== undefined) return { graph: subgraph(loaded.graph, withAncestors(loaded.graph, to)) };
+  const store = openSqliteStore(storePath);
+  try {
+    const plan = await planStepRun(store, loaded, target);
+    if (!plan.ok) throw new UsageError(plan.problem);
+    const keep = new Set([target, ...plan.reuse.keys()]);
+    return {
+      graph: subgraph(loaded.graph, keep),
+      reuse: plan.reuse,
+      parentId: plan.parent.id,
+      inputs: plan.inputs,
+    };
+  } finally {
+    await store.close();
+  }
 }
 
 /** Values of the secrets a workflow reads, from KEEL_SECRET_<NAME>; a missing one is bad usage. */

@@ -151,3 +151,24 @@ export function cycleThrough(
   }
   return [start, start];
 }
+
+/** The graph restricted to `keep`: only the edges between kept steps remain. */
+export function subgraph(graph: StepGraph, keep: ReadonlySet<string>): StepGraph {
+  return buildGraph(
+    graph.ids.filter((id) => keep.has(id)),
+    graph.edges.filter((e) => keep.has(e.from) && keep.has(e.to)),
+  );
+}
+
+/** `id` and every step it depends on, directly or not. */
+export function withAncestors(graph: StepGraph, id: string): Set<string> {
+  const out = new Set<string>();
+  const stack = [id];
+  while (stack.length > 0) {
+    const at = stack.pop()!;
+    if (out.has(at)) continue;
+    out.add(at);
+    stack.push(...(graph.deps.get(at) ?? []));
+  }
+  return out;
+}

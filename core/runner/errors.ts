@@ -29,6 +29,9 @@ export class StepError extends Error {
 /** Any thrown value as a StepError; unknown errors count as the step's own failure. */
 export function asStepError(e: unknown, fallback: ErrorKind = "tool_error"): StepError {
   if (e instanceof StepError) return e;
+  // Expression failures are told apart by name: errors.ts must not import the evaluator.
+  if (e instanceof Error && e.name === "ExpressionError")
+    return new StepError("expression", e.message);
   const message = e instanceof Error ? e.message : String(e);
   return new StepError(fallback, message);
 }

@@ -14,6 +14,8 @@ export interface ExprScope {
 }
 
 export class ExpressionError extends Error {
+  override readonly name = "ExpressionError";
+
   constructor(
     readonly expression: string,
     message: string,

@@ -25,6 +25,8 @@ import { newRunId } from "../store/ids";
 
 export type { RunOptions, RunResult, StepSummary } from "./types";
 
+const CANCELLED = () => new StepError("cancelled", "the run was cancelled");
+
 /** How often a running run's owner updates its heartbeat. */
 export const HEARTBEAT_MS = 5_000;
 
@@ -42,12 +44,20 @@ class LocalRun {
   private readonly dir: string;
   private readonly semaphores = new Semaphores();
   private readonly internal = new AbortController();
+  /** Attempts a cancel aborts: one listener on the run's signal, not one per attempt. */
+  private readonly cancellable = new Set<AbortController>();
 
   constructor(private readonly o: RunOptions) {
     this.runId = o.resume?.runId ?? o.runId ?? newRunId();
     this.startedAt = o.resume?.startedAt ?? o.effects.now();
     this.redactor = new Redactor(o.secrets ?? {});
-    this.recorder = new Recorder(o.store, this.runId, this.redactor, o.resume?.lastSeq ?? 0, o.onEvent);
+    this.recorder = new Recorder(
+      o.store,
+      this.runId,
+      this.redactor,
+      o.resume?.lastSeq ?? 0,
+      o.onEvent,
+    );
     this.steps = o.workflow.steps as Record<string, Step>;
     this.dir = o.workflowPath.replace(/[\\/][^\\/]*$/, "") || ".";
     for (const id of o.graph.ids) {
@@ -62,6 +72,9 @@ class LocalRun {
         error: null,
       });
     }
+    this.internal.signal.addEventListener("abort", () => {
+      for (const c of this.cancellable) c.abort(CANCELLED());
+    });
     for (const [id, n] of o.resume?.attempts ?? []) {
       const state = this.states.get(id);
       if (state) state.attempts = n;
@@ -88,6 +101,7 @@ class LocalRun {
         inputs: o.inputs,
         env: o.env ?? {},
       });
+      for (const [id, reused] of o.reuse ?? []) this.reuse(id, reused.output, reused.sourceRunId);
     }
     // The owner says it is alive, so other processes can tell a running run from an interrupted one.
     const heartbeat = setInterval(() => {
@@ -201,7 +215,8 @@ class LocalRun {
       const s = this.states.get(d)!;
       steps[d] = { output: s.output, status: s.status };
     }
-    const ancestors = ancestorsOf(this.o.graph, id);
+    // Only `$failure()` needs the ancestors: find them when it is called, not for every step.
+    let ancestors: string[] | undefined;
     return {
       context: {
         inputs: this.o.inputs,
@@ -213,7 +228,10 @@ class LocalRun {
       bindings: {
         always: () => true,
         success: () => this.o.graph.deps.get(id)!.every((d) => satisfied(this.states.get(d)!)),
-        failure: () => ancestors.some((a) => this.states.get(a)!.status === "failed"),
+        failure: () =>
+          (ancestors ??= ancestorsOf(this.o.graph, id)).some(
+            (a) => this.states.get(a)!.status === "failed",
+          ),
         cancelled: () => this.internal.signal.aborted,
       },
     };
@@ -372,6 +390,32 @@ class LocalRun {
     }
   }
 
+  /** Takes a step's output from an earlier run, recorded as `reused` with that run's id. */
+  private reuse(id: string, output: unknown, sourceRunId: string): void {
+    const state = this.states.get(id);
+    if (!state) return;
+    const at = this.o.effects.now();
+    const outputHash = this.recorder.blob(output);
+    this.recorder.attempt({
+      runId: this.runId,
+      stepId: id,
+      attempt: 1,
+      status: "succeeded",
+      origin: "reused",
+      inputHash: this.recorder.blob(null),
+      outputHash,
+      errorKind: null,
+      errorMessage: null,
+      startedAt: at,
+      endedAt: at,
+      cacheKey: null,
+      sourceRunId,
+      meta: null,
+    });
+    Object.assign(state, { status: "succeeded", origin: "reused", output, attempts: 1 });
+    this.recorder.event("step_reused", id, 1, at, { output: outputHash, sourceRun: sourceRunId });
+  }
+
   /** Answers the attempt from the cache when an unexpired entry has the key; true on a hit. */
   private async fromCache(
     id: string,
@@ -422,10 +466,9 @@ class LocalRun {
     const limit = provider ? this.o.workflow.providers?.[provider]?.concurrency : undefined;
     if (provider && limit) await this.semaphores.acquire(provider, limit);
     const controller = new AbortController();
-    const onCancel = () => controller.abort(new StepError("cancelled", "the run was cancelled"));
     if (cancellable) {
-      this.internal.signal.addEventListener("abort", onCancel);
-      if (this.internal.signal.aborted) onCancel();
+      if (this.internal.signal.aborted) controller.abort(CANCELLED());
+      else this.cancellable.add(controller);
     }
     let timer: NodeJS.Timeout | undefined;
     try {
@@ -439,7 +482,7 @@ class LocalRun {
       return await raceAbort(work, controller.signal);
     } finally {
       clearTimeout(timer);
-      this.internal.signal.removeEventListener("abort", onCancel);
+      this.cancellable.delete(controller);
       if (provider && limit) this.semaphores.release(provider);
     }
   }

@@ -23,6 +23,8 @@ export interface RunOptions {
   readonly noCache?: boolean;
   readonly onEvent?: (e: EventRecord) => void;
   readonly runId?: string;
+  /** Steps whose outputs come from an earlier run instead of running (keel run --step, rerun). */
+  readonly reuse?: ReadonlyMap<string, ReusedStep>;
   /** Continue a recorded run instead of starting one (keel resume). */
   readonly resume?: ResumePoint;
   readonly mode?: RunMode;
@@ -81,4 +83,9 @@ export interface EndedStep {
   readonly attempts: number;
   readonly snapshot?: { source: string; version: unknown };
   readonly meta?: Record<string, unknown> | null;
+}
+
+export interface ReusedStep {
+  readonly output: unknown;
+  readonly sourceRunId: string;
 }

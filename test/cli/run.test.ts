@@ -136,3 +136,67 @@ outputs:
     assert.match(`${r.stdout}${r.stderr}`, /got «secret:TOKEN»/);
   }
 });
+
+const CHAIN = `keel: 1
+name: chain
+steps:
+  a: { type: transform, expr: '1' }
+  b: { type: transform, expr: 'steps.a.output + 1' }
+  c: { type: transform, expr: 'steps.b.output * 10' }
+  d: { type: transform, expr: '"other"' }
+`;
+
+test("--to S runs S and what it needs; --step S reruns S alone on the last run's recorded outputs", () => {
+  const dir = workspace(CHAIN);
+  const to = JSON.parse(keel(["run", "flow.keel.yaml", "--to", "b", "--json"], dir).stdout);
+  assert.deepEqual(
+    to.steps.map((s: { id: string }) => s.id),
+    ["a", "b"],
+  );
+  const none = keel(["run", "flow.keel.yaml", "--step", "d", "--json"], dir);
+  assert.equal(none.code, 0, none.stderr);
+  const step = keel(["run", "flow.keel.yaml", "--step", "c", "--json"], dir);
+  assert.equal(step.code, 0, step.stderr);
+  const result = JSON.parse(step.stdout);
+  assert.deepEqual(
+    result.steps.map((s: { id: string; status: string }) => [s.id, s.status]),
+    [
+      ["b", "succeeded"],
+      ["c", "succeeded"],
+    ],
+  );
+  const shown = JSON.parse(keel(["show", result.runId, "--json"], dir).stdout);
+  assert.equal(shown.run.mode, "rerun");
+  assert.equal(shown.run.parentId, to.runId);
+  assert.deepEqual(
+    shown.steps.map((s: { id: string; origin: string }) => [s.id, s.origin]),
+    [
+      ["b", "reused"],
+      ["c", "live"],
+    ],
+  );
+  const c = shown.attempts.find((x: { stepId: string }) => x.stepId === "c");
+  assert.ok(c);
+});
+
+test("--step refuses when a step it depends on changed, or nothing recorded has its inputs", () => {
+  const dir = workspace(CHAIN);
+  const empty = keel(["run", "flow.keel.yaml", "--step", "c"], dir);
+  assert.equal(empty.code, 2);
+  assert.match(
+    empty.stderr,
+    /no recorded run of this workflow has outputs for every step 'c' needs \(b\): run them with --to c/,
+  );
+  assert.equal(keel(["run", "flow.keel.yaml"], dir).code, 0);
+  writeFileSync(join(dir, "flow.keel.yaml"), CHAIN.replace("expr: '1'", "expr: '2'"));
+  const changed = keel(["run", "flow.keel.yaml", "--step", "c"], dir);
+  assert.equal(changed.code, 2);
+  assert.match(
+    changed.stderr,
+    /step 'a', which 'c' depends on, changed since run \S+: run everything it needs with --to c/,
+  );
+  assert.match(
+    keel(["run", "flow.keel.yaml", "--step", "cc"], dir).stderr,
+    /no step 'cc' in the workflow: did you mean 'c'\?/,
+  );
+});

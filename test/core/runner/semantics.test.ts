@@ -194,3 +194,23 @@ test("shell commands get argv as given: a templated value is one argument, never
   const value = JSON.parse((await run.store.blob(String(out.data!.output)))!);
   assert.deepEqual(value.stdout, ["x; echo pwned $(id)"]);
 });
+
+test("an expression that fails at run time is an `expression` error of its step", async () => {
+  const run = await runText(HEAD + `  bad: { type: transform, expr: '"a" * 2' }\n`);
+  assert.equal(stepOf(run, "bad").error?.kind, "expression");
+  assert.match(stepOf(run, "bad").error!.message, /^expression `"a" \* 2` failed: /);
+});
+
+test("many steps in flight at once do not pile listeners on the run's signal", async () => {
+  const warnings: string[] = [];
+  const onWarning = (w: Error) => warnings.push(w.name);
+  process.on("warning", onWarning);
+  let text = HEAD + "  src: { type: transform, expr: '1' }\n";
+  for (let i = 0; i < 40; i++)
+    text += `  s${i}: { type: shell, command: [node, -e, "1"], needs: src }\n`;
+  const run = await runText(text, { signal: new AbortController().signal });
+  await new Promise((r) => setImmediate(r));
+  process.off("warning", onWarning);
+  assert.equal(run.result.status, "succeeded");
+  assert.deepEqual(warnings, []);
+});

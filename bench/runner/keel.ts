@@ -1,0 +1,84 @@
+// Keel's side of the runner benchmark: the generated workflow is written to a temp folder and
+// loaded (validated) once, untimed; each timed run is `runWorkflow` with full recording into a
+// fresh SQLite store, so no run finds another's records (or cache entries) and every run pays for
+// creating its own rows.
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Effects } from "@keel/core/runner/effects";
+import { loadWorkflow, type LoadedWorkflow } from "@keel/core/runner/load";
+import { createNodeEffects } from "@keel/core/runner/node-effects";
+import { runWorkflow } from "@keel/core/runner/run";
+import { openSqliteStore } from "@keel/core/store/sqlite-store";
+import { NOOP_MODULE, workflowYaml, type Dag } from "./shapes";
+
+export type KeelKind = "transform" | "effect";
+
+export interface Prepared {
+  readonly loaded: LoadedWorkflow;
+  readonly dir: string;
+}
+
+export function prepareKeel(dag: Dag, kind: KeelKind): Prepared {
+  const dir = mkdtempSync(join(tmpdir(), "keel-runner-bench-"));
+  const path = join(dir, `${dag.shape}-${dag.n}.keel.yaml`);
+  writeFileSync(path, workflowYaml(dag, kind));
+  // A real module, so that validation's static check of `uses:` finds the export.
+  writeFileSync(join(dir, "noop.js"), NOOP_MODULE);
+  const r = loadWorkflow(path);
+  if (!r.ok) {
+    const first = r.diagnostics.filter((d) => d.severity === "error").slice(0, 3);
+    throw new Error(`invalid workflow: ${first.map((d) => `${d.code} ${d.message}`).join("; ")}`);
+  }
+  return { loaded: r.loaded, dir };
+}
+
+/**
+ * The bench-only "in-process no-op effect" of DECISIONS.md §1: `tool()` answers at once, without
+ * the worker thread the real Node effects start, so the effect chain measures the executor, the
+ * recording and the commit that must precede every effect, not a thread start-up.
+ */
+function noopToolEffects(base: Effects): Effects {
+  return {
+    ...base,
+    tool: (call) => Promise.resolve((call.args as { x: number }).x + 1),
+  };
+}
+
+/** One timed run; throws unless it succeeded, recorded N `step_succeeded` and computed `expected`. */
+export async function runKeelOnce(
+  p: Prepared,
+  dag: Dag,
+  kind: KeelKind,
+  rep: number,
+): Promise<number> {
+  const { loaded } = p;
+  const store = openSqliteStore(join(p.dir, `runs-${rep}.sqlite`));
+  const base = createNodeEffects({ providers: loaded.workflow.providers ?? {}, dir: loaded.dir });
+  const effects = kind === "effect" ? noopToolEffects(base) : base;
+  const start = performance.now();
+  const result = await runWorkflow({
+    workflowPath: loaded.path,
+    source: loaded.source,
+    workflow: loaded.workflow,
+    graph: loaded.graph,
+    inputs: {},
+    store,
+    effects,
+  });
+  const ms = performance.now() - start;
+  try {
+    if (result.status !== "succeeded")
+      throw new Error(`run ${result.status}: ${result.error ?? "no error"}`);
+    const succeeded = (await store.events(result.runId)).filter(
+      (e) => e.type === "step_succeeded",
+    ).length;
+    if (succeeded !== dag.n) throw new Error(`${succeeded} step_succeeded events, not ${dag.n}`);
+    const final = result.outputs?.final;
+    if (final !== dag.expected)
+      throw new Error(`final value ${String(final)}, not ${dag.expected}`);
+  } finally {
+    await store.close();
+  }
+  return ms;
+}

@@ -1,0 +1,198 @@
+// Runner benchmark (DECISIONS.md §1, "Runner (#4)"): trivial-step DAGs (chain, fan-out 1→N→1,
+// layered width 10) at N = 100, 1,000 and 10,000, run by Keel with full recording into SQLite, by
+// a plain-Node floor, and by LangGraph.js with its SQLite checkpointer (N ≤ 1,000: its per-step
+// cost grows with N), plus a chain of effectful steps answered by an in-process no-op effect.
+// Run with `npm run bench:runner`; `-- --sizes 100,1000` limits the sizes, `-- --no-peer` skips
+// LangGraph.
+//
+// Each configuration runs in a fresh child process, so its peak RSS is its own and no run warms
+// another's JIT or heap. The worker is bundled once with esbuild (as the CLI is) and run with
+// plain `node`: under `--import tsx` every process carries tsx's transpiler, ~55 MB of RSS that
+// `keel run` never has, which would blur the 150 MB target.
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { cpus, tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+import type { System, WorkerResult } from "./shapes";
+import { SHAPES, type Shape } from "./shapes";
+
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const ALL_SIZES = [100, 1000, 10000] as const;
+/** LangGraph.js is measured up to this N (DECISIONS.md §1). */
+const PEER_MAX_N = 1000;
+/** Target per step, in µs, for pure DAGs and for the effect chain; peak RSS at N = 1,000, in MB. */
+const TARGET_PURE_US = 10;
+const TARGET_EFFECT_US = 60;
+const TARGET_RSS_MB = 150;
+
+/**
+ * Runs per configuration: medians where a run is cheap, one run at 10,000 (a Keel run there
+ * takes seconds; the whole bench must stay near five minutes on a 2-core machine). LangGraph gets
+ * fewer: a 1,000-step chain takes it ~9 s.
+ */
+function repsFor(system: System, n: number): number {
+  if (n >= 10000) return 1;
+  if (system === "langgraph") return n >= 1000 ? 3 : 5;
+  return n >= 1000 ? 5 : 7;
+}
+
+interface Measured {
+  readonly median: number;
+  readonly first: number;
+  readonly peakRssMb: number;
+}
+
+function fail(message: string): never {
+  console.error(`error: ${message}`);
+  process.exit(1);
+}
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+async function bundleWorker(dir: string): Promise<string> {
+  const outfile = join(dir, "worker.cjs");
+  await build({
+    entryPoints: [join(ROOT, "bench/runner/worker.ts")],
+    outfile,
+    bundle: true,
+    platform: "node",
+    format: "cjs",
+    target: "node20",
+    // The native module and the peer stay outside, loaded from the project's node_modules.
+    external: ["better-sqlite3", "@langchain/*"],
+    logLevel: "warning",
+  });
+  return outfile;
+}
+
+function measure(worker: string, system: System, shape: Shape, n: number): Measured {
+  const reps = repsFor(system, n);
+  const label = `${system} ${shape} ${n} ×${reps}`;
+  process.stderr.write(`  ${label} …`);
+  const child = spawnSync(process.execPath, [worker, system, shape, String(n), String(reps)], {
+    cwd: ROOT,
+    encoding: "utf8",
+    maxBuffer: 64 * 1024 * 1024,
+    timeout: 240_000,
+    // The bundle lives in a temp folder: this is where its externals are found.
+    env: { ...process.env, NODE_PATH: join(ROOT, "node_modules") },
+  });
+  const line = child.stdout?.split("\n").find((l) => l.startsWith("RESULT "));
+  if (child.status !== 0 || !line) {
+    process.stderr.write(" failed\n");
+    fail(`${label}: ${child.error?.message ?? child.stderr?.trim() ?? `exit ${child.status}`}`);
+  }
+  const r = JSON.parse(line.slice("RESULT ".length)) as WorkerResult;
+  const m = { median: median(r.ms), first: r.ms[0]!, peakRssMb: r.peakRssMb };
+  process.stderr.write(` ${(m.median / 1000).toFixed(2)} s (median)\n`);
+  return m;
+}
+
+function perStep(m: Measured | undefined, n: number, which: "median" | "first" = "median"): string {
+  return m ? ((m[which] * 1000) / n).toFixed(1) : "—";
+}
+
+function table(rows: readonly string[][]): string {
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  return rows
+    .map((r) => r.map((cell, c) => (c < 2 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))))
+    .map((r) => r.join("  "))
+    .join("\n");
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const sizesArg = args.indexOf("--sizes");
+  const sizes = sizesArg >= 0 ? args[sizesArg + 1]!.split(",").map(Number) : [...ALL_SIZES];
+  if (sizes.some((n) => !Number.isInteger(n) || n < 10 || n % 10 !== 0))
+    fail("--sizes takes multiples of 10, e.g. --sizes 100,1000");
+  const peer = !args.includes("--no-peer");
+
+  const dir = mkdtempSync(join(tmpdir(), "keel-runner-bench-"));
+  const worker = await bundleWorker(dir);
+  const started = performance.now();
+  const cpu = cpus();
+  console.log(
+    `Keel runner benchmark — Node ${process.version}, ${new Date().toISOString()}, ` +
+      `${cpu.length} cores (${cpu[0]?.model.trim() ?? "unknown"})`,
+  );
+  process.stderr.write("measuring (one fresh process per configuration):\n");
+
+  const header = [
+    "shape",
+    "N",
+    "Keel µs/step",
+    "Keel 1st run",
+    "Keel peak RSS MB",
+    "floor µs/step",
+    "LangGraph µs/step",
+    "LangGraph/Keel",
+    "target",
+  ];
+  const rows: string[][] = [header];
+  const row = (
+    shape: string,
+    n: number,
+    keel: Measured,
+    floor: Measured,
+    lg: Measured | undefined,
+    targetUs: number,
+  ) => {
+    const us = (keel.median * 1000) / n;
+    const misses: string[] = [];
+    if (us > targetUs) misses.push(`>${targetUs} µs`);
+    if (n === 1000 && keel.peakRssMb > TARGET_RSS_MB) misses.push(`>${TARGET_RSS_MB} MB`);
+    rows.push([
+      shape,
+      n.toLocaleString("en"),
+      perStep(keel, n),
+      perStep(keel, n, "first"),
+      keel.peakRssMb.toFixed(0),
+      perStep(floor, n),
+      perStep(lg, n),
+      lg ? `${(lg.median / keel.median).toFixed(1)}×` : "—",
+      misses.length ? `miss ${misses.join(", ")}` : "ok",
+    ]);
+  };
+
+  for (const shape of SHAPES) {
+    for (const n of sizes) {
+      const keel = measure(worker, "keel", shape, n);
+      const floor = measure(worker, "floor", shape, n);
+      const lg = peer && n <= PEER_MAX_N ? measure(worker, "langgraph", shape, n) : undefined;
+      row(shape, n, keel, floor, lg, TARGET_PURE_US);
+    }
+  }
+  for (const n of sizes) {
+    const keel = measure(worker, "keel-effect", "chain", n);
+    const floor = measure(worker, "floor-effect", "chain", n);
+    row("effect chain", n, keel, floor, undefined, TARGET_EFFECT_US);
+  }
+  rmSync(dir, { recursive: true, force: true });
+
+  console.log();
+  console.log(table(rows));
+  console.log();
+  const notes = [
+    "µs/step: wall time of one run / N, median of the runs (one run at 10,000).",
+    "Keel 1st run: the first run in its process (cold JIT, expressions compiled), as `keel run` is.",
+    "Keel: runWorkflow on transform steps (effect chain: tool steps answered by an in-process",
+    "  no-op), full recording in SQLite; loading and validation untimed. Peak RSS: the worker",
+    "  process's high-water mark, loading and validation included.",
+    "floor: hand-written executor, one INSERT per step start and end, one transaction per",
+    "  event-loop turn (effect chain: a commit before each effect).",
+    `LangGraph.js: StateGraph + SqliteSaver, invoke() only, N ≤ ${PEER_MAX_N.toLocaleString("en")}.`,
+    `Targets (DECISIONS.md §1): ≤ ${TARGET_PURE_US} µs/step pure and ≤ ${TARGET_EFFECT_US} µs/step ` +
+      `effect chain, flat in N; ≤ ${TARGET_RSS_MB} MB at N = 1,000.`,
+    `Total ${((performance.now() - started) / 1000).toFixed(0)} s.`,
+  ];
+  console.log(notes.join("\n"));
+}
+
+main().catch((e: unknown) => fail(e instanceof Error ? (e.stack ?? e.message) : String(e)));

@@ -1,0 +1,91 @@
+// `keel run --step S` (DECISIONS §2): S runs on the recorded outputs of its dependencies, taken
+// from the newest run of the same workflow in which every one of them has an output. It refuses
+// when there is none, or when a step S depends on changed since that run.
+import { withAncestors } from "../graph/graph";
+import type { RunRecord } from "../store/records";
+import type { RunStore } from "../store/run-store";
+import type { LoadedWorkflow } from "./load";
+import { loadWorkflowText } from "./load";
+import type { ReusedStep } from "./types";
+
+export type StepRunPlan =
+  | {
+      readonly ok: true;
+      readonly parent: RunRecord;
+      readonly inputs: Record<string, unknown>;
+      readonly reuse: Map<string, ReusedStep>;
+    }
+  | { readonly ok: false; readonly problem: string };
+
+const OUTPUT_EVENTS = new Set(["step_succeeded", "step_cached", "step_reused"]);
+
+export async function planStepRun(
+  store: RunStore,
+  loaded: LoadedWorkflow,
+  stepId: string,
+): Promise<StepRunPlan> {
+  const deps = loaded.graph.deps.get(stepId) ?? [];
+  const runs = await store.listRuns({ workflowPath: loaded.path, limit: 100 });
+  for (const run of runs) {
+    const outputs = new Map<string, string>();
+    for (const e of await store.events(run.id)) {
+      if (e.stepId && OUTPUT_EVENTS.has(e.type)) outputs.set(e.stepId, String(e.data?.output));
+    }
+    if (!deps.every((d) => outputs.has(d))) continue;
+    const changed = await changedUpstream(store, run, loaded, stepId);
+    if (changed) {
+      return {
+        ok: false,
+        problem: `step '${changed}', which '${stepId}' depends on, changed since run ${run.id}: run everything it needs with --to ${stepId}`,
+      };
+    }
+    const reuse = new Map<string, ReusedStep>();
+    for (const d of deps) {
+      const text = await store.blob(outputs.get(d)!);
+      reuse.set(d, {
+        output: text === undefined ? null : (JSON.parse(text) as unknown),
+        sourceRunId: run.id,
+      });
+    }
+    const inputs = JSON.parse((await store.blob(run.inputsHash)) ?? "{}") as Record<
+      string,
+      unknown
+    >;
+    return { ok: true, parent: run, inputs, reuse };
+  }
+  return {
+    ok: false,
+    problem: `no recorded run of this workflow has outputs for every step '${stepId}' needs (${deps.join(", ") || "none"}): run them with --to ${stepId}`,
+  };
+}
+
+/** The first step upstream of `stepId` whose definition (or provider) differs from the run's source. */
+async function changedUpstream(
+  store: RunStore,
+  run: RunRecord,
+  loaded: LoadedWorkflow,
+  stepId: string,
+): Promise<string | undefined> {
+  const source = await store.blob(run.sourceHash);
+  if (source === undefined) return stepId;
+  if (source === loaded.source) return undefined;
+  const recorded = loadWorkflowText(loaded.path, source);
+  if (!recorded.ok) return stepId;
+  const before = recorded.loaded.workflow;
+  const now = loaded.workflow;
+  for (const id of withAncestors(loaded.graph, stepId)) {
+    if (id === stepId) continue;
+    const a = before.steps[id];
+    const b = now.steps[id];
+    if (JSON.stringify(a) !== JSON.stringify(b)) return id;
+    if (b?.type === "llm") {
+      const provider = b.provider ?? now.defaults?.provider;
+      if (
+        provider &&
+        JSON.stringify(before.providers?.[provider]) !== JSON.stringify(now.providers?.[provider])
+      )
+        return id;
+    }
+  }
+  return undefined;
+}
