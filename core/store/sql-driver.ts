@@ -62,10 +62,27 @@ interface NodeSqliteModule {
   };
 }
 
+/**
+ * Loads node:sqlite without its "experimental" warning: Keel chooses it on purpose where
+ * better-sqlite3 cannot load, behind the same conformance suite, and users cannot act on it.
+ */
+function requireQuietly(): NodeSqliteModule {
+  const emit = process.emitWarning;
+  process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+    if (String(warning).includes("SQLite is an experimental feature")) return;
+    (emit as (w: string | Error, ...r: unknown[]) => void).call(process, warning, ...rest);
+  }) as typeof process.emitWarning;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require("node:sqlite") as NodeSqliteModule;
+  } finally {
+    process.emitWarning = emit;
+  }
+}
+
 /** Opens a database file with Node's built-in node:sqlite (Node ≥ 22.13). */
 export function openNodeSqlite(path: string, options: { readOnly?: boolean } = {}): SqlDriver {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { DatabaseSync } = require("node:sqlite") as NodeSqliteModule;
+  const { DatabaseSync } = requireQuietly();
   const db = new DatabaseSync(path, { readOnly: options.readOnly === true });
   let closed = false;
   return {

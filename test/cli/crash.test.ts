@@ -53,9 +53,11 @@ async function runAndKill(dir: string, afterMs: number): Promise<void> {
     cwd: dir,
     stdio: "ignore",
   });
-  await new Promise((r) => setTimeout(r, afterMs));
-  child.kill("SIGKILL");
-  await new Promise((r) => child.once("exit", r));
+  // Listen before the kill: a run that ends first has already emitted 'exit'.
+  const exited = new Promise((r) => child.once("exit", r));
+  await Promise.race([exited, new Promise((r) => setTimeout(r, afterMs))]);
+  if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  await exited;
 }
 
 test(`a run killed with SIGKILL at ${ROUNDS} random points loses nothing it finished, and resumes`, async (t) => {
