@@ -1,28 +1,11 @@
 // `keel run`, `keel runs` and `keel show` as a user runs them: the built CLI in a child process.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { keel, workspace as workspaceWith } from "../helpers/cli";
 
-const bin = join(process.cwd(), "bin/keel.js");
-
-function keel(args: string[], cwd: string, env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, [bin, ...args], {
-    cwd,
-    encoding: "utf8",
-    env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: "", ...env },
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-function workspace(flow: string): string {
-  const dir = mkdtempSync(join(tmpdir(), "keel-cli-run-"));
-  mkdirSync(join(dir, ".git"));
-  writeFileSync(join(dir, "flow.keel.yaml"), flow);
-  return dir;
-}
+const workspace = (flow: string) => workspaceWith({ "flow.keel.yaml": flow });
 
 const FLOW = `keel: 1
 name: greet

@@ -1,31 +1,9 @@
 // `keel validate` as a user runs it: the built CLI in a child process.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-
-const bin = join(process.cwd(), "bin/keel.js");
-
-function keel(args: string[], cwd: string, env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, [bin, ...args], {
-    cwd,
-    encoding: "utf8",
-    env: { ...process.env, NO_COLOR: "", FORCE_COLOR: "", ...env },
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-function workspace(files: Record<string, string>): string {
-  const dir = mkdtempSync(join(tmpdir(), "keel-cli-"));
-  mkdirSync(join(dir, ".git"));
-  for (const [name, text] of Object.entries(files)) {
-    mkdirSync(join(dir, name, ".."), { recursive: true });
-    writeFileSync(join(dir, name), text);
-  }
-  return dir;
-}
+import { keel, workspace } from "../helpers/cli";
 
 const GOOD = "keel: 1\nname: good\nsteps:\n  a:\n    type: transform\n    expr: '\"x\"'\n";
 const BAD =

@@ -4,26 +4,9 @@ import Anthropic from "@anthropic-ai/sdk";
 import type { LlmRequest, LlmResponse } from "../effects";
 import { StepError } from "../errors";
 import { classifyProviderError } from "./classify";
-import type { Connection } from "./openai";
+import { clientCache, clientSettings, type Connection } from "./connection";
 
-const clients = new Map<string, Anthropic>();
-
-function client(c: Connection): Anthropic {
-  const key = JSON.stringify([c.baseUrl, c.apiKey, c.headers]);
-  let found = clients.get(key);
-  if (!found) {
-    found = new Anthropic({
-      apiKey: c.apiKey ?? "keel-no-key",
-      baseURL: c.baseUrl ?? "https://api.anthropic.com",
-      maxRetries: 0,
-      timeout: 24 * 60 * 60 * 1000,
-      defaultHeaders: { ...c.headers },
-      logLevel: "off",
-    });
-    clients.set(key, found);
-  }
-  return found;
-}
+const client = clientCache((c) => new Anthropic(clientSettings(c, "https://api.anthropic.com")));
 
 export async function callAnthropic(
   request: LlmRequest,

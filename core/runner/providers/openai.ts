@@ -5,35 +5,18 @@ import OpenAI from "openai";
 import type { LlmRequest, LlmResponse } from "../effects";
 import { StepError } from "../errors";
 import { classifyProviderError } from "./classify";
+import { clientCache, clientSettings, type Connection } from "./connection";
 
-export interface Connection {
-  readonly baseUrl: string | null;
-  readonly apiKey: string | undefined;
-  readonly headers: Readonly<Record<string, string>>;
-}
+export type { Connection };
 
-const clients = new Map<string, OpenAI>();
-
-function client(c: Connection): OpenAI {
-  const key = JSON.stringify([c.baseUrl, c.apiKey, c.headers]);
-  let found = clients.get(key);
-  if (!found) {
-    found = new OpenAI({
-      // A keyless OpenAI-compatible server (Ollama, vLLM) still gets a placeholder key.
-      apiKey: c.apiKey ?? "keel-no-key",
-      baseURL: c.baseUrl ?? "https://api.openai.com/v1",
+const client = clientCache(
+  (c) =>
+    new OpenAI({
+      ...clientSettings(c, "https://api.openai.com/v1"),
       organization: null,
       project: null,
-      maxRetries: 0,
-      // Keel's own deadline covers the whole call; the SDK's stops at the headers.
-      timeout: 24 * 60 * 60 * 1000,
-      defaultHeaders: { ...c.headers },
-      logLevel: "off",
-    });
-    clients.set(key, found);
-  }
-  return found;
-}
+    }),
+);
 
 export async function callOpenAi(
   request: LlmRequest,
