@@ -15,6 +15,8 @@ import { ancestorsOf, satisfied, STATUS_FUNCTIONS } from "./conditions";
 import { StepError, asStepError } from "./errors";
 import { evaluateBare, toJson, type ExprScope } from "./expressions";
 import { Recorder } from "./recorder";
+import { costUsd } from "./prices";
+import type { LlmResponse } from "./effects";
 import { cacheKey, cachePolicy } from "./cache";
 import { resolve } from "node:path";
 import { Redactor } from "./redact";
@@ -507,6 +509,10 @@ class LocalRun {
           responseId: reply.responseId,
           fingerprint: reply.fingerprint,
           usage: reply.usage,
+          // A scripted reply costs nothing: its model name may still match the price table.
+          ...(this.costOf(prepared.provider, reply) !== null
+            ? { costUsd: this.costOf(prepared.provider, reply) }
+            : {}),
         }
       : null;
     this.recorder.attempt({
@@ -536,6 +542,11 @@ class LocalRun {
       durationMs: state.endedMs - state.startedMs,
       ...(snapshot ? { snapshot } : {}),
     });
+  }
+
+  private costOf(provider: string | undefined, reply: LlmResponse): number | null {
+    const type = provider ? this.o.workflow.providers?.[provider]?.type : undefined;
+    return type === "scripted" ? null : costUsd(reply.servedModel, reply.usage);
   }
 
   private fail(id: string, err: StepError, attempt: number): void {

@@ -139,6 +139,27 @@ for (const [name, fault, kind] of FAULTS) {
   }
 }
 
+test("a served model the price table knows gets a cost; a scripted reply never does", async () => {
+  const r = await run(flow(`  ask: { type: llm, provider: oa, prompt: Hi }\n`), [
+    { reply: "ok", model: "gpt-4o-mini-2024-07-18", usage: { input: 1000, output: 500 } },
+  ]);
+  const [attempt] = await r.store.attempts(r.result.runId);
+  assert.ok(
+    Math.abs(Number(attempt!.meta?.costUsd) - 0.00045) < 1e-12,
+    String(attempt!.meta?.costUsd),
+  );
+  const unknown = await run(flow(`  ask: { type: llm, provider: oa, prompt: Hi }\n`), [
+    { reply: "ok", model: "my-local-llama", usage: { input: 1000, output: 500 } },
+  ]);
+  const [other] = await unknown.store.attempts(unknown.result.runId);
+  assert.equal(other!.meta?.costUsd, undefined);
+  const scripted = await runText(
+    "keel: 1\nname: s\nproviders:\n  p: { type: scripted, default: x, model: gpt-4o }\nsteps:\n  a: { type: llm, prompt: hi }\n",
+  );
+  const [free] = await scripted.store.attempts(scripted.result.runId);
+  assert.equal(free!.meta?.costUsd, undefined);
+});
+
 test("a rate limit waits for the provider's Retry-After before the next attempt", async () => {
   const r = await run(
     flow(
