@@ -2,6 +2,8 @@
 // Expressions are compiled once per text; Keel's status functions are passed as bindings.
 import jsonata from "jsonata";
 import { scanTemplates, wholeTemplate } from "../expr/template";
+import { compileFast, FALLBACK } from "../expr/fast";
+import { parseExpression } from "../expr/parse";
 
 type Compiled = ReturnType<typeof jsonata>;
 
@@ -46,7 +48,27 @@ export async function evaluateBare(value: unknown, scope: ExprScope): Promise<un
   return evaluate(text, scope);
 }
 
+const fastByText = new Map<string, ReturnType<typeof compileFast> | null>();
+
+/** The synchronous evaluator for `text`, when it is within the fast subset (see expr/fast.ts). */
+function fastFor(text: string): ReturnType<typeof compileFast> | null {
+  let fast = fastByText.get(text);
+  if (fast === undefined) {
+    // The validator parsed every expression of the file in one batch: this is a cache hit.
+    const parsed = parseExpression(text);
+    fast = (parsed.ast && compileFast(parsed.ast)) || null;
+    if (fastByText.size > 10_000) fastByText.clear();
+    fastByText.set(text, fast);
+  }
+  return fast;
+}
+
 export async function evaluate(text: string, scope: ExprScope): Promise<unknown> {
+  const fast = fastFor(text);
+  if (fast) {
+    const value = fast(scope.context);
+    if (value !== FALLBACK) return value;
+  }
   try {
     return await compile(text).evaluate(scope.context, scope.bindings as Record<string, unknown>);
   } catch (e) {
