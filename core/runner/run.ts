@@ -27,6 +27,9 @@ import { newRunId } from "../store/ids";
 
 export type { RunOptions, RunResult, StepSummary } from "./types";
 
+/** The signal of work nothing will abort. */
+const NEVER = new AbortController().signal;
+
 const CANCELLED = () => new StepError("cancelled", "the run was cancelled");
 
 /** How often a running run's owner updates its heartbeat. */
@@ -466,6 +469,10 @@ class LocalRun {
     cancellable: boolean,
   ): Promise<StepOutput> {
     const limit = provider ? this.o.workflow.providers?.[provider]?.concurrency : undefined;
+    // A pure step without a time limit ends by itself, quickly: no controller to set up.
+    if (prepared.quick && timeout === undefined) {
+      return prepared.execute(this.o.effects, NEVER);
+    }
     if (provider && limit) await this.semaphores.acquire(provider, limit);
     const controller = new AbortController();
     if (cancellable) {

@@ -18,6 +18,8 @@ export interface PreparedStep {
   readonly input: unknown;
   /** True when executing it reaches outside the process (through Effects). */
   readonly effectful: boolean;
+  /** True for in-process computations that end by themselves at once (transform, assert). */
+  readonly quick?: boolean;
   /** The provider an `llm` step calls (fallbacks change it). */
   readonly provider?: string;
   execute(effects: Effects, signal: AbortSignal): Promise<StepOutput>;
@@ -40,6 +42,7 @@ export async function prepareStep(
       return {
         input: { expr: step.expr },
         effectful: false,
+        quick: true,
         execute: async () => ({ value: toJson(await evaluateBare(step.expr, scope)) }),
       };
     case "assert":
@@ -63,6 +66,7 @@ async function prepareAssert(
   return {
     input: { that: checks },
     effectful: false,
+    quick: true,
     execute: async () => {
       for (const check of checks) {
         const value = await evaluateBare(check, scope);

@@ -29,6 +29,8 @@ export function openBetterSqlite(path: string, options: { readOnly?: boolean } =
     fileMustExist: options.readOnly === true,
   });
   let closed = false;
+  // One transaction wrapper for every commit: building one per call costs more than the commit.
+  const transaction = db.transaction((fn: () => unknown) => fn());
   return {
     exec: (sql) => void db.exec(sql),
     prepare: (sql) => {
@@ -39,7 +41,7 @@ export function openBetterSqlite(path: string, options: { readOnly?: boolean } =
         all: (...params) => statement.all(...params) as Record<string, unknown>[],
       };
     },
-    transaction: (fn) => db.transaction(fn).immediate(),
+    transaction: <T>(fn: () => T) => transaction.immediate(fn) as T,
     close: () => {
       if (!closed) db.close();
       closed = true;
