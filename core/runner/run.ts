@@ -8,7 +8,7 @@
 // class on purpose; conditions, limits and findings live in their own files.
 import type { Step } from "../model/schema";
 import type { RunOptions, RunResult, StepState } from "./types";
-import type { RunStatus } from "../store/records";
+import type { AttemptRecord, RunStatus } from "../store/records";
 import { raceAbort, Semaphores, sleep } from "./async";
 import { driftFindings, staleContextFindings } from "./findings";
 import { ancestorsOf, satisfied, STATUS_FUNCTIONS } from "./conditions";
@@ -375,20 +375,10 @@ class LocalRun {
       return undefined;
     } catch (e) {
       const err = asStepError(e);
-      this.recorder.attempt({
-        runId: this.runId,
-        stepId: id,
-        attempt,
+      this.recordAttempt(id, attempt, startedAt, inputHash, {
         status: "failed",
-        origin: "live",
-        inputHash,
-        outputHash: null,
         errorKind: err.kind,
         errorMessage: err.message,
-        startedAt,
-        endedAt: this.o.effects.now(),
-        cacheKey: null,
-        sourceRunId: null,
         meta: prepared.provider ? { provider: prepared.provider } : null,
       });
       return { err, attempt };
@@ -401,21 +391,10 @@ class LocalRun {
     if (!state) return;
     const at = this.o.effects.now();
     const outputHash = this.recorder.blob(output);
-    this.recorder.attempt({
-      runId: this.runId,
-      stepId: id,
-      attempt: 1,
-      status: "succeeded",
+    this.recordAttempt(id, 1, at, this.recorder.blob(null), {
       origin: "reused",
-      inputHash: this.recorder.blob(null),
       outputHash,
-      errorKind: null,
-      errorMessage: null,
-      startedAt: at,
-      endedAt: at,
-      cacheKey: null,
       sourceRunId,
-      meta: null,
     });
     Object.assign(state, { status: "succeeded", origin: "reused", output, attempts: 1 });
     this.recorder.event("step_reused", id, 1, at, { output: outputHash, sourceRun: sourceRunId });
@@ -433,21 +412,11 @@ class LocalRun {
     const text = hit ? await this.o.store.blob(hit.outputHash) : undefined;
     if (!hit || text === undefined) return false;
     const state = this.states.get(id)!;
-    this.recorder.attempt({
-      runId: this.runId,
-      stepId: id,
-      attempt,
-      status: "succeeded",
+    this.recordAttempt(id, attempt, startedAt, inputHash, {
       origin: "cached",
-      inputHash,
       outputHash: hit.outputHash,
-      errorKind: null,
-      errorMessage: null,
-      startedAt,
-      endedAt: this.o.effects.now(),
       cacheKey: key,
       sourceRunId: hit.runId,
-      meta: null,
     });
     state.status = "succeeded";
     state.origin = "cached";
@@ -522,20 +491,9 @@ class LocalRun {
             : {}),
         }
       : null;
-    this.recorder.attempt({
-      runId: this.runId,
-      stepId: id,
-      attempt,
-      status: "succeeded",
-      origin: "live",
-      inputHash,
+    this.recordAttempt(id, attempt, startedAt, inputHash, {
       outputHash,
-      errorKind: null,
-      errorMessage: null,
-      startedAt,
-      endedAt: this.o.effects.now(),
       cacheKey: cacheKeyUsed,
-      sourceRunId: null,
       meta,
     });
     state.status = "succeeded";
@@ -548,6 +506,35 @@ class LocalRun {
       output: outputHash,
       durationMs: state.endedMs - state.startedMs,
       ...(snapshot ? { snapshot } : {}),
+    });
+  }
+
+  /** Records one attempt; what is not given is a live success with nothing attached. */
+  private recordAttempt(
+    stepId: string,
+    attempt: number,
+    startedAt: string,
+    inputHash: string,
+    outcome: Partial<
+      Omit<AttemptRecord, "runId" | "stepId" | "attempt" | "startedAt" | "inputHash">
+    >,
+  ): void {
+    this.recorder.attempt({
+      runId: this.runId,
+      stepId,
+      attempt,
+      startedAt,
+      inputHash,
+      status: "succeeded",
+      origin: "live",
+      outputHash: null,
+      errorKind: null,
+      errorMessage: null,
+      endedAt: outcome.endedAt ?? this.o.effects.now(),
+      cacheKey: null,
+      sourceRunId: null,
+      meta: null,
+      ...outcome,
     });
   }
 
