@@ -1,7 +1,7 @@
 // `keel run`, `keel runs` and `keel show` as a user runs them: the built CLI in a child process.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { writeFileSync } from "node:fs";
+import { readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { keel, workspace as workspaceWith } from "../helpers/cli";
 
@@ -182,4 +182,16 @@ test("--step refuses when a step it depends on changed, or nothing recorded has 
     keel(["run", "flow.keel.yaml", "--step", "cc"], dir).stderr,
     /no step 'cc' in the workflow: did you mean 'c'\?/,
   );
+});
+
+test("every sample runs offline with keel run and succeeds", () => {
+  const dir = workspace("keel: 1\nname: placeholder\nsteps: {}\n");
+  for (const name of readdirSync("samples").filter((f) => f.endsWith(".keel.yaml"))) {
+    const r = keel(
+      ["run", join(process.cwd(), "samples", name), "--store", join(dir, "runs.sqlite"), "--json"],
+      dir,
+    );
+    assert.equal(r.code, 0, `${name}: ${r.stderr}`);
+    assert.equal(JSON.parse(r.stdout).status, "succeeded", name);
+  }
 });
