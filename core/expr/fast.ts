@@ -45,7 +45,10 @@ export function compileFast(node: JNode): Compiled | undefined {
       return inner?.length === 1 ? compileFast(inner[0]!) : undefined;
     }
     case "unary":
+      if (node.value === "[") return compileArray((node.expressions as JNode[] | undefined) ?? []);
       return node.value === "-" ? compileNegate(node.expression as JNode) : undefined;
+    case "function":
+      return compileCall(node);
     case "condition":
       return compileCondition(node);
     case "binary":
@@ -77,6 +80,55 @@ function compilePath(node: JNode): Compiled | undefined {
       if (at === undefined) return undefined;
     }
     return at;
+  };
+}
+
+/** `[a, b]`: missing values are left out; an array element means flattening rules: fall back. */
+function compileArray(items: readonly JNode[]): Compiled | undefined {
+  const parts = items.map(compileFast);
+  if (parts.some((p) => !p)) return undefined;
+  return (context) => {
+    const out: unknown[] = [];
+    for (const part of parts as Compiled[]) {
+      const v = part(context);
+      if (v === FALLBACK || Array.isArray(v)) return FALLBACK;
+      if (v !== undefined) out.push(v);
+    }
+    return out;
+  };
+}
+
+/** Aggregates over numbers: `$sum`, `$max`, `$min`, `$count` of one argument. */
+const AGGREGATES: Record<string, (numbers: number[]) => number | undefined> = {
+  sum: (n) => n.reduce((a, b) => a + b, 0),
+  max: (n) => (n.length === 0 ? undefined : Math.max(...n)),
+  min: (n) => (n.length === 0 ? undefined : Math.min(...n)),
+};
+
+function compileCall(node: JNode): Compiled | undefined {
+  const procedure = node.procedure as JNode | undefined;
+  const args = node.arguments as JNode[] | undefined;
+  if (procedure?.type !== "variable" || args?.length !== 1) return undefined;
+  const name = String(procedure.value);
+  const arg = compileFast(args[0]!);
+  if (!arg) return undefined;
+  if (name === "count") {
+    return (context) => {
+      const v = arg(context);
+      if (v === FALLBACK) return FALLBACK;
+      return v === undefined ? 0 : Array.isArray(v) ? v.length : 1;
+    };
+  }
+  const aggregate = AGGREGATES[name];
+  if (!aggregate) return undefined;
+  return (context) => {
+    const v = arg(context);
+    if (v === FALLBACK) return FALLBACK;
+    if (v === undefined) return undefined;
+    const numbers = Array.isArray(v) ? v : [v];
+    if (!numbers.every((x) => typeof x === "number")) return FALLBACK;
+    const r = aggregate(numbers as number[]);
+    return r === undefined || Number.isFinite(r) ? r : FALLBACK;
   };
 }
 

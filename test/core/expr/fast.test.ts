@@ -24,6 +24,10 @@ const expr: fc.Arbitrary<string> = fc.letrec((tie) => ({
       .map(([l, op, r]) => `(${l} ${op} ${r})`),
     tie("node").map((e) => `-(${e})`),
     fc.tuple(tie("node"), tie("node"), tie("node")).map(([c, t, e]) => `(${c} ? ${t} : ${e})`),
+    fc.array(tie("node"), { maxLength: 3 }).map((items) => `[${items.join(", ")}]`),
+    fc
+      .tuple(fc.constantFrom("$sum", "$max", "$min", "$count"), tie("node"))
+      .map(([f, e]) => `${f}(${e})`),
   ),
 })).node as fc.Arbitrary<string>;
 
