@@ -1,0 +1,432 @@
+// The editor end-to-end test's browser side: drives a real VS Code workbench (code-server, started
+// by test/e2e/run.sh with the packed Keel extension installed) in Debian's chromium through
+// playwright-core. It waits on DOM states, never on fixed sleeps.
+//
+// usage: node driver.cjs   (everything comes from the environment, set by run.sh)
+//   KEEL_E2E_URL       the workbench URL (with ?folder=<workspace>)
+//   KEEL_E2E_EXPECTED  `keel validate --json` output for the broken file: the expected diagnostics
+//   KEEL_E2E_BROKEN    the broken file's path in the workspace
+//   KEEL_E2E_SHOTS     where the screenshots go; KEEL_E2E_FAILSHOT: the screenshot on failure
+//   PW_CORE            path to playwright-core; CHROMIUM (default /usr/bin/chromium)
+/* global document, getComputedStyle */
+"use strict";
+const fs = require("node:fs");
+const os = require("node:os");
+const path = require("node:path");
+const { chromium } = require(process.env.PW_CORE || "playwright-core");
+
+const env = (name) => {
+  const v = process.env[name];
+  if (!v) throw new Error(`${name} is not set (run test/e2e/run.sh, not this file)`);
+  return v;
+};
+const url = env("KEEL_E2E_URL");
+const shots = env("KEEL_E2E_SHOTS");
+const brokenPath = env("KEEL_E2E_BROKEN");
+const failShot = process.env.KEEL_E2E_FAILSHOT || path.join(os.tmpdir(), "keel-e2e-fail.png");
+const brokenName = path.basename(brokenPath);
+const cleanName = "support-triage.keel.yaml";
+const brokenLines = fs.readFileSync(brokenPath, "utf8").split("\n");
+const expected = JSON.parse(fs.readFileSync(env("KEEL_E2E_EXPECTED"), "utf8")).map((d) => ({
+  code: d.code,
+  message: d.message,
+  line: d.range.start.line + 1,
+  col: d.range.start.character + 1,
+  // the text the squiggle must cover (single-line ranges only)
+  text: brokenLines[d.range.start.line].slice(d.range.start.character, d.range.end.character),
+}));
+if (expected.length === 0)
+  throw new Error("the expected list is empty: the fixture has no errors?");
+
+const t0 = Date.now();
+const log = (m) => console.log(`[${((Date.now() - t0) / 1000).toFixed(1)}s] ${m}`);
+const assertions = [];
+function check(cond, what) {
+  if (!cond) throw new Error("assertion failed: " + what);
+  assertions.push(what);
+  log("ok: " + what);
+}
+
+const ROW = ".markers-panel .monaco-list-row";
+const LIGHT_THEME = "Light 2026"; // this VS Code's default light theme
+const PALETTE_INPUT = ".quick-input-widget .quick-input-filter input.input";
+
+/**
+ * Runs a command from the command palette: clicks the row with that label (the first row is not
+ * always the one: ">Preferences: Color Theme" lists "Browse Color Themes in Marketplace" first).
+ * With keepOpen, the quick input stays for the command's own picker.
+ */
+async function palette(page, command, keepOpen = false) {
+  await page.keyboard.press("F1");
+  const input = page.locator(PALETTE_INPUT);
+  await input.waitFor({ state: "visible", timeout: 15000 });
+  await input.fill(">" + command);
+  const row = page.locator(".quick-input-list .monaco-list-row", { hasText: command }).first();
+  await row.waitFor({ timeout: 15000 });
+  await row.click();
+  if (!keepOpen) await input.waitFor({ state: "hidden", timeout: 15000 });
+}
+
+async function openFromExplorer(page, file, mustContain) {
+  await palette(page, "View: Show Explorer");
+  const row = page.locator(".explorer-folders-view .monaco-list-row", { hasText: file }).first();
+  await row.waitFor({ timeout: 30000 });
+  await row.click();
+  await page.locator(".tabs-container .tab.active", { hasText: file }).waitFor({ timeout: 20000 });
+  await page
+    .locator(".editor-group-container.active .monaco-editor .view-lines", { hasText: mustContain })
+    .first()
+    .waitFor({ timeout: 20000 });
+  await palette(page, "View: Focus Active Editor Group");
+}
+
+async function showProblems(page) {
+  await palette(page, "View: Focus Problems");
+  await page.locator(".markers-panel").waitFor({ state: "visible", timeout: 15000 });
+}
+
+async function closePanel(page) {
+  if (!(await page.locator(".part.panel").isVisible())) return;
+  await palette(page, "View: Toggle Panel Visibility");
+  await page.locator(".part.panel").waitFor({ state: "hidden", timeout: 15000 });
+}
+
+/** The marker rows (not the file rows) of the Problems panel, as their text. */
+async function markerRows(page) {
+  const texts = await page.locator(ROW).allInnerTexts();
+  return texts.map((t) => t.replace(/\s+/g, " ").trim()).filter((t) => /KEEL\d{3}/.test(t));
+}
+
+/** For each squiggle in the active editor: its kind and the characters it lies under. */
+function squiggleTexts() {
+  const editor = document.querySelector(".editor-group-container.active .monaco-editor");
+  const lines = [...editor.querySelectorAll(".view-lines .view-line")];
+  const out = [];
+  for (const sq of editor.querySelectorAll(
+    ".view-overlays [class*='squiggly-error'], .view-overlays [class*='squiggly-warning']",
+  )) {
+    const r = sq.getBoundingClientRect();
+    const midY = r.top + r.height / 2;
+    const line = lines.find((l) => {
+      const lr = l.getBoundingClientRect();
+      return lr.top <= midY && midY < lr.bottom;
+    });
+    let text = "";
+    if (line) {
+      const walker = document.createTreeWalker(line, 4 /* NodeFilter.SHOW_TEXT */);
+      for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+        for (let i = 0; i < n.data.length; i++) {
+          const range = document.createRange();
+          range.setStart(n, i);
+          range.setEnd(n, i + 1);
+          const c = range.getBoundingClientRect();
+          const mid = c.left + c.width / 2;
+          if (mid >= r.left && mid <= r.right) text += n.data[i];
+        }
+      }
+    }
+    out.push({
+      kind: /error/.test(sq.className) ? "error" : "warning",
+      text: text.replace(/\u00a0/g, " "),
+      line: line ? line.textContent.replace(/\u00a0/g, " ") : null,
+    });
+  }
+  return out;
+}
+
+/** Every character of every rendered line in the active editor, with its colour. */
+function lineColours() {
+  const editor = document.querySelector(".editor-group-container.active .monaco-editor");
+  const lines = [...editor.querySelectorAll(".view-lines .view-line")];
+  lines.sort((a, b) => a.getBoundingClientRect().top - b.getBoundingClientRect().top);
+  return lines.map((l) => {
+    const chars = [];
+    for (const span of l.querySelectorAll("span > span")) {
+      const color = getComputedStyle(span).color;
+      for (const ch of span.textContent.replace(/\u00a0/g, " ")) chars.push({ ch, color });
+    }
+    return chars;
+  });
+}
+
+/**
+ * Checks the ${{ }} highlighting of the broken file: inside each template the colours differ from
+ * the string around it, and right after `}}` the string's colour is back (no bleeding).
+ */
+async function checkHighlighting(page, theme) {
+  const lines = await page.evaluate(lineColours);
+  let templates = 0;
+  for (const chars of lines) {
+    const text = chars.map((c) => c.ch).join("");
+    for (let start = text.indexOf("${{"); start >= 0; start = text.indexOf("${{", start + 3)) {
+      // the matching `}}`: skip nested braces of the expression
+      let depth = 0;
+      let end = -1;
+      for (let i = start + 3; i < text.length; i++) {
+        if (text.startsWith("}}", i) && depth === 0) {
+          end = i;
+          break;
+        }
+        if (text[i] === "{") depth++;
+        if (text[i] === "}") depth--;
+      }
+      if (end < 0 || start === 0) continue;
+      const before = chars[start - 1].color;
+      const inside = new Set(chars.slice(start, end + 2).map((c) => c.color));
+      if (text.trimStart().startsWith("#")) {
+        // the injection leaves comments alone
+        check(
+          inside.size === 1 && inside.has(before),
+          `${theme}: \${{ }} in a comment keeps the comment colour ${before}`,
+        );
+        continue;
+      }
+      templates++;
+      let next = end + 2;
+      while (next < chars.length && chars[next].ch === " ") next++;
+      const after = chars[next];
+      const snippet = text.slice(start, end + 2);
+      const detail = chars
+        .slice(Math.max(0, start - 4), Math.min(chars.length, end + 6))
+        .reduce((acc, c) => {
+          const last = acc[acc.length - 1];
+          if (last && last.color === c.color) last.text += c.ch;
+          else acc.push({ text: c.ch, color: c.color });
+          return acc;
+        }, [])
+        .map((s) => `${JSON.stringify(s.text)}=${s.color}`)
+        .join(" ");
+      log(`${theme} colours around ${snippet}: ${detail}`);
+      check(
+        [...inside].some((c) => c !== before),
+        `${theme}: ${snippet} is coloured differently from the text before it (${before})`,
+      );
+      if (after && after.ch.trim() !== "") {
+        check(
+          after.color === before,
+          `${theme}: after ${snippet} the text ${JSON.stringify(after.ch)} is back to the string colour ${before} (got ${after.color})`,
+        );
+      }
+    }
+  }
+  check(templates >= 4, `${theme}: found ${templates} \${{ }} templates on screen to check`);
+}
+
+async function checkBrokenFile(page, theme) {
+  // squiggles: one per expected diagnostic, under exactly the characters of its range
+  await page.waitForFunction(
+    (n) =>
+      document.querySelectorAll(
+        ".editor-group-container.active .monaco-editor .view-overlays [class*='squiggly-error']",
+      ).length >= n,
+    expected.length,
+    { timeout: 30000 },
+  );
+  const squiggles = await page.evaluate(squiggleTexts);
+  log(
+    `${theme} squiggles: ${squiggles.map((s) => `${s.kind} under ${JSON.stringify(s.text)}`).join(", ")}`,
+  );
+  check(
+    squiggles.length === expected.length,
+    `${theme}: ${expected.length} squiggles in the editor (got ${squiggles.length})`,
+  );
+  for (const d of expected) {
+    check(
+      squiggles.some((s) => s.kind === "error" && s.text === d.text),
+      `${theme}: an error squiggle lies under exactly ${JSON.stringify(d.text)} (${d.code}, line ${d.line})`,
+    );
+  }
+  await checkHighlighting(page, theme);
+}
+
+async function checkProblems(page, theme) {
+  // wait until the Problems panel lists exactly the expected diagnostics
+  await page.waitForFunction(
+    ({ sel, n }) =>
+      [...document.querySelectorAll(sel)].filter((r) => /KEEL\d{3}/.test(r.textContent)).length ===
+      n,
+    { sel: ROW, n: expected.length },
+    { timeout: 30000 },
+  );
+  const rows = await markerRows(page);
+  for (const r of rows) log(`${theme} problem row: ${r}`);
+  check(
+    rows.length === expected.length,
+    `${theme}: Problems lists ${expected.length} Keel problems`,
+  );
+  for (const d of expected) {
+    const row = rows.find((r) => r.includes(d.code));
+    check(
+      row !== undefined &&
+        row.includes(d.message) &&
+        new RegExp(`\\bkeel\\W*${d.code}\\b`).test(row) &&
+        row.includes(`[Ln ${d.line}, Col ${d.col}]`),
+      `${theme}: Problems row "${d.message}" keel ${d.code} [Ln ${d.line}, Col ${d.col}]`,
+    );
+  }
+  const fileRow = page.locator(ROW, { hasText: brokenName }).first();
+  check(
+    (await fileRow.innerText()).includes(String(expected.length)),
+    `${theme}: the file row ${brokenName} shows the count ${expected.length}`,
+  );
+}
+
+/** Focuses the active editor and presses a key there (Control+Home: top of the file). */
+async function inEditor(page, key) {
+  await palette(page, "View: Focus Active Editor Group");
+  await page.keyboard.press(key);
+}
+
+/**
+ * In one theme: the Problems panel; then, with the panel closed and the cursor on line 1 so that
+ * the whole file is on screen, the squiggles, the highlighting and the editor's screenshot; then
+ * the Problems panel's screenshot, with the editor scrolled to the end of the file.
+ */
+async function checkTheme(page, theme) {
+  await showProblems(page);
+  await checkProblems(page, theme);
+  await inEditor(page, "Control+Home");
+  await closePanel(page);
+  await page
+    .locator(".editor-group-container.active .view-line", { hasText: brokenLines[0].trim() })
+    .first()
+    .waitFor({ timeout: 15000 });
+  await checkBrokenFile(page, theme);
+  await page.locator(".part.editor").screenshot({ path: path.join(shots, `editor-${theme}.png`) });
+  await showProblems(page);
+  await inEditor(page, "Control+End");
+  for (const d of expected) {
+    await page
+      .locator(".editor-group-container.active .view-line", {
+        hasText: brokenLines[d.line - 1].trim(),
+      })
+      .first()
+      .waitFor({ timeout: 15000 });
+  }
+  await page.screenshot({ path: path.join(shots, `problems-${theme}.png`) });
+  log(`screenshots editor-${theme}.png, problems-${theme}.png`);
+}
+
+(async () => {
+  fs.mkdirSync(shots, { recursive: true });
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), "keel-e2e-chromium-"));
+  const ctx = await chromium.launchPersistentContext(profile, {
+    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+    headless: true,
+    viewport: { width: 1400, height: 900 },
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--disable-dev-shm-usage",
+      // only loopback names resolve: nothing leaves the machine
+      "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE *.localhost, EXCLUDE 127.0.0.1",
+    ],
+  });
+  const page = ctx.pages()[0] || (await ctx.newPage());
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(String(e)));
+  page.on("console", (m) => {
+    if (m.type() === "error" && !m.text().startsWith("Failed to load resource"))
+      errors.push("console: " + m.text());
+  });
+  let ok = true;
+  try {
+    log("goto " + url);
+    await page.goto(url, { waitUntil: "domcontentloaded" });
+    await page.locator(".monaco-workbench .part.statusbar").waitFor({ timeout: 60000 });
+    await page.locator(".monaco-workbench .part.activitybar").waitFor({ timeout: 60000 });
+    await page.waitForFunction(
+      () => document.querySelector(".monaco-workbench").classList.contains("vs-dark"),
+      null,
+      { timeout: 30000 },
+    );
+    check(true, "the workbench is in the dark theme Dark 2026");
+    log("workbench ready");
+
+    // 1. the broken file: diagnostics in the Problems panel, squiggles, highlighting
+    await openFromExplorer(page, brokenName, "clasify");
+    const mode = page.locator('.statusbar-item[id="status.editor.mode"]');
+    await mode.filter({ hasText: "Keel workflow" }).waitFor({ timeout: 20000 });
+    check(true, `the language mode of ${brokenName} is "Keel workflow"`);
+    await checkTheme(page, "dark");
+
+    // 2. a clean sample: the server validates it (a typed error shows up, and goes on revert),
+    //    and as saved it has no Keel problem
+    await openFromExplorer(page, cleanName, "Support ticket triage");
+    await showProblems(page);
+    await palette(page, "View: Focus Active Editor Group");
+    await page.keyboard.press("Control+Home");
+    // "nme: x " before the first comment: KEEL101 unknown key 'nme' (did you mean 'name'?)
+    await page.keyboard.type("nme: x ");
+    await page.keyboard.press("Escape"); // a suggestion list, if one opened
+    const cleanRow = page.locator(ROW, { hasText: cleanName });
+    await cleanRow.first().waitFor({ timeout: 30000 });
+    await page.locator(ROW, { hasText: "unknown key 'nme'" }).first().waitFor({ timeout: 30000 });
+    check(true, `an error typed into ${cleanName} shows up in Problems (the server validates it)`);
+    await palette(page, "File: Revert File");
+    await page
+      .locator(".tabs-container .tab.active.dirty", { hasText: cleanName })
+      .waitFor({ state: "detached", timeout: 15000 });
+    await cleanRow.first().waitFor({ state: "detached", timeout: 30000 });
+    await page.waitForFunction(
+      () =>
+        document.querySelectorAll(
+          ".editor-group-container.active .monaco-editor .view-overlays [class*='squiggly-']",
+        ).length === 0,
+      null,
+      { timeout: 30000 },
+    );
+    check(true, `${cleanName} as saved: no Keel problem in Problems and no squiggle`);
+    check(
+      (await markerRows(page)).length === expected.length,
+      `Problems still lists only the ${expected.length} problems of ${brokenName}`,
+    );
+
+    // 3. the light theme, picked with "Preferences: Color Theme" as a user would (rewriting
+    //    settings.json while code-server runs was not picked up)
+    await palette(page, "Preferences: Color Theme", true);
+    // the same quick input now lists the themes
+    await page
+      .locator(".quick-input-list .monaco-list-row", { hasText: "Dark 2026" })
+      .first()
+      .waitFor({ state: "visible", timeout: 15000 });
+    log("the colour theme picker is open");
+    const input = page.locator(PALETTE_INPUT);
+    await input.fill(LIGHT_THEME);
+    const themeRow = page.locator(".quick-input-list .monaco-list-row", { hasText: LIGHT_THEME });
+    await themeRow.first().click();
+    await input.waitFor({ state: "hidden", timeout: 15000 });
+    await page.waitForFunction(
+      () => document.querySelector(".monaco-workbench").classList.contains("vs"),
+      null,
+      { timeout: 30000 },
+    );
+    check(true, `the workbench switched to the light theme ${LIGHT_THEME}`);
+    await page.locator(".tabs-container .tab", { hasText: brokenName }).first().click();
+    await page
+      .locator(".editor-group-container.active .monaco-editor .view-lines", { hasText: "clasify" })
+      .first()
+      .waitFor({ timeout: 20000 });
+    await checkTheme(page, "light");
+  } catch (e) {
+    ok = false;
+    // the first lines of a Playwright error name the locator it waited for
+    console.error("E2E FAILED: " + e.message.split("\n").slice(0, 4).join("\n  "));
+    await page.screenshot({ path: failShot }).catch(() => {});
+    console.error("screenshot of the failure: " + failShot);
+  }
+  if (errors.length) log("page errors (first 10):\n  " + errors.slice(0, 10).join("\n  "));
+  await ctx.close();
+  fs.rmSync(profile, { recursive: true, force: true });
+  log(ok ? `E2E PASS: ${assertions.length} assertions` : "E2E FAIL");
+  process.exit(ok ? 0 : 1);
+})().catch((e) => {
+  console.error("E2E FAILED: " + e.message);
+  process.exit(1);
+});

@@ -1,0 +1,162 @@
+#!/usr/bin/env bash
+# The editor end-to-end test (`npm run e2e`): the packed Keel extension in a real VS Code.
+#  1. installs what it needs outside the repository (setup.sh; cached in $KEEL_E2E_DIR, default
+#     ${TMPDIR:-/tmp}/keel-e2e): Debian's chromium, Node 24, code-server, playwright-core, vsce;
+#  2. builds the bundles (after `npm ci` in a fresh clone) and packs the extension offline to a
+#     .vsix with vsce (and checks that what the extension loads is in it);
+#  3. starts code-server on 127.0.0.1 with a throw-away user-data-dir and extensions-dir, installs
+#     the .vsix, opens a copy of samples/ plus test/e2e/fixtures/broken.keel.yaml;
+#  4. drives it with playwright-core in chromium (driver.cjs): Problems panel, squiggles, ${{ }}
+#     highlighting, a clean sample, dark and light themes; screenshots in docs/screenshots/
+#     (override with KEEL_E2E_SHOTS);
+#  5. stops code-server by killing its process group. Exits non-zero on any failure.
+# Needs root for apt-get the first time (or chromium, build-essential, pkg-config, python3 and
+# libkrb5-dev installed beforehand). KEEL_E2E_KEEP=1 keeps the run's temp folder.
+set -uo pipefail
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+HERE="$ROOT/test/e2e"
+DIR=${KEEL_E2E_DIR:-${TMPDIR:-/tmp}/keel-e2e}
+SHOTS=${KEEL_E2E_SHOTS:-$ROOT/docs/screenshots}
+T0=$EPOCHREALTIME
+since() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }'; }
+fail() {
+  echo "e2e: FAIL: $*" >&2
+  exit 1
+}
+
+# 1. tools
+mkdir -p "$DIR"
+bash "$HERE/setup.sh" "$DIR" || fail "setup did not finish (see above)"
+# shellcheck source=/dev/null
+. "$DIR/env"
+CS="$TOOLS/node_modules/.bin/code-server"
+echo "e2e: setup $(since "$T0") s"
+
+# 2. build and pack
+T1=$EPOCHREALTIME
+if [ ! -d "$ROOT/node_modules/esbuild" ]; then # a fresh clone
+  (cd "$ROOT" && npm ci --no-audit --no-fund) || fail "npm ci failed"
+fi
+(cd "$ROOT" && node esbuild.mjs) || fail "the build (node esbuild.mjs) failed"
+DATA=$(mktemp -d "$DIR/run-XXXXXX")
+SERVER=""
+DRIVER=""
+MEMWATCH=""
+cleanup() {
+  local rc=$?
+  [ -n "$DRIVER" ] && kill "$DRIVER" 2>/dev/null
+  [ -n "$SERVER" ] && kill -- "-$SERVER" 2>/dev/null
+  [ -n "$MEMWATCH" ] && kill "$MEMWATCH" 2>/dev/null
+  if [ $rc = 0 ] && [ "${KEEL_E2E_KEEP:-0}" != 1 ]; then
+    rm -rf "$DATA"
+  else
+    echo "e2e: kept $DATA (code-server.log, keel.vsix, the workspace; fail.png if a check failed)"
+  fi
+  exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+(cd "$ROOT" && PATH="$NODE24/bin:$PATH" "$TOOLS/node_modules/.bin/vsce" package \
+  --no-dependencies --target linux-x64 --allow-missing-repository --skip-license --no-rewrite-relative-links \
+  --out "$DATA/keel.vsix") || fail "vsce package failed"
+# what the extension loads at run time must be in the .vsix
+python3 - "$DATA/keel.vsix" "$ROOT/package.json" <<'PY' || fail "the .vsix lacks files the extension needs (see .vscodeignore)"
+import json, sys, zipfile
+names = set(zipfile.ZipFile(sys.argv[1]).namelist())
+m = json.load(open(sys.argv[2]))
+need = {m["main"], "package.json", "dist/server.js"}
+need |= {g["path"] for g in m["contributes"]["grammars"]}
+need |= {l["configuration"] for l in m["contributes"]["languages"] if "configuration" in l}
+need = sorted("extension/" + p.removeprefix("./") for p in need)
+missing = [p for p in need if p not in names]
+print("e2e: the .vsix holds %d files; checked: %s" % (len(names), ", ".join(need)))
+if missing:
+    print("e2e: missing from the .vsix: " + ", ".join(missing))
+    sys.exit(1)
+PY
+echo "e2e: build and pack $(since "$T1") s"
+
+# 3. workspace, settings, code-server
+WS="$DATA/workspace"
+cp -r "$ROOT/samples" "$WS"
+rm -rf "$WS/.keel"
+cp "$HERE/fixtures/broken.keel.yaml" "$WS/"
+node "$ROOT/bin/keel.js" validate --json "$WS/broken.keel.yaml" >"$DATA/expected.json"
+[ $? = 1 ] || fail "keel validate did not report the errors of broken.keel.yaml"
+node "$ROOT/bin/keel.js" validate "$WS/support-triage.keel.yaml" >/dev/null ||
+  fail "keel validate reports problems in samples/support-triage.keel.yaml"
+
+mkdir -p "$DATA/ud/User" "$DATA/ext"
+: >"$DATA/config.yaml" # keeps code-server off ~/.config/code-server/config.yaml
+# "Dark 2026" is this VS Code's default dark theme (in a browser it starts in "Light 2026");
+# driver.cjs switches to the light one later with "Preferences: Color Theme"
+cat >"$DATA/ud/User/settings.json" <<'JSON'
+{
+  "workbench.colorTheme": "Dark 2026",
+  "workbench.startupEditor": "none",
+  "workbench.secondarySideBar.defaultVisibility": "hidden",
+  "workbench.enableExperiments": false,
+  "workbench.tips.enabled": false,
+  "workbench.editor.enablePreview": false,
+  "extensions.autoCheckUpdates": false,
+  "extensions.autoUpdate": false,
+  "extensions.ignoreRecommendations": true,
+  "update.mode": "none",
+  "telemetry.telemetryLevel": "off",
+  "chat.disableAIFeatures": true,
+  "security.workspace.trust.enabled": false
+}
+JSON
+export EXTENSIONS_GALLERY='{}' # no extension gallery: nothing leaves the machine
+export PATH="$NODE24/bin:$PATH"
+COMMON=(--config "$DATA/config.yaml" --user-data-dir "$DATA/ud" --extensions-dir "$DATA/ext"
+  --disable-telemetry --disable-update-check)
+"$CS" "${COMMON[@]}" --install-extension "$DATA/keel.vsix" || fail "code-server could not install the .vsix"
+"$CS" "${COMMON[@]}" --list-extensions | grep -qx "keel.keel" || fail "keel.keel is not installed"
+
+PORT=${KEEL_E2E_PORT:-$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')}
+T2=$EPOCHREALTIME
+# its own process group, so that the stop ends the extension host and language server too
+setsid "$CS" "${COMMON[@]}" --bind-addr "127.0.0.1:$PORT" --auth none --disable-workspace-trust \
+  --disable-getting-started-override "$WS" >"$DATA/code-server.log" 2>&1 &
+SERVER=$!
+node -e '
+  const url = process.argv[1], end = Date.now() + 60000;
+  (async () => {
+    for (;;) {
+      try { if ((await fetch(url)).ok) return; } catch {}
+      if (Date.now() > end) { console.error("code-server did not answer " + url); process.exit(1); }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  })();' "http://127.0.0.1:$PORT/healthz" || fail "code-server did not start (see $DATA/code-server.log)"
+echo "e2e: code-server on 127.0.0.1:$PORT after $(since "$T2") s"
+
+# 4. the browser
+KEEL_E2E_URL="http://127.0.0.1:$PORT/?folder=$WS" \
+  KEEL_E2E_EXPECTED="$DATA/expected.json" \
+  KEEL_E2E_BROKEN="$WS/broken.keel.yaml" \
+  KEEL_E2E_SHOTS="$SHOTS" \
+  KEEL_E2E_FAILSHOT="$DATA/fail.png" \
+  PW_CORE="$TOOLS/node_modules/playwright-core" \
+  node "$HERE/driver.cjs" &
+DRIVER=$!
+bash "$HERE/memwatch.sh" "$DATA/peak-mib" "$SERVER" "$DRIVER" &
+MEMWATCH=$!
+wait "$DRIVER"
+RC=$?
+DRIVER=""
+
+# 5. stop
+kill -- "-$SERVER" 2>/dev/null
+wait "$SERVER" 2>/dev/null
+SERVER=""
+wait "$MEMWATCH" 2>/dev/null
+MEMWATCH=""
+if grep -qE "ENOTFOUND|getaddrinfo" "$DATA/code-server.log"; then
+  echo "e2e: warning: code-server tried to reach a non-local host (see $DATA/code-server.log)"
+fi
+echo "e2e: code-server run $(since "$T2") s, peak memory (PSS of code-server, extension host," \
+  "language server, chromium, driver) $(cat "$DATA/peak-mib" 2>/dev/null || echo '?') MiB; total $(since "$T0") s"
+[ $RC = 0 ] || fail "the editor checks failed (see above)"
+echo "e2e: PASS; screenshots in $SHOTS"
