@@ -21,16 +21,36 @@ export function clientSettings(c: Connection, defaultBaseUrl: string) {
   };
 }
 
-/** One client per connection, built on first use. */
+/** One client per connection, built on first use, blind to the SDKs' environment variables. */
 export function clientCache<T>(make: (c: Connection) => T): (c: Connection) => T {
   const clients = new Map<string, T>();
   return (c) => {
     const key = JSON.stringify([c.baseUrl, c.apiKey, c.headers]);
     let found = clients.get(key);
     if (!found) {
-      found = make(c);
+      found = withoutProviderEnv(() => make(c));
       clients.set(key, found);
     }
     return found;
   };
+}
+
+/**
+ * Runs `fn` with every OPENAI_* and ANTHROPIC_* variable hidden. The SDKs read some of them
+ * (custom headers, log level, organisation) when a client is built, even when everything is
+ * passed explicitly; a workflow's requests must depend on the workflow only.
+ */
+function withoutProviderEnv<T>(fn: () => T): T {
+  const hidden: [string, string][] = [];
+  for (const [name, value] of Object.entries(process.env)) {
+    if (value !== undefined && /^(OPENAI|ANTHROPIC)_/.test(name)) {
+      hidden.push([name, value]);
+      delete process.env[name];
+    }
+  }
+  try {
+    return fn();
+  } finally {
+    for (const [name, value] of hidden) process.env[name] = value;
+  }
 }

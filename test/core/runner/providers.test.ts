@@ -160,6 +160,31 @@ test("a served model the price table knows gets a cost; a scripted reply never d
   assert.equal(free!.meta?.costUsd, undefined);
 });
 
+test("OPENAI_* and ANTHROPIC_* variables of the environment never reach a request", async () => {
+  const saved = { ...process.env };
+  Object.assign(process.env, {
+    OPENAI_CUSTOM_HEADERS: "X-Leak: openai",
+    ANTHROPIC_CUSTOM_HEADERS: "X-Leak: anthropic",
+    OPENAI_ORG_ID: "org-leak",
+    OPENAI_API_KEY: "sk-env-leak",
+  });
+  try {
+    // Distinct headers make distinct connections, so these clients are built now, with the variables set.
+    const text = flow(
+      `  a: { type: llm, provider: oa, prompt: Hi }\n  b: { type: llm, provider: an, prompt: Hi }\n`,
+    ).replace("model: gpt-test\n", "model: gpt-test\n    headers: { X-Test: env-check }\n");
+    const r = await run(text, [{ reply: "a" }, { reply: "b" }]);
+    assert.equal(r.result.status, "succeeded", r.result.error ?? "");
+    for (const q of server.requests) {
+      assert.equal(q.headers["x-leak"], undefined, JSON.stringify(q.headers));
+      assert.equal(q.headers["openai-organization"], undefined);
+      assert.equal(q.apiKey, KEY);
+    }
+  } finally {
+    for (const name of Object.keys(process.env)) if (!(name in saved)) delete process.env[name];
+  }
+});
+
 test("a rate limit waits for the provider's Retry-After before the next attempt", async () => {
   const r = await run(
     flow(
