@@ -8,15 +8,14 @@
 // class on purpose; conditions, limits and findings live in their own files.
 import type { Step } from "../model/schema";
 import type { RunOptions, RunResult, StepState } from "./types";
-import type { AttemptRecord, RunStatus } from "../store/records";
+import type { RunStatus } from "../store/records";
 import { raceAbort, Semaphores, sleep } from "./async";
 import { driftFindings, staleContextFindings } from "./findings";
 import { ancestorsOf, satisfied, STATUS_FUNCTIONS } from "./conditions";
 import { StepError, asStepError } from "./errors";
 import { evaluateBare, toJson, type ExprScope } from "./expressions";
 import { Recorder } from "./recorder";
-import { costUsd } from "./prices";
-import type { LlmResponse } from "./effects";
+import { Outcomes } from "./outcomes";
 import { cacheKey, cachePolicy } from "./cache";
 import { resolve } from "node:path";
 import { Redactor } from "./redact";
@@ -51,6 +50,7 @@ class LocalRun {
   private readonly internal = new AbortController();
   /** Attempts a cancel aborts: one listener on the run's signal, not one per attempt. */
   private readonly cancellable = new Set<AbortController>();
+  private readonly outcomes: Outcomes;
 
   constructor(private readonly o: RunOptions) {
     this.runId = o.resume?.runId ?? o.runId ?? newRunId();
@@ -64,6 +64,14 @@ class LocalRun {
       o.onEvent,
     );
     this.steps = o.workflow.steps as Record<string, Step>;
+    this.outcomes = new Outcomes(
+      this.runId,
+      this.recorder,
+      this.states,
+      o.effects,
+      o.store,
+      o.workflow,
+    );
     this.dir = o.workflowPath.replace(/[\\/][^\\/]*$/, "") || ".";
     for (const id of o.graph.ids) {
       this.states.set(id, {
@@ -106,7 +114,8 @@ class LocalRun {
         inputs: o.inputs,
         env: o.env ?? {},
       });
-      for (const [id, reused] of o.reuse ?? []) this.reuse(id, reused.output, reused.sourceRunId);
+      for (const [id, reused] of o.reuse ?? [])
+        this.outcomes.reuse(id, reused.output, reused.sourceRunId);
     }
     // The owner says it is alive, so other processes can tell a running run from an interrupted one.
     const heartbeat = setInterval(() => {
@@ -193,7 +202,7 @@ class LocalRun {
         return;
       }
     } catch (e) {
-      this.fail(id, asStepError(e, "expression"), 0);
+      this.outcomes.fail(id, asStepError(e, "expression"), 0);
       return;
     }
     state.status = "running";
@@ -291,7 +300,7 @@ class LocalRun {
         policy = retryPolicy(firstOf(wf.providers?.[fallback!]?.retry, wf.defaults?.retry));
         tries = 0;
       } else {
-        this.fail(
+        this.outcomes.fail(
           id,
           cancelled ? new StepError("cancelled", "the run was cancelled") : err,
           attempt,
@@ -334,7 +343,11 @@ class LocalRun {
             step.type === "tool" ? resolve(this.dir, step.uses.split("#")[0]!) : undefined,
         })
       : null;
-    if (key && !this.o.noCache && (await this.fromCache(id, attempt, startedAt, inputHash, key)))
+    if (
+      key &&
+      !this.o.noCache &&
+      (await this.outcomes.fromCache(id, attempt, startedAt, inputHash, key))
+    )
       return undefined;
     if (prepared.effectful) await this.recorder.durable();
     const timeout = firstOf(
@@ -356,7 +369,7 @@ class LocalRun {
             ),
           }
         : undefined;
-      this.succeed(id, attempt, startedAt, inputHash, output, prepared, snapshot, key);
+      this.outcomes.succeed(id, attempt, startedAt, inputHash, output, prepared, snapshot, key);
       if (key) {
         const createdAt = this.o.effects.now();
         const expiresAt =
@@ -375,7 +388,7 @@ class LocalRun {
       return undefined;
     } catch (e) {
       const err = asStepError(e);
-      this.recordAttempt(id, attempt, startedAt, inputHash, {
+      this.outcomes.attempt(id, attempt, startedAt, inputHash, {
         status: "failed",
         errorKind: err.kind,
         errorMessage: err.message,
@@ -383,51 +396,6 @@ class LocalRun {
       });
       return { err, attempt };
     }
-  }
-
-  /** Takes a step's output from an earlier run, recorded as `reused` with that run's id. */
-  private reuse(id: string, output: unknown, sourceRunId: string): void {
-    const state = this.states.get(id);
-    if (!state) return;
-    const at = this.o.effects.now();
-    const outputHash = this.recorder.blob(output);
-    this.recordAttempt(id, 1, at, this.recorder.blob(null), {
-      origin: "reused",
-      outputHash,
-      sourceRunId,
-    });
-    Object.assign(state, { status: "succeeded", origin: "reused", output, attempts: 1 });
-    this.recorder.event("step_reused", id, 1, at, { output: outputHash, sourceRun: sourceRunId });
-  }
-
-  /** Answers the attempt from the cache when an unexpired entry has the key; true on a hit. */
-  private async fromCache(
-    id: string,
-    attempt: number,
-    startedAt: string,
-    inputHash: string,
-    key: string,
-  ): Promise<boolean> {
-    const hit = await this.o.store.cacheLookup(key, startedAt);
-    const text = hit ? await this.o.store.blob(hit.outputHash) : undefined;
-    if (!hit || text === undefined) return false;
-    const state = this.states.get(id)!;
-    this.recordAttempt(id, attempt, startedAt, inputHash, {
-      origin: "cached",
-      outputHash: hit.outputHash,
-      cacheKey: key,
-      sourceRunId: hit.runId,
-    });
-    state.status = "succeeded";
-    state.origin = "cached";
-    state.output = JSON.parse(text) as unknown;
-    state.endedMs = Date.now();
-    this.recorder.event("step_cached", id, attempt, this.o.effects.now(), {
-      output: hit.outputHash,
-      sourceRun: hit.runId,
-      durationMs: state.endedMs - state.startedMs,
-    });
-    return true;
   }
 
   /** Runs the effect within its timeout and its provider's concurrency, telling a timeout from a cancel. */
@@ -463,105 +431,6 @@ class LocalRun {
       this.cancellable.delete(controller);
       if (provider && limit) this.semaphores.release(provider);
     }
-  }
-
-  private succeed(
-    id: string,
-    attempt: number,
-    startedAt: string,
-    inputHash: string,
-    output: StepOutput,
-    prepared: PreparedStep,
-    snapshot: StepState["snapshot"],
-    cacheKeyUsed: string | null,
-  ): void {
-    const state = this.states.get(id)!;
-    const outputHash = this.recorder.blob(output.value);
-    const reply = output.reply;
-    const meta = reply
-      ? {
-          provider: prepared.provider,
-          model: reply.servedModel,
-          responseId: reply.responseId,
-          fingerprint: reply.fingerprint,
-          usage: reply.usage,
-          // A scripted reply costs nothing: its model name may still match the price table.
-          ...(this.costOf(prepared.provider, reply) !== null
-            ? { costUsd: this.costOf(prepared.provider, reply) }
-            : {}),
-        }
-      : null;
-    this.recordAttempt(id, attempt, startedAt, inputHash, {
-      outputHash,
-      cacheKey: cacheKeyUsed,
-      meta,
-    });
-    state.status = "succeeded";
-    state.origin = "live";
-    state.output = output.value;
-    state.endedMs = Date.now();
-    state.snapshot = snapshot;
-    state.meta = meta;
-    this.recorder.event("step_succeeded", id, attempt, this.o.effects.now(), {
-      output: outputHash,
-      durationMs: state.endedMs - state.startedMs,
-      ...(snapshot ? { snapshot } : {}),
-    });
-  }
-
-  /** Records one attempt; what is not given is a live success with nothing attached. */
-  private recordAttempt(
-    stepId: string,
-    attempt: number,
-    startedAt: string,
-    inputHash: string,
-    outcome: Partial<
-      Omit<AttemptRecord, "runId" | "stepId" | "attempt" | "startedAt" | "inputHash">
-    >,
-  ): void {
-    this.recorder.attempt({
-      runId: this.runId,
-      stepId,
-      attempt,
-      startedAt,
-      inputHash,
-      status: "succeeded",
-      origin: "live",
-      outputHash: null,
-      errorKind: null,
-      errorMessage: null,
-      endedAt: outcome.endedAt ?? this.o.effects.now(),
-      cacheKey: null,
-      sourceRunId: null,
-      meta: null,
-      ...outcome,
-    });
-  }
-
-  private costOf(provider: string | undefined, reply: LlmResponse): number | null {
-    const type = provider ? this.o.workflow.providers?.[provider]?.type : undefined;
-    return type === "scripted" ? null : costUsd(reply.servedModel, reply.usage);
-  }
-
-  private fail(id: string, err: StepError, attempt: number): void {
-    const step = this.steps[id]!;
-    const state = this.states.get(id)!;
-    state.status = err.kind === "cancelled" ? "cancelled" : "failed";
-    state.continued = state.status === "failed" && step.on_error === "continue";
-    state.output = null;
-    state.error = { kind: err.kind, message: err.message };
-    state.endedMs = Date.now();
-    this.recorder.event(
-      state.status === "cancelled" ? "step_cancelled" : "step_failed",
-      id,
-      attempt || null,
-      this.o.effects.now(),
-      {
-        kind: err.kind,
-        message: err.message,
-        continued: state.continued,
-      },
-    );
   }
 
   private async finish(sourceHash: string, inputsHash: string): Promise<RunResult> {

@@ -1,0 +1,167 @@
+// How a step's end is recorded: a live success, a cache hit, an output reused from an earlier
+// run, a failure. Each sets the step's state and writes its attempt and event, so that the
+// scheduler (run.ts) only decides what happens next.
+import type { Step, Workflow } from "../model/schema";
+import type { AttemptRecord } from "../store/records";
+import type { RunStore } from "../store/run-store";
+import type { Effects, LlmResponse } from "./effects";
+import type { StepError } from "./errors";
+import { costUsd } from "./prices";
+import type { Recorder } from "./recorder";
+import type { PreparedStep, StepOutput } from "./steps";
+import type { StepState } from "./types";
+
+export class Outcomes {
+  constructor(
+    private readonly runId: string,
+    private readonly recorder: Recorder,
+    private readonly states: Map<string, StepState>,
+    private readonly effects: Effects,
+    private readonly store: RunStore,
+    private readonly workflow: Workflow,
+  ) {}
+
+  /** Takes a step's output from an earlier run, recorded as `reused` with that run's id. */
+  reuse(id: string, output: unknown, sourceRunId: string): void {
+    const state = this.states.get(id);
+    if (!state) return;
+    const at = this.effects.now();
+    const outputHash = this.recorder.blob(output);
+    this.attempt(id, 1, at, this.recorder.blob(null), {
+      origin: "reused",
+      outputHash,
+      sourceRunId,
+    });
+    Object.assign(state, { status: "succeeded", origin: "reused", output, attempts: 1 });
+    this.recorder.event("step_reused", id, 1, at, { output: outputHash, sourceRun: sourceRunId });
+  }
+
+  /** Answers the attempt from the cache when an unexpired entry has the key; true on a hit. */
+  async fromCache(
+    id: string,
+    attempt: number,
+    startedAt: string,
+    inputHash: string,
+    key: string,
+  ): Promise<boolean> {
+    const hit = await this.store.cacheLookup(key, startedAt);
+    const text = hit ? await this.store.blob(hit.outputHash) : undefined;
+    if (!hit || text === undefined) return false;
+    const state = this.states.get(id)!;
+    this.attempt(id, attempt, startedAt, inputHash, {
+      origin: "cached",
+      outputHash: hit.outputHash,
+      cacheKey: key,
+      sourceRunId: hit.runId,
+    });
+    state.status = "succeeded";
+    state.origin = "cached";
+    state.output = JSON.parse(text) as unknown;
+    state.endedMs = Date.now();
+    this.recorder.event("step_cached", id, attempt, this.effects.now(), {
+      output: hit.outputHash,
+      sourceRun: hit.runId,
+      durationMs: state.endedMs - state.startedMs,
+    });
+    return true;
+  }
+
+  succeed(
+    id: string,
+    attempt: number,
+    startedAt: string,
+    inputHash: string,
+    output: StepOutput,
+    prepared: PreparedStep,
+    snapshot: StepState["snapshot"],
+    cacheKeyUsed: string | null,
+  ): void {
+    const state = this.states.get(id)!;
+    const outputHash = this.recorder.blob(output.value);
+    const reply = output.reply;
+    const meta = reply
+      ? {
+          provider: prepared.provider,
+          model: reply.servedModel,
+          responseId: reply.responseId,
+          fingerprint: reply.fingerprint,
+          usage: reply.usage,
+          // A scripted reply costs nothing: its model name may still match the price table.
+          ...(this.costOf(prepared.provider, reply) !== null
+            ? { costUsd: this.costOf(prepared.provider, reply) }
+            : {}),
+        }
+      : null;
+    this.attempt(id, attempt, startedAt, inputHash, {
+      outputHash,
+      cacheKey: cacheKeyUsed,
+      meta,
+    });
+    state.status = "succeeded";
+    state.origin = "live";
+    state.output = output.value;
+    state.endedMs = Date.now();
+    state.snapshot = snapshot;
+    state.meta = meta;
+    this.recorder.event("step_succeeded", id, attempt, this.effects.now(), {
+      output: outputHash,
+      durationMs: state.endedMs - state.startedMs,
+      ...(snapshot ? { snapshot } : {}),
+    });
+  }
+
+  /** Records one attempt; what is not given is a live success with nothing attached. */
+  attempt(
+    stepId: string,
+    attempt: number,
+    startedAt: string,
+    inputHash: string,
+    outcome: Partial<
+      Omit<AttemptRecord, "runId" | "stepId" | "attempt" | "startedAt" | "inputHash">
+    >,
+  ): void {
+    this.recorder.attempt({
+      runId: this.runId,
+      stepId,
+      attempt,
+      startedAt,
+      inputHash,
+      status: "succeeded",
+      origin: "live",
+      outputHash: null,
+      errorKind: null,
+      errorMessage: null,
+      endedAt: outcome.endedAt ?? this.effects.now(),
+      cacheKey: null,
+      sourceRunId: null,
+      meta: null,
+      ...outcome,
+    });
+  }
+
+  costOf(provider: string | undefined, reply: LlmResponse): number | null {
+    const type = provider ? this.workflow.providers?.[provider]?.type : undefined;
+    return type === "scripted" ? null : costUsd(reply.servedModel, reply.usage);
+  }
+
+  fail(id: string, err: StepError, attempt: number): void {
+    const step = this.workflow.steps[id] as Step;
+    const state = this.states.get(id)!;
+    state.status = err.kind === "cancelled" ? "cancelled" : "failed";
+    state.continued = state.status === "failed" && step.on_error === "continue";
+    state.output = null;
+    state.error = { kind: err.kind, message: err.message };
+    state.endedMs = Date.now();
+    this.recorder.event(
+      state.status === "cancelled" ? "step_cancelled" : "step_failed",
+      id,
+      attempt || null,
+      this.effects.now(),
+      {
+        kind: err.kind,
+        message: err.message,
+        continued: state.continued,
+      },
+    );
+  }
+}
