@@ -10,7 +10,7 @@ import type { Step } from "../model/schema";
 import type { RunOptions, RunResult, StepState } from "./types";
 import type { RunStatus } from "../store/records";
 import { raceAbort, Semaphores, sleep } from "./async";
-import { driftFindings, staleContextFindings } from "./findings";
+import { evaluateOutputs, findingsOf, summaries, verdict } from "./result";
 import { ancestorsOf, satisfied, STATUS_FUNCTIONS } from "./conditions";
 import { StepError, asStepError } from "./errors";
 import { evaluateBare, toJson, type ExprScope } from "./expressions";
@@ -434,54 +434,37 @@ class LocalRun {
   }
 
   private async finish(sourceHash: string, inputsHash: string): Promise<RunResult> {
-    const snapshots: { step: string; source: string; version: unknown }[] = [];
-    const calls: { step: string; meta: Record<string, unknown> }[] = [];
-    for (const [step, st] of this.states) {
-      if (st.snapshot) snapshots.push({ step, ...st.snapshot });
-      if (st.meta && st.origin === "live") calls.push({ step, meta: st.meta });
-    }
-    const findings = [
-      ...staleContextFindings(snapshots),
-      ...(await driftFindings(this.o.store, this.o.workflowPath, this.runId, calls)),
-    ];
+    const o = this.o;
+    const findings = await findingsOf(this.states, o.store, o.workflowPath, this.runId);
     for (const f of findings) {
       this.recorder.finding(f);
-      this.recorder.event(
-        "finding",
-        (f.data.step as string | undefined) ?? null,
-        null,
-        this.o.effects.now(),
-        { kind: f.kind, message: f.message },
-      );
+      const step = (f.data.step as string | undefined) ?? null;
+      this.recorder.event("finding", step, null, o.effects.now(), {
+        kind: f.kind,
+        message: f.message,
+      });
     }
-    const failed = [...this.states.entries()].filter(
-      ([, s]) => s.status === "failed" && !s.continued,
+    let { status, error } = verdict(
+      this.states,
+      findings,
+      o.workflow,
+      this.internal.signal.aborted,
     );
-    const strictStale =
-      this.o.workflow.consistency === "strict" && findings.some((f) => f.kind === "stale_context");
-    let status: RunStatus = this.internal.signal.aborted
-      ? "cancelled"
-      : failed.length > 0 || strictStale
-        ? "failed"
-        : "succeeded";
-    let error: string | null =
-      status === "cancelled"
-        ? "the run was cancelled"
-        : failed.length > 0
-          ? `step '${failed[0]![0]}' failed: ${failed[0]![1].error?.message}`
-          : strictStale
-            ? `stale context (consistency: strict): ${findings.find((f) => f.kind === "stale_context")!.message}`
-            : null;
     let outputs: Record<string, unknown> | null = null;
     if (status === "succeeded") {
       try {
-        outputs = await this.outputs();
+        const run = { id: this.runId, started_at: this.startedAt };
+        outputs = await evaluateOutputs(o.workflow, this.states, {
+          inputs: o.inputs,
+          run,
+          env: o.env ?? {},
+        });
       } catch (e) {
         status = "failed";
         error = `outputs: ${(e as Error).message}`;
       }
     }
-    const endedAt = this.o.effects.now();
+    const endedAt = o.effects.now();
     const outputsHash = outputs ? this.recorder.blob(outputs) : null;
     this.recorder.event("run_finished", null, null, endedAt, { status, error });
     this.recorder.run(
@@ -495,35 +478,7 @@ class LocalRun {
       outputs,
       error,
       findings: findings.map((f) => ({ kind: f.kind, message: f.message })),
-      steps: this.o.graph.ids.map((id) => {
-        const s = this.states.get(id)!;
-        return {
-          id,
-          status: s.status === "running" ? "pending" : s.status,
-          origin: s.origin,
-          continued: s.continued,
-          attempts: s.attempts,
-          durationMs: s.endedMs && s.startedMs ? s.endedMs - s.startedMs : 0,
-          error: s.error,
-        };
-      }),
+      steps: summaries(o.graph, this.states),
     });
-  }
-
-  private async outputs(): Promise<Record<string, unknown>> {
-    const steps: Record<string, unknown> = {};
-    for (const [id, s] of this.states) steps[id] = { output: s.output, status: s.status };
-    const scope: ExprScope = {
-      context: {
-        inputs: this.o.inputs,
-        steps,
-        run: { id: this.runId, started_at: this.startedAt },
-        env: this.o.env ?? {},
-      },
-    };
-    const out: Record<string, unknown> = {};
-    for (const [name, expr] of Object.entries(this.o.workflow.outputs ?? {}))
-      out[name] = toJson(await evaluateBare(expr, scope));
-    return out;
   }
 }

@@ -1,0 +1,77 @@
+// How a finished run is judged and summed up: its findings, its status and error, its outputs,
+// and one summary line per step. Pure functions of the steps' final states.
+import type { StepGraph } from "../graph/graph";
+import type { Workflow } from "../model/schema";
+import type { RunStatus } from "../store/records";
+import type { RunStore } from "../store/run-store";
+import { evaluateBare, toJson } from "./expressions";
+import { driftFindings, staleContextFindings, type NewFinding } from "./findings";
+import type { StepState, StepSummary } from "./types";
+
+/** Stale context across the run's snapshots; drift of its live model calls against earlier runs. */
+export async function findingsOf(
+  states: ReadonlyMap<string, StepState>,
+  store: RunStore,
+  workflowPath: string,
+  runId: string,
+): Promise<NewFinding[]> {
+  const snapshots: { step: string; source: string; version: unknown }[] = [];
+  const calls: { step: string; meta: Record<string, unknown> }[] = [];
+  for (const [step, st] of states) {
+    if (st.snapshot) snapshots.push({ step, ...st.snapshot });
+    if (st.meta && st.origin === "live") calls.push({ step, meta: st.meta });
+  }
+  return [
+    ...staleContextFindings(snapshots),
+    ...(await driftFindings(store, workflowPath, runId, calls)),
+  ];
+}
+
+/** The run's status and the one sentence that explains it. */
+export function verdict(
+  states: ReadonlyMap<string, StepState>,
+  findings: readonly NewFinding[],
+  workflow: Workflow,
+  cancelled: boolean,
+): { status: RunStatus; error: string | null } {
+  if (cancelled) return { status: "cancelled", error: "the run was cancelled" };
+  const failed = [...states.entries()].find(([, s]) => s.status === "failed" && !s.continued);
+  if (failed)
+    return { status: "failed", error: `step '${failed[0]}' failed: ${failed[1].error?.message}` };
+  const stale = findings.find((f) => f.kind === "stale_context");
+  if (workflow.consistency === "strict" && stale) {
+    return { status: "failed", error: `stale context (consistency: strict): ${stale.message}` };
+  }
+  return { status: "succeeded", error: null };
+}
+
+/** The workflow's `outputs`, evaluated over every step's final state. */
+export async function evaluateOutputs(
+  workflow: Workflow,
+  states: ReadonlyMap<string, StepState>,
+  base: { inputs: unknown; run: unknown; env: unknown },
+): Promise<Record<string, unknown>> {
+  const steps: Record<string, unknown> = {};
+  for (const [id, s] of states) steps[id] = { output: s.output, status: s.status };
+  const scope = { context: { ...base, steps } as Record<string, unknown> };
+  const out: Record<string, unknown> = {};
+  for (const [name, expr] of Object.entries(workflow.outputs ?? {})) {
+    out[name] = toJson(await evaluateBare(expr, scope));
+  }
+  return out;
+}
+
+export function summaries(graph: StepGraph, states: ReadonlyMap<string, StepState>): StepSummary[] {
+  return graph.ids.map((id) => {
+    const s = states.get(id)!;
+    return {
+      id,
+      status: s.status === "running" ? "pending" : s.status,
+      origin: s.origin,
+      continued: s.continued,
+      attempts: s.attempts,
+      durationMs: s.endedMs && s.startedMs ? s.endedMs - s.startedMs : 0,
+      error: s.error,
+    };
+  });
+}
