@@ -19,11 +19,16 @@ export class Progress {
   private drawn = 0;
   private timer: NodeJS.Timeout | undefined;
 
+  /** The column the step names are padded to: the longest id of the run, within limits. */
+  private readonly idWidth: number;
+
   constructor(
     private readonly out: NodeJS.WriteStream,
     private readonly s: Style,
+    ids: readonly string[],
     private readonly live = out.isTTY === true,
   ) {
+    this.idWidth = Math.min(30, Math.max(8, ...ids.map((id) => id.length)));
     if (this.live) this.timer = setInterval(() => this.redraw(), 100);
   }
 
@@ -104,7 +109,7 @@ export class Progress {
       cancelled: s.yellow("⊘"),
     }[line.state];
     const ms = (line.ended || Date.now()) - line.started;
-    const parts = [icon, line.id.padEnd(this.width()), s.dim(duration(ms))];
+    const parts = [icon, line.id.padEnd(this.idWidth), s.dim(duration(ms))];
     if (line.state === "cached") parts.push(s.dim("cached"));
     if (line.state === "continued") parts.push(s.yellow("failed, continued"));
     if (line.state === "skipped" || line.state === "cancelled") parts.push(s.dim(line.state));
@@ -112,10 +117,6 @@ export class Progress {
     const note = override ?? line.note;
     if (note) parts.push(line.state === "failed" ? s.red(note) : s.dim(note));
     return parts.join("  ");
-  }
-
-  private width(): number {
-    return Math.min(30, Math.max(8, ...this.lines.map((l) => l.id.length)));
   }
 
   private redraw(): void {

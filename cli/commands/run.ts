@@ -124,7 +124,9 @@ export async function performRun(o: PerformOptions): Promise<number> {
     controller.abort();
   };
   process.on("SIGINT", onSigint);
-  const progress = o.json ? undefined : new Progress(process.stderr, s);
+  const progress = o.json
+    ? undefined
+    : new Progress(process.stderr, s, (o.graph ?? loaded.graph).ids);
   let result: RunResult;
   const started = Date.now();
   try {
