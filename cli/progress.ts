@@ -114,7 +114,14 @@ export class Progress {
     if (line.state === "continued") parts.push(s.yellow("failed, continued"));
     if (line.state === "skipped" || line.state === "cancelled") parts.push(s.dim(line.state));
     if (line.attempt > 1) parts.push(s.dim(`attempt ${line.attempt}`));
-    const note = override ?? line.note;
+    let note = override ?? line.note;
+    if (note && this.live) {
+      // A redrawn line must fit on one row, or moving the cursor up would miss the wrapped part.
+      const used = parts.reduce((n, p) => n + visibleLength(p) + 2, 0);
+      const room = (this.out.columns ?? 100) - used - 1;
+      if (room < 4) note = "";
+      else if (note.length > room) note = note.slice(0, room - 1) + "…";
+    }
     if (note) parts.push(line.state === "failed" ? s.red(note) : s.dim(note));
     return parts.join("  ");
   }
@@ -125,6 +132,13 @@ export class Progress {
     this.drawn = this.lines.length;
     this.out.write(text);
   }
+}
+
+const COLOUR_CODE = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, "g");
+
+/** Characters a terminal shows for a string with colour codes. */
+function visibleLength(text: string): number {
+  return text.replace(COLOUR_CODE, "").length;
 }
 
 export function duration(ms: number): string {
