@@ -7,11 +7,12 @@ import { fileURLToPath } from "node:url";
 import { dirname } from "node:path";
 import { applySeverities, LineIndex, validate } from "@keel/core/index";
 import { nodeHost } from "@keel/core/node/host";
-import { readSeverityOverrides, workspaceRoot } from "@keel/core/node/settings";
+import { SeverityCache } from "@keel/core/node/settings";
 import { toLspDiagnostic } from "./convert";
 
 export function startServer(connection: Connection): void {
   const documents = new TextDocuments(TextDocument);
+  const settings = new SeverityCache();
 
   connection.onInitialize(() => ({
     capabilities: { textDocumentSync: TextDocumentSyncKind.Incremental },
@@ -22,9 +23,7 @@ export function startServer(connection: Connection): void {
     const file = doc.uri.startsWith("file:") ? fileURLToPath(doc.uri) : undefined;
     const text = doc.getText();
     const { diagnostics } = validate(text, { file, host: nodeHost });
-    const overrides = file
-      ? readSeverityOverrides(workspaceRoot(dirname(file))).overrides
-      : new Map();
+    const overrides = file ? settings.forFolder(dirname(file)).overrides : new Map();
     const index = new LineIndex(text);
     void connection.sendDiagnostics({
       uri: doc.uri,

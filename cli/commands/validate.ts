@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { applySeverities, validateBytes } from "@keel/core/index";
 import { findWorkflowFiles, nodeHost } from "@keel/core/node/host";
-import { readSeverityOverrides, workspaceRoot } from "@keel/core/node/settings";
+import { SeverityCache } from "@keel/core/node/settings";
 import { styleFor, UsageError, type Style } from "../output";
 import { formatDiagnostic, locate, type LocatedDiagnostic } from "../diagnostics";
 
@@ -33,9 +33,11 @@ export function runValidate(args: readonly string[]): number {
   return results.some((d) => d.severity === "error") ? 1 : 0;
 }
 
+const settings = new SeverityCache();
+
 function validateFile(file: string, settingsProblems: Set<string>): LocatedDiagnostic[] {
   const absolute = resolve(file);
-  const { overrides, problems } = readSeverityOverrides(workspaceRoot(resolve(absolute, "..")));
+  const { overrides, problems } = settings.forFolder(resolve(absolute, ".."));
   for (const p of problems) settingsProblems.add(p);
   const { text, diagnostics } = validateBytes(readFileSync(absolute), {
     file: absolute,

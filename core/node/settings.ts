@@ -1,6 +1,6 @@
 // Workspace settings (`.keel/settings.json`), shared by the CLI and the language server:
 // { "severity": { "KEEL207": "off", "undeclared-output-field": "error" } }.
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { CODES, type Code, type Severity } from "@keel/core/index";
 
@@ -50,4 +50,36 @@ export function readSeverityOverrides(root: string): {
     } else overrides.set(code, level as Severity | "off");
   }
   return { overrides, problems };
+}
+
+/**
+ * Severity overrides for files in a folder, for callers that ask often (the language server on
+ * every change, `keel validate` per file): the workspace root is found once per folder, and the
+ * settings file is read again only when its modification time changes.
+ */
+export class SeverityCache {
+  private readonly roots = new Map<string, string>();
+  private readonly byRoot = new Map<
+    string,
+    { mtimeMs: number; value: ReturnType<typeof readSeverityOverrides> }
+  >();
+
+  forFolder(folder: string): ReturnType<typeof readSeverityOverrides> {
+    let root = this.roots.get(folder);
+    if (root === undefined) {
+      root = workspaceRoot(folder);
+      this.roots.set(folder, root);
+    }
+    let mtimeMs = -1;
+    try {
+      mtimeMs = statSync(join(root, ".keel", "settings.json")).mtimeMs;
+    } catch {
+      // no settings file: the defaults apply
+    }
+    const cached = this.byRoot.get(root);
+    if (cached && cached.mtimeMs === mtimeMs) return cached.value;
+    const value = readSeverityOverrides(root);
+    this.byRoot.set(root, { mtimeMs, value });
+    return value;
+  }
 }
