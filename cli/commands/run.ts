@@ -117,6 +117,12 @@ export async function performRun(o: PerformOptions): Promise<number> {
   const { loaded } = o;
   const s = styleFor(process.stderr);
   const store = openSqliteStore(o.storePath);
+  if (store.readOnly) {
+    await store.close();
+    throw new UsageError(
+      `${o.storePath} was written by a newer Keel and is read-only here: update Keel, or run with --store <another file>`,
+    );
+  }
   const controller = new AbortController();
   const onSigint = () => {
     if (controller.signal.aborted) process.exit(130);
@@ -149,6 +155,13 @@ export async function performRun(o: PerformOptions): Promise<number> {
       resume: o.resume,
       onEvent: (e) => progress?.onEvent(e),
     });
+  } catch (e) {
+    // The store could not take a write (disk full, locked, removed): what was committed stays,
+    // and the run shows as interrupted, so `keel resume` can continue it.
+    process.stderr.write(
+      `keel: cannot record the run in ${o.storePath}: ${(e as Error).message}\nWhat was recorded is kept; once the store is writable, \`keel resume latest\` continues the run.\n`,
+    );
+    return 1;
   } finally {
     progress?.stop();
     process.off("SIGINT", onSigint);

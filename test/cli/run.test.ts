@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { keel, workspace as workspaceWith } from "../helpers/cli";
+import { openDefaultDriver } from "@keel/core/store/sql-driver";
 
 const workspace = (flow: string) => workspaceWith({ "flow.keel.yaml": flow });
 
@@ -194,4 +195,20 @@ test("every sample runs offline with keel run and succeeds", () => {
     assert.equal(r.code, 0, `${name}: ${r.stderr}`);
     assert.equal(JSON.parse(r.stdout).status, "succeeded", name);
   }
+});
+
+test("a store written by a newer Keel is refused with what to do, and left as it was", () => {
+  const dir = workspace(FLOW);
+  assert.equal(keel(["run", "flow.keel.yaml", "--input", "who=a"], dir).code, 0);
+  const store = join(dir, ".keel", "runs.sqlite");
+  const raw = openDefaultDriver(store);
+  raw.exec("PRAGMA user_version = 999");
+  raw.close();
+  const r = keel(["run", "flow.keel.yaml", "--input", "who=a"], dir);
+  assert.equal(r.code, 2);
+  assert.match(
+    r.stderr,
+    /runs\.sqlite was written by a newer Keel and is read-only here: update Keel, or run with --store <another file>/,
+  );
+  assert.equal(JSON.parse(keel(["runs", "--json"], dir).stdout).length, 1);
 });
