@@ -37,7 +37,7 @@ export async function driftFindings(
 ): Promise<NewFinding[]> {
   const out: NewFinding[] = [];
   for (const { step, meta } of calls) {
-    const prev = await store.previousLiveAttempt(workflowPath, step, runId);
+    const prev = await store.previousModelCall(workflowPath, step, runId);
     if (!prev?.meta) continue;
     for (const field of ["model", "fingerprint"] as const) {
       const before = prev.meta[field] ?? null;

@@ -14,6 +14,7 @@ import type {
 } from "../store/records";
 import type { RunStore } from "../store/run-store";
 import type { Redactor } from "./redact";
+import { INLINE_MAX, inlineRef } from "../store/values";
 
 export function sha256(text: string): string {
   return createHash("sha256").update(text).digest("hex");
@@ -69,9 +70,17 @@ export class Recorder {
     return e;
   }
 
-  /** Stores a JSON value once by content hash (after redaction) and returns the hash. */
+  /**
+   * Records a JSON value (after redaction) and returns its reference: the value itself when it is
+   * short, else its content hash, the text stored once (store/values.ts).
+   */
   blob(value: unknown): string {
-    return this.textBlob(JSON.stringify(value === undefined ? null : value));
+    const raw = JSON.stringify(value === undefined ? null : value);
+    if (raw.length <= INLINE_MAX) {
+      const text = this.redactor.text(raw);
+      if (text.length <= INLINE_MAX) return inlineRef(text);
+    }
+    return this.textBlob(raw);
   }
 
   /** Stores a text (a workflow's source) once by the hash of its redacted text. */

@@ -9,6 +9,7 @@ import type {
   WriteBatch,
 } from "./records";
 import type { RunQuery, RunStore } from "./run-store";
+import { inlineValue } from "./values";
 
 export class MemoryStore implements RunStore {
   readonly readOnly = false;
@@ -21,13 +22,16 @@ export class MemoryStore implements RunStore {
 
   async commit(batch: WriteBatch): Promise<void> {
     // Check every constraint before changing anything, so a failed commit leaves no trace.
-    const seqs = new Set<string>();
-    for (const e of batch.events ?? []) {
-      const key = `${e.runId}\u0000${e.seq}`;
-      if (seqs.has(key) || this.eventsByRun.get(e.runId)?.some((x) => x.seq === e.seq)) {
-        throw new Error(`event ${e.seq} of run ${e.runId} is already recorded`);
+    // A run's log goes on from its last event, without a gap or a repeat.
+    const next = new Map<string, number>();
+    for (const e of [...(batch.events ?? [])].sort((a, b) => a.seq - b.seq)) {
+      const expected = next.get(e.runId) ?? (this.eventsByRun.get(e.runId)?.length ?? 0) + 1;
+      if (e.seq !== expected) {
+        throw new Error(
+          `event ${e.seq} of run ${e.runId} does not follow the recorded log (it ends at ${expected - 1})`,
+        );
       }
-      seqs.add(key);
+      next.set(e.runId, expected + 1);
     }
     const attemptKeys = new Set<string>();
     for (const a of batch.attempts ?? []) {
@@ -84,9 +88,7 @@ export class MemoryStore implements RunStore {
   }
 
   async attempts(runId: string): Promise<AttemptRecord[]> {
-    return [...(this.attemptsByRun.get(runId) ?? [])].sort(
-      (a, b) => cmp(a.startedAt, b.startedAt) || cmp(a.stepId, b.stepId) || a.attempt - b.attempt,
-    );
+    return [...(this.attemptsByRun.get(runId) ?? [])];
   }
 
   async findings(runId: string): Promise<Finding[]> {
@@ -94,7 +96,7 @@ export class MemoryStore implements RunStore {
   }
 
   async blob(hash: string): Promise<string | undefined> {
-    return this.blobs.get(hash);
+    return inlineValue(hash) ?? this.blobs.get(hash);
   }
 
   async cacheLookup(key: string, now: string): Promise<CacheEntry | undefined> {
@@ -102,7 +104,7 @@ export class MemoryStore implements RunStore {
     return entry && (entry.expiresAt === null || entry.expiresAt > now) ? entry : undefined;
   }
 
-  async previousLiveAttempt(
+  async previousModelCall(
     workflowPath: string,
     stepId: string,
     exceptRunId: string,
@@ -112,6 +114,7 @@ export class MemoryStore implements RunStore {
       if (runId === exceptRunId || this.runs.get(runId)?.workflowPath !== workflowPath) continue;
       for (const a of attempts) {
         if (a.stepId !== stepId || a.origin !== "live" || a.status !== "succeeded") continue;
+        if (a.meta === null) continue;
         if (!best || a.runId > best.runId || (a.runId === best.runId && a.attempt > best.attempt)) {
           best = a;
         }
@@ -127,8 +130,4 @@ function push<T>(map: Map<string, T[]>, key: string, value: T): void {
   const list = map.get(key);
   if (list) list.push(value);
   else map.set(key, [value]);
-}
-
-function cmp(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -65,4 +65,44 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX findings_by_run ON findings (run_id);
   `,
+  // 2: the event log and the attempts are stored in segments, one row per commit and run holding
+  // that commit's records as a JSON array, instead of one row per record: a group commit of a
+  // thousand pure steps writes two rows, not three thousand. Attempts of model calls are also kept
+  // one per row, by step, for provider-drift lookups. Existing records move over unchanged.
+  `
+  CREATE TABLE event_log (
+    run_id TEXT NOT NULL,
+    first_seq INTEGER NOT NULL,
+    last_seq INTEGER NOT NULL,
+    data TEXT NOT NULL,
+    PRIMARY KEY (run_id, first_seq)
+  ) WITHOUT ROWID;
+  INSERT INTO event_log (run_id, first_seq, last_seq, data)
+    SELECT run_id, seq, seq, json_array(json_array(seq, type, step_id, attempt, at, json(data)))
+    FROM events;
+  CREATE TABLE attempt_log (
+    id INTEGER PRIMARY KEY,
+    run_id TEXT NOT NULL,
+    data TEXT NOT NULL
+  );
+  CREATE INDEX attempt_log_by_run ON attempt_log (run_id, id);
+  INSERT INTO attempt_log (run_id, data)
+    SELECT run_id, json_array(json_array(step_id, attempt, status, origin, input_hash, output_hash,
+      error_kind, error_message, started_at, ended_at, cache_key, source_run_id, json(meta)))
+    FROM attempts ORDER BY run_id, started_at, step_id, attempt;
+  CREATE TABLE model_calls (
+    run_id TEXT NOT NULL,
+    step_id TEXT NOT NULL,
+    attempt INTEGER NOT NULL,
+    data TEXT NOT NULL,
+    PRIMARY KEY (step_id, run_id, attempt)
+  ) WITHOUT ROWID;
+  INSERT INTO model_calls (run_id, step_id, attempt, data)
+    SELECT run_id, step_id, attempt, json_array(step_id, attempt, status, origin, input_hash,
+      output_hash, error_kind, error_message, started_at, ended_at, cache_key, source_run_id,
+      json(meta))
+    FROM attempts WHERE origin = 'live' AND status = 'succeeded' AND meta IS NOT NULL;
+  DROP TABLE events;
+  DROP TABLE attempts;
+  `,
 ];

@@ -26,12 +26,15 @@ export interface RunStore {
   /** A run's attempts, by step in the order they were recorded. */
   attempts(runId: string): Promise<AttemptRecord[]>;
   findings(runId: string): Promise<Finding[]>;
-  /** A value by content hash. */
+  /** A value's JSON text by its reference: a content hash, or an inline value (values.ts). */
   blob(hash: string): Promise<string | undefined>;
   /** The cache entry for `key` that has not expired at `now` (ISO time). */
   cacheLookup(key: string, now: string): Promise<CacheEntry | undefined>;
-  /** The newest live, successful attempt of `stepId` in runs of `workflowPath` other than `exceptRunId`. */
-  previousLiveAttempt(
+  /**
+   * The newest live, successful attempt of `stepId` that carries provider metadata (a model call),
+   * in runs of `workflowPath` other than `exceptRunId`: what provider drift is measured against.
+   */
+  previousModelCall(
     workflowPath: string,
     stepId: string,
     exceptRunId: string,

@@ -1,11 +1,13 @@
 // The SQLite run store (SPEC §5): WAL, synchronous=NORMAL (a commit survives a killed process,
 // not a power cut), a busy timeout because the CLI and the editor share the file, statements
-// prepared once, every commit one IMMEDIATE transaction.
+// prepared once, every commit one IMMEDIATE transaction. A commit writes a run's events and
+// attempts as one segment row each (migration 2), so its cost hardly grows with the records in it.
 // Invariant: a store whose user_version is newer than MIGRATIONS is opened read-only and never
 // migrated down.
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { MIGRATIONS } from "./migrations";
+import { inlineValue } from "./values";
 import type {
   AttemptRecord,
   CacheEntry,
@@ -64,13 +66,46 @@ class SqliteStore implements RunStore {
     this.db.transaction(() => {
       for (const b of batch.blobs ?? []) this.sql(INSERT_BLOB).run(b.hash, b.text);
       for (const r of batch.runs ?? []) this.sql(UPSERT_RUN).run(...runRow(r));
-      for (const e of batch.events ?? []) this.sql(INSERT_EVENT).run(...eventRow(e));
-      for (const a of batch.attempts ?? []) this.sql(INSERT_ATTEMPT).run(...attemptRow(a));
+      if (batch.events?.length) this.appendEvents(batch.events);
+      if (batch.attempts?.length) this.appendAttempts(batch.attempts);
       for (const c of batch.cache ?? []) this.sql(UPSERT_CACHE).run(...cacheRow(c));
       for (const f of batch.findings ?? []) {
         this.sql(INSERT_FINDING).run(f.runId, f.kind, f.message, JSON.stringify(f.data));
       }
     });
+  }
+
+  /** One segment per run: the run's log must go on from its last event, without a gap or a repeat. */
+  private appendEvents(events: readonly EventRecord[]): void {
+    for (const [runId, list] of byRun(events)) {
+      list.sort((a, b) => a.seq - b.seq);
+      const last = Number(this.sql(LAST_SEQ).get(runId)?.last ?? 0);
+      list.forEach((e, i) => {
+        if (e.seq !== last + 1 + i) {
+          throw new Error(
+            `event ${e.seq} of run ${runId} does not follow the recorded log (it ends at ${last + i})`,
+          );
+        }
+      });
+      const rows = list.map((e) => [e.seq, e.type, e.stepId, e.attempt, e.at, e.data]);
+      this.sql(INSERT_EVENTS).run(runId, list[0]!.seq, last + list.length, JSON.stringify(rows));
+    }
+  }
+
+  private appendAttempts(attempts: readonly AttemptRecord[]): void {
+    for (const [runId, list] of byRun(attempts)) {
+      this.sql(INSERT_ATTEMPTS).run(runId, JSON.stringify(list.map(attemptTuple)));
+      for (const a of list) {
+        if (a.origin === "live" && a.status === "succeeded" && a.meta !== null) {
+          this.sql(INSERT_MODEL_CALL).run(
+            a.runId,
+            a.stepId,
+            a.attempt,
+            JSON.stringify(attemptTuple(a)),
+          );
+        }
+      }
+    }
   }
 
   async getRun(id: string): Promise<RunRecord | undefined> {
@@ -91,15 +126,31 @@ class SqliteStore implements RunStore {
   }
 
   async events(runId: string, afterSeq = 0): Promise<EventRecord[]> {
-    return this.sql("SELECT * FROM events WHERE run_id = ? AND seq > ? ORDER BY seq")
-      .all(runId, afterSeq)
-      .map(toEvent);
+    const out: EventRecord[] = [];
+    for (const row of this.sql(SELECT_EVENTS).all(runId, afterSeq)) {
+      for (const t of JSON.parse(String(row.data)) as EventTuple[]) {
+        if (t[0] > afterSeq) {
+          out.push({
+            runId,
+            seq: t[0],
+            type: t[1],
+            stepId: t[2],
+            attempt: t[3],
+            at: t[4],
+            data: t[5],
+          });
+        }
+      }
+    }
+    return out;
   }
 
   async attempts(runId: string): Promise<AttemptRecord[]> {
-    return this.sql("SELECT * FROM attempts WHERE run_id = ? ORDER BY started_at, step_id, attempt")
-      .all(runId)
-      .map(toAttempt);
+    const out: AttemptRecord[] = [];
+    for (const row of this.sql(SELECT_ATTEMPTS).all(runId)) {
+      for (const t of JSON.parse(String(row.data)) as AttemptTuple[]) out.push(fromTuple(runId, t));
+    }
+    return out;
   }
 
   async findings(runId: string): Promise<Finding[]> {
@@ -114,6 +165,8 @@ class SqliteStore implements RunStore {
   }
 
   async blob(hash: string): Promise<string | undefined> {
+    const inline = inlineValue(hash);
+    if (inline !== undefined) return inline;
     const row = this.sql("SELECT text FROM blobs WHERE hash = ?").get(hash);
     return row ? String(row.text) : undefined;
   }
@@ -125,18 +178,17 @@ class SqliteStore implements RunStore {
     return row && toCache(row);
   }
 
-  async previousLiveAttempt(
+  async previousModelCall(
     workflowPath: string,
     stepId: string,
     exceptRunId: string,
   ): Promise<AttemptRecord | undefined> {
     const row = this.sql(
-      `SELECT a.* FROM attempts a JOIN runs r ON r.id = a.run_id
-       WHERE r.workflow_path = ? AND a.step_id = ? AND a.run_id <> ?
-         AND a.origin = 'live' AND a.status = 'succeeded'
-       ORDER BY a.run_id DESC, a.attempt DESC LIMIT 1`,
-    ).get(workflowPath, stepId, exceptRunId);
-    return row && toAttempt(row);
+      `SELECT m.run_id, m.data FROM model_calls m JOIN runs r ON r.id = m.run_id
+       WHERE m.step_id = ? AND r.workflow_path = ? AND m.run_id <> ?
+       ORDER BY m.run_id DESC, m.attempt DESC LIMIT 1`,
+    ).get(stepId, workflowPath, exceptRunId);
+    return row && fromTuple(String(row.run_id), JSON.parse(String(row.data)) as AttemptTuple);
   }
 
   async close(): Promise<void> {
@@ -162,18 +214,19 @@ const UPSERT_RUN = `INSERT INTO runs (id, workflow_path, workflow_name, source_h
   ON CONFLICT (id) DO UPDATE SET status = excluded.status, ended_at = excluded.ended_at,
   outputs_hash = excluded.outputs_hash, error = excluded.error, owner_pid = excluded.owner_pid,
   heartbeat_at = excluded.heartbeat_at`;
-const INSERT_EVENT =
-  "INSERT INTO events (run_id, seq, type, step_id, attempt, at, data) VALUES (?, ?, ?, ?, ?, ?, ?)";
-const INSERT_ATTEMPT = `INSERT INTO attempts (run_id, step_id, attempt, status, origin, input_hash,
-  output_hash, error_kind, error_message, started_at, ended_at, cache_key, source_run_id, meta)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+const LAST_SEQ = "SELECT max(last_seq) AS last FROM event_log WHERE run_id = ?";
+const INSERT_EVENTS =
+  "INSERT INTO event_log (run_id, first_seq, last_seq, data) VALUES (?, ?, ?, ?)";
+const SELECT_EVENTS =
+  "SELECT data FROM event_log WHERE run_id = ? AND last_seq > ? ORDER BY first_seq";
+const INSERT_ATTEMPTS = "INSERT INTO attempt_log (run_id, data) VALUES (?, ?)";
+const SELECT_ATTEMPTS = "SELECT data FROM attempt_log WHERE run_id = ? ORDER BY id";
+const INSERT_MODEL_CALL =
+  "INSERT INTO model_calls (run_id, step_id, attempt, data) VALUES (?, ?, ?, ?)";
 const UPSERT_CACHE = `INSERT OR REPLACE INTO cache (key, output_hash, run_id, step_id, created_at,
   expires_at) VALUES (?, ?, ?, ?, ?, ?)`;
 const INSERT_FINDING = "INSERT INTO findings (run_id, kind, message, data) VALUES (?, ?, ?, ?)";
 
-const json = (v: unknown): string | null => (v == null ? null : JSON.stringify(v));
-const parse = (v: unknown): Record<string, unknown> | null =>
-  v == null ? null : (JSON.parse(String(v)) as Record<string, unknown>);
 const text = (v: unknown): string | null => (v == null ? null : String(v));
 const num = (v: unknown): number | null => (v == null ? null : Number(v));
 
@@ -215,25 +268,35 @@ function toRun(r: Record<string, unknown>): RunRecord {
   };
 }
 
-function eventRow(e: EventRecord): SqlValue[] {
-  return [e.runId, e.seq, e.type, e.stepId, e.attempt, e.at, json(e.data)];
-}
+/** How a segment holds an event: [seq, type, stepId, attempt, at, data]. */
+type EventTuple = [
+  number,
+  EventRecord["type"],
+  string | null,
+  number | null,
+  string,
+  EventRecord["data"],
+];
 
-function toEvent(r: Record<string, unknown>): EventRecord {
-  return {
-    runId: String(r.run_id),
-    seq: Number(r.seq),
-    type: r.type as EventRecord["type"],
-    stepId: text(r.step_id),
-    attempt: num(r.attempt),
-    at: String(r.at),
-    data: parse(r.data),
-  };
-}
+/** How a segment holds an attempt: its fields in AttemptRecord's order, without the run id. */
+type AttemptTuple = [
+  string,
+  number,
+  AttemptRecord["status"],
+  AttemptRecord["origin"],
+  string,
+  string | null,
+  string | null,
+  string | null,
+  string,
+  string,
+  string | null,
+  string | null,
+  AttemptRecord["meta"],
+];
 
-function attemptRow(a: AttemptRecord): SqlValue[] {
+function attemptTuple(a: AttemptRecord): AttemptTuple {
   return [
-    a.runId,
     a.stepId,
     a.attempt,
     a.status,
@@ -246,27 +309,37 @@ function attemptRow(a: AttemptRecord): SqlValue[] {
     a.endedAt,
     a.cacheKey,
     a.sourceRunId,
-    json(a.meta),
+    a.meta,
   ];
 }
 
-function toAttempt(r: Record<string, unknown>): AttemptRecord {
+function fromTuple(runId: string, t: AttemptTuple): AttemptRecord {
   return {
-    runId: String(r.run_id),
-    stepId: String(r.step_id),
-    attempt: Number(r.attempt),
-    status: r.status as AttemptRecord["status"],
-    origin: r.origin as AttemptRecord["origin"],
-    inputHash: String(r.input_hash),
-    outputHash: text(r.output_hash),
-    errorKind: text(r.error_kind),
-    errorMessage: text(r.error_message),
-    startedAt: String(r.started_at),
-    endedAt: String(r.ended_at),
-    cacheKey: text(r.cache_key),
-    sourceRunId: text(r.source_run_id),
-    meta: parse(r.meta),
+    runId,
+    stepId: t[0],
+    attempt: t[1],
+    status: t[2],
+    origin: t[3],
+    inputHash: t[4],
+    outputHash: t[5],
+    errorKind: t[6],
+    errorMessage: t[7],
+    startedAt: t[8],
+    endedAt: t[9],
+    cacheKey: t[10],
+    sourceRunId: t[11],
+    meta: t[12],
   };
+}
+
+function byRun<T extends { readonly runId: string }>(records: readonly T[]): Map<string, T[]> {
+  const out = new Map<string, T[]>();
+  for (const r of records) {
+    const list = out.get(r.runId);
+    if (list) list.push(r);
+    else out.set(r.runId, [r]);
+  }
+  return out;
 }
 
 function cacheRow(c: CacheEntry): SqlValue[] {

@@ -154,6 +154,36 @@ export function describeRunStore(name: string, open: () => Promise<RunStore>): v
     assert.equal(await s.blob("h2"), undefined);
   });
 
+  withStore("a commit that leaves a gap in a run's log is refused whole", async (s) => {
+    await s.commit({ runs: [run("01A")], events: [event("01A", 1)] });
+    await assert.rejects(s.commit({ events: [event("01A", 3)] }), /does not follow/);
+    await assert.rejects(s.commit({ runs: [run("01B")], events: [event("01B", 2)] }));
+    await s.commit({ events: [event("01A", 2)] });
+    assert.deepEqual(
+      (await s.events("01A")).map((e) => e.seq),
+      [1, 2],
+    );
+    assert.deepEqual(await s.events("01B"), []);
+  });
+
+  withStore("an inline value reference is its own value, with no blob behind it", async (s) => {
+    assert.equal(await s.blob('={"x":1}'), '{"x":1}');
+    assert.equal(await s.blob("=3"), "3");
+  });
+
+  withStore("attempts come back in the order they were committed, across commits", async (s) => {
+    await s.commit({
+      runs: [run("01A")],
+      attempts: [attempt("01A", "b", 1), attempt("01A", "a", 1, { status: "failed" })],
+    });
+    await s.commit({ attempts: [attempt("01A", "a", 2)] });
+    assert.deepEqual(
+      (await s.attempts("01A")).map((a) => `${a.stepId}${a.attempt}`),
+      ["b1", "a1", "a2"],
+    );
+    assert.deepEqual(await s.attempts("01B"), []);
+  });
+
   withStore("a blob written twice is stored once, unchanged", async (s) => {
     await s.commit({ blobs: [{ hash: "h", text: "first" }] });
     await s.commit({
@@ -229,11 +259,14 @@ export function describeRunStore(name: string, open: () => Promise<RunStore>): v
           attempt("01C", "a", 1, { meta: { model: "elsewhere" } }),
           attempt("01D", "a", 1, { origin: "cached", sourceRunId: "01B" }),
           attempt("01E", "a", 1, { meta: { model: "mine" } }),
+          attempt("01E", "b", 1, { meta: null }),
         ],
       });
-      const prev = await s.previousLiveAttempt("/w/flow.keel.yaml", "a", "01E");
+      const prev = await s.previousModelCall("/w/flow.keel.yaml", "a", "01E");
       assert.deepEqual([prev?.runId, prev?.attempt, prev?.meta], ["01B", 2, { model: "newer" }]);
-      assert.equal(await s.previousLiveAttempt("/w/flow.keel.yaml", "zzz", "01E"), undefined);
+      assert.equal(await s.previousModelCall("/w/flow.keel.yaml", "zzz", "01E"), undefined);
+      // An attempt without provider metadata is no model call.
+      assert.equal(await s.previousModelCall("/w/flow.keel.yaml", "b", "01A"), undefined);
     },
   );
 

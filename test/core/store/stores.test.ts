@@ -1,9 +1,9 @@
 // The conformance suite against every RunStore, plus what only the SQLite store has to show.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync } from "node:fs";
+import { mkdirSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { MemoryStore } from "@keel/core/store/memory-store";
 import { openSqliteStore } from "@keel/core/store/sqlite-store";
 import {
@@ -90,4 +90,99 @@ test("run ids sort by creation time, also within one millisecond", () => {
     assert.equal(new Set(list).size, list.length);
   }
   assert.match(ids[0]!, /^[0-9A-HJKMNP-TV-Z]{26}$/);
+});
+
+test("sqlite: a version-1 store moves to segments with its events, attempts and model calls unchanged", async () => {
+  const file = tempFile();
+  mkdirSync(dirname(file), { recursive: true });
+  const raw = openDefaultDriver(file, {});
+  raw.exec(MIGRATIONS[0]!);
+  raw.exec("PRAGMA user_version = 1");
+  raw.exec(`INSERT INTO runs VALUES ('01A', '/w/flow.keel.yaml', 'flow', 'src', 'in', 'succeeded',
+    'run', NULL, '2026-11-23T10:00:00.000Z', '2026-11-23T10:00:09.000Z', NULL, NULL, NULL, NULL)`);
+  const insertEvent = raw.prepare("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?)");
+  insertEvent.run("01A", 1, "run_started", null, null, "2026-11-23T10:00:00.000Z", '{"inputs":{}}');
+  insertEvent.run("01A", 2, "step_started", "a", null, "2026-11-23T10:00:01.000Z", null);
+  insertEvent.run(
+    "01A",
+    3,
+    "step_succeeded",
+    "a",
+    1,
+    "2026-11-23T10:00:02.000Z",
+    '{"k":[1,"two"]}',
+  );
+  const insertAttempt = raw.prepare(
+    "INSERT INTO attempts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+  );
+  const at = (s: number) => `2026-11-23T10:00:0${s}.000Z`;
+  insertAttempt.run(
+    "01A",
+    "b",
+    1,
+    "failed",
+    "live",
+    "i",
+    null,
+    "timeout",
+    "slow",
+    at(3),
+    at(4),
+    null,
+    null,
+    null,
+  );
+  insertAttempt.run(
+    "01A",
+    "a",
+    1,
+    "succeeded",
+    "live",
+    "i",
+    "o",
+    null,
+    null,
+    at(1),
+    at(2),
+    "k",
+    null,
+    '{"model":"m-1"}',
+  );
+  raw.close();
+
+  const store = openSqliteStore(file);
+  assert.deepEqual(
+    (await store.events("01A")).map((e) => [e.seq, e.type, e.stepId, e.attempt, e.data]),
+    [
+      [1, "run_started", null, null, { inputs: {} }],
+      [2, "step_started", "a", null, null],
+      [3, "step_succeeded", "a", 1, { k: [1, "two"] }],
+    ],
+  );
+  const attempts = await store.attempts("01A");
+  assert.deepEqual(
+    attempts.map((a) => [a.stepId, a.status, a.errorKind, a.cacheKey, a.meta]),
+    [
+      ["a", "succeeded", null, "k", { model: "m-1" }],
+      ["b", "failed", "timeout", null, null],
+    ],
+  );
+  const prev = await store.previousModelCall("/w/flow.keel.yaml", "a", "01B");
+  assert.deepEqual([prev?.runId, prev?.outputHash, prev?.meta], ["01A", "o", { model: "m-1" }]);
+  // The log goes on where the old one ended.
+  await store.commit({
+    events: [
+      {
+        runId: "01A",
+        seq: 4,
+        type: "run_finished",
+        stepId: null,
+        attempt: null,
+        at: at(9),
+        data: null,
+      },
+    ],
+  });
+  assert.equal((await store.events("01A", 3)).length, 1);
+  await store.close();
 });
