@@ -19,6 +19,7 @@ const browserSafe = [
   "core/graph/**",
   "core/check/**",
   "core/protocol/**",
+  "core/service/**",
   "core/index.ts",
 ];
 

@@ -1,6 +1,11 @@
-// Core diagnostics → LSP diagnostics.
-import { DiagnosticSeverity, type Diagnostic as LspDiagnostic } from "vscode-languageserver";
-import type { Diagnostic, LineIndex } from "@keel/core/index";
+// Core values (offsets, spans, diagnostics) → LSP types. The core speaks offsets; this is the edge.
+import {
+  DiagnosticSeverity,
+  type Diagnostic as LspDiagnostic,
+  type Range,
+  type TextEdit as LspTextEdit,
+} from "vscode-languageserver";
+import type { Diagnostic, LineIndex, Span } from "@keel/core/index";
 
 const SEVERITY = {
   error: DiagnosticSeverity.Error,
@@ -9,9 +14,17 @@ const SEVERITY = {
   hint: DiagnosticSeverity.Hint,
 } as const;
 
+export function toRange(index: LineIndex, span: Span): Range {
+  return { start: index.position(span.start), end: index.position(span.end) };
+}
+
+export function toTextEdit(index: LineIndex, edit: { span: Span; newText: string }): LspTextEdit {
+  return { range: toRange(index, edit.span), newText: edit.newText };
+}
+
 export function toLspDiagnostic(d: Diagnostic, index: LineIndex): LspDiagnostic {
   return {
-    range: { start: index.position(d.start), end: index.position(d.end) },
+    range: toRange(index, d),
     severity: SEVERITY[d.severity],
     code: d.code,
     source: "keel",

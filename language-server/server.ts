@@ -1,41 +1,71 @@
-// The language server. So far: diagnostics from the core validator for open `*.keel.yaml`
-// documents, with the workspace's severity settings. Completion, hover, navigation and the rest
-// arrive with the language server issue; all intelligence stays in the core.
-import { TextDocuments, TextDocumentSyncKind, type Connection } from "vscode-languageserver";
-import { TextDocument } from "vscode-languageserver-textdocument";
-import { fileURLToPath } from "node:url";
-import { dirname } from "node:path";
-import { applySeverities, LineIndex, validate } from "@keel/core/index";
-import { nodeHost } from "@keel/core/node/host";
-import { SeverityCache } from "@keel/core/node/settings";
-import { toLspDiagnostic } from "./convert";
+// The language server: the features of `features/`, each over the core's language service, on
+// one per-version analysis of each open workflow (workspace.ts). All intelligence is in the core;
+// this layer converts offsets to positions and wires LSP messages.
+import {
+  TextDocumentSyncKind,
+  type Connection,
+  type ServerCapabilities,
+} from "vscode-languageserver";
+import { runDidFinishNotification } from "@keel/core/protocol/lsp";
+import { Workspace } from "./workspace";
+import { Settings } from "./settings";
+import { LastRuns } from "./last-run";
+import type { Context, Feature } from "./context";
+import { DiagnosticsPublisher } from "./features/diagnostics";
+import { files } from "./features/files";
+import { navigation } from "./features/navigation";
+import { rename } from "./features/rename";
+import { symbols } from "./features/symbols";
+
+const FEATURES: readonly Feature[] = [files, navigation, rename, symbols];
 
 export function startServer(connection: Connection): void {
-  const documents = new TextDocuments(TextDocument);
-  const settings = new SeverityCache();
-
-  connection.onInitialize(() => ({
-    capabilities: { textDocumentSync: TextDocumentSyncKind.Incremental },
-    serverInfo: { name: "keel-language-server" },
-  }));
-
-  const publish = (doc: TextDocument) => {
-    const file = doc.uri.startsWith("file:") ? fileURLToPath(doc.uri) : undefined;
-    const text = doc.getText();
-    const { diagnostics } = validate(text, { file, host: nodeHost });
-    const overrides = file ? settings.forFolder(dirname(file)).overrides : new Map();
-    const index = new LineIndex(text);
-    void connection.sendDiagnostics({
-      uri: doc.uri,
-      version: doc.version,
-      diagnostics: applySeverities(diagnostics, overrides).map((d) => toLspDiagnostic(d, index)),
-    });
+  const workspace = new Workspace();
+  const settings = new Settings();
+  const diagnostics = new DiagnosticsPublisher(connection, workspace, settings);
+  const lastRuns = new LastRuns(connection);
+  const ctx: Context = {
+    connection,
+    workspace,
+    settings,
+    lastRuns,
+    refreshDiagnostics: (uri) => diagnostics.schedule(uri),
+    client: { codeLensRefresh: false, watchedFilesRegistration: false },
   };
+  const log = (problems: string[]) => problems.forEach((p) => connection.console.warn(p));
 
-  documents.onDidChangeContent((e) => publish(e.document));
-  documents.onDidClose(
-    (e) => void connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] }),
-  );
-  documents.listen(connection);
+  connection.onInitialize(({ initializationOptions, capabilities }) => {
+    log(settings.update(initializationOptions));
+    ctx.client.codeLensRefresh = capabilities.workspace?.codeLens?.refreshSupport === true;
+    ctx.client.watchedFilesRegistration =
+      capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration === true;
+    const merged: ServerCapabilities = { textDocumentSync: TextDocumentSyncKind.Incremental };
+    for (const f of FEATURES) Object.assign(merged, f.capabilities);
+    return { capabilities: merged, serverInfo: { name: "keel-language-server" } };
+  });
+  connection.onDidChangeConfiguration(({ settings: all }) => {
+    const keel = (all as { keel?: unknown } | null)?.keel;
+    if (keel === undefined) return;
+    log(settings.update(keel));
+    diagnostics.scheduleAll();
+  });
+  connection.onNotification(runDidFinishNotification.method, (raw: unknown) => {
+    const parsed = runDidFinishNotification.params.safeParse(raw);
+    if (!parsed.success)
+      return log([`${runDidFinishNotification.method}: ${parsed.error.message}`]);
+    lastRuns.forget(parsed.data.uri);
+    if (ctx.client.codeLensRefresh) void connection.sendRequest("workspace/codeLens/refresh");
+  });
+
+  workspace.documents.onDidChangeContent((e) => {
+    if (workspace.isWorkflow(e.document.uri)) diagnostics.schedule(e.document.uri);
+  });
+  workspace.documents.onDidClose((e) => {
+    workspace.forget(e.document.uri);
+    lastRuns.forget(e.document.uri);
+    diagnostics.close(e.document.uri);
+  });
+  for (const f of FEATURES) f.register(ctx);
+  workspace.documents.listen(connection);
   connection.listen();
 }

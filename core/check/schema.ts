@@ -11,6 +11,7 @@ import {
   Workflow,
 } from "../model/schema";
 import { didYouMean } from "../model/suggest";
+import { keysAt, type ZodLike } from "../model/schema-walk";
 import { describeValue, valueAt } from "../model/values";
 
 type Issue = z.core.$ZodIssue;
@@ -211,67 +212,6 @@ function reportUnion(
   );
   const first = best?.[0];
   sink.add("KEEL104", span, `${where}: ${first ? first.message : issue.message}`);
-}
-
-/** Keys the schema allows at `path` (following the data to pick union branches). */
-function keysAt(schema: ZodLike, path: readonly PropertyKey[], rootValue: unknown): string[] {
-  let s: ZodLike | undefined = schema;
-  let v: unknown = rootValue;
-  for (const key of path) {
-    s = unwrap(s, v);
-    v = v !== null && typeof v === "object" ? (v as Record<PropertyKey, unknown>)[key] : undefined;
-    const def: ZodDef | undefined = s?._zod.def;
-    if (!def) return [];
-    if (def.type === "object") s = def.shape?.[String(key)];
-    else if (def.type === "record") s = def.valueType;
-    else if (def.type === "array") s = def.element;
-    else return [];
-  }
-  const def = unwrap(s, v)?._zod.def;
-  return def?.type === "object" && def.shape ? Object.keys(def.shape) : [];
-}
-
-interface ZodDef {
-  type: string;
-  shape?: Record<string, ZodLike>;
-  valueType?: ZodLike;
-  element?: ZodLike;
-  options?: readonly ZodLike[];
-  innerType?: ZodLike;
-  discriminator?: string;
-  values?: unknown[];
-}
-interface ZodLike {
-  _zod: { def: ZodDef };
-}
-
-function unwrap(s: ZodLike | undefined, value: unknown): ZodLike | undefined {
-  while (s) {
-    const def: ZodDef = s._zod.def;
-    if (def.type === "optional" || def.type === "default" || def.type === "nullable") {
-      s = def.innerType;
-    } else if (def.type === "union" && def.options) {
-      s = pickBranch(def, value);
-      if (!s) return undefined;
-    } else return s;
-  }
-  return s;
-}
-
-function pickBranch(def: ZodDef, value: unknown): ZodLike | undefined {
-  const options = def.options ?? [];
-  if (def.discriminator && value !== null && typeof value === "object") {
-    const tag = (value as Record<string, unknown>)[def.discriminator];
-    return options.find((o) =>
-      o._zod.def.shape?.[def.discriminator!]?._zod.def.values?.includes(tag),
-    );
-  }
-  const wanted = Array.isArray(value)
-    ? "array"
-    : value !== null && typeof value === "object"
-      ? "object"
-      : undefined;
-  return options.find((o) => unwrap(o, value)?._zod.def.type === wanted) ?? undefined;
 }
 
 /** "it belongs to http steps" when a key is wrong for this step's type but right for another. */

@@ -6,6 +6,8 @@ export interface ModuleExports {
   readonly names: ReadonlySet<string>;
   /** True when the module may export more than we can see (`export * from`, `module.exports = f`). */
   readonly open: boolean;
+  /** Offset in the module's source of the statement that exports each name. */
+  readonly at: ReadonlyMap<string, number>;
 }
 
 const cache = new Map<string, ModuleExports | Error>();
@@ -44,35 +46,40 @@ function scan(source: string): ModuleExports | Error {
     }
   }
   const names = new Set<string>();
+  const at = new Map<string, number>();
   let open = false;
   for (const statement of program.body as AnyNode[]) {
+    const add = (name: string) => {
+      names.add(name);
+      if (!at.has(name)) at.set(name, statement.start);
+    };
     switch (statement.type) {
       case "ExportNamedDeclaration": {
         const decl = statement.declaration as AnyNode | null;
         if (decl?.type === "VariableDeclaration") {
           for (const d of decl.declarations as AnyNode[]) {
             const id = d.id as AnyNode;
-            if (id.type === "Identifier") names.add(String(id.name));
+            if (id.type === "Identifier") add(String(id.name));
             else open = true; // destructuring: names we could list but rarely matter
           }
-        } else if (decl) names.add(String((decl.id as AnyNode | null)?.name));
+        } else if (decl) add(String((decl.id as AnyNode | null)?.name));
         for (const s of (statement.specifiers as AnyNode[]) ?? [])
-          names.add(exportedName(s.exported as AnyNode));
+          add(exportedName(s.exported as AnyNode));
         break;
       }
       case "ExportDefaultDeclaration":
-        names.add("default");
+        add("default");
         break;
       case "ExportAllDeclaration":
-        if (statement.exported) names.add(exportedName(statement.exported as AnyNode));
+        if (statement.exported) add(exportedName(statement.exported as AnyNode));
         else open = true;
         break;
       case "ExpressionStatement":
-        open = commonJs(statement.expression as AnyNode, names) || open;
+        open = commonJs(statement.expression as AnyNode, add) || open;
         break;
     }
   }
-  return { names, open };
+  return { names, open, at };
 }
 
 function exportedName(node: AnyNode): string {
@@ -80,26 +87,26 @@ function exportedName(node: AnyNode): string {
 }
 
 /** Records `exports.a = …`, `module.exports.a = …`, `module.exports = { a, b }`; true if open. */
-function commonJs(expr: AnyNode, names: Set<string>): boolean {
+function commonJs(expr: AnyNode, add: (name: string) => void): boolean {
   if (expr.type !== "AssignmentExpression") return false;
   const left = expr.left as AnyNode;
   if (left.type !== "MemberExpression") return false;
   const object = left.object as AnyNode;
   const prop = propertyName(left);
   if (isModuleExports(left)) {
-    names.add("default");
+    add("default");
     const right = expr.right as AnyNode;
     if (right.type !== "ObjectExpression") return true;
     let open = false;
     for (const p of right.properties as AnyNode[]) {
-      if (p.type === "Property" && !p.computed) names.add(exportedName(p.key as AnyNode));
+      if (p.type === "Property" && !p.computed) add(exportedName(p.key as AnyNode));
       else open = true;
     }
     return open;
   }
   if ((object.type === "Identifier" && object.name === "exports") || isModuleExports(object)) {
     if (prop === undefined) return true;
-    names.add(prop);
+    add(prop);
   }
   return false;
 }

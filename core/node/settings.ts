@@ -39,14 +39,24 @@ export function readSeverityOverrides(root: string): {
   if (typeof severity !== "object" || severity === null) {
     return { overrides, problems: [`${file}: "severity" must be an object of code → level`] };
   }
+  return severityOverrides(severity as Record<string, unknown>, file);
+}
+
+/** Reads a `{ code or name: level }` map; `source` names where it came from in problems. */
+export function severityOverrides(
+  severity: Readonly<Record<string, unknown>>,
+  source: string,
+): { overrides: Map<Code, Severity | "off">; problems: string[] } {
+  const overrides = new Map<Code, Severity | "off">();
+  const problems: string[] = [];
   const byName = new Map<string, Code>(
     Object.entries(CODES).map(([code, info]): [string, Code] => [info.name, code as Code]),
   );
   for (const [key, level] of Object.entries(severity)) {
     const code = key in CODES ? (key as Code) : byName.get(key);
-    if (!code) problems.push(`${file}: unknown diagnostic code '${key}'`);
+    if (!code) problems.push(`${source}: unknown diagnostic code '${key}'`);
     else if (typeof level !== "string" || !LEVELS.has(level)) {
-      problems.push(`${file}: '${key}' must be one of error, warning, information, hint, off`);
+      problems.push(`${source}: '${key}' must be one of error, warning, information, hint, off`);
     } else overrides.set(code, level as Severity | "off");
   }
   return { overrides, problems };

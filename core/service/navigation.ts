@@ -1,0 +1,52 @@
+// Go to definition, find references and document highlights, from the symbol table.
+import type { Span } from "../model/diagnostic";
+import type { WorkflowModel } from "../check/validate";
+import { definitionOf, occurrenceAt, occurrencesOf } from "./symbols";
+
+/** Where a definition is: a span of this document, or an export of a tool module. */
+export type DefinitionTarget =
+  | { readonly kind: "span"; readonly span: Span }
+  | { readonly kind: "module"; readonly module: string; readonly exportName: string };
+
+/** `uses: ./module.js#export`, as the runner and the tool check read it. */
+const USES = /^(\.{1,2}\/[^#]+)#([A-Za-z_$][\w$]*)$/;
+
+export function definitionAt(model: WorkflowModel, offset: number): DefinitionTarget | undefined {
+  const o = occurrenceAt(model, offset);
+  if (o) {
+    const def = definitionOf(model, o.kind, o.name);
+    return def && { kind: "span", span: def.span };
+  }
+  for (const step of model.parts?.steps.values() ?? []) {
+    const loc = step.loc.children?.get("uses");
+    if (!loc || offset < loc.span.start || offset > loc.span.end) continue;
+    const m = typeof step.value.uses === "string" ? USES.exec(step.value.uses) : null;
+    return m ? { kind: "module", module: m[1]!, exportName: m[2]! } : undefined;
+  }
+  return undefined;
+}
+
+/** Every occurrence of the symbol at `offset`; the definition only when asked for. */
+export function referencesAt(
+  model: WorkflowModel,
+  offset: number,
+  withDefinition: boolean,
+): Span[] {
+  const o = occurrenceAt(model, offset);
+  if (!o) return [];
+  return occurrencesOf(model, o.kind, o.name)
+    .filter((x) => withDefinition || !x.definition)
+    .map((x) => x.span);
+}
+
+export interface Highlight {
+  readonly span: Span;
+  /** The definition is written as a "write", references as a "read". */
+  readonly write: boolean;
+}
+
+export function highlightsAt(model: WorkflowModel, offset: number): Highlight[] {
+  const o = occurrenceAt(model, offset);
+  if (!o) return [];
+  return occurrencesOf(model, o.kind, o.name).map((x) => ({ span: x.span, write: x.definition }));
+}

@@ -1,0 +1,62 @@
+// Diagnostics as you type: each change (re)starts a per-document timer of `debounceMs`; when it
+// fires, the document's current analysis is published with its version.
+// Invariant: a result is published only for the version the document has at that moment, and
+// never for a version older than one already published, so a stale result never replaces a
+// fresh one.
+import type { Connection } from "vscode-languageserver";
+import { applySeverities } from "@keel/core/index";
+import type { Workspace } from "../workspace";
+import type { Settings } from "../settings";
+import { toLspDiagnostic } from "../convert";
+
+export class DiagnosticsPublisher {
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly published = new Map<string, number>();
+
+  constructor(
+    private readonly connection: Connection,
+    private readonly workspace: Workspace,
+    private readonly settings: Settings,
+  ) {}
+
+  schedule(uri: string): void {
+    clearTimeout(this.timers.get(uri));
+    this.timers.set(
+      uri,
+      setTimeout(() => this.publish(uri), this.settings.debounceMs),
+    );
+  }
+
+  /** Re-publishes every open workflow (settings changed). */
+  scheduleAll(): void {
+    for (const doc of this.workspace.documents.all()) {
+      if (this.workspace.isWorkflow(doc.uri)) this.schedule(doc.uri);
+    }
+  }
+
+  /** Stops updates of a closed document and clears what was published for it. */
+  close(uri: string): void {
+    const known = this.published.delete(uri) || this.timers.has(uri);
+    clearTimeout(this.timers.get(uri));
+    this.timers.delete(uri);
+    if (known) void this.connection.sendDiagnostics({ uri, diagnostics: [] });
+  }
+
+  private publish(uri: string): void {
+    this.timers.delete(uri);
+    const doc = this.workspace.documents.get(uri);
+    const analysis = this.workspace.analysis(uri);
+    if (!doc || !analysis || this.workspace.versionOf(uri) !== doc.version) return;
+    const last = this.published.get(uri);
+    if (last !== undefined && last > doc.version) return;
+    this.published.set(uri, doc.version);
+    const overrides = this.settings.overridesFor(uri);
+    void this.connection.sendDiagnostics({
+      uri,
+      version: doc.version,
+      diagnostics: applySeverities(analysis.diagnostics, overrides).map((d) =>
+        toLspDiagnostic(d, analysis.index),
+      ),
+    });
+  }
+}

@@ -1,0 +1,35 @@
+// Cross-file awareness: a workflow's diagnostics follow the tool modules it uses. A module edited
+// in the editor (open document) or changed on disk (workspace/didChangeWatchedFiles) re-validates
+// every open workflow that read it; `.keel/settings.json` changes re-publish everything.
+import { DidChangeWatchedFilesNotification } from "vscode-languageserver";
+import type { Feature } from "../context";
+import { filePath } from "../workspace";
+
+export const files: Feature = {
+  register(ctx) {
+    const { connection, workspace } = ctx;
+    const changed = (paths: string[]) => {
+      for (const uri of workspace.filesChanged(paths)) ctx.refreshDiagnostics(uri);
+    };
+    const onModule = (uri: string) => {
+      const path = filePath(uri);
+      if (path && !workspace.isWorkflow(uri)) changed([path]);
+    };
+    workspace.documents.onDidChangeContent((e) => onModule(e.document.uri));
+    workspace.documents.onDidClose((e) => onModule(e.document.uri));
+    connection.onDidChangeWatchedFiles(({ changes }) => {
+      const paths = changes.map((c) => filePath(c.uri)).filter((p): p is string => !!p);
+      changed(paths);
+      if (paths.some((p) => /[\\/]\.keel[\\/]settings\.json$/.test(p))) {
+        for (const doc of workspace.documents.all())
+          if (workspace.isWorkflow(doc.uri)) ctx.refreshDiagnostics(doc.uri);
+      }
+    });
+    connection.onInitialized(() => {
+      if (!ctx.client.watchedFilesRegistration) return;
+      void connection.client.register(DidChangeWatchedFilesNotification.type, {
+        watchers: [{ globPattern: "**/*.{js,mjs,cjs}" }, { globPattern: "**/.keel/settings.json" }],
+      });
+    });
+  },
+};

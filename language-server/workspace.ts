@@ -1,0 +1,75 @@
+// Open documents and their analyses. Each workflow document is analysed at most once per version
+// (and again only when a file it read, a tool module, changes); every feature asks here.
+// Invariant: `analysis(uri)` always describes the document's current version.
+import { TextDocuments } from "vscode-languageserver";
+import { TextDocument } from "vscode-languageserver-textdocument";
+import { fileURLToPath } from "node:url";
+import type { ValidationHost } from "@keel/core/index";
+import { analyze, type Analysis } from "@keel/core/service/analysis";
+import { nodeHost } from "@keel/core/node/host";
+
+const WORKFLOW = /\.keel\.ya?ml$/;
+
+export function filePath(uri: string): string | undefined {
+  try {
+    return uri.startsWith("file:") ? fileURLToPath(uri) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export class Workspace {
+  readonly documents = new TextDocuments(TextDocument);
+  private readonly cache = new Map<string, { version: number; analysis: Analysis }>();
+
+  /** Tool modules are read from the editor when open there (unsaved edits count), else from disk. */
+  private readonly host: ValidationHost = {
+    resolve: nodeHost.resolve,
+    readFile: (path) => this.openText(path) ?? nodeHost.readFile(path),
+  };
+
+  isWorkflow(uri: string): boolean {
+    const doc = this.documents.get(uri);
+    return WORKFLOW.test(uri) || doc?.languageId === "keel";
+  }
+
+  /** The current version's analysis, or undefined for a document that is not an open workflow. */
+  analysis(uri: string): Analysis | undefined {
+    const doc = this.documents.get(uri);
+    if (!doc || !this.isWorkflow(uri)) return undefined;
+    const hit = this.cache.get(uri);
+    if (hit && hit.version === doc.version) return hit.analysis;
+    const analysis = analyze(doc.getText(), { file: filePath(uri), host: this.host });
+    this.cache.set(uri, { version: doc.version, analysis });
+    return analysis;
+  }
+
+  /** The version an analysis was made for, if it is still cached. */
+  versionOf(uri: string): number | undefined {
+    return this.cache.get(uri)?.version;
+  }
+
+  /** Forgets the analyses that read any of `paths`; returns the URIs of those workflows. */
+  filesChanged(paths: readonly string[]): string[] {
+    const changed = new Set(paths);
+    const affected: string[] = [];
+    for (const [uri, { analysis }] of this.cache) {
+      if ([...analysis.reads].some((p) => changed.has(p))) {
+        this.cache.delete(uri);
+        affected.push(uri);
+      }
+    }
+    return affected;
+  }
+
+  forget(uri: string): void {
+    this.cache.delete(uri);
+  }
+
+  private openText(path: string): string | undefined {
+    for (const doc of this.documents.all()) {
+      if (filePath(doc.uri) === path) return doc.getText();
+    }
+    return undefined;
+  }
+}

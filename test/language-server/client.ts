@@ -1,0 +1,176 @@
+// A real LSP client for the tests: starts the built server (dist/server.js) over stdio or IPC,
+// speaks JSON-RPC with vscode-jsonrpc, keeps its own copy of each document (so tests know the
+// text every published version had) and collects published diagnostics.
+import { fork, spawn, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import {
+  createMessageConnection,
+  IPCMessageReader,
+  IPCMessageWriter,
+  StreamMessageReader,
+  StreamMessageWriter,
+  type MessageConnection,
+} from "vscode-jsonrpc/node";
+import { TextDocument } from "vscode-languageserver-textdocument";
+
+export interface Position {
+  line: number;
+  character: number;
+}
+export interface Range {
+  start: Position;
+  end: Position;
+}
+export interface LspDiagnostic {
+  range: Range;
+  code: string;
+  message: string;
+  severity: number;
+}
+export interface Published {
+  uri: string;
+  version?: number;
+  diagnostics: LspDiagnostic[];
+}
+export interface Change {
+  range?: Range;
+  text: string;
+}
+
+export interface ClientOptions {
+  transport?: "stdio" | "ipc";
+  initializationOptions?: unknown;
+  capabilities?: Record<string, unknown>;
+  /** Registers handlers (e.g. `keel/lastRun`) before the connection starts listening. */
+  setup?: (connection: MessageConnection) => void;
+}
+
+export class TestClient {
+  readonly documents = new Map<string, TextDocument>();
+  readonly published: Published[] = [];
+  private waiters: (() => void)[] = [];
+
+  private constructor(
+    readonly connection: MessageConnection,
+    readonly server: ChildProcess,
+  ) {}
+
+  static async start(options: ClientOptions = {}): Promise<TestClient> {
+    const server =
+      options.transport === "ipc"
+        ? fork("dist/server.js", ["--node-ipc"], { stdio: ["pipe", "pipe", "inherit", "ipc"] })
+        : spawn(process.execPath, ["dist/server.js", "--stdio"], {
+            stdio: ["pipe", "pipe", "inherit"],
+          });
+    const connection =
+      options.transport === "ipc"
+        ? createMessageConnection(new IPCMessageReader(server), new IPCMessageWriter(server))
+        : createMessageConnection(
+            new StreamMessageReader(server.stdout!),
+            new StreamMessageWriter(server.stdin!),
+          );
+    const client = new TestClient(connection, server);
+    connection.onNotification("textDocument/publishDiagnostics", (p: Published) => {
+      client.published.push(p);
+      for (const w of client.waiters.splice(0)) w();
+    });
+    connection.onNotification("window/logMessage", () => {});
+    options.setup?.(connection);
+    connection.listen();
+    await connection.sendRequest("initialize", {
+      processId: process.pid,
+      rootUri: null,
+      capabilities: options.capabilities ?? {},
+      initializationOptions: options.initializationOptions ?? { debounceMs: 0 },
+    });
+    await connection.sendNotification("initialized", {});
+    return client;
+  }
+
+  async open(uri: string, text: string, languageId = "keel"): Promise<void> {
+    this.documents.set(uri, TextDocument.create(uri, languageId, 1, text));
+    await this.connection.sendNotification("textDocument/didOpen", {
+      textDocument: { uri, languageId, version: 1, text },
+    });
+  }
+
+  /** Sends incremental changes; returns the new version. */
+  async change(uri: string, changes: Change[]): Promise<number> {
+    const doc = this.documents.get(uri)!;
+    const version = doc.version + 1;
+    TextDocument.update(doc, changes as never, version);
+    await this.connection.sendNotification("textDocument/didChange", {
+      textDocument: { uri, version },
+      contentChanges: changes,
+    });
+    return version;
+  }
+
+  async close(uri: string): Promise<void> {
+    this.documents.delete(uri);
+    await this.connection.sendNotification("textDocument/didClose", { textDocument: { uri } });
+  }
+
+  /** The diagnostics published for `version` (waits until they are). */
+  async diagnostics(uri: string, version: number, timeoutMs = 5000): Promise<LspDiagnostic[]> {
+    const hit = await this.waitFor((p) => p.uri === uri && p.version === version, timeoutMs);
+    return hit.diagnostics;
+  }
+
+  /** The first publication (from index `from` of `published`) that satisfies `match`. */
+  async waitFor(match: (p: Published) => boolean, timeoutMs = 5000, from = 0): Promise<Published> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const hit = this.published.slice(from).find(match);
+      if (hit) return hit;
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error("no matching diagnostics were published");
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
+
+  request<R>(method: string, params: unknown): Promise<R> {
+    return this.connection.sendRequest(method, params) as Promise<R>;
+  }
+
+  /** The position of the `nth` occurrence of `needle` in the document, plus `delta` characters. */
+  at(uri: string, needle: string, delta = 0, nth = 0): Position {
+    const doc = this.documents.get(uri)!;
+    const text = doc.getText();
+    let i = -1;
+    for (let k = 0; k <= nth; k++) {
+      i = text.indexOf(needle, i + 1);
+      if (i < 0) throw new Error(`'${needle}' not found`);
+    }
+    return doc.positionAt(i + delta);
+  }
+
+  /** The text a range covers in the client's copy of the document. */
+  textOf(uri: string, range: Range): string {
+    return this.documents.get(uri)!.getText(range);
+  }
+
+  async stop(): Promise<void> {
+    try {
+      await this.connection.sendRequest("shutdown");
+      await this.connection.sendNotification("exit");
+    } finally {
+      this.connection.dispose();
+      this.server.kill();
+    }
+  }
+}
+
+/** A sample workflow's URI (a real file, so tool modules resolve) and text. */
+export function sample(name: string): { uri: string; text: string } {
+  const path = resolve("samples", name);
+  return { uri: pathToFileURL(path).href, text: readFileSync(path, "utf8") };
+}
