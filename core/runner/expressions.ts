@@ -48,6 +48,19 @@ export async function evaluateBare(value: unknown, scope: ExprScope): Promise<un
   return evaluate(text, scope);
 }
 
+/**
+ * Evaluates a bare expression synchronously when it is within the fast subset (expr/fast.ts);
+ * FALLBACK when only jsonata can answer it (then use `evaluateBare`).
+ */
+export function evaluateBareSync(value: unknown, scope: ExprScope): unknown {
+  if (typeof value !== "string") return value;
+  const whole = wholeTemplate(value);
+  const fast = fastFor(whole ? value.slice(whole.exprStart, whole.exprEnd) : value);
+  return fast ? fast(scope.context) : FALLBACK;
+}
+
+export { FALLBACK };
+
 const fastByText = new Map<string, ReturnType<typeof compileFast> | null>();
 
 /** The synchronous evaluator for `text`, when it is within the fast subset (see expr/fast.ts). */

@@ -27,7 +27,7 @@ export interface NodeEffectsOptions {
 
 export function createNodeEffects(options: NodeEffectsOptions): Effects {
   return {
-    now: () => new Date().toISOString(),
+    now: isoNow,
     llm: (request, signal, apiKey) => callModel(options, request, signal, apiKey),
     http: fetchHttp,
     shell: runCommand,
@@ -164,4 +164,17 @@ function runTool(call: ToolCall, signal: AbortSignal): Promise<unknown> {
       settle(() => reject(new StepError("tool_error", `the tool's worker exited with ${code}`))),
     );
   });
+}
+
+let lastMs = -1;
+let lastIso = "";
+
+/** The clock as ISO-8601 UTC with milliseconds; formatted once per millisecond, however often read. */
+function isoNow(): string {
+  const ms = Date.now();
+  if (ms !== lastMs) {
+    lastMs = ms;
+    lastIso = new Date(ms).toISOString();
+  }
+  return lastIso;
 }

@@ -72,7 +72,7 @@ export class Outcomes {
     startedAt: string,
     inputHash: string,
     output: StepOutput,
-    prepared: PreparedStep,
+    prepared: Pick<PreparedStep, "provider">,
     snapshot: StepState["snapshot"],
     cacheKeyUsed: string | null,
   ): void {
@@ -92,10 +92,12 @@ export class Outcomes {
             : {}),
         }
       : null;
+    const endedAt = this.effects.now();
     this.attempt(id, attempt, startedAt, inputHash, {
       outputHash,
       cacheKey: cacheKeyUsed,
       meta,
+      endedAt,
     });
     state.status = "succeeded";
     state.origin = "live";
@@ -103,7 +105,7 @@ export class Outcomes {
     state.endedMs = Date.now();
     state.snapshot = snapshot;
     state.meta = meta;
-    this.recorder.event("step_succeeded", id, attempt, this.effects.now(), {
+    this.recorder.event("step_succeeded", id, attempt, endedAt, {
       output: outputHash,
       durationMs: state.endedMs - state.startedMs,
       ...(snapshot ? { snapshot } : {}),

@@ -13,7 +13,7 @@ import { raceAbort, Semaphores, sleep } from "./async";
 import { evaluateOutputs, findingsOf, summaries, verdict } from "./result";
 import { ancestorsOf, satisfied, STATUS_FUNCTIONS } from "./conditions";
 import { StepError, asStepError } from "./errors";
-import { evaluateBare, toJson, type ExprScope } from "./expressions";
+import { evaluateBare, evaluateBareSync, FALLBACK, toJson, type ExprScope } from "./expressions";
 import { Recorder } from "./recorder";
 import { Outcomes } from "./outcomes";
 import { cacheKey, cachePolicy } from "./cache";
@@ -30,6 +30,9 @@ export type { RunOptions, RunResult, StepSummary } from "./types";
 const NEVER = new AbortController().signal;
 
 const CANCELLED = () => new StepError("cancelled", "the run was cancelled");
+
+/** The longest a run of quick steps holds the event loop before it lets other work go on. */
+const SLICE_MS = 10;
 
 /** How often a running run's owner updates its heartbeat. */
 export const HEARTBEAT_MS = 5_000;
@@ -160,29 +163,142 @@ class LocalRun {
     } as const;
   }
 
-  /** Starts every step whose dependencies have ended, up to the concurrency limit. */
+  /**
+   * Starts every step whose dependencies have ended, up to the concurrency limit. A quick step
+   * (a transform or assert within the fast expression subset) runs to its end on the spot, and so
+   * do the quick steps it makes ready: no promise, no turn of the event loop per step.
+   */
   private async schedule(): Promise<void> {
     const { graph } = this.o;
     const limit = this.o.concurrency ?? 16;
     const remaining = new Map(graph.ids.map((id) => [id, graph.deps.get(id)!.length]));
     const ready = graph.order.filter((id) => remaining.get(id) === 0);
-    const running = new Map<string, Promise<string>>();
-    while (ready.length > 0 || running.size > 0) {
-      while (ready.length > 0 && running.size < limit) {
-        const id = ready.shift()!;
-        running.set(
-          id,
-          this.runStep(id).then(() => id),
-        );
-      }
-      const done = await Promise.race(running.values());
-      running.delete(done);
-      for (const next of graph.dependents.get(done)!) {
+    let head = 0;
+    let running = 0;
+    const ended: string[] = [];
+    let failure: { error: unknown } | undefined;
+    let wake: (() => void) | undefined;
+    const end = (id: string) => {
+      for (const next of graph.dependents.get(id)!) {
         const left = remaining.get(next)! - 1;
         remaining.set(next, left);
         if (left === 0) ready.push(next);
       }
+    };
+    let sliceStart = performance.now();
+    let quickInSlice = 0;
+    for (;;) {
+      while (head < ready.length && running < limit && !failure) {
+        const id = ready[head++]!;
+        if (this.runQuick(id)) {
+          end(id);
+          // Give the event loop a turn now and then: commits, progress and a cancel go on.
+          if (++quickInSlice % 256 === 0 && performance.now() - sliceStart > SLICE_MS) {
+            await new Promise<void>((r) => setImmediate(r));
+            sliceStart = performance.now();
+          }
+          continue;
+        }
+        running++;
+        this.runStep(id).then(
+          () => {
+            running--;
+            ended.push(id);
+            wake?.();
+          },
+          (error: unknown) => {
+            running--;
+            failure ??= { error };
+            wake?.();
+          },
+        );
+      }
+      if (failure && running === 0) throw failure.error;
+      if (ended.length > 0) {
+        for (const id of ended.splice(0)) end(id);
+        continue;
+      }
+      if (running === 0 && head >= ready.length) return;
+      await new Promise<void>((r) => (wake = r));
+      wake = undefined;
+      sliceStart = performance.now();
     }
+  }
+
+  /**
+   * Runs a quick step synchronously when it can, and says whether it did. It cannot (false, and
+   * nothing is recorded) when the step has a cache, a retry policy or a snapshot, when one of its
+   * expressions needs jsonata, or when it would fail: the general path then runs it and records
+   * the failure with its full explanation.
+   */
+  private runQuick(id: string): boolean {
+    const state = this.states.get(id)!;
+    if (state.status !== "pending") return true; // ended before a resume
+    const step = this.steps[id]!;
+    if (step.type !== "transform" && step.type !== "assert") return false;
+    // Retries and timeouts only matter to a failure, and a failure is not run here.
+    if (step.snapshot || step.cache) return false;
+    const scope = this.scopeFor(id);
+    let runs: boolean;
+    let value: unknown = true;
+    let input: unknown;
+    try {
+      const success = this.o.graph.deps.get(id)!.every((d) => satisfied(this.states.get(d)!));
+      runs = success && !this.internal.signal.aborted;
+      if (step.if !== undefined) {
+        if (STATUS_FUNCTIONS.some((f) => String(step.if).includes(`$${f}(`))) return false;
+        const condition = evaluateBareSync(step.if, scope);
+        if (condition === FALLBACK) return false;
+        runs &&= condition === true;
+      }
+      if (runs) {
+        if (step.type === "transform") {
+          const v = evaluateBareSync(step.expr, scope);
+          if (v === FALLBACK) return false;
+          value = toJson(v);
+          input = { expr: step.expr };
+        } else {
+          const checks = Array.isArray(step.that) ? step.that : [step.that];
+          for (const check of checks) if (evaluateBareSync(check, scope) !== true) return false;
+          input = { that: checks };
+        }
+        checkOutput(step.type, step.output?.schema, value);
+      }
+    } catch {
+      return false;
+    }
+    if (!runs) {
+      this.notRun(id);
+      return true;
+    }
+    const at = this.o.effects.now();
+    state.status = "running";
+    state.startedMs = Date.now();
+    this.recorder.event("step_started", id, null, at);
+    const attempt = ++state.attempts;
+    this.outcomes.succeed(
+      id,
+      attempt,
+      at,
+      this.recorder.blob(input),
+      { value },
+      {},
+      undefined,
+      null,
+    );
+    return true;
+  }
+
+  /** Records a step that does not run: skipped, or cancelled when the run was. */
+  private notRun(id: string): void {
+    const state = this.states.get(id)!;
+    state.status = this.internal.signal.aborted ? "cancelled" : "skipped";
+    this.recorder.event(
+      state.status === "skipped" ? "step_skipped" : "step_cancelled",
+      id,
+      null,
+      this.o.effects.now(),
+    );
   }
 
   private async runStep(id: string): Promise<void> {
@@ -192,13 +308,7 @@ class LocalRun {
     const scope = this.scopeFor(id);
     try {
       if (!(await this.shouldRun(id, step, scope))) {
-        state.status = this.internal.signal.aborted ? "cancelled" : "skipped";
-        this.recorder.event(
-          state.status === "skipped" ? "step_skipped" : "step_cancelled",
-          id,
-          null,
-          this.o.effects.now(),
-        );
+        this.notRun(id);
         return;
       }
     } catch (e) {
