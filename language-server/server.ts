@@ -16,8 +16,10 @@ import { files } from "./features/files";
 import { navigation } from "./features/navigation";
 import { rename } from "./features/rename";
 import { symbols } from "./features/symbols";
+import { completion } from "./features/completion";
+import { hover } from "./features/hover";
 
-const FEATURES: readonly Feature[] = [files, navigation, rename, symbols];
+const FEATURES: readonly Feature[] = [files, navigation, rename, symbols, completion, hover];
 
 export function startServer(connection: Connection): void {
   const workspace = new Workspace();

@@ -92,3 +92,36 @@ function lookupField(schema: Obj, name: string, depth = 0): Lookup {
     scalarType || (schema.additionalProperties === false && !isObj(schema.patternProperties));
   return { kind: "absent", closed, declared: properties ? Object.keys(properties) : [] };
 }
+
+/** Field names readable after `steps.<id>.output.<path>`: the type's envelope, then the schema's. */
+export function outputFieldsAt(step: StepEntry, path: readonly string[]): string[] {
+  const envelope = step.type ? ENVELOPES[step.type] : undefined;
+  let rest = path;
+  if (envelope) {
+    if (path.length === 0) return envelope.fields;
+    if (path[0] !== envelope.schemaField) return [];
+    rest = path.slice(1);
+  }
+  const output = isObj(step.value.output) ? step.value.output : undefined;
+  let at: Obj | undefined = output && isObj(output.schema) ? output.schema : undefined;
+  for (const name of rest) {
+    if (!at) return [];
+    const found = lookupField(at, name);
+    at = found.kind === "present" ? found.schema : undefined;
+  }
+  return at ? propertiesOf(at, 0) : [];
+}
+
+function propertiesOf(schema: Obj, depth: number): string[] {
+  if (depth > 32) return [];
+  if (isObj(schema.items) && !isObj(schema.properties))
+    return propertiesOf(schema.items, depth + 1);
+  const names = new Set(isObj(schema.properties) ? Object.keys(schema.properties) : []);
+  for (const key of ["allOf", "anyOf", "oneOf"] as const) {
+    const branches = schema[key];
+    if (Array.isArray(branches))
+      for (const b of branches.filter(isObj))
+        for (const n of propertiesOf(b, depth + 1)) names.add(n);
+  }
+  return [...names];
+}

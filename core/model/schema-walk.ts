@@ -67,6 +67,7 @@ export function valuesOf(schema: ZodLike): unknown[] {
   if (def.type === "literal") return def.values ?? [];
   if (def.type === "enum") return Object.values(def.entries ?? {});
   if (def.type === "boolean") return [true, false];
+  if (def.type === "array") return def.element ? valuesOf(def.element) : [];
   if (def.type === "union") return (def.options ?? []).flatMap(valuesOf);
   return [];
 }

@@ -1,0 +1,339 @@
+// Completion: keys valid at the cursor (documented from the schema's descriptions), values (step
+// and provider types, enums, provider ids, step ids in `needs`), snippets for a new step of each
+// type, and inside `${{ }}` or a bare expression: context names, upstream step ids, a step's
+// output fields from its schema, inputs, secrets and env names used in the file, functions.
+import type { Span } from "../model/diagnostic";
+import { PROVIDER_TYPES, STEP_TYPES, Step, BARE_EXPRESSION_KEYS } from "../model/schema";
+import {
+  branchFor,
+  keysAt,
+  schemaAt,
+  valuesOf,
+  WORKFLOW_SCHEMA,
+  type ZodLike,
+} from "../model/schema-walk";
+import { isObj, str, valueAt } from "../model/values";
+import { JSONATA_FUNCTIONS, IMPURE_FUNCTIONS, STATUS_FUNCTIONS } from "../expr/analyze";
+import { outputFieldsAt } from "../check/output-fields";
+import type { WorkflowModel } from "../check/validate";
+import { cursorContext, type CursorContext } from "./cursor";
+
+export type CompletionKind =
+  "key" | "value" | "step" | "input" | "provider" | "field" | "function" | "namespace" | "snippet";
+
+export interface CompletionItem {
+  readonly label: string;
+  readonly kind: CompletionKind;
+  readonly detail?: string;
+  /** Markdown. */
+  readonly documentation?: string;
+  /** Defaults to the label. */
+  readonly insertText?: string;
+  /** `insertText` is an LSP snippet (`${1:placeholder}`), already indented for its line. */
+  readonly snippet?: boolean;
+  /** The text the item replaces (the word being typed). */
+  readonly span: Span;
+}
+
+const STEP_SCHEMA = Step as unknown as ZodLike;
+const EXPR_TAIL = /((?:[A-Za-z_][\w]*\.)*)(\$?[A-Za-z_]?\w*)$/;
+
+export function complete(model: WorkflowModel, text: string, offset: number): CompletionItem[] {
+  const ctx = cursorContext(text, offset);
+  const root = model.yaml.value;
+  const expr = expressionPrefix(ctx);
+  if (expr !== undefined) return completeExpression(model, ctx, expr, offset);
+  if (ctx.inBlock) return [];
+  if (ctx.at === "value")
+    return completeValue(model, ctx.path, ctx.key!, listTail(ctx.valuePrefix), offset);
+  const last = ctx.path[ctx.path.length - 1];
+  if (typeof last === "number") {
+    // A list item: a value when the list holds text (needs, retry.on), keys when it holds mappings.
+    const items = schemaAt(WORKFLOW_SCHEMA, ctx.path, root);
+    if (items && items.schema._zod.def.type !== "object") {
+      return completeValue(
+        model,
+        ctx.path.slice(0, -2),
+        String(ctx.path[ctx.path.length - 2]),
+        ctx.valuePrefix,
+        offset,
+      );
+    }
+  }
+  return completeKeys(model, ctx, offset);
+}
+
+/** The expression text before the cursor, when the cursor is inside one. */
+function expressionPrefix(ctx: CursorContext): string | undefined {
+  const open = ctx.before.lastIndexOf("${{");
+  if (open >= 0 && ctx.before.lastIndexOf("}}") < open) return ctx.before.slice(open + 3);
+  if (ctx.at !== "value") return undefined;
+  const bare =
+    (ctx.key !== undefined && BARE_EXPRESSION_KEYS.has(ctx.key) && ctx.path[0] === "steps") ||
+    (ctx.path.length === 1 && ctx.path[0] === "outputs") ||
+    (ctx.path[0] === "steps" && ctx.path[ctx.path.length - 2] === "that");
+  if (!bare) return undefined;
+  const prefix = ctx.valuePrefix;
+  return ctx.inBlock ? prefix : prefix.replace(/^["']/, "");
+}
+
+function span(offset: number, word: string): Span {
+  return { start: offset - word.length, end: offset };
+}
+
+function listTail(valuePrefix: string): string {
+  const m = /[\w-]*$/.exec(valuePrefix);
+  return m ? m[0] : "";
+}
+
+function completeKeys(model: WorkflowModel, ctx: CursorContext, offset: number): CompletionItem[] {
+  const root = model.yaml.value;
+  const word = /[\w-]*$/.exec(ctx.before)![0];
+  const where = span(offset, word);
+  if (ctx.path.length === 1 && ctx.path[0] === "steps") return stepSnippets(ctx.indent, where);
+  let keys = keysAt(WORKFLOW_SCHEMA, ctx.path, root);
+  let schemaRoot: { schema: ZodLike; path: readonly PropertyKey[] } = {
+    schema: WORKFLOW_SCHEMA,
+    path: ctx.path,
+  };
+  if (keys.length === 0 && ctx.path.length === 2 && ctx.path[0] === "steps") {
+    // A step without a (known) type yet: every step key, starting with `type`.
+    keys = [...new Set(STEP_TYPES.flatMap((t) => keysAt(STEP_SCHEMA, [], { type: t })))];
+    schemaRoot = { schema: branchFor(STEP_SCHEMA, "llm")!, path: [] };
+  }
+  const present = valueAt(root, ctx.path);
+  return keys
+    .filter((k) => !(isObj(present) && k in present && k !== word))
+    .map((k) => {
+      const found = schemaAt(schemaRoot.schema, [...schemaRoot.path, k], root);
+      return {
+        label: k,
+        kind: "key" as const,
+        documentation: found?.description,
+        insertText: `${k}: `,
+        span: where,
+      };
+    });
+}
+
+function completeValue(
+  model: WorkflowModel,
+  path: readonly (string | number)[],
+  key: string,
+  word: string,
+  offset: number,
+): CompletionItem[] {
+  const root = model.yaml.value;
+  const where = span(offset, word);
+  const top = isObj(root) ? root : {};
+  const stepId = path[0] === "steps" && typeof path[1] === "string" ? path[1] : undefined;
+  if (key === "type" && path.length === 2 && stepId) {
+    return STEP_TYPES.map((t) => ({
+      label: t,
+      kind: "value",
+      documentation: branchFor(STEP_SCHEMA, t)?.description,
+      span: where,
+    }));
+  }
+  if (key === "type" && path.length === 2 && path[0] === "providers") {
+    return PROVIDER_TYPES.map((t) => ({ label: t, kind: "value", span: where }));
+  }
+  if (key === "provider" || key === "fallback") {
+    const self = path[0] === "providers" ? path[1] : undefined;
+    return Object.keys(isObj(top.providers) ? top.providers : {})
+      .filter((id) => id !== self)
+      .map((id) => ({ label: id, kind: "provider", detail: providerType(top, id), span: where }));
+  }
+  if (key === "needs" && stepId) {
+    const listed = new Set(needsOf(top, stepId));
+    return upstreamCandidates(model, stepId)
+      .filter((id) => !listed.has(id) || id === word)
+      .map((id) => stepItem(top, id, where));
+  }
+  const found = schemaAt(WORKFLOW_SCHEMA, [...path, key], root);
+  if (!found) return [];
+  return valuesOf(found.schema)
+    .filter((v) => typeof v === "string" || typeof v === "boolean" || typeof v === "number")
+    .map((v) => ({ label: String(v), kind: "value", span: where }));
+}
+
+function completeExpression(
+  model: WorkflowModel,
+  ctx: CursorContext,
+  prefix: string,
+  offset: number,
+): CompletionItem[] {
+  const m = EXPR_TAIL.exec(prefix);
+  const segments = m?.[1] ? m[1].split(".").slice(0, -1) : [];
+  const word = m?.[2] ?? "";
+  const where = span(offset, word);
+  const top = isObj(model.yaml.value) ? model.yaml.value : {};
+  const owner =
+    ctx.path[0] === "steps" && typeof ctx.path[1] === "string" ? ctx.path[1] : undefined;
+  const inProvider = ctx.path[0] === "providers";
+  if (word.startsWith("$")) return functions(ctx.key === "if", where);
+  const [first, second, third, ...fields] = segments;
+  if (first === undefined) {
+    const roots = inProvider
+      ? ["inputs", "env", "secrets"]
+      : ["inputs", "steps", "run", "env", "secrets"];
+    if (ctx.key === "version") roots.push("output");
+    return [
+      ...roots.map((r): CompletionItem => ({
+        label: r,
+        kind: "namespace",
+        detail: ROOT_DOCS[r],
+        span: where,
+      })),
+      ...functions(ctx.key === "if", span(offset, word)),
+    ];
+  }
+  if (first === "steps" && !inProvider) {
+    if (second === undefined) {
+      const ids = owner
+        ? upstreamCandidates(model, owner)
+        : Object.keys(isObj(top.steps) ? top.steps : {});
+      return ids.map((id) => stepItem(top, id, where));
+    }
+    if (third === undefined) {
+      return [
+        { label: "output", kind: "field", detail: `the output of step '${second}'`, span: where },
+        {
+          label: "status",
+          kind: "field",
+          detail: "succeeded, failed, skipped or cancelled",
+          span: where,
+        },
+      ];
+    }
+    const step = model.parts?.steps.get(second);
+    if (third !== "output" || !step) return [];
+    return outputFieldsAt(step, fields).map((f) => ({ label: f, kind: "field", span: where }));
+  }
+  if (second !== undefined) return [];
+  if (first === "inputs") {
+    const inputs = isObj(top.inputs) ? top.inputs : {};
+    return Object.entries(inputs).map(([name, v]) => ({
+      label: name,
+      kind: "input",
+      detail: isObj(v) ? str(v.type) : undefined,
+      documentation: isObj(v) ? str(v.description) : undefined,
+      span: where,
+    }));
+  }
+  if (first === "run") {
+    return ["id", "started_at"].map((f) => ({ label: f, kind: "field", span: where }));
+  }
+  if (first === "secrets" || first === "env") {
+    return namesUsed(model, first).map((n) => ({ label: n, kind: "field", span: where }));
+  }
+  return [];
+}
+
+const ROOT_DOCS: Record<string, string> = {
+  inputs: "the workflow's inputs",
+  steps: "outputs and statuses of the steps this one depends on",
+  run: "run.id and run.started_at (the recorded clock)",
+  env: "environment variables (recorded for replay)",
+  secrets: "secrets, never written to the record",
+  output: "this step's own output",
+};
+
+function functions(inIf: boolean, where: Span): CompletionItem[] {
+  const names = [...JSONATA_FUNCTIONS].filter((f) => !IMPURE_FUNCTIONS.has(f));
+  const items: CompletionItem[] = names.map((f) => ({
+    label: `$${f}`,
+    kind: "function",
+    detail: "JSONata function",
+    span: where,
+  }));
+  if (inIf) {
+    for (const f of STATUS_FUNCTIONS)
+      items.push({
+        label: `$${f}()`,
+        kind: "function",
+        detail: "Keel status function (in `if` only)",
+        span: where,
+      });
+  }
+  return items;
+}
+
+function stepItem(top: Record<string, unknown>, id: string, where: Span): CompletionItem {
+  const step = isObj(top.steps) ? top.steps[id] : undefined;
+  return {
+    label: id,
+    kind: "step",
+    detail: isObj(step) ? str(step.type) : undefined,
+    documentation: isObj(step) ? str(step.description) : undefined,
+    span: where,
+  };
+}
+
+function providerType(top: Record<string, unknown>, id: string): string | undefined {
+  const p = isObj(top.providers) ? top.providers[id] : undefined;
+  return isObj(p) ? str(p.type) : undefined;
+}
+
+function needsOf(top: Record<string, unknown>, id: string): string[] {
+  const step = isObj(top.steps) ? top.steps[id] : undefined;
+  const needs = isObj(step) ? step.needs : undefined;
+  return typeof needs === "string"
+    ? [needs]
+    : Array.isArray(needs)
+      ? needs.filter((n) => typeof n === "string")
+      : [];
+}
+
+/** Steps `id` may depend on without a cycle: all but itself and the steps that depend on it. */
+export function upstreamCandidates(model: WorkflowModel, id: string): string[] {
+  const top = isObj(model.yaml.value) ? model.yaml.value : {};
+  const all = Object.keys(isObj(top.steps) ? top.steps : {});
+  const downstream = new Set<string>([id]);
+  const stack = [id];
+  while (stack.length > 0) {
+    for (const d of model.graph.dependents.get(stack.pop()!) ?? []) {
+      if (!downstream.has(d)) {
+        downstream.add(d);
+        stack.push(d);
+      }
+    }
+  }
+  const deps = new Set(model.graph.deps.get(id) ?? []);
+  // Steps it already depends on first, then the others in file order.
+  return all
+    .filter((s) => !downstream.has(s))
+    .sort((a, b) => Number(deps.has(b)) - Number(deps.has(a)));
+}
+
+function namesUsed(model: WorkflowModel, root: string): string[] {
+  const names = new Set<string>();
+  for (const { info } of model.sites) {
+    for (const ref of info.refs) {
+      if (ref.segments[0]?.name === root && ref.segments[1]) names.add(ref.segments[1].name);
+    }
+  }
+  return [...names].sort();
+}
+
+const STEP_BODIES: Record<(typeof STEP_TYPES)[number], string[]> = {
+  llm: ["prompt: ${2:Ask the model something}"],
+  http: ["url: ${2:https://}"],
+  tool: ["uses: ./${2:tools/module.js}#${3:exportName}", "with: {}"],
+  shell: ["command: [${2:echo}, ${3:hello}]"],
+  transform: ["expr: ${2:inputs}"],
+  assert: ["that: ${2:true}", "message: ${3:What went wrong}"],
+};
+
+function stepSnippets(indent: number, where: Span): CompletionItem[] {
+  const pad = " ".repeat(indent + 2);
+  return STEP_TYPES.map((type) => ({
+    label: `${type} step`,
+    kind: "snippet",
+    detail: `a new ${type} step`,
+    documentation: branchFor(STEP_SCHEMA, type)?.description,
+    insertText: [`\${1:${type}_step}:`, `type: ${type}`, ...STEP_BODIES[type]].join(`\n${pad}`),
+    snippet: true,
+    span: where,
+  }));
+}

@@ -1,0 +1,46 @@
+// Completion, from the core's language service (core/service/completion.ts).
+import {
+  CompletionItemKind,
+  InsertTextFormat,
+  InsertTextMode,
+  MarkupKind,
+  type CompletionItem,
+} from "vscode-languageserver";
+import { complete, type CompletionKind } from "@keel/core/service/completion";
+import type { Feature } from "../context";
+import { toRange } from "../convert";
+
+const KINDS: Record<CompletionKind, CompletionItemKind> = {
+  key: CompletionItemKind.Property,
+  value: CompletionItemKind.EnumMember,
+  step: CompletionItemKind.Function,
+  input: CompletionItemKind.Variable,
+  provider: CompletionItemKind.Interface,
+  field: CompletionItemKind.Field,
+  function: CompletionItemKind.Function,
+  namespace: CompletionItemKind.Module,
+  snippet: CompletionItemKind.Snippet,
+};
+
+export const completion: Feature = {
+  capabilities: { completionProvider: { triggerCharacters: [".", "$", " "] } },
+  register({ connection, workspace }) {
+    connection.onCompletion(({ textDocument, position }) => {
+      const a = workspace.analysis(textDocument.uri);
+      if (!a) return null;
+      return complete(a.model, a.text, a.index.offset(position)).map((item, i): CompletionItem => ({
+        label: item.label,
+        kind: KINDS[item.kind],
+        detail: item.detail,
+        documentation: item.documentation && {
+          kind: MarkupKind.Markdown,
+          value: item.documentation,
+        },
+        sortText: String(i).padStart(4, "0"),
+        textEdit: { range: toRange(a.index, item.span), newText: item.insertText ?? item.label },
+        insertTextFormat: item.snippet ? InsertTextFormat.Snippet : InsertTextFormat.PlainText,
+        insertTextMode: item.snippet ? InsertTextMode.asIs : undefined,
+      }));
+    });
+  },
+};
