@@ -18,8 +18,21 @@ import { rename } from "./features/rename";
 import { symbols } from "./features/symbols";
 import { completion } from "./features/completion";
 import { hover } from "./features/hover";
+import { codeActions } from "./features/code-actions";
+import { lenses } from "./features/code-lenses";
+import { tokens } from "./features/semantic-tokens";
 
-const FEATURES: readonly Feature[] = [files, navigation, rename, symbols, completion, hover];
+const FEATURES: readonly Feature[] = [
+  files,
+  navigation,
+  rename,
+  symbols,
+  completion,
+  hover,
+  codeActions,
+  lenses,
+  tokens,
+];
 
 export function startServer(connection: Connection): void {
   const workspace = new Workspace();

@@ -50,3 +50,8 @@ export function didYouMean(word: string, candidates: Iterable<string>): string {
   const match = closest(word, candidates);
   return match === undefined ? "" : `: did you mean '${match}'?`;
 }
+
+/** The suggestion of a message ending in `didYouMean()`'s suffix, for quick fixes. */
+export function suggestionIn(message: string): string | undefined {
+  return /: did you mean '([^']+)'\?$/.exec(message)?.[1];
+}
