@@ -17,6 +17,7 @@ import { evaluateBare, evaluateBareSync, FALLBACK, toJson, type ExprScope } from
 import { Recorder } from "./recorder";
 import { Outcomes } from "./outcomes";
 import { cacheKey, cachePolicy } from "./cache";
+import { setMaxListeners } from "node:events";
 import { resolve } from "node:path";
 import { Redactor } from "./redact";
 import { checkOutput } from "./output-schema";
@@ -88,6 +89,8 @@ class LocalRun {
         error: null,
       });
     }
+    // Effects without a time limit listen to the run's signal, as many at once as run concurrently.
+    setMaxListeners(0, this.internal.signal);
     this.internal.signal.addEventListener("abort", () => {
       for (const c of this.cancellable) c.abort(CANCELLED());
     });
@@ -128,7 +131,7 @@ class LocalRun {
       });
     }, HEARTBEAT_MS);
     heartbeat.unref();
-    const abort = () => this.internal.abort();
+    const abort = () => this.internal.abort(CANCELLED());
     o.signal?.addEventListener("abort", abort);
     try {
       await this.schedule();
@@ -521,25 +524,40 @@ class LocalRun {
       return prepared.execute(this.o.effects, NEVER);
     }
     if (provider && limit) await this.semaphores.acquire(provider, limit);
+    try {
+      // Without a time limit, only a cancel can stop the effect: the run's own signal says when.
+      if (timeout === undefined) {
+        const signal = cancellable ? this.internal.signal : NEVER;
+        return await raceAbort(prepared.execute(this.o.effects, signal), signal);
+      }
+      return await this.withTimeout(prepared, timeout, cancellable);
+    } finally {
+      if (provider && limit) this.semaphores.release(provider);
+    }
+  }
+
+  private async withTimeout(
+    prepared: PreparedStep,
+    timeout: string,
+    cancellable: boolean,
+  ): Promise<StepOutput> {
     const controller = new AbortController();
     if (cancellable) {
       if (this.internal.signal.aborted) controller.abort(CANCELLED());
       else this.cancellable.add(controller);
     }
-    let timer: NodeJS.Timeout | undefined;
+    const timer = setTimeout(
+      () => controller.abort(new StepError("timeout", `no answer within ${timeout}`)),
+      durationMs(timeout),
+    );
     try {
-      const work = prepared.execute(this.o.effects, controller.signal);
-      if (timeout === undefined) return await raceAbort(work, controller.signal);
-      const ms = durationMs(timeout);
-      timer = setTimeout(
-        () => controller.abort(new StepError("timeout", `no answer within ${timeout}`)),
-        ms,
+      return await raceAbort(
+        prepared.execute(this.o.effects, controller.signal),
+        controller.signal,
       );
-      return await raceAbort(work, controller.signal);
     } finally {
       clearTimeout(timer);
       this.cancellable.delete(controller);
-      if (provider && limit) this.semaphores.release(provider);
     }
   }
 

@@ -65,31 +65,33 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX findings_by_run ON findings (run_id);
   `,
-  // 2: the event log and the attempts are stored in segments, one row per commit and run holding
-  // that commit's records as a JSON array, instead of one row per record: a group commit of a
-  // thousand pure steps writes two rows, not three thousand. Attempts of model calls are also kept
-  // one per row, by step, for provider-drift lookups. Existing records move over unchanged.
+  // 2: a run's events and attempts are stored in segments, one row per commit holding that
+  // commit's records as JSON arrays, instead of one row per record: a group commit of a thousand
+  // pure steps writes one row, not three thousand, and a commit before an effect touches one page
+  // of the log. Attempts of model calls are also kept one per row, by step, for provider-drift
+  // lookups. Existing records move over unchanged, one segment per event and per run's attempts.
   `
-  CREATE TABLE event_log (
+  CREATE TABLE run_log (
     run_id TEXT NOT NULL,
+    commit_no INTEGER NOT NULL,
     first_seq INTEGER NOT NULL,
     last_seq INTEGER NOT NULL,
-    data TEXT NOT NULL,
-    PRIMARY KEY (run_id, first_seq)
+    events TEXT,
+    attempts TEXT,
+    PRIMARY KEY (run_id, commit_no)
   ) WITHOUT ROWID;
-  INSERT INTO event_log (run_id, first_seq, last_seq, data)
-    SELECT run_id, seq, seq, json_array(json_array(seq, type, step_id, attempt, at, json(data)))
+  INSERT INTO run_log (run_id, commit_no, first_seq, last_seq, events)
+    SELECT run_id, seq, seq, seq, json_array(json_array(seq, type, step_id, attempt, at, json(data)))
     FROM events;
-  CREATE TABLE attempt_log (
-    id INTEGER PRIMARY KEY,
-    run_id TEXT NOT NULL,
-    data TEXT NOT NULL
-  );
-  CREATE INDEX attempt_log_by_run ON attempt_log (run_id, id);
-  INSERT INTO attempt_log (run_id, data)
-    SELECT run_id, json_array(json_array(step_id, attempt, status, origin, input_hash, output_hash,
-      error_kind, error_message, started_at, ended_at, cache_key, source_run_id, json(meta)))
-    FROM attempts ORDER BY run_id, started_at, step_id, attempt;
+  INSERT INTO run_log (run_id, commit_no, first_seq, last_seq, attempts)
+    SELECT a.run_id, coalesce((SELECT max(seq) FROM events e WHERE e.run_id = a.run_id), 0) + 1,
+      coalesce((SELECT max(seq) FROM events e WHERE e.run_id = a.run_id), 0) + 1,
+      coalesce((SELECT max(seq) FROM events e WHERE e.run_id = a.run_id), 0),
+      json_group_array(json_array(a.step_id, a.attempt, a.status, a.origin, a.input_hash,
+        a.output_hash, a.error_kind, a.error_message, a.started_at, a.ended_at, a.cache_key,
+        a.source_run_id, json(a.meta)))
+    FROM (SELECT * FROM attempts ORDER BY run_id, started_at, step_id, attempt) a
+    GROUP BY a.run_id;
   CREATE TABLE model_calls (
     run_id TEXT NOT NULL,
     step_id TEXT NOT NULL,

@@ -1,7 +1,7 @@
 // The SQLite run store (SPEC §5): WAL, synchronous=NORMAL (a commit survives a killed process,
 // not a power cut), a busy timeout because the CLI and the editor share the file, statements
 // prepared once, every commit one IMMEDIATE transaction. A commit writes a run's events and
-// attempts as one segment row each (migration 2), so its cost hardly grows with the records in it.
+// attempts as one segment row (migration 2), so its cost hardly grows with the records in it.
 // Invariant: a store whose user_version is newer than MIGRATIONS is opened read-only and never
 // migrated down.
 import { mkdirSync } from "node:fs";
@@ -38,6 +38,7 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
   }
   db.exec("PRAGMA journal_mode = WAL");
   db.exec("PRAGMA synchronous = NORMAL");
+  db.exec("PRAGMA wal_autocheckpoint = 10000");
   migrate(db);
   return new SqliteStore(db, false);
 }
@@ -53,6 +54,8 @@ function migrate(db: SqlDriver): void {
 
 class SqliteStore implements RunStore {
   private readonly statements = new Map<string, SqlStatement>();
+  private readonly tails = new Map<string, { commitNo: number; lastSeq: number }>();
+  private readonly pendingTails = new Map<string, { commitNo: number; lastSeq: number }>();
   private closed = false;
 
   constructor(
@@ -63,42 +66,63 @@ class SqliteStore implements RunStore {
   async commit(batch: WriteBatch): Promise<void> {
     if (this.readOnly)
       throw new Error("this run store was written by a newer Keel: it is read-only");
+    this.pendingTails.clear();
     this.db.transaction(() => {
       for (const b of batch.blobs ?? []) this.sql(INSERT_BLOB).run(b.hash, b.text);
       for (const r of batch.runs ?? []) this.sql(UPSERT_RUN).run(...runRow(r));
-      if (batch.events?.length) this.appendEvents(batch.events);
-      if (batch.attempts?.length) this.appendAttempts(batch.attempts);
+      this.appendLog(batch.events ?? [], batch.attempts ?? []);
       for (const c of batch.cache ?? []) this.sql(UPSERT_CACHE).run(...cacheRow(c));
       for (const f of batch.findings ?? []) {
         this.sql(INSERT_FINDING).run(f.runId, f.kind, f.message, JSON.stringify(f.data));
       }
     });
+    for (const [runId, tail] of this.pendingTails) this.tails.set(runId, tail);
   }
 
-  /** One segment per run: the run's log must go on from its last event, without a gap or a repeat. */
-  private appendEvents(events: readonly EventRecord[]): void {
-    for (const [runId, list] of byRun(events)) {
-      list.sort((a, b) => a.seq - b.seq);
-      const last = Number(this.sql(LAST_SEQ).get(runId)?.last ?? 0);
-      list.forEach((e, i) => {
+  /**
+   * Where a run's log ends, remembered from this connection's last commit to it. Another writer
+   * of the same run (a second resume) takes the same commit number, and its commit or this one is
+   * refused by the key, so a remembered tail is never silently wrong.
+   */
+  private tail(runId: string): { commitNo: number; lastSeq: number } {
+    const known = this.tails.get(runId);
+    if (known) return known;
+    const row = this.sql(LOG_TAIL).get(runId);
+    return { commitNo: Number(row?.commit_no ?? 0), lastSeq: Number(row?.last_seq ?? 0) };
+  }
+
+  /**
+   * One segment per run and commit. The run's events must go on from its last one, without a gap
+   * or a repeat; its attempts come back in the order they were committed.
+   */
+  private appendLog(events: readonly EventRecord[], attempts: readonly AttemptRecord[]): void {
+    const eventsByRun = byRun(events);
+    const attemptsByRun = byRun(attempts);
+    for (const runId of new Set([...eventsByRun.keys(), ...attemptsByRun.keys()])) {
+      const evs = (eventsByRun.get(runId) ?? []).sort((a, b) => a.seq - b.seq);
+      const atts = attemptsByRun.get(runId) ?? [];
+      const tail = this.tail(runId);
+      const last = tail.lastSeq;
+      evs.forEach((e, i) => {
         if (e.seq !== last + 1 + i) {
           throw new Error(
             `event ${e.seq} of run ${runId} does not follow the recorded log (it ends at ${last + i})`,
           );
         }
       });
-      const rows = list.map((e) => [e.seq, e.type, e.stepId, e.attempt, e.at, e.data]);
-      this.sql(INSERT_EVENTS).run(runId, list[0]!.seq, last + list.length, JSON.stringify(rows));
-    }
-  }
-
-  private appendAttempts(attempts: readonly AttemptRecord[]): void {
-    for (const [runId, list] of byRun(attempts)) {
-      this.sql(INSERT_ATTEMPTS).run(runId, JSON.stringify(list.map(attemptTuple)));
-      for (const a of list) {
+      this.sql(INSERT_LOG).run(
+        runId,
+        tail.commitNo + 1,
+        last + 1,
+        last + evs.length,
+        evs.length ? JSON.stringify(evs.map(eventTuple)) : null,
+        atts.length ? JSON.stringify(atts.map(attemptTuple)) : null,
+      );
+      this.pendingTails.set(runId, { commitNo: tail.commitNo + 1, lastSeq: last + evs.length });
+      for (const a of atts) {
         if (a.origin === "live" && a.status === "succeeded" && a.meta !== null) {
           this.sql(INSERT_MODEL_CALL).run(
-            a.runId,
+            runId,
             a.stepId,
             a.attempt,
             JSON.stringify(attemptTuple(a)),
@@ -128,7 +152,7 @@ class SqliteStore implements RunStore {
   async events(runId: string, afterSeq = 0): Promise<EventRecord[]> {
     const out: EventRecord[] = [];
     for (const row of this.sql(SELECT_EVENTS).all(runId, afterSeq)) {
-      for (const t of JSON.parse(String(row.data)) as EventTuple[]) {
+      for (const t of JSON.parse(String(row.events)) as EventTuple[]) {
         if (t[0] > afterSeq) {
           out.push({
             runId,
@@ -148,7 +172,8 @@ class SqliteStore implements RunStore {
   async attempts(runId: string): Promise<AttemptRecord[]> {
     const out: AttemptRecord[] = [];
     for (const row of this.sql(SELECT_ATTEMPTS).all(runId)) {
-      for (const t of JSON.parse(String(row.data)) as AttemptTuple[]) out.push(fromTuple(runId, t));
+      for (const t of JSON.parse(String(row.attempts)) as AttemptTuple[])
+        out.push(fromTuple(runId, t));
     }
     return out;
   }
@@ -214,13 +239,14 @@ const UPSERT_RUN = `INSERT INTO runs (id, workflow_path, workflow_name, source_h
   ON CONFLICT (id) DO UPDATE SET status = excluded.status, ended_at = excluded.ended_at,
   outputs_hash = excluded.outputs_hash, error = excluded.error, owner_pid = excluded.owner_pid,
   heartbeat_at = excluded.heartbeat_at`;
-const LAST_SEQ = "SELECT max(last_seq) AS last FROM event_log WHERE run_id = ?";
-const INSERT_EVENTS =
-  "INSERT INTO event_log (run_id, first_seq, last_seq, data) VALUES (?, ?, ?, ?)";
-const SELECT_EVENTS =
-  "SELECT data FROM event_log WHERE run_id = ? AND last_seq > ? ORDER BY first_seq";
-const INSERT_ATTEMPTS = "INSERT INTO attempt_log (run_id, data) VALUES (?, ?)";
-const SELECT_ATTEMPTS = "SELECT data FROM attempt_log WHERE run_id = ? ORDER BY id";
+const LOG_TAIL =
+  "SELECT commit_no, last_seq FROM run_log WHERE run_id = ? ORDER BY commit_no DESC LIMIT 1";
+const INSERT_LOG = `INSERT INTO run_log (run_id, commit_no, first_seq, last_seq, events, attempts)
+  VALUES (?, ?, ?, ?, ?, ?)`;
+const SELECT_EVENTS = `SELECT events FROM run_log
+  WHERE run_id = ? AND last_seq > ? AND events IS NOT NULL ORDER BY commit_no`;
+const SELECT_ATTEMPTS =
+  "SELECT attempts FROM run_log WHERE run_id = ? AND attempts IS NOT NULL ORDER BY commit_no";
 const INSERT_MODEL_CALL =
   "INSERT INTO model_calls (run_id, step_id, attempt, data) VALUES (?, ?, ?, ?)";
 const UPSERT_CACHE = `INSERT OR REPLACE INTO cache (key, output_hash, run_id, step_id, created_at,
@@ -294,6 +320,10 @@ type AttemptTuple = [
   string | null,
   AttemptRecord["meta"],
 ];
+
+function eventTuple(e: EventRecord): EventTuple {
+  return [e.seq, e.type, e.stepId, e.attempt, e.at, e.data];
+}
 
 function attemptTuple(a: AttemptRecord): AttemptTuple {
   return [

@@ -186,3 +186,32 @@ test("sqlite: a version-1 store moves to segments with its events, attempts and 
   assert.equal((await store.events("01A", 3)).length, 1);
   await store.close();
 });
+
+test("sqlite: two connections appending to one run: the one that is behind is refused, nothing is lost", async () => {
+  const file = tempFile();
+  const a = openSqliteStore(file);
+  const b = openSqliteStore(file);
+  const ev = (seq: number) => ({
+    runId: "01A",
+    seq,
+    type: "step_started" as const,
+    stepId: `s${seq}`,
+    attempt: null,
+    at: "2026-11-23T10:00:00.000Z",
+    data: null,
+  });
+  await a.commit({ runs: [run("01A")], events: [ev(1)] });
+  await b.commit({ events: [ev(2)] });
+  await assert.rejects(a.commit({ events: [ev(2)] }));
+  assert.deepEqual(
+    (await a.events("01A")).map((e) => e.stepId),
+    ["s1", "s2"],
+  );
+  await b.commit({ events: [ev(3)] });
+  assert.deepEqual(
+    (await b.events("01A", 1)).map((e) => e.seq),
+    [2, 3],
+  );
+  await a.close();
+  await b.close();
+});
