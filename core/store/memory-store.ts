@@ -22,6 +22,12 @@ export class MemoryStore implements RunStore {
 
   async commit(batch: WriteBatch): Promise<void> {
     // Check every constraint before changing anything, so a failed commit leaves no trace.
+    const known = new Set([...(batch.runs ?? []).map((r) => r.id)]);
+    for (const r of [...(batch.events ?? []), ...(batch.attempts ?? [])]) {
+      if (!known.has(r.runId) && !this.runs.has(r.runId)) {
+        throw new Error(`run ${r.runId} is not recorded: commit its run record first`);
+      }
+    }
     // A run's log goes on from its last event, without a gap or a repeat.
     const next = new Map<string, number>();
     for (const e of [...(batch.events ?? [])].sort((a, b) => a.seq - b.seq)) {

@@ -67,31 +67,58 @@ export const MIGRATIONS: readonly string[] = [
   `,
   // 2: a run's events and attempts are stored in segments, one row per commit holding that
   // commit's records as JSON arrays, instead of one row per record: a group commit of a thousand
-  // pure steps writes one row, not three thousand, and a commit before an effect touches one page
-  // of the log. Attempts of model calls are also kept one per row, by step, for provider-drift
-  // lookups. Existing records move over unchanged, one segment per event and per run's attempts.
+  // pure steps writes one row, not three thousand. A segment's key is the run's number times 2^22
+  // plus the commit's number within the run, so a run's segments are one range of the table and a
+  // commit appends at its end (SQLite's cheapest insert: one page, no rebalancing). Runs get that
+  // number as their rowid. Attempts of model calls are also kept one per row, by step, for
+  // provider-drift lookups. Existing records move over unchanged.
   `
+  CREATE TABLE runs_v2 (
+    no INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    workflow_path TEXT NOT NULL,
+    workflow_name TEXT NOT NULL,
+    source_hash TEXT NOT NULL,
+    inputs_hash TEXT NOT NULL,
+    status TEXT NOT NULL,
+    mode TEXT NOT NULL,
+    parent_id TEXT,
+    started_at TEXT NOT NULL,
+    ended_at TEXT,
+    outputs_hash TEXT,
+    error TEXT,
+    owner_pid INTEGER,
+    heartbeat_at TEXT
+  );
+  INSERT INTO runs_v2 (id, workflow_path, workflow_name, source_hash, inputs_hash, status, mode,
+      parent_id, started_at, ended_at, outputs_hash, error, owner_pid, heartbeat_at)
+    SELECT id, workflow_path, workflow_name, source_hash, inputs_hash, status, mode, parent_id,
+      started_at, ended_at, outputs_hash, error, owner_pid, heartbeat_at
+    FROM runs ORDER BY id;
+  DROP TABLE runs;
+  ALTER TABLE runs_v2 RENAME TO runs;
+  CREATE INDEX runs_by_path ON runs (workflow_path, id);
   CREATE TABLE run_log (
-    run_id TEXT NOT NULL,
-    commit_no INTEGER NOT NULL,
+    id INTEGER PRIMARY KEY,
     first_seq INTEGER NOT NULL,
     last_seq INTEGER NOT NULL,
     events TEXT,
-    attempts TEXT,
-    PRIMARY KEY (run_id, commit_no)
-  ) WITHOUT ROWID;
-  INSERT INTO run_log (run_id, commit_no, first_seq, last_seq, events)
-    SELECT run_id, seq, seq, seq, json_array(json_array(seq, type, step_id, attempt, at, json(data)))
-    FROM events;
-  INSERT INTO run_log (run_id, commit_no, first_seq, last_seq, attempts)
-    SELECT a.run_id, coalesce((SELECT max(seq) FROM events e WHERE e.run_id = a.run_id), 0) + 1,
-      coalesce((SELECT max(seq) FROM events e WHERE e.run_id = a.run_id), 0) + 1,
-      coalesce((SELECT max(seq) FROM events e WHERE e.run_id = a.run_id), 0),
-      json_group_array(json_array(a.step_id, a.attempt, a.status, a.origin, a.input_hash,
-        a.output_hash, a.error_kind, a.error_message, a.started_at, a.ended_at, a.cache_key,
-        a.source_run_id, json(a.meta)))
-    FROM (SELECT * FROM attempts ORDER BY run_id, started_at, step_id, attempt) a
-    GROUP BY a.run_id;
+    attempts TEXT
+  );
+  INSERT INTO run_log (id, first_seq, last_seq, events)
+    SELECT r.no * 4194304 + e.seq, e.seq, e.seq,
+      json_array(json_array(e.seq, e.type, e.step_id, e.attempt, e.at, json(e.data)))
+    FROM events e JOIN runs r ON r.id = e.run_id;
+  INSERT INTO run_log (id, first_seq, last_seq, attempts)
+    SELECT r.no * 4194304 + coalesce((SELECT max(seq) FROM events e WHERE e.run_id = r.id), 0) + 1,
+      coalesce((SELECT max(seq) FROM events e WHERE e.run_id = r.id), 0) + 1,
+      coalesce((SELECT max(seq) FROM events e WHERE e.run_id = r.id), 0),
+      (SELECT json_group_array(json_array(a.step_id, a.attempt, a.status, a.origin, a.input_hash,
+          a.output_hash, a.error_kind, a.error_message, a.started_at, a.ended_at, a.cache_key,
+          a.source_run_id, json(a.meta)))
+        FROM (SELECT * FROM attempts x WHERE x.run_id = r.id
+          ORDER BY x.started_at, x.step_id, x.attempt) a)
+    FROM runs r WHERE EXISTS (SELECT 1 FROM attempts x WHERE x.run_id = r.id);
   CREATE TABLE model_calls (
     run_id TEXT NOT NULL,
     step_id TEXT NOT NULL,
@@ -108,3 +135,6 @@ export const MIGRATIONS: readonly string[] = [
   DROP TABLE attempts;
   `,
 ];
+
+/** Commits per run that a segment key can number (migration 2): 2^22. */
+export const COMMITS_PER_RUN = 4_194_304;

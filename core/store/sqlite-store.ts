@@ -6,7 +6,7 @@
 // migrated down.
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import { MIGRATIONS } from "./migrations";
+import { COMMITS_PER_RUN, MIGRATIONS } from "./migrations";
 import { inlineValue } from "./values";
 import type {
   AttemptRecord,
@@ -54,8 +54,8 @@ function migrate(db: SqlDriver): void {
 
 class SqliteStore implements RunStore {
   private readonly statements = new Map<string, SqlStatement>();
-  private readonly tails = new Map<string, { commitNo: number; lastSeq: number }>();
-  private readonly pendingTails = new Map<string, { commitNo: number; lastSeq: number }>();
+  private readonly tails = new Map<string, Tail>();
+  private readonly pendingTails = new Map<string, Tail>();
   private closed = false;
 
   constructor(
@@ -80,15 +80,28 @@ class SqliteStore implements RunStore {
   }
 
   /**
-   * Where a run's log ends, remembered from this connection's last commit to it. Another writer
-   * of the same run (a second resume) takes the same commit number, and its commit or this one is
-   * refused by the key, so a remembered tail is never silently wrong.
+   * Where a run's log ends: the key of its last segment (the run's first key minus one when it has
+   * none) and its last event. Remembered from this connection's last commit to the run: another
+   * writer of the same run (a second resume) takes the same key, and its commit or this one is
+   * refused by it, so a remembered tail is never silently wrong.
    */
-  private tail(runId: string): { commitNo: number; lastSeq: number } {
+  private tail(runId: string): Tail {
     const known = this.tails.get(runId);
     if (known) return known;
-    const row = this.sql(LOG_TAIL).get(runId);
-    return { commitNo: Number(row?.commit_no ?? 0), lastSeq: Number(row?.last_seq ?? 0) };
+    const no = this.sql("SELECT no FROM runs WHERE id = ?").get(runId)?.no;
+    if (no === undefined)
+      throw new Error(`run ${runId} is not recorded: commit its run record first`);
+    const first = Number(no) * COMMITS_PER_RUN;
+    const row = this.sql(LOG_TAIL).get(first, first + COMMITS_PER_RUN - 1);
+    return { key: Number(row?.id ?? first), lastSeq: Number(row?.last_seq ?? 0) };
+  }
+
+  /** The range of segment keys that belong to a run; empty when the run is unknown. */
+  private range(runId: string): [number, number] {
+    const no = this.sql("SELECT no FROM runs WHERE id = ?").get(runId)?.no;
+    if (no === undefined) return [1, 0];
+    const first = Number(no) * COMMITS_PER_RUN;
+    return [first, first + COMMITS_PER_RUN - 1];
   }
 
   /**
@@ -102,23 +115,25 @@ class SqliteStore implements RunStore {
       const evs = (eventsByRun.get(runId) ?? []).sort((a, b) => a.seq - b.seq);
       const atts = attemptsByRun.get(runId) ?? [];
       const tail = this.tail(runId);
-      const last = tail.lastSeq;
       evs.forEach((e, i) => {
-        if (e.seq !== last + 1 + i) {
+        if (e.seq !== tail.lastSeq + 1 + i) {
           throw new Error(
-            `event ${e.seq} of run ${runId} does not follow the recorded log (it ends at ${last + i})`,
+            `event ${e.seq} of run ${runId} does not follow the recorded log (it ends at ${tail.lastSeq + i})`,
           );
         }
       });
+      const key = tail.key + 1;
+      if (key % COMMITS_PER_RUN === 0) {
+        throw new Error(`run ${runId} has used all ${COMMITS_PER_RUN - 1} of its log segments`);
+      }
       this.sql(INSERT_LOG).run(
-        runId,
-        tail.commitNo + 1,
-        last + 1,
-        last + evs.length,
+        key,
+        tail.lastSeq + 1,
+        tail.lastSeq + evs.length,
         evs.length ? JSON.stringify(evs.map(eventTuple)) : null,
         atts.length ? JSON.stringify(atts.map(attemptTuple)) : null,
       );
-      this.pendingTails.set(runId, { commitNo: tail.commitNo + 1, lastSeq: last + evs.length });
+      this.pendingTails.set(runId, { key, lastSeq: tail.lastSeq + evs.length });
       for (const a of atts) {
         if (a.origin === "live" && a.status === "succeeded" && a.meta !== null) {
           this.sql(INSERT_MODEL_CALL).run(
@@ -151,7 +166,7 @@ class SqliteStore implements RunStore {
 
   async events(runId: string, afterSeq = 0): Promise<EventRecord[]> {
     const out: EventRecord[] = [];
-    for (const row of this.sql(SELECT_EVENTS).all(runId, afterSeq)) {
+    for (const row of this.sql(SELECT_EVENTS).all(...this.range(runId), afterSeq)) {
       for (const t of JSON.parse(String(row.events)) as EventTuple[]) {
         if (t[0] > afterSeq) {
           out.push({
@@ -171,7 +186,7 @@ class SqliteStore implements RunStore {
 
   async attempts(runId: string): Promise<AttemptRecord[]> {
     const out: AttemptRecord[] = [];
-    for (const row of this.sql(SELECT_ATTEMPTS).all(runId)) {
+    for (const row of this.sql(SELECT_ATTEMPTS).all(...this.range(runId))) {
       for (const t of JSON.parse(String(row.attempts)) as AttemptTuple[])
         out.push(fromTuple(runId, t));
     }
@@ -240,13 +255,13 @@ const UPSERT_RUN = `INSERT INTO runs (id, workflow_path, workflow_name, source_h
   outputs_hash = excluded.outputs_hash, error = excluded.error, owner_pid = excluded.owner_pid,
   heartbeat_at = excluded.heartbeat_at`;
 const LOG_TAIL =
-  "SELECT commit_no, last_seq FROM run_log WHERE run_id = ? ORDER BY commit_no DESC LIMIT 1";
-const INSERT_LOG = `INSERT INTO run_log (run_id, commit_no, first_seq, last_seq, events, attempts)
-  VALUES (?, ?, ?, ?, ?, ?)`;
+  "SELECT id, last_seq FROM run_log WHERE id BETWEEN ? AND ? ORDER BY id DESC LIMIT 1";
+const INSERT_LOG =
+  "INSERT INTO run_log (id, first_seq, last_seq, events, attempts) VALUES (?, ?, ?, ?, ?)";
 const SELECT_EVENTS = `SELECT events FROM run_log
-  WHERE run_id = ? AND last_seq > ? AND events IS NOT NULL ORDER BY commit_no`;
+  WHERE id BETWEEN ? AND ? AND last_seq > ? AND events IS NOT NULL ORDER BY id`;
 const SELECT_ATTEMPTS =
-  "SELECT attempts FROM run_log WHERE run_id = ? AND attempts IS NOT NULL ORDER BY commit_no";
+  "SELECT attempts FROM run_log WHERE id BETWEEN ? AND ? AND attempts IS NOT NULL ORDER BY id";
 const INSERT_MODEL_CALL =
   "INSERT INTO model_calls (run_id, step_id, attempt, data) VALUES (?, ?, ?, ?)";
 const UPSERT_CACHE = `INSERT OR REPLACE INTO cache (key, output_hash, run_id, step_id, created_at,
@@ -292,6 +307,11 @@ function toRun(r: Record<string, unknown>): RunRecord {
     ownerPid: num(r.owner_pid),
     heartbeatAt: text(r.heartbeat_at),
   };
+}
+
+interface Tail {
+  readonly key: number;
+  readonly lastSeq: number;
 }
 
 /** How a segment holds an event: [seq, type, stepId, attempt, at, data]. */

@@ -166,6 +166,13 @@ export function describeRunStore(name: string, open: () => Promise<RunStore>): v
     assert.deepEqual(await s.events("01B"), []);
   });
 
+  withStore("events and attempts of a run that is not recorded are refused", async (s) => {
+    await assert.rejects(s.commit({ events: [event("01Z", 1)] }), /not recorded/);
+    await assert.rejects(s.commit({ attempts: [attempt("01Z", "a", 1)] }), /not recorded/);
+    await s.commit({ runs: [run("01Z")], events: [event("01Z", 1)] });
+    assert.equal((await s.events("01Z")).length, 1);
+  });
+
   withStore("an inline value reference is its own value, with no blob behind it", async (s) => {
     assert.equal(await s.blob('={"x":1}'), '{"x":1}');
     assert.equal(await s.blob("=3"), "3");
