@@ -99,6 +99,53 @@ export async function evaluate(text: string, scope: ExprScope): Promise<unknown>
  * its type; otherwise values are written into the text), objects and lists are rendered deeply.
  */
 export async function render(value: unknown, scope: ExprScope): Promise<unknown> {
+  const quick = renderSync(value, scope);
+  return quick === FALLBACK ? renderAsync(value, scope) : quick;
+}
+
+/** `render` without a promise, when every expression in the value is within the fast subset; else FALLBACK. */
+export function renderSync(value: unknown, scope: ExprScope): unknown {
+  if (typeof value === "string") {
+    if (!value.includes("${{")) return value;
+    const whole = wholeTemplate(value);
+    if (whole) {
+      const fast = fastFor(value.slice(whole.exprStart, whole.exprEnd));
+      const v = fast ? fast(scope.context) : FALLBACK;
+      return v === FALLBACK ? FALLBACK : toJson(v);
+    }
+    let out = "";
+    let at = 0;
+    for (const part of scanTemplates(value).parts) {
+      const fast = fastFor(value.slice(part.exprStart, part.exprEnd));
+      const v = fast ? fast(scope.context) : FALLBACK;
+      if (v === FALLBACK) return FALLBACK;
+      out += value.slice(at, part.start) + asText(v);
+      at = part.end;
+    }
+    return out + value.slice(at);
+  }
+  if (Array.isArray(value)) {
+    const out: unknown[] = [];
+    for (const v of value) {
+      const r = renderSync(v, scope);
+      if (r === FALLBACK) return FALLBACK;
+      out.push(r);
+    }
+    return out;
+  }
+  if (value !== null && typeof value === "object") {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) {
+      const r = renderSync(v, scope);
+      if (r === FALLBACK) return FALLBACK;
+      out[k] = r;
+    }
+    return out;
+  }
+  return value;
+}
+
+async function renderAsync(value: unknown, scope: ExprScope): Promise<unknown> {
   if (typeof value === "string") {
     if (!value.includes("${{")) return value;
     const whole = wholeTemplate(value);
