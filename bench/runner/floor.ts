@@ -10,13 +10,20 @@ import { stepValue, type Dag } from "./shapes";
 
 type Row = [seq: number, type: "start" | "end", step: string, at: number, value: number | null];
 
-export async function runFloorOnce(
-  dag: Dag,
-  dir: string,
-  rep: number,
-  effect: boolean,
-): Promise<number> {
-  const db = new Database(join(dir, `floor-${rep}.sqlite`));
+interface FloorDb {
+  readonly db: Database.Database;
+  readonly commitRows: (rows: readonly Row[]) => void;
+  /** The last sequence number written: every run's rows follow the previous run's. */
+  seq: number;
+}
+
+const opened = new Map<string, FloorDb>();
+
+/** One database per process, like Keel's store: every run appends its own rows to it. */
+function floorDb(dir: string): FloorDb {
+  let f = opened.get(dir);
+  if (f) return f;
+  const db = new Database(join(dir, "floor.sqlite"));
   db.pragma("journal_mode = WAL");
   db.pragma("synchronous = NORMAL");
   db.exec(
@@ -27,11 +34,24 @@ export async function runFloorOnce(
   const commitRows = db.transaction((rows: readonly Row[]) => {
     for (const r of rows) insert.run(r[0], r[1], r[2], r[3], r[4] === null ? null : String(r[4]));
   });
+  f = { db, commitRows, seq: 0 };
+  opened.set(dir, f);
+  return f;
+}
 
+export function closeFloor(dir: string): void {
+  opened.get(dir)?.db.close();
+  opened.delete(dir);
+}
+
+export async function runFloorOnce(dag: Dag, dir: string, effect: boolean): Promise<number> {
+  const f = floorDb(dir);
+  const { db, commitRows } = f;
+  const firstSeq = f.seq + 1;
   const start = performance.now();
   let buffer: Row[] = [];
   let scheduled = false;
-  let seq = 0;
+  let seq = f.seq;
   const flush = () => {
     scheduled = false;
     if (buffer.length === 0) return;
@@ -84,10 +104,10 @@ export async function runFloorOnce(
   flush();
   const ms = performance.now() - start;
 
-  const ends = db.prepare("SELECT count(*) AS c FROM events WHERE type = 'end'").get() as {
-    c: number;
-  };
-  db.close();
+  f.seq = seq;
+  const ends = db
+    .prepare("SELECT count(*) AS c FROM events WHERE type = 'end' AND seq >= ?")
+    .get(firstSeq) as { c: number };
   if (ends.c !== n) throw new Error(`floor: ${ends.c} end events, not ${n}`);
   if (values[dag.last] !== dag.expected)
     throw new Error(`floor: final value ${values[dag.last]}, not ${dag.expected}`);

@@ -1,7 +1,7 @@
 // Keel's side of the runner benchmark: the generated workflow is written to a temp folder and
-// loaded (validated) once, untimed; each timed run is `runWorkflow` with full recording into a
-// fresh SQLite store, so no run finds another's records (or cache entries) and every run pays for
-// creating its own rows.
+// loaded (validated) once, untimed; each timed run is `runWorkflow` with full recording into the
+// process's SQLite store, where every run creates its own rows (transform and tool steps do not
+// cache by default, so no run is answered from another's records).
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -10,6 +10,7 @@ import { loadWorkflow, type LoadedWorkflow } from "@keel/core/runner/load";
 import { createNodeEffects } from "@keel/core/runner/node-effects";
 import { runWorkflow } from "@keel/core/runner/run";
 import { openSqliteStore } from "@keel/core/store/sqlite-store";
+import type { RunStore } from "@keel/core/store/run-store";
 import { NOOP_MODULE, workflowYaml, type Dag } from "./shapes";
 
 export type KeelKind = "transform" | "effect";
@@ -17,6 +18,8 @@ export type KeelKind = "transform" | "effect";
 export interface Prepared {
   readonly loaded: LoadedWorkflow;
   readonly dir: string;
+  /** One store per process, as `keel run` and the editor have: every run adds its own rows. */
+  readonly store: RunStore;
 }
 
 export function prepareKeel(dag: Dag, kind: KeelKind): Prepared {
@@ -30,7 +33,7 @@ export function prepareKeel(dag: Dag, kind: KeelKind): Prepared {
     const first = r.diagnostics.filter((d) => d.severity === "error").slice(0, 3);
     throw new Error(`invalid workflow: ${first.map((d) => `${d.code} ${d.message}`).join("; ")}`);
   }
-  return { loaded: r.loaded, dir };
+  return { loaded: r.loaded, dir, store: openSqliteStore(join(dir, "runs.sqlite")) };
 }
 
 /**
@@ -46,14 +49,8 @@ function noopToolEffects(base: Effects): Effects {
 }
 
 /** One timed run; throws unless it succeeded, recorded N `step_succeeded` and computed `expected`. */
-export async function runKeelOnce(
-  p: Prepared,
-  dag: Dag,
-  kind: KeelKind,
-  rep: number,
-): Promise<number> {
-  const { loaded } = p;
-  const store = openSqliteStore(join(p.dir, `runs-${rep}.sqlite`));
+export async function runKeelOnce(p: Prepared, dag: Dag, kind: KeelKind): Promise<number> {
+  const { loaded, store } = p;
   const base = createNodeEffects({ providers: loaded.workflow.providers ?? {}, dir: loaded.dir });
   const effects = kind === "effect" ? noopToolEffects(base) : base;
   const start = performance.now();
@@ -67,18 +64,13 @@ export async function runKeelOnce(
     effects,
   });
   const ms = performance.now() - start;
-  try {
-    if (result.status !== "succeeded")
-      throw new Error(`run ${result.status}: ${result.error ?? "no error"}`);
-    const succeeded = (await store.events(result.runId)).filter(
-      (e) => e.type === "step_succeeded",
-    ).length;
-    if (succeeded !== dag.n) throw new Error(`${succeeded} step_succeeded events, not ${dag.n}`);
-    const final = result.outputs?.final;
-    if (final !== dag.expected)
-      throw new Error(`final value ${String(final)}, not ${dag.expected}`);
-  } finally {
-    await store.close();
-  }
+  if (result.status !== "succeeded")
+    throw new Error(`run ${result.status}: ${result.error ?? "no error"}`);
+  const succeeded = (await store.events(result.runId)).filter(
+    (e) => e.type === "step_succeeded",
+  ).length;
+  if (succeeded !== dag.n) throw new Error(`${succeeded} step_succeeded events, not ${dag.n}`);
+  const final = result.outputs?.final;
+  if (final !== dag.expected) throw new Error(`final value ${String(final)}, not ${dag.expected}`);
   return ms;
 }

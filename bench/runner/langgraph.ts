@@ -92,11 +92,14 @@ function build(dag: Dag): Built {
 /**
  * One timed run: only `invoke` is timed, as only `runWorkflow` is on Keel's side (building and
  * compiling the graph is the counterpart of Keel's untimed validation). The saver creates its
- * tables on first use, inside the timed part; Keel's store migrates before it: a few ms at most.
+ * tables on its first use, inside the first run; Keel's store migrates when it opens.
  */
+let saver: SqliteSaver | undefined;
+
 export async function runLangGraphOnce(dag: Dag, dir: string, rep: number): Promise<number> {
   const b = build(dag);
-  const saver = SqliteSaver.fromConnString(join(dir, `langgraph-${rep}.sqlite`));
+  // One database per process, like Keel's store; each run is a thread of its own.
+  saver ??= SqliteSaver.fromConnString(join(dir, "langgraph.sqlite"));
   const graph = new StateGraph(Annotation.Root(b.spec)).addNode(b.nodes);
   for (const [from, to] of b.edges) graph.addEdge(from, to);
   const app = graph.compile({ checkpointer: saver });

@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { runFloorOnce } from "./floor";
+import { closeFloor, runFloorOnce } from "./floor";
 import { prepareKeel, runKeelOnce } from "./keel";
 import {
   buildDag,
@@ -31,7 +31,8 @@ async function main(): Promise<void> {
     const kind = system === "keel" ? "transform" : "effect";
     const prepared = prepareKeel(dag, kind);
     dir = prepared.dir;
-    for (let rep = 0; rep < reps; rep++) ms.push(await runKeelOnce(prepared, dag, kind, rep));
+    for (let rep = 0; rep < reps; rep++) ms.push(await runKeelOnce(prepared, dag, kind));
+    await prepared.store.close();
   } else {
     dir = mkdtempSync(join(tmpdir(), "keel-runner-bench-"));
     // Imported only here: LangGraph's module graph would otherwise count in the others' RSS.
@@ -39,8 +40,9 @@ async function main(): Promise<void> {
       system === "langgraph" ? await import("./langgraph") : { runLangGraphOnce: undefined };
     for (let rep = 0; rep < reps; rep++) {
       if (runLangGraphOnce) ms.push(await runLangGraphOnce(dag, dir, rep));
-      else ms.push(await runFloorOnce(dag, dir, rep, system === "floor-effect"));
+      else ms.push(await runFloorOnce(dag, dir, system === "floor-effect"));
     }
+    closeFloor(dir);
   }
   // maxRSS is in kilobytes: the high-water mark of the whole process, load and validation included.
   const peakRssMb = process.resourceUsage().maxRSS / 1024;

@@ -55,10 +55,13 @@ class LocalRun {
   /** Attempts a cancel aborts: one listener on the run's signal, not one per attempt. */
   private readonly cancellable = new Set<AbortController>();
   private readonly outcomes: Outcomes;
+  private readonly views = new Map<string, { output: unknown; status: string }>();
+  private readonly runView: { readonly id: string; readonly started_at: string };
 
   constructor(private readonly o: RunOptions) {
     this.runId = o.resume?.runId ?? o.runId ?? newRunId();
     this.startedAt = o.resume?.startedAt ?? o.effects.now();
+    this.runView = { id: this.runId, started_at: this.startedAt };
     this.redactor = new Redactor(o.secrets ?? {});
     this.recorder = new Recorder(
       o.store,
@@ -241,7 +244,7 @@ class LocalRun {
     if (step.type !== "transform" && step.type !== "assert") return false;
     // Retries and timeouts only matter to a failure, and a failure is not run here.
     if (step.snapshot || step.cache) return false;
-    const scope = this.scopeFor(id);
+    const scope = this.scopeFor(id, false);
     let runs: boolean;
     let value: unknown = true;
     let input: unknown;
@@ -336,22 +339,22 @@ class LocalRun {
     return value === true;
   }
 
-  private scopeFor(id: string): ExprScope {
+  /** What expressions of step `id` see; the status functions only where jsonata may run. */
+  private scopeFor(id: string, bindings = true): ExprScope {
     const steps: Record<string, unknown> = {};
-    for (const d of this.o.graph.deps.get(id)!) {
-      const s = this.states.get(d)!;
-      steps[d] = { output: s.output, status: s.status };
-    }
+    for (const d of this.o.graph.deps.get(id)!) steps[d] = this.viewOf(d);
+    const context = {
+      inputs: this.o.inputs,
+      steps,
+      run: this.runView,
+      env: this.o.env ?? {},
+      secrets: this.o.secrets ?? {},
+    };
+    if (!bindings) return { context };
     // Only `$failure()` needs the ancestors: find them when it is called, not for every step.
     let ancestors: string[] | undefined;
     return {
-      context: {
-        inputs: this.o.inputs,
-        steps,
-        run: { id: this.runId, started_at: this.startedAt },
-        env: this.o.env ?? {},
-        secrets: this.o.secrets ?? {},
-      },
+      context,
       bindings: {
         always: () => true,
         success: () => this.o.graph.deps.get(id)!.every((d) => satisfied(this.states.get(d)!)),
@@ -362,6 +365,20 @@ class LocalRun {
         cancelled: () => this.internal.signal.aborted,
       },
     };
+  }
+
+  /**
+   * A step as its dependents' expressions see it: `{ output, status }`, made once. Only steps
+   * that have ended are seen, and an ended step's state does not change again.
+   */
+  private viewOf(id: string): { output: unknown; status: string } {
+    let view = this.views.get(id);
+    if (!view) {
+      const s = this.states.get(id)!;
+      view = { output: s.output, status: s.status };
+      this.views.set(id, view);
+    }
+    return view;
   }
 
   /** Attempts the step until it succeeds or its retries and fallbacks are used up. */
