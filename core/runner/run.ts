@@ -177,27 +177,29 @@ class LocalRun {
   private async schedule(): Promise<void> {
     const { graph } = this.o;
     const limit = this.o.concurrency ?? 16;
-    const remaining = new Map(graph.ids.map((id) => [id, graph.deps.get(id)!.length]));
-    const ready = graph.order.filter((id) => remaining.get(id) === 0);
+    // Steps by their index in topological order, so the loop does no lookups by name.
+    const ids = graph.order;
+    const index = new Map(ids.map((id, i) => [id, i]));
+    const remaining = Int32Array.from(ids, (id) => graph.deps.get(id)!.length);
+    const dependents = ids.map((id) => graph.dependents.get(id)!.map((d) => index.get(d)!));
+    const ready: number[] = [];
+    for (let i = 0; i < ids.length; i++) if (remaining[i] === 0) ready.push(i);
     let head = 0;
     let running = 0;
-    const ended: string[] = [];
+    const ended: number[] = [];
     let failure: { error: unknown } | undefined;
     let wake: (() => void) | undefined;
-    const end = (id: string) => {
-      for (const next of graph.dependents.get(id)!) {
-        const left = remaining.get(next)! - 1;
-        remaining.set(next, left);
-        if (left === 0) ready.push(next);
-      }
+    const end = (i: number) => {
+      for (const next of dependents[i]!) if (--remaining[next]! === 0) ready.push(next);
     };
     let sliceStart = performance.now();
     let quickInSlice = 0;
     for (;;) {
       while (head < ready.length && running < limit && !failure) {
-        const id = ready[head++]!;
+        const i = ready[head++]!;
+        const id = ids[i]!;
         if (this.runQuick(id)) {
-          end(id);
+          end(i);
           // Give the event loop a turn now and then: commits, progress and a cancel go on.
           if (++quickInSlice % 256 === 0 && performance.now() - sliceStart > SLICE_MS) {
             await new Promise<void>((r) => setImmediate(r));
@@ -209,7 +211,7 @@ class LocalRun {
         this.runStep(id).then(
           () => {
             running--;
-            ended.push(id);
+            ended.push(i);
             wake?.();
           },
           (error: unknown) => {
@@ -221,7 +223,7 @@ class LocalRun {
       }
       if (failure && running === 0) throw failure.error;
       if (ended.length > 0) {
-        for (const id of ended.splice(0)) end(id);
+        for (const i of ended.splice(0)) end(i);
         continue;
       }
       if (running === 0 && head >= ready.length) return;
@@ -341,7 +343,9 @@ class LocalRun {
 
   /** What expressions of step `id` see; the status functions only where jsonata may run. */
   private scopeFor(id: string, bindings = true): ExprScope {
-    const steps: Record<string, unknown> = {};
+    // A prototype-less object is a hash table to V8 from the start: every step has other keys,
+    // and an ordinary object would make a new hidden class for each, slower as the run grows.
+    const steps = Object.create(null) as Record<string, unknown>;
     for (const d of this.o.graph.deps.get(id)!) steps[d] = this.viewOf(d);
     const context = {
       inputs: this.o.inputs,
