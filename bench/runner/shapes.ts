@@ -144,4 +144,6 @@ export type System = (typeof SYSTEMS)[number];
 export interface WorkerResult {
   readonly ms: number[];
   readonly peakRssMb: number;
+  /** Keel only: the peak RSS after loading, validation and the first run. */
+  readonly firstRunRssMb?: number;
 }

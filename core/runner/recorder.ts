@@ -77,7 +77,7 @@ export class Recorder {
   blob(value: unknown): string {
     const raw = JSON.stringify(value === undefined ? null : value);
     if (raw.length <= INLINE_MAX) {
-      const text = this.redactor.text(raw);
+      const text = this.redactor.active ? this.redactor.text(raw) : raw;
       if (text.length <= INLINE_MAX) return inlineRef(text);
     }
     return this.textBlob(raw);

@@ -116,7 +116,8 @@ class SqliteStore implements RunStore {
     const eventsByRun = byRun(events);
     const attemptsByRun = byRun(attempts);
     for (const runId of new Set([...eventsByRun.keys(), ...attemptsByRun.keys()])) {
-      const evs = (eventsByRun.get(runId) ?? []).sort((a, b) => a.seq - b.seq);
+      const evs = eventsByRun.get(runId) ?? [];
+      if (!ascending(evs)) evs.sort((a, b) => a.seq - b.seq);
       const atts = attemptsByRun.get(runId) ?? [];
       const tail = this.tail(runId);
       evs.forEach((e, i) => {
@@ -387,8 +388,18 @@ function fromTuple(runId: string, t: AttemptTuple): AttemptRecord {
   };
 }
 
+function ascending(events: readonly EventRecord[]): boolean {
+  for (let i = 1; i < events.length; i++) if (events[i]!.seq < events[i - 1]!.seq) return false;
+  return true;
+}
+
 function byRun<T extends { readonly runId: string }>(records: readonly T[]): Map<string, T[]> {
   const out = new Map<string, T[]>();
+  // A recorder's batch holds one run's records: no grouping to do.
+  if (records.every((r) => r.runId === records[0]!.runId)) {
+    if (records.length > 0) out.set(records[0]!.runId, [...records]);
+    return out;
+  }
   for (const r of records) {
     const list = out.get(r.runId);
     if (list) list.push(r);

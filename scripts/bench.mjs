@@ -1,0 +1,22 @@
+// `npm run bench`: every benchmark, one after the other, each in its own process (they measure
+// time and memory, so none runs beside another). `npm run bench:<name>` runs one of them.
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+
+const BENCHES = [
+  ["validation (#3)", "bench/validate.bench.ts"],
+  ["runner (#4)", "bench/runner/runner.bench.ts"],
+  ["language server (#6)", "bench/lsp.bench.ts"],
+];
+
+let failed = 0;
+for (const [name, file] of BENCHES) {
+  if (!existsSync(file)) continue;
+  console.log(`\n=== ${name}: ${file}\n`);
+  const r = spawnSync(process.execPath, ["--import", "tsx", file], { stdio: "inherit" });
+  if (r.status !== 0) {
+    failed++;
+    console.error(`${file} failed (${r.status ?? r.signal})`);
+  }
+}
+process.exit(failed ? 1 : 0);
