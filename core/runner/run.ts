@@ -247,12 +247,18 @@ class LocalRun {
     if (step.type !== "transform" && step.type !== "assert") return false;
     // Retries and timeouts only matter to a failure, and a failure is not run here.
     if (step.snapshot || step.cache) return false;
-    const scope = this.scopeFor(id, false);
+    const steps = Object.create(null) as Record<string, unknown>;
+    let success = true;
+    for (const d of this.o.graph.deps.get(id)!) {
+      const dep = this.states.get(d)!;
+      if (!satisfied(dep)) success = false;
+      steps[d] = this.viewOf(d, dep);
+    }
+    const scope = { context: this.contextWith(steps) };
     let runs: boolean;
     let value: unknown = true;
     let input: unknown;
     try {
-      const success = this.o.graph.deps.get(id)!.every((d) => satisfied(this.states.get(d)!));
       runs = success && !this.internal.signal.aborted;
       if (step.if !== undefined) {
         if (STATUS_FUNCTIONS.some((f) => String(step.if).includes(`$${f}(`))) return false;
@@ -336,20 +342,13 @@ class LocalRun {
     return value === true;
   }
 
-  /** What expressions of step `id` see; the status functions only where jsonata may run. */
-  private scopeFor(id: string, bindings = true): ExprScope {
+  /** What expressions of step `id` see, with Keel's status functions. */
+  private scopeFor(id: string): ExprScope {
     // A prototype-less object is a hash table to V8 from the start: every step has other keys,
     // and an ordinary object would make a new hidden class for each, slower as the run grows.
     const steps = Object.create(null) as Record<string, unknown>;
-    for (const d of this.o.graph.deps.get(id)!) steps[d] = this.viewOf(d);
-    const context = {
-      inputs: this.o.inputs,
-      steps,
-      run: this.runView,
-      env: this.o.env ?? {},
-      secrets: this.o.secrets ?? {},
-    };
-    if (!bindings) return { context };
+    for (const d of this.o.graph.deps.get(id)!) steps[d] = this.viewOf(d, this.states.get(d)!);
+    const context = this.contextWith(steps);
     // Only `$failure()` needs the ancestors: find them when it is called, not for every step.
     let ancestors: string[] | undefined;
     return {
@@ -370,14 +369,23 @@ class LocalRun {
    * A step as its dependents' expressions see it: `{ output, status }`, made once. Only steps
    * that have ended are seen, and an ended step's state does not change again.
    */
-  private viewOf(id: string): { output: unknown; status: string } {
+  private viewOf(id: string, state: StepState): { output: unknown; status: string } {
     let view = this.views.get(id);
     if (!view) {
-      const s = this.states.get(id)!;
-      view = { output: s.output, status: s.status };
+      view = { output: state.output, status: state.status };
       this.views.set(id, view);
     }
     return view;
+  }
+
+  private contextWith(steps: Record<string, unknown>): Record<string, unknown> {
+    return {
+      inputs: this.o.inputs,
+      steps,
+      run: this.runView,
+      env: this.o.env ?? {},
+      secrets: this.o.secrets ?? {},
+    };
   }
 
   /** Attempts the step until it succeeds or its retries and fallbacks are used up. */
