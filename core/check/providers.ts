@@ -3,49 +3,14 @@
 import type { DiagnosticSink, Span } from "../model/diagnostic";
 import { closest } from "../model/suggest";
 import { isObj, str } from "../model/values";
-import type { WorkflowParts } from "./parts";
+import type { StepEntry, WorkflowParts } from "./parts";
 
+/** The checks outside the steps: `defaults.provider` and the providers' fallbacks. */
 export function checkProviders(parts: WorkflowParts, sink: DiagnosticSink): void {
-  const ids = [...parts.providers.keys()];
-  const unknown = (name: string, span: Span, where: string) => {
-    const match = closest(name, ids);
-    const hint = match
-      ? `: did you mean '${match}'?`
-      : ids.length === 0
-        ? ": the workflow declares no providers"
-        : `: declared providers are ${ids.join(", ")}`;
-    sink.add(
-      "KEEL203",
-      span,
-      `unknown provider '${name}' ${where}${hint}`,
-      match ? { fixes: [{ title: `Change to '${match}'`, span, newText: match }] } : undefined,
-    );
-  };
-
-  const defaults = isObj(parts.top.defaults) ? parts.top.defaults : undefined;
-  const defaultProvider = str(defaults?.provider);
+  const defaultProvider = defaultProviderOf(parts);
   const defaultLoc = parts.root.children?.get("defaults")?.children?.get("provider");
   if (defaultProvider !== undefined && defaultLoc && !parts.providers.has(defaultProvider)) {
-    unknown(defaultProvider, defaultLoc.span, "in defaults.provider");
-  }
-
-  for (const step of parts.steps.values()) {
-    if (step.type !== "llm") continue;
-    const name = str(step.value.provider);
-    const loc = step.loc.children?.get("provider");
-    if (name !== undefined && loc) {
-      if (!parts.providers.has(name)) unknown(name, loc.span, `in step '${step.id}'`);
-    } else if (name === undefined && defaultProvider === undefined && parts.providers.size !== 1) {
-      sink.add(
-        "KEEL109",
-        step.keySpan,
-        `llm step '${step.id}' has no provider: set \`provider:\`${
-          parts.providers.size === 0
-            ? " and declare it under `providers:`"
-            : " or `defaults.provider`"
-        }`,
-      );
-    }
+    unknownProvider(parts, defaultProvider, defaultLoc.span, "in defaults.provider", sink);
   }
 
   const fallback = new Map<string, string>();
@@ -53,8 +18,9 @@ export function checkProviders(parts: WorkflowParts, sink: DiagnosticSink): void
     const target = isObj(p.value) ? str(p.value.fallback) : undefined;
     const loc = p.loc.children?.get("fallback");
     if (target === undefined || !loc) continue;
-    if (!parts.providers.has(target)) unknown(target, loc.span, `in the fallback of '${p.id}'`);
-    else fallback.set(p.id, target);
+    if (!parts.providers.has(target)) {
+      unknownProvider(parts, target, loc.span, `in the fallback of '${p.id}'`, sink);
+    } else fallback.set(p.id, target);
   }
   for (const p of parts.providers.values()) {
     const chain = [p.id];
@@ -68,4 +34,59 @@ export function checkProviders(parts: WorkflowParts, sink: DiagnosticSink): void
       sink.add("KEEL205", span, `providers fall back in a circle: ${[...chain, p.id].join(" → ")}`);
     }
   }
+}
+
+/** An `llm` step names a declared provider, or can find one. */
+export function checkStepProvider(
+  parts: WorkflowParts,
+  step: StepEntry,
+  sink: DiagnosticSink,
+): void {
+  if (step.type !== "llm") return;
+  const name = str(step.value.provider);
+  const loc = step.loc.children?.get("provider");
+  if (name !== undefined && loc) {
+    if (!parts.providers.has(name))
+      unknownProvider(parts, name, loc.span, `in step '${step.id}'`, sink);
+  } else if (
+    name === undefined &&
+    defaultProviderOf(parts) === undefined &&
+    parts.providers.size !== 1
+  ) {
+    sink.add(
+      "KEEL109",
+      step.keySpan,
+      `llm step '${step.id}' has no provider: set \`provider:\`${
+        parts.providers.size === 0
+          ? " and declare it under `providers:`"
+          : " or `defaults.provider`"
+      }`,
+    );
+  }
+}
+
+function defaultProviderOf(parts: WorkflowParts): string | undefined {
+  return str(isObj(parts.top.defaults) ? parts.top.defaults.provider : undefined);
+}
+
+function unknownProvider(
+  parts: WorkflowParts,
+  name: string,
+  span: Span,
+  where: string,
+  sink: DiagnosticSink,
+): void {
+  const ids = [...parts.providers.keys()];
+  const match = closest(name, ids);
+  const hint = match
+    ? `: did you mean '${match}'?`
+    : ids.length === 0
+      ? ": the workflow declares no providers"
+      : `: declared providers are ${ids.join(", ")}`;
+  sink.add(
+    "KEEL203",
+    span,
+    `unknown provider '${name}' ${where}${hint}`,
+    match ? { fixes: [{ title: `Change to '${match}'`, span, newText: match }] } : undefined,
+  );
 }

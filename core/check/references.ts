@@ -6,7 +6,7 @@ import type { ContextRef, ExprInfo } from "../expr/analyze";
 import { IMPURE_FUNCTIONS, JSONATA_FUNCTIONS, STATUS_FUNCTIONS } from "../expr/analyze";
 import { closest, didYouMean } from "../model/suggest";
 import { siteSpan, type ExprSite } from "./sites";
-import type { WorkflowParts } from "./parts";
+import type { StepEntry, WorkflowParts } from "./parts";
 import { checkOutputField } from "./output-fields";
 
 export interface AnalyzedSite {
@@ -139,35 +139,38 @@ function checkRef(
   }
 }
 
-/** `needs` entries: known steps, no duplicates; each is an edge. */
-export function checkNeeds(parts: WorkflowParts, sink: DiagnosticSink, edges: Edge[]): void {
-  for (const step of parts.steps.values()) {
-    const needs = step.value.needs;
-    const list = typeof needs === "string" ? [needs] : Array.isArray(needs) ? needs : [];
-    const seen = new Set<string>();
-    list.forEach((need, i) => {
-      if (typeof need !== "string") return;
-      const loc =
-        typeof needs === "string"
-          ? step.loc.children?.get("needs")
-          : step.loc.children?.get("needs")?.children?.get(i);
-      const span = loc?.span ?? step.keySpan;
-      if (seen.has(need)) {
-        sink.add("KEEL211", span, `'${need}' is already listed in needs`);
-        return;
-      }
-      seen.add(need);
-      if (!parts.steps.has(need)) {
-        const match = closest(need, parts.steps.keys());
-        sink.add(
-          "KEEL201",
-          span,
-          `unknown step '${need}' in needs${match ? `: did you mean '${match}'?` : ""}`,
-          match ? { fixes: [{ title: `Change to '${match}'`, span, newText: match }] } : undefined,
-        );
-        return;
-      }
-      edges.push({ from: step.id, to: need, via: "needs", span });
-    });
-  }
+/** `needs` entries of one step: known steps, no duplicates; each is an edge. */
+export function checkStepNeeds(
+  parts: WorkflowParts,
+  step: StepEntry,
+  sink: DiagnosticSink,
+  edges: Edge[],
+): void {
+  const needs = step.value.needs;
+  const list = typeof needs === "string" ? [needs] : Array.isArray(needs) ? needs : [];
+  const seen = new Set<string>();
+  list.forEach((need, i) => {
+    if (typeof need !== "string") return;
+    const loc =
+      typeof needs === "string"
+        ? step.loc.children?.get("needs")
+        : step.loc.children?.get("needs")?.children?.get(i);
+    const span = loc?.span ?? step.keySpan;
+    if (seen.has(need)) {
+      sink.add("KEEL211", span, `'${need}' is already listed in needs`);
+      return;
+    }
+    seen.add(need);
+    if (!parts.steps.has(need)) {
+      const match = closest(need, parts.steps.keys());
+      sink.add(
+        "KEEL201",
+        span,
+        `unknown step '${need}' in needs${match ? `: did you mean '${match}'?` : ""}`,
+        match ? { fixes: [{ title: `Change to '${match}'`, span, newText: match }] } : undefined,
+      );
+      return;
+    }
+    edges.push({ from: step.id, to: need, via: "needs", span });
+  });
 }

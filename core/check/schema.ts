@@ -1,6 +1,6 @@
 // Schema check: runs the zod schema and turns each issue into a diagnostic on the exact key or
 // value it concerns, with Keel's own wording (what is wrong, what is expected, did you mean).
-import type { z } from "zod";
+import { z } from "zod";
 import type { DiagnosticSink, Span } from "../model/diagnostic";
 import { locate, type Loc } from "../model/parse";
 import {
@@ -16,14 +16,49 @@ import { describeValue, valueAt } from "../model/values";
 
 type Issue = z.core.$ZodIssue;
 
-export function checkSchema(value: unknown, root: Loc, sink: DiagnosticSink): void {
-  const result = Workflow.safeParse(value, { reportInput: false });
+/** The workflow's schema with each step's value left unchecked (checkStepSchema checks them). */
+const Header = Workflow.extend({ steps: z.record(z.string(), z.unknown()) });
+const Steps = Workflow.shape.steps;
+
+/**
+ * Schema issues outside the steps' entries: the top level, inputs, providers, defaults, outputs,
+ * and `steps` itself being a mapping. Together with checkStepSchema on every entry of `steps`,
+ * this reports exactly what one parse of the whole workflow would.
+ */
+export function checkHeaderSchema(value: unknown, root: Loc, sink: DiagnosticSink): void {
+  const result = Header.safeParse(value, { reportInput: false });
   if (result.success) return;
-  for (const issue of result.error.issues) reportIssue(issue, value, root, sink);
+  for (const issue of result.error.issues) reportIssue(issue, issue.path, value, root, sink);
 }
 
-function reportIssue(issue: Issue, rootValue: unknown, root: Loc, sink: DiagnosticSink): void {
-  const path = issue.path as PropertyKey[];
+/**
+ * Schema issues of one entry of `steps` (its id and its value). `rootValue` and `root` need only
+ * hold the path to this step and, for the rare issue reported on the first line, the first key.
+ */
+export function checkStepSchema(
+  id: string,
+  value: unknown,
+  rootValue: unknown,
+  root: Loc,
+  sink: DiagnosticSink,
+): void {
+  const one: Record<string, unknown> = Object.create(null);
+  one[id] = value;
+  const result = Steps.safeParse(one, { reportInput: false });
+  if (result.success) return;
+  for (const issue of result.error.issues) {
+    reportIssue(issue, ["steps", ...issue.path], rootValue, root, sink);
+  }
+}
+
+function reportIssue(
+  issue: Issue,
+  issuePath: readonly PropertyKey[],
+  rootValue: unknown,
+  root: Loc,
+  sink: DiagnosticSink,
+): void {
+  const path = issuePath as PropertyKey[];
   const here = valueAt(rootValue, path);
   const { loc, depth } = locate(root, path);
   const exact = depth === path.length;

@@ -22,6 +22,10 @@ const CREDENTIAL = new RegExp(
   ].join("|"),
 );
 
+/**
+ * Providers' api_keys, and credentials in every string outside the steps' entries (when `steps`
+ * is a mapping, checkStepSecrets scans each entry).
+ */
 export function checkSecrets(
   parts: WorkflowParts,
   analyzed: readonly AnalyzedSite[],
@@ -57,8 +61,22 @@ export function checkSecrets(
       );
     }
   }
+  const stepsLoc = isObj(parts.top.steps) ? parts.root.children?.get("steps") : undefined;
+  if (stepsLoc) reported.add(stepsLoc);
   scanStrings(parts.text, parts.top, parts.root, reported, sink);
 }
+
+/** Credentials in the strings of one entry of `steps`. */
+export function checkStepSecrets(
+  text: string,
+  value: unknown,
+  loc: Loc,
+  sink: DiagnosticSink,
+): void {
+  scanStrings(text, value, loc, NOTHING, sink);
+}
+
+const NOTHING: ReadonlySet<Loc> = new Set();
 
 function scanStrings(
   text: string,

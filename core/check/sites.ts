@@ -46,7 +46,36 @@ const STEP_PLAIN_KEYS = new Set([
 ]);
 const PROVIDER_TEMPLATE_KEYS = new Set(["base_url", "api_key", "headers"]);
 
-export function collectSites(
+/** The expression sites of one step, in document order. */
+export function collectStepSites(
+  text: string,
+  id: string,
+  step: unknown,
+  loc: Loc,
+  sink: DiagnosticSink,
+): ExprSite[] {
+  const sites: ExprSite[] = [];
+  const owner = { kind: "step", id } as const;
+  if (!isObj(step) || !loc.children) return sites;
+  const add = new SiteAdder(text, sites, sink);
+  for (const [key, v] of Object.entries(step)) {
+    const vLoc = loc.children.get(key);
+    if (!vLoc) continue;
+    if (key === "if") add.bare(owner, "if", v, vLoc);
+    else if (key === "expr") add.bare(owner, "value", v, vLoc);
+    else if (key === "that") {
+      if (Array.isArray(v))
+        v.forEach((item, i) => add.bare(owner, "value", item, vLoc.children?.get(i)));
+      else add.bare(owner, "value", v, vLoc);
+    } else if (key === "snapshot" && isObj(v)) {
+      add.bare(owner, "snapshot", v.version, vLoc.children?.get("version"));
+    } else if (!STEP_PLAIN_KEYS.has(key)) add.templates(owner, "value", v, vLoc);
+  }
+  return sites;
+}
+
+/** The expression sites outside the steps: providers' templates, then `outputs`. */
+export function collectHeaderSites(
   text: string,
   value: unknown,
   root: Loc,
@@ -57,24 +86,6 @@ export function collectSites(
   const children = root.children;
   if (!top || !children) return sites;
   const add = new SiteAdder(text, sites, sink);
-
-  forEachEntry(top.steps, children.get("steps"), (id, step, loc) => {
-    const owner = { kind: "step", id } as const;
-    if (!isObj(step) || !loc.children) return;
-    for (const [key, v] of Object.entries(step)) {
-      const vLoc = loc.children.get(key);
-      if (!vLoc) continue;
-      if (key === "if") add.bare(owner, "if", v, vLoc);
-      else if (key === "expr") add.bare(owner, "value", v, vLoc);
-      else if (key === "that") {
-        if (Array.isArray(v))
-          v.forEach((item, i) => add.bare(owner, "value", item, vLoc.children?.get(i)));
-        else add.bare(owner, "value", v, vLoc);
-      } else if (key === "snapshot" && isObj(v)) {
-        add.bare(owner, "snapshot", v.version, vLoc.children?.get("version"));
-      } else if (!STEP_PLAIN_KEYS.has(key)) add.templates(owner, "value", v, vLoc);
-    }
-  });
   forEachEntry(top.providers, children.get("providers"), (id, provider, loc) => {
     if (!isObj(provider)) return;
     for (const key of PROVIDER_TEMPLATE_KEYS) {

@@ -1,27 +1,26 @@
 // Per-step and per-input rules the schema alone cannot express.
 import type { DiagnosticSink } from "../model/diagnostic";
 import { describeValue, isObj } from "../model/values";
-import type { WorkflowParts } from "./parts";
+import type { StepEntry, WorkflowParts } from "./parts";
 
-export function checkStepRules(parts: WorkflowParts, sink: DiagnosticSink): void {
-  for (const step of parts.steps.values()) {
-    if (step.type !== "llm") continue;
-    const hasPrompt = "prompt" in step.value;
-    const hasMessages = "messages" in step.value;
-    if (hasPrompt && hasMessages) {
-      const loc = step.loc.children?.get("messages");
-      sink.add(
-        "KEEL108",
-        loc?.keySpan ?? step.keySpan,
-        `llm step '${step.id}' has both \`prompt\` and \`messages\`: keep one`,
-      );
-    } else if (!hasPrompt && !hasMessages) {
-      sink.add(
-        "KEEL108",
-        step.keySpan,
-        `llm step '${step.id}' has no \`prompt\` or \`messages\`: add what to ask the model`,
-      );
-    }
+/** An `llm` step has exactly one of `prompt` and `messages`. */
+export function checkStepRules(step: StepEntry, sink: DiagnosticSink): void {
+  if (step.type !== "llm") return;
+  const hasPrompt = "prompt" in step.value;
+  const hasMessages = "messages" in step.value;
+  if (hasPrompt && hasMessages) {
+    const loc = step.loc.children?.get("messages");
+    sink.add(
+      "KEEL108",
+      loc?.keySpan ?? step.keySpan,
+      `llm step '${step.id}' has both \`prompt\` and \`messages\`: keep one`,
+    );
+  } else if (!hasPrompt && !hasMessages) {
+    sink.add(
+      "KEEL108",
+      step.keySpan,
+      `llm step '${step.id}' has no \`prompt\` or \`messages\`: add what to ask the model`,
+    );
   }
 }
 

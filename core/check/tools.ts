@@ -3,7 +3,7 @@
 import type { DiagnosticSink, Span } from "../model/diagnostic";
 import { scalarSourceMap } from "../model/scalar-map";
 import { didYouMean } from "../model/suggest";
-import type { WorkflowParts } from "./parts";
+import type { StepEntry, WorkflowParts } from "./parts";
 import { readExports } from "./tool-exports";
 
 /** What validation may ask of its surroundings. Without a host, checks that read files are skipped. */
@@ -16,58 +16,58 @@ export interface ValidationHost {
 
 const USES = /^(\.{1,2}\/[^#]+)#([A-Za-z_$][\w$]*)$/;
 
-export function checkTools(
+/** A `tool` step's `uses:` names a module that exists and an export it has. */
+export function checkStepTool(
   parts: WorkflowParts,
+  step: StepEntry,
   file: string | undefined,
   host: ValidationHost | undefined,
   sink: DiagnosticSink,
 ): void {
-  for (const step of parts.steps.values()) {
-    if (step.type !== "tool" || typeof step.value.uses !== "string") continue;
-    const loc = step.loc.children?.get("uses");
-    if (!loc) continue;
-    const uses = step.value.uses;
-    const m = USES.exec(uses);
-    if (!m) {
-      sink.add(
-        "KEEL503",
-        loc.span,
-        `'${uses}' is not a tool reference: write \`./path/to/module.js#exportName\` (relative to the workflow file)`,
-      );
-      continue;
-    }
-    if (!host || !file) continue;
-    const [, modulePath, exportName] = m as unknown as [string, string, string];
-    const part = (start: number, end: number): Span => {
-      if (!loc.scalar || loc.viaAlias) return loc.span;
-      const map = scalarSourceMap(parts.text, loc.scalar);
-      return { start: map[start]!, end: map[end - 1]! + 1 };
-    };
-    const absolute = host.resolve(file, modulePath);
-    const source = host.readFile(absolute);
-    if (source === undefined) {
-      sink.add(
-        "KEEL501",
-        part(0, modulePath.length),
-        `tool module '${modulePath}' does not exist: \`uses:\` paths are relative to the workflow file's folder`,
-      );
-      continue;
-    }
-    const exports = readExports(source);
-    const exportSpan = part(modulePath.length + 1, uses.length);
-    if (exports instanceof Error) {
-      sink.add(
-        "KEEL504",
-        loc.span,
-        `could not read the exports of '${modulePath}': ${exports.message}`,
-      );
-    } else if (!exports.names.has(exportName) && !exports.open) {
-      const known = [...exports.names];
-      sink.add(
-        "KEEL502",
-        exportSpan,
-        `'${modulePath}' has no export '${exportName}'${didYouMean(exportName, known) || (known.length ? `: it exports ${known.join(", ")}` : ": it exports nothing")}`,
-      );
-    }
+  if (step.type !== "tool" || typeof step.value.uses !== "string") return;
+  const loc = step.loc.children?.get("uses");
+  if (!loc) return;
+  const uses = step.value.uses;
+  const m = USES.exec(uses);
+  if (!m) {
+    sink.add(
+      "KEEL503",
+      loc.span,
+      `'${uses}' is not a tool reference: write \`./path/to/module.js#exportName\` (relative to the workflow file)`,
+    );
+    return;
+  }
+  if (!host || !file) return;
+  const [, modulePath, exportName] = m as unknown as [string, string, string];
+  const part = (start: number, end: number): Span => {
+    if (!loc.scalar || loc.viaAlias) return loc.span;
+    const map = scalarSourceMap(parts.text, loc.scalar);
+    return { start: map[start]!, end: map[end - 1]! + 1 };
+  };
+  const absolute = host.resolve(file, modulePath);
+  const source = host.readFile(absolute);
+  if (source === undefined) {
+    sink.add(
+      "KEEL501",
+      part(0, modulePath.length),
+      `tool module '${modulePath}' does not exist: \`uses:\` paths are relative to the workflow file's folder`,
+    );
+    return;
+  }
+  const exports = readExports(source);
+  const exportSpan = part(modulePath.length + 1, uses.length);
+  if (exports instanceof Error) {
+    sink.add(
+      "KEEL504",
+      loc.span,
+      `could not read the exports of '${modulePath}': ${exports.message}`,
+    );
+  } else if (!exports.names.has(exportName) && !exports.open) {
+    const known = [...exports.names];
+    sink.add(
+      "KEEL502",
+      exportSpan,
+      `'${modulePath}' has no export '${exportName}'${didYouMean(exportName, known) || (known.length ? `: it exports ${known.join(", ")}` : ": it exports nothing")}`,
+    );
   }
 }

@@ -1,20 +1,28 @@
 // The single entry point for validating a workflow, used by the CLI and the language server.
 // Invariant: never throws; parses once, walks the parsed tree once per concern, and parses all of
-// a file's expressions in one batch.
+// a file's expressions in one batch. Each entry of `steps` is checked on its own (step-checks.ts),
+// so that the language server can re-check one step after an edit (incremental.ts).
 import { DiagnosticSink, sortDiagnostics, type Diagnostic } from "../model/diagnostic";
-import { parseYaml, type ParsedYaml } from "../model/parse";
-import { buildGraph, type Edge, type StepGraph } from "../graph/graph";
+import { parseYaml, type Loc, type ParsedYaml } from "../model/parse";
+import { buildGraph, type StepGraph } from "../graph/graph";
 import { parseExpressions } from "../expr/parse";
-import { analyzeExpression } from "../expr/analyze";
-import { checkSchema } from "./schema";
-import { collectSites, siteSpan, type ExprSite } from "./sites";
+import { checkHeaderSchema } from "./schema";
+import { collectHeaderSites, forEachEntry } from "./sites";
 import { readParts, type WorkflowParts } from "./parts";
-import { checkExpressionRefs, checkNeeds, type AnalyzedSite } from "./references";
+import { checkExpressionRefs, type AnalyzedSite } from "./references";
 import { checkCycles } from "./cycles";
 import { checkProviders } from "./providers";
 import { checkSecrets } from "./secrets";
-import { checkTools, type ValidationHost } from "./tools";
-import { checkInputDefaults, checkStepRules } from "./steps";
+import type { ValidationHost } from "./tools";
+import { checkInputDefaults } from "./steps";
+import {
+  analyzeSites,
+  collectStep,
+  finishStep,
+  type CollectedStep,
+  type StepContext,
+  type StepResult,
+} from "./step-checks";
 
 export type { ValidationHost };
 
@@ -37,64 +45,85 @@ export interface ValidationResult {
   readonly model: WorkflowModel;
 }
 
+/** A validation with its diagnostics kept by origin, for incremental re-validation. */
+export interface ValidationDetail {
+  readonly result: ValidationResult;
+  /** YAML syntax and structure (anchors, duplicate keys, tags). */
+  readonly parse: readonly Diagnostic[];
+  /** Present when the document is a mapping. */
+  readonly split?: {
+    /** Everything outside the entries of `steps`. */
+    readonly header: readonly Diagnostic[];
+    /** One result per entry of `steps`, in file order (none when `steps` is not a mapping). */
+    readonly steps: readonly StepResult[];
+    /** Dependency cycles. */
+    readonly cycles: readonly Diagnostic[];
+    readonly stepsLoc?: Loc;
+  };
+}
+
 export function validate(text: string, options: ValidateOptions = {}): ValidationResult {
-  const sink = new DiagnosticSink();
-  const yaml = parseYaml(text, sink);
+  return validateInDetail(text, options).result;
+}
+
+export function validateInDetail(text: string, options: ValidateOptions = {}): ValidationDetail {
+  const parseSink = new DiagnosticSink();
+  const yaml = parseYaml(text, parseSink);
+  const parse = parseSink.items;
   const empty: WorkflowModel = { yaml, sites: [], graph: buildGraph([], []) };
   if (!yaml.root) {
-    if (sink.items.length === 0) {
-      sink.add(
+    if (parse.length === 0) {
+      parseSink.add(
         "KEEL007",
         { start: 0, end: text.length },
         "the file is empty: a workflow needs `keel: 1`, `name` and `steps`",
       );
     }
-    return { diagnostics: sortDiagnostics(sink.items), model: empty };
+    return { result: { diagnostics: sortDiagnostics([...parse]), model: empty }, parse };
   }
-  checkSchema(yaml.value, yaml.root, sink);
+  const header = new DiagnosticSink();
+  checkHeaderSchema(yaml.value, yaml.root, header);
   const parts = readParts(text, yaml.value, yaml.root);
-  if (!parts) return { diagnostics: sortDiagnostics(sink.items), model: empty };
+  if (!parts) {
+    const diagnostics = sortDiagnostics([...parse, ...header.items]);
+    return { result: { diagnostics, model: empty }, parse };
+  }
 
-  const sites = collectSites(text, yaml.value, yaml.root, sink);
-  const analyzed = analyzeSites(text, sites, sink);
-  const edges: Edge[] = [];
-  checkNeeds(parts, sink, edges);
-  checkExpressionRefs(parts, analyzed, sink, edges);
-  const graph = buildGraph([...parts.steps.keys()], edges);
-  checkCycles(parts, graph, sink);
-  checkProviders(parts, sink);
-  checkStepRules(parts, sink);
-  checkInputDefaults(parts, sink);
-  checkSecrets(parts, analyzed, sink);
-  checkTools(parts, options.file, options.host, sink);
-  return {
-    diagnostics: sortDiagnostics(sink.items),
-    model: { yaml, parts, sites: analyzed, graph },
-  };
-}
-
-function analyzeSites(
-  text: string,
-  sites: readonly ExprSite[],
-  sink: DiagnosticSink,
-): AnalyzedSite[] {
-  const parsed = parseExpressions(sites.map((s) => s.text));
-  const analyzed: AnalyzedSite[] = [];
-  sites.forEach((site, i) => {
-    const p = parsed[i]!;
-    if (p.error) {
-      const comment =
-        site.bare &&
-        site.loc.scalar?.type === "PLAIN" &&
-        /^[ \t]+#/.test(text.slice(site.loc.span.end));
-      sink.add(
-        "KEEL301",
-        siteSpan(text, site, p.error.start, p.error.end),
-        `invalid expression: ${p.error.message}${comment ? " (a ` #` started a YAML comment and cut the expression: put it in quotes)" : ""}`,
-      );
-      return;
-    }
-    if (p.ast) analyzed.push({ site, info: analyzeExpression(p.ast, site.text, p.offset) });
+  const ctx: StepContext = { ...options, text, rootValue: yaml.value, root: yaml.root, parts };
+  const stepsLoc = yaml.root.children?.get("steps");
+  const collected: CollectedStep[] = [];
+  forEachEntry(parts.top.steps, stepsLoc, (id, value, loc) => {
+    collected.push(collectStep(ctx, id, value, loc));
   });
-  return analyzed;
+  const headerSites = collectHeaderSites(text, yaml.value, yaml.root, header);
+  const parsed = parseExpressions([
+    ...collected.flatMap((c) => c.sites.map((s) => s.text)),
+    ...headerSites.map((s) => s.text),
+  ]);
+  let at = 0;
+  const steps = collected.map((c) => finishStep(ctx, c, parsed.slice(at, (at += c.sites.length))));
+  const headerAnalyzed = analyzeSites(text, headerSites, parsed.slice(at), header);
+  checkExpressionRefs(parts, headerAnalyzed, header, []); // only steps' expressions make edges
+  checkProviders(parts, header);
+  checkInputDefaults(parts, header);
+  checkSecrets(parts, headerAnalyzed, header);
+
+  const graph = buildGraph(
+    [...parts.steps.keys()],
+    [...steps.flatMap((s) => s.needsEdges), ...steps.flatMap((s) => s.exprEdges)],
+  );
+  const cycles = new DiagnosticSink();
+  checkCycles(parts, graph, cycles);
+  const diagnostics = sortDiagnostics([
+    ...parse,
+    ...header.items,
+    ...steps.flatMap((s) => s.diagnostics),
+    ...cycles.items,
+  ]);
+  const sites = [...steps.flatMap((s) => s.sites), ...headerAnalyzed];
+  return {
+    result: { diagnostics, model: { yaml, parts, sites, graph } },
+    parse,
+    split: { header: header.items, steps, cycles: cycles.items, stepsLoc },
+  };
 }

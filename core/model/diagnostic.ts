@@ -45,7 +45,16 @@ export class DiagnosticSink {
   }
 }
 
-/** Sorts by position, then code, so output is stable whatever order the checks ran in. */
+/**
+ * Sorts by position, then code, then message, so output is the same whatever order the checks
+ * ran in (the incremental analysis runs them in another order than a full validation).
+ */
 export function sortDiagnostics(list: Diagnostic[]): Diagnostic[] {
-  return list.sort((a, b) => a.start - b.start || a.end - b.end || a.code.localeCompare(b.code));
+  return list.sort(
+    (a, b) =>
+      a.start - b.start ||
+      a.end - b.end ||
+      (a.code < b.code ? -1 : a.code > b.code ? 1 : 0) ||
+      (a.message < b.message ? -1 : a.message > b.message ? 1 : 0),
+  );
 }

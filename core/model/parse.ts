@@ -1,6 +1,6 @@
 // YAML text → plain value + a tree of source locations, in one pass over the parsed document.
 // Invariant: parsing never throws; every problem becomes a diagnostic with a range inside the text.
-import { isAlias, isMap, isPair, isScalar, isSeq, parseDocument, type Scalar } from "yaml";
+import { isAlias, isMap, isPair, isScalar, isSeq, parseDocument, visit, type Scalar } from "yaml";
 import type { Node as YamlNode, YAMLMap, YAMLSeq } from "yaml";
 import type { DiagnosticSink, Span } from "./diagnostic";
 
@@ -23,6 +23,16 @@ export interface ParsedYaml {
   readonly value: unknown;
   /** Absent when the document has no content. */
   readonly root: Loc | undefined;
+  /** True when the document defines an anchor or uses an alias. */
+  readonly anchors: boolean;
+}
+
+/** One entry of a block mapping, parsed on its own (see parseEntry). */
+export interface ParsedEntry {
+  readonly key: string;
+  readonly keySpan: Span;
+  readonly value: unknown;
+  readonly loc: Loc;
 }
 
 /** At most this many nodes may be created by expanding aliases, in the whole document. */
@@ -32,10 +42,12 @@ const CORE_TAGS = new Set(
   ["str", "int", "float", "bool", "null", "map", "seq"].map((t) => `tag:yaml.org,2002:${t}`),
 );
 
+// uniqueKeys: false — yaml's own duplicate check is quadratic in the keys of a mapping; we
+// detect duplicates here with a Map instead.
+const OPTIONS = { uniqueKeys: false, prettyErrors: false, strict: true } as const;
+
 export function parseYaml(text: string, sink: DiagnosticSink): ParsedYaml {
-  // uniqueKeys: false — yaml's own duplicate check is quadratic in the keys of a mapping; we
-  // detect duplicates here with a Map instead.
-  const doc = parseDocument(text, { uniqueKeys: false, prettyErrors: false, strict: true });
+  const doc = parseDocument(text, OPTIONS);
   for (const e of doc.errors) {
     const span = clampSpan(text, e.pos[0], e.pos[1]);
     if (e.code === "MULTIPLE_DOCS") {
@@ -52,10 +64,40 @@ export function parseYaml(text: string, sink: DiagnosticSink): ParsedYaml {
       );
     } else sink.add("KEEL001", span, `YAML: ${w.message}`);
   }
-  if (doc.contents == null) return { text, value: undefined, root: undefined };
+  if (doc.contents == null) return { text, value: undefined, root: undefined, anchors: false };
   const builder = new Builder(text, sink);
   const { value, loc } = builder.build(doc.contents, undefined);
-  return { text, value, root: loc };
+  return { text, value, root: loc, anchors: builder.anchors };
+}
+
+/**
+ * Parses `text.slice(start, end)`, the text of one entry of a block mapping (its key line and its
+ * indented value), with locations in `text`'s offsets. Returns undefined, leaving the caller to
+ * parse the whole document, unless the slice parses cleanly as exactly one entry without anchors
+ * or aliases: the only case where its parse is the one the whole document would give.
+ */
+export function parseEntry(
+  text: string,
+  start: number,
+  end: number,
+  sink: DiagnosticSink,
+): ParsedEntry | undefined {
+  const doc = parseDocument(text.slice(start, end), OPTIONS);
+  if (doc.errors.length > 0 || doc.warnings.length > 0 || !isMap(doc.contents)) return undefined;
+  const pairs = doc.contents.items;
+  if (pairs.length !== 1 || !isScalar(pairs[0]!.key)) return undefined;
+  let plain = true;
+  visit(doc, (_key, node) => {
+    if (isAlias(node) || (node as { anchor?: string }).anchor) plain = false;
+    const r = (node as { range?: [number, number, number] | null }).range;
+    if (r) (node as { range: number[] }).range = [r[0] + start, r[1] + start, r[2] + start];
+  });
+  if (!plain) return undefined;
+  const builder = new Builder(text, sink);
+  const built = builder.build(doc.contents, undefined);
+  const [key, loc] = [...built.loc.children!][0] ?? [];
+  if (typeof key !== "string" || !loc?.keySpan) return undefined;
+  return { key, keySpan: loc.keySpan, value: (built.value as Record<string, unknown>)[key], loc };
 }
 
 /** Finds the deepest location along `path`; stops at aliases and at missing children. */
@@ -82,11 +124,13 @@ interface Built {
 }
 
 class Builder {
+  /** Set when an anchor or an alias was met. */
+  anchors = false;
   private expanded = 0;
   private limitReported = false;
   private readonly expanding = new Set<YamlNode>();
   /** The latest node defining each anchor, in document order (yaml's own lookup walks the document per alias). */
-  private readonly anchors = new Map<string, YamlNode>();
+  private readonly anchorNodes = new Map<string, YamlNode>();
   /** Each alias's target, fixed when the alias is first met in document order. */
   private readonly resolved = new Map<YamlNode, YamlNode | undefined>();
 
@@ -98,13 +142,17 @@ class Builder {
   build(node: YamlNode, keySpan: Span | undefined): Built {
     const span = this.spanOf(node);
     const anchor = (node as { anchor?: string }).anchor;
-    if (anchor) this.anchors.set(anchor, node);
+    if (anchor) {
+      this.anchors = true;
+      this.anchorNodes.set(anchor, node);
+    }
     if (isScalar(node)) {
       return { value: node.value ?? null, loc: { span, keySpan, scalar: node } };
     }
     if (isMap(node)) return this.buildMap(node, span, keySpan);
     if (isSeq(node)) return this.buildSeq(node, span, keySpan);
     if (isAlias(node)) {
+      this.anchors = true;
       const value = this.expandAlias(node, span);
       return { value, loc: { span, keySpan, viaAlias: true } };
     }
@@ -178,7 +226,7 @@ class Builder {
   ): unknown {
     let target = this.resolved.get(node);
     if (!this.resolved.has(node)) {
-      target = this.anchors.get(node.source);
+      target = this.anchorNodes.get(node.source);
       this.resolved.set(node, target);
     }
     if (!target) {

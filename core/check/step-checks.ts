@@ -1,0 +1,134 @@
+// The checks of one entry of `steps`, in two phases around the file-wide batch parse of
+// expressions: collectStep (schema, expression sites), then finishStep (expressions, references,
+// needs, provider, rules, secrets, tools).
+// Invariant: what a step's checks report depends only on that entry, on the step ids, on the
+// `type` and `output` of the steps its expressions read, and on everything outside `steps`; so a
+// step whose text is unchanged keeps its result as long as those are unchanged.
+import { DiagnosticSink, type Diagnostic } from "../model/diagnostic";
+import type { Loc } from "../model/parse";
+import { isObj, str } from "../model/values";
+import type { Edge } from "../graph/graph";
+import type { ParsedExpression } from "../expr/parse";
+import { analyzeExpression } from "../expr/analyze";
+import { checkStepSchema } from "./schema";
+import { collectStepSites, siteSpan, type ExprSite } from "./sites";
+import type { StepEntry, WorkflowParts } from "./parts";
+import { checkExpressionRefs, checkStepNeeds, type AnalyzedSite } from "./references";
+import { checkStepProvider } from "./providers";
+import { checkStepSecrets } from "./secrets";
+import { checkStepTool, type ValidationHost } from "./tools";
+import { checkStepRules } from "./steps";
+
+/** What the step checks read besides the step itself. */
+export interface StepContext {
+  readonly text: string;
+  /** The document value and location tree, or a stand-in holding this step and the first key. */
+  readonly rootValue: unknown;
+  readonly root: Loc;
+  /** The workflow's parts: the other steps' entries are read for their id, type and output only. */
+  readonly parts: WorkflowParts;
+  readonly file?: string;
+  readonly host?: ValidationHost;
+}
+
+/** A step after its first phase: its schema diagnostics and its expression sites. */
+export interface CollectedStep {
+  readonly id: string;
+  readonly value: unknown;
+  readonly loc: Loc;
+  readonly sink: DiagnosticSink;
+  readonly sites: readonly ExprSite[];
+}
+
+/** Everything validation learned from one entry of `steps`. */
+export interface StepResult {
+  readonly id: string;
+  readonly value: unknown;
+  readonly loc: Loc;
+  readonly diagnostics: readonly Diagnostic[];
+  readonly sites: readonly AnalyzedSite[];
+  /** Edges from `needs`, then from expressions (the graph takes all `needs` edges first). */
+  readonly needsEdges: readonly Edge[];
+  readonly exprEdges: readonly Edge[];
+  /** Files the tool check asked the host for. */
+  readonly reads: readonly string[];
+}
+
+export function collectStep(ctx: StepContext, id: string, value: unknown, loc: Loc): CollectedStep {
+  const sink = new DiagnosticSink();
+  checkStepSchema(id, value, ctx.rootValue, ctx.root, sink);
+  const sites = isObj(value) ? collectStepSites(ctx.text, id, value, loc, sink) : [];
+  return { id, value, loc, sink, sites };
+}
+
+/** `parsed[i]` is the parse of `step.sites[i]`. */
+export function finishStep(
+  ctx: StepContext,
+  step: CollectedStep,
+  parsed: readonly ParsedExpression[],
+): StepResult {
+  const { sink } = step;
+  const sites = analyzeSites(ctx.text, step.sites, parsed, sink);
+  const needsEdges: Edge[] = [];
+  const exprEdges: Edge[] = [];
+  const reads: string[] = [];
+  if (isObj(step.value)) {
+    const entry: StepEntry = {
+      id: step.id,
+      value: step.value,
+      type: str(step.value.type),
+      loc: step.loc,
+      keySpan: step.loc.keySpan ?? step.loc.span,
+    };
+    checkStepNeeds(ctx.parts, entry, sink, needsEdges);
+    checkExpressionRefs(ctx.parts, sites, sink, exprEdges);
+    checkStepProvider(ctx.parts, entry, sink);
+    checkStepRules(entry, sink);
+    const host = ctx.host && {
+      resolve: (from: string, relative: string) => ctx.host!.resolve(from, relative),
+      readFile: (path: string) => {
+        reads.push(path);
+        return ctx.host!.readFile(path);
+      },
+    };
+    checkStepTool(ctx.parts, entry, ctx.file, host, sink);
+  }
+  checkStepSecrets(ctx.text, step.value, step.loc, sink);
+  return {
+    id: step.id,
+    value: step.value,
+    loc: step.loc,
+    diagnostics: sink.items,
+    sites,
+    needsEdges,
+    exprEdges,
+    reads,
+  };
+}
+
+/** Reports the sites whose expression does not parse; returns the others, analysed. */
+export function analyzeSites(
+  text: string,
+  sites: readonly ExprSite[],
+  parsed: readonly ParsedExpression[],
+  sink: DiagnosticSink,
+): AnalyzedSite[] {
+  const analyzed: AnalyzedSite[] = [];
+  sites.forEach((site, i) => {
+    const p = parsed[i]!;
+    if (p.error) {
+      const comment =
+        site.bare &&
+        site.loc.scalar?.type === "PLAIN" &&
+        /^[ \t]+#/.test(text.slice(site.loc.span.end));
+      sink.add(
+        "KEEL301",
+        siteSpan(text, site, p.error.start, p.error.end),
+        `invalid expression: ${p.error.message}${comment ? " (a ` #` started a YAML comment and cut the expression: put it in quotes)" : ""}`,
+      );
+      return;
+    }
+    if (p.ast) analyzed.push({ site, info: analyzeExpression(p.ast, site.text, p.offset) });
+  });
+  return analyzed;
+}
