@@ -1,11 +1,12 @@
 // Open documents and their analyses. Each workflow document is analysed at most once per version
-// (and again only when a file it read, a tool module, changes); every feature asks here.
+// (and again only when a file it read, a tool module, changes); every feature asks here. A new
+// version is analysed from the previous one: an edit inside one step re-checks that step only.
 // Invariant: `analysis(uri)` always describes the document's current version.
 import { TextDocuments } from "vscode-languageserver";
 import { TextDocument } from "vscode-languageserver-textdocument";
 import { fileURLToPath } from "node:url";
 import type { ValidationHost } from "@keel/core/index";
-import { analyze, type Analysis } from "@keel/core/service/analysis";
+import { analyze, reanalyze, type Analysis } from "@keel/core/service/analysis";
 import { nodeHost } from "@keel/core/node/host";
 
 const WORKFLOW = /\.keel\.ya?ml$/;
@@ -39,7 +40,11 @@ export class Workspace {
     if (!doc || !this.isWorkflow(uri)) return undefined;
     const hit = this.cache.get(uri);
     if (hit && hit.version === doc.version) return hit.analysis;
-    const analysis = analyze(doc.getText(), { file: filePath(uri), host: this.host });
+    const options = { file: filePath(uri), host: this.host };
+    // An edit inside one step re-checks that step only (core/check/incremental.ts).
+    const analysis = hit
+      ? reanalyze(hit.analysis, doc.getText(), options)
+      : analyze(doc.getText(), options);
     this.cache.set(uri, { version: doc.version, analysis });
     return analysis;
   }

@@ -88,6 +88,7 @@ export function parseEntry(
   if (pairs.length !== 1 || !isScalar(pairs[0]!.key)) return undefined;
   let plain = true;
   visit(doc, (_key, node) => {
+    if (!node) return;
     if (isAlias(node) || (node as { anchor?: string }).anchor) plain = false;
     const r = (node as { range?: [number, number, number] | null }).range;
     if (r) (node as { range: number[] }).range = [r[0] + start, r[1] + start, r[2] + start];

@@ -1,8 +1,17 @@
 // A document's analysis: everything the language features need, computed once per version of
 // the text and shared by all of them (diagnostics, completion, hover, navigation, ...).
-// Invariant: an Analysis is immutable; a new version of the document gets a new Analysis.
-import { validate, type ValidateOptions, type WorkflowModel } from "../check/validate";
+// Invariant: an Analysis is immutable; a new version of the document gets a new Analysis. An
+// analysis made incrementally from the previous version (check/incremental.ts) has the
+// diagnostics a full validation would give; its model is built by a full validation only when a
+// feature first asks for it.
+import {
+  validate,
+  validateInDetail,
+  type ValidateOptions,
+  type WorkflowModel,
+} from "../check/validate";
 import type { ValidationHost } from "../check/tools";
+import { incrementalState, revalidate, type IncrementalState } from "../check/incremental";
 import type { Diagnostic } from "../model/diagnostic";
 import { LineIndex } from "../model/line-index";
 
@@ -16,6 +25,10 @@ export interface Analysis {
   readonly index: LineIndex;
   /** Absolute paths of the files validation asked the host for (tool modules), found or not. */
   readonly reads: ReadonlySet<string>;
+  /** How this version was analysed: all of it, or the edited step only. */
+  readonly how: "full" | "incremental";
+  /** What the next version needs to be analysed incrementally; absent when it cannot be. */
+  readonly incremental?: IncrementalState;
 }
 
 /** Validates `text` once and keeps what the features need. Never throws. */
@@ -28,6 +41,62 @@ export function analyze(text: string, options: ValidateOptions = {}): Analysis {
       return options.host!.readFile(path);
     },
   };
-  const { diagnostics, model } = validate(text, { ...options, host });
-  return { text, file: options.file, diagnostics, model, index: new LineIndex(text), reads };
+  const detail = validateInDetail(text, { ...options, host });
+  const { diagnostics, model } = detail.result;
+  return {
+    text,
+    file: options.file,
+    diagnostics,
+    model,
+    index: new LineIndex(text),
+    reads,
+    how: "full",
+    incremental: incrementalState(text, options, detail),
+  };
+}
+
+/**
+ * Analyses `text`, a later version of `previous`'s text: incrementally when the edit between them
+ * allows it (check/incremental.ts), else in full. Never throws.
+ */
+export function reanalyze(
+  previous: Analysis,
+  text: string,
+  options: ValidateOptions = {},
+): Analysis {
+  const again = previous.incremental && revalidate(previous.incremental, text);
+  if (!again) return analyze(text, options);
+  const { edit } = again;
+  return new IncrementalAnalysis(
+    text,
+    options,
+    again.diagnostics,
+    previous.index.afterEdit(text, edit.start, edit.oldEnd, edit.newEnd),
+    again.reads,
+    again.state,
+  );
+}
+
+class IncrementalAnalysis implements Analysis {
+  readonly how = "incremental";
+  private built?: WorkflowModel;
+
+  constructor(
+    readonly text: string,
+    private readonly options: ValidateOptions,
+    readonly diagnostics: readonly Diagnostic[],
+    readonly index: LineIndex,
+    readonly reads: ReadonlySet<string>,
+    readonly incremental: IncrementalState,
+  ) {}
+
+  get file(): string | undefined {
+    return this.options.file;
+  }
+
+  /** Built on first use: most versions typed are never asked for more than their diagnostics. */
+  get model(): WorkflowModel {
+    this.built ??= validate(this.text, this.options).model;
+    return this.built;
+  }
 }
