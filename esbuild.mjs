@@ -47,7 +47,7 @@ const bundles = [
     target: "chrome120",
     sourcemap: true,
     minify: production,
-    entryPoints: { webview: "webview/main.ts" },
+    entryPoints: { webview: "webview/main.tsx" },
     outdir: "dist",
     tsconfig: "webview/tsconfig.json",
     logLevel: "warning",
