@@ -5,6 +5,7 @@ import { runRun, usage as runUsage } from "./commands/run";
 import { runRuns, usage as runsUsage } from "./commands/runs";
 import { runShow, usage as showUsage } from "./commands/show";
 import { runResume, usage as resumeUsage } from "./commands/resume";
+import { runReplay, usage as replayUsage } from "./commands/replay";
 import { UsageError } from "./output";
 
 declare const KEEL_VERSION: string;
@@ -15,6 +16,7 @@ usage:
   ${validateUsage}
   ${runUsage}
   ${resumeUsage}
+  ${replayUsage}
   ${runsUsage}
   ${showUsage}
 
@@ -41,6 +43,8 @@ export async function main(argv: readonly string[]): Promise<number> {
         return await runRun(rest);
       case "resume":
         return await runResume(rest);
+      case "replay":
+        return await runReplay(rest);
       case "runs":
         return await runRuns(rest);
       case "show":

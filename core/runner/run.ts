@@ -62,7 +62,11 @@ class LocalRun {
   constructor(private readonly o: RunOptions) {
     this.runId = o.resume?.runId ?? o.runId ?? newRunId();
     this.startedAt = o.resume?.startedAt ?? o.effects.now();
-    this.runView = { id: this.runId, started_at: this.startedAt };
+    // A replay records under its own id, while its expressions see the recorded run's clock and id.
+    this.runView = {
+      id: o.runView?.id ?? this.runId,
+      started_at: o.runView?.startedAt ?? this.startedAt,
+    };
     this.redactor = new Redactor(o.secrets ?? {});
     this.recorder = new Recorder(
       o.store,
@@ -428,10 +432,11 @@ class LocalRun {
         ...(useFallback ? { fallback } : {}),
       });
       if (retry) {
-        await sleep(
-          retryDelayMs(policy, tries, err.retryAfterMs),
-          cancellable ? this.internal.signal : undefined,
-        );
+        if (!this.o.replay)
+          await sleep(
+            retryDelayMs(policy, tries, err.retryAfterMs),
+            cancellable ? this.internal.signal : undefined,
+          );
       } else if (useFallback) {
         provider = fallback;
         policy = retryPolicy(firstOf(wf.providers?.[fallback!]?.retry, wf.defaults?.retry));
@@ -471,15 +476,20 @@ class LocalRun {
     } catch (e) {
       return { err: asStepError(e, "expression"), attempt };
     }
+    const replay = this.o.replay;
+    // Replay: the effect is answered from the record, never executed (pure steps recompute).
+    if (replay && !prepared.quick)
+      prepared = { ...prepared, effectful: false, execute: () => replay.answer(id, attempt) };
     const inputHash = this.recorder.blob(prepared.input);
     const cache = cachePolicy(step, wf);
-    const key = cache.enabled
-      ? cacheKey(step, inputHash, wf, {
-          provider: prepared.provider,
-          toolModule:
-            step.type === "tool" ? resolve(this.dir, step.uses.split("#")[0]!) : undefined,
-        })
-      : null;
+    const key =
+      cache.enabled && !replay
+        ? cacheKey(step, inputHash, wf, {
+            provider: prepared.provider,
+            toolModule:
+              step.type === "tool" ? resolve(this.dir, step.uses.split("#")[0]!) : undefined,
+          })
+        : null;
     if (
       key &&
       !this.o.noCache &&
@@ -605,7 +615,7 @@ class LocalRun {
     let outputs: Record<string, unknown> | null = null;
     if (status === "succeeded") {
       try {
-        const run = { id: this.runId, started_at: this.startedAt };
+        const run = this.runView;
         outputs = await evaluateOutputs(o.workflow, this.states, {
           inputs: o.inputs,
           run,

@@ -5,6 +5,7 @@ import type { EventRecord, Origin, RunMode, RunStatus } from "../store/records";
 import type { RunStore } from "../store/run-store";
 import type { Effects } from "./effects";
 import type { ErrorKind } from "./errors";
+import type { StepOutput } from "./steps";
 
 export interface RunOptions {
   readonly workflowPath: string;
@@ -29,6 +30,19 @@ export interface RunOptions {
   readonly resume?: ResumePoint;
   readonly mode?: RunMode;
   readonly parentId?: string | null;
+  /**
+   * Replay (core/replay): every attempt of a non-pure step is answered from the record instead of
+   * executed; the cache is not consulted and retry waits are skipped.
+   */
+  readonly replay?: ReplayAnswers;
+  /** What expressions see as `run.id` and `run.started_at`, when not this run's own (a replay). */
+  readonly runView?: { readonly id: string; readonly startedAt: string };
+}
+
+/** Answers a step's attempts from a recorded run (core/replay/answers.ts). */
+export interface ReplayAnswers {
+  /** The recorded result of the step's `attempt`-th attempt: its output, or its error thrown. */
+  answer(stepId: string, attempt: number): Promise<StepOutput>;
 }
 
 export interface StepSummary {

@@ -1,0 +1,88 @@
+// `keel replay <run>`: evaluates the workflow again with every effect answered from the record
+// and reports the first divergence. Exit codes: 0 reproduced, 1 a divergence, 2 bad usage.
+import { relative } from "node:path";
+import { replayRun, type ReplayReport } from "@keel/core/replay/replay";
+import { lineDiff } from "@keel/core/replay/text-diff";
+import type { Divergence } from "@keel/core/replay/divergence";
+import { openSqliteStore } from "@keel/core/store/sqlite-store";
+import { defaultStorePath } from "@keel/core/node/store-path";
+import { flag, parseArgs } from "../args";
+import { styleFor, UsageError, type Style } from "../output";
+import { findRecordedRun, loadForReplay } from "./recorded";
+
+export const usage = "keel replay <run id | latest> [--current] [--json] [--store path]";
+
+export async function runReplay(argv: readonly string[]): Promise<number> {
+  const args = parseArgs(argv, { "--current": false, "--json": false, "--store": true }, usage);
+  if (args.positionals.length !== 1) throw new UsageError(`name one run\nusage: ${usage}`);
+  const storePath = flag(args, "--store") ?? defaultStorePath(".");
+  const store = openSqliteStore(storePath);
+  let record;
+  try {
+    record = await findRecordedRun(store, args.positionals[0]!, storePath);
+  } finally {
+    await store.close();
+  }
+  const current = args.flags.has("--current");
+  const loaded = loadForReplay(record, current);
+  if (!loaded) return 2;
+  const report = await replayRun(record, loaded);
+  if (args.flags.has("--json")) {
+    const d = report.divergence;
+    process.stdout.write(
+      JSON.stringify(
+        {
+          runId: report.runId,
+          replayOf: report.replayOf,
+          status: report.status,
+          divergence: d && {
+            step: d.step,
+            field: d.field,
+            expected: d.expected,
+            actual: d.actual,
+            path: d.path,
+            line: d.line,
+            message: d.message,
+          },
+          effectsExecuted: report.effectsExecuted,
+        },
+        null,
+        2,
+      ) + "\n",
+    );
+  } else {
+    const file = relative(process.cwd(), loaded.path) || loaded.path;
+    printReport(report, current ? `the current ${file}` : "the recorded source", file);
+  }
+  return report.divergence ? 1 : 0;
+}
+
+/** The report as people read it: the verdict, then the first divergence with its line and diff. */
+export function printReport(report: ReplayReport, what: string, file: string): void {
+  const s = styleFor(process.stdout);
+  const head = `replay of run ${report.replayOf} with ${what}`;
+  const d = report.divergence;
+  if (!d) {
+    process.stdout.write(
+      `${head}: ${s.green("no divergence")} (${report.status}, ${report.effectsExecuted} effects executed)\n`,
+    );
+    return;
+  }
+  process.stdout.write(`${head}: ${s.red("divergence")}\n${formatDivergence(d, file, s)}\n`);
+  const more = report.divergences.slice(1);
+  if (more.length > 0) {
+    const list = more.map((x) => `${x.step ?? "outputs"} (${x.field})`).join(", ");
+    process.stdout.write(s.dim(`${more.length} more: ${list}\n`));
+  }
+}
+
+export function formatDivergence(d: Divergence, file: string, s: Style): string {
+  const where = d.line !== null ? `${file}:${d.line}` : file;
+  const part = d.path ? `${d.field}, ${d.path}` : d.field;
+  const diff = lineDiff(d.expected, d.actual)
+    .split("\n")
+    .map((l) => (l.startsWith("-") ? s.red(l) : l.startsWith("+") ? s.green(l) : s.dim(l)))
+    .map((l) => `    ${l}`)
+    .join("\n");
+  return `  ${where}  step ${s.bold(d.step ?? "(outputs)")} (${part})\n  ${d.message}\n    ${s.dim("--- recorded  +++ replay")}\n${diff}`;
+}

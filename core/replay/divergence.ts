@@ -1,0 +1,288 @@
+// Where a replay departs from its record (SPEC §6): step by step in topological order, each
+// attempt's resolved input (by value reference, then by value), then the step's status, attempt
+// count and output. The first difference found is the divergence; later ones are listed too.
+import { relative } from "node:path";
+import type { Step } from "../model/schema";
+import type { LoadedWorkflow } from "../runner/load";
+import type { AttemptRecord } from "../store/records";
+import { DiagnosticSink } from "../model/diagnostic";
+import { LineIndex } from "../model/line-index";
+import { locate, parseYaml } from "../model/parse";
+import { foldToEnd } from "./fold";
+import type { RecordedRun } from "./record";
+
+export interface Divergence {
+  /** The step; null for the run's outputs. */
+  readonly step: string | null;
+  /** Which part: prompt, system, model, params, request, arguments, command, cwd, env, expr, that, condition, status, attempts, output, step, outputs. */
+  readonly field: string;
+  /** Where inside the step's resolved input, e.g. `messages[0].content`; "" for the whole. */
+  readonly path: string;
+  readonly expected: unknown;
+  readonly actual: unknown;
+  readonly message: string;
+  /** 1-based line of the replayed workflow's source that produced it; null when unknown. */
+  readonly line: number | null;
+}
+
+type Path = (string | number)[];
+
+/** Input part → the step keys of the workflow file that produce it. */
+const KEYS: Record<string, string[]> = {
+  prompt: ["messages", "prompt"],
+  system: ["system"],
+  model: ["model"],
+  params: ["params"],
+  provider: ["provider"],
+  output: ["output"],
+  url: ["url", "query"],
+  method: ["method"],
+  headers: ["headers"],
+  body: ["body"],
+  command: ["command"],
+  cwd: ["cwd"],
+  env: ["env"],
+  arguments: ["with"],
+  uses: ["uses"],
+  expr: ["expr"],
+  that: ["that"],
+  condition: ["if"],
+  outputs: ["outputs"],
+};
+
+/** Compares a replay's record with the recorded run; the divergences, first first. */
+export function divergences(
+  recorded: RecordedRun,
+  replayed: RecordedRun,
+  loaded: LoadedWorkflow,
+): Divergence[] {
+  const out: Divergence[] = [];
+  const lines = new SourceLines(loaded.source);
+  const rec = foldToEnd(recorded.events, recorded.attempts);
+  const rep = foldToEnd(replayed.events, replayed.attempts);
+  const recAttempts = byStep(recorded.attempts);
+  const repAttempts = byStep(replayed.attempts);
+  const recordedDir = recorded.run.workflowPath.replace(/[\\/][^\\/]*$/, "");
+  for (const id of loaded.graph.order) {
+    const step = loaded.workflow.steps[id] as Step;
+    const at = (part: string, path: Path = []) => lines.line(id, part, path);
+    const r = rec.step(id);
+    const p = rep.step(id);
+    const push = (d: Omit<Divergence, "step" | "line">, part: string, path: Path = []) =>
+      out.push({ step: id, ...d, line: at(part, path) });
+    if (!r || r.status === "pending") {
+      if (p && p.status !== "pending")
+        push(
+          {
+            field: "step",
+            path: "",
+            expected: null,
+            actual: p.status,
+            message: `step '${id}' has no record (it is new): it was not run`,
+          },
+          "step",
+        );
+      continue;
+    }
+    const ra = recAttempts.get(id) ?? [];
+    const pa = repAttempts.get(id) ?? [];
+    let found = false;
+    for (let i = 0; i < Math.min(ra.length, pa.length) && !found; i++) {
+      if (ra[i]!.inputHash === pa[i]!.inputHash) continue;
+      const expected = normalise(step, recorded.value(ra[i]!.inputHash), recordedDir);
+      const actual = normalise(step, replayed.value(pa[i]!.inputHash), loaded.dir);
+      const path = firstDifference(expected, actual);
+      if (path === undefined) continue;
+      const part = partOf(step, path);
+      found = true;
+      push(
+        {
+          field: fieldOf(step, part),
+          path: pathText(path),
+          expected: valueAt(expected, path),
+          actual: valueAt(actual, path),
+          message: `the ${fieldOf(step, part)} of step '${id}'${i > 0 ? ` (attempt ${i + 1})` : ""} differs from the record`,
+        },
+        part,
+        path.slice(1),
+      );
+    }
+    if (found) continue;
+    const status = (s: string) => (s === "skipped" ? "skipped" : s === "pending" ? s : "runs");
+    if (!p || p.status !== r.status) {
+      const condition = r.status === "skipped" || p?.status === "skipped";
+      const missing = p?.error?.message.startsWith("replay: the record has no attempt");
+      push(
+        {
+          field: condition || missing ? "condition" : "status",
+          path: "",
+          expected: condition || missing ? status(r.status) : r.status,
+          actual: condition || missing ? status(p?.status ?? "pending") : (p?.status ?? "pending"),
+          message:
+            condition || missing
+              ? `step '${id}' was ${r.status === "skipped" ? "skipped" : "run"} in the record, and the replay ${p?.status === "skipped" ? "skips" : "runs"} it`
+              : `step '${id}' ${r.status} in the record and ${p?.status ?? "pending"} in the replay`,
+        },
+        condition || missing ? "condition" : "step",
+      );
+    } else if (ra.length !== pa.length) {
+      push(
+        {
+          field: "attempts",
+          path: "",
+          expected: ra.length,
+          actual: pa.length,
+          message: `step '${id}' took ${ra.length} attempt(s) in the record and ${pa.length} in the replay`,
+        },
+        "step",
+      );
+    } else if (r.output !== p.output) {
+      push(
+        {
+          field: "output",
+          path: "",
+          expected: r.output === null ? null : recorded.value(r.output),
+          actual: p.output === null ? null : replayed.value(p.output),
+          message: `the output of step '${id}' differs from the record`,
+        },
+        "step",
+      );
+    }
+  }
+  for (const s of rec.steps()) {
+    if (loaded.graph.deps.has(s.id) || s.status === "pending") continue;
+    out.push({
+      step: s.id,
+      field: "step",
+      path: "",
+      expected: s.status,
+      actual: null,
+      message: `step '${s.id}' is in the record but no longer in the workflow`,
+      line: null,
+    });
+  }
+  if (out.length === 0 && recorded.run.outputsHash !== replayed.run.outputsHash) {
+    out.push({
+      step: null,
+      field: "outputs",
+      path: "",
+      expected: recorded.run.outputsHash ? recorded.value(recorded.run.outputsHash) : null,
+      actual: replayed.run.outputsHash ? replayed.value(replayed.run.outputsHash) : null,
+      message: "the run's outputs differ from the record",
+      line: lines.line(null, "outputs", []),
+    });
+  }
+  return out;
+}
+
+function byStep(attempts: readonly AttemptRecord[]): Map<string, AttemptRecord[]> {
+  const map = new Map<string, AttemptRecord[]>();
+  for (const a of attempts) {
+    if (a.origin === "reused") continue;
+    const list = map.get(a.stepId);
+    if (list) list.push(a);
+    else map.set(a.stepId, [a]);
+  }
+  for (const list of map.values()) list.sort((x, y) => x.attempt - y.attempt);
+  return map;
+}
+
+/** A shell step's folder relative to its workflow's, so a run recorded elsewhere compares equal. */
+function normalise(step: Step, input: unknown, dir: string): unknown {
+  if (step.type !== "shell" || !input || typeof input !== "object") return input;
+  const cwd = (input as { cwd?: unknown }).cwd;
+  if (typeof cwd !== "string") return input;
+  return { ...input, cwd: relative(dir, cwd).replace(/\\/g, "/") || "." };
+}
+
+/** The first path at which two JSON values differ; undefined when they are equal. */
+export function firstDifference(a: unknown, b: unknown, path: Path = []): Path | undefined {
+  if (a === b) return undefined;
+  if (
+    a === null ||
+    b === null ||
+    typeof a !== "object" ||
+    typeof b !== "object" ||
+    Array.isArray(a) !== Array.isArray(b)
+  )
+    return path;
+  if (Array.isArray(a)) {
+    const bb = b as unknown[];
+    for (let i = 0; i < Math.max(a.length, bb.length); i++) {
+      if (i >= a.length || i >= bb.length) return [...path, i];
+      const d = firstDifference(a[i], bb[i], [...path, i]);
+      if (d) return d;
+    }
+    return undefined;
+  }
+  const ao = a as Record<string, unknown>;
+  const bo = b as Record<string, unknown>;
+  for (const k of new Set([...Object.keys(ao), ...Object.keys(bo)])) {
+    if (!(k in ao) || !(k in bo)) return [...path, k];
+    const d = firstDifference(ao[k], bo[k], [...path, k]);
+    if (d) return d;
+  }
+  return undefined;
+}
+
+function valueAt(value: unknown, path: Path): unknown {
+  let v = value;
+  for (const k of path)
+    v = v && typeof v === "object" ? (v as Record<string, unknown>)[k] : undefined;
+  return v;
+}
+
+function pathText(path: Path): string {
+  return path.map((k, i) => (typeof k === "number" ? `[${k}]` : i === 0 ? k : `.${k}`)).join("");
+}
+
+/** The part of a step's resolved input that a path points into, named after the file's keys. */
+function partOf(step: Step, path: Path): string {
+  const head = String(path[0] ?? "");
+  switch (step.type) {
+    case "llm":
+      if (head === "messages") return "prompt";
+      if (head === "json") return "output";
+      if (["provider", "providerType", "baseUrl", "headers"].includes(head)) return "provider";
+      return head;
+    case "shell":
+      return head === "argv" ? "command" : head;
+    case "tool":
+      return head === "args" ? "arguments" : head;
+    default:
+      return head || step.type;
+  }
+}
+
+/** The field a divergence names: the part, with an http step's parts under `request`. */
+function fieldOf(step: Step, part: string): string {
+  return step.type === "http" ? "request" : part;
+}
+
+/** Lines of the workflow source: the key in a step that produced a part of its input. */
+class SourceLines {
+  private parsed: ReturnType<typeof parseYaml> | undefined;
+  private index: LineIndex | undefined;
+
+  constructor(private readonly text: string) {}
+
+  line(stepId: string | null, part: string, rest: Path): number | null {
+    this.parsed ??= parseYaml(this.text, new DiagnosticSink());
+    this.index ??= new LineIndex(this.text);
+    const root = this.parsed.root;
+    if (!root) return null;
+    const base = stepId === null ? [] : ["steps", stepId];
+    const found = locate(root, base);
+    if (found.depth < base.length) return null;
+    let best = found.loc;
+    for (const key of KEYS[part] ?? []) {
+      const hit = locate(root, [...base, key, ...(key === "messages" ? rest : [])]);
+      if (hit.depth > base.length) {
+        best = hit.loc;
+        break;
+      }
+    }
+    const offset = best.keySpan?.start ?? best.span.start;
+    return this.index.position(offset).line + 1;
+  }
+}

@@ -1,0 +1,74 @@
+// A recorded run read back from a store: everything replay, diff and export need, in one read.
+import type { AttemptRecord, EventRecord, Finding, RunRecord } from "../store/records";
+import type { RunStore } from "../store/run-store";
+
+export interface RecordedRun {
+  readonly run: RunRecord;
+  /** The workflow's source text as it was run. */
+  readonly source: string;
+  readonly inputs: Record<string, unknown>;
+  /** The `env.NAME` values the run read (DECISIONS §2: replay answers them from the record). */
+  readonly env: Record<string, string | undefined>;
+  readonly events: readonly EventRecord[];
+  readonly attempts: readonly AttemptRecord[];
+  readonly findings: readonly Finding[];
+  /** A value by its reference (store/values.ts); undefined when the store lacks it. */
+  value(ref: string): unknown;
+  /** The JSON text of a reference. */
+  text(ref: string): string | undefined;
+}
+
+/** Reads a run and every value its record refers to; undefined when the store has no such run. */
+export async function readRecordedRun(
+  store: RunStore,
+  runId: string,
+): Promise<RecordedRun | undefined> {
+  const run = await store.getRun(runId);
+  if (!run) return undefined;
+  const [events, attempts, findings] = await Promise.all([
+    store.events(runId),
+    store.attempts(runId),
+    store.findings(runId),
+  ]);
+  const refs = new Set<string>([run.sourceHash, run.inputsHash]);
+  if (run.outputsHash) refs.add(run.outputsHash);
+  for (const a of attempts) {
+    refs.add(a.inputHash);
+    if (a.outputHash) refs.add(a.outputHash);
+  }
+  for (const e of events) if (typeof e.data?.output === "string") refs.add(e.data.output);
+  const texts = new Map<string, string>();
+  await Promise.all(
+    [...refs].map(async (ref) => {
+      const text = await store.blob(ref);
+      if (text !== undefined) texts.set(ref, text);
+    }),
+  );
+  return recordedRun({ run, events, attempts, findings, texts });
+}
+
+/** A RecordedRun over values already at hand (a golden file, or a store's read). */
+export function recordedRun(parts: {
+  run: RunRecord;
+  events: readonly EventRecord[];
+  attempts: readonly AttemptRecord[];
+  findings: readonly Finding[];
+  texts: ReadonlyMap<string, string>;
+}): RecordedRun {
+  const { run, texts } = parts;
+  const text = (ref: string) =>
+    ref.startsWith("=") ? ref.slice(1) : (texts.get(ref) ?? undefined);
+  const value = (ref: string) => {
+    const t = text(ref);
+    return t === undefined ? undefined : (JSON.parse(t) as unknown);
+  };
+  const started = parts.events.find((e) => e.type === "run_started");
+  return {
+    ...parts,
+    source: texts.get(run.sourceHash) ?? "",
+    inputs: (value(run.inputsHash) as Record<string, unknown> | undefined) ?? {},
+    env: (started?.data?.env as Record<string, string | undefined> | undefined) ?? {},
+    value,
+    text,
+  };
+}

@@ -1,0 +1,105 @@
+// Replay (SPEC §6, #5): the workflow evaluated again with every effect answered from the record.
+// Invariants:
+// - Nothing is executed: model calls, HTTP, tools and commands are answered by RecordedAnswers;
+//   the Effects given to the runner throw and count if anything reaches them (effectsExecuted).
+// - The replay sees what the run saw (DECISIONS §2): its inputs, env, `run.id` and
+//   `run.started_at`; secrets as their redacted marks `«secret:NAME»`.
+// - A replay is not stored: it records into a memory store under a new id (mode `replay`, parent
+//   the replayed run), compared with the record, and the report is what remains (docs/replay.md).
+import { newRunId } from "../store/ids";
+import { MemoryStore } from "../store/memory-store";
+import type { RunStatus } from "../store/records";
+import type { Effects } from "../runner/effects";
+import { StepError } from "../runner/errors";
+import type { LoadedWorkflow } from "../runner/load";
+import { runWorkflow } from "../runner/run";
+import type { ReusedStep } from "../runner/types";
+import { RecordedAnswers } from "./answers";
+import { divergences, type Divergence } from "./divergence";
+import { readRecordedRun, type RecordedRun } from "./record";
+
+export interface ReplayReport {
+  /** The replay's own id (it is not stored). */
+  readonly runId: string;
+  /** The recorded run that was replayed. */
+  readonly replayOf: string;
+  /** How the replay ended. */
+  readonly status: RunStatus;
+  /** The first divergence, or null when the replay reproduced the record. */
+  readonly divergence: Divergence | null;
+  readonly divergences: readonly Divergence[];
+  /** Effects that reached the outside world: always 0 unless a step escaped the record. */
+  readonly effectsExecuted: number;
+  readonly outputs: Record<string, unknown> | null;
+  /** The replay's record, for callers that compare more (tests, diff). */
+  readonly replayed: RecordedRun;
+}
+
+/** Replays `record` with `loaded` (the recorded source, or the file on disk for `--current`). */
+export async function replayRun(
+  record: RecordedRun,
+  loaded: LoadedWorkflow,
+): Promise<ReplayReport> {
+  const store = new MemoryStore();
+  const counter = { effects: 0 };
+  const answers = new RecordedAnswers(record);
+  const runId = newRunId();
+  const declared = loaded.workflow.inputs ?? {};
+  const defaults = Object.fromEntries(
+    Object.entries(declared)
+      .filter(([, v]) => v.default !== undefined)
+      .map(([k, v]) => [k, v.default]),
+  );
+  const secrets = Object.fromEntries(loaded.secretNames.map((n) => [n, `«secret:${n}»`]));
+  const result = await runWorkflow({
+    workflowPath: loaded.path,
+    source: loaded.source,
+    workflow: loaded.workflow,
+    graph: loaded.graph,
+    inputs: { ...defaults, ...record.inputs },
+    env: record.env,
+    secrets,
+    store,
+    effects: refusingEffects(record.run.startedAt, counter),
+    runId,
+    runView: { id: record.run.id, startedAt: record.run.startedAt },
+    mode: "replay",
+    parentId: record.run.id,
+    reuse: reusedSteps(record),
+    replay: answers,
+  });
+  const replayed = (await readRecordedRun(store, runId))!;
+  const found = divergences(record, replayed, loaded);
+  return {
+    runId,
+    replayOf: record.run.id,
+    status: result.status,
+    divergence: found[0] ?? null,
+    divergences: found,
+    effectsExecuted: counter.effects,
+    outputs: result.outputs,
+    replayed,
+  };
+}
+
+/** Steps the recorded run itself reused from its parent (a rerun): reused again, as recorded. */
+function reusedSteps(record: RecordedRun): Map<string, ReusedStep> {
+  const reuse = new Map<string, ReusedStep>();
+  for (const e of record.events) {
+    if (e.type !== "step_reused" || !e.stepId) continue;
+    reuse.set(e.stepId, {
+      output: record.value(String(e.data?.output)) ?? null,
+      sourceRunId: String(e.data?.sourceRun ?? record.run.parentId),
+    });
+  }
+  return reuse;
+}
+
+/** Effects for a replay: the recorded clock, and a typed error (counted) for anything else. */
+function refusingEffects(startedAt: string, counter: { effects: number }): Effects {
+  const refuse = async (): Promise<never> => {
+    counter.effects++;
+    throw new StepError("config", "replay: an effect was reached outside the record");
+  };
+  return { now: () => startedAt, llm: refuse, http: refuse, shell: refuse, tool: refuse };
+}
