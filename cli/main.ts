@@ -6,6 +6,7 @@ import { runRuns, usage as runsUsage } from "./commands/runs";
 import { runShow, usage as showUsage } from "./commands/show";
 import { runResume, usage as resumeUsage } from "./commands/resume";
 import { runReplay, usage as replayUsage } from "./commands/replay";
+import { runDiff, usage as diffUsage } from "./commands/diff";
 import { UsageError } from "./output";
 
 declare const KEEL_VERSION: string;
@@ -17,6 +18,7 @@ usage:
   ${runUsage}
   ${resumeUsage}
   ${replayUsage}
+  ${diffUsage}
   ${runsUsage}
   ${showUsage}
 
@@ -45,6 +47,8 @@ export async function main(argv: readonly string[]): Promise<number> {
         return await runResume(rest);
       case "replay":
         return await runReplay(rest);
+      case "diff":
+        return await runDiff(rest);
       case "runs":
         return await runRuns(rest);
       case "show":

@@ -72,3 +72,23 @@ test("keel replay of an unknown run is bad usage", () => {
   assert.equal(r.code, 2);
   assert.match(r.stderr, /no run 'nope'/);
 });
+
+test("keel diff puts the first divergence first and exits 1 when the runs differ", () => {
+  const dir = workspace({ "flow.keel.yaml": FLOW });
+  assert.equal(keel(["run", "flow.keel.yaml"], dir).code, 0);
+  writeFileSync(join(dir, "flow.keel.yaml"), FLOW.replace("thing.", "things."));
+  assert.equal(keel(["run", "flow.keel.yaml"], dir).code, 0);
+  const runs = JSON.parse(keel(["runs", "--json"], dir).stdout) as { id: string }[];
+  const [newer, older] = runs.map((r) => r.id);
+  const r = keel(["diff", older!, newer!, "--json"], dir);
+  assert.equal(r.code, 1, r.stderr);
+  const diff = JSON.parse(r.stdout) as {
+    firstDivergence: string;
+    steps: { step: string; inputEqual: boolean }[];
+  };
+  assert.equal(diff.firstDivergence, "summarize");
+  assert.deepEqual(diff.steps[0], { ...diff.steps[0], step: "summarize", inputEqual: false });
+  const text = keel(["diff", older!, older!], dir);
+  assert.equal(text.code, 0);
+  assert.match(text.stdout, /no step differs/);
+});
