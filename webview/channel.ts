@@ -4,12 +4,16 @@ import { HostMessage, PanelMessage } from "@keel/core/protocol/webview";
 
 interface VsCodeApi {
   postMessage(message: unknown): void;
+  setState(state: unknown): void;
 }
 
 declare function acquireVsCodeApi(): VsCodeApi;
+/** Set by the panel's page: what VS Code keeps to restore the panel after a reload. */
+declare const vscodeState: unknown;
 
 const api: VsCodeApi | undefined =
   typeof acquireVsCodeApi === "function" ? acquireVsCodeApi() : undefined;
+if (typeof vscodeState !== "undefined") api?.setState?.(vscodeState);
 
 export function post(message: PanelMessage): void {
   api?.postMessage(PanelMessage.parse(message));

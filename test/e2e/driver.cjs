@@ -47,6 +47,28 @@ function check(cond, what) {
   log("ok: " + what);
 }
 
+/** The step ids of a workflow file, in file order (the keys under `steps:`). */
+function stepIdsOf(file) {
+  const ids = [];
+  let inSteps = false;
+  for (const line of fs.readFileSync(file, "utf8").split("\n")) {
+    if (/^steps:/.test(line)) inSteps = true;
+    else if (/^\S/.test(line)) inSteps = false;
+    else if (inSteps && /^ {2}[A-Za-z_][\w-]*:/.test(line)) ids.push(line.trim().slice(0, -1));
+  }
+  return ids;
+}
+
+/** The one-based line of a step's key. */
+function stepLine(file, id) {
+  return (
+    fs
+      .readFileSync(file, "utf8")
+      .split("\n")
+      .findIndex((l) => l === `  ${id}:`) + 1
+  );
+}
+
 const ROW = ".markers-panel .monaco-list-row";
 const LIGHT_THEME = "Light 2026"; // this VS Code's default light theme
 const PALETTE_INPUT = ".quick-input-widget .quick-input-filter input.input";
@@ -387,6 +409,32 @@ async function checkTheme(page, theme) {
       (await markerRows(page)).length === expected.length,
       `Problems still lists only the ${expected.length} problems of ${brokenName}`,
     );
+
+    // 2b. the graph panel of the clean sample: every step drawn, a click puts the cursor on it
+    await palette(page, "Keel: Open Graph");
+    const panel = page.frameLocator("iframe.webview.ready").frameLocator("#active-frame");
+    const sampleSteps = stepIdsOf(path.join(__dirname, "..", "..", "samples", cleanName));
+    await panel.locator(".keel-node").first().waitFor({ timeout: 30000 });
+    const drawn = await panel
+      .locator(".keel-node")
+      .evaluateAll((els) => els.map((e) => e.getAttribute("data-step")).sort());
+    check(
+      JSON.stringify(drawn) === JSON.stringify([...sampleSteps].sort()),
+      `the graph panel draws the ${sampleSteps.length} steps of ${cleanName} (${drawn.join(", ")})`,
+    );
+    const target = sampleSteps[sampleSteps.length - 1];
+    await panel.locator(`[data-step="${target}"]`).click();
+    const targetLine = stepLine(path.join(__dirname, "..", "..", "samples", cleanName), target);
+    await page
+      .locator('.statusbar-item[id="status.editor.selection"]', { hasText: `Ln ${targetLine},` })
+      .waitFor({ timeout: 15000 });
+    check(true, `clicking the node '${target}' puts the editor's cursor on its line ${targetLine}`);
+    await page.screenshot({ path: path.join(shots, "graph-vscode-dark.png") });
+    log("screenshot graph-vscode-dark.png");
+    // the panel is in the second editor group: close it, keep the editors of the first
+    await page.locator(".tabs-container .tab", { hasText: "Graph:" }).first().click();
+    await palette(page, "View: Close Editor");
+    await page.locator("iframe.webview.ready").waitFor({ state: "detached", timeout: 15000 });
 
     // 3. the light theme, picked with "Preferences: Color Theme" as a user would (rewriting
     //    settings.json while code-server runs was not picked up)

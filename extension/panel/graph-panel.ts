@@ -1,0 +1,180 @@
+// The graph panel's host side: one webview panel per workflow file, fed the file's graph as it is
+// edited and the step states of its newest recorded run; selection follows the editor's cursor
+// and the other way round. The webview is restored when a window reloads (a serializer).
+import * as vscode from "vscode";
+import { randomBytes } from "node:crypto";
+import { validate } from "@keel/core/check/validate";
+import { LineIndex } from "@keel/core/model/line-index";
+import { nodeHost } from "@keel/core/node/host";
+import { graphView, stepAtLine } from "@keel/core/service/graph-view";
+import { HostMessage, PanelMessage, type StatusMessage } from "@keel/core/protocol/webview";
+import { lastRunStatus } from "./last-run";
+
+export const GRAPH_VIEW_TYPE = "keel.graph";
+
+export class GraphPanel implements vscode.Disposable {
+  private static readonly open = new Map<string, GraphPanel>();
+  private readonly disposables: vscode.Disposable[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private lastSelected: string | null = null;
+
+  /** Shows the panel of the document's workflow, creating it beside the editor if needed. */
+  static show(context: vscode.ExtensionContext, document: vscode.TextDocument): GraphPanel {
+    const known = GraphPanel.open.get(document.uri.toString());
+    if (known) {
+      known.panel.reveal(vscode.ViewColumn.Beside, true);
+      return known;
+    }
+    const panel = vscode.window.createWebviewPanel(
+      GRAPH_VIEW_TYPE,
+      `Graph: ${vscode.workspace.asRelativePath(document.uri)}`,
+      { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true },
+      GraphPanel.options(context),
+    );
+    return new GraphPanel(context, panel, document.uri);
+  }
+
+  /** Restores a panel VS Code kept across a reload. */
+  static restore(context: vscode.ExtensionContext, panel: vscode.WebviewPanel, uri: vscode.Uri) {
+    panel.webview.options = GraphPanel.options(context);
+    return new GraphPanel(context, panel, uri);
+  }
+
+  private static options(context: vscode.ExtensionContext): vscode.WebviewOptions {
+    return {
+      enableScripts: true,
+      localResourceRoots: [vscode.Uri.joinPath(context.extensionUri, "dist")],
+    };
+  }
+
+  private constructor(
+    private readonly context: vscode.ExtensionContext,
+    private readonly panel: vscode.WebviewPanel,
+    private readonly uri: vscode.Uri,
+  ) {
+    GraphPanel.open.set(uri.toString(), this);
+    panel.webview.html = this.html();
+    this.disposables.push(
+      panel.onDidDispose(() => this.dispose()),
+      panel.webview.onDidReceiveMessage((m: unknown) => void this.receive(m)),
+      vscode.workspace.onDidChangeTextDocument((e) => {
+        if (e.document.uri.toString() === this.uri.toString()) this.schedule();
+      }),
+      vscode.window.onDidChangeTextEditorSelection((e) => {
+        if (e.textEditor.document.uri.toString() === this.uri.toString()) this.followCursor(e);
+      }),
+    );
+  }
+
+  /** Tells the panel about a run of its workflow that just changed (live or recorded). */
+  static status(uri: vscode.Uri, message: StatusMessage): void {
+    GraphPanel.open.get(uri.toString())?.post(message);
+  }
+
+  dispose(): void {
+    GraphPanel.open.delete(this.uri.toString());
+    clearTimeout(this.timer);
+    for (const d of this.disposables.splice(0)) d.dispose();
+    this.panel.dispose();
+  }
+
+  private async receive(raw: unknown): Promise<void> {
+    const parsed = PanelMessage.safeParse(raw);
+    if (!parsed.success) {
+      console.warn("keel: dropped a message from the graph panel", parsed.error.issues);
+      return;
+    }
+    const m = parsed.data;
+    if (m.type === "ready") {
+      await this.sendGraph();
+      const status = await lastRunStatus(this.uri.fsPath);
+      if (status) this.post(status);
+    } else if (m.type === "select") {
+      await this.reveal(m.id);
+    } else {
+      await vscode.commands.executeCommand(
+        m.what === "step" ? "keel.step.run" : "keel.step.runTo",
+        this.uri,
+        m.id,
+      );
+    }
+  }
+
+  private schedule(): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.sendGraph(), 150);
+  }
+
+  private async document(): Promise<vscode.TextDocument> {
+    return vscode.workspace.openTextDocument(this.uri);
+  }
+
+  private async sendGraph(): Promise<void> {
+    const document = await this.document();
+    const text = document.getText();
+    const { model, diagnostics } = validate(text, { file: this.uri.fsPath, host: nodeHost });
+    this.post(graphView(model, diagnostics, new LineIndex(text), this.uri.toString()));
+  }
+
+  private followCursor(e: vscode.TextEditorSelectionChangeEvent): void {
+    const text = e.textEditor.document.getText();
+    const { model } = validate(text, { file: this.uri.fsPath, host: nodeHost });
+    const id = stepAtLine(model, new LineIndex(text), e.selections[0]!.active.line);
+    if (id === this.lastSelected) return;
+    this.lastSelected = id;
+    this.post({ type: "select", id });
+  }
+
+  /** Puts the editor's cursor on the step's key. */
+  private async reveal(id: string): Promise<void> {
+    const document = await this.document();
+    const text = document.getText();
+    const { model, diagnostics } = validate(text, { file: this.uri.fsPath, host: nodeHost });
+    const step = graphView(model, diagnostics, new LineIndex(text), "").steps.find(
+      (s) => s.id === id,
+    );
+    if (!step) return;
+    this.lastSelected = id;
+    const editor = await vscode.window.showTextDocument(document, {
+      viewColumn: vscode.ViewColumn.One,
+      preserveFocus: false,
+    });
+    const at = new vscode.Position(
+      step.line,
+      document.lineAt(step.line).firstNonWhitespaceCharacterIndex,
+    );
+    editor.selection = new vscode.Selection(at, at);
+    editor.revealRange(
+      new vscode.Range(at, at),
+      vscode.TextEditorRevealType.InCenterIfOutsideViewport,
+    );
+  }
+
+  private post(message: HostMessage): void {
+    void this.panel.webview.postMessage(HostMessage.parse(message));
+  }
+
+  private html(): string {
+    const webview = this.panel.webview;
+    const dist = vscode.Uri.joinPath(this.context.extensionUri, "dist");
+    const script = webview.asWebviewUri(vscode.Uri.joinPath(dist, "webview.js"));
+    const style = webview.asWebviewUri(vscode.Uri.joinPath(dist, "webview.css"));
+    const nonce = randomBytes(16).toString("base64");
+    const csp = [
+      "default-src 'none'",
+      `style-src ${webview.cspSource} 'unsafe-inline'`,
+      `script-src 'nonce-${nonce}'`,
+      `img-src ${webview.cspSource} data:`,
+      `font-src ${webview.cspSource}`,
+    ].join("; ");
+    return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="stylesheet" href="${style.toString()}">
+<title>Keel graph</title></head>
+<body><div id="root"></div>
+<script nonce="${nonce}">const vscodeState = ${JSON.stringify({ uri: this.uri.toString() })};</script>
+<script nonce="${nonce}" src="${script.toString()}"></script></body></html>`;
+  }
+}
