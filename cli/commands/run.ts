@@ -18,12 +18,13 @@ import { styleFor, UsageError } from "../output";
 import { duration, Progress } from "../progress";
 
 export const usage =
-  "keel run <file> [--step S | --to S] [--input name=value]... [--inputs file.json] [--json] [--no-cache] [--store path] [--concurrency n]";
+  "keel run <file> [--step S | --to S] [--input name=value]... [--inputs file.json] [--json | --events] [--no-cache] [--store path] [--concurrency n]";
 
 const SPEC = {
   "--input": true,
   "--inputs": true,
   "--json": false,
+  "--events": false,
   "--store": true,
   "--concurrency": true,
   "--no-cache": false,
@@ -92,6 +93,7 @@ export async function runRun(argv: readonly string[]): Promise<number> {
     secrets,
     storePath,
     json,
+    events: args.flags.has("--events"),
     noCache: args.flags.has("--no-cache"),
     concurrency: concurrency ? Number(concurrency) : undefined,
   });
@@ -104,6 +106,11 @@ export interface PerformOptions {
   readonly secrets: Record<string, string>;
   readonly storePath: string;
   readonly json: boolean;
+  /**
+   * Machine output for editors: every event as it is recorded, one JSON line `{"event": …}` on
+   * stdout, then `{"result": …}` (what --json prints) on the last line.
+   */
+  readonly events?: boolean;
   readonly noCache?: boolean;
   readonly concurrency?: number;
   readonly resume?: ResumePoint;
@@ -130,9 +137,8 @@ export async function performRun(o: PerformOptions): Promise<number> {
     controller.abort();
   };
   process.on("SIGINT", onSigint);
-  const progress = o.json
-    ? undefined
-    : new Progress(process.stderr, s, (o.graph ?? loaded.graph).ids);
+  const progress =
+    o.json || o.events ? undefined : new Progress(process.stderr, s, (o.graph ?? loaded.graph).ids);
   let result: RunResult;
   const started = Date.now();
   try {
@@ -153,7 +159,9 @@ export async function performRun(o: PerformOptions): Promise<number> {
       concurrency: o.concurrency,
       noCache: o.noCache,
       resume: o.resume,
-      onEvent: (e) => progress?.onEvent(e),
+      onEvent: o.events
+        ? (e) => process.stdout.write(JSON.stringify({ event: e }) + "\n")
+        : (e) => progress?.onEvent(e),
     });
   } catch (e) {
     // The store could not take a write (disk full, locked, removed): what was committed stays,
@@ -167,27 +175,24 @@ export async function performRun(o: PerformOptions): Promise<number> {
     process.off("SIGINT", onSigint);
     await store.close();
   }
-  if (o.json) {
-    process.stdout.write(
-      JSON.stringify(
-        {
-          runId: result.runId,
-          status: result.status,
-          outputs: result.outputs,
-          findings: result.findings,
-          error: result.error,
-          steps: result.steps.map((st) => ({
-            id: st.id,
-            status: st.status,
-            attempts: st.attempts,
-            durationMs: st.durationMs,
-            cached: st.origin === "cached",
-          })),
-        },
-        null,
-        2,
-      ) + "\n",
-    );
+  const summary = {
+    runId: result.runId,
+    status: result.status,
+    outputs: result.outputs,
+    findings: result.findings,
+    error: result.error,
+    steps: result.steps.map((st) => ({
+      id: st.id,
+      status: st.status,
+      attempts: st.attempts,
+      durationMs: st.durationMs,
+      cached: st.origin === "cached",
+    })),
+  };
+  if (o.events) {
+    process.stdout.write(JSON.stringify({ result: summary }) + "\n");
+  } else if (o.json) {
+    process.stdout.write(JSON.stringify(summary, null, 2) + "\n");
   } else printSummary(result, Date.now() - started);
   return result.status === "succeeded" ? 0 : result.status === "cancelled" ? 130 : 1;
 }

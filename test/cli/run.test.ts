@@ -212,3 +212,31 @@ test("a store written by a newer Keel is refused with what to do, and left as it
   );
   assert.equal(JSON.parse(keel(["runs", "--json"], dir).stdout).length, 1);
 });
+
+test("keel run --events streams every recorded event as a JSON line, then the result", () => {
+  const dir = workspace(FLOW);
+  const r = keel(["run", "flow.keel.yaml", "--input", "who=ada", "--events"], dir);
+  assert.equal(r.code, 0, r.stderr);
+  const lines = r.stdout
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+  const events = lines
+    .slice(0, -1)
+    .map((l) => l.event as { seq: number; type: string; stepId: string | null });
+  assert.deepEqual(
+    events.map((e) => e.seq),
+    events.map((_, i) => i + 1),
+  );
+  assert.equal(events[0]!.type, "run_started");
+  assert.equal(events.at(-1)!.type, "run_finished");
+  assert.deepEqual(
+    events.filter((e) => e.type === "step_succeeded").map((e) => e.stepId),
+    ["hello", "repeat", "check"],
+  );
+  const { result } = lines.at(-1) as { result: { status: string; steps: unknown[] } };
+  assert.equal(result.status, "succeeded");
+  assert.equal(result.steps.length, 3);
+  // Nothing but JSON lines on stdout, and no progress drawn on stderr.
+  assert.equal(r.stderr, "");
+});
