@@ -1,8 +1,14 @@
-// The extension's entry: starts the Keel language server over IPC for `keel` documents and
-// registers the graph panel. Run commands and the Runs view arrive with the rest of #7.
+// The extension's entry: starts the Keel language server over IPC for `keel` documents, answers
+// its `keel/lastRun` requests from the run store, and registers the graph panel, the run commands
+// (which the server's code lenses carry) and the secret commands. No workflow logic lives here:
+// it is the core's, the CLI's and the server's.
 import * as vscode from "vscode";
 import { LanguageClient, TransportKind, type ServerOptions } from "vscode-languageclient/node";
+import { COMMANDS, lastRunRequest, runDidFinishNotification } from "@keel/core/protocol/lsp";
 import { GRAPH_VIEW_TYPE, GraphPanel } from "./panel/graph-panel";
+import { lastRun, lastRunStatus } from "./runs/last-run";
+import { RunManager, type Selection } from "./runs/run-manager";
+import { Secrets } from "./runs/secrets";
 
 let client: LanguageClient | undefined;
 
@@ -20,7 +26,17 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     documentSelector: [{ language: "keel" }],
   });
   context.subscriptions.push(client);
+  const c = client;
+  c.onRequest(lastRunRequest.method, async (raw: unknown) => {
+    const params = lastRunRequest.params.safeParse(raw);
+    if (!params.success) return null;
+    return lastRun(vscode.Uri.parse(params.data.uri).fsPath);
+  });
   registerGraph(context);
+  registerRuns(context, (uri, runId) => {
+    void c.sendNotification(runDidFinishNotification.method, { uri: uri.toString(), runId });
+    void lastRunStatus(uri.fsPath).then((status) => status && GraphPanel.status(uri, status));
+  });
   await client.start();
 }
 
@@ -51,5 +67,55 @@ function registerGraph(context: vscode.ExtensionContext): void {
         GraphPanel.restore(context, panel, vscode.Uri.parse(uri));
       },
     }),
+  );
+}
+
+function registerRuns(
+  context: vscode.ExtensionContext,
+  finished: (uri: vscode.Uri, runId: string | undefined) => void,
+): void {
+  const log = vscode.window.createOutputChannel("Keel", { log: true });
+  const secrets = new Secrets(context);
+  const runs = new RunManager(context, log, secrets, finished);
+  /** The workflow a command is about: its argument, else the active editor's keel document. */
+  const target = (uri: unknown): vscode.Uri | undefined => {
+    if (uri instanceof vscode.Uri) return uri;
+    if (typeof uri === "string") return vscode.Uri.parse(uri);
+    const doc = vscode.window.activeTextEditor?.document;
+    if (doc?.languageId === "keel") return doc.uri;
+    void vscode.window.showInformationMessage("Open a *.keel.yaml workflow first.");
+    return undefined;
+  };
+  const run = (selection: (step: string) => Selection) => async (uri?: unknown, step?: unknown) => {
+    const workflow = target(uri);
+    if (!workflow) return;
+    if (typeof step !== "string") {
+      await runs.run(workflow);
+      return;
+    }
+    await runs.run(workflow, selection(step));
+  };
+  context.subscriptions.push(
+    log,
+    runs,
+    vscode.commands.registerCommand(COMMANDS.runWorkflow, async (uri?: unknown) => {
+      const workflow = target(uri);
+      if (workflow) await runs.run(workflow);
+    }),
+    vscode.commands.registerCommand(
+      COMMANDS.runStep,
+      run((step) => ({ step })),
+    ),
+    vscode.commands.registerCommand(
+      COMMANDS.runToStep,
+      run((to) => ({ to })),
+    ),
+    vscode.commands.registerCommand(COMMANDS.showStepRun, async (uri?: unknown) => {
+      const workflow = target(uri);
+      if (workflow) await vscode.commands.executeCommand("keel.graph.open", workflow);
+    }),
+    vscode.commands.registerCommand("keel.run.cancel", () => runs.cancel()),
+    vscode.commands.registerCommand("keel.secret.set", () => secrets.set()),
+    vscode.commands.registerCommand("keel.secret.clear", () => secrets.clear()),
   );
 }

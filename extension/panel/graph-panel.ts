@@ -8,7 +8,7 @@ import { LineIndex } from "@keel/core/model/line-index";
 import { nodeHost } from "@keel/core/node/host";
 import { graphView, stepAtLine } from "@keel/core/service/graph-view";
 import { HostMessage, PanelMessage, type StatusMessage } from "@keel/core/protocol/webview";
-import { lastRunStatus } from "./last-run";
+import { lastRunStatus } from "../runs/last-run";
 
 export const GRAPH_VIEW_TYPE = "keel.graph";
 

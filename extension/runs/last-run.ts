@@ -1,14 +1,30 @@
-// The step states of a workflow's newest recorded run, for the graph panel: read from the same
-// store the CLI writes (`.keel/runs.sqlite` in the workspace), through the one reader of a run's
-// log (the step-through fold).
+// A workflow's newest recorded run, read from the same store the CLI writes (`.keel/runs.sqlite`
+// in the workspace), through the one reader of a run's log (the step-through fold): for the
+// graph panel's step states and for the language server's `keel/lastRun` (hover, code lenses).
 import { existsSync } from "node:fs";
 import { dirname } from "node:path";
+import { shownStatus } from "@keel/core/node/liveness";
 import { defaultStorePath } from "@keel/core/node/store-path";
 import { openSqliteStore } from "@keel/core/store/sqlite-store";
-import { foldToEnd } from "@keel/core/replay/fold";
+import { foldToEnd, type StepAt } from "@keel/core/replay/fold";
+import type { RunRecord } from "@keel/core/store/records";
+import type { RunStore } from "@keel/core/store/run-store";
 import type { StatusMessage } from "@keel/core/protocol/webview";
+import type { LastRun } from "@keel/core/protocol/lsp";
 
-export async function lastRunStatus(workflowPath: string): Promise<StatusMessage | undefined> {
+const PREVIEW_CHARS = 200;
+
+interface Recorded {
+  readonly run: RunRecord;
+  readonly steps: readonly StepAt[];
+  readonly store: RunStore;
+}
+
+/** Opens the store, finds the newest run of the workflow, folds its log; closes the store after `use`. */
+async function withLastRun<T>(
+  workflowPath: string,
+  use: (r: Recorded) => Promise<T>,
+): Promise<T | undefined> {
   const file = defaultStorePath(dirname(workflowPath));
   if (!existsSync(file)) return undefined;
   const store = openSqliteStore(file);
@@ -16,19 +32,53 @@ export async function lastRunStatus(workflowPath: string): Promise<StatusMessage
     const [run] = await store.listRuns({ workflowPath, limit: 1 });
     if (!run) return undefined;
     const [events, attempts] = await Promise.all([store.events(run.id), store.attempts(run.id)]);
-    const fold = foldToEnd(events, attempts);
-    const steps: StatusMessage["steps"] = {};
-    for (const s of fold.steps()) {
-      const a = s.attempt;
-      steps[s.id] = {
-        status: s.status,
-        attempts: s.attempts,
-        cached: s.origin === "cached",
-        ...(a ? { durationMs: Math.max(0, Date.parse(a.endedAt) - Date.parse(a.startedAt)) } : {}),
-      };
-    }
-    return { type: "status", runId: run.id, steps };
+    return await use({ run, steps: [...foldToEnd(events, attempts).steps()], store });
   } finally {
     await store.close();
   }
+}
+
+function durationMs(s: StepAt): number | undefined {
+  const a = s.attempt;
+  return a ? Math.max(0, Date.parse(a.endedAt) - Date.parse(a.startedAt)) : undefined;
+}
+
+export function lastRunStatus(workflowPath: string): Promise<StatusMessage | undefined> {
+  return withLastRun(workflowPath, async ({ run, steps }) => {
+    const out: StatusMessage["steps"] = {};
+    for (const s of steps) {
+      const ms = durationMs(s);
+      out[s.id] = {
+        status: s.status,
+        attempts: s.attempts,
+        cached: s.origin === "cached",
+        ...(ms === undefined ? {} : { durationMs: ms }),
+      };
+    }
+    return { type: "status", runId: run.id, steps: out };
+  });
+}
+
+export async function lastRun(workflowPath: string): Promise<LastRun | null> {
+  const found = await withLastRun(workflowPath, async ({ run, steps, store }) => {
+    const out: LastRun["steps"] = {};
+    for (const s of steps) {
+      const ms = durationMs(s);
+      const text = s.output ? await store.blob(s.output) : undefined;
+      out[s.id] = {
+        status: s.status,
+        ...(s.origin ? { origin: s.origin } : {}),
+        ...(ms === undefined ? {} : { durationMs: ms }),
+        ...(text === undefined
+          ? {}
+          : {
+              outputPreview:
+                text.length > PREVIEW_CHARS ? `${text.slice(0, PREVIEW_CHARS)}…` : text,
+            }),
+        ...(s.error ? { error: `${s.error.kind}: ${s.error.message}` } : {}),
+      };
+    }
+    return { runId: run.id, status: shownStatus(run), startedAt: run.startedAt, steps: out };
+  });
+  return found ?? null;
 }

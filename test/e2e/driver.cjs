@@ -429,6 +429,31 @@ async function checkTheme(page, theme) {
       .locator('.statusbar-item[id="status.editor.selection"]', { hasText: `Ln ${targetLine},` })
       .waitFor({ timeout: 15000 });
     check(true, `clicking the node '${target}' puts the editor's cursor on its line ${targetLine}`);
+    // run the workflow from the palette: the run is a child process; the graph shows each
+    // step's end state and the server's code lenses the last run's status
+    await palette(page, "Keel: Run Workflow");
+    await panel
+      .locator('.keel-node[data-step="ticket_update"][data-status="succeeded"]')
+      .waitFor({ timeout: 60000 });
+    const ended = await panel
+      .locator(".keel-node")
+      .evaluateAll((els) =>
+        Object.fromEntries(
+          els.map((e) => [e.getAttribute("data-step"), e.getAttribute("data-status")]),
+        ),
+      );
+    check(
+      Object.values(ended).every((st) => st === "succeeded" || st === "skipped") &&
+        ended.classify === "succeeded",
+      `after "Keel: Run Workflow" the graph shows the run's end: ${JSON.stringify(ended)}`,
+    );
+    await page
+      .locator(".editor-group-container .contentWidgets .codelens-decoration", {
+        hasText: "Last run:",
+      })
+      .first()
+      .waitFor({ timeout: 30000 });
+    check(true, "the steps' code lenses show the last run's status");
     await page.screenshot({ path: path.join(shots, "graph-vscode-dark.png") });
     log("screenshot graph-vscode-dark.png");
     // the panel is in the second editor group: close it, keep the editors of the first

@@ -1,0 +1,234 @@
+// Runs in the editor. A run never blocks the extension host: it is `keel run --events` in a child
+// process (the same CLI, store and runner as the terminal), whose event lines are fanned out to
+// the graph panel, the status bar and the log; its end tells the language server, which
+// refreshes the code lenses. Cancel sends SIGINT, as Ctrl-C does in a terminal: the runner
+// records the cancel and `$always()` steps still run.
+import * as vscode from "vscode";
+import { spawn, type ChildProcess } from "node:child_process";
+import { dirname } from "node:path";
+import { validate } from "@keel/core/check/validate";
+import { withAncestors } from "@keel/core/graph/graph";
+import { nodeHost } from "@keel/core/node/host";
+import { effectfulSteps } from "@keel/core/service/trust";
+import { foldToEnd } from "@keel/core/replay/fold";
+import type { EventRecord } from "@keel/core/store/records";
+import type { StatusMessage } from "@keel/core/protocol/webview";
+import { GraphPanel } from "../panel/graph-panel";
+import type { Secrets } from "./secrets";
+
+export interface Selection {
+  /** Run this step alone on the recorded outputs of its dependencies. */
+  readonly step?: string;
+  /** Run this step and everything it needs. */
+  readonly to?: string;
+}
+
+interface Active {
+  readonly child: ChildProcess;
+  readonly uri: vscode.Uri;
+  readonly events: EventRecord[];
+  cancelled: boolean;
+}
+
+/** How often the graph panel is sent the live state at most. */
+const STATUS_EVERY_MS = 100;
+
+export class RunManager implements vscode.Disposable {
+  private active: Active | undefined;
+  private readonly status: vscode.StatusBarItem;
+
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    private readonly log: vscode.LogOutputChannel,
+    private readonly secrets: Secrets,
+    private readonly finished: (uri: vscode.Uri, runId: string | undefined) => void,
+  ) {
+    this.status = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Left, 50);
+    this.status.command = "keel.run.cancel";
+  }
+
+  dispose(): void {
+    this.cancel();
+    this.status.dispose();
+  }
+
+  get running(): boolean {
+    return this.active !== undefined;
+  }
+
+  cancel(): void {
+    if (!this.active || this.active.cancelled) return;
+    this.active.cancelled = true;
+    this.log.info("cancelling the run");
+    this.active.child.kill("SIGINT");
+  }
+
+  /** Runs the workflow (or a selection of it) with a progress notification; resolves when it ends. */
+  async run(uri: vscode.Uri, selection: Selection = {}): Promise<void> {
+    if (this.active) {
+      void vscode.window.showWarningMessage(
+        `Keel is already running ${vscode.workspace.asRelativePath(this.active.uri)}: cancel it first.`,
+      );
+      return;
+    }
+    const document = await vscode.workspace.openTextDocument(uri);
+    if (document.isDirty) await document.save();
+    const refused = this.untrustedRefusal(document, selection);
+    if (refused) {
+      void vscode.window.showWarningMessage(refused);
+      return;
+    }
+    const secretsEnv = await this.secrets.environment();
+    const what = selection.step
+      ? `step ${selection.step}`
+      : selection.to
+        ? `up to ${selection.to}`
+        : vscode.workspace.asRelativePath(uri);
+    await vscode.window.withProgress(
+      {
+        location: vscode.ProgressLocation.Notification,
+        title: `Keel: running ${what}`,
+        cancellable: true,
+      },
+      (progress, token) => {
+        token.onCancellationRequested(() => this.cancel());
+        return this.execute(uri, selection, secretsEnv, (message) => progress.report({ message }));
+      },
+    );
+  }
+
+  /** Why an untrusted workspace may not run this, or undefined when it may. */
+  private untrustedRefusal(
+    document: vscode.TextDocument,
+    selection: Selection,
+  ): string | undefined {
+    if (vscode.workspace.isTrusted) return undefined;
+    const { model } = validate(document.getText(), { file: document.uri.fsPath, host: nodeHost });
+    const only = selection.step
+      ? new Set([selection.step])
+      : selection.to
+        ? withAncestors(model.graph, selection.to)
+        : undefined;
+    const effectful = effectfulSteps(model, only);
+    if (effectful.length === 0) return undefined;
+    return `This workspace is not trusted: Keel does not run steps that reach outside (${effectful.join(", ")}). Validation and replay still work; trust the workspace to run them.`;
+  }
+
+  private execute(
+    uri: vscode.Uri,
+    selection: Selection,
+    secretsEnv: Record<string, string>,
+    report: (message: string) => void,
+  ): Promise<void> {
+    const cli = this.context.asAbsolutePath("dist/cli.js");
+    const args = [cli, "run", uri.fsPath, "--events"];
+    if (selection.step) args.push("--step", selection.step);
+    if (selection.to) args.push("--to", selection.to);
+    this.log.info(`keel ${args.slice(1).join(" ")}`);
+    // The extension host's own runtime runs the CLI: Node in code-server, Electron as Node in
+    // desktop VS Code. The store then opens with whichever SQLite driver that runtime has.
+    const child = spawn(process.execPath, args, {
+      cwd: dirname(uri.fsPath),
+      env: { ...process.env, ...secretsEnv, ELECTRON_RUN_AS_NODE: "1", NO_COLOR: "1" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const active: Active = { child, uri, events: [], cancelled: false };
+    this.active = active;
+    this.status.text = "$(sync~spin) Keel: running";
+    this.status.tooltip = "Click to cancel the run";
+    this.status.show();
+    let runId: string | undefined;
+    let result: { status?: string; error?: string | null } | undefined;
+    let sent = 0;
+    let timer: NodeJS.Timeout | undefined;
+    const stepIds = this.stepIds(uri);
+    const sendStatus = () => {
+      timer = undefined;
+      sent = Date.now();
+      if (runId) GraphPanel.status(uri, liveStatus(runId, active.events, stepIds));
+    };
+    let buffered = "";
+    child.stdout!.setEncoding("utf8");
+    child.stdout!.on("data", (chunk: string) => {
+      buffered += chunk;
+      let nl: number;
+      while ((nl = buffered.indexOf("\n")) >= 0) {
+        const line = buffered.slice(0, nl);
+        buffered = buffered.slice(nl + 1);
+        if (!line.trim()) continue;
+        let parsed: { event?: EventRecord; result?: typeof result };
+        try {
+          parsed = JSON.parse(line) as typeof parsed;
+        } catch {
+          this.log.warn(`not a JSON line from keel run: ${line.slice(0, 200)}`);
+          continue;
+        }
+        if (parsed.event) {
+          const e = parsed.event;
+          runId ??= e.runId;
+          active.events.push(e);
+          if (e.stepId && e.type !== "step_started") report(`${e.stepId}: ${e.type.slice(5)}`);
+          this.log.trace(`${e.seq} ${e.type}${e.stepId ? ` ${e.stepId}` : ""}`);
+          if (!timer)
+            timer = setTimeout(sendStatus, Math.max(0, STATUS_EVERY_MS - (Date.now() - sent)));
+        } else if (parsed.result) result = parsed.result;
+      }
+    });
+    child.stderr!.setEncoding("utf8");
+    child.stderr!.on("data", (chunk: string) => this.log.info(chunk.trimEnd()));
+    return new Promise((resolve) => {
+      const end = (code: number | null, failure?: Error) => {
+        clearTimeout(timer);
+        sendStatus();
+        this.active = undefined;
+        this.status.hide();
+        const name = vscode.workspace.asRelativePath(uri);
+        if (failure) {
+          this.log.error(`keel run could not start: ${failure.message}`);
+          void vscode.window.showErrorMessage(`Keel could not start the run: ${failure.message}`);
+        } else if (result?.status === "succeeded") {
+          this.log.info(`run ${runId} succeeded`);
+          void vscode.window.setStatusBarMessage(`$(check) Keel: ${name} succeeded`, 5000);
+        } else if (result) {
+          this.log.info(`run ${runId} ${result.status}${result.error ? `: ${result.error}` : ""}`);
+          void vscode.window
+            .showWarningMessage(
+              `Keel: the run of ${name} ${result.status}${result.error ? `: ${result.error}` : ""}`,
+              "Show Log",
+            )
+            .then((pick) => pick && this.log.show());
+        } else {
+          void vscode.window
+            .showErrorMessage(`Keel: keel run exited with code ${code}; see the log.`, "Show Log")
+            .then((pick) => pick && this.log.show());
+        }
+        this.finished(uri, runId);
+        resolve();
+      };
+      child.on("error", (e) => end(null, e));
+      child.on("close", (code) => end(code));
+    });
+  }
+
+  private stepIds(uri: vscode.Uri): string[] {
+    const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
+    if (!doc) return [];
+    return validate(doc.getText()).model.graph.ids.slice();
+  }
+}
+
+/** The live state of a run from its events so far, through the one reader of the log. */
+function liveStatus(runId: string, events: readonly EventRecord[], stepIds: readonly string[]) {
+  const steps: StatusMessage["steps"] = {};
+  for (const s of foldToEnd(events, [], stepIds).steps()) {
+    const ended = events[s.lastSeq - 1];
+    const ms = ended?.data?.durationMs;
+    steps[s.id] = {
+      status: s.status,
+      attempts: s.attempts,
+      cached: s.origin === "cached",
+      ...(typeof ms === "number" ? { durationMs: ms } : {}),
+    };
+  }
+  return { type: "status", runId, steps } satisfies StatusMessage;
+}
