@@ -9,6 +9,7 @@ import { GRAPH_VIEW_TYPE, GraphPanel } from "./panel/graph-panel";
 import { lastRun, lastRunStatus } from "./runs/last-run";
 import { RunManager, type Selection } from "./runs/run-manager";
 import { Secrets } from "./runs/secrets";
+import { RunsView } from "./runs/runs-view";
 
 let client: LanguageClient | undefined;
 
@@ -76,7 +77,11 @@ function registerRuns(
 ): void {
   const log = vscode.window.createOutputChannel("Keel", { log: true });
   const secrets = new Secrets(context);
-  const runs = new RunManager(context, log, secrets, finished);
+  const view = new RunsView();
+  const runs = new RunManager(context, log, secrets, (uri, runId) => {
+    view.refresh();
+    finished(uri, runId);
+  });
   /** The workflow a command is about: its argument, else the active editor's keel document. */
   const target = (uri: unknown): vscode.Uri | undefined => {
     if (uri instanceof vscode.Uri) return uri;
@@ -115,6 +120,22 @@ function registerRuns(
       if (workflow) await vscode.commands.executeCommand("keel.graph.open", workflow);
     }),
     vscode.commands.registerCommand("keel.run.cancel", () => runs.cancel()),
+    view,
+    vscode.window.registerTreeDataProvider("keel.runs", view),
+    vscode.commands.registerCommand("keel.runs.refresh", () => view.refresh()),
+    vscode.commands.registerCommand(
+      "keel.run.showInGraph",
+      async (workflowPath?: unknown, runId?: unknown) => {
+        if (typeof workflowPath !== "string") return;
+        const uri = vscode.Uri.file(workflowPath);
+        await vscode.commands.executeCommand("keel.graph.open", uri);
+        const status = await lastRunStatus(
+          workflowPath,
+          typeof runId === "string" ? runId : undefined,
+        );
+        if (status) GraphPanel.status(uri, status);
+      },
+    ),
     vscode.commands.registerCommand("keel.secret.set", () => secrets.set()),
     vscode.commands.registerCommand("keel.secret.clear", () => secrets.clear()),
   );

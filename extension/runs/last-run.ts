@@ -20,16 +20,22 @@ interface Recorded {
   readonly store: RunStore;
 }
 
-/** Opens the store, finds the newest run of the workflow, folds its log; closes the store after `use`. */
+/**
+ * Opens the store, finds the run (by default the workflow's newest), folds its log; closes the
+ * store after `use`.
+ */
 async function withLastRun<T>(
   workflowPath: string,
   use: (r: Recorded) => Promise<T>,
+  runId?: string,
 ): Promise<T | undefined> {
   const file = defaultStorePath(dirname(workflowPath));
   if (!existsSync(file)) return undefined;
   const store = openSqliteStore(file);
   try {
-    const [run] = await store.listRuns({ workflowPath, limit: 1 });
+    const run = runId
+      ? await store.getRun(runId)
+      : (await store.listRuns({ workflowPath, limit: 1 }))[0];
     if (!run) return undefined;
     const [events, attempts] = await Promise.all([store.events(run.id), store.attempts(run.id)]);
     return await use({ run, steps: [...foldToEnd(events, attempts).steps()], store });
@@ -43,20 +49,28 @@ function durationMs(s: StepAt): number | undefined {
   return a ? Math.max(0, Date.parse(a.endedAt) - Date.parse(a.startedAt)) : undefined;
 }
 
-export function lastRunStatus(workflowPath: string): Promise<StatusMessage | undefined> {
-  return withLastRun(workflowPath, async ({ run, steps }) => {
-    const out: StatusMessage["steps"] = {};
-    for (const s of steps) {
-      const ms = durationMs(s);
-      out[s.id] = {
-        status: s.status,
-        attempts: s.attempts,
-        cached: s.origin === "cached",
-        ...(ms === undefined ? {} : { durationMs: ms }),
-      };
-    }
-    return { type: "status", runId: run.id, steps: out };
-  });
+/** The step states of a recorded run of the workflow: the newest, or the one given. */
+export function lastRunStatus(
+  workflowPath: string,
+  runId?: string,
+): Promise<StatusMessage | undefined> {
+  return withLastRun(
+    workflowPath,
+    async ({ run, steps }) => {
+      const out: StatusMessage["steps"] = {};
+      for (const s of steps) {
+        const ms = durationMs(s);
+        out[s.id] = {
+          status: s.status,
+          attempts: s.attempts,
+          cached: s.origin === "cached",
+          ...(ms === undefined ? {} : { durationMs: ms }),
+        };
+      }
+      return { type: "status", runId: run.id, steps: out };
+    },
+    runId,
+  );
 }
 
 export async function lastRun(workflowPath: string): Promise<LastRun | null> {

@@ -454,6 +454,18 @@ async function checkTheme(page, theme) {
       .first()
       .waitFor({ timeout: 30000 });
     check(true, "the steps' code lenses show the last run's status");
+    await palette(page, "Keel: Focus on Runs View");
+    const runRow = page.locator(".pane-body .monaco-list-row", { hasText: "succeeded ·" }).first();
+    await runRow.waitFor({ timeout: 30000 });
+    await page
+      .locator(".pane-body .monaco-list-row", { hasText: "support-triage.keel.yaml" })
+      .first()
+      .waitFor({ timeout: 15000 });
+    check(true, "the Runs view lists the run under its workflow, succeeded");
+    await page
+      .locator(".part.sidebar")
+      .screenshot({ path: path.join(shots, "runs-view-dark.png") });
+    await palette(page, "View: Show Explorer");
     await page.screenshot({ path: path.join(shots, "graph-vscode-dark.png") });
     log("screenshot graph-vscode-dark.png");
     // the panel is in the second editor group: close it, keep the editors of the first
