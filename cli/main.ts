@@ -7,6 +7,7 @@ import { runShow, usage as showUsage } from "./commands/show";
 import { runResume, usage as resumeUsage } from "./commands/resume";
 import { runReplay, usage as replayUsage } from "./commands/replay";
 import { runDiff, usage as diffUsage } from "./commands/diff";
+import { runRerun, usage as rerunUsage } from "./commands/rerun";
 import { UsageError } from "./output";
 
 declare const KEEL_VERSION: string;
@@ -18,6 +19,7 @@ usage:
   ${runUsage}
   ${resumeUsage}
   ${replayUsage}
+  ${rerunUsage}
   ${diffUsage}
   ${runsUsage}
   ${showUsage}
@@ -47,6 +49,8 @@ export async function main(argv: readonly string[]): Promise<number> {
         return await runResume(rest);
       case "replay":
         return await runReplay(rest);
+      case "rerun":
+        return await runRerun(rest);
       case "diff":
         return await runDiff(rest);
       case "runs":

@@ -2,6 +2,7 @@
 // from the newest run of the same workflow in which every one of them has an output. It refuses
 // when there is none, or when a step S depends on changed since that run.
 import { withAncestors } from "../graph/graph";
+import type { Workflow } from "../model/schema";
 import type { RunRecord } from "../store/records";
 import type { RunStore } from "../store/run-store";
 import type { LoadedWorkflow } from "./load";
@@ -71,21 +72,21 @@ async function changedUpstream(
   if (source === loaded.source) return undefined;
   const recorded = loadWorkflowText(loaded.path, source);
   if (!recorded.ok) return stepId;
-  const before = recorded.loaded.workflow;
-  const now = loaded.workflow;
   for (const id of withAncestors(loaded.graph, stepId)) {
-    if (id === stepId) continue;
-    const a = before.steps[id];
-    const b = now.steps[id];
-    if (JSON.stringify(a) !== JSON.stringify(b)) return id;
-    if (b?.type === "llm") {
-      const provider = b.provider ?? now.defaults?.provider;
-      if (
-        provider &&
-        JSON.stringify(before.providers?.[provider]) !== JSON.stringify(now.providers?.[provider])
-      )
-        return id;
-    }
+    if (id !== stepId && stepChanged(recorded.loaded.workflow, loaded.workflow, id)) return id;
   }
   return undefined;
+}
+
+/** True when step `id`'s definition (or, for a model call, its provider's) differs between two versions. */
+export function stepChanged(before: Workflow, now: Workflow, id: string): boolean {
+  const a = before.steps[id];
+  const b = now.steps[id];
+  if (JSON.stringify(a) !== JSON.stringify(b)) return true;
+  if (b?.type !== "llm") return false;
+  const provider = b.provider ?? now.defaults?.provider;
+  return (
+    provider !== undefined &&
+    JSON.stringify(before.providers?.[provider]) !== JSON.stringify(now.providers?.[provider])
+  );
 }

@@ -1,0 +1,83 @@
+// `keel rerun <run> --from <step>`: a new run of the workflow file on disk that reuses the parent's
+// outputs upstream of the step (DECISIONS §2). It lists the http, shell and tool steps that will
+// execute again and asks first (`--yes` answers); it refuses a changed upstream unless `--force`.
+import { createInterface } from "node:readline/promises";
+import { planRerun } from "@keel/core/replay/rerun";
+import { openSqliteStore } from "@keel/core/store/sqlite-store";
+import { defaultStorePath } from "@keel/core/node/store-path";
+import { flag, parseArgs } from "../args";
+import { UsageError } from "../output";
+import { findRecordedRun, loadForReplay } from "./recorded";
+import { performRun, secretsFromEnv } from "./run";
+
+export const usage =
+  "keel rerun <run id | latest> --from <step> [--set step=json]... [--yes] [--force] [--json] [--store path]";
+
+const SPEC = {
+  "--from": true,
+  "--set": true,
+  "--yes": false,
+  "--force": false,
+  "--json": false,
+  "--store": true,
+};
+
+export async function runRerun(argv: readonly string[]): Promise<number> {
+  const args = parseArgs(argv, SPEC, usage);
+  if (args.positionals.length !== 1) throw new UsageError(`name one run\nusage: ${usage}`);
+  const from = flag(args, "--from");
+  if (!from) throw new UsageError(`--from <step> is required\nusage: ${usage}`);
+  const set = new Map<string, unknown>();
+  for (const pair of args.flags.get("--set") ?? []) {
+    const eq = pair.indexOf("=");
+    if (eq <= 0) throw new UsageError(`--set takes step=json, not '${pair}'`);
+    try {
+      set.set(pair.slice(0, eq), JSON.parse(pair.slice(eq + 1)) as unknown);
+    } catch {
+      throw new UsageError(
+        `--set ${pair.slice(0, eq)}: the value must be JSON (quote a string: '"text"')`,
+      );
+    }
+  }
+  const storePath = flag(args, "--store") ?? defaultStorePath(".");
+  const store = openSqliteStore(storePath);
+  let record;
+  try {
+    record = await findRecordedRun(store, args.positionals[0]!, storePath);
+  } finally {
+    await store.close();
+  }
+  const loaded = loadForReplay(record, true);
+  if (!loaded) return 2;
+  const plan = planRerun(record, loaded, from, set, args.flags.has("--force"));
+  if (!plan.ok) throw new UsageError(plan.problem);
+  if (plan.effectful.length > 0) {
+    const list = plan.effectful.map((id) => `${id} (${loaded.workflow.steps[id]!.type})`);
+    process.stderr.write(`these steps will execute again: ${list.join(", ")}\n`);
+    if (!args.flags.has("--yes") && !(await confirm())) {
+      process.stderr.write("keel: not confirmed; nothing was run (pass --yes to confirm)\n");
+      return 2;
+    }
+  }
+  return performRun({
+    loaded,
+    inputs: record.inputs,
+    env: Object.fromEntries(loaded.envNames.map((n) => [n, process.env[n]])),
+    secrets: secretsFromEnv(loaded.secretNames),
+    storePath,
+    json: args.flags.has("--json"),
+    reuse: plan.reuse,
+    parentId: record.run.id,
+  });
+}
+
+/** Asks on the terminal; false without one (CI), so nothing runs unconfirmed. */
+async function confirm(): Promise<boolean> {
+  if (!process.stdin.isTTY) return false;
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return /^y(es)?$/i.test((await rl.question("run them? [y/N] ")).trim());
+  } finally {
+    rl.close();
+  }
+}

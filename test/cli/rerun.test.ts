@@ -1,0 +1,94 @@
+// `keel rerun` against the provider test server: it counts only the live steps.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { execFile } from "node:child_process";
+import { bin, workspace, type CliResult } from "../helpers/cli";
+import { startProviderServer, type ProviderServer } from "../helpers/provider-server";
+
+let server: ProviderServer;
+before(async () => {
+  server = await startProviderServer();
+  server.setDefault((r) => ({ reply: `re: ${JSON.stringify(r.messages).slice(-60)}` }));
+});
+after(() => server.close());
+
+const FLOW = `keel: 1
+name: rerun
+providers:
+  oa: { type: openai, model: gpt-test, base_url: "\${{ env.OA_URL }}", api_key: "\${{ secrets.KEY }}" }
+defaults: { cache: false }
+steps:
+  research: { type: llm, provider: oa, prompt: "Research tides." }
+  draft: { type: llm, provider: oa, prompt: "Draft from: \${{ steps.research.output }}" }
+  log: { type: shell, command: [sh, -c, 'echo x >> log.txt; echo done'], needs: [draft] }
+  polish: { type: llm, provider: oa, prompt: "Polish: \${{ steps.draft.output }}", needs: [log] }
+`;
+
+/** The CLI in a child process, asynchronously: the provider server answers from this process. */
+function run(args: string[], dir: string): Promise<CliResult> {
+  return new Promise((resolve) => {
+    const env = { ...process.env, NO_COLOR: "", FORCE_COLOR: "" };
+    Object.assign(env, { OA_URL: server.openaiBaseURL, KEEL_SECRET_KEY: "sk-test" });
+    execFile(process.execPath, [bin, ...args], { cwd: dir, env }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+test("keel rerun --from reuses the steps upstream, runs the rest live, and --set replaces an output first", async () => {
+  const dir = workspace({ "flow.keel.yaml": FLOW });
+  assert.equal((await run(["run", "flow.keel.yaml"], dir)).code, 0);
+  assert.equal(server.count(), 3);
+
+  // Without --yes and without a terminal, the shell step that would run again is listed and nothing runs.
+  const refused = await run(["rerun", "latest", "--from", "draft"], dir);
+  assert.equal(refused.code, 2);
+  assert.match(refused.stderr, /will execute again: log \(shell\)/);
+  assert.equal(server.count(), 3);
+
+  const parent = (JSON.parse((await run(["runs", "--json"], dir)).stdout) as { id: string }[])[0]!
+    .id;
+  const r = await run(["rerun", parent, "--from", "draft", "--yes", "--json"], dir);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(server.count(), 5, "research was reused; draft and polish ran");
+  const result = JSON.parse(r.stdout) as { runId: string };
+  const shown = JSON.parse((await run(["show", result.runId, "--json"], dir)).stdout) as {
+    run: { mode: string; parentId: string };
+    steps: { id: string; origin: string | null }[];
+  };
+  assert.equal(shown.run.mode, "rerun");
+  assert.equal(shown.run.parentId, parent);
+  assert.equal(shown.steps.find((s) => s.id === "research")?.origin, "reused");
+  assert.equal(readFileSync(join(dir, "log.txt"), "utf8"), "x\nx\n");
+
+  // --set: the replaced output is what the first live step sees.
+  const set = await run(
+    ["rerun", parent, "--from", "draft", "--yes", "--set", 'research="PATCHED"'],
+    dir,
+  );
+  assert.equal(set.code, 0, set.stderr);
+  assert.equal(server.count(), 7);
+  const draftRequest = server.requests[5]!;
+  assert.match(JSON.stringify(draftRequest.messages), /Draft from: PATCHED/);
+});
+
+test("keel rerun refuses when a step it would reuse changed, unless --force", async () => {
+  const dir = workspace({ "flow.keel.yaml": FLOW });
+  assert.equal((await run(["run", "flow.keel.yaml"], dir)).code, 0);
+  const calls = server.count();
+  writeFileSync(join(dir, "flow.keel.yaml"), FLOW.replace("Research tides.", "Research waves."));
+  const refused = await run(["rerun", "latest", "--from", "polish", "--yes"], dir);
+  assert.equal(refused.code, 2);
+  assert.match(refused.stderr, /step 'research' changed since run/);
+  assert.equal(server.count(), calls);
+  // Downstream of the change is fine: rerunning from research itself reuses nothing that changed.
+  const fromChanged = await run(["rerun", "latest", "--from", "research", "--yes"], dir);
+  assert.equal(fromChanged.code, 0, fromChanged.stderr);
+  assert.equal(server.count(), calls + 3);
+  const forced = await run(["rerun", "latest", "--from", "polish", "--yes", "--force"], dir);
+  assert.equal(forced.code, 0, forced.stderr);
+  assert.equal(server.count(), calls + 4);
+});
