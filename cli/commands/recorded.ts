@@ -3,8 +3,19 @@
 import { loadWorkflow, loadWorkflowText, type LoadedWorkflow } from "@keel/core/runner/load";
 import { readRecordedRun, type RecordedRun } from "@keel/core/replay/record";
 import type { RunStore } from "@keel/core/store/run-store";
+import { openSqliteStore } from "@keel/core/store/sqlite-store";
 import { formatDiagnostic, locate } from "../diagnostics";
 import { styleFor, UsageError } from "../output";
+
+/** Opens the store at `storePath` just long enough to read the run named `wanted`. */
+export async function readRunAt(storePath: string, wanted: string): Promise<RecordedRun> {
+  const store = openSqliteStore(storePath);
+  try {
+    return await findRecordedRun(store, wanted, storePath);
+  } finally {
+    await store.close();
+  }
+}
 
 /** The run named `wanted` (an id, or `latest`) read back whole; bad usage when there is none. */
 export async function findRecordedRun(

@@ -4,11 +4,10 @@ import { relative } from "node:path";
 import { replayRun, type ReplayReport } from "@keel/core/replay/replay";
 import { lineDiff } from "@keel/core/replay/text-diff";
 import type { Divergence } from "@keel/core/replay/divergence";
-import { openSqliteStore } from "@keel/core/store/sqlite-store";
 import { defaultStorePath } from "@keel/core/node/store-path";
 import { flag, parseArgs } from "../args";
 import { styleFor, UsageError, type Style } from "../output";
-import { findRecordedRun, loadForReplay } from "./recorded";
+import { loadForReplay, readRunAt } from "./recorded";
 
 export const usage = "keel replay <run id | latest> [--current] [--json] [--store path]";
 
@@ -16,13 +15,7 @@ export async function runReplay(argv: readonly string[]): Promise<number> {
   const args = parseArgs(argv, { "--current": false, "--json": false, "--store": true }, usage);
   if (args.positionals.length !== 1) throw new UsageError(`name one run\nusage: ${usage}`);
   const storePath = flag(args, "--store") ?? defaultStorePath(".");
-  const store = openSqliteStore(storePath);
-  let record;
-  try {
-    record = await findRecordedRun(store, args.positionals[0]!, storePath);
-  } finally {
-    await store.close();
-  }
+  const record = await readRunAt(storePath, args.positionals[0]!);
   const current = args.flags.has("--current");
   const loaded = loadForReplay(record, current);
   if (!loaded) return 2;

@@ -3,11 +3,10 @@
 // execute again and asks first (`--yes` answers); it refuses a changed upstream unless `--force`.
 import { createInterface } from "node:readline/promises";
 import { planRerun } from "@keel/core/replay/rerun";
-import { openSqliteStore } from "@keel/core/store/sqlite-store";
 import { defaultStorePath } from "@keel/core/node/store-path";
 import { flag, parseArgs } from "../args";
 import { UsageError } from "../output";
-import { findRecordedRun, loadForReplay } from "./recorded";
+import { loadForReplay, readRunAt } from "./recorded";
 import { performRun, secretsFromEnv } from "./run";
 
 export const usage =
@@ -40,13 +39,7 @@ export async function runRerun(argv: readonly string[]): Promise<number> {
     }
   }
   const storePath = flag(args, "--store") ?? defaultStorePath(".");
-  const store = openSqliteStore(storePath);
-  let record;
-  try {
-    record = await findRecordedRun(store, args.positionals[0]!, storePath);
-  } finally {
-    await store.close();
-  }
+  const record = await readRunAt(storePath, args.positionals[0]!);
   const loaded = loadForReplay(record, true);
   if (!loaded) return 2;
   const plan = planRerun(record, loaded, from, set, args.flags.has("--force"));

@@ -162,13 +162,22 @@ export function subgraph(graph: StepGraph, keep: ReadonlySet<string>): StepGraph
 
 /** `id` and every step it depends on, directly or not. */
 export function withAncestors(graph: StepGraph, id: string): Set<string> {
+  return closure(graph.deps, id);
+}
+
+/** `id` and every step that depends on it, directly or not. */
+export function withDescendants(graph: StepGraph, id: string): Set<string> {
+  return closure(graph.dependents, id);
+}
+
+function closure(edges: ReadonlyMap<string, readonly string[]>, id: string): Set<string> {
   const out = new Set<string>();
   const stack = [id];
   while (stack.length > 0) {
     const at = stack.pop()!;
     if (out.has(at)) continue;
     out.add(at);
-    stack.push(...(graph.deps.get(at) ?? []));
+    stack.push(...(edges.get(at) ?? []));
   }
   return out;
 }

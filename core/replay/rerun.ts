@@ -3,7 +3,7 @@
 // one (optionally replaced first), and runs that step, its descendants and any step without a
 // recorded output live. It refuses when a step it would reuse, or anything that step depends on,
 // changed since the parent run (the caller may force it).
-import { withAncestors, type StepGraph } from "../graph/graph";
+import { withAncestors, withDescendants } from "../graph/graph";
 import type { LoadedWorkflow } from "../runner/load";
 import { loadWorkflowText } from "../runner/load";
 import { stepChanged } from "../runner/step-run";
@@ -33,7 +33,7 @@ export function planRerun(
 ): RerunPlan {
   const graph = loaded.graph;
   if (!graph.deps.has(from)) return { ok: false, problem: `no step '${from}' in the workflow` };
-  const downstream = descendants(graph, from);
+  const downstream = withDescendants(graph, from);
   const fold = foldToEnd(record.events, record.attempts);
   const reuse = new Map<string, ReusedStep>();
   for (const id of graph.order) {
@@ -64,19 +64,6 @@ export function planRerun(
     ["http", "shell", "tool"].includes(loaded.workflow.steps[id]?.type ?? ""),
   );
   return { ok: true, reuse, live, effectful, changed };
-}
-
-/** `id` and every step that depends on it, directly or not. */
-function descendants(graph: StepGraph, id: string): Set<string> {
-  const out = new Set<string>();
-  const stack = [id];
-  while (stack.length > 0) {
-    const at = stack.pop()!;
-    if (out.has(at)) continue;
-    out.add(at);
-    stack.push(...(graph.dependents.get(at) ?? []));
-  }
-  return out;
 }
 
 /** Reused steps, and the steps they depend on, whose definitions differ from the parent's source. */
