@@ -6,7 +6,7 @@ import * as vscode from "vscode";
 import { LanguageClient, TransportKind, type ServerOptions } from "vscode-languageclient/node";
 import { COMMANDS, lastRunRequest, runDidFinishNotification } from "@keel/core/protocol/lsp";
 import { GRAPH_VIEW_TYPE, GraphPanel } from "./panel/graph-panel";
-import { lastRun, lastRunStatus } from "./runs/last-run";
+import { lastRun, recording } from "./runs/last-run";
 import { RunManager, type Selection } from "./runs/run-manager";
 import { Secrets } from "./runs/secrets";
 import { RunsView } from "./runs/runs-view";
@@ -36,7 +36,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   registerGraph(context);
   registerRuns(context, (uri, runId) => {
     void c.sendNotification(runDidFinishNotification.method, { uri: uri.toString(), runId });
-    void lastRunStatus(uri.fsPath).then((status) => status && GraphPanel.status(uri, status));
+    void recording(uri.fsPath, runId).then((r) => r && GraphPanel.status(uri, r));
   });
   await client.start();
 }
@@ -129,11 +129,8 @@ function registerRuns(
         if (typeof workflowPath !== "string") return;
         const uri = vscode.Uri.file(workflowPath);
         await vscode.commands.executeCommand("keel.graph.open", uri);
-        const status = await lastRunStatus(
-          workflowPath,
-          typeof runId === "string" ? runId : undefined,
-        );
-        if (status) GraphPanel.status(uri, status);
+        const r = await recording(workflowPath, typeof runId === "string" ? runId : undefined);
+        if (r) GraphPanel.status(uri, r);
       },
     ),
     vscode.commands.registerCommand("keel.secret.set", () => secrets.set()),

@@ -1,10 +1,16 @@
-// The graph panel: the workflow's DAG, its steps' states, selection shared with the editor.
-import { useEffect, useMemo, useState } from "react";
+// The graph panel: the workflow's DAG with its steps' states (a live run's, or a recorded run's
+// at the step-through's position), an inspector for the selected step, selection shared with
+// the editor.
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { ReactFlow, Background, Controls, type NodeTypes } from "@xyflow/react";
-import type { GraphMessage, StatusMessage } from "@keel/core/protocol/webview";
+import type { RunFold } from "@keel/core/replay/fold";
+import type { GraphMessage, RecordingMessage, StatusMessage } from "@keel/core/protocol/webview";
 import { listen, post } from "./channel";
-import { positions, toFlow } from "./graph/to-flow";
+import { positions, toFlow, type StepNode } from "./graph/to-flow";
 import { StepNodeView } from "./graph/step-node";
+import { foldOf, statesAt } from "./stepper/recording";
+import { Stepper } from "./stepper/stepper";
+import { Inspector, valueArrived } from "./inspector/inspector";
 
 const nodeTypes: NodeTypes = { step: StepNodeView };
 
@@ -17,12 +23,22 @@ function shapeKey(graph: GraphMessage | undefined): string {
 export function App() {
   const [graph, setGraph] = useState<GraphMessage>();
   const [status, setStatus] = useState<StatusMessage>();
+  const [recording, setRecording] = useState<RecordingMessage>();
+  const [position, setPosition] = useState(-1);
   const [selected, setSelected] = useState<string | null>(null);
+  const previous = useRef(new Map<string, StepNode>());
 
   useEffect(() => {
     const stop = listen((m) => {
       if (m.type === "graph") setGraph(m);
-      else if (m.type === "status") setStatus(m);
+      else if (m.type === "status") {
+        setRecording(undefined);
+        setStatus(m);
+      } else if (m.type === "recording") {
+        setStatus(undefined);
+        setRecording(m);
+        setPosition(m.events.length - 1);
+      } else if (m.type === "value") valueArrived(m.ref, m.text);
       else setSelected(m.id);
     });
     post({ type: "ready" });
@@ -31,10 +47,37 @@ export function App() {
 
   const key = shapeKey(graph);
   const at = useMemo(() => (graph ? positions(graph) : new Map()), [key]);
-  const flow = useMemo(
-    () => (graph ? toFlow(graph, at, status, selected) : { nodes: [], edges: [] }),
-    [graph, at, status, selected],
+  const stepIds = useMemo(() => graph?.steps.map((s) => s.id) ?? [], [key]);
+  const fold = useMemo<RunFold | undefined>(
+    () => (recording ? foldOf(recording, stepIds) : undefined),
+    [recording, stepIds],
   );
+  // The fold moves in place; `position` is what React renders from.
+  if (fold && fold.position !== position) fold.seek(position);
+  const states = useMemo(() => (fold ? statesAt(fold) : status?.steps), [fold, position, status]);
+  const current = fold?.current?.stepId ?? null;
+  const flow = useMemo(() => {
+    if (!graph) return { nodes: [], edges: [] };
+    const f = toFlow(graph, at, states, selected, current, previous.current);
+    previous.current = new Map(f.nodes.map((n) => [n.id, n]));
+    return f;
+  }, [graph, at, states, selected, current]);
+
+  const seek = useCallback(
+    (k: number) => {
+      if (!fold) return;
+      setPosition(Math.max(-1, Math.min(k, fold.length - 1)));
+    },
+    [fold],
+  );
+  const nextFailure = useCallback(() => {
+    if (!fold) return -1;
+    for (let i = position + 1; i < fold.length; i++) {
+      const t = fold.events[i]!.type;
+      if (t === "attempt_failed" || t === "step_failed") return i;
+    }
+    return -1;
+  }, [fold, position]);
 
   if (!graph) return <div className="keel-empty">Waiting for the workflow…</div>;
   return (
@@ -48,25 +91,39 @@ export function App() {
             : ""}
         </span>
       </header>
-      <div className="keel-graph" role="tree" aria-label={`Steps of ${graph.name}`}>
-        <ReactFlow
-          nodes={flow.nodes}
-          edges={flow.edges}
-          nodeTypes={nodeTypes}
-          onlyRenderVisibleElements
-          nodesDraggable={false}
-          nodesConnectable={false}
-          fitView
-          minZoom={0.05}
-          proOptions={{ hideAttribution: true }}
-          onNodeClick={(_, node) => {
-            setSelected(node.id);
-            post({ type: "select", id: node.id });
-          }}
-        >
-          <Background />
-          <Controls showInteractive={false} />
-        </ReactFlow>
+      {fold && recording ? (
+        <Stepper
+          position={position}
+          length={fold.length}
+          current={fold.current}
+          runId={recording.runId}
+          runStatus={recording.status}
+          seek={seek}
+          nextFailure={nextFailure}
+        />
+      ) : null}
+      <div className="keel-body">
+        <div className="keel-graph" role="tree" aria-label={`Steps of ${graph.name}`}>
+          <ReactFlow
+            nodes={flow.nodes}
+            edges={flow.edges}
+            nodeTypes={nodeTypes}
+            onlyRenderVisibleElements
+            nodesDraggable={false}
+            nodesConnectable={false}
+            fitView
+            minZoom={0.05}
+            proOptions={{ hideAttribution: true }}
+            onNodeClick={(_, node) => {
+              setSelected(node.id);
+              post({ type: "select", id: node.id });
+            }}
+          >
+            <Background />
+            <Controls showInteractive={false} />
+          </ReactFlow>
+        </div>
+        {fold ? <Inspector fold={fold} step={selected ? fold.step(selected) : undefined} /> : null}
       </div>
     </div>
   );

@@ -52,6 +52,64 @@ export const StatusMessage = z.object({
 });
 export type StatusMessage = z.infer<typeof StatusMessage>;
 
+const EventRecord = z.object({
+  runId: z.string(),
+  seq: z.number().int().min(1),
+  type: z.enum([
+    "run_started",
+    "run_resumed",
+    "step_started",
+    "attempt_failed",
+    "step_succeeded",
+    "step_failed",
+    "step_skipped",
+    "step_reused",
+    "step_cached",
+    "step_cancelled",
+    "finding",
+    "run_finished",
+  ]),
+  stepId: z.string().nullable(),
+  attempt: z.number().int().nullable(),
+  at: z.string(),
+  data: z.record(z.string(), z.unknown()).nullable(),
+});
+
+const AttemptRecord = z.object({
+  runId: z.string(),
+  stepId: z.string(),
+  attempt: z.number().int().min(1),
+  status: z.enum(["succeeded", "failed"]),
+  origin: z.enum(["live", "cached", "reused"]),
+  inputHash: z.string(),
+  outputHash: z.string().nullable(),
+  errorKind: z.string().nullable(),
+  errorMessage: z.string().nullable(),
+  startedAt: z.string(),
+  endedAt: z.string(),
+  cacheKey: z.string().nullable(),
+  sourceRunId: z.string().nullable(),
+  meta: z.record(z.string(), z.unknown()).nullable(),
+});
+
+/** A recorded run to step through: its whole log and its attempts. */
+export const RecordingMessage = z.object({
+  type: z.literal("recording"),
+  runId: z.string(),
+  status: z.string(),
+  startedAt: z.string(),
+  events: z.array(EventRecord),
+  attempts: z.array(AttemptRecord),
+});
+export type RecordingMessage = z.infer<typeof RecordingMessage>;
+
+/** The JSON text of a value reference the panel asked for (null: not in the store). */
+export const ValueMessage = z.object({
+  type: z.literal("value"),
+  ref: z.string(),
+  text: z.string().nullable(),
+});
+
 /** The editor's cursor entered a step: select its node. */
 export const SelectMessage = z.object({ type: z.literal("select"), id: z.string().nullable() });
 
@@ -59,6 +117,8 @@ export const HostMessage = z.discriminatedUnion("type", [
   GraphMessage,
   StatusMessage,
   SelectMessage,
+  RecordingMessage,
+  ValueMessage,
 ]);
 export type HostMessage = z.infer<typeof HostMessage>;
 
@@ -69,5 +129,7 @@ export const PanelMessage = z.discriminatedUnion("type", [
   /** A node was selected: reveal the step in the editor. */
   z.object({ type: z.literal("select"), id: z.string() }),
   z.object({ type: z.literal("run"), what: z.enum(["step", "to"]), id: z.string() }),
+  /** The inspector needs a value's text (an input, an output) by its reference. */
+  z.object({ type: z.literal("value"), ref: z.string() }),
 ]);
 export type PanelMessage = z.infer<typeof PanelMessage>;

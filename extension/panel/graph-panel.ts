@@ -7,8 +7,13 @@ import { validate } from "@keel/core/check/validate";
 import { LineIndex } from "@keel/core/model/line-index";
 import { nodeHost } from "@keel/core/node/host";
 import { graphView, stepAtLine } from "@keel/core/service/graph-view";
-import { HostMessage, PanelMessage, type StatusMessage } from "@keel/core/protocol/webview";
-import { lastRunStatus } from "../runs/last-run";
+import {
+  HostMessage,
+  PanelMessage,
+  type RecordingMessage,
+  type StatusMessage,
+} from "@keel/core/protocol/webview";
+import { recording, valueText } from "../runs/last-run";
 
 export const GRAPH_VIEW_TYPE = "keel.graph";
 
@@ -66,8 +71,8 @@ export class GraphPanel implements vscode.Disposable {
     );
   }
 
-  /** Tells the panel about a run of its workflow that just changed (live or recorded). */
-  static status(uri: vscode.Uri, message: StatusMessage): void {
+  /** Tells the panel about a run of its workflow: live states, or a recorded run to step through. */
+  static status(uri: vscode.Uri, message: StatusMessage | RecordingMessage): void {
     GraphPanel.open.get(uri.toString())?.post(message);
   }
 
@@ -87,8 +92,10 @@ export class GraphPanel implements vscode.Disposable {
     const m = parsed.data;
     if (m.type === "ready") {
       await this.sendGraph();
-      const status = await lastRunStatus(this.uri.fsPath);
-      if (status) this.post(status);
+      const recorded = await recording(this.uri.fsPath);
+      if (recorded) this.post(recorded);
+    } else if (m.type === "value") {
+      this.post({ type: "value", ref: m.ref, text: await valueText(this.uri.fsPath, m.ref) });
     } else if (m.type === "select") {
       await this.reveal(m.id);
     } else {

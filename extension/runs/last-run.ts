@@ -9,7 +9,7 @@ import { openSqliteStore } from "@keel/core/store/sqlite-store";
 import { foldToEnd, type StepAt } from "@keel/core/replay/fold";
 import type { RunRecord } from "@keel/core/store/records";
 import type { RunStore } from "@keel/core/store/run-store";
-import type { StatusMessage } from "@keel/core/protocol/webview";
+import type { RecordingMessage } from "@keel/core/protocol/webview";
 import type { LastRun } from "@keel/core/protocol/lsp";
 
 const PREVIEW_CHARS = 200;
@@ -49,30 +49,6 @@ function durationMs(s: StepAt): number | undefined {
   return a ? Math.max(0, Date.parse(a.endedAt) - Date.parse(a.startedAt)) : undefined;
 }
 
-/** The step states of a recorded run of the workflow: the newest, or the one given. */
-export function lastRunStatus(
-  workflowPath: string,
-  runId?: string,
-): Promise<StatusMessage | undefined> {
-  return withLastRun(
-    workflowPath,
-    async ({ run, steps }) => {
-      const out: StatusMessage["steps"] = {};
-      for (const s of steps) {
-        const ms = durationMs(s);
-        out[s.id] = {
-          status: s.status,
-          attempts: s.attempts,
-          cached: s.origin === "cached",
-          ...(ms === undefined ? {} : { durationMs: ms }),
-        };
-      }
-      return { type: "status", runId: run.id, steps: out };
-    },
-    runId,
-  );
-}
-
 export async function lastRun(workflowPath: string): Promise<LastRun | null> {
   const found = await withLastRun(workflowPath, async ({ run, steps, store }) => {
     const out: LastRun["steps"] = {};
@@ -95,4 +71,43 @@ export async function lastRun(workflowPath: string): Promise<LastRun | null> {
     return { runId: run.id, status: shownStatus(run), startedAt: run.startedAt, steps: out };
   });
   return found ?? null;
+}
+
+/** A recorded run for the panel's step-through: the newest of the workflow, or the one given. */
+export async function recording(
+  workflowPath: string,
+  runId?: string,
+): Promise<RecordingMessage | undefined> {
+  const file = defaultStorePath(dirname(workflowPath));
+  if (!existsSync(file)) return undefined;
+  const store = openSqliteStore(file);
+  try {
+    const run = runId
+      ? await store.getRun(runId)
+      : (await store.listRuns({ workflowPath, limit: 1 }))[0];
+    if (!run) return undefined;
+    const [events, attempts] = await Promise.all([store.events(run.id), store.attempts(run.id)]);
+    return {
+      type: "recording",
+      runId: run.id,
+      status: shownStatus(run),
+      startedAt: run.startedAt,
+      events: events as RecordingMessage["events"],
+      attempts: attempts as RecordingMessage["attempts"],
+    };
+  } finally {
+    await store.close();
+  }
+}
+
+/** The JSON text behind a value reference, from the workflow's store. */
+export async function valueText(workflowPath: string, ref: string): Promise<string | null> {
+  const file = defaultStorePath(dirname(workflowPath));
+  if (!existsSync(file)) return null;
+  const store = openSqliteStore(file);
+  try {
+    return (await store.blob(ref)) ?? null;
+  } finally {
+    await store.close();
+  }
 }

@@ -194,3 +194,145 @@ test("selection goes both ways: a click tells the host, the host's choice select
   await page.screenshot({ path: join(SHOTS, "graph-light.png") });
   await page.close();
 });
+
+/** A recorded run of the sample graph: classify fails once (rate limit) then succeeds, draft fails. */
+function recordingOf(): Record<string, unknown> {
+  const t = (s: number) => `2026-11-23T10:00:${String(s).padStart(2, "0")}.000Z`;
+  const ev = (
+    seq: number,
+    type: string,
+    stepId: string | null,
+    attempt: number | null,
+    data: Record<string, unknown> | null = null,
+  ) => ({
+    runId: "01RUN",
+    seq,
+    type,
+    stepId,
+    attempt,
+    at: t(seq),
+    data,
+  });
+  const at = (
+    stepId: string,
+    attempt: number,
+    from: number,
+    to: number,
+    over: Record<string, unknown> = {},
+  ) => ({
+    runId: "01RUN",
+    stepId,
+    attempt,
+    status: "succeeded",
+    origin: "live",
+    inputHash: '={"prompt":"hi"}',
+    outputHash: '="ok"',
+    errorKind: null,
+    errorMessage: null,
+    startedAt: t(from),
+    endedAt: t(to),
+    cacheKey: null,
+    sourceRunId: null,
+    meta: null,
+    ...over,
+  });
+  const HASH = "a".repeat(64);
+  return {
+    type: "recording",
+    runId: "01RUN",
+    status: "failed",
+    startedAt: t(0),
+    events: [
+      ev(1, "run_started", null, null, { inputs: {} }),
+      ev(2, "step_started", "fetch_ticket", null),
+      ev(3, "step_succeeded", "fetch_ticket", 1, { output: HASH, durationMs: 1000 }),
+      ev(4, "step_started", "classify", null),
+      ev(5, "attempt_failed", "classify", 1, { kind: "rate_limit", message: "429", next: "retry" }),
+      ev(6, "step_succeeded", "classify", 2, { output: '="billing"', durationMs: 2000 }),
+      ev(7, "step_started", "draft", null),
+      ev(8, "step_failed", "draft", 1, { kind: "server_error", message: "500 from the provider" }),
+      ev(9, "run_finished", null, null, { status: "failed", error: "draft failed" }),
+    ],
+    attempts: [
+      at("fetch_ticket", 1, 2, 3, { outputHash: HASH }),
+      at("classify", 1, 4, 5, {
+        status: "failed",
+        outputHash: null,
+        errorKind: "rate_limit",
+        errorMessage: "429",
+      }),
+      at("classify", 2, 5, 6, {
+        outputHash: '="billing"',
+        meta: { provider: "openai", model: "gpt-x", usage: { input: 12, output: 3 } },
+      }),
+      at("draft", 1, 7, 8, {
+        status: "failed",
+        outputHash: null,
+        errorKind: "server_error",
+        errorMessage: "500 from the provider",
+      }),
+    ],
+  };
+}
+
+test("a recorded run steps backwards and forwards, to a failure, and the inspector shows the step then", async () => {
+  const page = await open(DARK, "stepper");
+  await send(page, graph);
+  await page.waitForSelector(".keel-node");
+  await send(page, recordingOf());
+  await page.waitForSelector(".keel-stepper");
+  // At the end of the log.
+  await page.waitForSelector('[data-step="draft"][data-status="failed"]');
+  assert.match(await page.locator(".keel-position").innerText(), /^9\/9 · run finished/);
+  // Two events back: draft is running again; two more: classify is back at its failed attempt.
+  await page.locator('button[aria-label="Back one event"]').click();
+  await page.locator('button[aria-label="Back one event"]').click();
+  await page.waitForSelector('[data-step="draft"][data-status="running"]');
+  await page.keyboard.press("ArrowLeft");
+  await page.keyboard.press("ArrowLeft");
+  assert.match(
+    await page.locator(".keel-position").innerText(),
+    /^5\/9 · attempt failed · classify · attempt 1 \(rate_limit\)/,
+  );
+  assert.equal(await page.locator('[data-step="classify"]').getAttribute("data-status"), "running");
+  assert.equal(await page.locator('[data-step="draft"]').getAttribute("data-status"), "pending");
+  assert.equal(await page.locator(".keel-node.current").getAttribute("data-step"), "classify");
+  // To the start: nothing has run.
+  await page.keyboard.press("Home");
+  await page.waitForFunction(() =>
+    [...document.querySelectorAll(".keel-node")].every(
+      (n) => n.getAttribute("data-status") === "pending",
+    ),
+  );
+  // The next failure from the start is classify's failed attempt; the one after, draft's failure.
+  await page.locator('button[aria-label="Next failure"]').click();
+  assert.match(await page.locator(".keel-position").innerText(), /^5\/9/);
+  await page.keyboard.press("f");
+  assert.match(await page.locator(".keel-position").innerText(), /^8\/9 · step failed · draft/);
+  // The inspector: classify at this point, with both attempts, the provider's metadata, its output.
+  await page.locator('[data-step="classify"]').click();
+  const inspector = page.locator(".keel-inspector");
+  await inspector.getByText("attempt 2: succeeded").waitFor();
+  const text = await inspector.innerText();
+  assert.match(text, /attempt 1: failed/);
+  assert.match(text, /rate_limit: 429/);
+  assert.match(text, /model gpt-x/);
+  assert.match(text, /tokens 12 in \/ 3 out/);
+  assert.match(text, /"billing"/);
+  // A value stored by hash is asked of the host, and shown when it answers.
+  await page.locator('[data-step="fetch_ticket"]').click();
+  await page.waitForFunction(() =>
+    (window as unknown as { __posted: { type: string; ref?: string }[] }).__posted.some(
+      (m) => m.type === "value" && m.ref === "a".repeat(64),
+    ),
+  );
+  await send(page, {
+    type: "value",
+    ref: "a".repeat(64),
+    text: '{"ticket":"T-1","body":"charged twice"}',
+  });
+  await inspector.getByText("charged twice").waitFor();
+  await page.setViewportSize({ width: 1200, height: 480 });
+  await page.screenshot({ path: join(SHOTS, "graph-stepper-dark.png") });
+  await page.close();
+});

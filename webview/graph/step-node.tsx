@@ -28,7 +28,7 @@ export const StepNodeView = memo(function StepNodeView({ data, selected }: NodeP
   ].filter(Boolean);
   return (
     <div
-      className={`keel-node status-${data.status}${selected ? " selected" : ""}`}
+      className={`keel-node status-${data.status}${selected ? " selected" : ""}${data.current ? " current" : ""}`}
       role="treeitem"
       aria-selected={selected}
       aria-label={`${data.id}, ${data.type} step, ${data.status}${details.length ? `, ${details.join(", ")}` : ""}`}

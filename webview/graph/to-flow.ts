@@ -14,6 +14,8 @@ const GAP_Y = 22;
 
 export interface StepData extends Record<string, unknown> {
   readonly id: string;
+  /** The step the step-through's current event concerns. */
+  readonly current?: boolean;
   readonly type: GraphMessage["steps"][number]["type"];
   readonly status: StatusMessage["steps"][string]["status"];
   readonly durationMs?: number;
@@ -45,30 +47,47 @@ export function positions(graph: GraphMessage): Map<string, { x: number; y: numb
   return out;
 }
 
+/** Step states by id, from a live run's status message or a recorded run's fold. */
+export type States = StatusMessage["steps"];
+
 export function toFlow(
   graph: GraphMessage,
   at: ReadonlyMap<string, { x: number; y: number }>,
-  status: StatusMessage | undefined,
+  states: States | undefined,
   selected: string | null,
+  current: string | null = null,
+  previous?: ReadonlyMap<string, StepNode>,
 ): Flow {
   const conditional = new Set(graph.steps.filter((s) => s.conditional).map((s) => s.id));
   const nodes: StepNode[] = graph.steps.map((s) => {
-    const state = status?.steps[s.id];
+    const state = states?.[s.id];
+    const data: StepData = {
+      id: s.id,
+      type: s.type,
+      status: state?.status ?? "pending",
+      durationMs: state?.durationMs,
+      attempts: state?.attempts,
+      cached: state?.cached,
+      current: s.id === current,
+    };
+    const position = at.get(s.id) ?? { x: 0, y: 0 };
+    const old = previous?.get(s.id);
+    // The same node object when nothing changed: React Flow and the memoised node skip it.
+    if (
+      old &&
+      old.position === position &&
+      old.selected === (s.id === selected) &&
+      sameData(old.data, data)
+    )
+      return old;
     return {
       id: s.id,
       type: "step",
-      position: at.get(s.id) ?? { x: 0, y: 0 },
+      position,
       width: NODE_WIDTH,
       height: NODE_HEIGHT,
       selected: s.id === selected,
-      data: {
-        id: s.id,
-        type: s.type,
-        status: state?.status ?? "pending",
-        durationMs: state?.durationMs,
-        attempts: state?.attempts,
-        cached: state?.cached,
-      },
+      data,
     };
   });
   // An edge runs from the dependency to the step that needs it, left to right.
@@ -77,7 +96,18 @@ export function toFlow(
     source: e.to,
     target: e.from,
     className: conditional.has(e.from) ? "keel-edge conditional" : "keel-edge",
-    animated: status?.steps[e.from]?.status === "running",
+    animated: states?.[e.from]?.status === "running",
   }));
   return { nodes, edges };
+}
+
+function sameData(a: StepData, b: StepData): boolean {
+  return (
+    a.type === b.type &&
+    a.status === b.status &&
+    a.durationMs === b.durationMs &&
+    a.attempts === b.attempts &&
+    a.cached === b.cached &&
+    a.current === b.current
+  );
 }

@@ -1,0 +1,128 @@
+// The selected step as it was at the stepper's position: state, attempts with their errors and
+// provider metadata, the resolved input and the output (JSON, collapsible).
+import { useEffect, useState } from "react";
+import type { RunFold, StepAt } from "@keel/core/replay/fold";
+import type { AttemptRecord } from "@keel/core/store/records";
+import { inlineValue } from "@keel/core/store/values";
+import { post } from "../channel";
+import { durationOf } from "../stepper/recording";
+
+/** Values fetched from the host by reference, shared by every inspector render. */
+const values = new Map<string, string | null>();
+const requested = new Set<string>();
+const waiting = new Set<() => void>();
+
+export function valueArrived(ref: string, text: string | null): void {
+  values.set(ref, text);
+  for (const wake of [...waiting]) wake();
+}
+
+function useValue(ref: string | null): string | null | undefined {
+  const [, redraw] = useState(0);
+  useEffect(() => {
+    const wake = () => redraw((n) => n + 1);
+    waiting.add(wake);
+    return () => void waiting.delete(wake);
+  }, []);
+  if (ref === null) return null;
+  const inline = inlineValue(ref);
+  if (inline !== undefined) return inline;
+  if (!values.has(ref) && !requested.has(ref)) {
+    requested.add(ref);
+    post({ type: "value", ref });
+  }
+  return values.has(ref) ? values.get(ref)! : undefined;
+}
+
+function pretty(text: string | null | undefined): string {
+  if (text === undefined) return "loading…";
+  if (text === null) return "(not in the store)";
+  try {
+    return JSON.stringify(JSON.parse(text), null, 2);
+  } catch {
+    return text;
+  }
+}
+
+function Value(props: { label: string; valueRef: string | null }) {
+  const text = useValue(props.valueRef);
+  if (props.valueRef === null) return null;
+  return (
+    <details open className="keel-value">
+      <summary>{props.label}</summary>
+      <pre>{pretty(text)}</pre>
+    </details>
+  );
+}
+
+function Attempt(props: { a: AttemptRecord }) {
+  const { a } = props;
+  const meta = a.meta ?? {};
+  const facts = [
+    a.status,
+    a.origin !== "live" ? a.origin : "",
+    `${Math.max(0, Date.parse(a.endedAt) - Date.parse(a.startedAt))} ms`,
+    typeof meta.provider === "string" ? `provider ${meta.provider}` : "",
+    typeof meta.model === "string" ? `model ${meta.model}` : "",
+    typeof meta.fingerprint === "string" ? `fingerprint ${meta.fingerprint}` : "",
+    typeof meta.costUsd === "number" ? `$${meta.costUsd.toFixed(6)}` : "",
+  ].filter(Boolean);
+  const usage = meta.usage as { input?: number; output?: number } | undefined;
+  if (usage) facts.push(`tokens ${usage.input ?? "?"} in / ${usage.output ?? "?"} out`);
+  return (
+    <li className={`keel-attempt attempt-${a.status}`}>
+      <div>
+        attempt {a.attempt}: {facts.join(" · ")}
+      </div>
+      {a.errorKind ? (
+        <div className="keel-error">
+          {a.errorKind}: {a.errorMessage}
+        </div>
+      ) : null}
+    </li>
+  );
+}
+
+export function Inspector(props: { fold: RunFold | undefined; step: StepAt | undefined }) {
+  const { fold, step } = props;
+  if (!step) {
+    return (
+      <aside className="keel-inspector" aria-label="Step inspector">
+        <p className="keel-hint">Select a step to see its input, output and attempts.</p>
+      </aside>
+    );
+  }
+  // The attempts that had ended at this position.
+  const attempts: AttemptRecord[] = [];
+  for (let n = 1; fold && n <= (step.attempt?.attempt ?? 0); n++) {
+    const a = fold.attemptOf(step.id, n);
+    if (a) attempts.push(a);
+  }
+  const shown = step.attempt ?? attempts.at(-1) ?? null;
+  const ms = durationOf(step);
+  return (
+    <aside className="keel-inspector" aria-label={`Step ${step.id}`}>
+      <h2>{step.id}</h2>
+      <p className={`keel-status status-${step.status}`}>
+        {step.status}
+        {step.origin && step.origin !== "live" ? ` · ${step.origin}` : ""}
+        {ms !== undefined ? ` · ${ms} ms` : ""}
+        {step.continued ? " · continued" : ""}
+      </p>
+      {step.error ? (
+        <p className="keel-error">
+          {step.error.kind}: {step.error.message}
+        </p>
+      ) : null}
+      {attempts.length > 0 ? (
+        <ul className="keel-attempts">
+          {attempts.map((a) => (
+            <Attempt key={a.attempt} a={a} />
+          ))}
+        </ul>
+      ) : null}
+      <Value label="Resolved input" valueRef={shown?.inputHash ?? null} />
+      <Value label="Output" valueRef={step.output} />
+    </aside>
+  );
+}
