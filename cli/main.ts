@@ -8,6 +8,14 @@ import { runResume, usage as resumeUsage } from "./commands/resume";
 import { runReplay, usage as replayUsage } from "./commands/replay";
 import { runDiff, usage as diffUsage } from "./commands/diff";
 import { runRerun, usage as rerunUsage } from "./commands/rerun";
+import {
+  exportUsage,
+  importUsage,
+  runExport,
+  runImport,
+  runTest,
+  testUsage,
+} from "./commands/golden";
 import { UsageError } from "./output";
 
 declare const KEEL_VERSION: string;
@@ -21,6 +29,9 @@ usage:
   ${replayUsage}
   ${rerunUsage}
   ${diffUsage}
+  ${exportUsage}
+  ${importUsage}
+  ${testUsage}
   ${runsUsage}
   ${showUsage}
 
@@ -51,6 +62,12 @@ export async function main(argv: readonly string[]): Promise<number> {
         return await runReplay(rest);
       case "rerun":
         return await runRerun(rest);
+      case "export":
+        return await runExport(rest);
+      case "import":
+        return await runImport(rest);
+      case "test":
+        return await runTest(rest);
       case "diff":
         return await runDiff(rest);
       case "runs":

@@ -62,7 +62,8 @@ export function divergences(
   const rep = foldToEnd(replayed.events, replayed.attempts);
   const recAttempts = byStep(recorded.attempts);
   const repAttempts = byStep(replayed.attempts);
-  const recordedDir = recorded.run.workflowPath.replace(/[\\/][^\\/]*$/, "");
+  const recordedDir =
+    recorded.recordedDir ?? recorded.run.workflowPath.replace(/[\\/][^\\/]*$/, "");
   for (const id of loaded.graph.order) {
     const step = loaded.workflow.steps[id] as Step;
     const at = (part: string, path: Path = []) => lines.line(id, part, path);

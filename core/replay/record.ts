@@ -12,6 +12,11 @@ export interface RecordedRun {
   readonly events: readonly EventRecord[];
   readonly attempts: readonly AttemptRecord[];
   readonly findings: readonly Finding[];
+  /**
+   * The folder the workflow was run from, when it is no longer the workflow's (an imported golden
+   * file): shell steps' recorded folders are compared relative to it.
+   */
+  readonly recordedDir?: string;
   /** A value by its reference (store/values.ts); undefined when the store lacks it. */
   value(ref: string): unknown;
   /** The JSON text of a reference. */
@@ -54,6 +59,7 @@ export function recordedRun(parts: {
   attempts: readonly AttemptRecord[];
   findings: readonly Finding[];
   texts: ReadonlyMap<string, string>;
+  recordedDir?: string;
 }): RecordedRun {
   const { run, texts } = parts;
   const text = (ref: string) =>
@@ -68,6 +74,8 @@ export function recordedRun(parts: {
     source: texts.get(run.sourceHash) ?? "",
     inputs: (value(run.inputsHash) as Record<string, unknown> | undefined) ?? {},
     env: (started?.data?.env as Record<string, string | undefined> | undefined) ?? {},
+    // An imported golden run keeps the folder it was recorded in (golden.ts importBatch).
+    recordedDir: parts.recordedDir ?? (started?.data?.folder as string | undefined),
     value,
     text,
   };
