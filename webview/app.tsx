@@ -11,6 +11,7 @@ import { StepNodeView } from "./graph/step-node";
 import { foldOf, statesAt } from "./stepper/recording";
 import { Stepper } from "./stepper/stepper";
 import { Inspector, valueArrived } from "./inspector/inspector";
+import { FitOnResize } from "./graph/fit-on-resize";
 
 const nodeTypes: NodeTypes = { step: StepNodeView };
 
@@ -27,6 +28,7 @@ export function App() {
   const [position, setPosition] = useState(-1);
   const [selected, setSelected] = useState<string | null>(null);
   const previous = useRef(new Map<string, StepNode>());
+  const graphArea = useRef<HTMLDivElement>(null);
 
   useEffect(() => {
     const stop = listen((m) => {
@@ -103,7 +105,12 @@ export function App() {
         />
       ) : null}
       <div className="keel-body">
-        <div className="keel-graph" role="tree" aria-label={`Steps of ${graph.name}`}>
+        <div
+          className="keel-graph"
+          role="tree"
+          aria-label={`Steps of ${graph.name}`}
+          ref={graphArea}
+        >
           <ReactFlow
             nodes={flow.nodes}
             edges={flow.edges}
@@ -121,6 +128,7 @@ export function App() {
           >
             <Background />
             <Controls showInteractive={false} />
+            <FitOnResize target={graphArea} />
           </ReactFlow>
         </div>
         {fold ? <Inspector fold={fold} step={selected ? fold.step(selected) : undefined} /> : null}

@@ -37,7 +37,6 @@ T1=$EPOCHREALTIME
 if [ ! -d "$ROOT/node_modules/esbuild" ]; then # a fresh clone
   (cd "$ROOT" && npm ci --no-audit --no-fund) || fail "npm ci failed"
 fi
-(cd "$ROOT" && node esbuild.mjs) || fail "the build (node esbuild.mjs) failed"
 DATA=$(mktemp -d "$DIR/run-XXXXXX")
 SERVER=""
 DRIVER=""
@@ -57,9 +56,9 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-(cd "$ROOT" && PATH="$NODE24/bin:$PATH" "$TOOLS/node_modules/.bin/vsce" package \
-  --no-dependencies --target linux-x64 --allow-missing-repository --skip-license --no-rewrite-relative-links \
-  --out "$DATA/keel.vsix") || fail "vsce package failed"
+# the extension under test is what `npm run package` builds (it builds dist/ for production
+# first; the CLI the test runs below is that build too)
+(cd "$ROOT" && node scripts/package.mjs --out "$DATA/keel.vsix") || fail "npm run package failed"
 # what the extension loads at run time must be in the .vsix
 python3 - "$DATA/keel.vsix" "$ROOT/package.json" <<'PY' || fail "the .vsix lacks files the extension needs (see .vscodeignore)"
 import json, sys, zipfile

@@ -9,6 +9,16 @@ import { pathToFileURL } from "node:url";
 import { chromium, type Browser, type Page } from "playwright-core";
 import type { GraphMessage, HostMessage, PanelMessage } from "@keel/core/protocol/webview";
 
+// The page's globals, as the callbacks given to page.evaluate see them: this file is compiled for
+// Node, without the DOM library.
+declare const window: {
+  postMessage(message: unknown, origin: string): void;
+  __posted: { type: string; ref?: string }[];
+};
+declare const document: {
+  querySelectorAll(selector: string): ArrayLike<{ getAttribute(name: string): string | null }>;
+};
+
 const DIST = resolve("dist");
 const SHOTS = resolve("docs/screenshots");
 
@@ -104,17 +114,14 @@ async function open(theme: Record<string, string>, name: string): Promise<Page> 
   const file = join(dir, `${name}.html`);
   writeFileSync(file, panelPage(theme));
   await page.goto(pathToFileURL(file).href);
-  await page.waitForFunction(
-    () => (window as unknown as { __posted: unknown[] }).__posted.length > 0,
-  );
+  await page.waitForFunction(() => window.__posted.length > 0);
   assert.deepEqual(errors, []);
   return page;
 }
 
 const send = (page: Page, message: HostMessage | Record<string, unknown>) =>
   page.evaluate((m) => window.postMessage(m, "*"), message);
-const posted = (page: Page) =>
-  page.evaluate(() => (window as unknown as { __posted: PanelMessage[] }).__posted);
+const posted = (page: Page) => page.evaluate(() => window.__posted) as Promise<PanelMessage[]>;
 const states = (page: Page) =>
   page.$$eval(".keel-node", (els) =>
     Object.fromEntries(
@@ -300,7 +307,7 @@ test("a recorded run steps backwards and forwards, to a failure, and the inspect
   // To the start: nothing has run.
   await page.keyboard.press("Home");
   await page.waitForFunction(() =>
-    [...document.querySelectorAll(".keel-node")].every(
+    Array.from(document.querySelectorAll(".keel-node")).every(
       (n) => n.getAttribute("data-status") === "pending",
     ),
   );
@@ -322,9 +329,7 @@ test("a recorded run steps backwards and forwards, to a failure, and the inspect
   // A value stored by hash is asked of the host, and shown when it answers.
   await page.locator('[data-step="fetch_ticket"]').click();
   await page.waitForFunction(() =>
-    (window as unknown as { __posted: { type: string; ref?: string }[] }).__posted.some(
-      (m) => m.type === "value" && m.ref === "a".repeat(64),
-    ),
+    window.__posted.some((m) => m.type === "value" && m.ref === "a".repeat(64)),
   );
   await send(page, {
     type: "value",
