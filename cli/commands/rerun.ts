@@ -10,7 +10,7 @@ import { loadForReplay, readRunAt } from "./recorded";
 import { performRun, secretsFromEnv } from "./run";
 
 export const usage =
-  "keel rerun <run id | latest> --from <step> [--set step=json]... [--yes] [--force] [--json] [--store path]";
+  "keel rerun <run id | latest> --from <step> [--set step=json]... [--yes] [--force] [--plan] [--json | --events] [--store path]";
 
 const SPEC = {
   "--from": true,
@@ -18,6 +18,8 @@ const SPEC = {
   "--yes": false,
   "--force": false,
   "--json": false,
+  "--events": false,
+  "--plan": false,
   "--store": true,
 };
 
@@ -44,6 +46,14 @@ export async function runRerun(argv: readonly string[]): Promise<number> {
   if (!loaded) return 2;
   const plan = planRerun(record, loaded, from, set, args.flags.has("--force"));
   if (!plan.ok) throw new UsageError(plan.problem);
+  // What would run, for an editor to show and confirm; nothing runs.
+  if (args.flags.has("--plan")) {
+    const { live, effectful, changed } = plan;
+    process.stdout.write(
+      JSON.stringify({ from, reused: [...plan.reuse.keys()], live, effectful, changed }) + "\n",
+    );
+    return 0;
+  }
   if (plan.effectful.length > 0) {
     const list = plan.effectful.map((id) => `${id} (${loaded.workflow.steps[id]!.type})`);
     process.stderr.write(`these steps will execute again: ${list.join(", ")}\n`);
@@ -59,6 +69,7 @@ export async function runRerun(argv: readonly string[]): Promise<number> {
     secrets: secretsFromEnv(loaded.secretNames),
     storePath,
     json: args.flags.has("--json"),
+    events: args.flags.has("--events"),
     reuse: plan.reuse,
     parentId: record.run.id,
   });

@@ -49,6 +49,18 @@ test("keel rerun --from reuses the steps upstream, runs the rest live, and --set
   assert.match(refused.stderr, /will execute again: log \(shell\)/);
   assert.equal(server.count(), 3);
 
+  // --plan says what would run, and runs nothing.
+  const plan = await run(["rerun", "latest", "--from", "draft", "--plan"], dir);
+  assert.equal(plan.code, 0, plan.stderr);
+  assert.deepEqual(JSON.parse(plan.stdout), {
+    from: "draft",
+    reused: ["research"],
+    live: ["draft", "log", "polish"],
+    effectful: ["log"],
+    changed: [],
+  });
+  assert.equal(server.count(), 3);
+
   const parent = (JSON.parse((await run(["runs", "--json"], dir)).stdout) as { id: string }[])[0]!
     .id;
   const r = await run(["rerun", parent, "--from", "draft", "--yes", "--json"], dir);
