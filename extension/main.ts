@@ -10,6 +10,7 @@ import { lastRun, recording } from "./runs/last-run";
 import { RunManager, type Selection } from "./runs/run-manager";
 import { Secrets } from "./runs/secrets";
 import { RunsView } from "./runs/runs-view";
+import { registerRunCommands } from "./runs/run-commands";
 
 let client: LanguageClient | undefined;
 
@@ -133,6 +134,7 @@ function registerRuns(
         if (r) GraphPanel.status(uri, r);
       },
     ),
+    ...registerRunCommands(context, runs),
     vscode.commands.registerCommand("keel.secret.set", () => secrets.set()),
     vscode.commands.registerCommand("keel.secret.clear", () => secrets.clear()),
   );

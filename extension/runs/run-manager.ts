@@ -4,7 +4,7 @@
 // refreshes the code lenses. Cancel sends SIGINT, as Ctrl-C does in a terminal: the runner
 // records the cancel and `$always()` steps still run.
 import * as vscode from "vscode";
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { dirname } from "node:path";
 import { validate } from "@keel/core/check/validate";
 import { withAncestors } from "@keel/core/graph/graph";
@@ -15,6 +15,7 @@ import type { EventRecord } from "@keel/core/store/records";
 import type { StatusMessage } from "@keel/core/protocol/webview";
 import { GraphPanel } from "../panel/graph-panel";
 import type { Secrets } from "./secrets";
+import { spawnCli, storeOf } from "./cli";
 
 export interface Selection {
   /** Run this step alone on the recorded outputs of its dependencies. */
@@ -65,6 +66,29 @@ export class RunManager implements vscode.Disposable {
 
   /** Runs the workflow (or a selection of it) with a progress notification; resolves when it ends. */
   async run(uri: vscode.Uri, selection: Selection = {}): Promise<void> {
+    const args = ["run", uri.fsPath, "--events"];
+    if (selection.step) args.push("--step", selection.step);
+    if (selection.to) args.push("--to", selection.to);
+    const what = selection.step
+      ? `step ${selection.step}`
+      : selection.to
+        ? `up to ${selection.to}`
+        : vscode.workspace.asRelativePath(uri);
+    await this.start(uri, selection, args, what);
+  }
+
+  /** A rerun of a recorded run from a step (confirmed by the caller), followed like a run. */
+  async rerun(uri: vscode.Uri, runId: string, from: string): Promise<void> {
+    const args = ["rerun", runId, "--from", from, "--yes", "--events", "--store", storeOf(uri)];
+    await this.start(uri, {}, args, `a rerun from ${from}`);
+  }
+
+  private async start(
+    uri: vscode.Uri,
+    selection: Selection,
+    args: string[],
+    what: string,
+  ): Promise<void> {
     if (this.active) {
       void vscode.window.showWarningMessage(
         `Keel is already running ${vscode.workspace.asRelativePath(this.active.uri)}: cancel it first.`,
@@ -79,11 +103,6 @@ export class RunManager implements vscode.Disposable {
       return;
     }
     const secretsEnv = await this.secrets.environment();
-    const what = selection.step
-      ? `step ${selection.step}`
-      : selection.to
-        ? `up to ${selection.to}`
-        : vscode.workspace.asRelativePath(uri);
     await vscode.window.withProgress(
       {
         location: vscode.ProgressLocation.Notification,
@@ -92,7 +111,7 @@ export class RunManager implements vscode.Disposable {
       },
       (progress, token) => {
         token.onCancellationRequested(() => this.cancel());
-        return this.execute(uri, selection, secretsEnv, (message) => progress.report({ message }));
+        return this.execute(uri, args, secretsEnv, (message) => progress.report({ message }));
       },
     );
   }
@@ -116,22 +135,12 @@ export class RunManager implements vscode.Disposable {
 
   private execute(
     uri: vscode.Uri,
-    selection: Selection,
+    args: readonly string[],
     secretsEnv: Record<string, string>,
     report: (message: string) => void,
   ): Promise<void> {
-    const cli = this.context.asAbsolutePath("dist/cli.js");
-    const args = [cli, "run", uri.fsPath, "--events"];
-    if (selection.step) args.push("--step", selection.step);
-    if (selection.to) args.push("--to", selection.to);
-    this.log.info(`keel ${args.slice(1).join(" ")}`);
-    // The extension host's own runtime runs the CLI: Node in code-server, Electron as Node in
-    // desktop VS Code. The store then opens with whichever SQLite driver that runtime has.
-    const child = spawn(process.execPath, args, {
-      cwd: dirname(uri.fsPath),
-      env: { ...process.env, ...secretsEnv, ELECTRON_RUN_AS_NODE: "1", NO_COLOR: "1" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    this.log.info(`keel ${args.join(" ")}`);
+    const child = spawnCli(this.context, args, dirname(uri.fsPath), secretsEnv);
     const active: Active = { child, uri, events: [], cancelled: false };
     this.active = active;
     this.status.text = "$(sync~spin) Keel: running";

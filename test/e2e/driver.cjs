@@ -465,6 +465,24 @@ async function checkTheme(page, theme) {
     await page
       .locator(".part.sidebar")
       .screenshot({ path: path.join(shots, "runs-view-dark.png") });
+    // replay the run from the Runs view: the record answers every effect, nothing runs
+    await runRow.hover();
+    await runRow.locator('.action-label[aria-label="Replay Run"]').click();
+    const toast = (text) =>
+      page.locator(".notifications-toasts .notification-toast", { hasText: text }).first();
+    await toast("reproduces it exactly (0 effects executed)").waitFor({ timeout: 30000 });
+    check(true, "Replay Run in the Runs view reproduces the run with 0 effects executed");
+    await palette(page, "Notifications: Clear All Notifications");
+
+    // a long run, cancelled from its progress notification: the run records the cancel
+    await openFromExplorer(page, "slow.keel.yaml", "sleep");
+    await palette(page, "Keel: Run Workflow");
+    const running = toast("Keel: running slow.keel.yaml");
+    await running.waitFor({ timeout: 30000 });
+    await running.locator(".monaco-button", { hasText: "Cancel" }).click();
+    await toast("the run of slow.keel.yaml cancelled").waitFor({ timeout: 30000 });
+    check(true, "a long run is cancelled from its progress notification, and says so");
+    await palette(page, "Notifications: Clear All Notifications");
     await palette(page, "View: Show Explorer");
     await page.screenshot({ path: path.join(shots, "graph-vscode-dark.png") });
     log("screenshot graph-vscode-dark.png");

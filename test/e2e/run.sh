@@ -80,7 +80,7 @@ echo "e2e: build and pack $(since "$T1") s"
 WS="$DATA/workspace"
 cp -r "$ROOT/samples" "$WS"
 rm -rf "$WS/.keel"
-cp "$HERE/fixtures/broken.keel.yaml" "$WS/"
+cp "$HERE/fixtures/broken.keel.yaml" "$HERE/fixtures/slow.keel.yaml" "$WS/"
 node "$ROOT/bin/keel.js" validate --json "$WS/broken.keel.yaml" >"$DATA/expected.json"
 [ $? = 1 ] || fail "keel validate did not report the errors of broken.keel.yaml"
 node "$ROOT/bin/keel.js" validate "$WS/support-triage.keel.yaml" >/dev/null ||
