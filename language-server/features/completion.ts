@@ -28,19 +28,21 @@ export const completion: Feature = {
     connection.onCompletion(({ textDocument, position }) => {
       const a = workspace.analysis(textDocument.uri);
       if (!a) return null;
-      return complete(a.model, a.text, a.index.offset(position)).map((item, i): CompletionItem => ({
-        label: item.label,
-        kind: KINDS[item.kind],
-        detail: item.detail,
-        documentation: item.documentation && {
-          kind: MarkupKind.Markdown,
-          value: item.documentation,
-        },
-        sortText: String(i).padStart(4, "0"),
-        textEdit: { range: toRange(a.index, item.span), newText: item.insertText ?? item.label },
-        insertTextFormat: item.snippet ? InsertTextFormat.Snippet : InsertTextFormat.PlainText,
-        insertTextMode: item.snippet ? InsertTextMode.asIs : undefined,
-      }));
+      return complete(a.semanticModel, a.text, a.index.offset(position)).map(
+        (item, i): CompletionItem => ({
+          label: item.label,
+          kind: KINDS[item.kind],
+          detail: item.detail,
+          documentation: item.documentation && {
+            kind: MarkupKind.Markdown,
+            value: item.documentation,
+          },
+          sortText: String(i).padStart(4, "0"),
+          textEdit: { range: toRange(a.index, item.span), newText: item.insertText ?? item.label },
+          insertTextFormat: item.snippet ? InsertTextFormat.Snippet : InsertTextFormat.PlainText,
+          insertTextMode: item.snippet ? InsertTextMode.asIs : undefined,
+        }),
+      );
     });
   },
 };
