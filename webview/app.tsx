@@ -1,19 +1,30 @@
-// The graph panel: the workflow's DAG with its steps' states (a live run's, or a recorded run's
-// at the step-through's position), an inspector for the selected step, selection shared with
-// the editor.
+// The graph panel: the workflow's DAG with its steps' states (a live run's, a recorded run's at the
+// step-through's position, or two runs compared), a timeline of a recorded run's attempts, an
+// inspector for the selected step, selection shared with the editor.
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { ReactFlow, Background, Controls, type NodeTypes } from "@xyflow/react";
 import type { RunFold } from "@keel/core/replay/fold";
-import type { GraphMessage, RecordingMessage, StatusMessage } from "@keel/core/protocol/webview";
+import type {
+  DiffMessage,
+  GraphMessage,
+  RecordingMessage,
+  StatusMessage,
+} from "@keel/core/protocol/webview";
 import { listen, post } from "./channel";
-import { positions, toFlow, type StepNode } from "./graph/to-flow";
+import { positions, toFlow, type Flow, type States } from "./graph/to-flow";
 import { StepNodeView } from "./graph/step-node";
+import { useNodeKeys } from "./graph/node-keys";
 import { foldOf, statesAt } from "./stepper/recording";
 import { Stepper } from "./stepper/stepper";
 import { Inspector, valueArrived } from "./inspector/inspector";
 import { FitOnResize } from "./graph/fit-on-resize";
+import { Timeline } from "./timeline/timeline";
+import { cursorAt, timelineOf } from "./timeline/bars";
+import { marksOf } from "./diff/marks";
+import { DiffBar, DiffStep } from "./diff/diff-view";
 
 const nodeTypes: NodeTypes = { step: StepNodeView };
+const STATUSES = new Set(["pending", "running", "succeeded", "failed", "skipped", "cancelled"]);
 
 /** Positions depend on the graph's shape only: an edit that keeps it keeps the drawing. */
 function shapeKey(graph: GraphMessage | undefined): string {
@@ -21,13 +32,27 @@ function shapeKey(graph: GraphMessage | undefined): string {
   return JSON.stringify([graph.steps.map((s) => s.id), graph.edges.map((e) => [e.from, e.to])]);
 }
 
+/** In diff mode the nodes show the second run's states. */
+function statesOfDiff(diff: DiffMessage): States {
+  const out: States = {};
+  for (const s of diff.steps) {
+    const status = STATUSES.has(s.status[1])
+      ? (s.status[1] as States[string]["status"])
+      : "pending";
+    out[s.step] = { status, durationMs: s.latencyMs[1] ?? undefined };
+  }
+  return out;
+}
+
 export function App() {
   const [graph, setGraph] = useState<GraphMessage>();
   const [status, setStatus] = useState<StatusMessage>();
   const [recording, setRecording] = useState<RecordingMessage>();
+  const [diff, setDiff] = useState<DiffMessage>();
   const [position, setPosition] = useState(-1);
   const [selected, setSelected] = useState<string | null>(null);
-  const previous = useRef(new Map<string, StepNode>());
+  const [showTimeline, setShowTimeline] = useState(true);
+  const previous = useRef<Flow>(undefined);
   const graphArea = useRef<HTMLDivElement>(null);
 
   useEffect(() => {
@@ -40,6 +65,9 @@ export function App() {
         setStatus(undefined);
         setRecording(m);
         setPosition(m.events.length - 1);
+      } else if (m.type === "diff") {
+        setDiff(m);
+        setSelected(m.firstDivergence);
       } else if (m.type === "value") valueArrived(m.ref, m.text);
       else setSelected(m.id);
     });
@@ -56,14 +84,23 @@ export function App() {
   );
   // The fold moves in place; `position` is what React renders from.
   if (fold && fold.position !== position) fold.seek(position);
-  const states = useMemo(() => (fold ? statesAt(fold) : status?.steps), [fold, position, status]);
-  const current = fold?.current?.stepId ?? null;
+  const states = useMemo(
+    () => (diff ? statesOfDiff(diff) : fold ? statesAt(fold) : status?.steps),
+    [diff, fold, position, status],
+  );
+  const marks = useMemo(() => (diff ? marksOf(diff) : undefined), [diff]);
+  const current = diff ? null : (fold?.current?.stepId ?? null);
   const flow = useMemo(() => {
     if (!graph) return { nodes: [], edges: [] };
-    const f = toFlow(graph, at, states, selected, current, previous.current);
-    previous.current = new Map(f.nodes.map((n) => [n.id, n]));
+    const view = { states, selected, current, marks, first: diff?.firstDivergence ?? null };
+    const f = toFlow(graph, at, view, previous.current);
+    previous.current = f;
     return f;
-  }, [graph, at, states, selected, current]);
+  }, [graph, at, states, selected, current, marks, diff]);
+  const timeline = useMemo(
+    () => (recording ? timelineOf(recording, stepIds) : undefined),
+    [recording, stepIds],
+  );
 
   const seek = useCallback(
     (k: number) => {
@@ -80,8 +117,35 @@ export function App() {
     }
     return -1;
   }, [fold, position]);
+  const choose = useCallback((id: string) => {
+    setSelected(id);
+    post({ type: "select", id });
+  }, []);
+  /** A timeline bar: the step, at its first event. */
+  const pickFromTimeline = useCallback(
+    (id: string) => {
+      choose(id);
+      if (fold) seek(fold.nextEventOf(id, -1));
+    },
+    [choose, fold, seek],
+  );
+  const { onKeyDown, reveal } = useNodeKeys(at, choose);
+
+  // Diff mode: the first divergence is selected (above) and gets the keyboard focus, in view.
+  useEffect(() => {
+    if (diff?.firstDivergence) reveal(diff.firstDivergence);
+  }, [diff, reveal]);
+  useEffect(() => {
+    if (!diff) return;
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key === "Escape" && !e.defaultPrevented) setDiff(undefined);
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, [diff]);
 
   if (!graph) return <div className="keel-empty">Waiting for the workflow…</div>;
+  const diffRow = diff && selected ? diff.steps.find((s) => s.step === selected) : undefined;
   return (
     <div className="keel-panel">
       <header className="keel-header">
@@ -92,8 +156,24 @@ export function App() {
             ? ` · ${graph.errors} error${graph.errors === 1 ? "" : "s"} in the file: the graph shows what parses`
             : ""}
         </span>
+        {timeline && !diff ? (
+          <button
+            type="button"
+            className="keel-toggle"
+            aria-pressed={showTimeline}
+            onClick={() => setShowTimeline((v) => !v)}
+          >
+            Timeline
+          </button>
+        ) : null}
       </header>
-      {fold && recording ? (
+      {diff ? (
+        <DiffBar
+          diff={diff}
+          focus={(id) => (choose(id), reveal(id))}
+          leave={() => setDiff(undefined)}
+        />
+      ) : fold && recording ? (
         <Stepper
           position={position}
           length={fold.length}
@@ -105,33 +185,53 @@ export function App() {
         />
       ) : null}
       <div className="keel-body">
-        <div
-          className="keel-graph"
-          role="tree"
-          aria-label={`Steps of ${graph.name}`}
-          ref={graphArea}
-        >
-          <ReactFlow
-            nodes={flow.nodes}
-            edges={flow.edges}
-            nodeTypes={nodeTypes}
-            onlyRenderVisibleElements
-            nodesDraggable={false}
-            nodesConnectable={false}
-            fitView
-            minZoom={0.05}
-            proOptions={{ hideAttribution: true }}
-            onNodeClick={(_, node) => {
-              setSelected(node.id);
-              post({ type: "select", id: node.id });
-            }}
+        <div className="keel-column">
+          <div
+            className="keel-graph"
+            role="tree"
+            aria-label={`Steps of ${graph.name}`}
+            ref={graphArea}
+            onKeyDown={onKeyDown}
           >
-            <Background />
-            <Controls showInteractive={false} />
-            <FitOnResize target={graphArea} />
-          </ReactFlow>
+            <ReactFlow
+              nodes={flow.nodes}
+              edges={flow.edges}
+              nodeTypes={nodeTypes}
+              onlyRenderVisibleElements
+              nodesDraggable={false}
+              nodesConnectable={false}
+              edgesFocusable={false}
+              fitView
+              minZoom={0.05}
+              proOptions={{ hideAttribution: true }}
+              onNodeClick={(_, node) => choose(node.id)}
+            >
+              <Background />
+              <Controls showInteractive={false} />
+              <FitOnResize target={graphArea} />
+            </ReactFlow>
+          </div>
+          {timeline && showTimeline && !diff ? (
+            <Timeline
+              data={timeline}
+              cursor={cursorAt(timeline, fold?.current?.at)}
+              selected={selected}
+              pick={pickFromTimeline}
+            />
+          ) : null}
         </div>
-        {fold ? <Inspector fold={fold} step={selected ? fold.step(selected) : undefined} /> : null}
+        {fold || diff || selected !== null ? (
+          <Inspector
+            id={selected}
+            fold={fold}
+            step={fold && selected ? fold.step(selected) : undefined}
+            runId={diff ? diff.b : recording?.runId}
+          >
+            {diff && selected ? (
+              <DiffStep row={diffRow} id={selected} runs={[diff.a, diff.b]} />
+            ) : undefined}
+          </Inspector>
+        ) : null}
       </div>
     </div>
   );

@@ -113,12 +113,43 @@ export const ValueMessage = z.object({
 /** The editor's cursor entered a step: select its node. */
 export const SelectMessage = z.object({ type: z.literal("select"), id: z.string().nullable() });
 
+const Pair = <T extends z.ZodType>(t: T) => z.tuple([t, t]);
+
+/**
+ * Two recorded runs compared (SPEC §6), as the core's `diffRuns` returns them (`RunDiff` in
+ * core/replay/diff.ts), field for field: the host sends `{ type: "diff", ...diffRuns(a, b) }`.
+ * Each pair is [run a, run b]; a status is "absent" when the step did not run there.
+ */
+export const DiffMessage = z.object({
+  type: z.literal("diff"),
+  a: z.string(),
+  b: z.string(),
+  /** The first step that differs, in run a's order; null when none does. */
+  firstDivergence: z.string().nullable(),
+  steps: z.array(
+    z.object({
+      step: z.string(),
+      status: Pair(z.string()),
+      inputEqual: z.boolean(),
+      outputEqual: z.boolean(),
+      latencyMs: Pair(z.number().nullable()),
+      costUsd: Pair(z.number().nullable()),
+      model: Pair(z.string().nullable()),
+      fingerprint: Pair(z.string().nullable()),
+      /** Anything above but latency differs. */
+      differs: z.boolean(),
+    }),
+  ),
+});
+export type DiffMessage = z.infer<typeof DiffMessage>;
+
 export const HostMessage = z.discriminatedUnion("type", [
   GraphMessage,
   StatusMessage,
   SelectMessage,
   RecordingMessage,
   ValueMessage,
+  DiffMessage,
 ]);
 export type HostMessage = z.infer<typeof HostMessage>;
 
@@ -128,8 +159,11 @@ export const PanelMessage = z.discriminatedUnion("type", [
   z.object({ type: z.literal("ready") }),
   /** A node was selected: reveal the step in the editor. */
   z.object({ type: z.literal("select"), id: z.string() }),
+  /** Run one step ("step") or the step and everything upstream of it ("to"). */
   z.object({ type: z.literal("run"), what: z.enum(["step", "to"]), id: z.string() }),
   /** The inspector needs a value's text (an input, an output) by its reference. */
   z.object({ type: z.literal("value"), ref: z.string() }),
+  /** Rerun the recorded run `runId` from step `from` (SPEC §6: the host lists what runs again and asks). */
+  z.object({ type: z.literal("rerun"), runId: z.string(), from: z.string() }),
 ]);
 export type PanelMessage = z.infer<typeof PanelMessage>;

@@ -1,8 +1,10 @@
-// One step of the graph: type, id, state, duration, attempts, cached. Memoised: a status update
-// re-renders only the nodes whose data changed.
+// One step of the graph: type, id, state, duration, attempts, cached, and in diff mode how it
+// compares between the runs. Memoised: a status update re-renders only the nodes whose data
+// changed. What a screen reader says is the node wrapper's label (to-flow.ts `labelOf`), so the
+// content here is hidden from it.
 import { memo } from "react";
 import { Handle, Position, type NodeProps } from "@xyflow/react";
-import type { StepNode } from "./to-flow";
+import { duration, type DiffMark, type StepNode } from "./to-flow";
 
 const TYPE_LABEL: Record<string, string> = {
   llm: "LLM",
@@ -14,11 +16,8 @@ const TYPE_LABEL: Record<string, string> = {
   unknown: "?",
 };
 
-function duration(ms: number | undefined): string {
-  if (ms === undefined) return "";
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  return `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`;
-}
+/** A diff mark in text too, so it does not rest on colour alone. */
+const DIFF_BADGE: Record<DiffMark, string> = { same: "=", changed: "≠", added: "+", removed: "−" };
 
 export const StepNodeView = memo(function StepNodeView({ data, selected }: NodeProps<StepNode>) {
   const details = [
@@ -26,14 +25,21 @@ export const StepNodeView = memo(function StepNodeView({ data, selected }: NodeP
     data.attempts && data.attempts > 1 ? `${data.attempts} attempts` : "",
     data.cached ? "cached" : "",
   ].filter(Boolean);
+  const classes = [
+    "keel-node",
+    `status-${data.status}`,
+    selected ? "selected" : "",
+    data.current ? "current" : "",
+    data.diff ? `diff-${data.diff}` : "",
+    data.first ? "first-divergence" : "",
+  ].filter(Boolean);
   return (
     <div
-      className={`keel-node status-${data.status}${selected ? " selected" : ""}${data.current ? " current" : ""}`}
-      role="treeitem"
-      aria-selected={selected}
-      aria-label={`${data.id}, ${data.type} step, ${data.status}${details.length ? `, ${details.join(", ")}` : ""}`}
+      className={classes.join(" ")}
+      aria-hidden="true"
       data-step={data.id}
       data-status={data.status}
+      data-diff={data.diff}
     >
       <Handle type="target" position={Position.Left} isConnectable={false} />
       <span className={`keel-type type-${data.type}`}>{TYPE_LABEL[data.type] ?? "?"}</span>
@@ -44,6 +50,7 @@ export const StepNodeView = memo(function StepNodeView({ data, selected }: NodeP
           {details.length > 0 ? ` · ${details.join(" · ")}` : ""}
         </span>
       </span>
+      {data.diff ? <span className="keel-diff-badge">{DIFF_BADGE[data.diff]}</span> : null}
       <Handle type="source" position={Position.Right} isConnectable={false} />
     </div>
   );

@@ -21,6 +21,10 @@ export interface StepData extends Record<string, unknown> {
   readonly durationMs?: number;
   readonly attempts?: number;
   readonly cached?: boolean;
+  /** Diff mode: how the step compares between the two runs. */
+  readonly diff?: DiffMark;
+  /** Diff mode: the first step that differs. */
+  readonly first?: boolean;
 }
 
 export type StepNode = FlowNode<StepData, "step">;
@@ -50,16 +54,60 @@ export function positions(graph: GraphMessage): Map<string, { x: number; y: numb
 /** Step states by id, from a live run's status message or a recorded run's fold. */
 export type States = StatusMessage["steps"];
 
+/** How a step compares between two runs (diff mode). */
+export type DiffMark = "same" | "changed" | "added" | "removed";
+
+/** What the graph shows besides its shape; every field may change without the shape changing. */
+export interface View {
+  readonly states?: States;
+  readonly selected?: string | null;
+  /** The step the step-through's current event concerns. */
+  readonly current?: string | null;
+  /** Diff mode: each step's mark, and the first divergence. */
+  readonly marks?: ReadonlyMap<string, DiffMark>;
+  readonly first?: string | null;
+}
+
+/** What a screen reader says for a node. */
+export function labelOf(d: StepData): string {
+  const details = [
+    duration(d.durationMs),
+    d.attempts && d.attempts > 1 ? `${d.attempts} attempts` : "",
+    d.cached ? "cached" : "",
+  ].filter(Boolean);
+  const diff =
+    d.diff === undefined ? "" : `, ${DIFF_LABEL[d.diff]}${d.first ? ", first divergence" : ""}`;
+  return `${d.id}, ${d.type} step, ${d.status}${details.length ? `, ${details.join(", ")}` : ""}${diff}`;
+}
+
+const DIFF_LABEL: Record<DiffMark, string> = {
+  same: "same in both runs",
+  changed: "changed between the runs",
+  added: "only in the second run",
+  removed: "only in the first run",
+};
+
+export function duration(ms: number | undefined): string {
+  if (ms === undefined) return "";
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  return `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`;
+}
+
+/**
+ * The nodes and edges for a graph in a view. With the previous flow, an unchanged node or edge is
+ * the same object, and an unchanged list the same array: React Flow and the memoised nodes skip
+ * them, so a step-through move costs the nodes it changes, not the graph's size.
+ */
 export function toFlow(
   graph: GraphMessage,
   at: ReadonlyMap<string, { x: number; y: number }>,
-  states: States | undefined,
-  selected: string | null,
-  current: string | null = null,
-  previous?: ReadonlyMap<string, StepNode>,
+  view: View,
+  previous?: Flow,
 ): Flow {
-  const conditional = new Set(graph.steps.filter((s) => s.conditional).map((s) => s.id));
-  const nodes: StepNode[] = graph.steps.map((s) => {
+  const { states, selected = null, current = null, marks, first = null } = view;
+  const oldNodes = new Map(previous?.nodes.map((n) => [n.id, n]));
+  let nodesReused = previous !== undefined && previous.nodes.length === graph.steps.length;
+  const nodes: StepNode[] = graph.steps.map((s, i) => {
     const state = states?.[s.id];
     const data: StepData = {
       id: s.id,
@@ -69,17 +117,22 @@ export function toFlow(
       attempts: state?.attempts,
       cached: state?.cached,
       current: s.id === current,
+      diff: marks?.get(s.id),
+      first: s.id === first,
     };
     const position = at.get(s.id) ?? { x: 0, y: 0 };
-    const old = previous?.get(s.id);
+    const old = oldNodes.get(s.id);
     // The same node object when nothing changed: React Flow and the memoised node skip it.
     if (
       old &&
       old.position === position &&
       old.selected === (s.id === selected) &&
       sameData(old.data, data)
-    )
+    ) {
+      if (previous!.nodes[i] !== old) nodesReused = false;
       return old;
+    }
+    nodesReused = false;
     return {
       id: s.id,
       type: "step",
@@ -87,18 +140,32 @@ export function toFlow(
       width: NODE_WIDTH,
       height: NODE_HEIGHT,
       selected: s.id === selected,
+      ariaLabel: labelOf(data),
+      ariaRole: "treeitem",
+      domAttributes: { "aria-selected": s.id === selected },
       data,
     };
   });
   // An edge runs from the dependency to the step that needs it, left to right.
-  const edges: FlowEdge[] = graph.edges.map((e) => ({
-    id: `${e.to}->${e.from}`,
-    source: e.to,
-    target: e.from,
-    className: conditional.has(e.from) ? "keel-edge conditional" : "keel-edge",
-    animated: states?.[e.from]?.status === "running",
-  }));
-  return { nodes, edges };
+  const conditional = new Set(graph.steps.filter((s) => s.conditional).map((s) => s.id));
+  const oldEdges = new Map(previous?.edges.map((e) => [e.id, e]));
+  let edgesReused = previous !== undefined && previous.edges.length === graph.edges.length;
+  const edges: FlowEdge[] = graph.edges.map((e, i) => {
+    const id = `${e.to}->${e.from}`;
+    const className = conditional.has(e.from) ? "keel-edge conditional" : "keel-edge";
+    const animated = states?.[e.from]?.status === "running";
+    const old = oldEdges.get(id);
+    if (old && old.className === className && old.animated === animated) {
+      if (previous!.edges[i] !== old) edgesReused = false;
+      return old;
+    }
+    edgesReused = false;
+    return { id, source: e.to, target: e.from, className, animated };
+  });
+  return {
+    nodes: nodesReused ? previous!.nodes : nodes,
+    edges: edgesReused ? previous!.edges : edges,
+  };
 }
 
 function sameData(a: StepData, b: StepData): boolean {
@@ -108,6 +175,8 @@ function sameData(a: StepData, b: StepData): boolean {
     a.durationMs === b.durationMs &&
     a.attempts === b.attempts &&
     a.cached === b.cached &&
-    a.current === b.current
+    a.current === b.current &&
+    a.diff === b.diff &&
+    a.first === b.first
   );
 }

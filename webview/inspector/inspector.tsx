@@ -1,6 +1,6 @@
 // The selected step as it was at the stepper's position: state, attempts with their errors and
 // provider metadata, the resolved input and the output (JSON, collapsible).
-import { useEffect, useState } from "react";
+import { useEffect, useState, type ReactNode } from "react";
 import type { RunFold, StepAt } from "@keel/core/replay/fold";
 import type { AttemptRecord } from "@keel/core/store/records";
 import { inlineValue } from "@keel/core/store/values";
@@ -83,15 +83,61 @@ function Attempt(props: { a: AttemptRecord }) {
   );
 }
 
-export function Inspector(props: { fold: RunFold | undefined; step: StepAt | undefined }) {
-  const { fold, step } = props;
-  if (!step) {
+/** What can be done with the selected step: run it, run up to it, rerun the shown run from it. */
+function Actions(props: { id: string; runId: string | undefined }) {
+  const { id, runId } = props;
+  return (
+    <div className="keel-actions" role="group" aria-label={`Actions for ${id}`}>
+      <button type="button" onClick={() => post({ type: "run", what: "step", id })}>
+        Run step
+      </button>
+      <button type="button" onClick={() => post({ type: "run", what: "to", id })}>
+        Run up to here
+      </button>
+      {runId !== undefined ? (
+        <button
+          type="button"
+          title={`A new run from ${id}, reusing run ${runId.slice(-8)}'s other outputs`}
+          onClick={() => post({ type: "rerun", runId, from: id })}
+        >
+          Rerun from here
+        </button>
+      ) : null}
+    </div>
+  );
+}
+
+export interface InspectorProps {
+  /** The selected step, if any. */
+  readonly id: string | null;
+  /** The recorded run shown, with the selected step's state at the step-through's position. */
+  readonly fold?: RunFold;
+  readonly step?: StepAt;
+  readonly runId?: string;
+  /** Shown instead of the recorded state (diff mode). */
+  readonly children?: ReactNode;
+}
+
+export function Inspector(props: InspectorProps) {
+  const { fold, step, id } = props;
+  if (id === null) {
     return (
       <aside className="keel-inspector" aria-label="Step inspector">
         <p className="keel-hint">Select a step to see its input, output and attempts.</p>
       </aside>
     );
   }
+  return (
+    <aside className="keel-inspector" aria-label={`Step ${id}`}>
+      <h2>{id}</h2>
+      <Actions id={id} runId={props.runId} />
+      {props.children ?? (step ? <StepState fold={fold} step={step} /> : null)}
+    </aside>
+  );
+}
+
+function StepState(props: { fold: RunFold | undefined; step: StepAt }) {
+  const { fold, step } = props;
   // The attempts that had ended at this position.
   const attempts: AttemptRecord[] = [];
   for (let n = 1; fold && n <= (step.attempt?.attempt ?? 0); n++) {
@@ -101,8 +147,7 @@ export function Inspector(props: { fold: RunFold | undefined; step: StepAt | und
   const shown = step.attempt ?? attempts.at(-1) ?? null;
   const ms = durationOf(step);
   return (
-    <aside className="keel-inspector" aria-label={`Step ${step.id}`}>
-      <h2>{step.id}</h2>
+    <>
       <p className={`keel-status status-${step.status}`}>
         {step.status}
         {step.origin && step.origin !== "live" ? ` · ${step.origin}` : ""}
@@ -123,6 +168,6 @@ export function Inspector(props: { fold: RunFold | undefined; step: StepAt | und
       ) : null}
       <Value label="Resolved input" valueRef={shown?.inputHash ?? null} />
       <Value label="Output" valueRef={step.output} />
-    </aside>
+    </>
   );
 }

@@ -18,6 +18,7 @@ export function Stepper(p: StepperProps) {
   const last = p.length - 1;
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
+      if (e.defaultPrevented) return;
       if (e.target instanceof HTMLInputElement && e.target.type !== "range") return;
       if (e.key === "ArrowRight") p.seek(p.position + 1);
       else if (e.key === "ArrowLeft") p.seek(p.position - 1);
