@@ -98,6 +98,11 @@ export class GraphPanel implements vscode.Disposable {
       this.post({ type: "value", ref: m.ref, text: await valueText(this.uri.fsPath, m.ref) });
     } else if (m.type === "select") {
       await this.reveal(m.id);
+    } else if (m.type === "rerun") {
+      await vscode.commands.executeCommand("keel.run.rerunFrom", {
+        run: { id: m.runId, workflowPath: this.uri.fsPath },
+        step: { id: m.from },
+      });
     } else {
       await vscode.commands.executeCommand(
         m.what === "step" ? "keel.step.run" : "keel.step.runTo",
