@@ -129,7 +129,7 @@ export function App() {
     },
     [choose, fold, seek],
   );
-  const { onKeyDown, reveal } = useNodeKeys(at, choose);
+  const { reveal, ...nodeKeys } = useNodeKeys(at, choose);
 
   // Diff mode: the first divergence is selected (above) and gets the keyboard focus, in view.
   useEffect(() => {
@@ -191,7 +191,7 @@ export function App() {
             role="tree"
             aria-label={`Steps of ${graph.name}`}
             ref={graphArea}
-            onKeyDown={onKeyDown}
+            {...nodeKeys}
           >
             <ReactFlow
               nodes={flow.nodes}

@@ -1,7 +1,8 @@
 // Keyboard access to the graph's nodes. Tab reaches each node in the file's order (React Flow
 // makes them focusable); on a node, Enter or Space selects it and the arrow keys move to the
 // neighbouring node (graph/keyboard.ts). A node focused by a click leaves the arrow keys to the
-// step-through: only keyboard focus (:focus-visible) moves between nodes.
+// step-through: only a node that got the focus from the keyboard (Tab, an arrow) moves between
+// nodes. (Chrome's :focus-visible cannot tell: it turns on at the first key pressed.)
 import { useCallback, useRef } from "react";
 import { useReactFlow } from "@xyflow/react";
 import { ARROWS, neighbour } from "./keyboard";
@@ -16,6 +17,9 @@ function nodeElement(id: string): HTMLElement | null {
 export function useNodeKeys(at: ReadonlyMap<string, Point>, choose: (id: string) => void) {
   const flow = useReactFlow();
   const pending = useRef(0);
+  const pointer = useRef(false);
+  /** The node that has the focus from the keyboard, if any. */
+  const byKeyboard = useRef<string | null>(null);
 
   /** Gives a node the keyboard focus, bringing it into view first when it is not drawn. */
   const reveal = useCallback(
@@ -63,7 +67,7 @@ export function useNodeKeys(at: ReadonlyMap<string, Point>, choose: (id: string)
         return;
       }
       const direction = ARROWS[e.key];
-      if (!direction || !el.matches(":focus-visible")) return;
+      if (!direction || byKeyboard.current !== id) return;
       e.preventDefault();
       const next = neighbour(at, id, direction);
       if (next) reveal(next);
@@ -71,5 +75,12 @@ export function useNodeKeys(at: ReadonlyMap<string, Point>, choose: (id: string)
     [at, choose, reveal],
   );
 
-  return { onKeyDown, reveal };
+  const onPointerDownCapture = useCallback(() => void (pointer.current = true), []);
+  const onFocus = useCallback((e: React.FocusEvent) => {
+    const id = (e.target as HTMLElement).closest(".react-flow__node")?.getAttribute("data-id");
+    byKeyboard.current = pointer.current ? null : (id ?? null);
+    pointer.current = false;
+  }, []);
+
+  return { onKeyDown, onFocus, onPointerDownCapture, reveal };
 }
