@@ -17,3 +17,8 @@ declare const document: {
   querySelector(selector: string): PageElement | null;
   readonly activeElement: PageElement | null;
 };
+
+declare function getComputedStyle(element: unknown): {
+  readonly boxShadow: string;
+  readonly borderTopColor: string;
+};
