@@ -38,6 +38,16 @@ export class RecordedAnswers implements ReplayAnswers {
     }
     if (a.status === "failed")
       throw new StepError((a.errorKind ?? "tool_error") as ErrorKind, a.errorMessage ?? "");
+    return this.outputOf(a);
+  }
+
+  success(stepId: string, attempt: number): StepOutput | undefined {
+    const a = this.attemptsOf(stepId)[attempt - 1];
+    return a?.status === "succeeded" ? this.outputOf(a) : undefined;
+  }
+
+  /** A recorded success as the runner's step output. */
+  private outputOf(a: AttemptRecord): StepOutput {
     const value = a.outputHash === null ? null : this.record.value(a.outputHash);
     const meta = a.meta;
     // A model call's metadata goes back into the replayed record as it was.

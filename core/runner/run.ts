@@ -22,7 +22,13 @@ import { resolve } from "node:path";
 import { Redactor } from "./redact";
 import { checkOutput } from "./output-schema";
 import { durationMs, firstOf, retryDelayMs, retryPolicy, shouldRetry } from "./policy";
-import { prepareStep, providerOf, type PreparedStep, type StepOutput } from "./steps";
+import {
+  prepareStep,
+  prepareStepSync,
+  providerOf,
+  type PreparedStep,
+  type StepOutput,
+} from "./steps";
 import { newRunId } from "../store/ids";
 
 export type { RunOptions, RunResult, StepSummary } from "./types";
@@ -34,6 +40,13 @@ const CANCELLED = () => new StepError("cancelled", "the run was cancelled");
 
 /** The longest a run of quick steps holds the event loop before it lets other work go on. */
 const SLICE_MS = 10;
+
+/** A step run on the spot by `runQuick`: its output, and its input's reference once it is recorded. */
+interface QuickRun {
+  readonly output: StepOutput;
+  readonly provider?: string;
+  inputRef(): string;
+}
 
 /** How often a running run's owner updates its heartbeat. */
 export const HEARTBEAT_MS = 5_000;
@@ -242,15 +255,18 @@ class LocalRun {
    * Runs a quick step synchronously when it can, and says whether it did. It cannot (false, and
    * nothing is recorded) when the step has a cache, a retry policy or a snapshot, when one of its
    * expressions needs jsonata, or when it would fail: the general path then runs it and records
-   * the failure with its full explanation.
+   * the failure with its full explanation. In a replay, a step with an effect is quick too when
+   * the record answers its first attempt with a success (core/replay/answers.ts).
    */
   private runQuick(id: string): boolean {
     const state = this.states.get(id)!;
     if (state.status !== "pending") return true; // ended before a resume
     const step = this.steps[id]!;
-    if (step.type !== "transform" && step.type !== "assert") return false;
-    // Retries and timeouts only matter to a failure, and a failure is not run here.
-    if (step.snapshot || step.cache) return false;
+    const pure = step.type === "transform" || step.type === "assert";
+    if (!pure && !this.o.replay) return false;
+    // Retries and timeouts only matter to a failure, and a failure is not run here; a replay
+    // consults no cache.
+    if (step.snapshot || (pure && step.cache)) return false;
     const steps = Object.create(null) as Record<string, unknown>;
     let success = true;
     for (const d of this.o.graph.deps.get(id)!) {
@@ -260,8 +276,7 @@ class LocalRun {
     }
     const scope = { context: this.contextWith(steps) };
     let runs: boolean;
-    let value: unknown = true;
-    let input: unknown;
+    let ran: QuickRun | undefined;
     try {
       runs = success && !this.internal.signal.aborted;
       if (step.if !== undefined) {
@@ -271,22 +286,14 @@ class LocalRun {
         runs &&= condition === true;
       }
       if (runs) {
-        if (step.type === "transform") {
-          const v = evaluateBareSync(step.expr, scope);
-          if (v === FALLBACK) return false;
-          value = toJson(v);
-          input = { expr: step.expr };
-        } else {
-          const checks = Array.isArray(step.that) ? step.that : [step.that];
-          for (const check of checks) if (evaluateBareSync(check, scope) !== true) return false;
-          input = { that: checks };
-        }
-        checkOutput(step.type, step.output?.schema, value);
+        ran = pure ? this.quickPure(id, step, scope) : this.quickReplayed(id, step, scope);
+        if (!ran) return false;
+        checkOutput(step.type, step.output?.schema, ran.output.value);
       }
     } catch {
       return false;
     }
-    if (!runs) {
+    if (!ran) {
       this.notRun(id);
       return true;
     }
@@ -295,11 +302,47 @@ class LocalRun {
     state.startedMs = Date.now();
     this.recorder.event("step_started", id, null, at);
     const attempt = ++state.attempts;
-    // A quick step's input is its own text: the same reference every time it runs.
-    let inputRef = this.quickInputs.get(id);
-    if (inputRef === undefined) this.quickInputs.set(id, (inputRef = this.recorder.blob(input)));
-    this.outcomes.succeed(id, attempt, at, inputRef, { value }, {}, undefined, null);
+    this.outcomes.succeed(id, attempt, at, ran.inputRef(), ran.output, ran, undefined, null);
     return true;
+  }
+
+  /** A transform's or assert's quick run; undefined when only the general path can run it. */
+  private quickPure(id: string, step: Step, scope: ExprScope): QuickRun | undefined {
+    let value: unknown = true;
+    let input: unknown;
+    if (step.type === "transform") {
+      const v = evaluateBareSync(step.expr, scope);
+      if (v === FALLBACK) return undefined;
+      value = toJson(v);
+      input = { expr: step.expr };
+    } else if (step.type === "assert") {
+      const checks = Array.isArray(step.that) ? step.that : [step.that];
+      for (const check of checks) if (evaluateBareSync(check, scope) !== true) return undefined;
+      input = { that: checks };
+    }
+    // A quick step's input is its own text: the same reference every time it runs.
+    const inputRef = () => {
+      let ref = this.quickInputs.get(id);
+      if (ref === undefined) this.quickInputs.set(id, (ref = this.recorder.blob(input)));
+      return ref;
+    };
+    return { output: { value }, inputRef };
+  }
+
+  /**
+   * A replayed step's first attempt, answered from the record without a promise: its input
+   * resolved without jsonata, its recorded success taken. Undefined when either is not at hand.
+   */
+  private quickReplayed(id: string, step: Step, scope: ExprScope): QuickRun | undefined {
+    const prepared = prepareStepSync(step, scope, { workflow: this.o.workflow, dir: this.dir });
+    if (prepared === FALLBACK) return undefined;
+    const output = this.o.replay!.success(id, this.states.get(id)!.attempts + 1);
+    if (!output) return undefined;
+    return {
+      output,
+      provider: prepared.provider,
+      inputRef: () => this.recorder.blob(prepared.input),
+    };
   }
 
   /** Records a step that does not run: skipped, or cancelled when the run was. */

@@ -5,7 +5,15 @@ import { resolve } from "node:path";
 import type { Provider, Step, Workflow } from "../model/schema";
 import type { Effects, LlmMessage, LlmRequest, LlmResponse } from "./effects";
 import { StepError } from "./errors";
-import { asText, evaluateBare, render, toJson, type ExprScope } from "./expressions";
+import {
+  asText,
+  evaluateBare,
+  FALLBACK,
+  render,
+  renderSync,
+  toJson,
+  type ExprScope,
+} from "./expressions";
 
 export interface StepOutput {
   readonly value: unknown;
@@ -31,12 +39,51 @@ export interface StepEnv {
   readonly dir: string;
 }
 
+/**
+ * A step's preparation, written once for both ways of rendering: it yields each template value it
+ * needs rendered and receives the rendered value back; it returns the prepared step.
+ */
+type Preparation = Generator<unknown, PreparedStep, unknown>;
+
 export async function prepareStep(
   step: Step,
   scope: ExprScope,
   env: StepEnv,
   providerOverride?: string,
 ): Promise<PreparedStep> {
+  const preparation = prepare(step, scope, env, providerOverride);
+  let next = preparation.next();
+  while (!next.done) next = preparation.next(await render(next.value, scope));
+  return next.value;
+}
+
+/**
+ * `prepareStep` without a promise, when every template the step renders is within the fast
+ * expression subset; else FALLBACK (then use `prepareStep`: preparing has no effects, so it may
+ * start again). It throws what `prepareStep` would reject with.
+ */
+export function prepareStepSync(
+  step: Step,
+  scope: ExprScope,
+  env: StepEnv,
+  providerOverride?: string,
+): PreparedStep | typeof FALLBACK {
+  const preparation = prepare(step, scope, env, providerOverride);
+  let next = preparation.next();
+  while (!next.done) {
+    const rendered = renderSync(next.value, scope);
+    if (rendered === FALLBACK) return FALLBACK;
+    next = preparation.next(rendered);
+  }
+  return next.value;
+}
+
+function* prepare(
+  step: Step,
+  scope: ExprScope,
+  env: StepEnv,
+  providerOverride: string | undefined,
+): Preparation {
   switch (step.type) {
     case "transform":
       return {
@@ -48,20 +95,17 @@ export async function prepareStep(
     case "assert":
       return prepareAssert(step, scope);
     case "llm":
-      return prepareLlm(step, scope, env, providerOverride);
+      return yield* prepareLlm(step, env, providerOverride);
     case "shell":
-      return prepareShell(step, scope, env);
+      return yield* prepareShell(step, env);
     case "http":
-      return prepareHttp(step, scope);
+      return yield* prepareHttp(step);
     case "tool":
-      return prepareTool(step, scope, env);
+      return yield* prepareTool(step, env);
   }
 }
 
-async function prepareAssert(
-  step: Extract<Step, { type: "assert" }>,
-  scope: ExprScope,
-): Promise<PreparedStep> {
+function prepareAssert(step: Extract<Step, { type: "assert" }>, scope: ExprScope): PreparedStep {
   const checks = Array.isArray(step.that) ? step.that : [step.that];
   return {
     input: { that: checks },
@@ -91,12 +135,11 @@ export function providerOf(step: { provider?: string }, workflow: Workflow): str
   return ids.length === 1 ? ids[0] : undefined;
 }
 
-async function prepareLlm(
+function* prepareLlm(
   step: Extract<Step, { type: "llm" }>,
-  scope: ExprScope,
   env: StepEnv,
   providerOverride: string | undefined,
-): Promise<PreparedStep> {
+): Preparation {
   const providerId = providerOverride ?? providerOf(step, env.workflow);
   const provider: Provider | undefined = providerId
     ? env.workflow.providers?.[providerId]
@@ -105,10 +148,10 @@ async function prepareLlm(
   const messages: LlmMessage[] = [];
   if (step.messages) {
     for (const m of step.messages)
-      messages.push({ role: m.role, content: asText(await render(m.content, scope)) });
-  } else messages.push({ role: "user", content: asText(await render(step.prompt ?? "", scope)) });
-  const params = (toJson(await render(step.params ?? {}, scope)) ?? {}) as Record<string, unknown>;
-  const connection = await renderConnection(provider, scope);
+      messages.push({ role: m.role, content: asText(yield m.content) });
+  } else messages.push({ role: "user", content: asText(yield step.prompt ?? "") });
+  const params = (toJson(yield step.params ?? {}) ?? {}) as Record<string, unknown>;
+  const connection = yield* renderConnection(provider);
   const request: LlmRequest = {
     provider: providerId,
     providerType: provider.type,
@@ -117,11 +160,11 @@ async function prepareLlm(
       (providerOverride
         ? undefined
         : step.model !== undefined
-          ? asText(await render(step.model, scope))
+          ? asText(yield step.model)
           : undefined) ??
       provider.model ??
       null,
-    system: step.system !== undefined ? asText(await render(step.system, scope)) : null,
+    system: step.system !== undefined ? asText(yield step.system) : null,
     messages,
     params,
     json: step.output?.format === "json",
@@ -148,42 +191,31 @@ async function prepareLlm(
 }
 
 /** A provider's connection settings; templates there read inputs, env and secrets only. */
-async function renderConnection(
+function* renderConnection(
   provider: Provider,
-  scope: ExprScope,
-): Promise<{
-  baseUrl: string | null;
-  apiKey: string | undefined;
-  headers: Record<string, string>;
-}> {
+): Generator<
+  unknown,
+  { baseUrl: string | null; apiKey: string | undefined; headers: Record<string, string> },
+  unknown
+> {
   if (provider.type === "scripted") return { baseUrl: null, apiKey: undefined, headers: {} };
   const headers: Record<string, string> = {};
   if (provider.type === "openai") {
-    for (const [k, v] of Object.entries(provider.headers ?? {}))
-      headers[k] = asText(await render(v, scope));
+    for (const [k, v] of Object.entries(provider.headers ?? {})) headers[k] = asText(yield v);
   }
   return {
-    baseUrl:
-      provider.base_url !== undefined ? asText(await render(provider.base_url, scope)) : null,
-    apiKey:
-      provider.api_key !== undefined ? asText(await render(provider.api_key, scope)) : undefined,
+    baseUrl: provider.base_url !== undefined ? asText(yield provider.base_url) : null,
+    apiKey: provider.api_key !== undefined ? asText(yield provider.api_key) : undefined,
     headers,
   };
 }
 
-async function prepareShell(
-  step: Extract<Step, { type: "shell" }>,
-  scope: ExprScope,
-  env: StepEnv,
-): Promise<PreparedStep> {
+function* prepareShell(step: Extract<Step, { type: "shell" }>, env: StepEnv): Preparation {
   const argv: string[] = [];
-  for (const arg of step.command) argv.push(asText(await render(arg, scope)));
-  const cwd = resolve(
-    env.dir,
-    step.cwd !== undefined ? asText(await render(step.cwd, scope)) : ".",
-  );
+  for (const arg of step.command) argv.push(asText(yield arg));
+  const cwd = resolve(env.dir, step.cwd !== undefined ? asText(yield step.cwd) : ".");
   const vars: Record<string, string> = {};
-  for (const [k, v] of Object.entries(step.env ?? {})) vars[k] = asText(await render(v, scope));
+  for (const [k, v] of Object.entries(step.env ?? {})) vars[k] = asText(yield v);
   const command = { argv, cwd, env: vars };
   const accepted = step.expect?.exit_code ?? [0];
   return {
@@ -214,23 +246,17 @@ async function prepareShell(
   };
 }
 
-async function prepareHttp(
-  step: Extract<Step, { type: "http" }>,
-  scope: ExprScope,
-): Promise<PreparedStep> {
+function* prepareHttp(step: Extract<Step, { type: "http" }>): Preparation {
   const method = step.method ?? "GET";
-  const url = new URL(asText(await render(step.url, scope)));
-  for (const [k, v] of Object.entries(
-    (await render(step.query ?? {}, scope)) as Record<string, unknown>,
-  )) {
+  const url = new URL(asText(yield step.url));
+  for (const [k, v] of Object.entries((yield step.query ?? {}) as Record<string, unknown>)) {
     url.searchParams.append(k, asText(v));
   }
   const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(step.headers ?? {}))
-    headers[k] = asText(await render(v, scope));
+  for (const [k, v] of Object.entries(step.headers ?? {})) headers[k] = asText(yield v);
   let body: string | null = null;
   if (step.body !== undefined) {
-    const rendered = await render(step.body, scope);
+    const rendered: unknown = yield step.body;
     if (typeof rendered === "string") body = rendered;
     else {
       body = JSON.stringify(rendered);
@@ -279,17 +305,9 @@ async function prepareHttp(
   };
 }
 
-async function prepareTool(
-  step: Extract<Step, { type: "tool" }>,
-  scope: ExprScope,
-  env: StepEnv,
-): Promise<PreparedStep> {
+function* prepareTool(step: Extract<Step, { type: "tool" }>, env: StepEnv): Preparation {
   const [path, exportName] = step.uses.split("#") as [string, string];
-  const call = {
-    module: resolve(env.dir, path),
-    exportName,
-    args: toJson(await render(step.with ?? {}, scope)),
-  };
+  const call = { module: resolve(env.dir, path), exportName, args: toJson(yield step.with ?? {}) };
   return {
     input: { uses: step.uses, args: call.args },
     effectful: true,

@@ -43,6 +43,11 @@ export interface RunOptions {
 export interface ReplayAnswers {
   /** The recorded result of the step's `attempt`-th attempt: its output, or its error thrown. */
   answer(stepId: string, attempt: number): Promise<StepOutput>;
+  /**
+   * The recorded output of the step's `attempt`-th attempt when it succeeded, without a promise;
+   * undefined when the record has no such success (then `answer` says what happened).
+   */
+  success(stepId: string, attempt: number): StepOutput | undefined;
 }
 
 export interface StepSummary {

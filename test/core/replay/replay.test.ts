@@ -10,6 +10,7 @@ import { openSqliteStore } from "@keel/core/store/sqlite-store";
 import { MemoryStore } from "@keel/core/store/memory-store";
 import { readRecordedRun, type RecordedRun } from "@keel/core/replay/record";
 import { replayRun, type ReplayReport } from "@keel/core/replay/replay";
+import { RecordedAnswers } from "@keel/core/replay/answers";
 import { foldToEnd } from "@keel/core/replay/fold";
 import { loadWorkflowText } from "@keel/core/runner/load";
 import { startProviderServer, type ProviderServer } from "../../helpers/provider-server";
@@ -99,7 +100,11 @@ const genFlow = fc
   .integer({ min: 1, max: 7 })
   .chain((n) => fc.tuple(...Array.from({ length: n }, (_, i) => genStep(i))));
 
-function flowText(steps: GenStep[], files: { shell: string; tool: string }): string {
+/**
+ * The workflow of a generated flow. Its templates need jsonata (`$string`, `$substring`), or with
+ * `fast` stay within the fast expression subset (upstream statuses joined with `&`).
+ */
+function flowText(steps: GenStep[], files: { shell: string; tool: string }, fast = false): string {
   const lines = [
     "keel: 1",
     "name: random",
@@ -120,8 +125,11 @@ function flowText(steps: GenStep[], files: { shell: string; tool: string }): str
   ];
   steps.forEach((s, i) => {
     const id = `s${i}`;
-    const from = s.deps.map((d) => `$string(steps.s${d}.output)`).join(" & ") || '"root"';
-    const value = `$substring(${from}, 0, 40)`;
+    const from =
+      s.deps
+        .map((d) => (fast ? `steps.s${d}.status` : `$string(steps.s${d}.output)`))
+        .join(" & ") || '"root"';
+    const value = fast ? from : `$substring(${from}, 0, 40)`;
     const body: string[] = [];
     switch (s.kind) {
       case "transform":
@@ -225,6 +233,59 @@ test("300 random workflows replay byte for byte with no model, HTTP, tool or com
   assert.ok(cases >= 1);
   // The live runs did reach every kind of effect, fail with on_error: continue and skip steps.
   for (const [kind, n] of Object.entries(live)) assert.ok(n > 0, `${kind}: ${n}`);
+});
+
+/** A replay's record without its ids and clock: per step, its events and attempts in order. */
+function recordShape(record: RecordedRun): unknown {
+  const shape = new Map<string, unknown[]>();
+  const add = (id: string | null, row: unknown) => {
+    const key = id ?? "(run)";
+    shape.set(key, [...(shape.get(key) ?? []), row]);
+  };
+  for (const e of record.events) {
+    const { durationMs: _d, pid: _p, ...data } = e.data ?? {};
+    add(e.stepId, [e.type, e.attempt, data]);
+  }
+  for (const a of [...record.attempts].sort((x, y) => x.attempt - y.attempt)) {
+    add(a.stepId, [a.attempt, a.status, a.origin, a.inputHash, a.outputHash, a.errorKind, a.meta]);
+  }
+  return [...shape].sort(([a], [b]) => (a < b ? -1 : 1));
+}
+
+test("a replayed step answered on the spot records exactly what the general path records", async () => {
+  let onTheSpot = 0;
+  const success = RecordedAnswers.prototype.success;
+  await fc.assert(
+    fc.asyncProperty(genFlow, async (steps) => {
+      const dir = mkdtempSync(join(tmpdir(), "keel-spot-"));
+      const files = { shell: join(dir, "shell.count"), tool: join(dir, "tool.count") };
+      writeFileSync(join(dir, "tool.js"), TOOL_MODULE);
+      const path = join(dir, "flow.keel.yaml");
+      writeFileSync(path, flowText(steps, files, true));
+      const run = await runText("", { path, store: new MemoryStore(), secrets: { KEY: "sk-k" } });
+      const record = await recordOf(run);
+      RecordedAnswers.prototype.success = function (id, attempt) {
+        const output = success.call(this, id, attempt);
+        if (output) onTheSpot++;
+        return output;
+      };
+      const quick = await replay(record).finally(() => {
+        RecordedAnswers.prototype.success = success;
+      });
+      // Without `success`, every replayed attempt takes the general (asynchronous) path.
+      RecordedAnswers.prototype.success = () => undefined;
+      const general = await replay(record).finally(() => {
+        RecordedAnswers.prototype.success = success;
+      });
+      assert.deepEqual(quick.divergences, []);
+      assert.deepEqual(general.divergences, []);
+      assert.deepEqual(recordShape(quick.replayed), recordShape(general.replayed));
+      assert.equal(quick.replayed.run.outputsHash, general.replayed.run.outputsHash);
+      assertSameOutputs(record, quick);
+    }),
+    { numRuns: 150 },
+  );
+  assert.ok(onTheSpot >= 50, `${onTheSpot} attempts answered on the spot`);
 });
 
 // ---- edits ----
