@@ -7,6 +7,7 @@ const BENCHES = [
   ["validation (#3)", "bench/validate.bench.ts"],
   ["runner (#4)", "bench/runner/runner.bench.ts"],
   ["language server (#6)", "bench/lsp.bench.ts"],
+  ["extension activation (#7)", "bench/extension/activation.bench.ts"],
   ["replay (#5)", "bench/replay/replay.bench.ts"],
 ];
 

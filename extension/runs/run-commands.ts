@@ -26,11 +26,15 @@ interface ReplayReport {
   };
 }
 
-export function registerRunCommands(context: vscode.ExtensionContext, runs: RunManager) {
+/** The handlers of the run commands, by command id. */
+export function runCommands(
+  context: vscode.ExtensionContext,
+  runs: RunManager,
+): Record<string, (arg?: RunArg) => Promise<void>> {
   const cwdOf = (run: RunArg["run"]) => dirname(run.workflowPath);
   const store = (run: RunArg["run"]) => storeOf(vscode.Uri.file(run.workflowPath));
-  return [
-    vscode.commands.registerCommand("keel.run.replay", async (arg?: RunArg) => {
+  return {
+    "keel.run.replay": async (arg?: RunArg) => {
       if (!arg?.run) return;
       const { run } = arg;
       const r = await runCli(
@@ -63,8 +67,8 @@ export function registerRunCommands(context: vscode.ExtensionContext, runs: RunM
         editor.selection = new vscode.Selection(line, 0, line, 0);
         editor.revealRange(new vscode.Range(line, 0, line, 0));
       }
-    }),
-    vscode.commands.registerCommand("keel.run.rerunFrom", async (arg?: RunArg) => {
+    },
+    "keel.run.rerunFrom": async (arg?: RunArg) => {
       if (!arg?.run || !arg.step) return;
       const { run, step } = arg;
       const plan = await runCli(
@@ -89,8 +93,8 @@ export function registerRunCommands(context: vscode.ExtensionContext, runs: RunM
         if (go !== "Rerun") return;
       }
       await runs.rerun(vscode.Uri.file(run.workflowPath), run.id, step.id);
-    }),
-    vscode.commands.registerCommand("keel.run.export", async (arg?: RunArg) => {
+    },
+    "keel.run.export": async (arg?: RunArg) => {
       if (!arg?.run) return;
       const { run } = arg;
       const name = basename(run.workflowPath).replace(/\.keel\.ya?ml$/, "");
@@ -109,6 +113,6 @@ export function registerRunCommands(context: vscode.ExtensionContext, runs: RunM
       void vscode.window.showInformationMessage(
         `Keel: run exported to ${vscode.workspace.asRelativePath(target)}; \`keel test\` replays it.`,
       );
-    }),
-  ];
+    },
+  };
 }
