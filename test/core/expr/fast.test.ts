@@ -74,6 +74,45 @@ test("the fast evaluator agrees with jsonata wherever it answers", async (t) => 
   assert.ok(answered > total * 0.3, `only ${answered} of ${total} answered by the fast path`);
 });
 
+const text = fc.oneof(
+  fc.constantFrom('"hello"', '"ab"', '""', '"a😀b"', "a", "b", "a.b", "1", "true"),
+  fc.constantFrom("a", '"hello"').map((e) => `(${e} & "xyz")`),
+);
+const position = fc.oneof(
+  fc.integer({ min: -8, max: 8 }).map(String),
+  fc.constantFrom("1.5", "-0.5", "b", "c", '"2"', "null"),
+);
+const stringCall = fc.oneof(
+  fc
+    .tuple(text, position, fc.option(position))
+    .map(([s, a, b]) => `$substring(${s}, ${a}${b === null ? "" : `, ${b}`})`),
+  text.map((s) => `$length(${s})`),
+);
+const stringContext = fc.record({
+  a: fc.oneof(fc.string({ maxLength: 8 }), fc.constantFrom("a😀b", "héllo", 3, null)),
+  b: fc.oneof(fc.integer({ min: -6, max: 6 }), fc.constantFrom("x", 2.5)),
+  c: fc.integer({ min: -3, max: 9 }),
+});
+
+test("$substring and $length agree with jsonata wherever the fast evaluator answers", async () => {
+  let answered = 0;
+  let total = 0;
+  await fc.assert(
+    fc.asyncProperty(stringCall, stringContext, async (text, ctx) => {
+      total++;
+      const fast = compileFast(parseExpression(text).ast!)!;
+      assert.ok(fast, text);
+      const got = fast(ctx);
+      if (got === FALLBACK) return;
+      answered++;
+      const expected = await jsonata(text).evaluate(ctx);
+      assert.deepEqual(got, expected, `${text} on ${JSON.stringify(ctx)}`);
+    }),
+    { numRuns: 3000 },
+  );
+  assert.ok(answered > total * 0.3, `only ${answered} of ${total} answered by the fast path`);
+});
+
 /** jsonata marks its result sequences; compare plain values. */
 function normalise(v: unknown): unknown {
   return v === undefined ? undefined : JSON.parse(JSON.stringify(v));
