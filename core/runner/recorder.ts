@@ -2,7 +2,7 @@
 // per event-loop turn (group commit).
 // Invariant: `durable()` resolves only when everything recorded before the call is committed; the
 // scheduler awaits it before any effect starts, so an effect never depends on an unrecorded result.
-import { createHash } from "node:crypto";
+import * as crypto from "node:crypto";
 import type {
   AttemptRecord,
   Blob,
@@ -16,9 +16,11 @@ import type { RunStore } from "../store/run-store";
 import type { Redactor } from "./redact";
 import { INLINE_MAX, inlineRef } from "../store/values";
 
-export function sha256(text: string): string {
-  return createHash("sha256").update(text).digest("hex");
-}
+/** The sha256 of a text in hex; `crypto.hash` (Node ≥ 20.12) does it in one call, twice as fast. */
+export const sha256: (text: string) => string =
+  typeof crypto.hash === "function"
+    ? (text) => crypto.hash("sha256", text, "hex")
+    : (text) => crypto.createHash("sha256").update(text).digest("hex");
 
 export class Recorder {
   private runs: RunRecord[] = [];
