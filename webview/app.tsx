@@ -1,7 +1,7 @@
 // The graph panel: the workflow's DAG with its steps' states (a live run's, a recorded run's at the
 // step-through's position, or two runs compared), a timeline of a recorded run's attempts, an
 // inspector for the selected step, selection shared with the editor.
-import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
 import { ReactFlow, Background, Controls, type NodeTypes } from "@xyflow/react";
 import type { RunFold } from "@keel/core/replay/fold";
 import type {
@@ -11,7 +11,8 @@ import type {
   StatusMessage,
 } from "@keel/core/protocol/webview";
 import { listen, post } from "./channel";
-import { positions, toFlow, type Flow, type States } from "./graph/to-flow";
+import { positions, toFlow, viewsOf, type Flow, type States } from "./graph/to-flow";
+import { StepViews, StepViewsContext } from "./graph/step-views";
 import { StepNodeView } from "./graph/step-node";
 import { useNodeKeys } from "./graph/node-keys";
 import { foldOf, statesAt } from "./stepper/recording";
@@ -90,13 +91,19 @@ export function App() {
   );
   const marks = useMemo(() => (diff ? marksOf(diff) : undefined), [diff]);
   const current = diff ? null : (fold?.current?.stepId ?? null);
+  // React Flow's nodes change with the shape and the selection only; a step's state reaches its
+  // node through the views store, which tells only the nodes whose view changed.
+  const live = diff || fold ? undefined : status?.steps;
   const flow = useMemo(() => {
     if (!graph) return { nodes: [], edges: [] };
-    const view = { states, selected, current, marks, first: diff?.firstDivergence ?? null };
-    const f = toFlow(graph, at, view, previous.current);
+    const f = toFlow(graph, at, selected, live, previous.current);
     previous.current = f;
     return f;
-  }, [graph, at, states, selected, current, marks, diff]);
+  }, [graph, at, selected, live]);
+  const [views] = useState(() => new StepViews());
+  useLayoutEffect(() => {
+    if (graph) views.update(viewsOf(graph, states, current, marks, diff?.firstDivergence ?? null));
+  }, [views, graph, states, current, marks, diff]);
   const timeline = useMemo(
     () => (recording ? timelineOf(recording, stepIds) : undefined),
     [recording, stepIds],
@@ -147,92 +154,94 @@ export function App() {
   if (!graph) return <div className="keel-empty">Waiting for the workflow…</div>;
   const diffRow = diff && selected ? diff.steps.find((s) => s.step === selected) : undefined;
   return (
-    <div className="keel-panel">
-      <header className="keel-header">
-        <span className="keel-title">{graph.name}</span>
-        <span className="keel-summary">
-          {graph.steps.length} steps
-          {graph.errors > 0
-            ? ` · ${graph.errors} error${graph.errors === 1 ? "" : "s"} in the file: the graph shows what parses`
-            : ""}
-        </span>
-        {timeline && !diff ? (
-          <button
-            type="button"
-            className="keel-toggle"
-            aria-pressed={showTimeline}
-            onClick={() => setShowTimeline((v) => !v)}
-          >
-            Timeline
-          </button>
-        ) : null}
-      </header>
-      {diff ? (
-        <DiffBar
-          diff={diff}
-          focus={(id) => (choose(id), reveal(id))}
-          leave={() => setDiff(undefined)}
-        />
-      ) : fold && recording ? (
-        <Stepper
-          position={position}
-          length={fold.length}
-          current={fold.current}
-          runId={recording.runId}
-          runStatus={recording.status}
-          seek={seek}
-          nextFailure={nextFailure}
-        />
-      ) : null}
-      <div className="keel-body">
-        <div className="keel-column">
-          <div
-            className="keel-graph"
-            role="tree"
-            aria-label={`Steps of ${graph.name}`}
-            ref={graphArea}
-            {...nodeKeys}
-          >
-            <ReactFlow
-              nodes={flow.nodes}
-              edges={flow.edges}
-              nodeTypes={nodeTypes}
-              onlyRenderVisibleElements
-              nodesDraggable={false}
-              nodesConnectable={false}
-              edgesFocusable={false}
-              fitView
-              minZoom={0.05}
-              proOptions={{ hideAttribution: true }}
-              onNodeClick={(_, node) => choose(node.id)}
+    <StepViewsContext.Provider value={views}>
+      <div className="keel-panel">
+        <header className="keel-header">
+          <span className="keel-title">{graph.name}</span>
+          <span className="keel-summary">
+            {graph.steps.length} steps
+            {graph.errors > 0
+              ? ` · ${graph.errors} error${graph.errors === 1 ? "" : "s"} in the file: the graph shows what parses`
+              : ""}
+          </span>
+          {timeline && !diff ? (
+            <button
+              type="button"
+              className="keel-toggle"
+              aria-pressed={showTimeline}
+              onClick={() => setShowTimeline((v) => !v)}
             >
-              <Background />
-              <Controls showInteractive={false} />
-              <FitOnResize target={graphArea} />
-            </ReactFlow>
+              Timeline
+            </button>
+          ) : null}
+        </header>
+        {diff ? (
+          <DiffBar
+            diff={diff}
+            focus={(id) => (choose(id), reveal(id))}
+            leave={() => setDiff(undefined)}
+          />
+        ) : fold && recording ? (
+          <Stepper
+            position={position}
+            length={fold.length}
+            current={fold.current}
+            runId={recording.runId}
+            runStatus={recording.status}
+            seek={seek}
+            nextFailure={nextFailure}
+          />
+        ) : null}
+        <div className="keel-body">
+          <div className="keel-column">
+            <div
+              className="keel-graph"
+              role="tree"
+              aria-label={`Steps of ${graph.name}`}
+              ref={graphArea}
+              {...nodeKeys}
+            >
+              <ReactFlow
+                nodes={flow.nodes}
+                edges={flow.edges}
+                nodeTypes={nodeTypes}
+                onlyRenderVisibleElements
+                nodesDraggable={false}
+                nodesConnectable={false}
+                edgesFocusable={false}
+                fitView
+                minZoom={0.05}
+                proOptions={{ hideAttribution: true }}
+                onNodeClick={(_, node) => choose(node.id)}
+              >
+                <Background />
+                <Controls showInteractive={false} />
+                <FitOnResize target={graphArea} />
+              </ReactFlow>
+            </div>
+            {timeline && showTimeline && !diff ? (
+              <Timeline
+                data={timeline}
+                cursor={cursorAt(timeline, fold?.current?.at)}
+                selected={selected}
+                pick={pickFromTimeline}
+              />
+            ) : null}
           </div>
-          {timeline && showTimeline && !diff ? (
-            <Timeline
-              data={timeline}
-              cursor={cursorAt(timeline, fold?.current?.at)}
-              selected={selected}
-              pick={pickFromTimeline}
-            />
+          {fold || diff || selected !== null ? (
+            <Inspector
+              id={selected}
+              fold={fold}
+              step={fold && selected ? fold.step(selected) : undefined}
+              runId={diff ? diff.b : recording?.runId}
+            >
+              {diff && selected ? (
+                <DiffStep row={diffRow} id={selected} runs={[diff.a, diff.b]} />
+              ) : undefined}
+            </Inspector>
           ) : null}
         </div>
-        {fold || diff || selected !== null ? (
-          <Inspector
-            id={selected}
-            fold={fold}
-            step={fold && selected ? fold.step(selected) : undefined}
-            runId={diff ? diff.b : recording?.runId}
-          >
-            {diff && selected ? (
-              <DiffStep row={diffRow} id={selected} runs={[diff.a, diff.b]} />
-            ) : undefined}
-          </Inspector>
-        ) : null}
       </div>
-    </div>
+    </StepViewsContext.Provider>
   );
 }

@@ -13,19 +13,19 @@ export const DIST = resolve("dist");
 export const SHOTS = resolve("docs/screenshots");
 
 /** The page VS Code would give the webview, with `acquireVsCodeApi` answered by the test. */
-export function panelPage(theme: Record<string, string>): string {
+export function panelPage(theme: Record<string, string>, dist = DIST): string {
   const vars = Object.entries(theme)
     .map(([k, v]) => `${k}: ${v};`)
     .join(" ");
   return `<!doctype html><html><head><meta charset="utf-8">
-<link rel="stylesheet" href="${pathToFileURL(join(DIST, "webview.css")).href}">
+<link rel="stylesheet" href="${pathToFileURL(join(dist, "webview.css")).href}">
 <style>body { ${vars} }</style>
 <script>
   window.__posted = [];
   window.acquireVsCodeApi = () => ({ postMessage: (m) => window.__posted.push(m) });
 </script></head>
 <body><div id="root"></div>
-<script src="${pathToFileURL(join(DIST, "webview.js")).href}"></script></body></html>`;
+<script src="${pathToFileURL(join(dist, "webview.js")).href}"></script></body></html>`;
 }
 
 export const DARK = {

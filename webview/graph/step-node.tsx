@@ -1,10 +1,12 @@
 // One step of the graph: type, id, state, duration, attempts, cached, and in diff mode how it
-// compares between the runs. Memoised: a status update re-renders only the nodes whose data
-// changed. What a screen reader says is the node wrapper's label (to-flow.ts `labelOf`), so the
-// content here is hidden from it.
+// compares between the runs. React Flow's node carries the step's id and type only; the state is
+// the step's view (step-views.ts), to which this component subscribes, so a step-through move
+// re-renders only the nodes it changes. The node wrapper (the focusable treeitem) is labelled by
+// the hidden sentence rendered here.
 import { memo } from "react";
 import { Handle, Position, type NodeProps } from "@xyflow/react";
-import { duration, type DiffMark, type StepNode } from "./to-flow";
+import { duration, labelId, labelOf, type DiffMark, type StepNode } from "./to-flow";
+import { useStepView } from "./step-views";
 
 const TYPE_LABEL: Record<string, string> = {
   llm: "LLM",
@@ -20,37 +22,46 @@ const TYPE_LABEL: Record<string, string> = {
 const DIFF_BADGE: Record<DiffMark, string> = { same: "=", changed: "≠", added: "+", removed: "−" };
 
 export const StepNodeView = memo(function StepNodeView({ data, selected }: NodeProps<StepNode>) {
+  const v = useStepView(data.id);
   const details = [
-    duration(data.durationMs),
-    data.attempts && data.attempts > 1 ? `${data.attempts} attempts` : "",
-    data.cached ? "cached" : "",
+    duration(v.durationMs),
+    v.attempts && v.attempts > 1 ? `${v.attempts} attempts` : "",
+    v.cached ? "cached" : "",
   ].filter(Boolean);
   const classes = [
     "keel-node",
-    `status-${data.status}`,
+    `status-${v.status}`,
     selected ? "selected" : "",
-    data.current ? "current" : "",
-    data.diff ? `diff-${data.diff}` : "",
-    data.first ? "first-divergence" : "",
+    v.current ? "current" : "",
+    v.diff ? `diff-${v.diff}` : "",
+    v.first ? "first-divergence" : "",
   ].filter(Boolean);
   return (
     <div
       className={classes.join(" ")}
-      aria-hidden="true"
       data-step={data.id}
-      data-status={data.status}
-      data-diff={data.diff}
+      data-status={v.status}
+      data-diff={v.diff}
     >
+      <span id={labelId(data.id)} className="keel-sr">
+        {labelOf(data, v)}
+      </span>
       <Handle type="target" position={Position.Left} isConnectable={false} />
-      <span className={`keel-type type-${data.type}`}>{TYPE_LABEL[data.type] ?? "?"}</span>
-      <span className="keel-main">
+      <span className={`keel-type type-${data.type}`} aria-hidden="true">
+        {TYPE_LABEL[data.type] ?? "?"}
+      </span>
+      <span className="keel-main" aria-hidden="true">
         <span className="keel-id">{data.id}</span>
         <span className="keel-state">
-          {data.status}
+          {v.status}
           {details.length > 0 ? ` · ${details.join(" · ")}` : ""}
         </span>
       </span>
-      {data.diff ? <span className="keel-diff-badge">{DIFF_BADGE[data.diff]}</span> : null}
+      {v.diff ? (
+        <span className="keel-diff-badge" aria-hidden="true">
+          {DIFF_BADGE[v.diff]}
+        </span>
+      ) : null}
       <Handle type="source" position={Position.Right} isConnectable={false} />
     </div>
   );

@@ -5,6 +5,7 @@ import type { Edge as FlowEdge, Node as FlowNode } from "@xyflow/react";
 import { buildGraph, type Edge } from "@keel/core/graph/graph";
 import { placeLayered } from "@keel/core/graph/layers";
 import type { GraphMessage, StatusMessage } from "@keel/core/protocol/webview";
+import type { StepView } from "./step-views";
 
 /** A node's size is known in advance: React Flow then draws only what is on screen, unmeasured. */
 export const NODE_WIDTH = 214;
@@ -12,19 +13,10 @@ export const NODE_HEIGHT = 58;
 const GAP_X = 70;
 const GAP_Y = 22;
 
+/** A node's data: what the graph's shape fixes. Its state is a StepView (step-views.ts). */
 export interface StepData extends Record<string, unknown> {
   readonly id: string;
-  /** The step the step-through's current event concerns. */
-  readonly current?: boolean;
   readonly type: GraphMessage["steps"][number]["type"];
-  readonly status: StatusMessage["steps"][string]["status"];
-  readonly durationMs?: number;
-  readonly attempts?: number;
-  readonly cached?: boolean;
-  /** Diff mode: how the step compares between the two runs. */
-  readonly diff?: DiffMark;
-  /** Diff mode: the first step that differs. */
-  readonly first?: boolean;
 }
 
 export type StepNode = FlowNode<StepData, "step">;
@@ -57,27 +49,19 @@ export type States = StatusMessage["steps"];
 /** How a step compares between two runs (diff mode). */
 export type DiffMark = "same" | "changed" | "added" | "removed";
 
-/** What the graph shows besides its shape; every field may change without the shape changing. */
-export interface View {
-  readonly states?: States;
-  readonly selected?: string | null;
-  /** The step the step-through's current event concerns. */
-  readonly current?: string | null;
-  /** Diff mode: each step's mark, and the first divergence. */
-  readonly marks?: ReadonlyMap<string, DiffMark>;
-  readonly first?: string | null;
-}
+/** The element whose text is a node's accessible name (the node wrapper is labelled by it). */
+export const labelId = (id: string) => `keel-label-${id}`;
 
 /** What a screen reader says for a node. */
-export function labelOf(d: StepData): string {
+export function labelOf(d: StepData, v: StepView): string {
   const details = [
-    duration(d.durationMs),
-    d.attempts && d.attempts > 1 ? `${d.attempts} attempts` : "",
-    d.cached ? "cached" : "",
+    duration(v.durationMs),
+    v.attempts && v.attempts > 1 ? `${v.attempts} attempts` : "",
+    v.cached ? "cached" : "",
   ].filter(Boolean);
   const diff =
-    d.diff === undefined ? "" : `, ${DIFF_LABEL[d.diff]}${d.first ? ", first divergence" : ""}`;
-  return `${d.id}, ${d.type} step, ${d.status}${details.length ? `, ${details.join(", ")}` : ""}${diff}`;
+    v.diff === undefined ? "" : `, ${DIFF_LABEL[v.diff]}${v.first ? ", first divergence" : ""}`;
+  return `${d.id}, ${d.type} step, ${v.status}${details.length ? `, ${details.join(", ")}` : ""}${diff}`;
 }
 
 const DIFF_LABEL: Record<DiffMark, string> = {
@@ -93,25 +77,18 @@ export function duration(ms: number | undefined): string {
   return `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`;
 }
 
-/**
- * The nodes and edges for a graph in a view. With the previous flow, an unchanged node or edge is
- * the same object, and an unchanged list the same array: React Flow and the memoised nodes skip
- * them, so a step-through move costs the nodes it changes, not the graph's size.
- */
-export function toFlow(
+/** Each step's view: its state, whether the step-through's event concerns it, its diff mark. */
+export function viewsOf(
   graph: GraphMessage,
-  at: ReadonlyMap<string, { x: number; y: number }>,
-  view: View,
-  previous?: Flow,
-): Flow {
-  const { states, selected = null, current = null, marks, first = null } = view;
-  const oldNodes = new Map(previous?.nodes.map((n) => [n.id, n]));
-  let nodesReused = previous !== undefined && previous.nodes.length === graph.steps.length;
-  const nodes: StepNode[] = graph.steps.map((s, i) => {
+  states: States | undefined,
+  current: string | null,
+  marks?: ReadonlyMap<string, DiffMark>,
+  first: string | null = null,
+): Map<string, StepView> {
+  const out = new Map<string, StepView>();
+  for (const s of graph.steps) {
     const state = states?.[s.id];
-    const data: StepData = {
-      id: s.id,
-      type: s.type,
+    out.set(s.id, {
       status: state?.status ?? "pending",
       durationMs: state?.durationMs,
       attempts: state?.attempts,
@@ -119,15 +96,33 @@ export function toFlow(
       current: s.id === current,
       diff: marks?.get(s.id),
       first: s.id === first,
-    };
+    });
+  }
+  return out;
+}
+
+/**
+ * The nodes and edges for a graph, the selected step, and a live run's states (a running step's
+ * edges are animated). With the previous flow, an unchanged node or edge is the same object, and
+ * an unchanged list the same array: React Flow then has nothing to do.
+ */
+export function toFlow(
+  graph: GraphMessage,
+  at: ReadonlyMap<string, { x: number; y: number }>,
+  selected: string | null,
+  live: States | undefined,
+  previous?: Flow,
+): Flow {
+  const oldNodes = new Map(previous?.nodes.map((n) => [n.id, n]));
+  let nodesReused = previous !== undefined && previous.nodes.length === graph.steps.length;
+  const nodes: StepNode[] = graph.steps.map((s, i) => {
     const position = at.get(s.id) ?? { x: 0, y: 0 };
     const old = oldNodes.get(s.id);
-    // The same node object when nothing changed: React Flow and the memoised node skip it.
     if (
       old &&
       old.position === position &&
       old.selected === (s.id === selected) &&
-      sameData(old.data, data)
+      old.data.type === s.type
     ) {
       if (previous!.nodes[i] !== old) nodesReused = false;
       return old;
@@ -140,10 +135,9 @@ export function toFlow(
       width: NODE_WIDTH,
       height: NODE_HEIGHT,
       selected: s.id === selected,
-      ariaLabel: labelOf(data),
       ariaRole: "treeitem",
-      domAttributes: { "aria-selected": s.id === selected },
-      data,
+      domAttributes: { "aria-selected": s.id === selected, "aria-labelledby": labelId(s.id) },
+      data: { id: s.id, type: s.type },
     };
   });
   // An edge runs from the dependency to the step that needs it, left to right.
@@ -153,7 +147,7 @@ export function toFlow(
   const edges: FlowEdge[] = graph.edges.map((e, i) => {
     const id = `${e.to}->${e.from}`;
     const className = conditional.has(e.from) ? "keel-edge conditional" : "keel-edge";
-    const animated = states?.[e.from]?.status === "running";
+    const animated = live?.[e.from]?.status === "running";
     const old = oldEdges.get(id);
     if (old && old.className === className && old.animated === animated) {
       if (previous!.edges[i] !== old) edgesReused = false;
@@ -166,17 +160,4 @@ export function toFlow(
     nodes: nodesReused ? previous!.nodes : nodes,
     edges: edgesReused ? previous!.edges : edges,
   };
-}
-
-function sameData(a: StepData, b: StepData): boolean {
-  return (
-    a.type === b.type &&
-    a.status === b.status &&
-    a.durationMs === b.durationMs &&
-    a.attempts === b.attempts &&
-    a.cached === b.cached &&
-    a.current === b.current &&
-    a.diff === b.diff &&
-    a.first === b.first
-  );
 }

@@ -1,0 +1,77 @@
+// What each node shows that changes while the graph's shape does not: its state (live, recorded
+// at the step-through's position, or compared between two runs). Kept outside React Flow's nodes
+// on purpose: a step-through move then notifies the one or two nodes whose view changed, while
+// React Flow's nodes, edges and store stay as they are (giving it new node objects costs every
+// mounted node and edge a selector run, O(graph) per move; see docs/benchmarks.md).
+import { createContext, useContext, useSyncExternalStore } from "react";
+import type { DiffMark, States } from "./to-flow";
+
+export interface StepView {
+  readonly status: States[string]["status"];
+  readonly durationMs?: number;
+  readonly attempts?: number;
+  readonly cached?: boolean;
+  /** The step the step-through's current event concerns. */
+  readonly current: boolean;
+  /** Diff mode: how the step compares between the two runs, and whether it is the first divergence. */
+  readonly diff?: DiffMark;
+  readonly first: boolean;
+}
+
+export const PENDING: StepView = { status: "pending", current: false, first: false };
+
+function same(a: StepView, b: StepView): boolean {
+  return (
+    a.status === b.status &&
+    a.durationMs === b.durationMs &&
+    a.attempts === b.attempts &&
+    a.cached === b.cached &&
+    a.current === b.current &&
+    a.diff === b.diff &&
+    a.first === b.first
+  );
+}
+
+export class StepViews {
+  private readonly views = new Map<string, StepView>();
+  private readonly listeners = new Map<string, Set<() => void>>();
+
+  get(id: string): StepView {
+    return this.views.get(id) ?? PENDING;
+  }
+
+  subscribe(id: string, listener: () => void): () => void {
+    let set = this.listeners.get(id);
+    if (!set) this.listeners.set(id, (set = new Set()));
+    set.add(listener);
+    return () => void set.delete(listener);
+  }
+
+  /** Sets every step's view; only the steps whose view changed are told. */
+  update(next: ReadonlyMap<string, StepView>): void {
+    const changed: string[] = [];
+    for (const [id, view] of next) {
+      const old = this.views.get(id) ?? PENDING;
+      if (same(old, view)) continue;
+      this.views.set(id, view);
+      changed.push(id);
+    }
+    for (const [id, old] of this.views) {
+      if (next.has(id) || old === PENDING) continue;
+      this.views.set(id, PENDING);
+      changed.push(id);
+    }
+    for (const id of changed) for (const listener of this.listeners.get(id) ?? []) listener();
+  }
+}
+
+export const StepViewsContext = createContext(new StepViews());
+
+/** The view of one step, re-rendering its component only when that view changes. */
+export function useStepView(id: string): StepView {
+  const store = useContext(StepViewsContext);
+  return useSyncExternalStore(
+    (listener) => store.subscribe(id, listener),
+    () => store.get(id),
+  );
+}
