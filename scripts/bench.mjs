@@ -8,6 +8,7 @@ const BENCHES = [
   ["runner (#4)", "bench/runner/runner.bench.ts"],
   ["language server (#6)", "bench/lsp.bench.ts"],
   ["extension activation (#7)", "bench/extension/activation.bench.ts"],
+  ["graph panel (#7)", "bench/webview/render.bench.ts"],
   ["replay (#5)", "bench/replay/replay.bench.ts"],
 ];
 
