@@ -15,7 +15,7 @@ import { createNodeEffects } from "@keel/core/runner/node-effects";
 import { openSqliteStore } from "@keel/core/store/sqlite-store";
 import { readRecordedRun } from "@keel/core/replay/record";
 import { replayRun } from "@keel/core/replay/replay";
-import { RunFold } from "@keel/core/replay/fold";
+import { RunFold } from "@keel/core/log/fold";
 
 const dir = mkdtempSync(join(tmpdir(), "keel-bench-replay-"));
 

@@ -2,6 +2,7 @@
 import { openSqliteStore } from "@keel/core/store/sqlite-store";
 import { defaultStorePath } from "@keel/core/node/store-path";
 import type { AttemptRecord, EventRecord } from "@keel/core/store/records";
+import { foldToEnd } from "@keel/core/log/fold";
 import { flag, parseArgs } from "../args";
 import { styleFor, UsageError } from "../output";
 import { duration } from "../progress";
@@ -69,42 +70,21 @@ interface StepView {
   error: string | null;
 }
 
-/** Folds the event log into one line per step, in the order steps started. */
+/** One line per step that has an event, in the order steps first appear in the log. */
 function stepsOf(events: readonly EventRecord[], attempts: readonly AttemptRecord[]): StepView[] {
-  const steps = new Map<string, StepView & { started?: number }>();
-  for (const e of events) {
-    if (!e.stepId || e.type === "finding") continue;
-    let st = steps.get(e.stepId);
-    if (!st)
-      steps.set(
-        e.stepId,
-        (st = {
-          id: e.stepId,
-          status: "running",
-          attempts: 0,
-          durationMs: 0,
-          origin: null,
-          error: null,
-        }),
-      );
-    if (e.type === "step_started") st.started = Date.parse(e.at);
-    const end = (status: string, origin: string | null, error: string | null = null) => {
-      st.status = status;
-      st.origin = origin;
-      st.error = error;
-      st.durationMs = st.started ? Date.parse(e.at) - st.started : 0;
-    };
-    if (e.type === "step_succeeded") end("succeeded", "live");
-    else if (e.type === "step_cached") end("succeeded", "cached");
-    else if (e.type === "step_reused") end("succeeded", "reused");
-    else if (e.type === "step_failed")
-      end("failed", null, `${String(e.data?.kind)}: ${String(e.data?.message)}`);
-    else if (e.type === "step_skipped") st.status = "skipped";
-    else if (e.type === "step_cancelled") st.status = "cancelled";
+  const out: StepView[] = [];
+  for (const st of foldToEnd(events, attempts).steps()) {
+    if (st.lastSeq === 0) continue; // named by a finding only
+    const ended = st.status === "succeeded" || st.status === "failed";
+    out.push({
+      id: st.id,
+      status: st.status,
+      attempts: st.attempts,
+      durationMs:
+        ended && st.ended && st.startedAt ? Date.parse(st.ended.at) - Date.parse(st.startedAt) : 0,
+      origin: st.origin,
+      error: st.status === "failed" && st.error ? `${st.error.kind}: ${st.error.message}` : null,
+    });
   }
-  for (const a of attempts) {
-    const st = steps.get(a.stepId);
-    if (st) st.attempts = Math.max(st.attempts, a.attempt);
-  }
-  return [...steps.values()].map(({ started: _started, ...rest }) => rest);
+  return out;
 }

@@ -1,6 +1,7 @@
 // Step-through data (SPEC §6, #5): a run's event log folded to any position, forwards and
-// backwards. The one reader of a run's log: `keel show`, resume, replay, diff, the graph panel
-// and the replay debugger all take a step's state from here.
+// backwards. The one reader of a run's log: `keel show`, resume, `keel run --step`, replay, diff,
+// the graph panel and the replay debugger all take a step's state from here. It lives apart from
+// core/replay so that the runner (resume, `--step`) can use it: replay depends on the runner.
 // Invariants:
 // - The state at position k is the fold of events[0..k] (k = -1: before the first event).
 // - Each event changes at most one step (or only the run); the fold keeps, per event, that step's
@@ -27,6 +28,10 @@ export interface StepAt {
   readonly attempt: AttemptRecord | null;
   /** `seq` of the last event that concerned this step; 0 before any. */
   readonly lastSeq: number;
+  /** When the step last started (its `step_started` event); null if it never did (reused, skipped). */
+  readonly startedAt: string | null;
+  /** The event that ended the step (succeeded, cached, reused, failed, skipped, cancelled); null until then. */
+  readonly ended: EventRecord | null;
 }
 
 export interface RunAt {
@@ -56,6 +61,8 @@ export function pendingStep(id: string): StepAt {
     output: null,
     attempt: null,
     lastSeq: 0,
+    startedAt: null,
+    ended: null,
   };
 }
 
@@ -209,7 +216,7 @@ export class RunFold {
     const output = typeof d.output === "string" ? d.output : null;
     switch (e.type) {
       case "step_started":
-        return { ...base, status: "running" };
+        return { ...base, status: "running", startedAt: e.at, ended: null };
       case "attempt_failed":
         return { ...base, attempts: Math.max(s.attempts, e.attempt ?? 0), error };
       case "step_succeeded":
@@ -223,6 +230,7 @@ export class RunFold {
           attempts: Math.max(s.attempts, e.attempt ?? 1),
           output,
           error: null,
+          ended: e,
         };
       case "step_failed":
         return {
@@ -231,11 +239,12 @@ export class RunFold {
           attempts: Math.max(s.attempts, e.attempt ?? 0),
           continued: d.continued === true,
           error,
+          ended: e,
         };
       case "step_skipped":
-        return { ...base, status: "skipped" };
+        return { ...base, status: "skipped", ended: e };
       case "step_cancelled":
-        return { ...base, status: "cancelled", error };
+        return { ...base, status: "cancelled", error, ended: e };
       default:
         return base;
     }

@@ -8,7 +8,7 @@ import type { AttemptRecord } from "../store/records";
 import { DiagnosticSink } from "../model/diagnostic";
 import { LineIndex } from "../model/line-index";
 import { locate, parseYaml } from "../model/parse";
-import { foldToEnd } from "./fold";
+import { foldToEnd } from "../log/fold";
 import type { RecordedRun } from "./record";
 
 export interface Divergence {

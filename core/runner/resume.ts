@@ -1,9 +1,10 @@
-// Resuming a run (SPEC §5, DECISIONS §2): the recorded run's id, source, inputs and env, and a
-// fold of its log into the steps that had ended. Steps in flight at the crash run again
+// Resuming a run (SPEC §5, DECISIONS §2): the recorded run's id, source, inputs and env, and the
+// steps that had ended, read from its log by the one reader of logs (core/log/fold.ts). Steps in flight at the crash run again
 // (at-least-once); pure steps whose record was lost are simply recomputed.
 import type { RunRecord } from "../store/records";
 import type { RunStore } from "../store/run-store";
 import type { EndedStep, ResumePoint } from "./types";
+import { foldToEnd } from "../log/fold";
 
 export interface RecordedRun {
   readonly run: RunRecord;
@@ -29,55 +30,42 @@ export async function loadResumePoint(
   >;
 
   const counts = new Map<string, number>();
-  const metas = new Map<string, Record<string, unknown> | null>();
-  for (const a of attempts) {
-    counts.set(a.stepId, Math.max(counts.get(a.stepId) ?? 0, a.attempt));
-    if (a.status === "succeeded") metas.set(a.stepId, a.meta as Record<string, unknown> | null);
-  }
+  for (const a of attempts) counts.set(a.stepId, Math.max(counts.get(a.stepId) ?? 0, a.attempt));
+  const fold = foldToEnd(events, attempts);
   const ended = new Map<string, EndedStep>();
-  const startedSteps = new Set<string>();
-  for (const e of events) {
-    if (!e.stepId) continue;
+  const inFlight: string[] = [];
+  for (const s of fold.steps()) {
     const base = {
-      attempts: counts.get(e.stepId) ?? 0,
+      attempts: counts.get(s.id) ?? 0,
       continued: false,
       snapshot: undefined,
       meta: null,
     };
-    switch (e.type) {
-      case "step_started":
-        startedSteps.add(e.stepId);
-        break;
-      case "step_succeeded":
-      case "step_cached":
-      case "step_reused": {
-        const text = await store.blob(String(e.data?.output));
-        ended.set(e.stepId, {
-          ...base,
-          status: "succeeded",
-          output: text === undefined ? null : (JSON.parse(text) as unknown),
-          origin:
-            e.type === "step_succeeded" ? "live" : e.type === "step_cached" ? "cached" : "reused",
-          snapshot: e.data?.snapshot as EndedStep["snapshot"],
-          meta: metas.get(e.stepId) ?? null,
-        });
-        break;
-      }
-      case "step_failed":
-        ended.set(e.stepId, {
-          ...base,
-          status: "failed",
-          output: null,
-          origin: null,
-          continued: e.data?.continued === true,
-        });
-        break;
-      case "step_skipped":
-        ended.set(e.stepId, { ...base, status: "skipped", output: null, origin: null });
-        break;
+    if (s.status === "succeeded") {
+      const text = s.output === null ? undefined : await store.blob(s.output);
+      ended.set(s.id, {
+        ...base,
+        status: "succeeded",
+        output: text === undefined ? null : (JSON.parse(text) as unknown),
+        origin: s.origin,
+        snapshot: s.ended?.data?.snapshot as EndedStep["snapshot"],
+        meta: s.attempt?.status === "succeeded" ? s.attempt.meta : null,
+      });
+    } else if (s.status === "failed") {
+      ended.set(s.id, {
+        ...base,
+        status: "failed",
+        output: null,
+        origin: null,
+        continued: s.continued,
+      });
+    } else if (s.status === "skipped") {
+      ended.set(s.id, { ...base, status: "skipped", output: null, origin: null });
+    } else if (s.startedAt !== null) {
+      // Started and not ended (running, or cancelled while it ran): it runs again.
+      inFlight.push(s.id);
     }
   }
-  const inFlight = [...startedSteps].filter((id) => !ended.has(id));
   const lastSeq = events.length > 0 ? events[events.length - 1]!.seq : 0;
   return {
     run,

@@ -1,6 +1,7 @@
 // `keel run --step S` (DECISIONS §2): S runs on the recorded outputs of its dependencies, taken
 // from the newest run of the same workflow in which every one of them has an output. It refuses
-// when there is none, or when a step S depends on changed since that run.
+// when there is none, or when a step S depends on changed since that run. Runs' logs are read by
+// the one reader of logs (core/log/fold.ts).
 import { withAncestors } from "../graph/graph";
 import type { Workflow } from "../model/schema";
 import type { RunRecord } from "../store/records";
@@ -8,6 +9,7 @@ import type { RunStore } from "../store/run-store";
 import type { LoadedWorkflow } from "./load";
 import { loadWorkflowText } from "./load";
 import type { ReusedStep } from "./types";
+import { foldToEnd } from "../log/fold";
 
 export type StepRunPlan =
   | {
@@ -18,8 +20,6 @@ export type StepRunPlan =
     }
   | { readonly ok: false; readonly problem: string };
 
-const OUTPUT_EVENTS = new Set(["step_succeeded", "step_cached", "step_reused"]);
-
 export async function planStepRun(
   store: RunStore,
   loaded: LoadedWorkflow,
@@ -28,11 +28,8 @@ export async function planStepRun(
   const deps = loaded.graph.deps.get(stepId) ?? [];
   const runs = await store.listRuns({ workflowPath: loaded.path, limit: 100 });
   for (const run of runs) {
-    const outputs = new Map<string, string>();
-    for (const e of await store.events(run.id)) {
-      if (e.stepId && OUTPUT_EVENTS.has(e.type)) outputs.set(e.stepId, String(e.data?.output));
-    }
-    if (!deps.every((d) => outputs.has(d))) continue;
+    const fold = foldToEnd(await store.events(run.id));
+    if (!deps.every((d) => fold.step(d)?.status === "succeeded")) continue;
     const changed = await changedUpstream(store, run, loaded, stepId);
     if (changed) {
       return {
@@ -42,7 +39,8 @@ export async function planStepRun(
     }
     const reuse = new Map<string, ReusedStep>();
     for (const d of deps) {
-      const text = await store.blob(outputs.get(d)!);
+      const ref = fold.step(d)!.output;
+      const text = ref === null ? undefined : await store.blob(ref);
       reuse.set(d, {
         output: text === undefined ? null : (JSON.parse(text) as unknown),
         sourceRunId: run.id,

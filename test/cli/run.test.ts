@@ -1,7 +1,7 @@
 // `keel run`, `keel runs` and `keel show` as a user runs them: the built CLI in a child process.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readdirSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { keel, workspace as workspaceWith } from "../helpers/cli";
 import { openDefaultDriver } from "@keel/core/store/sql-driver";
@@ -55,6 +55,33 @@ test("keel run --json prints the run's result, records it in .keel/runs.sqlite, 
     shown.steps.map((s: { id: string }) => s.id),
     ["hello", "repeat", "check"],
   );
+});
+
+test("keel show: each step's status, attempts, origin, error and time, retries and fallbacks counted", () => {
+  const dir = workspace(readFileSync("test/fixtures/runs/mixed.keel.yaml", "utf8"));
+  const run = JSON.parse(keel(["run", "flow.keel.yaml", "--json"], dir).stdout);
+  const shown = JSON.parse(keel(["show", run.runId, "--json"], dir).stdout);
+  type Shown = { id: string; status: string; attempts: number; origin: string | null };
+  const steps = (shown.steps as (Shown & { error: string | null; durationMs: number })[]).sort(
+    (x, y) => (x.id < y.id ? -1 : 1),
+  );
+  assert.deepEqual(
+    steps.map((s) => [s.id, s.status, s.attempts, s.origin, s.error]),
+    [
+      ["a", "succeeded", 1, "live", null],
+      ["after", "succeeded", 1, "live", null],
+      ["ask", "succeeded", 3, "live", null],
+      ["broken", "failed", 1, null, "assertion: assertion failed: `1 = 2` is false"],
+      ["end", "succeeded", 1, "live", null],
+      ["shell", "succeeded", 1, "live", null],
+      ["skipped", "skipped", 0, null, null],
+    ],
+  );
+  assert.ok(steps.every((s) => s.durationMs >= 0));
+  assert.equal(steps.find((s) => s.id === "skipped")!.durationMs, 0);
+  const text = keel(["show", run.runId], dir).stdout;
+  assert.match(text, /ask\s+succeeded\s+\S+\s+3 attempts/);
+  assert.match(text, /broken\s+failed\s+\S+\s+assertion: assertion failed/);
 });
 
 test("progress: a line per step as it ends, then the summary; a failed run exits 1", () => {

@@ -3,27 +3,10 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import fc from "fast-check";
-import { RunFold, foldToEnd, type StepAt } from "@keel/core/replay/fold";
+import { RunFold, foldToEnd, type StepAt } from "@keel/core/log/fold";
 import { runText, type TestRun } from "../runner/harness";
 
-const FLOW = `keel: 1
-name: fold
-providers:
-  flaky:
-    type: scripted
-    responses: [{ match: "", error: rate_limit }]
-    retry: { max_attempts: 2, backoff: fixed, initial: 1ms }
-    fallback: steady
-  steady: { type: scripted, default: "from steady", model: steady-1 }
-steps:
-  a: { type: transform, expr: '"a"' }
-  ask: { type: llm, provider: flaky, prompt: "hi \${{ steps.a.output }}" }
-  broken: { type: assert, that: "1 = 2", on_error: continue }
-  after: { type: transform, expr: '"after"', needs: broken }
-  skipped: { type: transform, expr: '"never"', if: "false" }
-  shell: { type: shell, command: [node, -e, "console.log(42)"], output: { format: json } }
-  end: { type: transform, expr: 'steps.ask.output & steps.shell.output.stdout', needs: [after] }
-`;
+const FLOW = readFileSync("test/fixtures/runs/mixed.keel.yaml", "utf8");
 
 let recorded: Promise<TestRun> | undefined;
 const run = () => (recorded ??= runText(FLOW));
@@ -132,7 +115,7 @@ test("foldToEnd of every sample's log agrees with the run's summary", async () =
 });
 
 test("the fold is browser-safe: it imports types only", () => {
-  const text = readFileSync("core/replay/fold.ts", "utf8");
+  const text = readFileSync("core/log/fold.ts", "utf8");
   const imports = text.match(/^import .*$/gm) ?? [];
   assert.ok(imports.length > 0);
   for (const line of imports) assert.match(line, /^import type /);
