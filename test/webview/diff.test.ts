@@ -94,13 +94,15 @@ test("the message the host builds from the core's diffRuns is accepted as it is"
 test("changed steps are marked, the first divergence is selected and focused, with a legend", async () => {
   const page = await open(DARK, "diff");
   await diffShown(page);
-  assert.deepEqual(await marks(page), {
+  // `check` ran in neither run: no mark (it may be off screen once the view moves to classify).
+  const { check, ...marked } = await marks(page);
+  assert.equal(check ?? null, null);
+  assert.deepEqual(marked, {
     fetch_ticket: "same",
     classify: "changed",
     lookup_kb: "added",
     draft: "changed",
     escalate: "removed",
-    check: null,
   });
   // The nodes show the second run's states; the stepper and the timeline give way to the diff.
   assert.equal(await page.locator('[data-step="draft"]').getAttribute("data-status"), "succeeded");
