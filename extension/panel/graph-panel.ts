@@ -10,6 +10,7 @@ import { graphView, stepAtLine } from "@keel/core/service/graph-view";
 import {
   HostMessage,
   PanelMessage,
+  type DiffMessage,
   type RecordingMessage,
   type StatusMessage,
 } from "@keel/core/protocol/webview";
@@ -22,6 +23,8 @@ export class GraphPanel implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
   private timer: NodeJS.Timeout | undefined;
   private lastSelected: string | null = null;
+  private ready = false;
+  private afterReady: DiffMessage | undefined;
 
   /** Shows the panel of the document's workflow, creating it beside the editor if needed. */
   static show(context: vscode.ExtensionContext, document: vscode.TextDocument): GraphPanel {
@@ -71,6 +74,15 @@ export class GraphPanel implements vscode.Disposable {
     );
   }
 
+  /** Shows two runs of the panel's workflow compared (the graph is already there). */
+  static diff(uri: vscode.Uri, message: DiffMessage): void {
+    const panel = GraphPanel.open.get(uri.toString());
+    if (!panel) return;
+    // A panel opened just now is sent the graph when it says it is ready: the diff follows it.
+    if (panel.ready) panel.post(message);
+    else panel.afterReady = message;
+  }
+
   /** Tells the panel about a run of its workflow: live states, or a recorded run to step through. */
   static status(uri: vscode.Uri, message: StatusMessage | RecordingMessage): void {
     GraphPanel.open.get(uri.toString())?.post(message);
@@ -94,6 +106,9 @@ export class GraphPanel implements vscode.Disposable {
       await this.sendGraph();
       const recorded = await recording(this.uri.fsPath);
       if (recorded) this.post(recorded);
+      this.ready = true;
+      if (this.afterReady) this.post(this.afterReady);
+      this.afterReady = undefined;
     } else if (m.type === "value") {
       this.post({ type: "value", ref: m.ref, text: await valueText(this.uri.fsPath, m.ref) });
     } else if (m.type === "select") {

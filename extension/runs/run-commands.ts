@@ -8,6 +8,8 @@ import { basename, dirname, join } from "node:path";
 import type { RunRecord } from "@keel/core/store/records";
 import { runCli, storeOf } from "./cli";
 import type { RunManager } from "./run-manager";
+import { DiffMessage } from "@keel/core/protocol/webview";
+import { GraphPanel } from "../panel/graph-panel";
 
 /** What the Runs view hands a command: a run, or a step of a run. */
 export interface RunArg {
@@ -93,6 +95,43 @@ export function runCommands(
         if (go !== "Rerun") return;
       }
       await runs.rerun(vscode.Uri.file(run.workflowPath), run.id, step.id);
+    },
+    "keel.run.diffWith": async (arg?: RunArg) => {
+      if (!arg?.run) return;
+      const { run } = arg;
+      const listed = await runCli(
+        context,
+        ["runs", run.workflowPath, "--json", "--store", store(run)],
+        cwdOf(run),
+      );
+      const others = (
+        JSON.parse(listed.stdout || "[]") as { id: string; status: string; startedAt: string }[]
+      ).filter((r) => r.id !== run.id);
+      if (others.length === 0) {
+        void vscode.window.showInformationMessage(
+          "Keel: this workflow has no other run to compare.",
+        );
+        return;
+      }
+      const pick = await vscode.window.showQuickPick(
+        others.map((r) => ({ label: r.id, description: `${r.status} · ${r.startedAt}` })),
+        { title: `Compare run ${run.id} with…` },
+      );
+      if (!pick) return;
+      // A before B: the older run first.
+      const [a, b] = pick.label < run.id ? [pick.label, run.id] : [run.id, pick.label];
+      const r = await runCli(context, ["diff", a, b, "--json", "--store", store(run)], cwdOf(run));
+      const parsed = DiffMessage.safeParse({
+        type: "diff",
+        ...(JSON.parse(r.stdout || "null") as object),
+      });
+      if (!parsed.success) {
+        void vscode.window.showErrorMessage(`Keel: the diff failed: ${r.stderr.trim()}`);
+        return;
+      }
+      const uri = vscode.Uri.file(run.workflowPath);
+      await vscode.commands.executeCommand("keel.graph.open", uri);
+      GraphPanel.diff(uri, parsed.data);
     },
     "keel.run.export": async (arg?: RunArg) => {
       if (!arg?.run) return;
