@@ -14,7 +14,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { build } from "esbuild";
+import { bundleWorker } from "../bundle";
 import type { System, WorkerResult } from "./shapes";
 import { SHAPES, type Shape } from "./shapes";
 
@@ -59,20 +59,8 @@ function median(xs: readonly number[]): number {
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
-async function bundleWorker(dir: string): Promise<string> {
-  const outfile = join(dir, "worker.cjs");
-  await build({
-    entryPoints: [join(ROOT, "bench/runner/worker.ts")],
-    outfile,
-    bundle: true,
-    platform: "node",
-    format: "cjs",
-    target: "node20",
-    // The native module and the peer stay outside, loaded from the project's node_modules.
-    external: ["better-sqlite3", "@langchain/*"],
-    logLevel: "warning",
-  });
-  return outfile;
+async function bundleRunnerWorker(dir: string): Promise<string> {
+  return bundleWorker(join(ROOT, "bench/runner/worker.ts"), join(dir, "worker.cjs"));
 }
 
 function measure(worker: string, system: System, shape: Shape, n: number): Measured {
@@ -124,7 +112,7 @@ async function main(): Promise<void> {
   const peer = !args.includes("--no-peer");
 
   const dir = mkdtempSync(join(tmpdir(), "keel-runner-bench-"));
-  const worker = await bundleWorker(dir);
+  const worker = await bundleRunnerWorker(dir);
   const started = performance.now();
   const cpu = cpus();
   console.log(

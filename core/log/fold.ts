@@ -70,7 +70,8 @@ export class RunFold {
   private readonly stepStates = new Map<string, StepAt>();
   private runState: RunAt = PENDING_RUN;
   private readonly deltas: Delta[] = [];
-  private readonly attemptsByKey = new Map<string, AttemptRecord>();
+  /** A step's attempt records by attempt number (no string key to build per lookup). */
+  private readonly attemptsByStep = new Map<string, AttemptRecord[]>();
   private readonly stepEvents = new Map<string, number[]>();
   private pos = -1;
 
@@ -83,7 +84,11 @@ export class RunFold {
     attempts: readonly AttemptRecord[] = [],
     stepIds: readonly string[] = [],
   ) {
-    for (const a of attempts) this.attemptsByKey.set(`${a.stepId}\u0000${a.attempt}`, a);
+    for (const a of attempts) {
+      let list = this.attemptsByStep.get(a.stepId);
+      if (!list) this.attemptsByStep.set(a.stepId, (list = []));
+      list[a.attempt] = a;
+    }
     for (const id of stepIds) this.stepStates.set(id, pendingStep(id));
     for (let i = 0; i < events.length; i++) {
       const id = events[i]!.stepId;
@@ -125,7 +130,7 @@ export class RunFold {
 
   /** The attempt record of a step's attempt `n` (its input, output, timings, provider metadata). */
   attemptOf(stepId: string, n: number): AttemptRecord | undefined {
-    return this.attemptsByKey.get(`${stepId}\u0000${n}`);
+    return this.attemptsByStep.get(stepId)?.[n];
   }
 
   /** Applies the next event; false at the end. */

@@ -16,6 +16,8 @@ export class MemoryStore implements RunStore {
   private readonly runs = new Map<string, RunRecord>();
   private readonly eventsByRun = new Map<string, EventRecord[]>();
   private readonly attemptsByRun = new Map<string, AttemptRecord[]>();
+  /** `run \0 step \0 attempt` of every attempt recorded, for the uniqueness check. */
+  private readonly attemptKeys = new Set<string>();
   private readonly findingsByRun = new Map<string, Finding[]>();
   private readonly blobs = new Map<string, string>();
   private readonly cache = new Map<string, CacheEntry>();
@@ -41,11 +43,8 @@ export class MemoryStore implements RunStore {
     }
     const attemptKeys = new Set<string>();
     for (const a of batch.attempts ?? []) {
-      const key = `${a.runId}\u0000${a.stepId}\u0000${a.attempt}`;
-      const exists = this.attemptsByRun
-        .get(a.runId)
-        ?.some((x) => x.stepId === a.stepId && x.attempt === a.attempt);
-      if (attemptKeys.has(key) || exists) {
+      const key = attemptKey(a);
+      if (attemptKeys.has(key) || this.attemptKeys.has(key)) {
         throw new Error(
           `attempt ${a.attempt} of step ${a.stepId} in run ${a.runId} is already recorded`,
         );
@@ -72,6 +71,7 @@ export class MemoryStore implements RunStore {
     }
     for (const e of batch.events ?? []) push(this.eventsByRun, e.runId, e);
     for (const a of batch.attempts ?? []) push(this.attemptsByRun, a.runId, a);
+    for (const key of attemptKeys) this.attemptKeys.add(key);
     for (const c of batch.cache ?? []) this.cache.set(c.key, c);
     for (const f of batch.findings ?? []) push(this.findingsByRun, f.runId, f);
   }
@@ -130,6 +130,10 @@ export class MemoryStore implements RunStore {
   }
 
   async close(): Promise<void> {}
+}
+
+function attemptKey(a: AttemptRecord): string {
+  return `${a.runId}\u0000${a.stepId}\u0000${a.attempt}`;
 }
 
 function push<T>(map: Map<string, T[]>, key: string, value: T): void {

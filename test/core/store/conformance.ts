@@ -191,6 +191,18 @@ export function describeRunStore(name: string, open: () => Promise<RunStore>): v
     assert.deepEqual(await s.attempts("01B"), []);
   });
 
+  withStore("an attempt recorded twice, in one commit or across commits, is refused", async (s) => {
+    await s.commit({ runs: [run("01A"), run("01B")], attempts: [attempt("01A", "a", 1)] });
+    await assert.rejects(s.commit({ attempts: [attempt("01A", "a", 1)] }));
+    await assert.rejects(s.commit({ attempts: [attempt("01A", "b", 1), attempt("01A", "b", 1)] }));
+    // The same step and number in another run, or another number, is a different attempt.
+    await s.commit({ attempts: [attempt("01B", "a", 1), attempt("01A", "a", 2)] });
+    assert.deepEqual(
+      (await s.attempts("01A")).map((a) => `${a.stepId}${a.attempt}`),
+      ["a1", "a2"],
+    );
+  });
+
   withStore("a blob written twice is stored once, unchanged", async (s) => {
     await s.commit({ blobs: [{ hash: "h", text: "first" }] });
     await s.commit({
