@@ -67,6 +67,18 @@ async function diffShown(page: Page): Promise<void> {
   await page.waitForSelector(".keel-stepper");
   await send(page, diff);
   await page.waitForSelector(".keel-diffbar");
+  // Diff mode brings the first divergence into view: let the view come to rest before clicking.
+  await page.waitForFunction(
+    () => {
+      const w = window as unknown as { __keelLast?: string; __keelSame?: number };
+      const now = document.querySelector(".react-flow__viewport")?.getAttribute("style") ?? "";
+      w.__keelSame = now === w.__keelLast ? (w.__keelSame ?? 0) + 1 : 0;
+      w.__keelLast = now;
+      return w.__keelSame >= 3;
+    },
+    null,
+    { polling: 100 },
+  );
 }
 
 const marks = (page: Page) =>
