@@ -68,8 +68,6 @@ class LocalRun {
   /** Attempts a cancel aborts: one listener on the run's signal, not one per attempt. */
   private readonly cancellable = new Set<AbortController>();
   private readonly outcomes: Outcomes;
-  private readonly views = new Map<string, { output: unknown; status: string }>();
-  private readonly quickInputs = new Map<string, string>();
   private readonly runView: { readonly id: string; readonly started_at: string };
 
   constructor(private readonly o: RunOptions) {
@@ -108,6 +106,8 @@ class LocalRun {
         startedMs: 0,
         endedMs: 0,
         error: null,
+        view: undefined,
+        quickInput: undefined,
       });
     }
     // Effects without a time limit listen to the run's signal, as many at once as run concurrently.
@@ -272,7 +272,7 @@ class LocalRun {
     for (const d of this.o.graph.deps.get(id)!) {
       const dep = this.states.get(d)!;
       if (!satisfied(dep)) success = false;
-      steps[d] = this.viewOf(d, dep);
+      steps[d] = this.viewOf(dep);
     }
     const scope = { context: this.contextWith(steps) };
     let runs: boolean;
@@ -321,11 +321,8 @@ class LocalRun {
       input = { that: checks };
     }
     // A quick step's input is its own text: the same reference every time it runs.
-    const inputRef = () => {
-      let ref = this.quickInputs.get(id);
-      if (ref === undefined) this.quickInputs.set(id, (ref = this.recorder.blob(input)));
-      return ref;
-    };
+    const state = this.states.get(id)!;
+    const inputRef = () => (state.quickInput ??= this.recorder.blob(input));
     return { output: { value }, inputRef };
   }
 
@@ -394,7 +391,7 @@ class LocalRun {
     // A prototype-less object is a hash table to V8 from the start: every step has other keys,
     // and an ordinary object would make a new hidden class for each, slower as the run grows.
     const steps = Object.create(null) as Record<string, unknown>;
-    for (const d of this.o.graph.deps.get(id)!) steps[d] = this.viewOf(d, this.states.get(d)!);
+    for (const d of this.o.graph.deps.get(id)!) steps[d] = this.viewOf(this.states.get(d)!);
     const context = this.contextWith(steps);
     // Only `$failure()` needs the ancestors: find them when it is called, not for every step.
     let ancestors: string[] | undefined;
@@ -416,13 +413,8 @@ class LocalRun {
    * A step as its dependents' expressions see it: `{ output, status }`, made once. Only steps
    * that have ended are seen, and an ended step's state does not change again.
    */
-  private viewOf(id: string, state: StepState): { output: unknown; status: string } {
-    let view = this.views.get(id);
-    if (!view) {
-      view = { output: state.output, status: state.status };
-      this.views.set(id, view);
-    }
-    return view;
+  private viewOf(state: StepState): { output: unknown; status: string } {
+    return (state.view ??= { output: state.output, status: state.status });
   }
 
   private contextWith(steps: Record<string, unknown>): Record<string, unknown> {

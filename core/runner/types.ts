@@ -80,6 +80,10 @@ export interface StepState {
   error: { kind: ErrorKind; message: string } | null;
   snapshot?: { source: string; version: unknown };
   meta?: Record<string, unknown> | null;
+  /** How dependents' expressions see the step once it ended: `{ output, status }`, made once. */
+  view?: { output: unknown; status: string };
+  /** A quick step's input reference: its input is its own text, the same every time. */
+  quickInput?: string;
 }
 
 /** What a resumed run starts from: the recorded run's identity and the steps that had ended. */
