@@ -3,7 +3,7 @@
 // and the other way round. The webview is restored when a window reloads (a serializer).
 import * as vscode from "vscode";
 import { randomBytes } from "node:crypto";
-import { validate } from "@keel/core/check/validate";
+import { validate, type WorkflowModel } from "@keel/core/check/validate";
 import { LineIndex } from "@keel/core/model/line-index";
 import { nodeHost } from "@keel/core/node/host";
 import { graphView, stepAtLine } from "@keel/core/service/graph-view";
@@ -11,6 +11,7 @@ import {
   HostMessage,
   PanelMessage,
   type DiffMessage,
+  type GraphMessage,
   type RecordingMessage,
   type StatusMessage,
 } from "@keel/core/protocol/webview";
@@ -18,11 +19,19 @@ import { recording, valueText } from "../runs/last-run";
 
 export const GRAPH_VIEW_TYPE = "keel.graph";
 
+interface Analysed {
+  readonly version: number;
+  readonly model: WorkflowModel;
+  readonly index: LineIndex;
+  readonly graph: GraphMessage;
+}
+
 export class GraphPanel implements vscode.Disposable {
   private static readonly open = new Map<string, GraphPanel>();
   private readonly disposables: vscode.Disposable[] = [];
   private timer: NodeJS.Timeout | undefined;
   private lastSelected: string | null = null;
+  private latest: Analysed | undefined;
   private ready = false;
   private afterReady: DiffMessage | undefined;
 
@@ -136,17 +145,32 @@ export class GraphPanel implements vscode.Disposable {
     return vscode.workspace.openTextDocument(this.uri);
   }
 
-  private async sendGraph(): Promise<void> {
-    const document = await this.document();
+  /**
+   * The document's graph, validated once per version: the graph message, cursor following and
+   * revealing all read it (a cursor move never validates the file again).
+   */
+  private analysed(document: vscode.TextDocument): Analysed {
+    if (this.latest?.version === document.version) return this.latest;
     const text = document.getText();
+    const index = new LineIndex(text);
     const { model, diagnostics } = validate(text, { file: this.uri.fsPath, host: nodeHost });
-    this.post(graphView(model, diagnostics, new LineIndex(text), this.uri.toString()));
+    this.latest = {
+      version: document.version,
+      model,
+      index,
+      graph: graphView(model, diagnostics, index, this.uri.toString()),
+    };
+    return this.latest;
   }
 
+  private async sendGraph(): Promise<void> {
+    this.post(this.analysed(await this.document()).graph);
+  }
+
+  /** Selects the node of the step under the cursor, as of the last graph sent (typing lags 150 ms). */
   private followCursor(e: vscode.TextEditorSelectionChangeEvent): void {
-    const text = e.textEditor.document.getText();
-    const { model } = validate(text, { file: this.uri.fsPath, host: nodeHost });
-    const id = stepAtLine(model, new LineIndex(text), e.selections[0]!.active.line);
+    if (!this.latest) return;
+    const id = stepAtLine(this.latest.model, this.latest.index, e.selections[0]!.active.line);
     if (id === this.lastSelected) return;
     this.lastSelected = id;
     this.post({ type: "select", id });
@@ -155,11 +179,7 @@ export class GraphPanel implements vscode.Disposable {
   /** Puts the editor's cursor on the step's key. */
   private async reveal(id: string): Promise<void> {
     const document = await this.document();
-    const text = document.getText();
-    const { model, diagnostics } = validate(text, { file: this.uri.fsPath, host: nodeHost });
-    const step = graphView(model, diagnostics, new LineIndex(text), "").steps.find(
-      (s) => s.id === id,
-    );
+    const step = this.analysed(document).graph.steps.find((s) => s.id === id);
     if (!step) return;
     this.lastSelected = id;
     const editor = await vscode.window.showTextDocument(document, {

@@ -7,7 +7,7 @@ import { shownStatus } from "@keel/core/node/liveness";
 import { defaultStorePath } from "@keel/core/node/store-path";
 import { openSqliteStore } from "@keel/core/store/sqlite-store";
 import { foldToEnd, type StepAt } from "@keel/core/replay/fold";
-import type { RunRecord } from "@keel/core/store/records";
+import type { AttemptRecord, EventRecord, RunRecord } from "@keel/core/store/records";
 import type { RunStore } from "@keel/core/store/run-store";
 import type { RecordingMessage } from "@keel/core/protocol/webview";
 import type { LastRun } from "@keel/core/protocol/lsp";
@@ -16,7 +16,8 @@ const PREVIEW_CHARS = 200;
 
 interface Recorded {
   readonly run: RunRecord;
-  readonly steps: readonly StepAt[];
+  readonly events: EventRecord[];
+  readonly attempts: AttemptRecord[];
   readonly store: RunStore;
 }
 
@@ -38,7 +39,7 @@ async function withLastRun<T>(
       : (await store.listRuns({ workflowPath, limit: 1 }))[0];
     if (!run) return undefined;
     const [events, attempts] = await Promise.all([store.events(run.id), store.attempts(run.id)]);
-    return await use({ run, steps: [...foldToEnd(events, attempts).steps()], store });
+    return await use({ run, events, attempts, store });
   } finally {
     await store.close();
   }
@@ -50,9 +51,9 @@ function durationMs(s: StepAt): number | undefined {
 }
 
 export async function lastRun(workflowPath: string): Promise<LastRun | null> {
-  const found = await withLastRun(workflowPath, async ({ run, steps, store }) => {
+  const found = await withLastRun(workflowPath, async ({ run, events, attempts, store }) => {
     const out: LastRun["steps"] = {};
-    for (const s of steps) {
+    for (const s of foldToEnd(events, attempts).steps()) {
       const ms = durationMs(s);
       const text = s.output ? await store.blob(s.output) : undefined;
       out[s.id] = {
@@ -74,30 +75,22 @@ export async function lastRun(workflowPath: string): Promise<LastRun | null> {
 }
 
 /** A recorded run for the panel's step-through: the newest of the workflow, or the one given. */
-export async function recording(
+export function recording(
   workflowPath: string,
   runId?: string,
 ): Promise<RecordingMessage | undefined> {
-  const file = defaultStorePath(dirname(workflowPath));
-  if (!existsSync(file)) return undefined;
-  const store = openSqliteStore(file);
-  try {
-    const run = runId
-      ? await store.getRun(runId)
-      : (await store.listRuns({ workflowPath, limit: 1 }))[0];
-    if (!run) return undefined;
-    const [events, attempts] = await Promise.all([store.events(run.id), store.attempts(run.id)]);
-    return {
-      type: "recording",
+  return withLastRun(
+    workflowPath,
+    async ({ run, events, attempts }) => ({
+      type: "recording" as const,
       runId: run.id,
       status: shownStatus(run),
       startedAt: run.startedAt,
       events: events as RecordingMessage["events"],
       attempts: attempts as RecordingMessage["attempts"],
-    };
-  } finally {
-    await store.close();
-  }
+    }),
+    runId,
+  );
 }
 
 /** The JSON text behind a value reference, from the workflow's store. */
