@@ -184,7 +184,12 @@ export class RunManager implements vscode.Disposable {
       }
     });
     child.stderr!.setEncoding("utf8");
-    child.stderr!.on("data", (chunk: string) => this.log.info(chunk.trimEnd()));
+    // The CLI's own message (which file, line or store, and what to do) is what the user needs.
+    let said = "";
+    child.stderr!.on("data", (chunk: string) => {
+      this.log.info(chunk.trimEnd());
+      said = (said + chunk).slice(-2000);
+    });
     return new Promise((resolve) => {
       const end = (code: number | null, failure?: Error) => {
         clearTimeout(timer);
@@ -208,7 +213,10 @@ export class RunManager implements vscode.Disposable {
             .then((pick) => pick && this.log.show());
         } else {
           void vscode.window
-            .showErrorMessage(`Keel: keel run exited with code ${code}; see the log.`, "Show Log")
+            .showErrorMessage(
+              `Keel: keel run ended without a result: ${said.trim().split("\n").slice(-3).join(" ") || `keel exited with code ${code}`}`,
+              "Show Log",
+            )
             .then((pick) => pick && this.log.show());
         }
         this.finished(uri, runId);
