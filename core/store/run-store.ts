@@ -1,4 +1,4 @@
-// The RunStore seam (SPEC §5): one interface for the memory, SQLite and (later) PostgreSQL stores,
+// The RunStore seam (SPEC §5): one interface for the memory, SQLite and PostgreSQL stores,
 // all held to the same conformance suite (test/core/store/conformance.ts).
 import type {
   AttemptRecord,

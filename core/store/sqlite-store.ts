@@ -17,7 +17,21 @@ import type {
   WriteBatch,
 } from "./records";
 import type { RunQuery, RunStore } from "./run-store";
-import { openDefaultDriver, type SqlDriver, type SqlStatement, type SqlValue } from "./sql-driver";
+import {
+  ascending,
+  attemptTuple,
+  byRun,
+  cacheRow,
+  eventTuple,
+  fromTuple,
+  runRow,
+  toCache,
+  toRun,
+  type AttemptTuple,
+  type EventTuple,
+  type Tail,
+} from "./rows";
+import { openDefaultDriver, type SqlDriver, type SqlStatement } from "./sql-driver";
 
 export interface SqliteStoreOptions {
   /** Opens the database; default better-sqlite3, or node:sqlite where that cannot load. */
@@ -273,155 +287,6 @@ const RUN_NO = "SELECT no FROM runs WHERE id = ?";
 const UPSERT_CACHE = `INSERT OR REPLACE INTO cache (key, output_hash, run_id, step_id, created_at,
   expires_at) VALUES (?, ?, ?, ?, ?, ?)`;
 const INSERT_FINDING = "INSERT INTO findings (run_id, kind, message, data) VALUES (?, ?, ?, ?)";
-
-const text = (v: unknown): string | null => (v == null ? null : String(v));
-const num = (v: unknown): number | null => (v == null ? null : Number(v));
-
-function runRow(r: RunRecord): SqlValue[] {
-  return [
-    r.id,
-    r.workflowPath,
-    r.workflowName,
-    r.sourceHash,
-    r.inputsHash,
-    r.status,
-    r.mode,
-    r.parentId,
-    r.startedAt,
-    r.endedAt,
-    r.outputsHash,
-    r.error,
-    r.ownerPid,
-    r.heartbeatAt,
-  ];
-}
-
-function toRun(r: Record<string, unknown>): RunRecord {
-  return {
-    id: String(r.id),
-    workflowPath: String(r.workflow_path),
-    workflowName: String(r.workflow_name),
-    sourceHash: String(r.source_hash),
-    inputsHash: String(r.inputs_hash),
-    status: r.status as RunRecord["status"],
-    mode: r.mode as RunRecord["mode"],
-    parentId: text(r.parent_id),
-    startedAt: String(r.started_at),
-    endedAt: text(r.ended_at),
-    outputsHash: text(r.outputs_hash),
-    error: text(r.error),
-    ownerPid: num(r.owner_pid),
-    heartbeatAt: text(r.heartbeat_at),
-  };
-}
-
-interface Tail {
-  readonly key: number;
-  readonly lastSeq: number;
-}
-
-/** How a segment holds an event: [seq, type, stepId, attempt, at, data]. */
-type EventTuple = [
-  number,
-  EventRecord["type"],
-  string | null,
-  number | null,
-  string,
-  EventRecord["data"],
-];
-
-/** How a segment holds an attempt: its fields in AttemptRecord's order, without the run id. */
-type AttemptTuple = [
-  string,
-  number,
-  AttemptRecord["status"],
-  AttemptRecord["origin"],
-  string,
-  string | null,
-  string | null,
-  string | null,
-  string,
-  string,
-  string | null,
-  string | null,
-  AttemptRecord["meta"],
-];
-
-function eventTuple(e: EventRecord): EventTuple {
-  return [e.seq, e.type, e.stepId, e.attempt, e.at, e.data];
-}
-
-function attemptTuple(a: AttemptRecord): AttemptTuple {
-  return [
-    a.stepId,
-    a.attempt,
-    a.status,
-    a.origin,
-    a.inputHash,
-    a.outputHash,
-    a.errorKind,
-    a.errorMessage,
-    a.startedAt,
-    a.endedAt,
-    a.cacheKey,
-    a.sourceRunId,
-    a.meta,
-  ];
-}
-
-function fromTuple(runId: string, t: AttemptTuple): AttemptRecord {
-  return {
-    runId,
-    stepId: t[0],
-    attempt: t[1],
-    status: t[2],
-    origin: t[3],
-    inputHash: t[4],
-    outputHash: t[5],
-    errorKind: t[6],
-    errorMessage: t[7],
-    startedAt: t[8],
-    endedAt: t[9],
-    cacheKey: t[10],
-    sourceRunId: t[11],
-    meta: t[12],
-  };
-}
-
-function ascending(events: readonly EventRecord[]): boolean {
-  for (let i = 1; i < events.length; i++) if (events[i]!.seq < events[i - 1]!.seq) return false;
-  return true;
-}
-
-function byRun<T extends { readonly runId: string }>(records: readonly T[]): Map<string, T[]> {
-  const out = new Map<string, T[]>();
-  // A recorder's batch holds one run's records: no grouping to do.
-  if (records.every((r) => r.runId === records[0]!.runId)) {
-    if (records.length > 0) out.set(records[0]!.runId, [...records]);
-    return out;
-  }
-  for (const r of records) {
-    const list = out.get(r.runId);
-    if (list) list.push(r);
-    else out.set(r.runId, [r]);
-  }
-  return out;
-}
-
-function cacheRow(c: CacheEntry): SqlValue[] {
-  return [c.key, c.outputHash, c.runId, c.stepId, c.createdAt, c.expiresAt];
-}
-
-function toCache(r: Record<string, unknown>): CacheEntry {
-  return {
-    key: String(r.key),
-    outputHash: String(r.output_hash),
-    runId: String(r.run_id),
-    stepId: String(r.step_id),
-    createdAt: String(r.created_at),
-    expiresAt: text(r.expires_at),
-  };
-}
 
 const WRITES = [
   INSERT_BLOB,

@@ -1,0 +1,371 @@
+// The PostgreSQL run store (SPEC §5, §9): the same logical schema as the SQLite store, in a schema
+// of its own (`keel` unless told), so a team's workers and their readers share one record.
+// Every commit is one transaction. Many processes write to one database, so what SQLite gets from
+// its single writer lock is held by keys here: a commit appends a run's segment with the key that
+// follows the run's last one, and a second writer that read the same tail collides on that primary
+// key and is refused whole, so a run's event sequence never has a gap or a repeat.
+// Invariants: migrations run once, under an advisory lock, before anything else touches the
+// schema (workers starting together on an empty database do not race); a schema whose version is
+// newer than PG_MIGRATIONS is opened read-only and never migrated down; opening with
+// `readOnly: true` never creates or changes anything.
+// This module loads `pg`: import it only where a postgres:// store is asked for (open-store.ts).
+import pg from "pg";
+import { COMMITS_PER_RUN } from "./migrations";
+import { PG_MIGRATIONS } from "./pg-migrations";
+import {
+  ascending,
+  attemptTuple,
+  byRun,
+  cacheRow,
+  eventFromTuple,
+  eventTuple,
+  fromTuple,
+  runRow,
+  toCache,
+  toRun,
+  type AttemptTuple,
+  type EventTuple,
+  type Tail,
+} from "./rows";
+import { inlineValue } from "./values";
+import type {
+  AttemptRecord,
+  CacheEntry,
+  EventRecord,
+  Finding,
+  RunRecord,
+  WriteBatch,
+} from "./records";
+import type { RunQuery, RunStore } from "./run-store";
+
+export interface PgStoreOptions {
+  /** The PostgreSQL schema holding Keel's tables; default `keel`. */
+  readonly schema?: string;
+  /** Open for reading only: nothing is created or migrated, and commits are refused. */
+  readonly readOnly?: boolean;
+  /** Connections kept at most; default 4. */
+  readonly maxConnections?: number;
+}
+
+/** Thrown when a read-only open finds no Keel store at the URL. */
+export class NoPgStoreError extends Error {}
+
+/** True for a `postgres://` or `postgresql://` location. */
+export function isPgUrl(location: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(location);
+}
+
+/** Opens (and, unless read-only, creates and migrates) the store at a postgres:// URL. */
+export async function openPgStore(url: string, options: PgStoreOptions = {}): Promise<PgStore> {
+  const schema = options.schema ?? "keel";
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
+    throw new Error(`'${schema}' is not a schema name Keel uses (lowercase letters, digits, _)`);
+  }
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.maxConnections ?? 4,
+    options: `-c search_path=${schema}`,
+  });
+  // An idle connection that the server drops is an error on the pool: without a listener it
+  // would crash the process; the next query opens a new connection.
+  pool.on("error", () => {});
+  try {
+    const version = options.readOnly
+      ? await currentVersion(pool, schema)
+      : await migrate(pool, schema);
+    if (version === undefined) {
+      throw new NoPgStoreError(`no Keel run store in schema '${schema}' at ${redactUrl(url)}`);
+    }
+    return new PgStore(pool, options.readOnly === true || version > PG_MIGRATIONS.length);
+  } catch (e) {
+    await pool.end();
+    throw e;
+  }
+}
+
+/** A URL without its password, for messages. */
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/([^:/@]+):[^@/]*@/, "//$1:***@");
+}
+
+/** The schema's version, or undefined when there is no Keel store in it. */
+async function currentVersion(pool: pg.Pool, schema: string): Promise<number | undefined> {
+  const exists = await pool.query(
+    "SELECT 1 FROM information_schema.tables WHERE table_schema = $1 AND table_name = 'schema_version'",
+    [schema],
+  );
+  if (exists.rowCount === 0) return undefined;
+  const row = await pool.query("SELECT version FROM schema_version");
+  return Number(row.rows[0]?.version ?? 0);
+}
+
+/** Brings the schema to the newest version, once, under an advisory lock; returns its version. */
+async function migrate(pool: pg.Pool, schema: string): Promise<number> {
+  const client = await pool.connect();
+  const lock = `keel.migrate.${schema}`;
+  try {
+    await client.query("SELECT pg_advisory_lock(hashtext($1))", [lock]);
+    try {
+      // Read inside the lock: another process may have migrated meanwhile.
+      const known = await client.query("SELECT 1 FROM pg_namespace WHERE nspname = $1", [schema]);
+      if (known.rowCount === 0) await client.query(`CREATE SCHEMA ${schema}`);
+      await client.query(
+        "CREATE TABLE IF NOT EXISTS schema_version (one BOOLEAN PRIMARY KEY DEFAULT true CHECK (one), version INTEGER NOT NULL)",
+      );
+      await client.query("INSERT INTO schema_version (version) VALUES (0) ON CONFLICT DO NOTHING");
+      const current = Number(
+        (await client.query("SELECT version FROM schema_version")).rows[0].version,
+      );
+      if (current >= PG_MIGRATIONS.length) return current;
+      await client.query("BEGIN");
+      try {
+        for (let v = current; v < PG_MIGRATIONS.length; v++) await client.query(PG_MIGRATIONS[v]!);
+        await client.query("UPDATE schema_version SET version = $1", [PG_MIGRATIONS.length]);
+        await client.query("COMMIT");
+      } catch (e) {
+        await client.query("ROLLBACK");
+        throw e;
+      }
+      return PG_MIGRATIONS.length;
+    } finally {
+      await client.query("SELECT pg_advisory_unlock(hashtext($1))", [lock]);
+    }
+  } finally {
+    client.release();
+  }
+}
+
+export class PgStore implements RunStore {
+  private readonly tails = new Map<string, Tail>();
+  private closed = false;
+
+  constructor(
+    private readonly pool: pg.Pool,
+    readonly readOnly: boolean,
+  ) {}
+
+  async commit(batch: WriteBatch): Promise<void> {
+    if (this.readOnly) {
+      throw new Error("this run store is read-only (opened so, or written by a newer Keel)");
+    }
+    const client = await this.pool.connect();
+    const pending = new Map<string, Tail>();
+    let broken: Error | undefined;
+    try {
+      await client.query("BEGIN");
+      await this.write(client, batch, pending);
+      await client.query("COMMIT");
+      for (const [runId, tail] of pending) this.tails.set(runId, tail);
+    } catch (e) {
+      // A refused commit may mean another writer went on with the run: read its tail again.
+      for (const runId of pending.keys()) this.tails.delete(runId);
+      for (const r of [...(batch.events ?? []), ...(batch.attempts ?? [])]) {
+        this.tails.delete(r.runId);
+      }
+      try {
+        await client.query("ROLLBACK");
+      } catch (rollback) {
+        broken = rollback as Error;
+      }
+      throw e;
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  private async write(
+    client: pg.PoolClient,
+    batch: WriteBatch,
+    pending: Map<string, Tail>,
+  ): Promise<void> {
+    const blobs = batch.blobs ?? [];
+    if (blobs.length > 0) {
+      await client.query(
+        "INSERT INTO blobs (hash, text) SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING",
+        [blobs.map((b) => b.hash), blobs.map((b) => b.text)],
+      );
+    }
+    for (const r of batch.runs ?? []) await client.query(UPSERT_RUN, runRow(r));
+    const eventsByRun = byRun(batch.events ?? []);
+    const attemptsByRun = byRun(batch.attempts ?? []);
+    for (const runId of new Set([...eventsByRun.keys(), ...attemptsByRun.keys()])) {
+      const evs = eventsByRun.get(runId) ?? [];
+      if (!ascending(evs)) evs.sort((a, b) => a.seq - b.seq);
+      const atts = attemptsByRun.get(runId) ?? [];
+      const tail = await this.tail(client, runId);
+      evs.forEach((e, i) => {
+        if (e.seq !== tail.lastSeq + 1 + i) {
+          throw new Error(
+            `event ${e.seq} of run ${runId} does not follow the recorded log (it ends at ${tail.lastSeq + i})`,
+          );
+        }
+      });
+      const key = tail.key + 1;
+      if (key % COMMITS_PER_RUN === 0) {
+        throw new Error(`run ${runId} has used all ${COMMITS_PER_RUN - 1} of its log segments`);
+      }
+      await client.query(INSERT_LOG, [
+        key,
+        tail.lastSeq + 1,
+        tail.lastSeq + evs.length,
+        evs.length ? JSON.stringify(evs.map(eventTuple)) : null,
+        atts.length ? JSON.stringify(atts.map(attemptTuple)) : null,
+      ]);
+      pending.set(runId, { key, lastSeq: tail.lastSeq + evs.length });
+      const calls = atts.filter((a) => a.origin === "live" && a.status === "succeeded" && a.meta);
+      if (calls.length > 0) {
+        await client.query(
+          `INSERT INTO model_calls (run_id, step_id, attempt, data)
+           SELECT $1, * FROM unnest($2::text[], $3::int[], $4::text[])`,
+          [
+            runId,
+            calls.map((a) => a.stepId),
+            calls.map((a) => a.attempt),
+            calls.map((a) => JSON.stringify(attemptTuple(a))),
+          ],
+        );
+      }
+    }
+    for (const c of batch.cache ?? []) await client.query(UPSERT_CACHE, cacheRow(c));
+    const findings = batch.findings ?? [];
+    if (findings.length > 0) {
+      await client.query(
+        `INSERT INTO findings (run_id, kind, message, data)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])`,
+        [
+          findings.map((f) => f.runId),
+          findings.map((f) => f.kind),
+          findings.map((f) => f.message),
+          findings.map((f) => JSON.stringify(f.data)),
+        ],
+      );
+    }
+  }
+
+  /**
+   * Where a run's log ends, remembered from this store's last commit to the run, else read.
+   * A remembered tail that another writer has moved on is caught by the segment key (see above).
+   */
+  private async tail(client: pg.PoolClient, runId: string): Promise<Tail> {
+    const known = this.tails.get(runId);
+    if (known) return known;
+    const row = (await client.query(TAIL, [runId, COMMITS_PER_RUN])).rows[0];
+    if (!row) throw new Error(`run ${runId} is not recorded: commit its run record first`);
+    const first = Number(row.no) * COMMITS_PER_RUN;
+    return { key: row.id == null ? first : Number(row.id), lastSeq: Number(row.last_seq ?? 0) };
+  }
+
+  async getRun(id: string): Promise<RunRecord | undefined> {
+    const row = (await this.pool.query("SELECT * FROM runs WHERE id = $1", [id])).rows[0];
+    return row && toRun(row);
+  }
+
+  async listRuns(query: RunQuery = {}): Promise<RunRecord[]> {
+    const limit = query.limit ?? 50;
+    const result =
+      query.workflowPath === undefined
+        ? await this.pool.query("SELECT * FROM runs ORDER BY id DESC LIMIT $1", [limit])
+        : await this.pool.query(
+            "SELECT * FROM runs WHERE workflow_path = $1 ORDER BY id DESC LIMIT $2",
+            [query.workflowPath, limit],
+          );
+    return result.rows.map(toRun);
+  }
+
+  async events(runId: string, afterSeq = 0): Promise<EventRecord[]> {
+    const out: EventRecord[] = [];
+    const rows = (await this.pool.query(SELECT_EVENTS, [runId, COMMITS_PER_RUN, afterSeq])).rows;
+    for (const row of rows) {
+      for (const t of JSON.parse(String(row.events)) as EventTuple[]) {
+        if (t[0] > afterSeq) out.push(eventFromTuple(runId, t));
+      }
+    }
+    return out;
+  }
+
+  async attempts(runId: string): Promise<AttemptRecord[]> {
+    const out: AttemptRecord[] = [];
+    const rows = (await this.pool.query(SELECT_ATTEMPTS, [runId, COMMITS_PER_RUN])).rows;
+    for (const row of rows) {
+      for (const t of JSON.parse(String(row.attempts)) as AttemptTuple[]) {
+        out.push(fromTuple(runId, t));
+      }
+    }
+    return out;
+  }
+
+  async findings(runId: string): Promise<Finding[]> {
+    const rows = (
+      await this.pool.query("SELECT * FROM findings WHERE run_id = $1 ORDER BY rowid", [runId])
+    ).rows;
+    return rows.map((r) => ({
+      runId: String(r.run_id),
+      kind: r.kind as Finding["kind"],
+      message: String(r.message),
+      data: JSON.parse(String(r.data)) as Record<string, unknown>,
+    }));
+  }
+
+  async blob(hash: string): Promise<string | undefined> {
+    const inline = inlineValue(hash);
+    if (inline !== undefined) return inline;
+    const row = (await this.pool.query("SELECT text FROM blobs WHERE hash = $1", [hash])).rows[0];
+    return row ? String(row.text) : undefined;
+  }
+
+  async cacheLookup(key: string, now: string): Promise<CacheEntry | undefined> {
+    const row = (
+      await this.pool.query(
+        "SELECT * FROM cache WHERE key = $1 AND (expires_at IS NULL OR expires_at > $2)",
+        [key, now],
+      )
+    ).rows[0];
+    return row && toCache(row);
+  }
+
+  async previousModelCall(
+    workflowPath: string,
+    stepId: string,
+    exceptRunId: string,
+  ): Promise<AttemptRecord | undefined> {
+    const row = (
+      await this.pool.query(
+        `SELECT m.run_id, m.data FROM model_calls m JOIN runs r ON r.id = m.run_id
+         WHERE m.step_id = $1 AND r.workflow_path = $2 AND m.run_id <> $3
+         ORDER BY m.run_id DESC, m.attempt DESC LIMIT 1`,
+        [stepId, workflowPath, exceptRunId],
+      )
+    ).rows[0];
+    return row && fromTuple(String(row.run_id), JSON.parse(String(row.data)) as AttemptTuple);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.pool.end();
+  }
+}
+
+const UPSERT_RUN = `INSERT INTO runs (id, workflow_path, workflow_name, source_hash, inputs_hash,
+  status, mode, parent_id, started_at, ended_at, outputs_hash, error, owner_pid, heartbeat_at)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+  ON CONFLICT (id) DO UPDATE SET status = excluded.status, ended_at = excluded.ended_at,
+  outputs_hash = excluded.outputs_hash, error = excluded.error, owner_pid = excluded.owner_pid,
+  heartbeat_at = excluded.heartbeat_at`;
+/** A run's number and its last segment, if any ($2 = COMMITS_PER_RUN). */
+const TAIL = `SELECT r.no, l.id, l.last_seq FROM runs r
+  LEFT JOIN LATERAL (SELECT id, last_seq FROM run_log
+    WHERE id BETWEEN r.no * $2 AND r.no * $2 + $2 - 1 ORDER BY id DESC LIMIT 1) l ON true
+  WHERE r.id = $1`;
+const INSERT_LOG = `INSERT INTO run_log (id, first_seq, last_seq, events, attempts)
+  VALUES ($1, $2, $3, $4, $5)`;
+const SELECT_EVENTS = `SELECT l.events FROM runs r JOIN run_log l
+  ON l.id BETWEEN r.no * $2 AND r.no * $2 + $2 - 1
+  WHERE r.id = $1 AND l.last_seq > $3 AND l.events IS NOT NULL ORDER BY l.id`;
+const SELECT_ATTEMPTS = `SELECT l.attempts FROM runs r JOIN run_log l
+  ON l.id BETWEEN r.no * $2 AND r.no * $2 + $2 - 1
+  WHERE r.id = $1 AND l.attempts IS NOT NULL ORDER BY l.id`;
+const UPSERT_CACHE = `INSERT INTO cache (key, output_hash, run_id, step_id, created_at, expires_at)
+  VALUES ($1, $2, $3, $4, $5, $6)
+  ON CONFLICT (key) DO UPDATE SET output_hash = excluded.output_hash, run_id = excluded.run_id,
+  step_id = excluded.step_id, created_at = excluded.created_at, expires_at = excluded.expires_at`;
