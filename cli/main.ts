@@ -8,6 +8,7 @@ import { runResume, usage as resumeUsage } from "./commands/resume";
 import { runReplay, usage as replayUsage } from "./commands/replay";
 import { runDiff, usage as diffUsage } from "./commands/diff";
 import { runRerun, usage as rerunUsage } from "./commands/rerun";
+import { runDap, usage as dapUsage } from "./commands/dap";
 import {
   exportUsage,
   importUsage,
@@ -34,6 +35,7 @@ usage:
   ${testUsage}
   ${runsUsage}
   ${showUsage}
+  ${dapUsage}
 
 options:
   --help       show this help
@@ -74,6 +76,8 @@ export async function main(argv: readonly string[]): Promise<number> {
         return await runRuns(rest);
       case "show":
         return await runShow(rest);
+      case "dap":
+        return await runDap(rest);
       default:
         throw new UsageError(`unknown command '${command}'\n\n${HELP}`);
     }

@@ -1,0 +1,212 @@
+// The replay debugger's moves over a recorded run's event log (SPEC §7, #9). The position is an
+// event index, held by the step-through fold (core/log/fold.ts), which gives the state at every
+// stop. Invariants:
+// - Every move lands on an event of the log: 0 (`run started`) … length - 1. Moving past either
+//   end stays there, paused ("end of recording", "start of recording"): nothing terminates.
+// - Forward moves and their reverse twins find the same stops in mirror order.
+// - A stop never reads anything but the fold and the breakpoints: no store access, no effect.
+import type { RunFold } from "../log/fold";
+import type { EventRecord } from "../store/records";
+
+export type StopReason =
+  "entry" | "step" | "breakpoint" | "function breakpoint" | "exception" | "goto" | "restart";
+
+export interface Stop {
+  readonly index: number;
+  readonly reason: StopReason;
+  /** Shown in the Call Stack's header. */
+  readonly description: string;
+  /** For an exception stop: the error message. */
+  readonly text?: string;
+  readonly hitBreakpointIds?: readonly number[];
+}
+
+/** The failure filters a user can turn on (DAP exception breakpoint filters). */
+export const FAILURE_FILTERS = [
+  { filter: "step-failed", label: "Step failed", default: false },
+  { filter: "attempt-failed", label: "Attempt failed", default: false },
+] as const;
+export type FailureFilter = (typeof FAILURE_FILTERS)[number]["filter"];
+
+const ENDING = new Set<EventRecord["type"]>([
+  "step_succeeded",
+  "step_failed",
+  "step_skipped",
+  "step_reused",
+  "step_cached",
+  "step_cancelled",
+]);
+
+/** A one-line description of an event, as the Call Stack names it (without its step). */
+export function eventLabel(e: EventRecord): string {
+  const d = e.data ?? {};
+  const kind = typeof d.kind === "string" ? ` (${d.kind})` : "";
+  switch (e.type) {
+    case "run_started":
+      return "run started";
+    case "run_resumed":
+      return "run resumed";
+    case "run_finished":
+      return `run finished (${typeof d.status === "string" ? d.status : "?"})`;
+    case "finding":
+      return `finding${typeof d.kind === "string" ? ` (${d.kind})` : ""}`;
+    case "step_started":
+      return "started";
+    case "attempt_failed":
+      return `attempt ${e.attempt ?? "?"} failed${kind}`;
+    case "step_succeeded":
+      return e.attempt !== null && e.attempt > 1
+        ? `succeeded on attempt ${e.attempt}`
+        : "succeeded";
+    case "step_failed":
+      return `failed${kind}${d.continued === true ? ", continued" : ""}`;
+    default:
+      return e.type.replace(/^step_/, "");
+  }
+}
+
+/** `summarize · attempt 2 failed (rate_limit)`, or the run event's label. */
+export function describeEvent(e: EventRecord): string {
+  return e.stepId === null ? eventLabel(e) : `${e.stepId} · ${eventLabel(e)}`;
+}
+
+export class Moves {
+  /** Breakpoint ids by step id, from lines and from function breakpoints. */
+  private lineBreakpoints = new Map<string, number[]>();
+  private functionBreakpoints = new Map<string, number[]>();
+  private filters = new Set<FailureFilter>();
+
+  constructor(readonly fold: RunFold) {}
+
+  get last(): number {
+    return this.fold.length - 1;
+  }
+
+  setLineBreakpoints(byStep: ReadonlyMap<string, number[]>): void {
+    this.lineBreakpoints = new Map(byStep);
+  }
+
+  setFunctionBreakpoints(byStep: ReadonlyMap<string, number[]>): void {
+    this.functionBreakpoints = new Map(byStep);
+  }
+
+  setFilters(filters: Iterable<string>): void {
+    this.filters = new Set(
+      [...filters].filter((f): f is FailureFilter => FAILURE_FILTERS.some((x) => x.filter === f)),
+    );
+  }
+
+  /** Moves the fold to `index` and describes the stop. */
+  private stop(index: number, reason: StopReason, extra: Partial<Stop> = {}): Stop {
+    this.fold.seek(index);
+    const e = this.fold.events[index];
+    const description =
+      extra.description ?? (e ? `event ${e.seq} · ${describeEvent(e)}` : "empty recording");
+    return { index, reason, ...extra, description };
+  }
+
+  entry(): Stop {
+    return this.stop(0, "entry");
+  }
+
+  private atEnd(): Stop {
+    return this.stop(this.last, "step", { description: "end of recording" });
+  }
+
+  private atStart(): Stop {
+    return this.stop(0, "entry", { description: "start of recording" });
+  }
+
+  /** Step Over: the next event. */
+  next(): Stop {
+    const k = this.fold.position;
+    return k >= this.last ? this.atEnd() : this.stop(k + 1, "step");
+  }
+
+  /** Step Back: the previous event. */
+  back(): Stop {
+    const k = this.fold.position;
+    return k <= 0 ? this.atStart() : this.stop(k - 1, "step");
+  }
+
+  /** Step Into: the next event of the same step (the next event when there is none). */
+  stepIn(): Stop {
+    const e = this.fold.current;
+    const k = this.fold.position;
+    const next = e?.stepId ? this.fold.nextEventOf(e.stepId, k) : -1;
+    return next >= 0 ? this.stop(next, "step") : this.next();
+  }
+
+  /** Step Out: the event that ends the current step (the next event when it has ended). */
+  stepOut(): Stop {
+    const e = this.fold.current;
+    const k = this.fold.position;
+    if (e?.stepId && !ENDING.has(e.type)) {
+      for (let i = this.fold.nextEventOf(e.stepId, k); i >= 0;) {
+        if (ENDING.has(this.fold.events[i]!.type)) return this.stop(i, "step");
+        i = this.fold.nextEventOf(e.stepId, i);
+      }
+    }
+    return this.next();
+  }
+
+  /** Continue: the next breakpoint or enabled failure; the end of the recording when none. */
+  continue(): Stop {
+    for (let i = this.fold.position + 1; i <= this.last; i++) {
+      const hit = this.hit(i);
+      if (hit) return hit;
+    }
+    return this.atEnd();
+  }
+
+  /** Reverse Continue: the previous breakpoint or enabled failure; `run started` when none. */
+  reverseContinue(): Stop {
+    for (let i = this.fold.position - 1; i >= 0; i--) {
+      const hit = this.hit(i);
+      if (hit) return hit;
+    }
+    return this.atStart();
+  }
+
+  /** Jump to an event (Jump to Cursor, the graph panel). */
+  goto(index: number): Stop {
+    return this.stop(Math.max(0, Math.min(index, this.last)), "goto");
+  }
+
+  /** Restart Frame: the step's first event. */
+  restart(stepId: string | null): Stop {
+    const first = stepId === null ? 0 : this.fold.nextEventOf(stepId, -1);
+    return this.stop(first < 0 ? 0 : first, "restart");
+  }
+
+  /** The indices of a step's events (Jump to Cursor's targets). */
+  eventsOf(stepId: string): number[] {
+    const out: number[] = [];
+    for (let i = this.fold.nextEventOf(stepId, -1); i >= 0; i = this.fold.nextEventOf(stepId, i))
+      out.push(i);
+    return out;
+  }
+
+  /** The stop at event i, if a breakpoint or an enabled filter holds there. */
+  private hit(i: number): Stop | undefined {
+    const e = this.fold.events[i]!;
+    if (
+      (e.type === "step_failed" && this.filters.has("step-failed")) ||
+      (e.type === "attempt_failed" && this.filters.has("attempt-failed"))
+    ) {
+      const d = e.data ?? {};
+      return this.stop(i, "exception", {
+        text: `${String(d.kind ?? "error")}: ${String(d.message ?? "")}`,
+      });
+    }
+    if (e.stepId === null) return undefined;
+    // A breakpoint holds where the step begins: its `step started`, or its first event when it
+    // never started (skipped, reused).
+    if (e.type !== "step_started" && this.fold.previousEventOf(e.stepId, i) >= 0) return undefined;
+    const line = this.lineBreakpoints.get(e.stepId);
+    if (line?.length) return this.stop(i, "breakpoint", { hitBreakpointIds: line });
+    const fn = this.functionBreakpoints.get(e.stepId);
+    if (fn?.length) return this.stop(i, "function breakpoint", { hitBreakpointIds: fn });
+    return undefined;
+  }
+}

@@ -1,0 +1,699 @@
+// The replay debugger (SPEC §7, #9): a recorded run in any Debug Adapter Protocol client. One
+// class serves VS Code inline (the extension hands it to DebugAdapterInlineImplementation) and any
+// other client over stdio (`keel dap`). Invariants:
+// - Nothing executes: the session reads the run's record through the step-through fold and the
+//   store's values, and imports nothing that could call a provider, a server, a tool or a shell.
+// - At the end of the recording it stays paused: the user can always step back.
+// - Breakpoints are kept by step id, so they hold across edits of the file; lines are mapped on
+//   the file as it is on disk, the recorded text answers for steps that are no longer there.
+// - Handles (frames, variables) are valid until the next stop.
+import {
+  DebugSession,
+  Handles,
+  InitializedEvent,
+  OutputEvent,
+  Event,
+  Scope,
+  Source,
+  StackFrame,
+  Thread,
+} from "@vscode/debugadapter";
+import type { DebugProtocol } from "@vscode/debugprotocol";
+import { basename, resolve } from "node:path";
+import { RunFold } from "../log/fold";
+import type { RunStore } from "../store/run-store";
+import { evaluate as evaluateExpression } from "../runner/expressions";
+import { layoutOf, type WorkflowLayout } from "./layout";
+import { describeEvent, eventLabel, FAILURE_FILTERS, Moves, type Stop } from "./moves";
+import { loadRecording, type DebugRecording } from "./recording";
+import {
+  childrenOf,
+  fieldPath,
+  fullText,
+  ValueCache,
+  variableOf,
+  display,
+  type Container,
+} from "./values";
+import { runView, stepView } from "./views";
+
+/** The launch configuration of a `keel-replay` session. */
+export interface ReplayLaunchArgs {
+  /** The run to replay, or "latest" (default): the newest run of `workflow`, else of the store. */
+  readonly runId?: string;
+  /** The workflow file: where "latest" looks, and where the store is found. */
+  readonly workflow?: string;
+  /** The run store file; default `.keel/runs.sqlite` of the workspace (DECISIONS §3). */
+  readonly store?: string;
+}
+
+/** What the session needs from its host: the store, and the workflow file as it is on disk. */
+export interface ReplayHost {
+  openStore(args: ReplayLaunchArgs): RunStore;
+  /** The file's text, undefined when it does not exist. */
+  readText(path: string): string | undefined;
+}
+
+/** The custom event sent on every stop (the graph panel follows it). */
+export const POSITION_EVENT = "keel/position";
+/** The custom request that moves the debugger to an event (the graph panel sends it). */
+export const GOTO_REQUEST = "keel/goto";
+
+export interface PositionBody {
+  readonly runId: string;
+  readonly workflow: string;
+  /** Index of the event in the log. */
+  readonly index: number;
+  readonly seq: number;
+  readonly stepId: string | null;
+  readonly reason: string;
+}
+
+const THREAD = 1;
+const MAX_FRAMES = 20;
+const RECORDED_SOURCE = 1;
+
+type Handle =
+  Container | { readonly scope: "step"; readonly id: string } | { readonly scope: "run" };
+
+interface Loaded {
+  readonly rec: DebugRecording;
+  readonly fold: RunFold;
+  readonly moves: Moves;
+  readonly store: RunStore;
+  readonly values: ValueCache;
+}
+
+export class ReplayDebugSession extends DebugSession {
+  private loaded: Loaded | undefined;
+  private recordedLayout: WorkflowLayout | undefined;
+  private disk: { text: string; layout: WorkflowLayout } | undefined;
+  private diskNoted = false;
+  /** The file on disk as read for the current stop (read again at the next stop). */
+  private diskNow: { layout: WorkflowLayout; onDisk: boolean } | undefined;
+  private readonly handles = new Handles<Handle>();
+  /** Frame id - 1 → the step of that frame (null: the run), for the current stop. */
+  private frames: (string | null)[] = [];
+  private lastStop: Stop | undefined;
+  private nextBreakpointId = 1;
+  private readonly lineBreakpoints = new Map<string, Map<string, number[]>>();
+  private configured!: () => void;
+  private readonly configurationDone = new Promise<void>((r) => (this.configured = r));
+
+  constructor(private readonly host: ReplayHost) {
+    super();
+    this.setDebuggerLinesStartAt1(false);
+    this.setDebuggerColumnsStartAt1(false);
+  }
+
+  // ---- lifecycle ----
+
+  protected override initializeRequest(
+    response: DebugProtocol.InitializeResponse,
+    _args: DebugProtocol.InitializeRequestArguments,
+  ): void {
+    response.body = {
+      supportsConfigurationDoneRequest: true,
+      supportsStepBack: true,
+      supportsGotoTargetsRequest: true,
+      supportsRestartFrame: true,
+      supportsFunctionBreakpoints: true,
+      supportsExceptionInfoRequest: true,
+      supportsClipboardContext: true,
+      supportsDelayedStackTraceLoading: true,
+      supportsEvaluateForHovers: false,
+      supportsTerminateRequest: false,
+      supportsSetVariable: false,
+      exceptionBreakpointFilters: FAILURE_FILTERS.map((f) => ({ ...f })),
+    };
+    this.sendResponse(response);
+  }
+
+  protected override async launchRequest(
+    response: DebugProtocol.LaunchResponse,
+    raw: DebugProtocol.LaunchRequestArguments,
+  ): Promise<void> {
+    const args = raw as ReplayLaunchArgs;
+    let store: RunStore | undefined;
+    try {
+      store = this.host.openStore(args);
+      const workflow = args.workflow ? resolve(args.workflow) : undefined;
+      const rec = await loadRecording(store, args.runId ?? "latest", workflow);
+      const fold = new RunFold(rec.events, rec.attempts);
+      const s = store;
+      this.loaded = {
+        rec,
+        fold,
+        moves: new Moves(fold),
+        store: s,
+        values: new ValueCache((ref) => s.blob(ref)),
+      };
+    } catch (e) {
+      await store?.close().catch(() => undefined);
+      this.sendErrorResponse(response, {
+        id: 3001,
+        format: `Keel: cannot replay: ${(e as Error).message}`,
+        showUser: true,
+      });
+      return;
+    }
+    const { rec } = this.loaded;
+    this.print(
+      `Replaying run ${rec.run.id} of ${rec.run.workflowPath} (${rec.events.length} events, ${rec.run.status}): nothing is executed.\n`,
+    );
+    this.sendEvent(new InitializedEvent());
+    await this.configurationDone;
+    this.sendResponse(response);
+    this.report(this.loaded.moves.entry());
+  }
+
+  protected override configurationDoneRequest(
+    response: DebugProtocol.ConfigurationDoneResponse,
+  ): void {
+    this.sendResponse(response);
+    this.configured();
+  }
+
+  protected override async disconnectRequest(
+    response: DebugProtocol.DisconnectResponse,
+  ): Promise<void> {
+    await this.loaded?.store.close().catch(() => undefined);
+    this.loaded = undefined;
+    this.sendResponse(response);
+    // Ends the process over stdio (`keel dap`); ignored inline and in server mode.
+    this.shutdown();
+  }
+
+  protected override threadsRequest(response: DebugProtocol.ThreadsResponse): void {
+    const id = this.loaded?.rec.run.id;
+    response.body = { threads: [new Thread(THREAD, id ? `run ${id} (replay)` : "replay")] };
+    this.sendResponse(response);
+  }
+
+  // ---- breakpoints ----
+
+  protected override setBreakPointsRequest(
+    response: DebugProtocol.SetBreakpointsResponse,
+    args: DebugProtocol.SetBreakpointsArguments,
+  ): void {
+    const path = args.source.path ? resolve(args.source.path) : undefined;
+    const requested = args.breakpoints ?? (args.lines ?? []).map((line) => ({ line }));
+    const byStep = new Map<string, number[]>();
+    const refuse = (line: number, message: string): DebugProtocol.Breakpoint => ({
+      id: this.nextBreakpointId++,
+      verified: false,
+      line,
+      message,
+    });
+    const l = this.loaded;
+    this.diskNow = undefined;
+    const layout =
+      path && l && path === resolve(l.rec.run.workflowPath) ? this.current() : undefined;
+    const breakpoints = requested.map((b) => {
+      if (!l) return refuse(b.line, "no recorded run is loaded");
+      if (!layout)
+        return refuse(b.line, `not the workflow of this run (${l.rec.run.workflowPath})`);
+      const step = layout.layout.stepAtLine(this.convertClientLineToDebugger(b.line));
+      if (!step) return refuse(b.line, "not inside a step: a breakpoint goes on a step");
+      const id = this.nextBreakpointId++;
+      const ids = byStep.get(step.id) ?? [];
+      ids.push(id);
+      byStep.set(step.id, ids);
+      const known = l.fold.step(step.id) !== undefined || this.recorded().steps.has(step.id);
+      return {
+        id,
+        verified: true,
+        line: this.convertDebuggerLineToClient(step.keyLine),
+        source: args.source,
+        ...(known ? {} : { message: `step '${step.id}' is not in the recorded run` }),
+      };
+    });
+    if (path) this.lineBreakpoints.set(path, byStep);
+    this.applyLineBreakpoints();
+    response.body = { breakpoints };
+    this.sendResponse(response);
+  }
+
+  private applyLineBreakpoints(): void {
+    const all = new Map<string, number[]>();
+    for (const byStep of this.lineBreakpoints.values())
+      for (const [id, ids] of byStep) all.set(id, [...(all.get(id) ?? []), ...ids]);
+    this.loaded?.moves.setLineBreakpoints(all);
+  }
+
+  protected override setFunctionBreakPointsRequest(
+    response: DebugProtocol.SetFunctionBreakpointsResponse,
+    args: DebugProtocol.SetFunctionBreakpointsArguments,
+  ): void {
+    const l = this.loaded;
+    const byStep = new Map<string, number[]>();
+    const breakpoints = args.breakpoints.map((b): DebugProtocol.Breakpoint => {
+      const id = this.nextBreakpointId++;
+      const name = b.name.trim();
+      if (!l || (l.fold.step(name) === undefined && !this.recorded().steps.has(name)))
+        return { id, verified: false, message: `no step '${name}' in this run` };
+      byStep.set(name, [...(byStep.get(name) ?? []), id]);
+      const place = this.placeOf(name);
+      return {
+        id,
+        verified: true,
+        ...(place ? { source: place.source, line: place.line } : {}),
+      };
+    });
+    l?.moves.setFunctionBreakpoints(byStep);
+    response.body = { breakpoints };
+    this.sendResponse(response);
+  }
+
+  protected override setExceptionBreakPointsRequest(
+    response: DebugProtocol.SetExceptionBreakpointsResponse,
+    args: DebugProtocol.SetExceptionBreakpointsArguments,
+  ): void {
+    this.loaded?.moves.setFilters([
+      ...args.filters,
+      ...(args.filterOptions ?? []).map((f) => f.filterId),
+    ]);
+    this.sendResponse(response);
+  }
+
+  // ---- moves ----
+
+  private move(response: DebugProtocol.Response, how: (m: Moves) => Stop): void {
+    const l = this.loaded;
+    if (!l) {
+      this.sendErrorResponse(response, 3002, "no recorded run is loaded");
+      return;
+    }
+    if (response.command === "continue") response.body = { allThreadsContinued: true };
+    this.sendResponse(response);
+    this.report(how(l.moves));
+  }
+
+  protected override nextRequest(response: DebugProtocol.NextResponse): void {
+    this.move(response, (m) => m.next());
+  }
+
+  protected override stepInRequest(response: DebugProtocol.StepInResponse): void {
+    this.move(response, (m) => m.stepIn());
+  }
+
+  protected override stepOutRequest(response: DebugProtocol.StepOutResponse): void {
+    this.move(response, (m) => m.stepOut());
+  }
+
+  protected override stepBackRequest(response: DebugProtocol.StepBackResponse): void {
+    this.move(response, (m) => m.back());
+  }
+
+  protected override continueRequest(response: DebugProtocol.ContinueResponse): void {
+    this.move(response, (m) => m.continue());
+  }
+
+  protected override reverseContinueRequest(response: DebugProtocol.ReverseContinueResponse): void {
+    this.move(response, (m) => m.reverseContinue());
+  }
+
+  protected override pauseRequest(response: DebugProtocol.PauseResponse): void {
+    // A replay is always paused.
+    this.sendResponse(response);
+  }
+
+  protected override restartFrameRequest(
+    response: DebugProtocol.RestartFrameResponse,
+    args: DebugProtocol.RestartFrameArguments,
+  ): void {
+    const step = this.frames[args.frameId - 1];
+    this.move(response, (m) => m.restart(step ?? null));
+  }
+
+  protected override gotoTargetsRequest(
+    response: DebugProtocol.GotoTargetsResponse,
+    args: DebugProtocol.GotoTargetsArguments,
+  ): void {
+    const l = this.loaded;
+    const line = this.convertClientLineToDebugger(args.line);
+    const step = l ? this.current().layout.stepAtLine(line) : undefined;
+    const targets: DebugProtocol.GotoTarget[] =
+      l && step
+        ? l.moves.eventsOf(step.id).map((i) => ({
+            id: i + 1,
+            label: `event ${l.rec.events[i]!.seq} · ${describeEvent(l.rec.events[i]!)}`,
+            line: args.line,
+          }))
+        : [];
+    response.body = { targets };
+    this.sendResponse(response);
+  }
+
+  protected override gotoRequest(
+    response: DebugProtocol.GotoResponse,
+    args: DebugProtocol.GotoArguments,
+  ): void {
+    this.move(response, (m) => m.goto(args.targetId - 1));
+  }
+
+  protected override customRequest(
+    command: string,
+    response: DebugProtocol.Response,
+    args: unknown,
+  ): void {
+    if (command !== GOTO_REQUEST) {
+      super.customRequest(command, response, args);
+      return;
+    }
+    const seq = Number((args as { seq?: unknown } | undefined)?.seq);
+    const l = this.loaded;
+    const index = l ? l.rec.events.findIndex((e) => e.seq === seq) : -1;
+    if (index < 0) {
+      this.sendErrorResponse(response, 3003, `no event ${String(seq)} in this run`);
+      return;
+    }
+    this.move(response, (m) => m.goto(index));
+  }
+
+  /** Sends the stop: `stopped`, then the position for the graph panel. */
+  private report(stop: Stop): void {
+    const l = this.loaded!;
+    this.lastStop = stop;
+    this.handles.reset();
+    this.frames = [];
+    this.diskNow = undefined;
+    const stopped: DebugProtocol.StoppedEvent = new Event("stopped", {
+      reason: stop.reason,
+      threadId: THREAD,
+      allThreadsStopped: true,
+      description: stop.description,
+      ...(stop.text ? { text: stop.text } : {}),
+      ...(stop.hitBreakpointIds ? { hitBreakpointIds: [...stop.hitBreakpointIds] } : {}),
+    }) as DebugProtocol.StoppedEvent;
+    this.sendEvent(stopped);
+    const e = l.rec.events[stop.index]!;
+    const body: PositionBody = {
+      runId: l.rec.run.id,
+      workflow: l.rec.run.workflowPath,
+      index: stop.index,
+      seq: e.seq,
+      stepId: e.stepId,
+      reason: stop.reason,
+    };
+    this.sendEvent(new Event(POSITION_EVENT, body));
+  }
+
+  protected override exceptionInfoRequest(response: DebugProtocol.ExceptionInfoResponse): void {
+    const e = this.loaded?.fold.current;
+    const d = e?.data ?? {};
+    const kind = typeof d.kind === "string" ? d.kind : "error";
+    const message = typeof d.message === "string" ? d.message : "";
+    response.body = {
+      exceptionId: kind,
+      description: message,
+      breakMode: "always",
+      details: {
+        typeName: kind,
+        message,
+        ...(e ? { stackTrace: describeEvent(e) } : {}),
+      },
+    };
+    this.sendResponse(response);
+  }
+
+  // ---- call stack ----
+
+  protected override stackTraceRequest(
+    response: DebugProtocol.StackTraceResponse,
+    args: DebugProtocol.StackTraceArguments,
+  ): void {
+    const l = this.loaded;
+    if (!l) {
+      response.body = { stackFrames: [], totalFrames: 0 };
+      this.sendResponse(response);
+      return;
+    }
+    if (this.frames.length === 0) this.frames = this.chain(l);
+    const start = args.startFrame ?? 0;
+    const end = args.levels
+      ? Math.min(this.frames.length, start + args.levels)
+      : this.frames.length;
+    const stackFrames: DebugProtocol.StackFrame[] = [];
+    for (let i = start; i < end; i++) stackFrames.push(this.frame(l, i));
+    response.body = { stackFrames, totalFrames: this.frames.length };
+    this.sendResponse(response);
+  }
+
+  /** The current event's step, then its upstream critical path: the dependency that ended last. */
+  private chain(l: Loaded): (string | null)[] {
+    const top = l.fold.current?.stepId ?? null;
+    const out: (string | null)[] = [top];
+    if (top === null) return out;
+    const deps = this.recorded().deps;
+    const seen = new Set<string>([top]);
+    let at = top;
+    while (out.length < MAX_FRAMES) {
+      let best: string | undefined;
+      let bestSeq = -1;
+      for (const d of deps.get(at) ?? []) {
+        const s = l.fold.step(d);
+        const seq = s ? (s.ended?.seq ?? s.lastSeq) : 0;
+        if (!seen.has(d) && seq > bestSeq) {
+          best = d;
+          bestSeq = seq;
+        }
+      }
+      if (best === undefined) break;
+      seen.add(best);
+      out.push(best);
+      at = best;
+    }
+    return out;
+  }
+
+  private frame(l: Loaded, i: number): DebugProtocol.StackFrame {
+    const id = this.frames[i]!;
+    const e = l.fold.current!;
+    let name: string;
+    if (i === 0) name = describeEvent(e);
+    else {
+      const s = l.fold.step(id!);
+      name = `${id} · ${s?.ended ? eventLabel(s.ended) : (s?.status ?? "pending")}`;
+    }
+    const place = id === null ? this.placeOfRun() : this.placeOf(id);
+    const f: DebugProtocol.StackFrame = new StackFrame(
+      i + 1,
+      name,
+      undefined,
+      place?.line ?? 0,
+      this.convertDebuggerColumnToClient(0),
+    );
+    if (place) f.source = place.source;
+    if (i > 0) f.presentationHint = "subtle";
+    return f;
+  }
+
+  /** Where a step is shown: the file on disk when it has the step, else the recorded text. */
+  private placeOf(id: string): { source: DebugProtocol.Source; line: number } | undefined {
+    const l = this.loaded!;
+    const path = l.rec.run.workflowPath;
+    const onDisk = this.current();
+    const here = onDisk.onDisk ? onDisk.layout.steps.get(id) : undefined;
+    if (here) {
+      return {
+        source: new Source(basename(path), path),
+        line: this.convertDebuggerLineToClient(here.keyLine),
+      };
+    }
+    const recorded = this.recorded().steps.get(id);
+    if (!recorded) return undefined;
+    return {
+      source: this.recordedSource(),
+      line: this.convertDebuggerLineToClient(recorded.keyLine),
+    };
+  }
+
+  private placeOfRun(): { source: DebugProtocol.Source; line: number } {
+    const l = this.loaded!;
+    const path = l.rec.run.workflowPath;
+    const onDisk = this.current().onDisk;
+    return {
+      source: onDisk ? new Source(basename(path), path) : this.recordedSource(),
+      line: this.convertDebuggerLineToClient(0),
+    };
+  }
+
+  private recordedSource(): DebugProtocol.Source {
+    const path = this.loaded!.rec.run.workflowPath;
+    const s: DebugProtocol.Source = new Source(
+      `${basename(path)} (as recorded)`,
+      undefined,
+      RECORDED_SOURCE,
+      "recorded run",
+    );
+    s.presentationHint = "deemphasize";
+    return s;
+  }
+
+  protected override sourceRequest(
+    response: DebugProtocol.SourceResponse,
+    args: DebugProtocol.SourceArguments,
+  ): void {
+    const l = this.loaded;
+    if (!l || args.sourceReference !== RECORDED_SOURCE) {
+      this.sendErrorResponse(response, 3004, "no such source");
+      return;
+    }
+    response.body = { content: l.rec.source, mimeType: "text/x-yaml" };
+    this.sendResponse(response);
+  }
+
+  /** The layout of the recorded text, parsed the first time it is needed. */
+  private recorded(): WorkflowLayout {
+    return (this.recordedLayout ??= layoutOf(this.loaded?.rec.source ?? ""));
+  }
+
+  /**
+   * The layout of the workflow as it is on disk now (re-read when the file changed), or the
+   * recorded one when the file is gone. Says once when the file differs from the recorded text.
+   */
+  private current(): { layout: WorkflowLayout; onDisk: boolean } {
+    return (this.diskNow ??= this.readDisk());
+  }
+
+  private readDisk(): { layout: WorkflowLayout; onDisk: boolean } {
+    const l = this.loaded!;
+    const text = this.host.readText(l.rec.run.workflowPath);
+    if (text === undefined) {
+      if (!this.diskNoted) {
+        this.diskNoted = true;
+        this.print(
+          `${l.rec.run.workflowPath} is not on disk: the Call Stack shows the recorded text.\n`,
+        );
+      }
+      return { layout: this.recorded(), onDisk: false };
+    }
+    if (text === l.rec.source) return { layout: this.recorded(), onDisk: true };
+    if (!this.disk || this.disk.text !== text) this.disk = { text, layout: layoutOf(text) };
+    if (!this.diskNoted) {
+      this.diskNoted = true;
+      this.print(
+        `${basename(l.rec.run.workflowPath)} has changed since run ${l.rec.run.id} was recorded: breakpoints match steps by id, and a step that is no longer in the file shows from the recorded text.\n`,
+      );
+    }
+    return { layout: this.disk.layout, onDisk: true };
+  }
+
+  // ---- variables ----
+
+  protected override scopesRequest(
+    response: DebugProtocol.ScopesResponse,
+    args: DebugProtocol.ScopesArguments,
+  ): void {
+    const step = this.frames[args.frameId - 1];
+    const scopes: DebugProtocol.Scope[] = [];
+    if (step)
+      scopes.push(new Scope(`Step ${step}`, this.handles.create({ scope: "step", id: step })));
+    scopes.push(new Scope("Run", this.handles.create({ scope: "run" }), false));
+    response.body = { scopes };
+    this.sendResponse(response);
+  }
+
+  protected override async variablesRequest(
+    response: DebugProtocol.VariablesResponse,
+    args: DebugProtocol.VariablesArguments,
+  ): Promise<void> {
+    const l = this.loaded;
+    const h = this.handles.get(args.variablesReference);
+    if (!l || !h) {
+      response.body = { variables: [] };
+      this.sendResponse(response);
+      return;
+    }
+    const handle = (c: Container) => this.handles.create(c);
+    let container: Container;
+    if ("scope" in h) {
+      if (h.scope === "step") {
+        container = { value: stepView(l.fold, h.id), path: fieldPath("steps", h.id) };
+      } else {
+        // `inputs` is at the top of the expression scope; the rest under `run`.
+        const inputs = await l.values.load(l.rec.run.inputsHash);
+        const run = runView(l.fold, l.rec.run, l.rec.findings);
+        const variables = [
+          variableOf("inputs", inputs, "inputs", handle),
+          ...(await childrenOf({ value: run, path: "run" }, {}, l.values, handle)),
+        ];
+        response.body = { variables: this.page(variables, args) };
+        this.sendResponse(response);
+        return;
+      }
+    } else container = h;
+    response.body = { variables: await childrenOf(container, args, l.values, handle) };
+    this.sendResponse(response);
+  }
+
+  private page(all: DebugProtocol.Variable[], args: DebugProtocol.VariablesArguments) {
+    const start = args.start ?? 0;
+    return args.count ? all.slice(start, start + args.count) : all.slice(start);
+  }
+
+  protected override async evaluateRequest(
+    response: DebugProtocol.EvaluateResponse,
+    args: DebugProtocol.EvaluateArguments,
+  ): Promise<void> {
+    const l = this.loaded;
+    if (!l) {
+      this.sendErrorResponse(response, 3002, "no recorded run is loaded");
+      return;
+    }
+    let value: unknown;
+    try {
+      value = await evaluateExpression(args.expression, { context: await this.scope(l, args) });
+    } catch (e) {
+      this.sendErrorResponse(response, { id: 3005, format: (e as Error).message, showUser: false });
+      return;
+    }
+    if (args.context === "clipboard") {
+      response.body = { result: fullText(value), variablesReference: 0 };
+    } else {
+      const v = variableOf(args.expression, value, args.expression, (c) => this.handles.create(c));
+      response.body = {
+        result: value === undefined ? "undefined" : display(value),
+        type: v.type,
+        variablesReference: v.variablesReference,
+        ...(v.indexedVariables ? { indexedVariables: v.indexedVariables } : {}),
+        ...(v.namedVariables ? { namedVariables: v.namedVariables } : {}),
+      };
+    }
+    this.sendResponse(response);
+  }
+
+  /**
+   * What an expression sees at the current position: `inputs`, `run` and `steps`. Steps the
+   * expression names (and the selected frame's) come whole, values read; the others with their
+   * status, origin and error only, so that a large run costs no store reads it does not need.
+   */
+  private async scope(
+    l: Loaded,
+    args: DebugProtocol.EvaluateArguments,
+  ): Promise<Record<string, unknown>> {
+    const framed = args.frameId ? this.frames[args.frameId - 1] : l.fold.current?.stepId;
+    const steps: Record<string, unknown> = {};
+    for (const s of l.fold.steps()) {
+      if (s.id === framed || args.expression.includes(s.id)) {
+        steps[s.id] = await l.values.resolve(stepView(l.fold, s.id));
+      } else {
+        steps[s.id] = {
+          status: s.status,
+          ...(s.origin ? { origin: s.origin } : {}),
+          error: s.error,
+        };
+      }
+    }
+    return {
+      inputs: await l.values.load(l.rec.run.inputsHash),
+      run: runView(l.fold, l.rec.run, l.rec.findings),
+      steps,
+    };
+  }
+
+  private print(text: string): void {
+    this.sendEvent(new OutputEvent(text, "console"));
+  }
+}
