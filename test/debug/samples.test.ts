@@ -120,7 +120,7 @@ for (const name of SAMPLES) {
   });
 }
 
-test("over stdio (keel dap): the same walk over a sample, and disconnect ends the process", async () => {
+test("over stdio (keel dap): the same walk over a sample, Variables equal to the fold at each stop", async () => {
   const a = await overStdio(ws);
   try {
     await walk(a, "provider-fallback.keel.yaml", true);
