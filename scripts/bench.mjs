@@ -10,6 +10,7 @@ const BENCHES = [
   ["extension activation (#7)", "bench/extension/activation.bench.ts"],
   ["graph panel (#7)", "bench/webview/render.bench.ts"],
   ["replay (#5)", "bench/replay/replay.bench.ts"],
+  ["replay debugger (#9)", "bench/debug/debug.bench.ts"],
 ];
 
 let failed = 0;
