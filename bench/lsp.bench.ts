@@ -183,6 +183,15 @@ class Server {
     return ms;
   }
 
+  /** Time to answer a request; fails when the answer is empty. */
+  async timed(method: string, params: object): Promise<number> {
+    const start = performance.now();
+    const result = await this.connection.sendRequest(method, params);
+    const ms = performance.now() - start;
+    if (result == null) fail(`${this.kind} gave no answer to ${method}`);
+    return ms;
+  }
+
   /** Resident set size of the server process, in MiB. */
   rssMib(): number {
     const status = readFileSync(`/proc/${this.process.pid}/status`, "utf8");
@@ -235,6 +244,8 @@ interface SizeResult {
   readonly keel: Stats;
   readonly keelCompletion: Stats;
   readonly keelCompletionAgain: Stats;
+  readonly keelHover: Stats;
+  readonly keelTokens: Stats;
   readonly peer?: Stats;
   readonly peerCompletion?: Stats;
 }
@@ -246,6 +257,7 @@ async function editSeries(
   line: number,
   count: number,
   completions: { first: number[]; again: number[] } | undefined,
+  features?: { hover: number[]; tokens: number[] },
 ): Promise<number[]> {
   const flagged = (ds: Diagnostic[]) => ds.some((d) => d.range.start.line === line);
   const times: number[] = [];
@@ -258,6 +270,15 @@ async function editSeries(
     if (!breaking && completions) {
       completions.first.push(await server.completion(uri, line, KEY_END - 4));
       completions.again.push(await server.completion(uri, line, KEY_END - 4));
+    }
+    if (breaking && features) {
+      // After an edit, the features that need the whole model (positions of every step).
+      const textDocument = { uri };
+      const position = { line: line - 2, character: 4 }; // the step's id
+      features.hover.push(await server.timed("textDocument/hover", { textDocument, position }));
+      features.tokens.push(
+        await server.timed("textDocument/semanticTokens/full", { textDocument }),
+      );
     }
   }
   return times;
@@ -275,6 +296,8 @@ async function measureSize(n: number, peer: boolean): Promise<SizeResult> {
   await editSeries(keel, uri, line, WARM_UP_EDITS, undefined);
   const keelCompletions = { first: [] as number[], again: [] as number[] };
   const keelTimes = await editSeries(keel, uri, line, plan.keel, keelCompletions);
+  const features = { hover: [] as number[], tokens: [] as number[] };
+  await editSeries(keel, uri, line, Math.min(plan.keel, 40), undefined, features);
   await keel.stop();
   process.stderr.write(`  Keel ${n}: median ${stats(keelTimes).median.toFixed(1)} ms\n`);
 
@@ -295,6 +318,8 @@ async function measureSize(n: number, peer: boolean): Promise<SizeResult> {
     keel: stats(keelTimes),
     keelCompletion: stats(keelCompletions.first),
     keelCompletionAgain: stats(keelCompletions.again),
+    keelHover: stats(features.hover),
+    keelTokens: stats(features.tokens),
     peer: peerTimes && stats(peerTimes),
     peerCompletion: peerCompletions && stats(peerCompletions.first),
   };
@@ -374,6 +399,8 @@ async function main(): Promise<void> {
       "Keel compl. after edit",
       "Keel compl. again",
       "peer compl.",
+      "Keel hover after edit",
+      "Keel tokens after edit",
       "target",
     ],
   ];
@@ -396,6 +423,8 @@ async function main(): Promise<void> {
       ms(r.keelCompletion.median),
       ms(r.keelCompletionAgain.median),
       ms(r.peerCompletion?.median),
+      `${ms(r.keelHover.median)} (p95 ${ms(r.keelHover.p95)})`,
+      `${ms(r.keelTokens.median)} (p95 ${ms(r.keelTokens.p95)})`,
       misses.length ? `miss ${misses.join(", ")}` : "ok",
     ]);
   }
@@ -428,6 +457,9 @@ async function main(): Promise<void> {
       "Completion at a key of the edited step, after each repair edit, twice: Keel answers from the",
       "  newest model already built (an edit inside one step does not rebuild it); the peer answers",
       "  from its parse.",
+      "Hover (on the edited step's id) and semantic tokens (whole file) after each breaking",
+      "  edit of a second series: they need every step's positions, which Keel splices from the",
+      "  steps' own parses (core/check/splice.ts) instead of validating the file again.",
       `Memory: RSS of the server process with ${OPEN_FILES} copies of the ${MEMORY_STEPS.toLocaleString("en")}-step file open and validated.`,
       `Targets (DECISIONS.md §1): p95 ≤ ${TARGET_P95[1000]} ms at 1,000 steps, ≤ ${TARGET_P95[5000]} ms at 5,000; ≥ ${TARGET_RATIO}× faster than the peer.`,
       `Total ${((performance.now() - started) / 1000).toFixed(0)} s.`,

@@ -16,7 +16,9 @@ import { sortDiagnostics, DiagnosticSink, type Diagnostic, type Span } from "../
 import { parseEntry, type Loc } from "../model/parse";
 import { isObj, str, type Obj } from "../model/values";
 import { parseExpressions } from "../expr/parse";
+import type { Edge } from "../graph/graph";
 import type { WorkflowParts } from "./parts";
+import type { AnalyzedSite } from "./references";
 import { collectStep, finishStep, type StepContext, type StepResult } from "./step-checks";
 import type { ValidateOptions, ValidationDetail } from "./validate";
 
@@ -31,6 +33,23 @@ interface Unit {
   readonly reads: readonly string[];
   /** Length of its key line, line break included. */
   readonly keyLine: number;
+  /** What the model needs of it (check/splice.ts), in the offsets of the text it was parsed in. */
+  readonly loc: Loc;
+  readonly sites: readonly AnalyzedSite[];
+  readonly needsEdges: readonly Edge[];
+  readonly exprEdges: readonly Edge[];
+  /** Where its text started in the text it was parsed in: its locations move by `start - origin`. */
+  readonly origin: number;
+}
+
+/** The parts of the last full validation's model that incremental edits leave as they were. */
+export interface ModelBase {
+  /** The document's root, whose `steps` child is rebuilt from the units. */
+  readonly root: Loc;
+  readonly value: Obj;
+  readonly headerSites: readonly AnalyzedSite[];
+  /** Where the steps' text ended then: what lies at or after it moves with the steps' edits. */
+  readonly stepsEnd: number;
 }
 
 /** What an incremental re-validation of the next version needs. Immutable. */
@@ -51,6 +70,7 @@ export interface IncrementalState {
   /** A stand-in for the document for one step's schema check: the first key and `steps`. */
   readonly firstKey: readonly [string | number, Loc] | undefined;
   readonly stepsKeySpan: Span | undefined;
+  readonly base: ModelBase;
 }
 
 /** An edit: `[start, oldEnd)` of the old text became `[start, newEnd)` of the new one. */
@@ -144,6 +164,12 @@ export function incrementalState(
     parts,
     firstKey: firstKey && firstKey[0] !== "steps" ? firstKey : undefined,
     stepsKeySpan: stepsLoc.keySpan,
+    base: {
+      root: yaml.root,
+      value: yaml.value as Obj,
+      headerSites: split.headerSites,
+      stepsEnd: starts[starts.length - 1]!,
+    },
   };
 }
 
@@ -278,6 +304,11 @@ function unitOf(
     deps,
     reads: step.reads,
     keyLine: lineEndOf(text, keyEnd) - start,
+    loc: step.loc,
+    sites: step.sites,
+    needsEdges: step.needsEdges,
+    exprEdges: step.exprEdges,
+    origin: start,
   };
 }
 

@@ -59,6 +59,8 @@ export interface ValidationDetail {
     /** Dependency cycles. */
     readonly cycles: readonly Diagnostic[];
     readonly stepsLoc?: Loc;
+    /** The expressions outside `steps` (`outputs`, ...), analysed. */
+    readonly headerSites: readonly AnalyzedSite[];
   };
 }
 
@@ -124,6 +126,12 @@ export function validateInDetail(text: string, options: ValidateOptions = {}): V
   return {
     result: { diagnostics, model: { yaml, parts, sites, graph } },
     parse,
-    split: { header: header.items, steps, cycles: cycles.items, stepsLoc },
+    split: {
+      header: header.items,
+      steps,
+      cycles: cycles.items,
+      stepsLoc,
+      headerSites: headerAnalyzed,
+    },
   };
 }

@@ -12,9 +12,19 @@ export interface Loc {
   /** Children by mapping key or sequence index, in document order. */
   readonly children?: Map<string | number, Loc>;
   /** The scalar node, so offsets inside a string value can be mapped back to the text. */
-  readonly scalar?: Scalar;
+  readonly scalar?: ScalarNode;
   /** True when the value was copied from an anchor through an alias. */
   readonly viaAlias?: boolean;
+}
+
+/**
+ * What is read of a scalar node: its value, its style and where it lies in the text. A parse
+ * gives `yaml`'s own node; a location moved by an edit (check/splice.ts) gets a plain copy.
+ */
+export interface ScalarNode {
+  readonly value: unknown;
+  readonly type?: Scalar.Type;
+  readonly range?: readonly [number, number, number] | null;
 }
 
 export interface ParsedYaml {
@@ -183,7 +193,7 @@ class Builder {
       value[key] = built.value;
       children.set(key, built.loc);
     }
-    return { value, loc: { span, keySpan, children } };
+    return { value, loc: { span: this.blockEnd(node, span, children), keySpan, children } };
   }
 
   private buildSeq(node: YAMLSeq, span: Span, keySpan: Span | undefined): Built {
@@ -194,7 +204,19 @@ class Builder {
       value.push(built.value);
       children.set(i, built.loc);
     });
-    return { value, loc: { span, keySpan, children } };
+    return { value, loc: { span: this.blockEnd(node, span, children), keySpan, children } };
+  }
+
+  /**
+   * A block collection ends where its last entry's value ends. `yaml` may extend it over trailing
+   * comment lines, by an amount that depends on what follows; this end does not, so a step parsed
+   * on its own (parseEntry) has the locations the whole document gives it.
+   */
+  private blockEnd(node: YAMLMap | YAMLSeq, span: Span, children: Map<string | number, Loc>): Span {
+    if (node.flow || children.size === 0) return span;
+    let last: Loc | undefined;
+    for (const loc of children.values()) last = loc;
+    return { start: span.start, end: Math.max(span.start, last!.span.end) };
   }
 
   private keyText(keyNode: YamlNode | null, span: Span): string | undefined {

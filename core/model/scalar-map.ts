@@ -3,12 +3,12 @@
 // offset plus a constant. We align the value with its source: every non-blank character of the
 // value is found, in order, in the source; escapes and doubled quotes are decoded as they come.
 // Invariant: the map is monotonic and every entry lies inside the scalar's source range.
-import type { Scalar } from "yaml";
+import type { ScalarNode } from "./parse";
 
-const cache = new WeakMap<Scalar, Int32Array>();
+const cache = new WeakMap<ScalarNode, Int32Array>();
 
 /** Returns map where map[i] is the text offset of value character i (map[value.length] = end). */
-export function scalarSourceMap(text: string, node: Scalar): Int32Array {
+export function scalarSourceMap(text: string, node: ScalarNode): Int32Array {
   let map = cache.get(node);
   if (!map) {
     map = align(text, node);
@@ -17,7 +17,7 @@ export function scalarSourceMap(text: string, node: Scalar): Int32Array {
   return map;
 }
 
-function align(text: string, node: Scalar): Int32Array {
+function align(text: string, node: ScalarNode): Int32Array {
   const value = typeof node.value === "string" ? node.value : String(node.value);
   const [start, end] = node.range ?? [0, 0, 0];
   const map = new Int32Array(value.length + 1);

@@ -4,14 +4,10 @@
 // analysis made incrementally from the previous version (check/incremental.ts) has the
 // diagnostics a full validation would give; its model is built by a full validation only when a
 // feature first asks for it.
-import {
-  validate,
-  validateInDetail,
-  type ValidateOptions,
-  type WorkflowModel,
-} from "../check/validate";
+import { validateInDetail, type ValidateOptions, type WorkflowModel } from "../check/validate";
 import type { ValidationHost } from "../check/tools";
 import { incrementalState, revalidate, type IncrementalState } from "../check/incremental";
+import { splicedModel } from "../check/splice";
 import type { Diagnostic } from "../model/diagnostic";
 import { LineIndex } from "../model/line-index";
 
@@ -110,9 +106,12 @@ class IncrementalAnalysis implements Analysis {
     return this.options.file;
   }
 
-  /** Built on first use: most versions typed are never asked for more than their diagnostics. */
+  /**
+   * Spliced on first use from the steps' own parses (check/splice.ts), without parsing the text
+   * again: most versions typed are never asked for more than their diagnostics.
+   */
   get model(): WorkflowModel {
-    this.built ??= validate(this.text, this.options).model;
+    this.built ??= splicedModel(this.incremental);
     return this.built;
   }
 }

@@ -10,6 +10,9 @@ import { join } from "node:path";
 import fc from "fast-check";
 import { validate, validateInDetail, type ValidateOptions } from "@keel/core/check/validate";
 import { incrementalState, revalidate, type IncrementalState } from "@keel/core/check/incremental";
+import { splicedModel } from "@keel/core/check/splice";
+import type { WorkflowModel } from "@keel/core/check/validate";
+import type { Loc } from "@keel/core/model/parse";
 import type { Diagnostic } from "@keel/core/model/diagnostic";
 import { LineIndex } from "@keel/core/model/line-index";
 import { generate } from "../../bench/generate";
@@ -83,6 +86,37 @@ function plain(list: readonly Diagnostic[]): string[] {
   );
 }
 
+/** A model as plain data: every location (with its scalar's range), value, site and graph edge. */
+function modelData(model: WorkflowModel): unknown {
+  const loc = (l: Loc): unknown => [
+    l.span,
+    l.keySpan,
+    l.viaAlias,
+    l.scalar && [l.scalar.range, l.scalar.type, l.scalar.value],
+    l.children && [...l.children].map(([k, c]) => [k, loc(c)]),
+  ];
+  const { yaml, parts, sites, graph } = model;
+  return {
+    text: yaml.text,
+    value: JSON.stringify(yaml.value),
+    root: yaml.root && loc(yaml.root),
+    anchors: yaml.anchors,
+    steps: parts && [...parts.steps.values()].map((s) => [s.id, s.type, s.keySpan, loc(s.loc)]),
+    inputs: parts && [...parts.inputs.values()].map((s) => [s.id, s.keySpan, loc(s.loc)]),
+    providers: parts && [...parts.providers.values()].map((s) => [s.id, s.keySpan, loc(s.loc)]),
+    sites: sites.map(({ site, info }) => [
+      site.owner,
+      site.role,
+      site.text,
+      site.valueStart,
+      site.bare,
+      loc(site.loc),
+      JSON.stringify(info.refs),
+    ]),
+    graph: [graph.ids, graph.edges, [...graph.deps], [...graph.rank], graph.order, graph.cycles],
+  };
+}
+
 const edit = fc.record({
   /** Where, in ten-thousandths of the text's length (fc.double would favour the ends). */
   at: fc.integer({ min: 0, max: 9999 }),
@@ -90,7 +124,7 @@ const edit = fc.record({
   insert: fc.oneof(fc.constant(""), fc.constantFrom(...FRAGMENTS), fc.string({ maxLength: 3 })),
 });
 
-test("incremental re-validation after random edits equals a full validation of the new text", () => {
+test("incremental re-validation after random edits equals a full validation of the new text, diagnostics and model", () => {
   let incremental = 0;
   let edits = 0;
   fc.assert(
@@ -107,7 +141,9 @@ test("incremental re-validation after random edits equals a full validation of t
           const again = state && revalidate(state, text);
           if (again) {
             incremental++;
-            assert.deepEqual(plain(again.diagnostics), plain(validate(text).diagnostics));
+            const full = validate(text);
+            assert.deepEqual(plain(again.diagnostics), plain(full.diagnostics));
+            assert.deepEqual(modelData(splicedModel(again.state)), modelData(full.model));
             state = again.state;
           } else state = fullState(text);
         }
