@@ -36,10 +36,36 @@ const problemMatcher = {
   },
 };
 
+/**
+ * Production mode (`pg`, OpenTelemetry: core/production.ts) is a bundle of its own; the others
+ * import it as `@keel/production` and load dist/production.js on first use, so they do not grow.
+ */
+const productionBundle = {
+  name: "production",
+  setup(build) {
+    build.onResolve({ filter: /^@keel\/production$/ }, () => ({
+      path: "./production.js",
+      external: true,
+    }));
+  },
+};
+
 const bundles = [
-  { ...node, entryPoints: { extension: "extension/main.ts" }, outdir: "dist" },
+  {
+    ...node,
+    entryPoints: { extension: "extension/main.ts" },
+    outdir: "dist",
+    plugins: [productionBundle],
+  },
   { ...node, entryPoints: { server: "language-server/main.ts" }, outdir: "dist" },
-  { ...node, entryPoints: { cli: "cli/main.ts" }, outdir: "dist" },
+  { ...node, entryPoints: { cli: "cli/main.ts" }, outdir: "dist", plugins: [productionBundle] },
+  {
+    ...node,
+    entryPoints: { production: "core/production.ts" },
+    outdir: "dist",
+    // pg's optional native binding is not used.
+    external: [...node.external, "pg-native"],
+  },
   {
     bundle: true,
     platform: "browser",
@@ -55,7 +81,9 @@ const bundles = [
 ];
 
 const contexts = await Promise.all(
-  bundles.map((options) => esbuild.context({ ...options, plugins: [problemMatcher] })),
+  bundles.map((options) =>
+    esbuild.context({ ...options, plugins: [...(options.plugins ?? []), problemMatcher] }),
+  ),
 );
 if (watch) {
   await Promise.all(contexts.map((c) => c.watch()));

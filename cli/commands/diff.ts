@@ -1,10 +1,10 @@
 // `keel diff <runA> <runB>`: step by step, what changed between two recorded runs, the first
 // divergence first. Exit codes: 0 the runs agree, 1 they differ, 2 bad usage.
 import { diffRuns, type StepDiff } from "@keel/core/replay/diff";
-import { openSqliteStore } from "@keel/core/store/sqlite-store";
 import { defaultStorePath } from "@keel/core/node/store-path";
 import { flag, parseArgs } from "../args";
 import { styleFor, UsageError } from "../output";
+import { openStoreAt, storeName } from "../store";
 import { findRecordedRun } from "./recorded";
 
 export const usage = "keel diff <run A> <run B> [--json] [--store path]";
@@ -13,11 +13,11 @@ export async function runDiff(argv: readonly string[]): Promise<number> {
   const args = parseArgs(argv, { "--json": false, "--store": true }, usage);
   if (args.positionals.length !== 2) throw new UsageError(`name two runs\nusage: ${usage}`);
   const storePath = flag(args, "--store") ?? defaultStorePath(".");
-  const store = openSqliteStore(storePath);
+  const store = await openStoreAt(storePath, { readOnly: true });
   let diff;
   try {
     const [a, b] = await Promise.all(
-      args.positionals.map((id) => findRecordedRun(store, id, storePath)),
+      args.positionals.map((id) => findRecordedRun(store, id, storeName(storePath))),
     );
     diff = diffRuns(a!, b!);
   } finally {

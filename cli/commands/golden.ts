@@ -12,24 +12,34 @@ import {
   type GoldenFile,
 } from "@keel/core/replay/golden";
 import { replayRun } from "@keel/core/replay/replay";
-import { openSqliteStore } from "@keel/core/store/sqlite-store";
 import { defaultStorePath } from "@keel/core/node/store-path";
 import { flag, parseArgs } from "../args";
 import { styleFor, UsageError } from "../output";
+import { sendRecordToOtel } from "../otel";
+import { openStoreAt } from "../store";
 import { formatDivergence } from "./replay";
+import { otelOf } from "./run";
 import { loadForReplay, readRunAt } from "./recorded";
 
-export const exportUsage = "keel export <run id | latest> [--store path]  (> name.keel-run.json)";
+export const exportUsage =
+  "keel export <run id | latest> [--store path | postgres://…] [--otel endpoint [--otel-content]]  (> name.keel-run.json)";
 export const importUsage = "keel import <file.keel-run.json> [--store path]";
 export const testUsage = "keel test [folder]";
 
 export async function runExport(argv: readonly string[]): Promise<number> {
-  const args = parseArgs(argv, { "--store": true }, exportUsage);
+  const args = parseArgs(
+    argv,
+    { "--store": true, "--otel": true, "--otel-content": false },
+    exportUsage,
+  );
   if (args.positionals.length !== 1) throw new UsageError(`name one run\nusage: ${exportUsage}`);
   const record = await readRunAt(
     flag(args, "--store") ?? defaultStorePath("."),
     args.positionals[0]!,
   );
+  // --otel: the run's spans go to a collector instead of a golden file to stdout.
+  const otel = otelOf(args);
+  if (otel) return (await sendRecordToOtel(record, otel)) ? 0 : 1;
   if (record.run.mode === "rerun") {
     process.stderr.write(
       "keel: note: this run reused outputs of its parent; the golden file replays it as recorded\n",
@@ -63,7 +73,7 @@ export async function runImport(argv: readonly string[]): Promise<number> {
   const file = resolve(args.positionals[0]!);
   const golden = readGolden(file);
   const record = fromGolden(golden, workflowOf(file, golden));
-  const store = openSqliteStore(flag(args, "--store") ?? defaultStorePath(dirname(file)));
+  const store = await openStoreAt(flag(args, "--store") ?? defaultStorePath(dirname(file)));
   try {
     if (await store.getRun(record.run.id)) {
       process.stdout.write(`run ${record.run.id} is already in the store\n`);

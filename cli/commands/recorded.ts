@@ -3,15 +3,15 @@
 import { loadWorkflow, loadWorkflowText, type LoadedWorkflow } from "@keel/core/runner/load";
 import { readRecordedRun, type RecordedRun } from "@keel/core/replay/record";
 import type { RunStore } from "@keel/core/store/run-store";
-import { openSqliteStore } from "@keel/core/store/sqlite-store";
 import { formatDiagnostic, locate } from "../diagnostics";
 import { styleFor, UsageError } from "../output";
+import { openStoreAt, storeName } from "../store";
 
 /** Opens the store at `storePath` just long enough to read the run named `wanted`. */
 export async function readRunAt(storePath: string, wanted: string): Promise<RecordedRun> {
-  const store = openSqliteStore(storePath);
+  const store = await openStoreAt(storePath, { readOnly: true });
   try {
-    return await findRecordedRun(store, wanted, storePath);
+    return await findRecordedRun(store, wanted, storeName(storePath));
   } finally {
     await store.close();
   }

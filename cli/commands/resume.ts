@@ -2,12 +2,13 @@
 // the recorded source, inputs and env; steps that had ended are kept, steps in flight run again.
 import { loadWorkflowText } from "@keel/core/runner/load";
 import { loadResumePoint } from "@keel/core/runner/resume";
-import { openSqliteStore } from "@keel/core/store/sqlite-store";
 import { defaultStorePath } from "@keel/core/node/store-path";
 import { ownerAlive } from "@keel/core/node/liveness";
 import { flag, parseArgs } from "../args";
 import { formatDiagnostic, locate } from "../diagnostics";
+import { isPgUrl } from "@keel/core/store/location";
 import { styleFor, UsageError } from "../output";
+import { openStoreAt } from "../store";
 import { performRun, secretsFromEnv } from "./run";
 
 export const usage = "keel resume <run id | latest> [--json] [--store path]";
@@ -16,7 +17,12 @@ export async function runResume(argv: readonly string[]): Promise<number> {
   const args = parseArgs(argv, { "--json": false, "--store": true }, usage);
   if (args.positionals.length !== 1) throw new UsageError(`name one run\nusage: ${usage}`);
   const storePath = flag(args, "--store") ?? defaultStorePath(".");
-  const store = openSqliteStore(storePath);
+  if (isPgUrl(storePath)) {
+    throw new UsageError(
+      "a run in a PostgreSQL store is resumed by its workers, not by keel resume",
+    );
+  }
+  const store = await openStoreAt(storePath);
   let recorded;
   try {
     const wanted = args.positionals[0]!;

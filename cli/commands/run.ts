@@ -10,15 +10,16 @@ import { closest } from "@keel/core/model/suggest";
 import { runWorkflow, type RunResult } from "@keel/core/runner/run";
 import { createNodeEffects } from "@keel/core/runner/node-effects";
 import { resolveInputs } from "@keel/core/runner/inputs";
-import { openSqliteStore } from "@keel/core/store/sqlite-store";
 import { defaultStorePath } from "@keel/core/node/store-path";
 import { flag, parseArgs } from "../args";
 import { formatDiagnostic, locate } from "../diagnostics";
 import { styleFor, UsageError } from "../output";
+import { exportRunToOtel } from "../otel";
 import { duration, Progress } from "../progress";
+import { openStoreAt, storeName } from "../store";
 
 export const usage =
-  "keel run <file> [--step S | --to S] [--input name=value]... [--inputs file.json] [--json | --events] [--no-cache] [--store path] [--concurrency n]";
+  "keel run <file> [--step S | --to S] [--input name=value]... [--inputs file.json] [--json | --events] [--no-cache] [--store path | postgres://…] [--concurrency n] [--otel endpoint [--otel-content]]";
 
 const SPEC = {
   "--input": true,
@@ -30,6 +31,8 @@ const SPEC = {
   "--no-cache": false,
   "--step": true,
   "--to": true,
+  "--otel": true,
+  "--otel-content": false,
 };
 
 export async function runRun(argv: readonly string[]): Promise<number> {
@@ -96,7 +99,21 @@ export async function runRun(argv: readonly string[]): Promise<number> {
     events: args.flags.has("--events"),
     noCache: args.flags.has("--no-cache"),
     concurrency: concurrency ? Number(concurrency) : undefined,
+    otel: otelOf(args),
   });
+}
+
+/** `--otel <endpoint>` and `--otel-content`, as a run's export target. */
+export function otelOf(args: {
+  readonly flags: ReadonlyMap<string, readonly string[]>;
+}): PerformOptions["otel"] {
+  const endpoint = args.flags.get("--otel")?.at(-1);
+  if (endpoint === undefined) {
+    if (args.flags.has("--otel-content"))
+      throw new UsageError("--otel-content needs --otel <endpoint>");
+    return undefined;
+  }
+  return { endpoint, content: args.flags.has("--otel-content") };
 }
 
 export interface PerformOptions {
@@ -117,17 +134,19 @@ export interface PerformOptions {
   readonly graph?: StepGraph;
   readonly reuse?: ReadonlyMap<string, ReusedStep>;
   readonly parentId?: string;
+  /** Send the run's spans to this OpenTelemetry collector once it ends (SPEC §10). */
+  readonly otel?: { readonly endpoint: string; readonly content: boolean };
 }
 
 /** Runs (or resumes) with live progress and Ctrl-C handling, then prints the result; the exit code. */
 export async function performRun(o: PerformOptions): Promise<number> {
   const { loaded } = o;
   const s = styleFor(process.stderr);
-  const store = openSqliteStore(o.storePath);
+  const store = await openStoreAt(o.storePath);
   if (store.readOnly) {
     await store.close();
     throw new UsageError(
-      `${o.storePath} was written by a newer Keel and is read-only here: update Keel, or run with --store <another file>`,
+      `${storeName(o.storePath)} was written by a newer Keel and is read-only here: update Keel, or run with --store <another file>`,
     );
   }
   const controller = new AbortController();
@@ -163,11 +182,14 @@ export async function performRun(o: PerformOptions): Promise<number> {
         ? (e) => process.stdout.write(JSON.stringify({ event: e }) + "\n")
         : (e) => progress?.onEvent(e),
     });
+    // The spans are built from the record, once the run has ended; a collector that does not
+    // answer is reported, and does not change the run's outcome.
+    if (o.otel) await exportRunToOtel(store, result.runId, o.otel);
   } catch (e) {
     // The store could not take a write (disk full, locked, removed): what was committed stays,
     // and the run shows as interrupted, so `keel resume` can continue it.
     process.stderr.write(
-      `keel: cannot record the run in ${o.storePath}: ${(e as Error).message}\nWhat was recorded is kept; once the store is writable, \`keel resume latest\` continues the run.\n`,
+      `keel: cannot record the run in ${storeName(o.storePath)}: ${(e as Error).message}\nWhat was recorded is kept; once the store is writable, \`keel resume latest\` continues the run.\n`,
     );
     return 1;
   } finally {
@@ -221,7 +243,7 @@ async function selectSteps(
     );
   }
   if (to !== undefined) return { graph: subgraph(loaded.graph, withAncestors(loaded.graph, to)) };
-  const store = openSqliteStore(storePath);
+  const store = await openStoreAt(storePath);
   try {
     const plan = await planStepRun(store, loaded, target);
     if (!plan.ok) throw new UsageError(plan.problem);

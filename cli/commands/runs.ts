@@ -1,11 +1,11 @@
 // `keel runs [<file>]`: the recorded runs, newest first.
 import { resolve } from "node:path";
-import { openSqliteStore } from "@keel/core/store/sqlite-store";
 import { defaultStorePath } from "@keel/core/node/store-path";
 import { shownStatus } from "@keel/core/node/liveness";
 import { flag, parseArgs } from "../args";
 import { styleFor, UsageError } from "../output";
 import { duration } from "../progress";
+import { openStoreAt } from "../store";
 
 export const usage = "keel runs [<file>] [--json] [--store path] [--limit n]";
 
@@ -14,8 +14,9 @@ export async function runRuns(argv: readonly string[]): Promise<number> {
   if (args.positionals.length > 1)
     throw new UsageError(`name at most one workflow file\nusage: ${usage}`);
   const file = args.positionals[0] ? resolve(args.positionals[0]) : undefined;
-  const store = openSqliteStore(
+  const store = await openStoreAt(
     flag(args, "--store") ?? defaultStorePath(file ? resolve(file, "..") : "."),
+    { readOnly: true },
   );
   try {
     const runs = await store.listRuns({

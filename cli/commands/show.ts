@@ -1,18 +1,20 @@
 // `keel show <run>`: one recorded run: its steps, attempts, outputs, findings and error.
-import { openSqliteStore } from "@keel/core/store/sqlite-store";
 import { defaultStorePath } from "@keel/core/node/store-path";
 import type { AttemptRecord, EventRecord } from "@keel/core/store/records";
 import { foldToEnd } from "@keel/core/log/fold";
 import { flag, parseArgs } from "../args";
 import { styleFor, UsageError } from "../output";
 import { duration } from "../progress";
+import { openStoreAt } from "../store";
 
 export const usage = "keel show <run id | latest> [--json] [--store path]";
 
 export async function runShow(argv: readonly string[]): Promise<number> {
   const args = parseArgs(argv, { "--json": false, "--store": true }, usage);
   if (args.positionals.length !== 1) throw new UsageError(`name one run\nusage: ${usage}`);
-  const store = openSqliteStore(flag(args, "--store") ?? defaultStorePath("."));
+  const store = await openStoreAt(flag(args, "--store") ?? defaultStorePath("."), {
+    readOnly: true,
+  });
   try {
     const wanted = args.positionals[0]!;
     const run =

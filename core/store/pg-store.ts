@@ -8,7 +8,7 @@
 // schema (workers starting together on an empty database do not race); a schema whose version is
 // newer than PG_MIGRATIONS is opened read-only and never migrated down; opening with
 // `readOnly: true` never creates or changes anything.
-// This module loads `pg`: import it only where a postgres:// store is asked for (open-store.ts).
+// This module loads `pg`: it is reached only through `@keel/production` (core/production.ts).
 import pg from "pg";
 import { COMMITS_PER_RUN } from "./migrations";
 import { PG_MIGRATIONS } from "./pg-migrations";
@@ -49,11 +49,6 @@ export interface PgStoreOptions {
 
 /** Thrown when a read-only open finds no Keel store at the URL. */
 export class NoPgStoreError extends Error {}
-
-/** True for a `postgres://` or `postgresql://` location. */
-export function isPgUrl(location: string): boolean {
-  return /^postgres(ql)?:\/\//i.test(location);
-}
 
 /** Opens (and, unless read-only, creates and migrates) the store at a postgres:// URL. */
 export async function openPgStore(url: string, options: PgStoreOptions = {}): Promise<PgStore> {

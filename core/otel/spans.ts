@@ -1,0 +1,423 @@
+// A run's OpenTelemetry spans (SPEC §10), built from its record alone: recorded timestamps,
+// values already redacted, so a local, a distributed and a replayed run export alike. GenAI
+// semantic conventions (all still "Development" upstream): the run is `invoke_workflow {name}`,
+// an `llm` step a `chat {model}` CLIENT span with the provider, request parameters, served model,
+// response id and token usage, a `tool` step `execute_tool {id}`, an `http` step an HTTP client
+// span named by its method; every step's attempts are its child spans; `keel.run.id`,
+// `keel.step.id` and `keel.step.status` are on each.
+// Invariant: without `content`, no prompt, reply, tool argument or result, query string or error
+// message (which may quote them) is put in any span: only names, kinds, timings, parameters,
+// usage and error kinds.
+// Pure: no I/O and no OpenTelemetry SDK (export.ts sends what this builds).
+import { parse } from "yaml";
+import {
+  ATTR_ERROR_TYPE,
+  ATTR_GEN_AI_INPUT_MESSAGES,
+  ATTR_GEN_AI_OPERATION_NAME,
+  ATTR_GEN_AI_OUTPUT_MESSAGES,
+  ATTR_GEN_AI_OUTPUT_TYPE,
+  ATTR_GEN_AI_PROVIDER_NAME,
+  ATTR_GEN_AI_REQUEST_MAX_TOKENS,
+  ATTR_GEN_AI_REQUEST_MODEL,
+  ATTR_GEN_AI_REQUEST_SEED,
+  ATTR_GEN_AI_REQUEST_STOP_SEQUENCES,
+  ATTR_GEN_AI_REQUEST_TEMPERATURE,
+  ATTR_GEN_AI_REQUEST_TOP_P,
+  ATTR_GEN_AI_RESPONSE_ID,
+  ATTR_GEN_AI_RESPONSE_MODEL,
+  ATTR_GEN_AI_SYSTEM_INSTRUCTIONS,
+  ATTR_GEN_AI_TOOL_CALL_ARGUMENTS,
+  ATTR_GEN_AI_TOOL_CALL_RESULT,
+  ATTR_GEN_AI_TOOL_NAME,
+  ATTR_GEN_AI_TOOL_TYPE,
+  ATTR_GEN_AI_USAGE_INPUT_TOKENS,
+  ATTR_GEN_AI_USAGE_OUTPUT_TOKENS,
+  ATTR_GEN_AI_WORKFLOW_NAME,
+  ATTR_HTTP_REQUEST_METHOD,
+  ATTR_HTTP_RESPONSE_STATUS_CODE,
+  ATTR_SERVER_ADDRESS,
+  ATTR_SERVER_PORT,
+  ATTR_URL_FULL,
+  GEN_AI_OPERATION_NAME_VALUE_CHAT,
+  GEN_AI_OPERATION_NAME_VALUE_EXECUTE_TOOL,
+  GEN_AI_OPERATION_NAME_VALUE_INVOKE_WORKFLOW,
+  GEN_AI_OUTPUT_TYPE_VALUE_JSON,
+  GEN_AI_OUTPUT_TYPE_VALUE_TEXT,
+  GEN_AI_PROVIDER_NAME_VALUE_ANTHROPIC,
+  GEN_AI_PROVIDER_NAME_VALUE_OPENAI,
+} from "@opentelemetry/semantic-conventions/incubating";
+import { foldToEnd, type StepAt } from "../log/fold";
+import type { RecordedRun } from "../replay/record";
+import type { AttemptRecord } from "../store/records";
+
+export type AttributeValue = string | number | boolean | readonly string[];
+
+/** One span to send: what export.ts turns into an OpenTelemetry span. */
+export interface SpanSpec {
+  readonly name: string;
+  readonly kind: "internal" | "client";
+  /** ISO-8601 UTC, from the record. */
+  readonly startedAt: string;
+  readonly endedAt: string;
+  readonly attributes: Readonly<Record<string, AttributeValue>>;
+  /** The span's status is an error with this message; null: unset (a success). */
+  readonly error: string | null;
+  readonly children: readonly SpanSpec[];
+}
+
+export interface SpanOptions {
+  /** Put prompts, replies, tool arguments and results in the spans (opt-in). */
+  readonly content?: boolean;
+}
+
+/** The provider name of the GenAI conventions for a Keel provider type. */
+const PROVIDER_NAMES: Record<string, string> = {
+  openai: GEN_AI_PROVIDER_NAME_VALUE_OPENAI,
+  anthropic: GEN_AI_PROVIDER_NAME_VALUE_ANTHROPIC,
+  scripted: "keel.scripted",
+};
+
+interface StepInfo {
+  readonly type: string;
+  readonly uses?: string;
+}
+
+/** The run's span, with a child per step that started or ended, and their attempts below them. */
+export function spansOfRun(record: RecordedRun, options: SpanOptions = {}): SpanSpec {
+  const { run, events } = record;
+  const steps = stepsOf(record.source);
+  const fold = foldToEnd(events, record.attempts, [...steps.keys()]);
+  const firstStart = new Map<string, string>();
+  for (const e of events) {
+    if (e.type === "step_started" && e.stepId && !firstStart.has(e.stepId)) {
+      firstStart.set(e.stepId, e.at);
+    }
+  }
+  const attemptsOf = new Map<string, AttemptRecord[]>();
+  for (const a of record.attempts) {
+    const list = attemptsOf.get(a.stepId);
+    if (list) list.push(a);
+    else attemptsOf.set(a.stepId, [a]);
+  }
+  const runEnd = run.endedAt ?? events[events.length - 1]?.at ?? run.startedAt;
+  const children: SpanSpec[] = [];
+  for (const state of fold.steps()) {
+    if (state.status === "pending") continue;
+    const info = steps.get(state.id) ?? { type: "unknown" };
+    children.push(
+      stepSpan(record, state, info, attemptsOf.get(state.id) ?? [], {
+        start: firstStart.get(state.id),
+        runEnd,
+        content: options.content === true,
+      }),
+    );
+  }
+  children.sort((a, b) => (a.startedAt < b.startedAt ? -1 : a.startedAt > b.startedAt ? 1 : 0));
+  const attributes: Record<string, AttributeValue> = {
+    [ATTR_GEN_AI_OPERATION_NAME]: GEN_AI_OPERATION_NAME_VALUE_INVOKE_WORKFLOW,
+    [ATTR_GEN_AI_WORKFLOW_NAME]: run.workflowName,
+    "keel.run.id": run.id,
+    "keel.run.status": run.status,
+    "keel.run.mode": run.mode,
+    "keel.workflow.source_hash": run.sourceHash,
+  };
+  if (run.parentId) attributes["keel.run.parent_id"] = run.parentId;
+  const failed = run.status === "failed" || run.status === "cancelled";
+  if (failed) attributes[ATTR_ERROR_TYPE] = run.status;
+  return {
+    name: `${GEN_AI_OPERATION_NAME_VALUE_INVOKE_WORKFLOW} ${run.workflowName}`,
+    kind: "internal",
+    startedAt: earliest(run.startedAt, children[0]?.startedAt),
+    endedAt: runEnd,
+    attributes,
+    // An error message may quote a reply or an input: only with content.
+    error: failed ? ((options.content ? run.error : null) ?? run.status) : null,
+    children,
+  };
+}
+
+/** Each step's type (and a tool's module), read from the recorded source; empty if unreadable. */
+function stepsOf(source: string): Map<string, StepInfo> {
+  const out = new Map<string, StepInfo>();
+  let doc: unknown;
+  try {
+    doc = parse(source, { maxAliasCount: 1000 });
+  } catch {
+    return out;
+  }
+  const steps = (doc as { steps?: unknown } | null)?.steps;
+  if (!steps || typeof steps !== "object") return out;
+  for (const [id, step] of Object.entries(steps as Record<string, unknown>)) {
+    const s = (step ?? {}) as { type?: unknown; uses?: unknown };
+    out.set(id, {
+      type: typeof s.type === "string" ? s.type : "unknown",
+      ...(typeof s.uses === "string" ? { uses: s.uses } : {}),
+    });
+  }
+  return out;
+}
+
+function earliest(a: string, b: string | undefined): string {
+  return b !== undefined && b < a ? b : a;
+}
+
+interface StepContext {
+  readonly start: string | undefined;
+  readonly runEnd: string;
+  readonly content: boolean;
+}
+
+function stepSpan(
+  record: RecordedRun,
+  state: StepAt,
+  info: StepInfo,
+  attempts: readonly AttemptRecord[],
+  ctx: StepContext,
+): SpanSpec {
+  const status =
+    state.origin === "cached" || state.origin === "reused" ? state.origin : state.status;
+  const common: Record<string, AttributeValue> = {
+    "keel.run.id": record.run.id,
+    "keel.step.id": state.id,
+    "keel.step.status": status,
+  };
+  const last = attempts[attempts.length - 1];
+  const success = attempts.find((a) => a.status === "succeeded");
+  // The call the step's outcome came from: after a fallback, the fallback's provider and model.
+  const call = success ?? last;
+  const input = call ? asObject(record.value(call.inputHash)) : {};
+  const output = success?.outputHash ? record.value(success.outputHash) : undefined;
+  const typed = typeSpecific(info, state.id, input, output, success, ctx.content);
+  const endedAt = state.ended?.at ?? last?.endedAt ?? ctx.runEnd;
+  const startedAt = [ctx.start, attempts[0]?.startedAt].reduce<string>(
+    (min, t) => (t !== undefined && t < min ? t : min),
+    endedAt,
+  );
+  const attributes: Record<string, AttributeValue> = {
+    ...typed.attributes,
+    ...common,
+    "keel.step.type": info.type,
+    "keel.step.attempts": state.attempts,
+  };
+  if (state.continued) attributes["keel.step.continued"] = true;
+  if (state.error) attributes[ATTR_ERROR_TYPE] = state.error.kind;
+  const failed = state.status === "failed" || state.status === "cancelled";
+  return {
+    name: typed.name,
+    kind: typed.kind,
+    startedAt,
+    endedAt,
+    attributes,
+    error: failed ? (errorText(state.error, ctx.content) ?? state.status) : null,
+    children: attempts.map((a) => attemptSpan(a, common, ctx.content)),
+  };
+}
+
+/** A span's error message: the error's kind, and its message only with content. */
+function errorText(
+  error: { readonly kind: string; readonly message: string } | null,
+  content: boolean,
+): string | null {
+  if (!error) return null;
+  return content ? `${error.kind}: ${error.message}` : error.kind;
+}
+
+function attemptSpan(
+  a: AttemptRecord,
+  common: Record<string, AttributeValue>,
+  content: boolean,
+): SpanSpec {
+  const attributes: Record<string, AttributeValue> = {
+    ...common,
+    "keel.attempt": a.attempt,
+    "keel.attempt.status": a.status,
+    "keel.attempt.origin": a.origin,
+  };
+  if (a.sourceRunId) attributes["keel.source_run.id"] = a.sourceRunId;
+  if (a.errorKind) attributes[ATTR_ERROR_TYPE] = a.errorKind;
+  return {
+    name: `attempt ${a.attempt}`,
+    kind: "internal",
+    startedAt: a.startedAt,
+    endedAt: a.endedAt < a.startedAt ? a.startedAt : a.endedAt,
+    attributes,
+    error:
+      a.status === "failed"
+        ? (errorText({ kind: a.errorKind ?? "error", message: a.errorMessage ?? "" }, content) ??
+          "failed")
+        : null,
+    children: [],
+  };
+}
+
+interface Typed {
+  readonly name: string;
+  readonly kind: SpanSpec["kind"];
+  readonly attributes: Record<string, AttributeValue>;
+}
+
+function typeSpecific(
+  info: StepInfo,
+  id: string,
+  input: Record<string, unknown>,
+  output: unknown,
+  success: AttemptRecord | undefined,
+  content: boolean,
+): Typed {
+  switch (info.type) {
+    case "llm":
+      return llmSpan(id, input, output, success, content);
+    case "tool": {
+      const attributes: Record<string, AttributeValue> = {
+        [ATTR_GEN_AI_OPERATION_NAME]: GEN_AI_OPERATION_NAME_VALUE_EXECUTE_TOOL,
+        [ATTR_GEN_AI_TOOL_NAME]: id,
+        [ATTR_GEN_AI_TOOL_TYPE]: "function",
+      };
+      if (info.uses) attributes["keel.tool.uses"] = info.uses;
+      if (content && input.args !== undefined) {
+        attributes[ATTR_GEN_AI_TOOL_CALL_ARGUMENTS] = JSON.stringify(input.args);
+      }
+      if (content && output !== undefined) {
+        attributes[ATTR_GEN_AI_TOOL_CALL_RESULT] = JSON.stringify(output);
+      }
+      return {
+        name: `${GEN_AI_OPERATION_NAME_VALUE_EXECUTE_TOOL} ${id}`,
+        kind: "internal",
+        attributes,
+      };
+    }
+    case "http":
+      return httpSpan(input, output, content);
+    default:
+      return { name: `${info.type} ${id}`, kind: "internal", attributes: {} };
+  }
+}
+
+function llmSpan(
+  id: string,
+  input: Record<string, unknown>,
+  output: unknown,
+  success: AttemptRecord | undefined,
+  content: boolean,
+): Typed {
+  const model = typeof input.model === "string" ? input.model : undefined;
+  const providerType = typeof input.providerType === "string" ? input.providerType : undefined;
+  const attributes: Record<string, AttributeValue> = {
+    [ATTR_GEN_AI_OPERATION_NAME]: GEN_AI_OPERATION_NAME_VALUE_CHAT,
+  };
+  if (providerType) {
+    attributes[ATTR_GEN_AI_PROVIDER_NAME] = PROVIDER_NAMES[providerType] ?? providerType;
+  }
+  if (typeof input.provider === "string") attributes["keel.provider.id"] = input.provider;
+  if (model) attributes[ATTR_GEN_AI_REQUEST_MODEL] = model;
+  if (typeof input.json === "boolean") {
+    attributes[ATTR_GEN_AI_OUTPUT_TYPE] = input.json
+      ? GEN_AI_OUTPUT_TYPE_VALUE_JSON
+      : GEN_AI_OUTPUT_TYPE_VALUE_TEXT;
+  }
+  const params = asObject(input.params);
+  const number = (key: string, attr: string) => {
+    if (typeof params[key] === "number") attributes[attr] = params[key];
+  };
+  number("temperature", ATTR_GEN_AI_REQUEST_TEMPERATURE);
+  number("max_tokens", ATTR_GEN_AI_REQUEST_MAX_TOKENS);
+  number("top_p", ATTR_GEN_AI_REQUEST_TOP_P);
+  number("seed", ATTR_GEN_AI_REQUEST_SEED);
+  const stop = params.stop;
+  if (typeof stop === "string") attributes[ATTR_GEN_AI_REQUEST_STOP_SEQUENCES] = [stop];
+  else if (Array.isArray(stop)) {
+    attributes[ATTR_GEN_AI_REQUEST_STOP_SEQUENCES] = stop.map((s) => String(s));
+  }
+  if (typeof input.baseUrl === "string") Object.assign(attributes, serverOf(input.baseUrl));
+  const meta = success?.origin === "live" ? success.meta : null;
+  if (meta) {
+    if (typeof meta.model === "string") attributes[ATTR_GEN_AI_RESPONSE_MODEL] = meta.model;
+    if (typeof meta.responseId === "string") attributes[ATTR_GEN_AI_RESPONSE_ID] = meta.responseId;
+    if (typeof meta.fingerprint === "string") {
+      attributes["gen_ai.openai.response.system_fingerprint"] = meta.fingerprint;
+    }
+    const usage = asObject(meta.usage);
+    if (typeof usage.input === "number") attributes[ATTR_GEN_AI_USAGE_INPUT_TOKENS] = usage.input;
+    if (typeof usage.output === "number") {
+      attributes[ATTR_GEN_AI_USAGE_OUTPUT_TOKENS] = usage.output;
+    }
+    if (typeof meta.costUsd === "number") attributes["keel.cost.usd"] = meta.costUsd;
+  }
+  if (content) {
+    if (typeof input.system === "string") {
+      attributes[ATTR_GEN_AI_SYSTEM_INSTRUCTIONS] = JSON.stringify([
+        { type: "text", content: input.system },
+      ]);
+    }
+    if (Array.isArray(input.messages)) {
+      attributes[ATTR_GEN_AI_INPUT_MESSAGES] = JSON.stringify(
+        (input.messages as { role?: unknown; content?: unknown }[]).map((m) => ({
+          role: m.role,
+          parts: [{ type: "text", content: m.content }],
+        })),
+      );
+    }
+    if (output !== undefined) {
+      attributes[ATTR_GEN_AI_OUTPUT_MESSAGES] = JSON.stringify([
+        {
+          role: "assistant",
+          parts: [
+            { type: "text", content: typeof output === "string" ? output : JSON.stringify(output) },
+          ],
+        },
+      ]);
+    }
+  }
+  return {
+    name: `${GEN_AI_OPERATION_NAME_VALUE_CHAT} ${model ?? id}`,
+    kind: "client",
+    attributes,
+  };
+}
+
+function httpSpan(input: Record<string, unknown>, output: unknown, content: boolean): Typed {
+  const method = typeof input.method === "string" ? input.method.toUpperCase() : "HTTP";
+  const attributes: Record<string, AttributeValue> = { [ATTR_HTTP_REQUEST_METHOD]: method };
+  if (typeof input.url === "string") {
+    Object.assign(attributes, serverOf(input.url));
+    try {
+      const url = new URL(input.url);
+      // A query string may carry data: only with content.
+      if (!content) url.search = "";
+      url.hash = "";
+      url.username = "";
+      url.password = "";
+      attributes[ATTR_URL_FULL] = url.toString();
+    } catch {
+      // not a URL: no url.full
+    }
+  }
+  const status = asObject(output).status;
+  if (typeof status === "number") attributes[ATTR_HTTP_RESPONSE_STATUS_CODE] = status;
+  return { name: method, kind: "client", attributes };
+}
+
+function serverOf(address: string): Record<string, AttributeValue> {
+  try {
+    const url = new URL(address);
+    const port = url.port
+      ? Number(url.port)
+      : url.protocol === "https:"
+        ? 443
+        : url.protocol === "http:"
+          ? 80
+          : undefined;
+    return {
+      [ATTR_SERVER_ADDRESS]: url.hostname,
+      ...(port !== undefined ? { [ATTR_SERVER_PORT]: port } : {}),
+    };
+  } catch {
+    return {};
+  }
+}
+
+function asObject(v: unknown): Record<string, unknown> {
+  return v !== null && typeof v === "object" && !Array.isArray(v)
+    ? (v as Record<string, unknown>)
+    : {};
+}
