@@ -9,10 +9,13 @@ import { RunManager, type Selection } from "./runs/run-manager";
 import { Secrets } from "./runs/secrets";
 import { RunsView } from "./runs/runs-view";
 import { runCommands } from "./runs/run-commands";
+import { ReplayDebugging, type DebugArg } from "./debug/replay-debug";
 
 export interface Features extends vscode.Disposable {
   readonly commands: ReadonlyMap<string, (...args: never[]) => unknown>;
   readonly view: RunsView;
+  /** The replay debugger (debug type keel-replay). */
+  readonly debug: ReplayDebugging;
   restoreGraph(panel: vscode.WebviewPanel, state: unknown): void;
 }
 
@@ -23,6 +26,7 @@ export function createFeatures(
 ): Features {
   const secrets = new Secrets(context);
   const view = new RunsView();
+  const debug = new ReplayDebugging(context);
   const runs = new RunManager(context, log, secrets, (uri, runId) => {
     view.refresh();
     finished(uri, runId);
@@ -75,6 +79,7 @@ export function createFeatures(
         const r = await recording(workflowPath, typeof runId === "string" ? runId : undefined);
         if (r) GraphPanel.status(uri, r);
       },
+      "keel.run.debug": (arg?: DebugArg) => debug.stepThrough(arg),
       "keel.secret.set": () => secrets.set(),
       "keel.secret.clear": () => secrets.clear(),
       ...runCommands(context, runs),
@@ -83,6 +88,7 @@ export function createFeatures(
   return {
     commands,
     view,
+    debug,
     restoreGraph(panel, state) {
       const uri = (state as { uri?: unknown } | undefined)?.uri;
       if (typeof uri !== "string") panel.dispose();
@@ -91,6 +97,7 @@ export function createFeatures(
     dispose() {
       runs.dispose();
       view.dispose();
+      debug.dispose();
     },
   };
 }

@@ -10,6 +10,8 @@ import type { Features } from "./features";
 
 /** The graph panel's webview type (extension/panel/graph-panel.ts). */
 const GRAPH_VIEW_TYPE = "keel.graph";
+/** The replay debugger's debug type (extension/debug/replay-debug.ts). */
+const DEBUG_TYPE = "keel-replay";
 /** The language server's notification that a run ended (core/protocol/lsp.ts). */
 const RUN_DID_FINISH = "keel/runDidFinish";
 
@@ -60,6 +62,13 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.window.registerWebviewPanelSerializer(GRAPH_VIEW_TYPE, {
       deserializeWebviewPanel: async (panel, state: unknown) =>
         (await load()).restoreGraph(panel, state),
+    }),
+    vscode.debug.registerDebugAdapterDescriptorFactory(DEBUG_TYPE, {
+      createDebugAdapterDescriptor: async (session) => (await load()).debug.adapter(session),
+    }),
+    vscode.debug.registerDebugConfigurationProvider(DEBUG_TYPE, {
+      provideDebugConfigurations: async () => (await load()).debug.initial(),
+      resolveDebugConfiguration: async (_folder, config) => (await load()).debug.resolve(config),
     }),
   );
 

@@ -53,6 +53,8 @@ export function App() {
   const [position, setPosition] = useState(-1);
   const [selected, setSelected] = useState<string | null>(null);
   const [showTimeline, setShowTimeline] = useState(true);
+  /** The run a replay debugger session is stepping through (it drives the step-through). */
+  const [debugRun, setDebugRun] = useState<string | null>(null);
   const previous = useRef<Flow>(undefined);
   const graphArea = useRef<HTMLDivElement>(null);
 
@@ -69,6 +71,12 @@ export function App() {
       } else if (m.type === "diff") {
         setDiff(m);
         setSelected(m.firstDivergence);
+      } else if (m.type === "debug") {
+        setDebugRun(m.active ? m.runId : null);
+        if (m.active && m.index !== undefined) {
+          setPosition(m.index);
+          if (m.stepId) setSelected(m.stepId);
+        }
       } else if (m.type === "value") valueArrived(m.ref, m.text);
       else setSelected(m.id);
     });
@@ -109,13 +117,23 @@ export function App() {
     [recording, stepIds],
   );
 
+  const following = debugRun !== null && debugRun === recording?.runId;
   const seek = useCallback(
     (k: number) => {
       if (!fold) return;
-      setPosition(Math.max(-1, Math.min(k, fold.length - 1)));
+      const to = Math.max(-1, Math.min(k, fold.length - 1));
+      setPosition(to);
+      // While the debugger follows this run, the controls move it (it stops on an event: the
+      // first one stands for "before the first").
+      if (following && recording)
+        post({ type: "debug", runId: recording.runId, seq: fold.events[Math.max(0, to)]!.seq });
     },
-    [fold],
+    [fold, following, recording],
   );
+  const debugHere = useCallback(() => {
+    if (!fold || !recording || fold.length === 0) return;
+    post({ type: "debug", runId: recording.runId, seq: fold.events[Math.max(0, position)]!.seq });
+  }, [fold, recording, position]);
   const nextFailure = useCallback(() => {
     if (!fold) return -1;
     for (let i = position + 1; i < fold.length; i++) {
@@ -190,6 +208,8 @@ export function App() {
             runStatus={recording.status}
             seek={seek}
             nextFailure={nextFailure}
+            debugHere={debugHere}
+            following={following}
           />
         ) : null}
         <div className="keel-body">

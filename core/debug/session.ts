@@ -45,6 +45,8 @@ export interface ReplayLaunchArgs {
   readonly workflow?: string;
   /** The run store file; default `.keel/runs.sqlite` of the workspace (DECISIONS §3). */
   readonly store?: string;
+  /** The event (`seq`) of the first stop; default the first event, `run started`. */
+  readonly seq?: number;
 }
 
 /** What the session needs from its host: the store, and the workflow file as it is on disk. */
@@ -164,7 +166,8 @@ export class ReplayDebugSession extends DebugSession {
     this.sendEvent(new InitializedEvent());
     await this.configurationDone;
     this.sendResponse(response);
-    this.report(this.loaded.moves.entry());
+    const at = args.seq === undefined ? -1 : rec.events.findIndex((e) => e.seq === args.seq);
+    this.report(at > 0 ? this.loaded.moves.goto(at) : this.loaded.moves.entry());
   }
 
   protected override configurationDoneRequest(

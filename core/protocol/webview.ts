@@ -143,6 +143,20 @@ export const DiffMessage = z.object({
 });
 export type DiffMessage = z.infer<typeof DiffMessage>;
 
+/**
+ * The replay debugger (SPEC §7) stopped at event `index` of run `runId` (the panel was sent that
+ * run's recording first): move the step-through there and select the event's step. While
+ * `active`, the step-through controls move the debugger; `active: false` when the session ends.
+ */
+export const DebugMessage = z.object({
+  type: z.literal("debug"),
+  runId: z.string(),
+  active: z.boolean(),
+  index: z.number().int().min(0).optional(),
+  stepId: z.string().nullable().optional(),
+});
+export type DebugMessage = z.infer<typeof DebugMessage>;
+
 export const HostMessage = z.discriminatedUnion("type", [
   GraphMessage,
   StatusMessage,
@@ -150,6 +164,7 @@ export const HostMessage = z.discriminatedUnion("type", [
   RecordingMessage,
   ValueMessage,
   DiffMessage,
+  DebugMessage,
 ]);
 export type HostMessage = z.infer<typeof HostMessage>;
 
@@ -165,5 +180,10 @@ export const PanelMessage = z.discriminatedUnion("type", [
   z.object({ type: z.literal("value"), ref: z.string() }),
   /** Rerun the recorded run `runId` from step `from` (SPEC §6: the host lists what runs again and asks). */
   z.object({ type: z.literal("rerun"), runId: z.string(), from: z.string() }),
+  /**
+   * Move the replay debugger to event `seq` of run `runId` ("Debug from here", and the
+   * step-through controls while a session follows the panel); starts a session when none does.
+   */
+  z.object({ type: z.literal("debug"), runId: z.string(), seq: z.number().int().min(1) }),
 ]);
 export type PanelMessage = z.infer<typeof PanelMessage>;

@@ -10,6 +10,7 @@ import { graphView, stepAtLine } from "@keel/core/service/graph-view";
 import {
   HostMessage,
   PanelMessage,
+  type DebugMessage,
   type DiffMessage,
   type GraphMessage,
   type RecordingMessage,
@@ -34,6 +35,10 @@ export class GraphPanel implements vscode.Disposable {
   private latest: Analysed | undefined;
   private ready = false;
   private afterReady: DiffMessage | undefined;
+  /** Where the replay debugger is, while a session steps through a run of this workflow. */
+  private debugged: DebugMessage | undefined;
+  /** The run whose recording the panel was last sent. */
+  private shownRun: string | undefined;
 
   /** Shows the panel of the document's workflow, creating it beside the editor if needed. */
   static show(context: vscode.ExtensionContext, document: vscode.TextDocument): GraphPanel {
@@ -94,7 +99,27 @@ export class GraphPanel implements vscode.Disposable {
 
   /** Tells the panel about a run of its workflow: live states, or a recorded run to step through. */
   static status(uri: vscode.Uri, message: StatusMessage | RecordingMessage): void {
-    GraphPanel.open.get(uri.toString())?.post(message);
+    const panel = GraphPanel.open.get(uri.toString());
+    if (!panel) return;
+    panel.shownRun = message.type === "recording" ? message.runId : undefined;
+    panel.post(message);
+  }
+
+  /**
+   * The replay debugger stopped (or ended, `active: false`) in a run of the panel's workflow: the
+   * panel shows that run's recording at the debugger's event.
+   */
+  static async follow(uri: vscode.Uri, message: DebugMessage): Promise<void> {
+    const panel = GraphPanel.open.get(uri.toString());
+    if (!panel) return;
+    panel.debugged = message.active ? message : undefined;
+    if (!panel.ready) return; // sent when the panel says it is ready
+    if (message.active && panel.shownRun !== message.runId) {
+      const r = await recording(panel.uri.fsPath, message.runId);
+      if (r) panel.post(r);
+      panel.shownRun = message.runId;
+    }
+    panel.post(message);
   }
 
   dispose(): void {
@@ -113,8 +138,10 @@ export class GraphPanel implements vscode.Disposable {
     const m = parsed.data;
     if (m.type === "ready") {
       await this.sendGraph();
-      const recorded = await recording(this.uri.fsPath);
+      const recorded = await recording(this.uri.fsPath, this.debugged?.runId);
       if (recorded) this.post(recorded);
+      this.shownRun = recorded?.runId;
+      if (this.debugged) this.post(this.debugged);
       this.ready = true;
       if (this.afterReady) this.post(this.afterReady);
       this.afterReady = undefined;
@@ -122,6 +149,11 @@ export class GraphPanel implements vscode.Disposable {
       this.post({ type: "value", ref: m.ref, text: await valueText(this.uri.fsPath, m.ref) });
     } else if (m.type === "select") {
       await this.reveal(m.id);
+    } else if (m.type === "debug") {
+      await vscode.commands.executeCommand("keel.run.debug", {
+        run: { id: m.runId, workflowPath: this.uri.fsPath },
+        seq: m.seq,
+      });
     } else if (m.type === "rerun") {
       await vscode.commands.executeCommand("keel.run.rerunFrom", {
         run: { id: m.runId, workflowPath: this.uri.fsPath },

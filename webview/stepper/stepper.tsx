@@ -12,6 +12,10 @@ export interface StepperProps {
   readonly runStatus: string;
   readonly seek: (k: number) => void;
   readonly nextFailure: () => number;
+  /** Opens this moment in VS Code's debugger (or moves the session that follows the panel). */
+  readonly debugHere: () => void;
+  /** A replay debugger session drives the step-through. */
+  readonly following: boolean;
 }
 
 export function Stepper(p: StepperProps) {
@@ -87,6 +91,21 @@ export function Stepper(p: StepperProps) {
       <span className="keel-position" aria-live="polite">
         {p.position + 1}/{p.length} · {describe(p.current)}
       </span>
+      <button
+        onClick={p.debugHere}
+        title="Step through this run in VS Code's debugger from this event"
+        aria-label="Debug from here"
+      >
+        Debug from here
+      </button>
+      {p.following ? (
+        <span
+          className="keel-following"
+          title="The replay debugger moves this view, and these controls move it"
+        >
+          following the debugger
+        </span>
+      ) : null}
       <span className="keel-run" title={p.runId}>
         run {p.runId.slice(-8)} · {p.runStatus}
       </span>
