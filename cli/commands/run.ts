@@ -246,6 +246,10 @@ async function selectSteps(
   const store = await openStoreAt(storePath);
   try {
     const plan = await planStepRun(store, loaded, target);
+    // A step that needs nothing runs on its own when no run has been recorded yet.
+    if (!plan.ok && loaded.graph.deps.get(target)!.length === 0) {
+      return { graph: subgraph(loaded.graph, new Set([target])) };
+    }
     if (!plan.ok) throw new UsageError(plan.problem);
     const keep = new Set([target, ...plan.reuse.keys()]);
     return {

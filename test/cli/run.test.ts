@@ -192,6 +192,13 @@ test("--to S runs S and what it needs; --step S reruns S alone on the last run's
 
 test("--step refuses when a step it depends on changed, or nothing recorded has its inputs", () => {
   const dir = workspace(CHAIN);
+  // a step that needs nothing runs alone, as a fresh run, even before any run was recorded
+  const first = keel(["run", "flow.keel.yaml", "--step", "d", "--json"], dir);
+  assert.equal(first.code, 0, first.stderr);
+  assert.deepEqual(
+    JSON.parse(first.stdout).steps.map((s: { id: string; status: string }) => [s.id, s.status]),
+    [["d", "succeeded"]],
+  );
   const empty = keel(["run", "flow.keel.yaml", "--step", "c"], dir);
   assert.equal(empty.code, 2);
   assert.match(
