@@ -2,7 +2,6 @@
 // step-through's position, or two runs compared), a timeline of a recorded run's attempts, an
 // inspector for the selected step, selection shared with the editor.
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
-import { ReactFlow, Background, Controls, type NodeTypes } from "@xyflow/react";
 import type { RunFold } from "@keel/core/replay/fold";
 import type {
   DiffMessage,
@@ -13,18 +12,17 @@ import type {
 import { listen, post } from "./channel";
 import { positions, toFlow, viewsOf, type Flow, type States } from "./graph/to-flow";
 import { StepViews, StepViewsContext } from "./graph/step-views";
-import { StepNodeView } from "./graph/step-node";
+import { GraphCanvas } from "./graph/graph-canvas";
 import { useNodeKeys } from "./graph/node-keys";
-import { foldOf, statesAt } from "./stepper/recording";
+import { foldOf } from "./stepper/recording";
+import { follow, type Followed } from "./stepper/fold-views";
 import { Stepper } from "./stepper/stepper";
 import { Inspector, valueArrived } from "./inspector/inspector";
-import { FitOnResize } from "./graph/fit-on-resize";
 import { Timeline } from "./timeline/timeline";
 import { cursorAt, timelineOf } from "./timeline/bars";
 import { marksOf } from "./diff/marks";
 import { DiffBar, DiffStep } from "./diff/diff-view";
 
-const nodeTypes: NodeTypes = { step: StepNodeView };
 const STATUSES = new Set(["pending", "running", "succeeded", "failed", "skipped", "cancelled"]);
 
 /** Positions depend on the graph's shape only: an edit that keeps it keeps the drawing. */
@@ -56,7 +54,7 @@ export function App() {
   /** The run a replay debugger session is stepping through (it drives the step-through). */
   const [debugRun, setDebugRun] = useState<string | null>(null);
   const previous = useRef<Flow>(undefined);
-  const graphArea = useRef<HTMLDivElement>(null);
+  const followed = useRef<Followed>(undefined);
 
   useEffect(() => {
     const stop = listen((m) => {
@@ -93,12 +91,12 @@ export function App() {
   );
   // The fold moves in place; `position` is what React renders from.
   if (fold && fold.position !== position) fold.seek(position);
+  // A recorded run's views follow the fold (stepper/fold-views.ts), the others are set whole.
   const states = useMemo(
-    () => (diff ? statesOfDiff(diff) : fold ? statesAt(fold) : status?.steps),
-    [diff, fold, position, status],
+    () => (diff ? statesOfDiff(diff) : fold ? undefined : status?.steps),
+    [diff, fold, status],
   );
   const marks = useMemo(() => (diff ? marksOf(diff) : undefined), [diff]);
-  const current = diff ? null : (fold?.current?.stepId ?? null);
   // React Flow's nodes change with the shape and the selection only; a step's state reaches its
   // node through the views store, which tells only the nodes whose view changed.
   const live = diff || fold ? undefined : status?.steps;
@@ -110,8 +108,13 @@ export function App() {
   }, [graph, at, selected, live]);
   const [views] = useState(() => new StepViews());
   useLayoutEffect(() => {
-    if (graph) views.update(viewsOf(graph, states, current, marks, diff?.firstDivergence ?? null));
-  }, [views, graph, states, current, marks, diff]);
+    if (!graph) return;
+    if (fold && !diff) followed.current = follow(views, graph, fold, followed.current);
+    else {
+      followed.current = undefined;
+      views.update(viewsOf(graph, states, null, marks, diff?.firstDivergence ?? null));
+    }
+  }, [views, graph, fold, position, states, marks, diff]);
   const timeline = useMemo(
     () => (recording ? timelineOf(recording, stepIds) : undefined),
     [recording, stepIds],
@@ -214,31 +217,7 @@ export function App() {
         ) : null}
         <div className="keel-body">
           <div className="keel-column">
-            <div
-              className="keel-graph"
-              role="tree"
-              aria-label={`Steps of ${graph.name}`}
-              ref={graphArea}
-              {...nodeKeys}
-            >
-              <ReactFlow
-                nodes={flow.nodes}
-                edges={flow.edges}
-                nodeTypes={nodeTypes}
-                onlyRenderVisibleElements
-                nodesDraggable={false}
-                nodesConnectable={false}
-                edgesFocusable={false}
-                fitView
-                minZoom={0.05}
-                proOptions={{ hideAttribution: true }}
-                onNodeClick={(_, node) => choose(node.id)}
-              >
-                <Background />
-                <Controls showInteractive={false} />
-                <FitOnResize target={graphArea} />
-              </ReactFlow>
-            </div>
+            <GraphCanvas name={graph.name} flow={flow} choose={choose} {...nodeKeys} />
             {timeline && showTimeline && !diff ? (
               <Timeline
                 data={timeline}

@@ -3,6 +3,7 @@
 //
 // The bundle is built here as `npm run package` ships it: minified, React's production build.
 // `--profile <shape>` instead profiles the moves on that shape (CPU profile, top self times).
+// `--shape <shape>` and `--part render|move` measure a part of the tables only (`--help`).
 //
 // - First full render of generated 100- and 1,000-node graphs (chain, layered, the 1 → N → 1
 //   fan-out): from posting the graph message in the page to the paint after the last change in
@@ -182,7 +183,11 @@ interface Moves {
   readonly backward: number[];
 }
 
-async function moves(graph: GraphMessage, drawn?: Page): Promise<Moves> {
+async function moves(
+  graph: GraphMessage,
+  drawn?: Page,
+  beforeMoves?: () => Promise<void>,
+): Promise<Moves> {
   const page = drawn ?? (await freshPage());
   if (!drawn) await render(page, graph, ".keel-node");
   const recording = recordingOf(graph);
@@ -207,7 +212,7 @@ async function moves(graph: GraphMessage, drawn?: Page): Promise<Moves> {
     }
     return out;
   };
-  // Warm-up moves, as a user's first few would be JIT-cold too: measured but reported apart.
+  await beforeMoves?.();
   const forward = await run("ArrowRight", middle, 1);
   const backward = await run("ArrowLeft", middle + MOVES, -1);
   if (!drawn) await page.close();
@@ -248,13 +253,15 @@ async function profile(shape: Shape): Promise<void> {
   const page = await freshPage();
   const cdp = await page.context().newCDPSession(page);
   await render(page, graph, ".keel-node");
-  await cdp.send("Profiler.enable");
-  await cdp.send("Profiler.start");
-  await browser.startTracing(page, {
-    path: join(dir, "trace.json"),
-    categories: ["devtools.timeline"],
+  // Only the moves are traced and profiled (not the recording's first render).
+  const m = await moves(graph, page, async () => {
+    await cdp.send("Profiler.enable");
+    await cdp.send("Profiler.start");
+    await browser.startTracing(page, {
+      path: join(dir, "trace.json"),
+      categories: ["devtools.timeline"],
+    });
   });
-  const m = await moves(graph, page);
   await browser.stopTracing();
   const { profile: p } = await cdp.send("Profiler.stop");
   const trace = JSON.parse(readFileSync(join(dir, "trace.json"), "utf8")) as {
@@ -263,8 +270,10 @@ async function profile(shape: Shape): Promise<void> {
   const byName = new Map<string, number>();
   for (const e of trace.traceEvents)
     if (e.ph === "X" && e.dur) byName.set(e.name, (byName.get(e.name) ?? 0) + e.dur / 1000);
+  const n = m.forward.length + m.backward.length;
+  console.log(`trace: per move (mean of ${n}), by event name`);
   for (const [name, ms] of [...byName].sort((a, b) => b[1] - a[1]).slice(0, 20))
-    console.log(`trace ${ms.toFixed(0).padStart(7)} ms  ${name}`);
+    console.log(`trace ${(ms / n).toFixed(2).padStart(7)} ms  ${name}`);
   const self = new Map<string, number>();
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
   const dt = p.timeDeltas ?? [];
@@ -280,7 +289,22 @@ async function profile(shape: Shape): Promise<void> {
     console.log(`${ms.toFixed(0).padStart(7)} ms  ${name}`);
 }
 
+const USAGE = `npm run bench:webview -- [options]
+  --shape chain|layered|fanout   only this shape
+  --part render|move             only the first renders or only the moves
+  --profile <shape>              profile the moves on that shape (trace and CPU self times)
+  KEEL_BENCH_MOVES=n             moves each way (default 120)`;
+
+function option(name: string): string | undefined {
+  const at = process.argv.indexOf(name);
+  return at >= 0 ? process.argv[at + 1] : undefined;
+}
+
 async function main(): Promise<void> {
+  if (process.argv.includes("--help")) {
+    console.log(USAGE);
+    return;
+  }
   await bundle();
   browser = await chromium.launch(CHROMIUM);
   const at = process.argv.indexOf("--profile");
@@ -294,13 +318,17 @@ async function main(): Promise<void> {
     `Keel graph panel benchmark — Node ${process.version}, Chromium ${browser.version()}, ` +
       `${new Date().toISOString()}, ${cpu.length} cores (${cpu[0]?.model.trim() ?? "unknown"})`,
   );
-  const shapes: [Shape, string][] = [
-    ["chain", "chain"],
-    ["layered", "layered (20 a layer)"],
-    ["fanout", "fan-out 1 → N → 1"],
-  ];
+  const only = option("--shape");
+  const part = option("--part");
+  const shapes = (
+    [
+      ["chain", "chain"],
+      ["layered", "layered (20 a layer)"],
+      ["fanout", "fan-out 1 → N → 1"],
+    ] as [Shape, string][]
+  ).filter(([s]) => only === undefined || s === only);
   const renderRows = [["shape", "N", "steps", "nodes in the DOM", "first full render", "target"]];
-  for (const [shape, label] of shapes) {
+  for (const [shape, label] of part === "move" ? [] : shapes) {
     for (const n of [100, 1000]) {
       const graph = graphOf(shape, n);
       const r = await firstRender(graph);
@@ -331,7 +359,7 @@ async function main(): Promise<void> {
       "target",
     ],
   ];
-  for (const [shape, label] of shapes) {
+  for (const [shape, label] of part === "render" ? [] : shapes) {
     const graph = graphOf(shape, shape === "fanout" ? 998 : 1000);
     const m = await moves(graph);
     const worst = Math.max(p95(m.forward), p95(m.backward));

@@ -61,6 +61,21 @@ export class StepViews {
       this.views.set(id, PENDING);
       changed.push(id);
     }
+    this.tell(changed);
+  }
+
+  /** Sets the views of some steps, leaving the others as they are; only changed ones are told. */
+  patch(next: ReadonlyMap<string, StepView>): void {
+    const changed: string[] = [];
+    for (const [id, view] of next) {
+      if (same(this.views.get(id) ?? PENDING, view)) continue;
+      this.views.set(id, view);
+      changed.push(id);
+    }
+    this.tell(changed);
+  }
+
+  private tell(changed: readonly string[]): void {
     for (const id of changed) for (const listener of this.listeners.get(id) ?? []) listener();
   }
 }

@@ -1,7 +1,7 @@
 // The timeline (Gantt) of a recorded run: a row per step, a bar per attempt coloured by its
 // outcome, a mark where a step was skipped, and the step-through's position as a cursor. A click
 // on a bar selects the step and moves the step-through to its first event. Rows are memoised: a
-// step-through move redraws the cursor only.
+// step-through move redraws the cursor only (the rows are not even compared).
 import { memo } from "react";
 import type { Bar, Row, Timeline as TimelineData } from "./bars";
 
@@ -60,6 +60,19 @@ const TimelineRow = memo(function TimelineRow({ row, span, selected, pick }: Row
   );
 });
 
+/** Every row; memoised apart from the cursor, so a move does not even compare the rows. */
+const TimelineRows = memo(function TimelineRows(p: Omit<TimelineProps, "cursor">) {
+  return p.data.rows.map((r) => (
+    <TimelineRow
+      key={r.step}
+      row={r}
+      span={p.data.span}
+      selected={r.step === p.selected}
+      pick={p.pick}
+    />
+  ));
+});
+
 const TICKS = [0, 0.25, 0.5, 0.75, 1];
 
 export interface TimelineProps {
@@ -84,15 +97,7 @@ export function Timeline({ data, cursor, selected, pick }: TimelineProps) {
         </span>
       </div>
       <div className="keel-trows">
-        {data.rows.map((r) => (
-          <TimelineRow
-            key={r.step}
-            row={r}
-            span={data.span}
-            selected={r.step === selected}
-            pick={pick}
-          />
-        ))}
+        <TimelineRows data={data} selected={selected} pick={pick} />
         {cursor !== null ? (
           <div
             className="keel-cursor"
