@@ -7,6 +7,7 @@
 //   KEEL_E2E_EXPECTED  `keel validate --json` output for the broken file: the expected diagnostics
 //   KEEL_E2E_BROKEN    the broken file's path in the workspace
 //   KEEL_E2E_SHOTS     where the screenshots go; KEEL_E2E_FAILSHOT: the screenshot on failure
+//   KEEL_E2E_PROVIDER_PORT  where the counting model server of provider.keel.yaml listens
 //   PW_CORE            path to playwright-core; CHROMIUM (default /usr/bin/chromium)
 /* global document, getComputedStyle */
 "use strict";
@@ -26,6 +27,7 @@ const brokenPath = env("KEEL_E2E_BROKEN");
 const failShot = process.env.KEEL_E2E_FAILSHOT || path.join(os.tmpdir(), "keel-e2e-fail.png");
 const brokenName = path.basename(brokenPath);
 const cleanName = "support-triage.keel.yaml";
+const provider = startProvider(Number(env("KEEL_E2E_PROVIDER_PORT")));
 const brokenLines = fs.readFileSync(brokenPath, "utf8").split("\n");
 const expected = JSON.parse(fs.readFileSync(env("KEEL_E2E_EXPECTED"), "utf8")).map((d) => ({
   code: d.code,
@@ -48,6 +50,67 @@ function check(cond, what) {
 }
 
 /** The step ids of a workflow file, in file order (the keys under `steps:`). */
+/** Polls `cond` until it holds; throws after `ms`. */
+async function waitFor(cond, ms) {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${cond}`);
+    await require("node:timers/promises").setTimeout(100);
+  }
+}
+
+/**
+ * The model server of provider.keel.yaml: answers OpenAI chat completions on 127.0.0.1 and counts
+ * them, so the test knows what ran live and that a replay called nothing.
+ */
+function startProvider(port) {
+  const http = require("node:http");
+  const state = { calls: 0, server: undefined };
+  state.server = http
+    .createServer((req, res) => {
+      let body = "";
+      req.on("data", (c) => (body += c));
+      req.on("end", () => {
+        if (req.method !== "POST" || !req.url.endsWith("/chat/completions")) {
+          res.writeHead(404).end();
+          return;
+        }
+        state.calls++;
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end(
+          JSON.stringify({
+            id: `chatcmpl-e2e-${state.calls}`,
+            object: "chat.completion",
+            created: Math.floor(Date.now() / 1000),
+            model: "e2e-model-served",
+            system_fingerprint: "fp_e2e",
+            choices: [
+              { index: 0, message: { role: "assistant", content: "hello" }, finish_reason: "stop" },
+            ],
+            usage: { prompt_tokens: 3, completion_tokens: 1, total_tokens: 4 },
+          }),
+        );
+      });
+    })
+    .listen(port, "127.0.0.1");
+  return state;
+}
+
+/** Hovers the first on-screen occurrence of `text` in the active editor; waits for a hover holding `expect`. */
+async function hoverText(page, text, expect) {
+  const token = page
+    .locator(".editor-group-container.active .monaco-editor .view-line span span", {
+      hasText: text.replace(/:$/, ""),
+    })
+    .first();
+  await token.waitFor({ timeout: 15000 });
+  await token.hover();
+  await page
+    .locator(".monaco-hover:not(.hidden)", { hasText: expect })
+    .first()
+    .waitFor({ timeout: 15000 });
+}
+
 function stepIdsOf(file) {
   const ids = [];
   let inSteps = false;
@@ -474,6 +537,98 @@ async function checkTheme(page, theme) {
     check(true, "Replay Run in the Runs view reproduces the run with 0 effects executed");
     await palette(page, "Notifications: Clear All Notifications");
 
+    // step backwards through the recorded run in the graph panel
+    await runRow.hover();
+    await runRow.locator('.action-label[aria-label="Show in Graph"]').click();
+    const position = panel.locator(`input[aria-label="Position in the run's log"]`);
+    await position.waitFor({ timeout: 30000 });
+    const last = Number(await position.getAttribute("max"));
+    check(
+      Number(await position.inputValue()) === last,
+      `Show in Graph opens the recording at its end (event ${last + 1})`,
+    );
+    const lastStep = panel.locator('.keel-node[data-step="ticket_update"]');
+    check(
+      (await lastStep.getAttribute("data-status")) === "succeeded",
+      "at the end of the recording the last step shows succeeded",
+    );
+    await panel.locator('button[aria-label="Back one event"]').click();
+    await panel.locator('button[aria-label="Back one event"]').click();
+    await panel
+      .locator(`.keel-position`, { hasText: `${last - 1}/${last + 1}` })
+      .waitFor({ timeout: 15000 });
+    await panel
+      .locator('.keel-node[data-step="ticket_update"]:not([data-status="succeeded"])')
+      .waitFor({ timeout: 15000 });
+    check(
+      true,
+      `two steps back (event ${last - 1} of ${last + 1}): ticket_update is ${await lastStep.getAttribute("data-status")}, no longer succeeded`,
+    );
+    await panel.locator('button[aria-label="To the start"]').click();
+    await panel.locator(`.keel-position`, { hasText: `0/${last + 1}` }).waitFor({ timeout: 15000 });
+    const atStart = await panel
+      .locator(".keel-node")
+      .evaluateAll((els) => els.map((e) => e.getAttribute("data-status")));
+    check(
+      atStart.every((st) => st === "pending"),
+      `back at the start of the recording every step is pending (${[...new Set(atStart)].join(", ")})`,
+    );
+
+    // a model call on the counting server: hover, the Run step lens, a run, and a replay that
+    // calls nothing
+    await openFromExplorer(page, "provider.keel.yaml", "e2e-model");
+    await hoverText(page, "ask:", "llm");
+    check(true, "hovering the step id 'ask' shows its type and what depends on it");
+    // the "Run step" lens of `ask`, the first step: the topmost one once the file is at its top
+    await page.locator(".editor-group-container.active .monaco-editor .view-lines").click();
+    await page.keyboard.press("Control+Home");
+    const lenses = page.locator(
+      ".editor-group-container.active .contentWidgets .codelens-decoration a",
+      {
+        hasText: "Run step",
+      },
+    );
+    await lenses.first().waitFor({ timeout: 15000 });
+    const tops = await lenses.evaluateAll((els) => els.map((e) => e.getBoundingClientRect().top));
+    await lenses.nth(tops.indexOf(Math.min(...tops))).click();
+    await page
+      .locator(".editor-group-container.active .contentWidgets .codelens-decoration", {
+        hasText: /Last run:.*succeeded/,
+      })
+      .first()
+      .waitFor({ timeout: 60000 });
+    check(
+      provider.calls === 1,
+      `the "Run step" lens ran 'ask' (${provider.calls} call to the model server) and the lens shows its status`,
+    );
+    await palette(page, "Keel: Run Workflow");
+    await page
+      .locator(".editor-group-container.active .contentWidgets .codelens-decoration", {
+        hasText: /Last run:.*succeeded/,
+      })
+      .nth(1)
+      .waitFor({ timeout: 60000 });
+    await waitFor(() => provider.calls === 2, 30000);
+    check(true, "Keel: Run Workflow called the model server once more (2 calls)");
+    await palette(page, "Keel: Focus on Runs View");
+    const workflowRow = page
+      .locator(".pane-body .monaco-list-row", { hasText: "provider.keel.yaml" })
+      .first();
+    await workflowRow.waitFor({ timeout: 30000 });
+    const index = Number(await workflowRow.getAttribute("data-index"));
+    // the run under it: the next row of the same list
+    const providerRun = workflowRow.locator(
+      `xpath=../div[contains(@class, "monaco-list-row") and @data-index="${index + 1}"]`,
+    );
+    await providerRun.hover();
+    await providerRun.locator('.action-label[aria-label="Replay Run"]').click();
+    await toast("reproduces it exactly (0 effects executed)").waitFor({ timeout: 30000 });
+    check(
+      provider.calls === 2,
+      `replaying the run called the model server ${provider.calls - 2} times (still ${provider.calls} calls)`,
+    );
+    await palette(page, "Notifications: Clear All Notifications");
+
     // a long run, cancelled from its progress notification: the run records the cancel
     await openFromExplorer(page, "slow.keel.yaml", "sleep");
     await palette(page, "Keel: Run Workflow");
@@ -526,6 +681,7 @@ async function checkTheme(page, theme) {
   }
   if (errors.length) log("page errors (first 10):\n  " + errors.slice(0, 10).join("\n  "));
   await ctx.close();
+  provider.server.close();
   fs.rmSync(profile, { recursive: true, force: true });
   log(ok ? `E2E PASS: ${assertions.length} assertions` : "E2E FAIL");
   process.exit(ok ? 0 : 1);

