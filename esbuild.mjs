@@ -37,14 +37,15 @@ const problemMatcher = {
 };
 
 /**
- * Production mode (`pg`, OpenTelemetry: core/production.ts) is a bundle of its own; the others
- * import it as `@keel/production` and load dist/production.js on first use, so they do not grow.
+ * Production mode is two bundles of its own: `pg` and OpenTelemetry (core/production.ts) and the
+ * DBOS workers (core/workers.ts). The others import them as `@keel/production` and
+ * `@keel/workers` and load dist/production.js or dist/workers.js on first use, so they do not grow.
  */
 const productionBundle = {
   name: "production",
   setup(build) {
-    build.onResolve({ filter: /^@keel\/production$/ }, () => ({
-      path: "./production.js",
+    build.onResolve({ filter: /^@keel\/(production|workers)$/ }, (args) => ({
+      path: `./${args.path.slice("@keel/".length)}.js`,
       external: true,
     }));
   },
@@ -65,6 +66,14 @@ const bundles = [
     outdir: "dist",
     // pg's optional native binding is not used.
     external: [...node.external, "pg-native"],
+  },
+  {
+    ...node,
+    entryPoints: { workers: "core/workers.ts" },
+    outdir: "dist",
+    // DBOS is loaded from node_modules (a worker runs from an installed Keel): its optional
+    // telemetry and enterprise packages are required lazily and cannot be bundled.
+    external: [...node.external, "pg-native", "@dbos-inc/dbos-sdk"],
   },
   {
     bundle: true,

@@ -9,6 +9,8 @@ import { runReplay, usage as replayUsage } from "./commands/replay";
 import { runDiff, usage as diffUsage } from "./commands/diff";
 import { runRerun, usage as rerunUsage } from "./commands/rerun";
 import { runDap, usage as dapUsage } from "./commands/dap";
+import { runWorker, usage as workerUsage } from "./commands/worker";
+import { runPull, usage as pullUsage } from "./commands/pull";
 import {
   exportUsage,
   importUsage,
@@ -36,6 +38,8 @@ usage:
   ${runsUsage}
   ${showUsage}
   ${dapUsage}
+  ${workerUsage}
+  ${pullUsage}
 
 options:
   --help       show this help
@@ -78,6 +82,10 @@ export async function main(argv: readonly string[]): Promise<number> {
         return await runShow(rest);
       case "dap":
         return await runDap(rest);
+      case "worker":
+        return await runWorker(rest);
+      case "pull":
+        return await runPull(rest);
       default:
         throw new UsageError(`unknown command '${command}'\n\n${HELP}`);
     }

@@ -17,9 +17,10 @@ import { styleFor, UsageError } from "../output";
 import { exportRunToOtel } from "../otel";
 import { duration, Progress } from "../progress";
 import { openStoreAt, storeName } from "../store";
+import { isPgUrl } from "@keel/core/store/location";
 
 export const usage =
-  "keel run <file> [--step S | --to S] [--input name=value]... [--inputs file.json] [--json | --events] [--no-cache] [--store path | postgres://…] [--concurrency n] [--otel endpoint [--otel-content]]";
+  "keel run <file> [--step S | --to S] [--input name=value]... [--inputs file.json] [--json | --events] [--no-cache] [--store path | postgres://… | --on postgres://… [--detach]] [--concurrency n] [--otel endpoint [--otel-content]]";
 
 const SPEC = {
   "--input": true,
@@ -33,6 +34,8 @@ const SPEC = {
   "--to": true,
   "--otel": true,
   "--otel-content": false,
+  "--on": true,
+  "--detach": false,
 };
 
 export async function runRun(argv: readonly string[]): Promise<number> {
@@ -72,6 +75,9 @@ export async function runRun(argv: readonly string[]): Promise<number> {
       throw new UsageError(`cannot read the inputs file ${inputsFile}: ${(e as Error).message}`);
     }
   }
+  const on = flag(args, "--on");
+  if (on !== undefined) return runOn(args, loaded, on, fromFile, given);
+  if (args.flags.has("--detach")) throw new UsageError("--detach goes with --on postgres://…");
   const storePath = flag(args, "--store") ?? defaultStorePath(loaded.dir);
   const selection = await selectSteps(loaded, flag(args, "--step"), flag(args, "--to"), storePath);
   const { inputs, problems } = resolveInputs(
@@ -97,6 +103,40 @@ export async function runRun(argv: readonly string[]): Promise<number> {
     storePath,
     json,
     events: args.flags.has("--events"),
+    noCache: args.flags.has("--no-cache"),
+    concurrency: concurrency ? Number(concurrency) : undefined,
+    otel: otelOf(args),
+  });
+}
+
+/** `--on postgres://…`: the run goes to the workers of that database (run-on.ts). */
+async function runOn(
+  args: ReturnType<typeof parseArgs>,
+  loaded: LoadedWorkflow,
+  url: string,
+  fromFile: Record<string, unknown>,
+  given: [string, string][],
+): Promise<number> {
+  if (!isPgUrl(url)) throw new UsageError(`--on takes a postgres://… URL, not '${url}'`);
+  for (const f of ["--store", "--step", "--to"]) {
+    if (args.flags.has(f))
+      throw new UsageError(`${f} does not go with --on: the workers' store is the database`);
+  }
+  const { inputs, problems } = resolveInputs(loaded.workflow, fromFile, given);
+  if (problems.length > 0) throw new UsageError(problems.join("\n"));
+  const concurrency = flag(args, "--concurrency");
+  if (concurrency !== undefined && !(Number(concurrency) >= 1)) {
+    throw new UsageError("--concurrency takes a whole number of at least 1");
+  }
+  const { performRunOn } = await import("./run-on");
+  return performRunOn({
+    url,
+    loaded,
+    inputs,
+    env: Object.fromEntries(loaded.envNames.map((n) => [n, process.env[n]])),
+    json: args.flags.has("--json"),
+    events: args.flags.has("--events"),
+    detach: args.flags.has("--detach"),
     noCache: args.flags.has("--no-cache"),
     concurrency: concurrency ? Number(concurrency) : undefined,
     otel: otelOf(args),
@@ -197,20 +237,7 @@ export async function performRun(o: PerformOptions): Promise<number> {
     process.off("SIGINT", onSigint);
     await store.close();
   }
-  const summary = {
-    runId: result.runId,
-    status: result.status,
-    outputs: result.outputs,
-    findings: result.findings,
-    error: result.error,
-    steps: result.steps.map((st) => ({
-      id: st.id,
-      status: st.status,
-      attempts: st.attempts,
-      durationMs: st.durationMs,
-      cached: st.origin === "cached",
-    })),
-  };
+  const summary = summaryJson(result);
   if (o.events) {
     process.stdout.write(JSON.stringify({ result: summary }) + "\n");
   } else if (o.json) {
@@ -263,6 +290,24 @@ async function selectSteps(
   }
 }
 
+/** What `--json` prints of a run's result. */
+export function summaryJson(result: RunResult) {
+  return {
+    runId: result.runId,
+    status: result.status,
+    outputs: result.outputs,
+    findings: result.findings,
+    error: result.error,
+    steps: result.steps.map((st) => ({
+      id: st.id,
+      status: st.status,
+      attempts: st.attempts,
+      durationMs: st.durationMs,
+      cached: st.origin === "cached",
+    })),
+  };
+}
+
 /** Values of the secrets a workflow reads, from KEEL_SECRET_<NAME>; a missing one is bad usage. */
 export function secretsFromEnv(names: readonly string[]): Record<string, string> {
   const secrets: Record<string, string> = {};
@@ -280,7 +325,7 @@ export function secretsFromEnv(names: readonly string[]): Record<string, string>
   return secrets;
 }
 
-function printSummary(result: RunResult, ms: number): void {
+export function printSummary(result: RunResult, ms: number): void {
   const s = styleFor(process.stdout);
   const counts = new Map<string, number>();
   for (const st of result.steps) counts.set(st.status, (counts.get(st.status) ?? 0) + 1);

@@ -11,6 +11,7 @@
 // This module loads `pg`: it is reached only through `@keel/production` (core/production.ts).
 import pg from "pg";
 import { COMMITS_PER_RUN } from "./migrations";
+import { releaseLock, takeLock } from "./pg-lock";
 import { PG_MIGRATIONS } from "./pg-migrations";
 import {
   ascending,
@@ -99,7 +100,7 @@ async function migrate(pool: pg.Pool, schema: string): Promise<number> {
   const client = await pool.connect();
   const lock = `keel.migrate.${schema}`;
   try {
-    await client.query("SELECT pg_advisory_lock(hashtext($1))", [lock]);
+    await takeLock(client, lock);
     try {
       // Read inside the lock: another process may have migrated meanwhile.
       const known = await client.query("SELECT 1 FROM pg_namespace WHERE nspname = $1", [schema]);
@@ -123,7 +124,7 @@ async function migrate(pool: pg.Pool, schema: string): Promise<number> {
       }
       return PG_MIGRATIONS.length;
     } finally {
-      await client.query("SELECT pg_advisory_unlock(hashtext($1))", [lock]);
+      await releaseLock(client, lock);
     }
   } finally {
     client.release();

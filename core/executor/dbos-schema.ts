@@ -1,0 +1,37 @@
+// DBOS's own tables, created once, under an advisory lock, before any worker launches: two
+// workers launching at once on an empty database race on DBOS's migrations and one of them
+// crashed (`duplicate key … dbos_migrations_pkey`, scale-out notes §1). Keel's migrations take
+// their own lock in pg-store.ts. Workers then launch with `runMigrations: false`. The lock is
+// taken by polling (pg-lock.ts): waiting inside pg_advisory_lock deadlocks with DBOS's
+// CREATE INDEX CONCURRENTLY.
+import { DBOS } from "@dbos-inc/dbos-sdk";
+import pg from "pg";
+import { releaseLock, takeLock } from "../store/pg-lock";
+
+/** The DBOS application name: scopes Keel's workflows and queues in DBOS's tables. */
+export const DBOS_APP = "keel";
+/** The queue runs are submitted to. */
+export const RUNS_QUEUE = "keel-runs";
+/** The registered name of the workflow that executes a run. */
+export const RUN_WORKFLOW = "keel_run";
+
+/** The DBOS application version: workers recover only the runs of their own version. */
+export function appVersion(keelVersion: string): string {
+  return `keel-${keelVersion}`;
+}
+
+/** Creates or migrates DBOS's schema at `url`, once among every process doing it at once. */
+export async function migrateDbos(url: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await takeLock(client, "keel.migrate.dbos");
+    try {
+      await DBOS.migrate(url);
+    } finally {
+      await releaseLock(client, "keel.migrate.dbos");
+    }
+  } finally {
+    await client.end();
+  }
+}

@@ -1,0 +1,159 @@
+// A Keel worker (`keel worker --store postgres://…`, SPEC §9): a DBOS executor that takes runs
+// off the `keel-runs` queue and executes them with the local runner against the PostgreSQL store.
+// A run is a DBOS workflow whose id is the Keel run id; its body is one DBOS step, so a run that
+// ended is never executed again, and a run whose worker died is re-executed by another worker,
+// which resumes it from its record (execute-run.ts).
+// Invariants:
+// - Keel's and DBOS's migrations run once, each under an advisory lock, before DBOS launches
+//   (`runMigrations: false`): workers starting together on an empty database do not race.
+// - Every live worker holds the advisory lock `keel.worker.<id>` on a connection of its own for
+//   as long as it lives. A worker whose lock is free is dead: every worker looks, every
+//   `recoverEveryMs`, for workers that own pending runs, and hands the runs of a dead one back to
+//   the queue (DBOS's recovery), holding that worker's lock meanwhile so two live workers never
+//   recover it at once. DBOS self-hosted recovers nothing by itself (scale-out notes §1).
+// - The queue is registered after launch (DBOS 5 keeps queues in the database).
+import { DBOS } from "@dbos-inc/dbos-sdk";
+import { DBOSExecutor } from "@dbos-inc/dbos-sdk/internal/dbos-executor";
+import pg from "pg";
+import { openPgStore, type PgStore } from "../store/pg-store";
+import type { RunSpec } from "./executor";
+import { appVersion, DBOS_APP, migrateDbos, RUN_WORKFLOW, RUNS_QUEUE } from "./dbos-schema";
+import { executeRun, type Executed } from "./execute-run";
+
+export interface WorkerOptions {
+  readonly url: string;
+  /** The worker's name, unique among the live workers of the database (DBOS's executor id). */
+  readonly id: string;
+  /** Runs executing at once in this worker, at most. */
+  readonly concurrency: number;
+  readonly keelVersion: string;
+  readonly secrets: (names: readonly string[]) => Record<string, string>;
+  /** Called after each run this worker executed has ended (an OpenTelemetry export). */
+  readonly onRunEnded?: (store: PgStore, executed: Executed) => Promise<void>;
+  readonly log?: (line: string) => void;
+  /** How often to look for dead workers' runs; default 500 ms. */
+  readonly recoverEveryMs?: number;
+  /** How often the queue is polled at least; default 50 ms (DBOS's default is 1 s). */
+  readonly pollMs?: number;
+}
+
+export interface Worker {
+  readonly id: string;
+  /** Runs handed back to the queue from dead workers so far. */
+  readonly recovered: number;
+  /**
+   * Stops taking runs, waits up to `graceMs` for the runs executing here to end, and stops. A
+   * run still executing then is handed back: its lock goes with this process, and another worker
+   * resumes it.
+   */
+  stop(graceMs: number): Promise<void>;
+}
+
+const lockName = (id: string) => `keel.worker.${id}`;
+
+export async function startWorker(o: WorkerOptions): Promise<Worker> {
+  const log = o.log ?? (() => {});
+  const store = await openPgStore(o.url, { maxConnections: Math.min(8, o.concurrency + 2) });
+  const liveness = new pg.Client({ connectionString: o.url });
+  try {
+    await migrateDbos(o.url);
+    await liveness.connect();
+    const held = await liveness.query("SELECT pg_try_advisory_lock(hashtext($1)) AS ok", [
+      lockName(o.id),
+    ]);
+    if (!held.rows[0]?.ok) {
+      throw new Error(`a worker named '${o.id}' is already running on this database`);
+    }
+  } catch (e) {
+    await store.close();
+    await liveness.end().catch(() => {});
+    throw e;
+  }
+  // A dropped liveness connection means peers may take this worker's runs: stop at once.
+  liveness.on("error", (e) => {
+    log(`lost the database connection that says this worker is alive (${e.message}): stopping`);
+    process.exit(1);
+  });
+
+  DBOS.registerWorkflow(
+    async (spec: RunSpec) =>
+      DBOS.runStep(
+        async () => {
+          log(`run ${spec.runId} started`);
+          const executed = await executeRun(spec, { store, secrets: o.secrets });
+          log(`run ${spec.runId} ${executed.status}${executed.resumed ? " (resumed here)" : ""}`);
+          if (o.onRunEnded) await o.onRunEnded(store, executed);
+          return executed;
+        },
+        // Keel's retry policy is in charge: DBOS never retries the run's body by itself.
+        { name: "keel.execute", retriesAllowed: false },
+      ),
+    { name: RUN_WORKFLOW },
+  );
+  DBOS.setConfig({
+    name: DBOS_APP,
+    systemDatabaseUrl: o.url,
+    executorID: o.id,
+    applicationVersion: appVersion(o.keelVersion),
+    runMigrations: false,
+    logLevel: "error",
+  });
+  await DBOS.launch();
+  await DBOS.registerQueue(RUNS_QUEUE, {
+    workerConcurrency: o.concurrency,
+    minPollingIntervalMs: o.pollMs ?? 50,
+    onConflict: "always_update",
+  });
+
+  let recovered = 0;
+  let recovering = false;
+  const recoverDead = async () => {
+    if (recovering) return;
+    recovering = true;
+    try {
+      const owners = await liveness.query(
+        `SELECT DISTINCT executor_id FROM dbos.workflow_status
+         WHERE status = 'PENDING' AND name = $1 AND executor_id <> $2`,
+        [RUN_WORKFLOW, o.id],
+      );
+      for (const { executor_id: dead } of owners.rows as { executor_id: string }[]) {
+        const free = await liveness.query("SELECT pg_try_advisory_lock(hashtext($1)) AS ok", [
+          lockName(dead),
+        ]);
+        if (!free.rows[0]?.ok) continue;
+        try {
+          const handles = await DBOSExecutor.globalInstance!.recoverPendingWorkflows([dead]);
+          recovered += handles.length;
+          if (handles.length > 0) {
+            log(`worker '${dead}' is gone: ${handles.length} of its runs are back on the queue`);
+          }
+        } finally {
+          await liveness.query("SELECT pg_advisory_unlock(hashtext($1))", [lockName(dead)]);
+        }
+      }
+    } catch (e) {
+      log(`looking for dead workers failed: ${(e as Error).message}`);
+    } finally {
+      recovering = false;
+    }
+  };
+  const timer = setInterval(() => void recoverDead(), o.recoverEveryMs ?? 500);
+  void recoverDead();
+
+  let stopped = false;
+  return {
+    id: o.id,
+    get recovered() {
+      return recovered;
+    },
+    async stop(graceMs: number) {
+      if (stopped) return;
+      stopped = true;
+      clearInterval(timer);
+      await DBOS.shutdown({ workflowCompletionTimeoutMS: graceMs });
+      await store.close();
+      liveness.removeAllListeners("error");
+      await liveness.end().catch(() => {});
+    },
+  };
+}

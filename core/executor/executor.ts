@@ -1,0 +1,39 @@
+// The Executor seam (SPEC §5): where a run executes, behind one interface, so that the record,
+// replay, diff and step-through never need to know. The local executor is the runner itself
+// (core/runner/run.ts, called in-process by the CLI and the editor); the DBOS executor
+// (dbos-submit.ts for submitting, dbos-worker.ts for the workers) runs it on a team's workers
+// over PostgreSQL. Both write the same record through the same RunStore.
+import type { EventRecord, RunRecord } from "../store/records";
+
+/** What a run needs to start anywhere: the workflow as text, never as a path to read later. */
+export interface RunSpec {
+  /** Chosen by the submitter: submitting the same id twice starts the run once. */
+  readonly runId: string;
+  /** Where the workflow lives on the workers (tool modules and `cwd` resolve from it). */
+  readonly workflowPath: string;
+  readonly source: string;
+  readonly inputs: Readonly<Record<string, unknown>>;
+  /** The `env.NAME` values the workflow reads, from the submitter (they are recorded anyway). */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly concurrency?: number;
+  readonly noCache?: boolean;
+}
+
+/** A started run: its events as they commit, and its end. */
+export interface RunHandle {
+  readonly runId: string;
+  /** The run's events from `afterSeq` on, as they are committed, until the run has ended. */
+  events(afterSeq?: number): AsyncIterable<EventRecord>;
+  /** The run's record once it has ended. */
+  ended(): Promise<RunRecord>;
+}
+
+export interface Executor {
+  /** Starts a run (idempotent by `spec.runId`). */
+  start(spec: RunSpec): Promise<RunHandle>;
+  /** A handle on a run started earlier, by anyone. */
+  attach(runId: string): RunHandle;
+  /** Asks the run to stop; its record ends `cancelled` or as it was. */
+  cancel(runId: string): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,300 @@
+// A team's workers on PostgreSQL (SPEC §9, issue #10), on a throw-away cluster this file starts.
+// Failover: three `keel worker` processes start at the same moment on an empty database; 30 runs
+// of a fan-out workflow (a scripted llm step, 10 tool steps that append each execution to a file,
+// a join, an assert) are submitted; one worker is killed with SIGKILL while it has tool attempts
+// in flight. Then every run succeeds within a bounded time, each run's log is 1..n without a gap
+// or a repeat, each step has exactly one success, each tool step executed once except those in
+// flight on the killed worker (at most twice), the outputs equal a local run's (keel diff), and
+// every run replays with zero effects from PostgreSQL and after `keel pull` into SQLite, and its
+// golden export passes `keel test`.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, type ChildProcess } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { openDbosExecutor, type DbosExecutor } from "@keel/workers";
+import { foldToEnd } from "@keel/core/log/fold";
+import { readRecordedRun } from "@keel/core/replay/record";
+import { replayRun } from "@keel/core/replay/replay";
+import { toGolden } from "@keel/core/replay/golden";
+import { diffRuns } from "@keel/core/replay/diff";
+import { loadWorkflow } from "@keel/core/runner/load";
+import { openSqliteStore } from "@keel/core/store/sqlite-store";
+import { newRunId } from "@keel/core/store/ids";
+import type { RunStore } from "@keel/core/store/run-store";
+import { bin, keel, workspace } from "../helpers/cli";
+import { postgresMissing, startPostgres, type ThrowawayPostgres } from "../helpers/postgres";
+
+const TOOLS = Array.from({ length: 10 }, (_, i) => `t${i}`);
+const FLOW = `keel: 1
+name: fan out
+inputs:
+  n: { type: number }
+providers:
+  planner: { type: scripted, model: plan-1, default: '{"parts": 10}' }
+steps:
+  plan:
+    type: llm
+    provider: planner
+    prompt: "Plan batch \${{ inputs.n }}"
+    output: { format: json }
+${TOOLS.map(
+  (t) => `  ${t}:
+    type: tool
+    uses: ./work.js#work
+    with: { n: "\${{ inputs.n }}", step: ${t}, parts: "\${{ steps.plan.output.parts }}" }
+`,
+).join("")}  join:
+    type: transform
+    expr: '$sum([${TOOLS.map((t) => `steps.${t}.output.value`).join(", ")}])'
+  check:
+    type: assert
+    that: steps.join.output = 10 * (inputs.n + 1)
+outputs:
+  total: steps.join.output
+`;
+// Each execution appends one line, O_APPEND, to the file the environment names.
+const WORK = `const { appendFileSync } = require("node:fs");
+exports.work = async (args) => {
+  await new Promise((r) => setTimeout(r, 300));
+  appendFileSync(process.env.KEEL_TEST_EFFECTS, args.n + " " + args.step + " " + process.pid + "\\n");
+  return { value: args.n + 1 };
+};
+`;
+
+const missing = postgresMissing();
+let server: ThrowawayPostgres | undefined;
+const workers: ChildProcess[] = [];
+before(async () => {
+  if (!missing) server = await startPostgres();
+});
+after(() => {
+  for (const w of workers) if (w.exitCode === null && w.signalCode === null) w.kill("SIGKILL");
+  server?.stop();
+});
+
+interface StartedWorker {
+  readonly child: ChildProcess;
+  readonly ready: Promise<void>;
+  log(): string;
+}
+
+function startWorkerProcess(url: string, id: string, dir: string, effects: string): StartedWorker {
+  const child = spawn(
+    process.execPath,
+    [bin, "worker", "--store", url, "--id", id, "--concurrency", "3", "--grace", "5s"],
+    { cwd: dir, env: { ...process.env, KEEL_TEST_EFFECTS: effects } },
+  );
+  workers.push(child);
+  let text = "";
+  const ready = new Promise<void>((resolve, reject) => {
+    child.stderr!.on("data", (c: Buffer) => {
+      text += c.toString("utf8");
+      if (text.includes(": ready on ")) resolve();
+    });
+    child.stdout!.on("data", () => {});
+    child.on("exit", (code) => reject(new Error(`worker ${id} exited (${code}): ${text}`)));
+  });
+  return { child, ready, log: () => text };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Steps of `runId` that had started and not ended, per the record. */
+async function inFlight(store: RunStore, runId: string): Promise<string[]> {
+  const fold = foldToEnd(await store.events(runId), await store.attempts(runId));
+  return [...fold.steps()].filter((s) => s.status === "running").map((s) => s.id);
+}
+
+test(
+  "failover: 3 workers on an empty database, 30 fan-out runs, one worker killed mid-attempt: every run succeeds once, as a local run does",
+  { skip: missing, timeout: 240_000 },
+  async () => {
+    const url = server!.url;
+    const dir = workspace({ "flow.keel.yaml": FLOW, "work.js": WORK });
+    const effects = join(dir, "effects.log");
+    writeFileSync(effects, "");
+
+    // Three workers at the same moment on an empty database: Keel's and DBOS's migrations once.
+    const pool = ["w1", "w2", "w3"].map((id) => startWorkerProcess(url, id, dir, effects));
+    await Promise.all(pool.map((w) => w.ready));
+    const victim = pool[1]!;
+
+    let executor: DbosExecutor | undefined;
+    try {
+      // The workers (the built CLI) take runs of their own Keel version only.
+      const { version } = JSON.parse(readFileSync("package.json", "utf8")) as { version: string };
+      executor = await openDbosExecutor(url, { keelVersion: version });
+      const loaded = loadWorkflow(join(dir, "flow.keel.yaml"));
+      assert.ok(loaded.ok);
+      const ids: string[] = [];
+      for (let n = 0; n < 30; n++) {
+        const runId = newRunId();
+        ids.push(runId);
+        await executor.start({
+          runId,
+          workflowPath: loaded.loaded.path,
+          source: loaded.loaded.source,
+          inputs: { n },
+          env: {},
+        });
+      }
+      // Submitting a run again starts it once.
+      await executor.start({
+        runId: ids[0]!,
+        workflowPath: loaded.loaded.path,
+        source: loaded.loaded.source,
+        inputs: { n: 0 },
+        env: {},
+      });
+
+      // Kill w2 while a run it owns has a tool attempt in flight.
+      const store = executor.store;
+      const deadline = Date.now() + 60_000;
+      let killedAt = 0;
+      while (!killedAt) {
+        assert.ok(
+          Date.now() < deadline,
+          `w2 never had a tool attempt in flight:\n${pool.map((w) => w.log()).join("\n")}`,
+        );
+        for (const run of await store.listRuns({ limit: 100 })) {
+          if (run.status !== "running" || run.ownerPid !== victim.child.pid) continue;
+          if ((await inFlight(store, run.id)).some((s) => s.startsWith("t"))) {
+            victim.child.kill("SIGKILL");
+            killedAt = Date.now();
+            break;
+          }
+        }
+        if (!killedAt) await sleep(20);
+      }
+
+      // Every run ends, within a bounded time.
+      for (;;) {
+        const runs = (await store.listRuns({ limit: 100 })).filter((r) => ids.includes(r.id));
+        if (runs.length === 30 && runs.every((r) => r.status !== "running")) break;
+        assert.ok(Date.now() - killedAt < 60_000, "runs still unfinished 60 s after the kill");
+        await sleep(100);
+      }
+      const recoveryMs = Date.now() - killedAt;
+      process.stdout.write(`# all 30 runs ended ${recoveryMs} ms after the kill\n`);
+
+      const lines = readFileSync(effects, "utf8").trim().split("\n");
+      const executions = new Map<string, number>();
+      for (const line of lines) {
+        const [n, step] = line.split(" ");
+        executions.set(`${n} ${step}`, (executions.get(`${n} ${step}`) ?? 0) + 1);
+      }
+      let resumed = 0;
+      let twice = 0;
+      for (const [n, runId] of ids.entries()) {
+        const run = (await store.getRun(runId))!;
+        assert.equal(run.status, "succeeded", `run ${n}: ${run.error}`);
+        const events = await store.events(runId);
+        assert.deepEqual(
+          events.map((e) => e.seq),
+          events.map((_, i) => i + 1),
+          `run ${n}: the log has a gap or a repeat`,
+        );
+        // Steps in flight when the run was handed over, from the log up to `run_resumed`.
+        const resumedAt = events.findIndex((e) => e.type === "run_resumed");
+        const handedOver = new Set<string>();
+        if (resumedAt >= 0) {
+          resumed++;
+          const before = events.slice(0, resumedAt);
+          for (const s of foldToEnd(before, []).steps()) {
+            if (s.status === "running") handedOver.add(s.id);
+          }
+        }
+        for (const step of ["plan", ...TOOLS, "join", "check"]) {
+          const successes = events.filter(
+            (e) => e.stepId === step && ["step_succeeded", "step_cached"].includes(e.type),
+          );
+          assert.equal(
+            successes.length,
+            1,
+            `run ${n}, step ${step}: ${successes.length} successes`,
+          );
+        }
+        for (const t of TOOLS) {
+          const count = executions.get(`${n} ${t}`) ?? 0;
+          if (handedOver.has(t)) {
+            assert.ok(count >= 1 && count <= 2, `run ${n}, ${t} (in flight): executed ${count}×`);
+            if (count === 2) twice++;
+          } else assert.equal(count, 1, `run ${n}, ${t}: executed ${count}×`);
+        }
+      }
+      assert.ok(resumed >= 1, "the killed worker's runs were resumed by the others");
+      process.stdout.write(
+        `# ${resumed} runs resumed by another worker, ${twice} tool steps executed twice\n`,
+      );
+      assert.match(
+        pool[0]!.log() + pool[2]!.log(),
+        /worker 'w2' is gone: \d+ of its runs are back/,
+      );
+
+      // The same runs locally: equal outputs, no divergence (keel diff, after keel pull).
+      const local = join(dir, ".keel", "runs.sqlite");
+      const localEffects = join(dir, "local-effects.log");
+      const localIds: string[] = [];
+      for (const n of [0, 7, 29]) {
+        const r = keel(["run", "flow.keel.yaml", "--input", `n=${n}`, "--json"], dir, {
+          KEEL_TEST_EFFECTS: localEffects,
+        });
+        assert.equal(r.code, 0, r.stderr);
+        localIds.push(JSON.parse(r.stdout).runId);
+      }
+      for (const runId of ids) {
+        const pulled = keel(["pull", runId, "--store", url], dir);
+        assert.equal(pulled.code, 0, pulled.stderr);
+      }
+      for (const [i, n] of [0, 7, 29].entries()) {
+        const d = keel(["diff", localIds[i]!, ids[n]!, "--json"], dir);
+        assert.equal(d.code, 0, `run ${n} differs from a local run: ${d.stdout}`);
+        assert.equal(JSON.parse(d.stdout).firstDivergence, null);
+      }
+
+      // Every run replays with zero effects, from PostgreSQL and from the pulled copy, and its
+      // golden export passes keel test.
+      const before = readFileSync(effects, "utf8");
+      const sqlite = openSqliteStore(local);
+      try {
+        for (const [n, runId] of ids.entries()) {
+          for (const [where, s] of [
+            ["postgres", store],
+            ["sqlite", sqlite],
+          ] as const) {
+            const record = (await readRecordedRun(s, runId))!;
+            const report = await replayRun(record, loaded.loaded);
+            assert.equal(report.divergence, null, `run ${n} from ${where} diverges`);
+            assert.equal(report.effectsExecuted, 0);
+          }
+          const record = (await readRecordedRun(sqlite, runId))!;
+          if (n === 3) {
+            const localRecord = (await readRecordedRun(sqlite, localIds[0]!))!;
+            // n differs: the diff finds it, so the comparison above is not vacuous.
+            assert.notEqual(diffRuns(localRecord, record).firstDivergence, null);
+          }
+          writeFileSync(
+            join(dir, `flow.run${n}.keel-run.json`),
+            JSON.stringify(toGolden(record, "flow.keel.yaml"), null, 2),
+          );
+        }
+      } finally {
+        await sqlite.close();
+      }
+      assert.equal(readFileSync(effects, "utf8"), before, "replay executed a tool");
+      const tested = keel(["test"], dir);
+      assert.equal(tested.code, 0, tested.stdout + tested.stderr);
+      assert.match(tested.stdout, /30 passed, 0 failed/);
+    } finally {
+      await executor?.close();
+      // A graceful stop: SIGTERM ends a worker with exit code 0.
+      const stops = [pool[0]!, pool[2]!].map(
+        (w) => new Promise<number | null>((resolve) => w.child.once("exit", resolve)),
+      );
+      pool[0]!.child.kill("SIGTERM");
+      pool[2]!.child.kill("SIGTERM");
+      assert.deepEqual(await Promise.all(stops), [0, 0]);
+    }
+  },
+);
