@@ -434,6 +434,39 @@ async function checkTheme(page, theme) {
     check(true, "the workbench is in the dark theme Dark 2026");
     log("workbench ready");
 
+    // 0. the workspace opens untrusted (Restricted Mode): validation works, a workflow with
+    //    shell steps is refused with the reason; then the user trusts the folder
+    await openFromExplorer(page, "deploy-check.keel.yaml", "checkout-api");
+    await palette(page, "Keel: Run Workflow");
+    const refusal = page
+      .locator(".notifications-toasts .notification-toast", {
+        hasText: "This workspace is not trusted",
+      })
+      .first();
+    await refusal.waitFor({ timeout: 30000 });
+    const refusalText = await refusal.innerText();
+    check(
+      /toolchain/.test(refusalText) && /shell|reach outside/.test(refusalText),
+      `in an untrusted workspace "Keel: Run Workflow" on deploy-check.keel.yaml is refused: ${refusalText.split("\n")[0]}`,
+    );
+    check(
+      !fs.existsSync(path.join(path.dirname(brokenPath), ".keel", "runs.sqlite")),
+      "nothing ran: no run store was created",
+    );
+    await palette(page, "Notifications: Clear All Notifications");
+    await palette(page, "Workspaces: Manage Workspace Trust");
+    await page
+      .locator(".workspace-trust-editor .monaco-button", { hasText: /^Trust/ })
+      .first()
+      .click();
+    await page
+      .locator(".workspace-trust-editor", { hasText: "You trust this folder" })
+      .first()
+      .waitFor({ timeout: 15000 });
+    check(true, "the folder is trusted from the Workspace Trust editor");
+    await palette(page, "View: Close Editor");
+    await page.locator(".workspace-trust-editor").waitFor({ state: "detached", timeout: 15000 });
+
     // 1. the broken file: diagnostics in the Problems panel, squiggles, highlighting
     await openFromExplorer(page, brokenName, "clasify");
     const mode = page.locator('.statusbar-item[id="status.editor.mode"]');

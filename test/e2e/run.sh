@@ -94,6 +94,8 @@ node "$ROOT/bin/keel.js" validate "$WS/support-triage.keel.yaml" >/dev/null ||
 
 mkdir -p "$DATA/ud/User" "$DATA/ext"
 : >"$DATA/config.yaml" # keeps code-server off ~/.config/code-server/config.yaml
+# Workspace trust is on and the workspace opens untrusted (Restricted Mode, no prompt): the driver
+# checks that a shell step is refused there, then trusts the folder as a user would.
 # In a browser VS Code saves edits after a second by default ("files.autoSave": "afterDelay");
 # desktop VS Code does not, and the test types an error and reverts it: off, as on the desktop.
 # "Dark 2026" is this VS Code's default dark theme (in a browser it starts in "Light 2026");
@@ -113,7 +115,8 @@ cat >"$DATA/ud/User/settings.json" <<'JSON'
   "update.mode": "none",
   "telemetry.telemetryLevel": "off",
   "chat.disableAIFeatures": true,
-  "security.workspace.trust.enabled": false
+  "security.workspace.trust.enabled": true,
+  "security.workspace.trust.startupPrompt": "never"
 }
 JSON
 export EXTENSIONS_GALLERY='{}' # no extension gallery: nothing leaves the machine
@@ -126,7 +129,7 @@ COMMON=(--config "$DATA/config.yaml" --user-data-dir "$DATA/ud" --extensions-dir
 PORT=${KEEL_E2E_PORT:-$(free_port)}
 T2=$EPOCHREALTIME
 # its own process group, so that the stop ends the extension host and language server too
-setsid "$CS" "${COMMON[@]}" --bind-addr "127.0.0.1:$PORT" --auth none --disable-workspace-trust \
+setsid "$CS" "${COMMON[@]}" --bind-addr "127.0.0.1:$PORT" --auth none \
   --disable-getting-started-override "$WS" >"$DATA/code-server.log" 2>&1 &
 SERVER=$!
 node -e '
