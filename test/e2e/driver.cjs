@@ -15,6 +15,7 @@ const fs = require("node:fs");
 const os = require("node:os");
 const path = require("node:path");
 const { chromium } = require(process.env.PW_CORE || "playwright-core");
+const { checkDebugger } = require("./debug.cjs");
 
 const env = (name) => {
   const v = process.env[name];
@@ -569,6 +570,16 @@ async function checkTheme(page, theme) {
     await toast("reproduces it exactly (0 effects executed)").waitFor({ timeout: 30000 });
     check(true, "Replay Run in the Runs view reproduces the run with 0 effects executed");
     await palette(page, "Notifications: Clear All Notifications");
+
+    // the replay debugger on the recorded run (debug.cjs)
+    await checkDebugger(page, {
+      palette,
+      check,
+      log,
+      shots,
+      sample: cleanName,
+      stepLine: (id) => stepLine(path.join(__dirname, "..", "..", "samples", cleanName), id),
+    });
 
     // step backwards through the recorded run in the graph panel
     await runRow.hover();
