@@ -26,9 +26,13 @@ export async function migrateDbos(url: string): Promise<void> {
   await client.connect();
   try {
     await takeLock(client, "keel.migrate.dbos");
+    // DBOS announces its migrations on stdout, which is `--json` output's: send them to stderr.
+    const write = process.stdout.write;
+    process.stdout.write = process.stderr.write.bind(process.stderr) as typeof write;
     try {
       await DBOS.migrate(url);
     } finally {
+      process.stdout.write = write;
       await releaseLock(client, "keel.migrate.dbos");
     }
   } finally {

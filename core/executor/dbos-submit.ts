@@ -30,6 +30,7 @@ export async function openDbosExecutor(
       systemDatabaseUrl: url,
       applicationName: DBOS_APP,
       systemDatabasePoolSize: 2,
+      systemDatabaseIdleTransactionTimeoutMs: 0,
     });
     return new DbosExecutor(client, store, options);
   } catch (e) {

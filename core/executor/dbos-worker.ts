@@ -97,6 +97,9 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
     applicationVersion: appVersion(o.keelVersion),
     runMigrations: false,
     logLevel: "error",
+    // DBOS sets it with a query on every new connection, which pg 8.23 reports as a deprecated
+    // overlapping query on each worker start; the server's own setting is kept instead.
+    systemDatabaseIdleTransactionTimeoutMs: 0,
   });
   await DBOS.launch();
   await DBOS.registerQueue(RUNS_QUEUE, {

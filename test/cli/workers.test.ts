@@ -79,10 +79,16 @@ interface StartedWorker {
   log(): string;
 }
 
-function startWorkerProcess(url: string, id: string, dir: string, effects: string): StartedWorker {
+function startWorkerProcess(
+  url: string,
+  id: string,
+  dir: string,
+  effects: string,
+  extra: string[] = [],
+): StartedWorker {
   const child = spawn(
     process.execPath,
-    [bin, "worker", "--store", url, "--id", id, "--concurrency", "3", "--grace", "5s"],
+    [bin, "worker", "--store", url, "--id", id, "--concurrency", "3", "--grace", "5s", ...extra],
     { cwd: dir, env: { ...process.env, KEEL_TEST_EFFECTS: effects } },
   );
   workers.push(child);
@@ -295,6 +301,81 @@ test(
       pool[0]!.child.kill("SIGTERM");
       pool[2]!.child.kill("SIGTERM");
       assert.deepEqual(await Promise.all(stops), [0, 0]);
+    }
+  },
+);
+
+test(
+  "keel run --on follows a run like a local one, --detach only submits, a worker's --otel exports it, and a secret the workers lack fails the run with a reason",
+  { skip: missing, timeout: 120_000 },
+  async () => {
+    const { keelAsync, startReceiver } = await import("../helpers/otlp");
+    const receiver = await startReceiver();
+    const url = server!.urlOf("postgres");
+    const dir = workspace({
+      "greet.keel.yaml": `keel: 1
+name: greet
+inputs:
+  who: { type: string, default: ada }
+providers:
+  m: { type: scripted, model: m-1, default: "hello" }
+steps:
+  hi: { type: llm, provider: m, prompt: "Greet \${{ inputs.who }}" }
+  shout: { type: transform, expr: '$uppercase(steps.hi.output)' }
+outputs:
+  text: steps.shout.output
+`,
+      "secret.keel.yaml": `keel: 1
+name: secret
+providers:
+  m: { type: scripted, default: "ok" }
+steps:
+  hi: { type: llm, provider: m, prompt: "Token \${{ secrets.TEAM_TOKEN }}" }
+`,
+    });
+    const w = startWorkerProcess(url, "solo", dir, join(dir, "effects.log"), [
+      "--otel",
+      receiver.endpoint,
+    ]);
+    try {
+      await w.ready;
+      const followed = await keelAsync(
+        ["run", "greet.keel.yaml", "--on", url, "--json", "--input", "who=bo"],
+        dir,
+      );
+      assert.equal(followed.code, 0, followed.stderr);
+      const result = JSON.parse(followed.stdout);
+      assert.equal(result.status, "succeeded");
+      assert.deepEqual(result.outputs, { text: "HELLO" });
+      assert.deepEqual(
+        result.steps.map((s: { id: string; status: string }) => `${s.id}:${s.status}`),
+        ["hi:succeeded", "shout:succeeded"],
+      );
+
+      const detached = await keelAsync(
+        ["run", "greet.keel.yaml", "--on", url, "--detach", "--json"],
+        dir,
+      );
+      assert.equal(detached.code, 0, detached.stderr);
+      const { runId } = JSON.parse(detached.stdout) as { runId: string };
+      for (let i = 0; ; i++) {
+        const shown = keel(["show", runId, "--store", url, "--json"], dir);
+        if (shown.code === 0 && JSON.parse(shown.stdout).run.status === "succeeded") break;
+        assert.ok(i < 200, `run ${runId} did not end: ${shown.stderr}`);
+        await sleep(100);
+      }
+      // The worker's --otel: it exported the runs it executed.
+      for (let i = 0; receiver.spans.length === 0 && i < 50; i++) await sleep(100);
+      assert.ok(receiver.spans.some((s) => s.name === "invoke_workflow greet"));
+
+      const failed = await keelAsync(["run", "secret.keel.yaml", "--on", url], dir);
+      assert.equal(failed.code, 1);
+      assert.match(failed.stderr, /could not execute run .*KEEL_SECRET_TEAM_TOKEN/);
+    } finally {
+      await receiver.close();
+      const stopped = new Promise((resolve) => w.child.once("exit", resolve));
+      w.child.kill("SIGTERM");
+      assert.equal(await stopped, 0);
     }
   },
 );
