@@ -9,6 +9,7 @@ import { RunManager, type Selection } from "./runs/run-manager";
 import { Secrets } from "./runs/secrets";
 import { RunsView } from "./runs/runs-view";
 import { runCommands } from "./runs/run-commands";
+import { openTeamRun, type TeamRunArg } from "./runs/team-runs";
 import { ReplayDebugging, type DebugArg } from "./debug/replay-debug";
 
 export interface Features extends vscode.Disposable {
@@ -80,6 +81,8 @@ export function createFeatures(
         if (r) GraphPanel.status(uri, r);
       },
       "keel.run.debug": (arg?: DebugArg) => debug.stepThrough(arg),
+      "keel.run.openTeamRun": (arg?: TeamRunArg) =>
+        openTeamRun(context, arg, log, () => view.refresh()),
       "keel.secret.set": () => secrets.set(),
       "keel.secret.clear": () => secrets.clear(),
       ...runCommands(context, runs),

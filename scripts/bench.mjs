@@ -11,6 +11,7 @@ const BENCHES = [
   ["graph panel (#7)", "bench/webview/render.bench.ts"],
   ["replay (#5)", "bench/replay/replay.bench.ts"],
   ["replay debugger (#9)", "bench/debug/debug.bench.ts"],
+  ["workers on PostgreSQL (#10)", "bench/workers/workers.bench.ts"],
 ];
 
 let failed = 0;

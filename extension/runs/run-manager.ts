@@ -16,6 +16,7 @@ import type { StatusMessage } from "@keel/core/protocol/webview";
 import { GraphPanel } from "../panel/graph-panel";
 import type { Secrets } from "./secrets";
 import { spawnCli, storeOf } from "./cli";
+import { otelArgs } from "./settings";
 
 export interface Selection {
   /** Run this step alone on the recorded outputs of its dependencies. */
@@ -66,7 +67,7 @@ export class RunManager implements vscode.Disposable {
 
   /** Runs the workflow (or a selection of it) with a progress notification; resolves when it ends. */
   async run(uri: vscode.Uri, selection: Selection = {}): Promise<void> {
-    const args = ["run", uri.fsPath, "--events"];
+    const args = ["run", uri.fsPath, "--events", ...otelArgs()];
     if (selection.step) args.push("--step", selection.step);
     if (selection.to) args.push("--to", selection.to);
     const what = selection.step

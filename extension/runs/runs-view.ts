@@ -1,20 +1,32 @@
 // The Runs view: the recorded runs of the workspace's store, newest first, grouped by workflow,
 // each run's steps as its children, with their status icons. It refreshes when a run started
-// here ends and when the store file changes (a run from a terminal).
+// here ends and when the store file changes (a run from a terminal). With `keel.runs.postgresUrl`
+// set, a "Team runs" group lists the runs of that PostgreSQL store, read-only (opened with
+// `readOnly: true`, which never creates or changes anything there); `pg` is loaded only then.
 import * as vscode from "vscode";
 import { existsSync } from "node:fs";
 import { basename, join } from "node:path";
 import { shownStatus } from "@keel/core/node/liveness";
 import { openSqliteStore } from "@keel/core/store/sqlite-store";
+import { isPgUrl } from "@keel/core/store/location";
+import type { RunStore } from "@keel/core/store/run-store";
+import { teamStoreUrl } from "./settings";
 import { foldToEnd, type StepAt } from "@keel/core/replay/fold";
 import type { RunRecord } from "@keel/core/store/records";
 
 const RUNS_PER_WORKFLOW = 20;
 
 type Item =
+  | { readonly kind: "team"; readonly url: string }
+  | { readonly kind: "message"; readonly text: string }
   | { readonly kind: "workflow"; readonly path: string; readonly store: string }
   | { readonly kind: "run"; readonly run: RunRecord; readonly store: string }
-  | { readonly kind: "step"; readonly run: RunRecord; readonly step: StepAt };
+  | {
+      readonly kind: "step";
+      readonly run: RunRecord;
+      readonly step: StepAt;
+      readonly team?: boolean;
+    };
 
 const ICON: Record<string, [string, string | undefined]> = {
   succeeded: ["pass", "testing.iconPassed"],
@@ -54,10 +66,16 @@ export class RunsView implements vscode.TreeDataProvider<Item>, vscode.Disposabl
     this.watcher.onDidChange(soon);
     this.watcher.onDidCreate(soon);
     this.watcher.onDidDelete(soon);
+    this.settings = vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration("keel.runs.postgresUrl")) this.refresh();
+    });
   }
+
+  private readonly settings: vscode.Disposable;
 
   dispose(): void {
     clearTimeout(this.timer);
+    this.settings.dispose();
     this.watcher.dispose();
     this.changed.dispose();
   }
@@ -67,6 +85,19 @@ export class RunsView implements vscode.TreeDataProvider<Item>, vscode.Disposabl
   }
 
   getTreeItem(item: Item): vscode.TreeItem {
+    if (item.kind === "message") {
+      const t = new vscode.TreeItem(item.text, vscode.TreeItemCollapsibleState.None);
+      t.iconPath = new vscode.ThemeIcon("warning");
+      return t;
+    }
+    if (item.kind === "team") {
+      const t = new vscode.TreeItem("Team runs", vscode.TreeItemCollapsibleState.Collapsed);
+      t.description = "PostgreSQL, read-only";
+      t.tooltip = item.url.replace(/\/\/([^:/@]+):[^@/]*@/, "//$1:***@");
+      t.iconPath = new vscode.ThemeIcon("server");
+      t.contextValue = "team";
+      return t;
+    }
     if (item.kind === "workflow") {
       const t = new vscode.TreeItem(basename(item.path), vscode.TreeItemCollapsibleState.Expanded);
       const relative = vscode.workspace.asRelativePath(item.path);
@@ -90,13 +121,20 @@ export class RunsView implements vscode.TreeDataProvider<Item>, vscode.Disposabl
         .join(" · ");
       t.tooltip = `${item.run.id}\n${item.run.workflowPath}${item.run.error ? `\n${item.run.error}` : ""}`;
       t.iconPath = icon(status);
-      t.id = `run:${item.run.id}`;
-      t.contextValue = "run";
-      t.command = {
-        command: "keel.run.showInGraph",
-        title: "Show in Graph",
-        arguments: [item.run.workflowPath, item.run.id],
-      };
+      const team = isPgUrl(item.store);
+      t.id = `${team ? "team" : "run"}:${item.run.id}`;
+      t.contextValue = team ? "teamRun" : "run";
+      t.command = team
+        ? {
+            command: "keel.run.openTeamRun",
+            title: "Open Team Run",
+            arguments: [{ url: item.store, run: item.run }],
+          }
+        : {
+            command: "keel.run.showInGraph",
+            title: "Show in Graph",
+            arguments: [item.run.workflowPath, item.run.id],
+          };
       return t;
     }
     const s = item.step;
@@ -110,13 +148,17 @@ export class RunsView implements vscode.TreeDataProvider<Item>, vscode.Disposabl
       .filter(Boolean)
       .join(" · ");
     t.iconPath = icon(s.status);
-    t.id = `run:${item.run.id}:${s.id}`;
-    t.contextValue = "step";
+    t.id = `${item.team ? "team" : "run"}:${item.run.id}:${s.id}`;
+    t.contextValue = item.team ? "teamStep" : "step";
     return t;
   }
 
   async getChildren(item?: Item): Promise<Item[]> {
-    if (!item) return this.workflows();
+    if (!item) {
+      const url = teamStoreUrl();
+      return [...(await this.workflows()), ...(url ? [{ kind: "team", url } as const] : [])];
+    }
+    if (item.kind === "team") return this.teamWorkflows(item.url);
     if (item.kind === "workflow") {
       return this.withStore(item.store, async (store) =>
         (await store.listRuns({ workflowPath: item.path, limit: RUNS_PER_WORKFLOW })).map(
@@ -134,6 +176,7 @@ export class RunsView implements vscode.TreeDataProvider<Item>, vscode.Disposabl
           kind: "step",
           run: item.run,
           step,
+          team: isPgUrl(item.store),
         }));
       });
     }
@@ -153,11 +196,24 @@ export class RunsView implements vscode.TreeDataProvider<Item>, vscode.Disposabl
     return out;
   }
 
-  private async withStore<T>(
-    file: string,
-    use: (store: ReturnType<typeof openSqliteStore>) => Promise<T>,
-  ): Promise<T> {
-    const store = openSqliteStore(file);
+  /** The workflows that have runs in the team's store; a message item when it cannot be read. */
+  private async teamWorkflows(url: string): Promise<Item[]> {
+    let runs: RunRecord[];
+    try {
+      runs = await this.withStore(url, (store) => store.listRuns({ limit: 1000 }));
+    } catch (e) {
+      return [{ kind: "message", text: `cannot read the team's runs: ${(e as Error).message}` }];
+    }
+    if (runs.length === 0) return [{ kind: "message", text: "no runs recorded yet" }];
+    return [...new Set(runs.map((r) => r.workflowPath))]
+      .sort()
+      .map((path): Item => ({ kind: "workflow", path, store: url }));
+  }
+
+  private async withStore<T>(location: string, use: (store: RunStore) => Promise<T>): Promise<T> {
+    const store = isPgUrl(location)
+      ? await (await import("@keel/production")).openPgStore(location, { readOnly: true })
+      : openSqliteStore(location);
     try {
       return await use(store);
     } finally {
