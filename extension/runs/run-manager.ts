@@ -192,7 +192,7 @@ export class RunManager implements vscode.Disposable {
       said = (said + chunk).slice(-2000);
     });
     return new Promise((resolve) => {
-      const end = (code: number | null, failure?: Error) => {
+      const end = (code: number | null, failure?: Error, signal?: NodeJS.Signals | null) => {
         clearTimeout(timer);
         sendStatus();
         this.active = undefined;
@@ -212,6 +212,12 @@ export class RunManager implements vscode.Disposable {
               "Show Log",
             )
             .then((pick) => pick && this.log.show());
+        } else if (active.cancelled) {
+          // Cancelled before `keel run` could take the signal itself: nothing was recorded.
+          this.log.info(`the run was cancelled before it started (${signal ?? `code ${code}`})`);
+          void vscode.window.showInformationMessage(
+            `Keel: the run of ${name} cancelled before it started: nothing was recorded`,
+          );
         } else {
           void vscode.window
             .showErrorMessage(
@@ -224,7 +230,7 @@ export class RunManager implements vscode.Disposable {
         resolve();
       };
       child.on("error", (e) => end(null, e));
-      child.on("close", (code) => end(code));
+      child.on("close", (code, signal) => end(code, undefined, signal));
     });
   }
 
