@@ -2,6 +2,7 @@
 import { resolve } from "node:path";
 import { defaultStorePath } from "@keel/core/node/store-path";
 import { shownStatus } from "@keel/core/node/liveness";
+import { isPgUrl } from "@keel/core/store/location";
 import { flag, parseArgs } from "../args";
 import { styleFor, UsageError } from "../output";
 import { duration } from "../progress";
@@ -14,24 +15,24 @@ export async function runRuns(argv: readonly string[]): Promise<number> {
   if (args.positionals.length > 1)
     throw new UsageError(`name at most one workflow file\nusage: ${usage}`);
   const file = args.positionals[0] ? resolve(args.positionals[0]) : undefined;
-  const store = await openStoreAt(
-    flag(args, "--store") ?? defaultStorePath(file ? resolve(file, "..") : "."),
-    { readOnly: true },
-  );
+  const location = flag(args, "--store") ?? defaultStorePath(file ? resolve(file, "..") : ".");
+  const store = await openStoreAt(location, { readOnly: true });
+  // A PostgreSQL store's runs belong to workers on other machines: judged by their heartbeat.
+  const where = isPgUrl(location) ? "remote" : "local";
   try {
     const runs = await store.listRuns({
       workflowPath: file,
       limit: Number(flag(args, "--limit") ?? 20),
     });
     if (args.flags.has("--json")) {
-      const shown = runs.map((r) => ({ ...r, status: shownStatus(r) }));
+      const shown = runs.map((r) => ({ ...r, status: shownStatus(r, Date.now(), where) }));
       process.stdout.write(JSON.stringify(shown, null, 2) + "\n");
       return 0;
     }
     const s = styleFor(process.stdout);
     if (runs.length === 0) process.stdout.write("no runs recorded yet\n");
     for (const record of runs) {
-      const r = { ...record, status: shownStatus(record) };
+      const r = { ...record, status: shownStatus(record, Date.now(), where) };
       const colour =
         r.status === "succeeded"
           ? s.green

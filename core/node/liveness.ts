@@ -5,8 +5,19 @@ import type { RunRecord } from "../store/records";
 /** Heartbeats older than this mean the owner stopped, even if a process with its pid exists. */
 export const STALE_HEARTBEAT_MS = 30_000;
 
-export function ownerAlive(run: RunRecord, now = Date.now()): boolean {
+/**
+ * `where` says whose process ids the record holds: `local`, this machine's (the SQLite store), or
+ * `remote`, a team's workers' on other machines (a PostgreSQL store), judged by the heartbeat alone.
+ */
+export function ownerAlive(
+  run: RunRecord,
+  now = Date.now(),
+  where: "local" | "remote" = "local",
+): boolean {
   if (run.status !== "running" || run.ownerPid === null) return false;
+  if (where === "remote") {
+    return run.heartbeatAt !== null && now - Date.parse(run.heartbeatAt) < STALE_HEARTBEAT_MS;
+  }
   try {
     process.kill(run.ownerPid, 0);
   } catch (e) {
@@ -17,6 +28,10 @@ export function ownerAlive(run: RunRecord, now = Date.now()): boolean {
 }
 
 /** The status to show: `interrupted` for a running run whose owner is gone. */
-export function shownStatus(run: RunRecord, now = Date.now()): RunRecord["status"] {
-  return run.status === "running" && !ownerAlive(run, now) ? "interrupted" : run.status;
+export function shownStatus(
+  run: RunRecord,
+  now = Date.now(),
+  where: "local" | "remote" = "local",
+): RunRecord["status"] {
+  return run.status === "running" && !ownerAlive(run, now, where) ? "interrupted" : run.status;
 }

@@ -108,7 +108,7 @@ export class RunsView implements vscode.TreeDataProvider<Item>, vscode.Disposabl
       return t;
     }
     if (item.kind === "run") {
-      const status = shownStatus(item.run);
+      const status = shownStatus(item.run, Date.now(), isPgUrl(item.store) ? "remote" : "local");
       const t = new vscode.TreeItem(
         `${status} · ${ago(item.run.startedAt)}`,
         vscode.TreeItemCollapsibleState.Collapsed,
