@@ -144,7 +144,8 @@ const PALETTE_INPUT = ".quick-input-widget .quick-input-filter input.input";
 async function palette(page, command, keepOpen = false) {
   await page.keyboard.press("F1");
   const input = page.locator(PALETTE_INPUT);
-  await input.waitFor({ state: "visible", timeout: 15000 });
+  // generous: on a loaded machine the workbench can take seconds to answer a key
+  await input.waitFor({ state: "visible", timeout: 30000 });
   await input.fill(">" + command);
   const row = page.locator(".quick-input-list .monaco-list-row", { hasText: command }).first();
   await row.waitFor({ timeout: 15000 });
