@@ -131,6 +131,7 @@ export class ReplayDebugging implements vscode.Disposable {
       return;
     }
     const uri = vscode.Uri.file(run.workflowPath);
+    if (!vscode.workspace.isTrusted && !(await this.debugUntrusted(run))) return;
     const folder = vscode.workspace.getWorkspaceFolder(uri);
     const config: KeelConfig = {
       type: DEBUG_TYPE,
@@ -141,6 +142,24 @@ export class ReplayDebugging implements vscode.Disposable {
       ...(arg?.seq === undefined ? {} : { seq: arg.seq }),
     };
     await vscode.debug.startDebugging(folder, config);
+  }
+
+  /**
+   * In Restricted Mode VS Code asks for trust before any debug session, whatever its type. The
+   * replay executes nothing, so say so, and offer the graph panel's step-through, which needs no
+   * trust. True: go on (VS Code then asks to trust the folder).
+   */
+  private async debugUntrusted(run: Pick<RunRecord, "id" | "workflowPath">): Promise<boolean> {
+    const inGraph = "Step Through in the Graph";
+    const debug = "Open the Debugger…";
+    const pick = await vscode.window.showInformationMessage(
+      "Keel: VS Code turns its debugger off in Restricted Mode and asks to trust the folder first. The replay debugger executes nothing; the graph panel's step-through works without trust.",
+      inGraph,
+      debug,
+    );
+    if (pick === inGraph)
+      await vscode.commands.executeCommand("keel.run.showInGraph", run.workflowPath, run.id);
+    return pick === debug;
   }
 
   /** The workspace's recorded runs, newest first. */
