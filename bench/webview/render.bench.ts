@@ -247,21 +247,32 @@ async function bundle(): Promise<void> {
   writeFileSync(pageFile, panelPage(DARK, dir));
 }
 
-/** Where the time of the moves on one shape goes: the functions with the most self time. */
-async function profile(shape: Shape): Promise<void> {
+/**
+ * Where the time of the moves (or with `render`, of the first render) on one shape goes: the
+ * trace's events and the functions with the most self time.
+ */
+async function profile(shape: Shape, what: "move" | "render"): Promise<void> {
   const graph = graphOf(shape, 1000);
   const page = await freshPage();
   const cdp = await page.context().newCDPSession(page);
-  await render(page, graph, ".keel-node");
-  // Only the moves are traced and profiled (not the recording's first render).
-  const m = await moves(graph, page, async () => {
+  const start = async () => {
     await cdp.send("Profiler.enable");
     await cdp.send("Profiler.start");
     await browser.startTracing(page, {
       path: join(dir, "trace.json"),
       categories: ["devtools.timeline"],
     });
-  });
+  };
+  let m: Moves = { recordingMs: 0, forward: [], backward: [] };
+  if (what === "render") {
+    await start();
+    const r = await render(page, graph, ".keel-node");
+    m = { recordingMs: 0, forward: [r.ms], backward: [] };
+  } else {
+    await render(page, graph, ".keel-node");
+    // Only the moves are traced and profiled (not the recording's first render).
+    m = await moves(graph, page, start);
+  }
   await browser.stopTracing();
   const { profile: p } = await cdp.send("Profiler.stop");
   const trace = JSON.parse(readFileSync(join(dir, "trace.json"), "utf8")) as {
@@ -271,7 +282,7 @@ async function profile(shape: Shape): Promise<void> {
   for (const e of trace.traceEvents)
     if (e.ph === "X" && e.dur) byName.set(e.name, (byName.get(e.name) ?? 0) + e.dur / 1000);
   const n = m.forward.length + m.backward.length;
-  console.log(`trace: per move (mean of ${n}), by event name`);
+  console.log(`trace: per ${what} (mean of ${n}), by event name`);
   for (const [name, ms] of [...byName].sort((a, b) => b[1] - a[1]).slice(0, 20))
     console.log(`trace ${(ms / n).toFixed(2).padStart(7)} ms  ${name}`);
   const self = new Map<string, number>();
@@ -282,9 +293,11 @@ async function profile(shape: Shape): Promise<void> {
     const name = `${f.functionName || "(anonymous)"} ${f.url.split("/").pop()}:${f.lineNumber}:${f.columnNumber}`;
     self.set(name, (self.get(name) ?? 0) + (dt[i] ?? 0) / 1000);
   });
-  console.log(
-    `moves on ${shape}: → median ${median(m.forward).toFixed(1)} ms, ← ${median(m.backward).toFixed(1)} ms`,
-  );
+  if (what === "render") console.log(`first render of ${shape}: ${m.forward[0]!.toFixed(0)} ms`);
+  else
+    console.log(
+      `moves on ${shape}: → median ${median(m.forward).toFixed(1)} ms, ← ${median(m.backward).toFixed(1)} ms`,
+    );
   for (const [name, ms] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 30))
     console.log(`${ms.toFixed(0).padStart(7)} ms  ${name}`);
 }
@@ -292,7 +305,7 @@ async function profile(shape: Shape): Promise<void> {
 const USAGE = `npm run bench:webview -- [options]
   --shape chain|layered|fanout   only this shape
   --part render|move             only the first renders or only the moves
-  --profile <shape>              profile the moves on that shape (trace and CPU self times)
+  --profile <shape> [render]     profile the moves (or the first render) on that shape
   KEEL_BENCH_MOVES=n             moves each way (default 120)`;
 
 function option(name: string): string | undefined {
@@ -309,7 +322,10 @@ async function main(): Promise<void> {
   browser = await chromium.launch(CHROMIUM);
   const at = process.argv.indexOf("--profile");
   if (at >= 0) {
-    await profile((process.argv[at + 1] ?? "layered") as Shape);
+    await profile(
+      (process.argv[at + 1] ?? "layered") as Shape,
+      process.argv.includes("render") ? "render" : "move",
+    );
     await browser.close();
     return;
   }

@@ -2,25 +2,53 @@
 // Memoised, with props that change only with the graph's shape and the selection: a step-through
 // move re-renders the panel around it but not React Flow (a new prop there, even a callback,
 // re-renders every mounted node's wrapper).
-import { memo, useCallback, useRef } from "react";
-import { ReactFlow, Background, Controls, useStore, type NodeTypes } from "@xyflow/react";
+import { memo, useCallback, useRef, useState } from "react";
+import {
+  ReactFlow,
+  Background,
+  Controls,
+  useStore,
+  type NodeTypes,
+  type Viewport,
+} from "@xyflow/react";
 import { StepNodeView } from "./step-node";
 import { FitOnResize } from "./fit-on-resize";
-import type { Flow, StepNode } from "./to-flow";
+import { FarCanvas } from "./far-canvas";
+import { FAR_ZOOM, FarContext } from "./far";
+import { NODE_HEIGHT, NODE_WIDTH, type Flow, type StepNode } from "./to-flow";
 
 const nodeTypes: NodeTypes = { step: StepNodeView };
 const PRO = { hideAttribution: true };
+const NO_EDGES: Flow["edges"] = [];
+
+const MIN_ZOOM = 0.05;
 
 /**
- * Below this zoom a node's text is unreadable: the drawing's level of detail drops to boxes
- * filled with the status colour (panel.css, `.keel-far`), which also spares the browser most of
- * the layout and paint of 1,000 nodes on screen.
+ * The view fitted to the graph in a window-sized area: a guess at React Flow's fitted view (which
+ * follows, exact), so the first drawing is already at about the right zoom. Starting at zoom 1
+ * drew, then removed, every edge that crosses the top of a tall graph (2,000 for a 1 → 1,000 → 1
+ * fan-out) before the fit.
  */
-export const FAR_ZOOM = 0.3;
-
-/** About one screen pixel in the graph's units when zoomed out (rounded: few distinct values), else 0. */
-export function farUnit(zoom: number): number {
-  return zoom < FAR_ZOOM ? Math.min(20, Math.round(1 / zoom)) : 0;
+function guessView(nodes: readonly StepNode[]): Viewport {
+  if (nodes.length === 0) return { x: 0, y: 0, zoom: 1 };
+  let x0 = Infinity;
+  let y0 = Infinity;
+  let x1 = -Infinity;
+  let y1 = -Infinity;
+  for (const n of nodes) {
+    x0 = Math.min(x0, n.position.x);
+    y0 = Math.min(y0, n.position.y);
+    x1 = Math.max(x1, n.position.x + NODE_WIDTH);
+    y1 = Math.max(y1, n.position.y + NODE_HEIGHT);
+  }
+  const w = window.innerWidth;
+  const h = Math.max(100, window.innerHeight - 100);
+  const zoom = Math.min(2, Math.max(MIN_ZOOM, 0.9 * Math.min(w / (x1 - x0), h / (y1 - y0))));
+  return {
+    x: (w - (x1 - x0) * zoom) / 2 - x0 * zoom,
+    y: (h - (y1 - y0) * zoom) / 2 - y0 * zoom,
+    zoom,
+  };
 }
 
 export interface GraphCanvasProps {
@@ -35,13 +63,13 @@ export interface GraphCanvasProps {
 export const GraphCanvas = memo(function GraphCanvas(p: GraphCanvasProps) {
   const area = useRef<HTMLDivElement>(null);
   const { choose } = p;
+  const [initial] = useState(() => guessView(p.flow.nodes));
   const onNodeClick = useCallback((_: unknown, node: StepNode) => choose(node.id), [choose]);
-  // A number that changes only when the zoom crosses a rounding step: not on every frame of a zoom.
-  const unit = useStore((s) => farUnit(s.transform[2]));
+  // Changes when the zoom crosses the threshold only, not on every frame of a zoom.
+  const far = useStore((s) => s.transform[2] < FAR_ZOOM);
   return (
     <div
-      className={unit ? "keel-graph keel-far" : "keel-graph"}
-      style={unit ? ({ "--keel-u": `${unit}px` } as React.CSSProperties) : undefined}
+      className={far ? "keel-graph keel-far" : "keel-graph"}
       role="tree"
       aria-label={`Steps of ${p.name}`}
       ref={area}
@@ -49,23 +77,27 @@ export const GraphCanvas = memo(function GraphCanvas(p: GraphCanvasProps) {
       onFocus={p.onFocus}
       onPointerDownCapture={p.onPointerDownCapture}
     >
-      <ReactFlow
-        nodes={p.flow.nodes}
-        edges={p.flow.edges}
-        nodeTypes={nodeTypes}
-        onlyRenderVisibleElements
-        nodesDraggable={false}
-        nodesConnectable={false}
-        edgesFocusable={false}
-        fitView
-        minZoom={0.05}
-        proOptions={PRO}
-        onNodeClick={onNodeClick}
-      >
-        <Background />
-        <Controls showInteractive={false} />
-        <FitOnResize target={area} />
-      </ReactFlow>
+      <FarContext.Provider value={far}>
+        <ReactFlow
+          nodes={p.flow.nodes}
+          edges={far ? NO_EDGES : p.flow.edges}
+          nodeTypes={nodeTypes}
+          onlyRenderVisibleElements
+          nodesDraggable={false}
+          nodesConnectable={false}
+          edgesFocusable={false}
+          fitView
+          defaultViewport={initial}
+          minZoom={MIN_ZOOM}
+          proOptions={PRO}
+          onNodeClick={onNodeClick}
+        >
+          <Background />
+          <Controls showInteractive={false} />
+          <FitOnResize target={area} />
+          {far ? <FarCanvas nodes={p.flow.nodes} edges={p.flow.edges} /> : null}
+        </ReactFlow>
+      </FarContext.Provider>
     </div>
   );
 });

@@ -3,8 +3,9 @@
 // the step's view (step-views.ts), to which this component subscribes, so a step-through move
 // re-renders only the nodes it changes. The node wrapper (the focusable treeitem) is labelled by
 // the hidden sentence rendered here.
-import { memo } from "react";
+import { memo, useContext } from "react";
 import { Handle, Position, type NodeProps } from "@xyflow/react";
+import { FarContext } from "./far";
 import { duration, labelId, labelOf, type DiffMark, type StepNode } from "./to-flow";
 import { useStepView } from "./step-views";
 
@@ -23,6 +24,9 @@ const DIFF_BADGE: Record<DiffMark, string> = { same: "=", changed: "≠", added:
 
 export const StepNodeView = memo(function StepNodeView({ data, selected }: NodeProps<StepNode>) {
   const v = useStepView(data.id);
+  // Zoomed out, the canvas draws the node (far-canvas.tsx): the element keeps its accessible
+  // name, state attributes and classes, not its text.
+  const far = useContext(FarContext);
   const details = [
     duration(v.durationMs),
     v.attempts && v.attempts > 1 ? `${v.attempts} attempts` : "",
@@ -46,22 +50,27 @@ export const StepNodeView = memo(function StepNodeView({ data, selected }: NodeP
       <span id={labelId(data.id)} className="keel-sr">
         {labelOf(data, v)}
       </span>
+      {/* Always there: should React Flow measure the node, it finds the handles given in to-flow.ts. */}
       <Handle type="target" position={Position.Left} isConnectable={false} />
-      <span className={`keel-type type-${data.type}`} aria-hidden="true">
-        {TYPE_LABEL[data.type] ?? "?"}
-      </span>
-      <span className="keel-main" aria-hidden="true">
-        <span className="keel-id">{data.id}</span>
-        <span className="keel-state">
-          {v.status}
-          {details.length > 0 ? ` · ${details.join(" · ")}` : ""}
-        </span>
-      </span>
-      {v.diff ? (
-        <span className="keel-diff-badge" aria-hidden="true">
-          {DIFF_BADGE[v.diff]}
-        </span>
-      ) : null}
+      {far ? null : (
+        <>
+          <span className={`keel-type type-${data.type}`} aria-hidden="true">
+            {TYPE_LABEL[data.type] ?? "?"}
+          </span>
+          <span className="keel-main" aria-hidden="true">
+            <span className="keel-id">{data.id}</span>
+            <span className="keel-state">
+              {v.status}
+              {details.length > 0 ? ` · ${details.join(" · ")}` : ""}
+            </span>
+          </span>
+          {v.diff ? (
+            <span className="keel-diff-badge" aria-hidden="true">
+              {DIFF_BADGE[v.diff]}
+            </span>
+          ) : null}
+        </>
+      )}
       <Handle type="source" position={Position.Right} isConnectable={false} />
     </div>
   );

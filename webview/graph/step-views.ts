@@ -35,6 +35,7 @@ function same(a: StepView, b: StepView): boolean {
 export class StepViews {
   private readonly views = new Map<string, StepView>();
   private readonly listeners = new Map<string, Set<() => void>>();
+  private readonly everyListener = new Set<(ids: readonly string[]) => void>();
 
   get(id: string): StepView {
     return this.views.get(id) ?? PENDING;
@@ -45,6 +46,12 @@ export class StepViews {
     if (!set) this.listeners.set(id, (set = new Set()));
     set.add(listener);
     return () => void set.delete(listener);
+  }
+
+  /** Told the steps whose views changed, after any did (the zoomed-out canvas draws them all). */
+  subscribeAll(listener: (ids: readonly string[]) => void): () => void {
+    this.everyListener.add(listener);
+    return () => void this.everyListener.delete(listener);
   }
 
   /** Sets every step's view; only the steps whose view changed are told. */
@@ -77,6 +84,7 @@ export class StepViews {
 
   private tell(changed: readonly string[]): void {
     for (const id of changed) for (const listener of this.listeners.get(id) ?? []) listener();
+    if (changed.length > 0) for (const listener of this.everyListener) listener(changed);
   }
 }
 

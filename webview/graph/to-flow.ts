@@ -1,7 +1,7 @@
 // Pure mapping from the panel's messages to React Flow's nodes and edges: positions from the
 // core's layered placement, state from the latest status message. No React here, so it is tested
 // as plain data.
-import type { Edge as FlowEdge, Node as FlowNode } from "@xyflow/react";
+import { Position, type Edge as FlowEdge, type Node as FlowNode } from "@xyflow/react";
 import { buildGraph, type Edge } from "@keel/core/graph/graph";
 import { placeLayered } from "@keel/core/graph/layers";
 import type { GraphMessage, StatusMessage } from "@keel/core/protocol/webview";
@@ -12,6 +12,35 @@ export const NODE_WIDTH = 214;
 export const NODE_HEIGHT = 58;
 const GAP_X = 70;
 const GAP_Y = 22;
+/** The handles' size (React Flow's base.css: 5 px), centred on the box's left and right sides. */
+const HANDLE = 5;
+
+/**
+ * Where a node's edges end, known in advance like its size: React Flow then need not measure the
+ * handles in the DOM (a ResizeObserver pass and a second render of every node on screen).
+ */
+const HANDLES: NonNullable<FlowNode["handles"]> = [
+  {
+    type: "target",
+    position: Position.Left,
+    x: -HANDLE / 2,
+    y: (NODE_HEIGHT - HANDLE) / 2,
+    width: HANDLE,
+    height: HANDLE,
+  },
+  {
+    type: "source",
+    position: Position.Right,
+    x: NODE_WIDTH - HANDLE / 2,
+    y: (NODE_HEIGHT - HANDLE) / 2,
+    width: HANDLE,
+    height: HANDLE,
+  },
+];
+const SIZE = { width: NODE_WIDTH, height: NODE_HEIGHT };
+/** The point where an edge leaves a node (its right handle's outer side) and where it enters one. */
+export const EDGE_OUT = { x: NODE_WIDTH + HANDLE / 2, y: NODE_HEIGHT / 2 };
+export const EDGE_IN = { x: -HANDLE / 2, y: NODE_HEIGHT / 2 };
 
 /** A node's data: what the graph's shape fixes. Its state is a StepView (step-views.ts). */
 export interface StepData extends Record<string, unknown> {
@@ -134,6 +163,9 @@ export function toFlow(
       position,
       width: NODE_WIDTH,
       height: NODE_HEIGHT,
+      // Measured in advance too: React Flow then neither observes nor measures the node.
+      measured: SIZE,
+      handles: HANDLES,
       selected: s.id === selected,
       ariaRole: "treeitem",
       domAttributes: { "aria-selected": s.id === selected, "aria-labelledby": labelId(s.id) },
