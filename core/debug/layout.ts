@@ -1,8 +1,15 @@
 // Where a workflow's steps are in its text and what each depends on: what the replay debugger
-// needs of a file to place breakpoints and frames and to draw the upstream chain. Computed from the
-// same model as every other feature (validate → outline, graph), once per text.
-import { validate } from "../check/validate";
+// needs of a file to place breakpoints and frames and to draw the upstream chain. Computed with the
+// validator's own pieces (parse, outline, a step's needs and expression references), but only as
+// far as the debugger asks: the file is parsed once, a step's dependencies are worked out the first
+// time its frame is shown. The debugger never reports diagnostics: the language server does.
+import { DiagnosticSink } from "../model/diagnostic";
 import { LineIndex } from "../model/line-index";
+import { parseYaml } from "../model/parse";
+import { buildGraph } from "../graph/graph";
+import { parseExpressions } from "../expr/parse";
+import { readParts } from "../check/parts";
+import { collectStep, finishStep, type StepContext } from "../check/step-checks";
 import { outline } from "../service/outline";
 
 /** A step's place in the text; lines are zero-based. */
@@ -19,15 +26,16 @@ export interface WorkflowLayout {
   readonly steps: ReadonlyMap<string, StepPlace>;
   /** Steps in file order. */
   readonly order: readonly StepPlace[];
-  /** Direct dependencies of each step (`needs` and expression references). */
-  readonly deps: ReadonlyMap<string, readonly string[]>;
+  /** Direct dependencies of a step (`needs` and expression references), in first-mention order. */
+  depsOf(id: string): readonly string[];
   /** The step whose entry holds the zero-based line, if any. */
   stepAtLine(line: number): StepPlace | undefined;
 }
 
 export function layoutOf(text: string): WorkflowLayout {
-  const { model } = validate(text);
+  const yaml = parseYaml(text, new DiagnosticSink());
   const index = new LineIndex(text);
+  const model = { yaml, sites: [], graph: buildGraph([], []) };
   const section = outline(model).find((s) => s.kind === "section" && s.name === "steps");
   const order: StepPlace[] = [];
   for (const item of section?.children ?? []) {
@@ -43,10 +51,26 @@ export function layoutOf(text: string): WorkflowLayout {
     });
   }
   const steps = new Map(order.map((s) => [s.id, s]));
+  const parts = yaml.root ? readParts(text, yaml.value, yaml.root) : undefined;
+  const deps = new Map<string, readonly string[]>();
   return {
     steps,
     order,
-    deps: model.graph.deps,
+    depsOf(id) {
+      let found = deps.get(id);
+      if (found) return found;
+      const entry = parts?.steps.get(id);
+      if (!parts || !entry || !yaml.root) return [];
+      const ctx: StepContext = { text, rootValue: yaml.value, root: yaml.root, parts };
+      const collected = collectStep(ctx, id, entry.value, entry.loc);
+      const parsed = parseExpressions(collected.sites.map((s) => s.text));
+      const r = finishStep(ctx, collected, parsed);
+      found = [...new Set([...r.needsEdges, ...r.exprEdges].map((e) => e.to))].filter(
+        (d) => d !== id && parts.steps.has(d),
+      );
+      deps.set(id, found);
+      return found;
+    },
     stepAtLine(line) {
       // Entries are in file order and do not overlap: a binary search on the first line.
       let lo = 0;

@@ -71,6 +71,16 @@ export interface PositionBody {
   readonly reason: string;
 }
 
+/**
+ * The workflow file as the current stop sees it: on disk or not, and its layout, parsed only when
+ * a frame or a breakpoint needs a step's place (a run's own frame does not: the first stop shows
+ * without parsing the file).
+ */
+interface DiskView {
+  readonly onDisk: boolean;
+  layout(): WorkflowLayout;
+}
+
 const THREAD = 1;
 const MAX_FRAMES = 20;
 const RECORDED_SOURCE = 1;
@@ -89,10 +99,11 @@ interface Loaded {
 export class ReplayDebugSession extends DebugSession {
   private loaded: Loaded | undefined;
   private recordedLayout: WorkflowLayout | undefined;
+  /** The layout of the file on disk when it differs from the recorded text, by that text. */
   private disk: { text: string; layout: WorkflowLayout } | undefined;
   private diskNoted = false;
   /** The file on disk as read for the current stop (read again at the next stop). */
-  private diskNow: { layout: WorkflowLayout; onDisk: boolean } | undefined;
+  private diskNow: DiskView | undefined;
   private readonly handles = new Handles<Handle>();
   /** Frame id - 1 → the step of that frame (null: the run), for the current stop. */
   private frames: (string | null)[] = [];
@@ -216,7 +227,7 @@ export class ReplayDebugSession extends DebugSession {
       if (!l) return refuse(b.line, "no recorded run is loaded");
       if (!layout)
         return refuse(b.line, `not the workflow of this run (${l.rec.run.workflowPath})`);
-      const step = layout.layout.stepAtLine(this.convertClientLineToDebugger(b.line));
+      const step = layout.layout().stepAtLine(this.convertClientLineToDebugger(b.line));
       if (!step) return refuse(b.line, "not inside a step: a breakpoint goes on a step");
       const id = this.nextBreakpointId++;
       const ids = byStep.get(step.id) ?? [];
@@ -335,7 +346,7 @@ export class ReplayDebugSession extends DebugSession {
   ): void {
     const l = this.loaded;
     const line = this.convertClientLineToDebugger(args.line);
-    const step = l ? this.current().layout.stepAtLine(line) : undefined;
+    const step = l ? this.current().layout().stepAtLine(line) : undefined;
     const targets: DebugProtocol.GotoTarget[] =
       l && step
         ? l.moves.eventsOf(step.id).map((i) => ({
@@ -448,13 +459,13 @@ export class ReplayDebugSession extends DebugSession {
     const top = l.fold.current?.stepId ?? null;
     const out: (string | null)[] = [top];
     if (top === null) return out;
-    const deps = this.recorded().deps;
+    const layout = this.recorded();
     const seen = new Set<string>([top]);
     let at = top;
     while (out.length < MAX_FRAMES) {
       let best: string | undefined;
       let bestSeq = -1;
-      for (const d of deps.get(at) ?? []) {
+      for (const d of layout.depsOf(at)) {
         const s = l.fold.step(d);
         const seq = s ? (s.ended?.seq ?? s.lastSeq) : 0;
         if (!seen.has(d) && seq > bestSeq) {
@@ -497,7 +508,7 @@ export class ReplayDebugSession extends DebugSession {
     const l = this.loaded!;
     const path = l.rec.run.workflowPath;
     const onDisk = this.current();
-    const here = onDisk.onDisk ? onDisk.layout.steps.get(id) : undefined;
+    const here = onDisk.onDisk ? onDisk.layout().steps.get(id) : undefined;
     if (here) {
       return {
         source: new Source(basename(path), path),
@@ -556,11 +567,11 @@ export class ReplayDebugSession extends DebugSession {
    * The layout of the workflow as it is on disk now (re-read when the file changed), or the
    * recorded one when the file is gone. Says once when the file differs from the recorded text.
    */
-  private current(): { layout: WorkflowLayout; onDisk: boolean } {
+  private current(): DiskView {
     return (this.diskNow ??= this.readDisk());
   }
 
-  private readDisk(): { layout: WorkflowLayout; onDisk: boolean } {
+  private readDisk(): DiskView {
     const l = this.loaded!;
     const text = this.host.readText(l.rec.run.workflowPath);
     if (text === undefined) {
@@ -570,17 +581,22 @@ export class ReplayDebugSession extends DebugSession {
           `${l.rec.run.workflowPath} is not on disk: the Call Stack shows the recorded text.\n`,
         );
       }
-      return { layout: this.recorded(), onDisk: false };
+      return { onDisk: false, layout: () => this.recorded() };
     }
-    if (text === l.rec.source) return { layout: this.recorded(), onDisk: true };
-    if (!this.disk || this.disk.text !== text) this.disk = { text, layout: layoutOf(text) };
+    if (text === l.rec.source) return { onDisk: true, layout: () => this.recorded() };
     if (!this.diskNoted) {
       this.diskNoted = true;
       this.print(
         `${basename(l.rec.run.workflowPath)} has changed since run ${l.rec.run.id} was recorded: breakpoints match steps by id, and a step that is no longer in the file shows from the recorded text.\n`,
       );
     }
-    return { layout: this.disk.layout, onDisk: true };
+    return {
+      onDisk: true,
+      layout: () => {
+        if (this.disk?.text !== text) this.disk = { text, layout: layoutOf(text) };
+        return this.disk.layout;
+      },
+    };
   }
 
   // ---- variables ----
