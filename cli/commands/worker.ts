@@ -80,5 +80,7 @@ export async function runWorker(argv: readonly string[]): Promise<number> {
   log(`${signal}: stopping; runs in progress have ${graceText} to end`);
   await worker.stop(graceMs);
   log("stopped");
-  return 0;
+  // Runs past the grace may still hold the event loop (a tool's thread, a provider call): they
+  // were handed back, so end the process rather than wait for them.
+  process.exit(0);
 }

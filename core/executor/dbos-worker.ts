@@ -44,7 +44,7 @@ export interface Worker {
   /**
    * Stops taking runs, waits up to `graceMs` for the runs executing here to end, and stops. A
    * run still executing then is handed back: its lock goes with this process, and another worker
-   * resumes it.
+   * resumes it. Exit the process after it: runs past the grace are abandoned, not awaited.
    */
   stop(graceMs: number): Promise<void>;
 }
@@ -75,14 +75,26 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
     process.exit(1);
   });
 
+  let inFlight = 0;
   DBOS.registerWorkflow(
     async (spec: RunSpec) =>
       DBOS.runStep(
         async () => {
           log(`run ${spec.runId} started`);
-          const executed = await executeRun(spec, { store, secrets: o.secrets });
+          inFlight++;
+          let executed: Executed;
+          try {
+            executed = await executeRun(spec, { store, secrets: o.secrets });
+          } finally {
+            inFlight--;
+          }
           log(`run ${spec.runId} ${executed.status}${executed.resumed ? " (resumed here)" : ""}`);
-          if (o.onRunEnded) await o.onRunEnded(store, executed);
+          // An export that fails is the collector's problem, not the run's: it ended as recorded.
+          if (o.onRunEnded) {
+            await o.onRunEnded(store, executed).catch((e: unknown) => {
+              log(`after run ${spec.runId}: ${(e as Error).message}`);
+            });
+          }
           return executed;
         },
         // Keel's retry policy is in charge: DBOS never retries the run's body by itself.
@@ -154,6 +166,11 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
       stopped = true;
       clearInterval(timer);
       await DBOS.shutdown({ workflowCompletionTimeoutMS: graceMs });
+      // DBOS is disconnected: what still runs here cannot end its workflow, which stays pending
+      // under this worker's id and goes to another worker once this process (and its lock) is
+      // gone. The caller exits the process right after this.
+      if (inFlight > 0)
+        log(`${inFlight} runs still in progress are handed back to the other workers`);
       await store.close();
       liveness.removeAllListeners("error");
       await liveness.end().catch(() => {});

@@ -379,3 +379,67 @@ steps:
     }
   },
 );
+
+test(
+  "SIGTERM: a worker whose run outlasts --grace exits 0 and hands the run back; another worker finishes it",
+  { skip: missing, timeout: 120_000 },
+  async () => {
+    const url = server!.urlOf("postgres");
+    const dir = workspace({
+      "slow.keel.yaml": `keel: 1
+name: slow
+steps:
+  wait: { type: tool, uses: ./wait.js#wait, with: { ms: 1500 } }
+  done: { type: transform, expr: 'steps.wait.output.ok' }
+`,
+      "wait.js": `const { appendFileSync } = require("node:fs");
+exports.wait = async (args) => {
+  await new Promise((r) => setTimeout(r, args.ms));
+  appendFileSync(process.env.KEEL_TEST_EFFECTS, "wait\\n");
+  return { ok: true };
+};
+`,
+    });
+    const effects = join(dir, "effects.log");
+    writeFileSync(effects, "");
+    const pair = ["g1", "g2"].map((id) =>
+      startWorkerProcess(url, id, dir, effects, ["--grace", "100ms"]),
+    );
+    await Promise.all(pair.map((w) => w.ready));
+    const { version } = JSON.parse(readFileSync("package.json", "utf8")) as { version: string };
+    const executor = await openDbosExecutor(url, { keelVersion: version });
+    try {
+      const loaded = loadWorkflow(join(dir, "slow.keel.yaml"));
+      assert.ok(loaded.ok);
+      const handle = await executor.start({
+        runId: newRunId(),
+        workflowPath: loaded.loaded.path,
+        source: loaded.loaded.source,
+        inputs: {},
+        env: {},
+      });
+      let owner: StartedWorker | undefined;
+      for (let i = 0; !owner; i++) {
+        assert.ok(i < 600, "the run never started");
+        const run = await executor.store.getRun(handle.runId);
+        if (run && (await inFlight(executor.store, run.id)).includes("wait")) {
+          owner = pair.find((w) => w.child.pid === run.ownerPid);
+        }
+        if (!owner) await sleep(20);
+      }
+      const exited = new Promise<number | null>((resolve) => owner.child.once("exit", resolve));
+      owner.child.kill("SIGTERM");
+      assert.equal(await exited, 0);
+      assert.match(owner.log(), /1 runs still in progress are handed back/);
+      const ended = await handle.ended();
+      assert.equal(ended.status, "succeeded");
+      const events = await executor.store.events(handle.runId);
+      assert.ok(events.some((e) => e.type === "run_resumed"));
+      const runs = readFileSync(effects, "utf8").trim().split("\n").length;
+      assert.ok(runs >= 1 && runs <= 2, `the step executed ${runs} times`);
+    } finally {
+      await executor.close();
+      for (const w of pair) w.child.kill("SIGTERM");
+    }
+  },
+);
