@@ -54,7 +54,12 @@ const lockName = (id: string) => `keel.worker.${id}`;
 export async function startWorker(o: WorkerOptions): Promise<Worker> {
   const log = o.log ?? (() => {});
   const store = await openPgStore(o.url, { maxConnections: Math.min(8, o.concurrency + 2) });
-  const liveness = new pg.Client({ connectionString: o.url });
+  // Keepalive probes, so that a connection cut by the network is found dead on this side too.
+  const liveness = new pg.Client({
+    connectionString: o.url,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
+  });
   try {
     await migrateDbos(o.url);
     await liveness.connect();
