@@ -53,11 +53,12 @@ ${TOOLS.map(
 outputs:
   total: steps.join.output
 `;
-// Each execution appends one line, O_APPEND, to the file the environment names.
+// Each execution appends one line, O_APPEND, to the file the environment names, as it starts:
+// an attempt killed in flight has left its line, so a step that ran again shows twice.
 const WORK = `const { appendFileSync } = require("node:fs");
 exports.work = async (args) => {
-  await new Promise((r) => setTimeout(r, 300));
   appendFileSync(process.env.KEEL_TEST_EFFECTS, args.n + " " + args.step + " " + process.pid + "\\n");
+  await new Promise((r) => setTimeout(r, 300));
   return { value: args.n + 1 };
 };
 `;
@@ -154,7 +155,8 @@ test(
         env: {},
       });
 
-      // Kill w2 while a run it owns has a tool attempt in flight.
+      // Kill w2 while a run it owns has a tool attempt in flight that has begun its effect (its
+      // line, with w2's pid, is in the effects file).
       const store = executor.store;
       const deadline = Date.now() + 60_000;
       let killedAt = 0;
@@ -165,7 +167,10 @@ test(
         );
         for (const run of await store.listRuns({ limit: 100 })) {
           if (run.status !== "running" || run.ownerPid !== victim.child.pid) continue;
-          if ((await inFlight(store, run.id)).some((s) => s.startsWith("t"))) {
+          const n = ids.indexOf(run.id);
+          const begun = readFileSync(effects, "utf8");
+          const steps = await inFlight(store, run.id);
+          if (steps.some((t) => begun.includes(`${n} ${t} ${victim.child.pid}\n`))) {
             victim.child.kill("SIGKILL");
             killedAt = Date.now();
             break;
@@ -230,6 +235,7 @@ test(
         }
       }
       assert.ok(resumed >= 1, "the killed worker's runs were resumed by the others");
+      assert.ok(twice >= 1, "the attempt killed in flight ran again (at least once)");
       process.stdout.write(
         `# ${resumed} runs resumed by another worker, ${twice} tool steps executed twice\n`,
       );
