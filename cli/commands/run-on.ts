@@ -14,6 +14,8 @@ import { storeName } from "../store";
 import { printSummary, summaryJson } from "./run";
 
 declare const KEEL_VERSION: string | undefined;
+/** How long a followed run may wait for a worker before `keel run --on` says it is queued. */
+const QUEUED_NOTICE_MS = 5_000;
 const version = () => (typeof KEEL_VERSION === "string" ? KEEL_VERSION : "0");
 
 export interface RunOnOptions {
@@ -62,8 +64,15 @@ export async function performRunOn(o: RunOnOptions): Promise<number> {
       o.json || o.events
         ? undefined
         : new Progress(process.stderr, styleFor(process.stderr), o.loaded.graph.ids);
+    // A run no worker takes waits on the queue: say so once, rather than look stuck.
+    const waiting = setTimeout(() => {
+      process.stderr.write(
+        `keel: run ${handle.runId} is queued; no worker has taken it yet (start one with keel worker --store …)\n`,
+      );
+    }, QUEUED_NOTICE_MS);
     try {
       for await (const e of handle.events()) {
+        clearTimeout(waiting);
         if (o.events) process.stdout.write(JSON.stringify({ event: e }) + "\n");
         else progress?.onEvent(e);
       }
@@ -73,6 +82,7 @@ export async function performRunOn(o: RunOnOptions): Promise<number> {
       process.stderr.write(`keel: ${e.message}\n`);
       return 1;
     } finally {
+      clearTimeout(waiting);
       progress?.stop();
     }
     await handle.ended();
