@@ -20,6 +20,9 @@ import { toGolden } from "@keel/core/replay/golden";
 import { diffRuns } from "@keel/core/replay/diff";
 import { loadWorkflow } from "@keel/core/runner/load";
 import { openSqliteStore } from "@keel/core/store/sqlite-store";
+import { MemoryStore } from "@keel/core/store/memory-store";
+import { runWorkflow } from "@keel/core/runner/run";
+import { createNodeEffects } from "@keel/core/runner/node-effects";
 import { newRunId } from "@keel/core/store/ids";
 import type { RunStore } from "@keel/core/store/run-store";
 import { bin, keel, workspace } from "../helpers/cli";
@@ -263,6 +266,32 @@ test(
         const d = keel(["diff", localIds[i]!, ids[n]!, "--json"], dir);
         assert.equal(d.code, 0, `run ${n} differs from a local run: ${d.stdout}`);
         assert.equal(JSON.parse(d.stdout).firstDivergence, null);
+      }
+      // And every one of the 30, with the local executor in this process (diff's own code).
+      process.env.KEEL_TEST_EFFECTS = localEffects;
+      const memory = new MemoryStore();
+      const localRuns = await Promise.all(
+        ids.map((_, n) =>
+          runWorkflow({
+            workflowPath: loaded.loaded.path,
+            source: loaded.loaded.source,
+            workflow: loaded.loaded.workflow,
+            graph: loaded.loaded.graph,
+            inputs: { n },
+            store: memory,
+            effects: createNodeEffects({ providers: loaded.loaded.workflow.providers ?? {}, dir }),
+          }),
+        ),
+      );
+      for (const [n, runId] of ids.entries()) {
+        const mine = (await readRecordedRun(memory, localRuns[n]!.runId))!;
+        const theirs = (await readRecordedRun(store, runId))!;
+        assert.equal(
+          diffRuns(mine, theirs).firstDivergence,
+          null,
+          `run ${n} differs from a local run`,
+        );
+        assert.deepEqual(localRuns[n]!.outputs, { total: 10 * (n + 1) });
       }
 
       // Every run replays with zero effects, from PostgreSQL and from the pulled copy, and its
