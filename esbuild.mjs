@@ -87,6 +87,19 @@ const bundles = [
     tsconfig: "webview/tsconfig.json",
     logLevel: "warning",
   },
+  // The graph panel's layout worker (webview/layout/use-layout.ts loads it beside webview.js).
+  {
+    bundle: true,
+    platform: "browser",
+    format: "iife",
+    target: "chrome120",
+    sourcemap: true,
+    minify: production,
+    entryPoints: { "layout-worker": "webview/layout/worker.ts" },
+    outdir: "dist",
+    tsconfig: "webview/tsconfig.json",
+    logLevel: "warning",
+  },
 ];
 
 const contexts = await Promise.all(

@@ -10,9 +10,10 @@ import type {
   StatusMessage,
 } from "@keel/core/protocol/webview";
 import { listen, post } from "./channel";
-import { positions, toFlow, viewsOf, type Flow, type States } from "./graph/to-flow";
+import { toFlow, viewsOf, type Flow, type States } from "./graph/to-flow";
 import { StepViews, StepViewsContext } from "./graph/step-views";
 import { GraphCanvas } from "./graph/graph-canvas";
+import { useLayout } from "./layout/use-layout";
 import { useNodeKeys } from "./graph/node-keys";
 import { foldOf } from "./stepper/recording";
 import { follow, type Followed } from "./stepper/fold-views";
@@ -83,7 +84,9 @@ export function App() {
   }, []);
 
   const key = shapeKey(graph);
-  const at = useMemo(() => (graph ? positions(graph) : new Map()), [key]);
+  // The layered placement at once, then the refined layout from the worker (cached by shape).
+  const layout = useLayout(graph, key);
+  const at = layout.at;
   const stepIds = useMemo(() => graph?.steps.map((s) => s.id) ?? [], [key]);
   const fold = useMemo<RunFold | undefined>(
     () => (recording ? foldOf(recording, stepIds) : undefined),
@@ -217,7 +220,14 @@ export function App() {
         ) : null}
         <div className="keel-body">
           <div className="keel-column">
-            <GraphCanvas name={graph.name} flow={flow} choose={choose} {...nodeKeys} />
+            <GraphCanvas
+              name={graph.name}
+              flow={flow}
+              layout={layout.kind}
+              settling={layout.settling}
+              choose={choose}
+              {...nodeKeys}
+            />
             {timeline && showTimeline && !diff ? (
               <Timeline
                 data={timeline}

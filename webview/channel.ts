@@ -4,6 +4,7 @@ import { HostMessage, PanelMessage } from "@keel/core/protocol/webview";
 
 interface VsCodeApi {
   postMessage(message: unknown): void;
+  getState?(): unknown;
   setState(state: unknown): void;
 }
 
@@ -13,7 +14,22 @@ declare const vscodeState: unknown;
 
 const api: VsCodeApi | undefined =
   typeof acquireVsCodeApi === "function" ? acquireVsCodeApi() : undefined;
-if (typeof vscodeState !== "undefined") api?.setState?.(vscodeState);
+/** What VS Code keeps for the panel: the host's part (the page's `vscodeState`) and the view's. */
+let state: Record<string, unknown> = {
+  ...(api?.getState?.() as Record<string, unknown> | undefined),
+  ...(typeof vscodeState === "object" && vscodeState !== null ? vscodeState : {}),
+};
+if (typeof vscodeState !== "undefined") api?.setState?.(state);
+
+/** A part of the view's state kept by VS Code (across hiding the panel and reloading it). */
+export function savedState(name: string): unknown {
+  return state[name];
+}
+
+export function saveState(name: string, value: unknown): void {
+  state = { ...state, [name]: value };
+  api?.setState?.(state);
+}
 
 export function post(message: PanelMessage): void {
   api?.postMessage(PanelMessage.parse(message));

@@ -239,12 +239,17 @@ export class GraphPanel implements vscode.Disposable {
     const script = webview.asWebviewUri(vscode.Uri.joinPath(dist, "webview.js"));
     const style = webview.asWebviewUri(vscode.Uri.joinPath(dist, "webview.css"));
     const nonce = randomBytes(16).toString("base64");
+    // The layout worker's file (webview/layout/use-layout.ts): fetched, this file only, and run
+    // from a blob, as a worker's script must be same-origin and the webview's files are not.
+    const worker = webview.asWebviewUri(vscode.Uri.joinPath(dist, "layout-worker.js"));
     const csp = [
       "default-src 'none'",
       `style-src ${webview.cspSource} 'unsafe-inline'`,
       `script-src 'nonce-${nonce}'`,
       `img-src ${webview.cspSource} data:`,
       `font-src ${webview.cspSource}`,
+      `connect-src ${webview.cspSource}${worker.toString().replace(/^[a-z-]+:\/\/[^/]+/, "")}`,
+      "worker-src blob:",
     ].join("; ");
     return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">

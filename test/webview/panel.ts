@@ -94,6 +94,8 @@ export const CHROMIUM = {
     "--disable-gpu",
     "--disable-background-networking",
     "--disable-component-update",
+    // The page is a file: the layout worker beside webview.js is started from its file.
+    "--allow-file-access-from-files",
   ],
 };
 
@@ -123,8 +125,18 @@ export async function open(theme: Record<string, string>, name: string): Promise
   return page;
 }
 
-export const send = (page: Page, message: HostMessage | Record<string, unknown>) =>
-  page.evaluate((m) => window.postMessage(m, "*"), message);
+/**
+ * Posts a host message to the panel. After a graph, waits for the refined layout from the layout
+ * worker to be drawn and the nodes to come to rest there, so that nothing moves under a click.
+ */
+export async function send(page: Page, message: HostMessage | Record<string, unknown>) {
+  await page.evaluate((m) => window.postMessage(m, "*"), message);
+  const steps = (message as { type?: string; steps?: unknown[] }).steps;
+  if (message.type === "graph" && Array.isArray(steps) && steps.length > 0)
+    await page.waitForSelector('.keel-graph:not([data-layout="layered"]):not(.keel-settling)', {
+      state: "attached",
+    });
+}
 export const posted = (page: Page) =>
   page.evaluate(() => window.__posted) as Promise<PanelMessage[]>;
 export const states = (page: Page) =>

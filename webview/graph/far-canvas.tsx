@@ -15,7 +15,12 @@ import { EDGE_IN, EDGE_OUT, NODE_HEIGHT, NODE_WIDTH, type StepNode } from "./to-
 export interface FarCanvasProps {
   readonly nodes: readonly StepNode[];
   readonly edges: readonly Edge[];
+  /** Nodes that moved (to the refined layout) glide from where they were drawn. */
+  readonly settling: boolean;
 }
+
+type Point = { readonly x: number; readonly y: number };
+const GLIDE_MS = 400;
 
 /** x0, y0, x1, y1 in the graph's units. */
 type Rect = [number, number, number, number];
@@ -66,8 +71,9 @@ function focusedNode(): string | null {
   return el.matches(":focus-visible") ? el.getAttribute("data-id") : null;
 }
 
-export function FarCanvas({ nodes, edges }: FarCanvasProps) {
+export function FarCanvas({ nodes, edges, settling }: FarCanvasProps) {
   const canvas = useRef<HTMLCanvasElement>(null);
+  const drawnAt = useRef<ReadonlyMap<string, Point>>(undefined);
   const store = useStoreApi();
   const views = useContext(StepViewsContext);
 
@@ -76,6 +82,10 @@ export function FarCanvas({ nodes, edges }: FarCanvasProps) {
     const ctx = el?.getContext("2d");
     if (!el || !ctx) return;
     const at = new Map(nodes.map((n) => [n.id, n]));
+    // Where each node was last drawn, to glide from when the layout changed.
+    const from = settling ? drawnAt.current : undefined;
+    drawnAt.current = new Map(nodes.map((n) => [n.id, n.position]));
+    const start = performance.now();
     let frame = 0;
     let palette = paletteOf(el);
 
@@ -85,6 +95,13 @@ export function FarCanvas({ nodes, edges }: FarCanvasProps) {
 
     const draw = () => {
       frame = 0;
+      const k = from ? Math.min(1, (performance.now() - start) / GLIDE_MS) : 1;
+      const ease = 1 - (1 - k) ** 3;
+      const pos = (n: StepNode): Point => {
+        const f = k < 1 ? from?.get(n.id) : undefined;
+        if (!f) return n.position;
+        return { x: f.x + (n.position.x - f.x) * ease, y: f.y + (n.position.y - f.y) * ease };
+      };
       const { transform, width, height } = store.getState();
       const [tx, ty, z] = transform;
       const dpr = window.devicePixelRatio || 1;
@@ -120,10 +137,12 @@ export function FarCanvas({ nodes, edges }: FarCanvasProps) {
           const s = at.get(e.source);
           const t = at.get(e.target);
           if (!s || !t) continue;
-          const sx = s.position.x + EDGE_OUT.x;
-          const sy = s.position.y + EDGE_OUT.y;
-          const ex = t.position.x + EDGE_IN.x;
-          const ey = t.position.y + EDGE_IN.y;
+          const ps = pos(s);
+          const pt = pos(t);
+          const sx = ps.x + EDGE_OUT.x;
+          const sy = ps.y + EDGE_OUT.y;
+          const ex = pt.x + EDGE_IN.x;
+          const ey = pt.y + EDGE_IN.y;
           const d = ex - sx;
           const offset = d >= 0 ? d / 2 : 0.25 * 25 * Math.sqrt(-d);
           const [x0, x1] = d >= 0 ? [sx, ex] : [ex - offset, sx + offset];
@@ -139,7 +158,7 @@ export function FarCanvas({ nodes, edges }: FarCanvasProps) {
       const focus = focusedNode();
       const m = MARGIN * px;
       for (const n of nodes) {
-        const { x, y } = n.position;
+        const { x, y } = pos(n);
         if (!inside(x - m, y - m, x + NODE_WIDTH + m, y + NODE_HEIGHT + m)) continue;
         const v = views.get(n.id);
         const ring = (k: number, colour: string) => {
@@ -161,6 +180,7 @@ export function FarCanvas({ nodes, edges }: FarCanvasProps) {
         ctx.globalAlpha = 1;
       }
       ctx.restore();
+      if (k < 1) schedule();
     };
     const schedule = () => {
       dirty = null;
@@ -203,7 +223,7 @@ export function FarCanvas({ nodes, edges }: FarCanvasProps) {
       root.removeEventListener("focusout", schedule);
       theme.disconnect();
     };
-  }, [nodes, edges, store, views]);
+  }, [nodes, edges, settling, store, views]);
 
   return <canvas ref={canvas} className="keel-far-canvas" aria-hidden="true" />;
 }

@@ -2,11 +2,12 @@
 // Memoised, with props that change only with the graph's shape and the selection: a step-through
 // move re-renders the panel around it but not React Flow (a new prop there, even a callback,
 // re-renders every mounted node's wrapper).
-import { memo, useCallback, useRef, useState } from "react";
+import { memo, useCallback, useEffect, useRef, useState } from "react";
 import {
   ReactFlow,
   Background,
   Controls,
+  useReactFlow,
   useStore,
   type NodeTypes,
   type Viewport,
@@ -22,6 +23,8 @@ const PRO = { hideAttribution: true };
 const NO_EDGES: Flow["edges"] = [];
 
 const MIN_ZOOM = 0.05;
+/** How long the move to the refined layout takes (panel.css `.keel-settling` too). */
+export const SETTLE_MS = 400;
 
 /**
  * The view fitted to the graph in a window-sized area: a guess at React Flow's fitted view (which
@@ -54,6 +57,10 @@ function guessView(nodes: readonly StepNode[]): Viewport {
 export interface GraphCanvasProps {
   readonly name: string;
   readonly flow: Flow;
+  /** Which layout the nodes are at (layout/use-layout.ts); `data-layout` on the graph. */
+  readonly layout: "layered" | "refined" | "unrefined";
+  /** The refined layout replaced the layered one: nodes glide to it and the view fits it. */
+  readonly settling: boolean;
   readonly choose: (id: string) => void;
   readonly onKeyDown: (e: React.KeyboardEvent) => void;
   readonly onFocus: (e: React.FocusEvent) => void;
@@ -67,9 +74,27 @@ export const GraphCanvas = memo(function GraphCanvas(p: GraphCanvasProps) {
   const onNodeClick = useCallback((_: unknown, node: StepNode) => choose(node.id), [choose]);
   // Changes when the zoom crosses the threshold only, not on every frame of a zoom.
   const far = useStore((s) => s.transform[2] < FAR_ZOOM);
+  // The refined layout arrived: the view fits it while the nodes glide there (panel.css).
+  const flow = useReactFlow();
+  // Gliding from the render that moves the nodes (the transition must be set as they move).
+  const [settled, setSettled] = useState(false);
+  const [wasSettling, setWasSettling] = useState(p.settling);
+  if (wasSettling !== p.settling) {
+    setWasSettling(p.settling);
+    setSettled(false);
+  }
+  const gliding = p.settling && !settled;
+  useEffect(() => {
+    if (!p.settling) return;
+    void flow.fitView({ duration: SETTLE_MS });
+    const done = setTimeout(() => setSettled(true), SETTLE_MS + 50);
+    return () => clearTimeout(done);
+  }, [p.settling, flow]);
+  const classes = ["keel-graph", far ? "keel-far" : "", gliding ? "keel-settling" : ""];
   return (
     <div
-      className={far ? "keel-graph keel-far" : "keel-graph"}
+      className={classes.filter(Boolean).join(" ")}
+      data-layout={p.layout}
       role="tree"
       aria-label={`Steps of ${p.name}`}
       ref={area}
@@ -95,7 +120,7 @@ export const GraphCanvas = memo(function GraphCanvas(p: GraphCanvasProps) {
           <Background />
           <Controls showInteractive={false} />
           <FitOnResize target={area} />
-          {far ? <FarCanvas nodes={p.flow.nodes} edges={p.flow.edges} /> : null}
+          {far ? <FarCanvas nodes={p.flow.nodes} edges={p.flow.edges} settling={gliding} /> : null}
         </ReactFlow>
       </FarContext.Provider>
     </div>

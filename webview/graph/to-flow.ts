@@ -10,8 +10,8 @@ import type { StepView } from "./step-views";
 /** A node's size is known in advance: React Flow then draws only what is on screen, unmeasured. */
 export const NODE_WIDTH = 214;
 export const NODE_HEIGHT = 58;
-const GAP_X = 70;
-const GAP_Y = 22;
+export const GAP_X = 70;
+export const GAP_Y = 22;
 /** The handles' size (React Flow's base.css: 5 px), centred on the box's left and right sides. */
 const HANDLE = 5;
 
