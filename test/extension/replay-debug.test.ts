@@ -1,0 +1,193 @@
+// The replay debugger's extension side (#9), outside VS Code: extension/debug/replay-debug.ts over
+// a small stand-in for the `vscode` module. The inline adapter answers DAP messages through
+// handleMessage/onDidSendMessage as VS Code drives it; F5 without a launch.json resolves to the
+// active workflow's latest run; "Keel: Step Through Run…" starts a session on the run given, moves
+// a session already on that run, and in Restricted Mode offers the graph panel's step-through.
+import { before, test } from "node:test";
+import assert from "node:assert/strict";
+import Module from "node:module";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { openSqliteStore } from "@keel/core/store/sqlite-store";
+import { runText } from "../core/runner/harness";
+
+interface Calls {
+  started: unknown[];
+  info: string[];
+  commands: unknown[][];
+  answer: string | undefined;
+}
+const calls: Calls = { started: [], info: [], commands: [], answer: undefined };
+const state = { trusted: true, active: undefined as unknown };
+type Listener = (e: unknown) => void;
+const listeners: Record<string, Listener[]> = { start: [], custom: [], end: [] };
+
+function vscodeStandIn() {
+  const on = (name: string) => (f: Listener) => {
+    listeners[name]!.push(f);
+    return { dispose() {} };
+  };
+  return {
+    Uri: { file: (path: string) => ({ fsPath: path, toString: () => `file://${path}` }) },
+    DebugAdapterInlineImplementation: class {
+      constructor(readonly implementation: unknown) {}
+    },
+    debug: {
+      onDidStartDebugSession: on("start"),
+      onDidReceiveDebugSessionCustomEvent: on("custom"),
+      onDidTerminateDebugSession: on("end"),
+      startDebugging: async (_folder: unknown, config: unknown) => {
+        calls.started.push(config);
+        return true;
+      },
+    },
+    window: {
+      get activeTextEditor() {
+        return state.active;
+      },
+      showInformationMessage: async (text: string) => {
+        calls.info.push(text);
+        return calls.answer;
+      },
+      showQuickPick: async () => undefined,
+    },
+    commands: {
+      executeCommand: async (...args: unknown[]) => {
+        calls.commands.push(args);
+      },
+    },
+    workspace: {
+      get isTrusted() {
+        return state.trusted;
+      },
+      workspaceFolders: [],
+      textDocuments: [],
+      getWorkspaceFolder: () => undefined,
+      asRelativePath: (p: string) => p,
+    },
+  };
+}
+
+let ws: string;
+let path: string;
+let runId: string;
+type Debugging = import("../../extension/debug/replay-debug").ReplayDebugging;
+let debugging: Debugging;
+
+before(async () => {
+  const original = (Module as unknown as { _resolveFilename: (...a: unknown[]) => string })
+    ._resolveFilename;
+  (Module as unknown as { _resolveFilename: (...a: unknown[]) => string })._resolveFilename =
+    function (this: unknown, request: unknown, ...rest: unknown[]) {
+      return request === "vscode" ? "vscode" : original.call(this, request, ...rest);
+    };
+  (require.cache as Record<string, unknown>).vscode = {
+    id: "vscode",
+    filename: "vscode",
+    loaded: true,
+    exports: vscodeStandIn(),
+  };
+  ws = mkdtempSync(join(tmpdir(), "keel-ext-debug-"));
+  mkdirSync(join(ws, ".git"));
+  path = resolve(ws, "support-triage.keel.yaml");
+  const text = readFileSync("samples/support-triage.keel.yaml", "utf8");
+  writeFileSync(path, text);
+  const store = openSqliteStore(join(ws, ".keel", "runs.sqlite"));
+  runId = (await runText(text, { path, store })).result.runId;
+  await store.close();
+  const { ReplayDebugging } = await import("../../extension/debug/replay-debug");
+  debugging = new ReplayDebugging({} as never);
+});
+
+test("the inline adapter answers DAP messages as VS Code sends them: initialize, launch, the entry stop, a step", async () => {
+  const session = { id: "s1", type: "keel-replay", workspaceFolder: { uri: { fsPath: ws } } };
+  const descriptor = debugging.adapter(session as never) as unknown as {
+    implementation: {
+      handleMessage(m: unknown): void;
+      onDidSendMessage(
+        f: (m: { type: string; command?: string; event?: string; body?: never }) => void,
+      ): void;
+      dispose(): void;
+    };
+  };
+  const adapter = descriptor.implementation;
+  const out: { type: string; command?: string; event?: string; body?: Record<string, unknown> }[] =
+    [];
+  adapter.onDidSendMessage((m) => out.push(m));
+  const next = (pred: (m: (typeof out)[number]) => boolean) =>
+    new Promise<(typeof out)[number]>((done, fail) => {
+      const t0 = Date.now();
+      const look = () => {
+        const m = out.find(pred);
+        if (m) done(m);
+        else if (Date.now() - t0 > 5000) fail(new Error("no such message"));
+        else setTimeout(look, 5);
+      };
+      look();
+    });
+  let seq = 1;
+  const send = (command: string, args: unknown) =>
+    adapter.handleMessage({ seq: seq++, type: "request", command, arguments: args });
+  send("initialize", { adapterID: "keel-replay", pathFormat: "path", linesStartAt1: true });
+  const init = await next((m) => m.command === "initialize");
+  assert.equal((init.body as { supportsStepBack?: boolean }).supportsStepBack, true);
+  send("launch", { runId: "latest", workflow: path });
+  await next((m) => m.event === "initialized");
+  send("configurationDone", {});
+  const entry = await next((m) => m.event === "stopped");
+  assert.equal(entry.body?.reason, "entry");
+  send("next", { threadId: 1 });
+  const position = await next((m) => m.event === "keel/position" && m.body?.seq === 2);
+  assert.equal(position.body?.runId, runId);
+  send("stackTrace", { threadId: 1 });
+  const trace = await next((m) => m.command === "stackTrace");
+  const frames = (trace.body as { stackFrames: { name: string; line: number }[] }).stackFrames;
+  assert.equal(frames[0]!.name, "classify · started");
+  send("disconnect", {});
+  await next((m) => m.command === "disconnect");
+  adapter.dispose();
+});
+
+test("F5 without a launch.json on a workflow resolves to its latest run; elsewhere it says what to do", () => {
+  state.active = { document: { languageId: "keel", uri: { fsPath: path } } };
+  const c = debugging.resolve({ type: "", request: "", name: "" });
+  assert.deepEqual(
+    { type: c?.type, request: c?.request, runId: c?.runId, workflow: c?.workflow },
+    { type: "keel-replay", request: "launch", runId: "latest", workflow: path },
+  );
+  state.active = undefined;
+  assert.equal(debugging.resolve({ type: "", request: "", name: "" }), undefined);
+  assert.match(calls.info.at(-1)!, /open a \*\.keel\.yaml workflow/);
+});
+
+test("Step Through Run… starts a session on the run given, from the event asked", async () => {
+  calls.started.length = 0;
+  await debugging.stepThrough({ run: { id: runId, workflowPath: path }, seq: 4 });
+  assert.deepEqual(calls.started, [
+    {
+      type: "keel-replay",
+      request: "launch",
+      name: `Step through run ${runId.slice(-8)} of support-triage.keel.yaml`,
+      runId,
+      workflow: path,
+      seq: 4,
+    },
+  ]);
+});
+
+test("in Restricted Mode it says why and offers the graph panel's step-through instead of a session", async () => {
+  state.trusted = false;
+  calls.started.length = 0;
+  calls.answer = "Step Through in the Graph";
+  await debugging.stepThrough({ run: { id: runId, workflowPath: path } });
+  assert.match(calls.info.at(-1)!, /Restricted Mode/);
+  assert.match(calls.info.at(-1)!, /executes nothing/);
+  assert.deepEqual(calls.commands.at(-1), ["keel.run.showInGraph", path, runId]);
+  assert.deepEqual(calls.started, []);
+  calls.answer = "Open the Debugger…";
+  await debugging.stepThrough({ run: { id: runId, workflowPath: path } });
+  assert.equal(calls.started.length, 1, "VS Code's own trust prompt comes next");
+  state.trusted = true;
+  calls.answer = undefined;
+});
