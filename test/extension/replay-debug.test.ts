@@ -11,6 +11,8 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { openSqliteStore } from "@keel/core/store/sqlite-store";
 import { runText } from "../core/runner/harness";
+// A type only: the module itself loads after the vscode stand-in is in place.
+import type { ReplayDebugging } from "../../extension/debug/replay-debug";
 
 interface Calls {
   started: unknown[];
@@ -72,8 +74,7 @@ function vscodeStandIn() {
 let ws: string;
 let path: string;
 let runId: string;
-type Debugging = import("../../extension/debug/replay-debug").ReplayDebugging;
-let debugging: Debugging;
+let debugging: ReplayDebugging;
 
 before(async () => {
   const original = (Module as unknown as { _resolveFilename: (...a: unknown[]) => string })
