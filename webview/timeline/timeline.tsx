@@ -97,7 +97,9 @@ export function Timeline({ data, cursor, selected, pick }: TimelineProps) {
         </span>
       </div>
       <div className="keel-trows">
-        <TimelineRows data={data} selected={selected} pick={pick} />
+        <div className="keel-trowset">
+          <TimelineRows data={data} selected={selected} pick={pick} />
+        </div>
         {cursor !== null ? (
           <div
             className="keel-cursor"
