@@ -15,6 +15,7 @@ const fs = require("node:fs");
 const os = require("node:os");
 const path = require("node:path");
 const { chromium } = require(process.env.PW_CORE || "playwright-core");
+const { checkDebugger } = require("./debug.cjs");
 
 const env = (name) => {
   const v = process.env[name];
@@ -573,6 +574,16 @@ async function checkTheme(page, theme) {
     check(true, "Replay Run in the Runs view reproduces the run with 0 effects executed");
     await palette(page, "Notifications: Clear All Notifications");
 
+    // the replay debugger on the recorded run (debug.cjs)
+    await checkDebugger(page, {
+      palette,
+      check,
+      log,
+      shots,
+      sample: cleanName,
+      stepLine: (id) => stepLine(path.join(__dirname, "..", "..", "samples", cleanName), id),
+    });
+
     // step backwards through the recorded run in the graph panel
     await runRow.hover();
     await runRow.locator('.action-label[aria-label="Show in Graph"]').click();
@@ -676,9 +687,11 @@ async function checkTheme(page, theme) {
     await palette(page, "Notifications: Clear All Notifications");
     await palette(page, "View: Show Explorer");
     // the panel is in the second editor group: close it, keep the editors of the first
-    await page.locator(".tabs-container .tab", { hasText: "Graph:" }).first().click();
-    await palette(page, "View: Close Editor");
+    // a middle click on its tab closes it: once the panel has the focus, keys go to the webview
+    const graphTab = page.locator(".tabs-container .tab", { hasText: "Graph:" }).first();
+    await graphTab.click({ button: "middle" });
     await page.locator("iframe.webview.ready").waitFor({ state: "detached", timeout: 15000 });
+    await palette(page, "View: Focus Active Editor Group");
 
     // 3. the light theme, picked with "Preferences: Color Theme" as a user would (rewriting
     //    settings.json while code-server runs was not picked up)
