@@ -88,10 +88,11 @@ function compilePath(node: JNode): Compiled | undefined {
 function compileArray(items: readonly JNode[]): Compiled | undefined {
   const parts = items.map(compileFast);
   if (parts.some((p) => !p)) return undefined;
+  const compiled = parts as Compiled[];
   return (context) => {
     const out: unknown[] = [];
-    for (const part of parts as Compiled[]) {
-      const v = part(context);
+    for (let i = 0; i < compiled.length; i++) {
+      const v = compiled[i]!(context);
       if (v === FALLBACK || Array.isArray(v)) return FALLBACK;
       if (v !== undefined) out.push(v);
     }
@@ -101,10 +102,34 @@ function compileArray(items: readonly JNode[]): Compiled | undefined {
 
 /** Aggregates over numbers: `$sum`, `$max`, `$min`, `$count` of one argument. */
 const AGGREGATES: Record<string, (numbers: number[]) => number | undefined> = {
-  sum: (n) => n.reduce((a, b) => a + b, 0),
-  max: (n) => (n.length === 0 ? undefined : Math.max(...n)),
-  min: (n) => (n.length === 0 ? undefined : Math.min(...n)),
+  sum: (n) => {
+    let total = 0;
+    for (let i = 0; i < n.length; i++) total += n[i]!;
+    return total;
+  },
+  max: (n) => extreme(n, (a, b) => a > b),
+  min: (n) => extreme(n, (a, b) => a < b),
 };
+
+/** The largest (or smallest) number, as Math.max/min give it (NaN wins); undefined for none. */
+function extreme(
+  n: readonly number[],
+  better: (a: number, b: number) => boolean,
+): number | undefined {
+  if (n.length === 0) return undefined;
+  let best = n[0]!;
+  for (let i = 1; i < n.length; i++) {
+    const x = n[i]!;
+    if (Number.isNaN(x)) return x;
+    if (better(x, best) || (x === 0 && best === 0 && better(1 / x, 1 / best))) best = x;
+  }
+  return best;
+}
+
+function allNumbers(values: readonly unknown[]): values is number[] {
+  for (let i = 0; i < values.length; i++) if (typeof values[i] !== "number") return false;
+  return true;
+}
 
 function compileCall(node: JNode): Compiled | undefined {
   const procedure = node.procedure as JNode | undefined;
@@ -134,9 +159,9 @@ function compileCall(node: JNode): Compiled | undefined {
     const v = arg(context);
     if (v === FALLBACK) return FALLBACK;
     if (v === undefined) return undefined;
-    const numbers = Array.isArray(v) ? v : [v];
-    if (!numbers.every((x) => typeof x === "number")) return FALLBACK;
-    const r = aggregate(numbers as number[]);
+    const numbers: unknown[] = Array.isArray(v) ? v : [v];
+    if (!allNumbers(numbers)) return FALLBACK;
+    const r = aggregate(numbers);
     return r === undefined || Number.isFinite(r) ? r : FALLBACK;
   };
 }
@@ -203,9 +228,11 @@ function compileBinary(node: JNode): Compiled | undefined {
   const arithmetic = ARITHMETIC[op];
   if (arithmetic) {
     return (context) => {
-      const v = both(context);
-      if (v === FALLBACK) return FALLBACK;
-      const [a, b] = v;
+      // Both sides without an array in between: this is the hot path of pure DAGs.
+      const a = lhs(context);
+      if (a === FALLBACK) return FALLBACK;
+      const b = rhs(context);
+      if (b === FALLBACK) return FALLBACK;
       // jsonata checks each side that has a value before it looks for a missing one.
       if ((a !== undefined && typeof a !== "number") || (b !== undefined && typeof b !== "number"))
         return FALLBACK;

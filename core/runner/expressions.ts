@@ -54,10 +54,18 @@ export async function evaluateBare(value: unknown, scope: ExprScope): Promise<un
  */
 export function evaluateBareSync(value: unknown, scope: ExprScope): unknown {
   if (typeof value !== "string") return value;
-  const whole = wholeTemplate(value);
-  const fast = fastFor(whole ? value.slice(whole.exprStart, whole.exprEnd) : value);
+  let fast = fastByField.get(value);
+  if (fast === undefined) {
+    const whole = wholeTemplate(value);
+    fast = fastFor(whole ? value.slice(whole.exprStart, whole.exprEnd) : value);
+    if (fastByField.size > 10_000) fastByField.clear();
+    fastByField.set(value, fast);
+  }
   return fast ? fast(scope.context) : FALLBACK;
 }
+
+/** A field's text as written (a whole-value `${{ }}` not yet unwrapped) → its evaluator. */
+const fastByField = new Map<string, ReturnType<typeof compileFast> | null>();
 
 export { FALLBACK };
 
