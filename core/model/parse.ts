@@ -24,6 +24,11 @@ export interface Loc {
 export interface ScalarNode {
   readonly value: unknown;
   readonly type?: Scalar.Type;
+  /**
+   * `yaml`'s offsets: where the node starts, where its value ends, and where it ends with what
+   * trails it. Only the first two are read: the third depends on what follows the node (a step
+   * parsed on its own can differ there from the whole document).
+   */
   readonly range?: readonly [number, number, number] | null;
 }
 

@@ -92,7 +92,9 @@ function modelData(model: WorkflowModel): unknown {
     l.span,
     l.keySpan,
     l.viaAlias,
-    l.scalar && [l.scalar.range, l.scalar.type, l.scalar.value],
+    // the scalar's value range; yaml's third offset (the node's end with what trails it) depends
+    // on what follows the node, and nothing reads it
+    l.scalar && [l.scalar.range?.slice(0, 2), l.scalar.type, l.scalar.value],
     l.children && [...l.children].map(([k, c]) => [k, loc(c)]),
   ];
   const { yaml, parts, sites, graph } = model;
