@@ -520,6 +520,10 @@ async function checkTheme(page, theme) {
       JSON.stringify(drawn) === JSON.stringify([...sampleSteps].sort()),
       `the graph panel draws the ${sampleSteps.length} steps of ${cleanName} (${drawn.join(", ")})`,
     );
+    // the refined layout comes from the layout worker, which must start under VS Code's webview
+    // CSP (from a blob, its script fetched from the extension's files)
+    await panel.locator('.keel-graph[data-layout="refined"]').waitFor({ timeout: 30000 });
+    check(true, "the layout worker ran inside VS Code: the graph is drawn at its refined layout");
     const target = sampleSteps[sampleSteps.length - 1];
     await panel.locator(`[data-step="${target}"]`).click();
     const targetLine = stepLine(path.join(__dirname, "..", "..", "samples", cleanName), target);
