@@ -14,13 +14,12 @@ import { COMMITS_PER_RUN } from "./migrations";
 import { releaseLock, takeLock } from "./pg-lock";
 import { PG_MIGRATIONS } from "./pg-migrations";
 import {
-  ascending,
   attemptTuple,
-  byRun,
   cacheRow,
   eventFromTuple,
-  eventTuple,
   fromTuple,
+  logsByRun,
+  segmentAfter,
   runRow,
   toCache,
   toRun,
@@ -182,42 +181,19 @@ export class PgStore implements RunStore {
       );
     }
     for (const r of batch.runs ?? []) await client.query(UPSERT_RUN, runRow(r));
-    const eventsByRun = byRun(batch.events ?? []);
-    const attemptsByRun = byRun(batch.attempts ?? []);
-    for (const runId of new Set([...eventsByRun.keys(), ...attemptsByRun.keys()])) {
-      const evs = eventsByRun.get(runId) ?? [];
-      if (!ascending(evs)) evs.sort((a, b) => a.seq - b.seq);
-      const atts = attemptsByRun.get(runId) ?? [];
-      const tail = await this.tail(client, runId);
-      evs.forEach((e, i) => {
-        if (e.seq !== tail.lastSeq + 1 + i) {
-          throw new Error(
-            `event ${e.seq} of run ${runId} does not follow the recorded log (it ends at ${tail.lastSeq + i})`,
-          );
-        }
-      });
-      const key = tail.key + 1;
-      if (key % COMMITS_PER_RUN === 0) {
-        throw new Error(`run ${runId} has used all ${COMMITS_PER_RUN - 1} of its log segments`);
-      }
-      await client.query(INSERT_LOG, [
-        key,
-        tail.lastSeq + 1,
-        tail.lastSeq + evs.length,
-        evs.length ? JSON.stringify(evs.map(eventTuple)) : null,
-        atts.length ? JSON.stringify(atts.map(attemptTuple)) : null,
-      ]);
-      pending.set(runId, { key, lastSeq: tail.lastSeq + evs.length });
-      const calls = atts.filter((a) => a.origin === "live" && a.status === "succeeded" && a.meta);
-      if (calls.length > 0) {
+    for (const [runId, evs, atts] of logsByRun(batch.events ?? [], batch.attempts ?? [])) {
+      const s = segmentAfter(await this.tail(client, runId), runId, evs, atts);
+      await client.query(INSERT_LOG, [s.key, s.firstSeq, s.lastSeq, s.events, s.attempts]);
+      pending.set(runId, { key: s.key, lastSeq: s.lastSeq });
+      if (s.calls.length > 0) {
         await client.query(
           `INSERT INTO model_calls (run_id, step_id, attempt, data)
            SELECT $1, * FROM unnest($2::text[], $3::int[], $4::text[])`,
           [
             runId,
-            calls.map((a) => a.stepId),
-            calls.map((a) => a.attempt),
-            calls.map((a) => JSON.stringify(attemptTuple(a))),
+            s.calls.map((a) => a.stepId),
+            s.calls.map((a) => a.attempt),
+            s.calls.map((a) => JSON.stringify(attemptTuple(a))),
           ],
         );
       }

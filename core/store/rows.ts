@@ -1,6 +1,7 @@
 // How records map onto the rows of the store's logical schema, shared by the SQLite and the
 // PostgreSQL stores: a run's and a cache entry's columns, and the JSON tuples a log segment holds
 // (migration 2: one row per commit, its events and attempts as JSON arrays).
+import { COMMITS_PER_RUN } from "./migrations";
 import type { AttemptRecord, CacheEntry, EventRecord, RunRecord } from "./records";
 import type { SqlValue } from "./sql-driver";
 
@@ -123,14 +124,68 @@ export function fromTuple(runId: string, t: AttemptTuple): AttemptRecord {
   };
 }
 
-export function ascending(events: readonly EventRecord[]): boolean {
+function ascending(events: readonly EventRecord[]): boolean {
   for (let i = 1; i < events.length; i++) if (events[i]!.seq < events[i - 1]!.seq) return false;
   return true;
 }
 
-export function byRun<T extends { readonly runId: string }>(
-  records: readonly T[],
-): Map<string, T[]> {
+/** A commit's events and attempts, by run: each run's events in `seq` order. */
+export function logsByRun(
+  events: readonly EventRecord[],
+  attempts: readonly AttemptRecord[],
+): [runId: string, events: EventRecord[], attempts: AttemptRecord[]][] {
+  const eventsByRun = byRun(events);
+  const attemptsByRun = byRun(attempts);
+  return [...new Set([...eventsByRun.keys(), ...attemptsByRun.keys()])].map((runId) => {
+    const evs = eventsByRun.get(runId) ?? [];
+    if (!ascending(evs)) evs.sort((a, b) => a.seq - b.seq);
+    return [runId, evs, attemptsByRun.get(runId) ?? []];
+  });
+}
+
+/** One run's share of a commit as both stores write it: a log segment and its model calls. */
+export interface Segment {
+  readonly key: number;
+  readonly firstSeq: number;
+  readonly lastSeq: number;
+  readonly events: string | null;
+  readonly attempts: string | null;
+  /** Live successful attempts with provider metadata: a row each, for `previousModelCall`. */
+  readonly calls: readonly AttemptRecord[];
+}
+
+/**
+ * The segment that appends a run's events and attempts after `tail`. Throws, so that the commit
+ * is refused whole, unless the events go on from the log's last one without a gap or a repeat.
+ */
+export function segmentAfter(
+  tail: Tail,
+  runId: string,
+  events: readonly EventRecord[],
+  attempts: readonly AttemptRecord[],
+): Segment {
+  events.forEach((e, i) => {
+    if (e.seq !== tail.lastSeq + 1 + i) {
+      throw new Error(
+        `event ${e.seq} of run ${runId} does not follow the recorded log (it ends at ${tail.lastSeq + i})`,
+      );
+    }
+  });
+  const key = tail.key + 1;
+  if (key % COMMITS_PER_RUN === 0) {
+    throw new Error(`run ${runId} has used all ${COMMITS_PER_RUN - 1} of its log segments`);
+  }
+  return {
+    key,
+    firstSeq: tail.lastSeq + 1,
+    lastSeq: tail.lastSeq + events.length,
+    events: events.length ? JSON.stringify(events.map(eventTuple)) : null,
+    attempts: attempts.length ? JSON.stringify(attempts.map(attemptTuple)) : null,
+    calls: attempts.filter((a) => a.origin === "live" && a.status === "succeeded" && a.meta),
+  };
+}
+
+function byRun<T extends { readonly runId: string }>(records: readonly T[]): Map<string, T[]> {
   const out = new Map<string, T[]>();
   // A recorder's batch holds one run's records: no grouping to do.
   if (records.every((r) => r.runId === records[0]!.runId)) {

@@ -18,12 +18,11 @@ import type {
 } from "./records";
 import type { RunQuery, RunStore } from "./run-store";
 import {
-  ascending,
   attemptTuple,
-  byRun,
   cacheRow,
-  eventTuple,
   fromTuple,
+  logsByRun,
+  segmentAfter,
   runRow,
   toCache,
   toRun,
@@ -127,41 +126,17 @@ class SqliteStore implements RunStore {
    * or a repeat; its attempts come back in the order they were committed.
    */
   private appendLog(events: readonly EventRecord[], attempts: readonly AttemptRecord[]): void {
-    const eventsByRun = byRun(events);
-    const attemptsByRun = byRun(attempts);
-    for (const runId of new Set([...eventsByRun.keys(), ...attemptsByRun.keys()])) {
-      const evs = eventsByRun.get(runId) ?? [];
-      if (!ascending(evs)) evs.sort((a, b) => a.seq - b.seq);
-      const atts = attemptsByRun.get(runId) ?? [];
-      const tail = this.tail(runId);
-      evs.forEach((e, i) => {
-        if (e.seq !== tail.lastSeq + 1 + i) {
-          throw new Error(
-            `event ${e.seq} of run ${runId} does not follow the recorded log (it ends at ${tail.lastSeq + i})`,
-          );
-        }
-      });
-      const key = tail.key + 1;
-      if (key % COMMITS_PER_RUN === 0) {
-        throw new Error(`run ${runId} has used all ${COMMITS_PER_RUN - 1} of its log segments`);
-      }
-      this.sql(INSERT_LOG).run(
-        key,
-        tail.lastSeq + 1,
-        tail.lastSeq + evs.length,
-        evs.length ? JSON.stringify(evs.map(eventTuple)) : null,
-        atts.length ? JSON.stringify(atts.map(attemptTuple)) : null,
-      );
-      this.pendingTails.set(runId, { key, lastSeq: tail.lastSeq + evs.length });
-      for (const a of atts) {
-        if (a.origin === "live" && a.status === "succeeded" && a.meta !== null) {
-          this.sql(INSERT_MODEL_CALL).run(
-            runId,
-            a.stepId,
-            a.attempt,
-            JSON.stringify(attemptTuple(a)),
-          );
-        }
+    for (const [runId, evs, atts] of logsByRun(events, attempts)) {
+      const s = segmentAfter(this.tail(runId), runId, evs, atts);
+      this.sql(INSERT_LOG).run(s.key, s.firstSeq, s.lastSeq, s.events, s.attempts);
+      this.pendingTails.set(runId, { key: s.key, lastSeq: s.lastSeq });
+      for (const a of s.calls) {
+        this.sql(INSERT_MODEL_CALL).run(
+          runId,
+          a.stepId,
+          a.attempt,
+          JSON.stringify(attemptTuple(a)),
+        );
       }
     }
   }
