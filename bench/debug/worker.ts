@@ -16,6 +16,7 @@ import type { DebugProtocol } from "@vscode/debugprotocol";
 import { loadWorkflow } from "@keel/core/runner/load";
 import { runWorkflow } from "@keel/core/runner/run";
 import { createNodeEffects } from "@keel/core/runner/node-effects";
+import { mixedChain } from "../replay/chain";
 import { openSqliteStore } from "@keel/core/store/sqlite-store";
 import { ReplayDebugSession } from "@keel/core/debug/session";
 import { nodeReplayHost } from "@keel/core/debug/node-host";
@@ -23,32 +24,13 @@ import { nodeReplayHost } from "@keel/core/debug/node-host";
 const dir = mkdtempSync(join(tmpdir(), "keel-bench-debug-"));
 const STEPS = Number(process.argv[2] ?? 5_000);
 
-function chain(n: number): string {
-  const lines = [
-    "keel: 1",
-    `name: chain-${n}`,
-    "providers:",
-    "  p: { type: scripted, default: ok }",
-    "steps:",
-  ];
-  for (let i = 0; i < n; i++) {
-    const prev = i === 0 ? '"start"' : `steps.s${i - 1}.output`;
-    lines.push(
-      i % 2 === 0
-        ? `  s${i}: { type: transform, expr: '$substring(${prev} & "x", 0, 20)' }`
-        : `  s${i}: { type: llm, provider: p, prompt: "step ${i} \${{ ${prev} }}" }`,
-    );
-  }
-  return lines.join("\n") + "\n";
-}
-
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const p95 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length * 0.95)]!;
 
 async function record(): Promise<{ path: string; store: string; runId: string }> {
   mkdtempSync(join(dir, ".git"));
   const path = join(dir, `chain-${STEPS}.keel.yaml`);
-  writeFileSync(path, chain(STEPS));
+  writeFileSync(path, mixedChain(STEPS));
   const r = loadWorkflow(path);
   if (!r.ok) throw new Error("invalid bench workflow");
   const file = join(dir, "runs.sqlite");

@@ -13,6 +13,7 @@ import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
 import { loadWorkflow, type LoadedWorkflow } from "@keel/core/runner/load";
 import { runWorkflow } from "@keel/core/runner/run";
 import { createNodeEffects } from "@keel/core/runner/node-effects";
+import { mixedChain } from "./chain";
 import { openSqliteStore } from "@keel/core/store/sqlite-store";
 import { readRecordedRun } from "@keel/core/replay/record";
 import { replayRun } from "@keel/core/replay/replay";
@@ -22,25 +23,6 @@ import { RunFold } from "@keel/core/log/fold";
 const warmupsFor = (n: number) => Math.max(2, Math.ceil(20_000 / n));
 
 const dir = mkdtempSync(join(tmpdir(), "keel-bench-replay-"));
-
-function chain(n: number): string {
-  const lines = [
-    "keel: 1",
-    `name: chain-${n}`,
-    "providers:",
-    "  p: { type: scripted, default: ok }",
-    "steps:",
-  ];
-  for (let i = 0; i < n; i++) {
-    const prev = i === 0 ? '"start"' : `steps.s${i - 1}.output`;
-    lines.push(
-      i % 2 === 0
-        ? `  s${i}: { type: transform, expr: '$substring(${prev} & "x", 0, 20)' }`
-        : `  s${i}: { type: llm, provider: p, prompt: "step ${i} \${{ ${prev} }}" }`,
-    );
-  }
-  return lines.join("\n") + "\n";
-}
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -59,7 +41,7 @@ async function time(reps: number, f: () => Promise<unknown> | unknown): Promise<
 
 async function keel(n: number) {
   const path = join(dir, `chain-${n}.keel.yaml`);
-  writeFileSync(path, chain(n));
+  writeFileSync(path, mixedChain(n));
   let loaded: LoadedWorkflow | undefined;
   const loadMs = await time(1, () => {
     const r = loadWorkflow(path);
