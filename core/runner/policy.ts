@@ -1,5 +1,6 @@
 // Timeouts and retry policy: which settings apply to a step (step, then provider, then
 // `defaults`), and how long to wait between attempts.
+import type { Step, Workflow } from "../model/schema";
 import type { ErrorKind } from "./errors";
 
 export interface RetrySettings {
@@ -63,4 +64,49 @@ export function retryDelayMs(
   if (retryAfterMs !== undefined)
     delay = Math.min(Math.max(delay, retryAfterMs), Math.max(policy.maxDelayMs, delay));
   return Math.round(delay);
+}
+
+/** The retry policy of a step's attempts on `provider` (none for steps without one). */
+export function stepRetryPolicy(step: Step, workflow: Workflow, provider?: string): RetryPolicy {
+  return retryPolicy(
+    firstOf(
+      step.retry,
+      provider ? workflow.providers?.[provider]?.retry : undefined,
+      workflow.defaults?.retry,
+    ),
+  );
+}
+
+/** The retry policy once a step has fallen back to `provider`. */
+export function fallbackRetryPolicy(workflow: Workflow, provider: string): RetryPolicy {
+  return retryPolicy(firstOf(workflow.providers?.[provider]?.retry, workflow.defaults?.retry));
+}
+
+/** What follows a failed attempt: another one after a wait, the provider's fallback, or the end. */
+export type AfterFailure =
+  | { readonly next: "retry"; readonly delayMs: number }
+  | { readonly next: "fallback"; readonly provider: string }
+  | { readonly next: null };
+
+/**
+ * Decides what follows the `tries`-th failed attempt on `provider` under `policy`; a cancelled
+ * run neither retries nor falls back, and neither does an error in the workflow itself.
+ */
+export function afterFailure(
+  workflow: Workflow,
+  provider: string | undefined,
+  policy: RetryPolicy,
+  tries: number,
+  err: { readonly kind: ErrorKind; readonly retryAfterMs?: number },
+  cancelled: boolean,
+): AfterFailure {
+  if (cancelled) return { next: null };
+  if (shouldRetry(policy, tries, err.kind)) {
+    return { next: "retry", delayMs: retryDelayMs(policy, tries, err.retryAfterMs) };
+  }
+  const fallback = provider ? workflow.providers?.[provider]?.fallback : undefined;
+  if (fallback !== undefined && err.kind !== "expression" && err.kind !== "config") {
+    return { next: "fallback", provider: fallback };
+  }
+  return { next: null };
 }

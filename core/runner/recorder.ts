@@ -11,6 +11,7 @@ import type {
   EventType,
   Finding,
   RunRecord,
+  WriteBatch,
 } from "../store/records";
 import type { RunStore } from "../store/run-store";
 import type { Redactor } from "./redact";
@@ -41,8 +42,33 @@ export class Recorder {
     private readonly redactor: Redactor,
     lastSeq = 0,
     private readonly onEvent?: (e: EventRecord) => void,
+    /**
+     * False for a recorder whose records are taken (`take`) and written by its owner: a
+     * distributed run writes them in its own transactions (core/executor/dbos-record.ts).
+     */
+    private readonly autoCommit = true,
   ) {
     this.seq = lastSeq;
+  }
+
+  /** What was recorded and not yet taken, as one batch; the recorder is empty after it. */
+  take(): WriteBatch | undefined {
+    if (!this.pending()) return undefined;
+    const batch = {
+      runs: this.runs,
+      events: this.events,
+      attempts: this.attempts,
+      blobs: this.blobs,
+      cache: this.cache,
+      findings: this.findings,
+    };
+    this.runs = [];
+    this.events = [];
+    this.attempts = [];
+    this.blobs = [];
+    this.cache = [];
+    this.findings = [];
+    return batch;
   }
 
   run(record: RunRecord): void {
@@ -135,7 +161,7 @@ export class Recorder {
   }
 
   private schedule(): void {
-    if (this.scheduled) return;
+    if (this.scheduled || !this.autoCommit) return;
     this.scheduled = true;
     setImmediate(() => {
       if (!this.scheduled) return;
@@ -145,21 +171,9 @@ export class Recorder {
   }
 
   private async flush(): Promise<void> {
-    if (!this.pending() || this.failure) return;
-    const batch = {
-      runs: this.runs,
-      events: this.events,
-      attempts: this.attempts,
-      blobs: this.blobs,
-      cache: this.cache,
-      findings: this.findings,
-    };
-    this.runs = [];
-    this.events = [];
-    this.attempts = [];
-    this.blobs = [];
-    this.cache = [];
-    this.findings = [];
+    if (this.failure) return;
+    const batch = this.take();
+    if (!batch) return;
     try {
       await this.store.commit(batch);
     } catch (e) {

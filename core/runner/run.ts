@@ -11,7 +11,8 @@ import type { RunOptions, RunResult, StepState } from "./types";
 import type { RunStatus } from "../store/records";
 import { raceAbort, Semaphores, sleep } from "./async";
 import { evaluateOutputs, findingsOf, summaries, verdict } from "./result";
-import { ancestorsOf, satisfied, STATUS_FUNCTIONS } from "./conditions";
+import { satisfied, STATUS_FUNCTIONS } from "./conditions";
+import { contextWith, scopeFor, shouldRun, viewOf, type RunContext, type ScopeSource } from "./scope";
 import { StepError, asStepError } from "./errors";
 import { evaluateBare, evaluateBareSync, FALLBACK, toJson, type ExprScope } from "./expressions";
 import { Recorder } from "./recorder";
@@ -21,7 +22,13 @@ import { setMaxListeners } from "node:events";
 import { resolve } from "node:path";
 import { Redactor } from "./redact";
 import { checkOutput } from "./output-schema";
-import { durationMs, firstOf, retryDelayMs, retryPolicy, shouldRetry } from "./policy";
+import {
+  afterFailure,
+  durationMs,
+  fallbackRetryPolicy,
+  firstOf,
+  stepRetryPolicy,
+} from "./policy";
 import {
   prepareStep,
   prepareStepSync,
@@ -55,12 +62,14 @@ export async function runWorkflow(options: RunOptions): Promise<RunResult> {
   return new LocalRun(options).run();
 }
 
-class LocalRun {
+class LocalRun implements ScopeSource {
   private readonly runId: string;
   private readonly startedAt: string;
   private readonly recorder: Recorder;
   private readonly redactor: Redactor;
-  private readonly states = new Map<string, StepState>();
+  readonly states = new Map<string, StepState>();
+  readonly graph: RunOptions["graph"];
+  readonly context: RunContext;
   private readonly steps: Record<string, Step>;
   private readonly dir: string;
   private readonly semaphores = new Semaphores();
@@ -77,6 +86,13 @@ class LocalRun {
     this.runView = {
       id: o.runView?.id ?? this.runId,
       started_at: o.runView?.startedAt ?? this.startedAt,
+    };
+    this.graph = o.graph;
+    this.context = {
+      inputs: o.inputs,
+      run: this.runView,
+      env: o.env ?? {},
+      secrets: o.secrets ?? {},
     };
     this.redactor = new Redactor(o.secrets ?? {});
     this.recorder = new Recorder(
@@ -272,9 +288,9 @@ class LocalRun {
     for (const d of this.o.graph.deps.get(id)!) {
       const dep = this.states.get(d)!;
       if (!satisfied(dep)) success = false;
-      steps[d] = this.viewOf(dep);
+      steps[d] = viewOf(dep);
     }
-    const scope = { context: this.contextWith(steps) };
+    const scope = { context: contextWith(this.context, steps) };
     let runs: boolean;
     let ran: QuickRun | undefined;
     try {
@@ -358,9 +374,9 @@ class LocalRun {
     const step = this.steps[id]!;
     const state = this.states.get(id)!;
     if (state.status !== "pending") return; // ended before a resume
-    const scope = this.scopeFor(id);
+    const scope = scopeFor(this, id);
     try {
-      if (!(await this.shouldRun(id, step, scope))) {
+      if (!(await shouldRun(this, id, step, scope))) {
         this.notRun(id);
         return;
       }
@@ -375,56 +391,8 @@ class LocalRun {
     await this.attempts(id, step, scope, !this.internal.signal.aborted);
   }
 
-  /** The `if` rule of DECISIONS §2: implicit `$success()`; skipped or failed dependencies skip unless `$always()`/`$failure()`. */
-  private async shouldRun(id: string, step: Step, scope: ExprScope): Promise<boolean> {
-    const success = this.o.graph.deps.get(id)!.every((d) => satisfied(this.states.get(d)!));
-    if (step.if === undefined) return success && !this.internal.signal.aborted;
-    const text = String(step.if);
-    const calls = STATUS_FUNCTIONS.filter((f) => text.includes(`$${f}(`));
-    const value = await evaluateBare(step.if, scope);
-    if (calls.length === 0) return success && !this.internal.signal.aborted && value === true;
-    return value === true;
-  }
-
-  /** What expressions of step `id` see, with Keel's status functions. */
-  private scopeFor(id: string): ExprScope {
-    // A prototype-less object is a hash table to V8 from the start: every step has other keys,
-    // and an ordinary object would make a new hidden class for each, slower as the run grows.
-    const steps = Object.create(null) as Record<string, unknown>;
-    for (const d of this.o.graph.deps.get(id)!) steps[d] = this.viewOf(this.states.get(d)!);
-    const context = this.contextWith(steps);
-    // Only `$failure()` needs the ancestors: find them when it is called, not for every step.
-    let ancestors: string[] | undefined;
-    return {
-      context,
-      bindings: {
-        always: () => true,
-        success: () => this.o.graph.deps.get(id)!.every((d) => satisfied(this.states.get(d)!)),
-        failure: () =>
-          (ancestors ??= ancestorsOf(this.o.graph, id)).some(
-            (a) => this.states.get(a)!.status === "failed",
-          ),
-        cancelled: () => this.internal.signal.aborted,
-      },
-    };
-  }
-
-  /**
-   * A step as its dependents' expressions see it: `{ output, status }`, made once. Only steps
-   * that have ended are seen, and an ended step's state does not change again.
-   */
-  private viewOf(state: StepState): { output: unknown; status: string } {
-    return (state.view ??= { output: state.output, status: state.status });
-  }
-
-  private contextWith(steps: Record<string, unknown>): Record<string, unknown> {
-    return {
-      inputs: this.o.inputs,
-      steps,
-      run: this.runView,
-      env: this.o.env ?? {},
-      secrets: this.o.secrets ?? {},
-    };
+  cancelled(): boolean {
+    return this.internal.signal.aborted;
   }
 
   /** Attempts the step until it succeeds or its retries and fallbacks are used up. */
@@ -437,13 +405,7 @@ class LocalRun {
     const wf = this.o.workflow;
     const own = step.type === "llm" ? providerOf(step, wf) : undefined;
     let provider = own;
-    let policy = retryPolicy(
-      firstOf(
-        step.retry,
-        provider ? wf.providers?.[provider]?.retry : undefined,
-        wf.defaults?.retry,
-      ),
-    );
+    let policy = stepRetryPolicy(step, wf, provider);
     let tries = 0;
     for (;;) {
       tries++;
@@ -451,30 +413,20 @@ class LocalRun {
       if (!failure) return;
       const { err, attempt } = failure;
       const cancelled = cancellable && this.internal.signal.aborted;
-      const fallback = provider ? wf.providers?.[provider]?.fallback : undefined;
-      const retry = !cancelled && shouldRetry(policy, tries, err.kind);
-      const useFallback =
-        !retry &&
-        !cancelled &&
-        fallback !== undefined &&
-        err.kind !== "expression" &&
-        err.kind !== "config";
+      const after = afterFailure(wf, provider, policy, tries, err, cancelled);
       // `next` tells readers of the log what follows: another attempt, a fallback, or the end.
       this.recorder.event("attempt_failed", id, attempt, this.o.effects.now(), {
         kind: err.kind,
         message: err.message,
-        next: retry ? "retry" : useFallback ? "fallback" : null,
-        ...(useFallback ? { fallback } : {}),
+        next: after.next,
+        ...(after.next === "fallback" ? { fallback: after.provider } : {}),
       });
-      if (retry) {
+      if (after.next === "retry") {
         if (!this.o.replay)
-          await sleep(
-            retryDelayMs(policy, tries, err.retryAfterMs),
-            cancellable ? this.internal.signal : undefined,
-          );
-      } else if (useFallback) {
-        provider = fallback;
-        policy = retryPolicy(firstOf(wf.providers?.[fallback!]?.retry, wf.defaults?.retry));
+          await sleep(after.delayMs, cancellable ? this.internal.signal : undefined);
+      } else if (after.next === "fallback") {
+        provider = after.provider;
+        policy = fallbackRetryPolicy(wf, provider);
         tries = 0;
       } else {
         this.outcomes.fail(

@@ -38,6 +38,11 @@ import type {
 } from "./records";
 import type { RunQuery, RunStore } from "./run-store";
 
+/** A connection with a transaction open on it: `pg`'s, whichever copy of `pg` opened it. */
+export interface Queryable {
+  query(text: string, values?: unknown[]): Promise<{ rows: Record<string, unknown>[] }>;
+}
+
 export interface PgStoreOptions {
   /** The PostgreSQL schema holding Keel's tables; default `keel`. */
   readonly schema?: string;
@@ -71,7 +76,7 @@ export async function openPgStore(url: string, options: PgStoreOptions = {}): Pr
     if (version === undefined) {
       throw new NoPgStoreError(`no Keel run store in schema '${schema}' at ${redactUrl(url)}`);
     }
-    return new PgStore(pool, options.readOnly === true || version > PG_MIGRATIONS.length);
+    return new PgStore(pool, options.readOnly === true || version > PG_MIGRATIONS.length, schema);
   } catch (e) {
     await pool.end();
     throw e;
@@ -137,7 +142,44 @@ export class PgStore implements RunStore {
   constructor(
     private readonly pool: pg.Pool,
     readonly readOnly: boolean,
+    private readonly schema = "keel",
   ) {}
+
+  /**
+   * Writes `batch` inside a transaction the caller has open on a connection of its own (a DBOS
+   * step's, so that the record and DBOS's checkpoint of the step commit together or not at all).
+   * Many processes append to one run at once here (a distributed run's steps end on different
+   * workers), so each run's row is locked first and its tail read under the lock: the events are
+   * numbered to follow it, and concurrent appends wait for each other instead of colliding.
+   */
+  async appendIn(client: Queryable, batch: WriteBatch): Promise<void> {
+    if (this.readOnly) {
+      throw new Error("this run store is read-only (opened so, or written by a newer Keel)");
+    }
+    const path = String((await client.query("SELECT current_setting('search_path') AS p")).rows[0]!.p);
+    await client.query("SELECT set_config('search_path', $1, true)", [this.schema]);
+    await this.write(client, batch, new Map(), true);
+    await client.query("SELECT set_config('search_path', $1, true)", [path]);
+    for (const r of [...(batch.events ?? []), ...(batch.attempts ?? [])]) {
+      this.tails.delete(r.runId);
+    }
+  }
+
+  /** `appendIn` on a transaction of the store's own. */
+  async append(batch: WriteBatch): Promise<void> {
+    const client = await this.pool.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query("BEGIN");
+      await this.appendIn(client, batch);
+      await client.query("COMMIT");
+    } catch (e) {
+      await client.query("ROLLBACK").catch((rollback: Error) => (broken = rollback));
+      throw e;
+    } finally {
+      client.release(broken);
+    }
+  }
 
   async commit(batch: WriteBatch): Promise<void> {
     if (this.readOnly) {
@@ -169,9 +211,10 @@ export class PgStore implements RunStore {
   }
 
   private async write(
-    client: pg.PoolClient,
+    client: Queryable,
     batch: WriteBatch,
     pending: Map<string, Tail>,
+    renumber = false,
   ): Promise<void> {
     const blobs = batch.blobs ?? [];
     if (blobs.length > 0) {
@@ -181,8 +224,15 @@ export class PgStore implements RunStore {
       );
     }
     for (const r of batch.runs ?? []) await client.query(UPSERT_RUN, runRow(r));
-    for (const [runId, evs, atts] of logsByRun(batch.events ?? [], batch.attempts ?? [])) {
-      const s = segmentAfter(await this.tail(client, runId), runId, evs, atts);
+    for (const [runId, recorded, atts] of logsByRun(batch.events ?? [], batch.attempts ?? [])) {
+      let evs = recorded;
+      let tail: Tail;
+      if (renumber) {
+        await client.query("SELECT 1 FROM runs WHERE id = $1 FOR UPDATE", [runId]);
+        tail = await this.readTail(client, runId);
+        evs = recorded.map((e, i) => ({ ...e, seq: tail.lastSeq + 1 + i }));
+      } else tail = await this.tail(client, runId);
+      const s = segmentAfter(tail, runId, evs, atts);
       await client.query(INSERT_LOG, [s.key, s.firstSeq, s.lastSeq, s.events, s.attempts]);
       pending.set(runId, { key: s.key, lastSeq: s.lastSeq });
       if (s.calls.length > 0) {
@@ -218,9 +268,11 @@ export class PgStore implements RunStore {
    * Where a run's log ends, remembered from this store's last commit to the run, else read.
    * A remembered tail that another writer has moved on is caught by the segment key (see above).
    */
-  private async tail(client: pg.PoolClient, runId: string): Promise<Tail> {
-    const known = this.tails.get(runId);
-    if (known) return known;
+  private async tail(client: Queryable, runId: string): Promise<Tail> {
+    return this.tails.get(runId) ?? this.readTail(client, runId);
+  }
+
+  private async readTail(client: Queryable, runId: string): Promise<Tail> {
     const row = (await client.query(TAIL, [runId, COMMITS_PER_RUN])).rows[0];
     if (!row) throw new Error(`run ${runId} is not recorded: commit its run record first`);
     const first = Number(row.no) * COMMITS_PER_RUN;

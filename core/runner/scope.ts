@@ -1,0 +1,82 @@
+// What a step's expressions see, and whether the step runs: shared by the local scheduler
+// (run.ts) and the distributed one (core/executor/dbos-run.ts), so that both decide alike.
+import type { Step } from "../model/schema";
+import type { StepGraph } from "../graph/graph";
+import { ancestorsOf, satisfied, STATUS_FUNCTIONS } from "./conditions";
+import { evaluateBare, type ExprScope } from "./expressions";
+import type { StepState } from "./types";
+
+/** What every step of a run sees besides its dependencies. */
+export interface RunContext {
+  readonly inputs: Readonly<Record<string, unknown>>;
+  readonly run: { readonly id: string; readonly started_at: string };
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly secrets: Readonly<Record<string, string>>;
+}
+
+export interface ScopeSource {
+  readonly graph: StepGraph;
+  readonly states: ReadonlyMap<string, StepState>;
+  readonly context: RunContext;
+  /** True once the run was cancelled. */
+  cancelled(): boolean;
+}
+
+/**
+ * A step as its dependents' expressions see it: `{ output, status }`, made once. Only steps
+ * that have ended are seen, and an ended step's state does not change again.
+ */
+export function viewOf(state: StepState): { output: unknown; status: string } {
+  return (state.view ??= { output: state.output, status: state.status });
+}
+
+export function contextWith(
+  c: RunContext,
+  steps: Record<string, unknown>,
+): Record<string, unknown> {
+  return { inputs: c.inputs, steps, run: c.run, env: c.env, secrets: c.secrets };
+}
+
+/** The views of a step's dependencies, by id. */
+export function dependencyViews(src: ScopeSource, id: string): Record<string, unknown> {
+  // A prototype-less object is a hash table to V8 from the start: every step has other keys,
+  // and an ordinary object would make a new hidden class for each, slower as the run grows.
+  const steps = Object.create(null) as Record<string, unknown>;
+  for (const d of src.graph.deps.get(id)!) steps[d] = viewOf(src.states.get(d)!);
+  return steps;
+}
+
+/** What expressions of step `id` see, with Keel's status functions. */
+export function scopeFor(src: ScopeSource, id: string): ExprScope {
+  const context = contextWith(src.context, dependencyViews(src, id));
+  // Only `$failure()` needs the ancestors: find them when it is called, not for every step.
+  let ancestors: string[] | undefined;
+  return {
+    context,
+    bindings: {
+      always: () => true,
+      success: () => src.graph.deps.get(id)!.every((d) => satisfied(src.states.get(d)!)),
+      failure: () =>
+        (ancestors ??= ancestorsOf(src.graph, id)).some(
+          (a) => src.states.get(a)!.status === "failed",
+        ),
+      cancelled: () => src.cancelled(),
+    },
+  };
+}
+
+/** The `if` rule of DECISIONS §2: implicit `$success()`; skipped or failed dependencies skip unless `$always()`/`$failure()`. */
+export async function shouldRun(
+  src: ScopeSource,
+  id: string,
+  step: Step,
+  scope: ExprScope,
+): Promise<boolean> {
+  const success = src.graph.deps.get(id)!.every((d) => satisfied(src.states.get(d)!));
+  if (step.if === undefined) return success && !src.cancelled();
+  const text = String(step.if);
+  const calls = STATUS_FUNCTIONS.filter((f) => text.includes(`$${f}(`));
+  const value = await evaluateBare(step.if, scope);
+  if (calls.length === 0) return success && !src.cancelled() && value === true;
+  return value === true;
+}
