@@ -2,7 +2,9 @@
 // and one summary line per step. Pure functions of the steps' final states.
 import type { StepGraph } from "../graph/graph";
 import type { Workflow } from "../model/schema";
-import type { RunStatus } from "../store/records";
+import type { RunRecord, RunStatus } from "../store/records";
+import type { Recorder } from "./recorder";
+import type { RunContext } from "./scope";
 import type { RunStore } from "../store/run-store";
 import { evaluateBare, toJson } from "./expressions";
 import { driftFindings, staleContextFindings, type NewFinding } from "./findings";
@@ -74,4 +76,63 @@ export function summaries(graph: StepGraph, states: ReadonlyMap<string, StepStat
       error: s.error,
     };
   });
+}
+
+export interface RunEnd {
+  readonly recorder: Recorder;
+  readonly states: ReadonlyMap<string, StepState>;
+  readonly store: RunStore;
+  readonly workflow: Workflow;
+  readonly workflowPath: string;
+  readonly runId: string;
+  readonly cancelled: boolean;
+  readonly context: RunContext;
+  now(): string;
+  /** The run's record once it has ended so. */
+  runRecord(
+    status: RunStatus,
+    end: { endedAt: string; outputsHash: string | null; error: string | null },
+  ): RunRecord;
+}
+
+/**
+ * Records how a run ended once its steps have: its findings, its verdict, its outputs, the
+ * `run_finished` event and its record. It says what it recorded; the caller makes it durable.
+ */
+export async function recordEnd(o: RunEnd): Promise<{
+  status: RunStatus;
+  error: string | null;
+  outputs: Record<string, unknown> | null;
+  findings: { kind: string; message: string }[];
+}> {
+  const findings = await findingsOf(o.states, o.store, o.workflowPath, o.runId);
+  for (const f of findings) {
+    o.recorder.finding(f);
+    const step = (f.data.step as string | undefined) ?? null;
+    o.recorder.event("finding", step, null, o.now(), { kind: f.kind, message: f.message });
+  }
+  let { status, error } = verdict(o.states, findings, o.workflow, o.cancelled);
+  let outputs: Record<string, unknown> | null = null;
+  if (status === "succeeded") {
+    try {
+      outputs = await evaluateOutputs(o.workflow, o.states, {
+        inputs: o.context.inputs,
+        run: o.context.run,
+        env: o.context.env,
+      });
+    } catch (e) {
+      status = "failed";
+      error = `outputs: ${(e as Error).message}`;
+    }
+  }
+  const endedAt = o.now();
+  const outputsHash = outputs ? o.recorder.blob(outputs) : null;
+  o.recorder.event("run_finished", null, null, endedAt, { status, error });
+  o.recorder.run(o.runRecord(status, { endedAt, outputsHash, error }));
+  return {
+    status,
+    error,
+    outputs,
+    findings: findings.map((f) => ({ kind: f.kind, message: f.message })),
+  };
 }

@@ -10,7 +10,7 @@ import type { Step } from "../model/schema";
 import type { RunOptions, RunResult, StepState } from "./types";
 import type { RunStatus } from "../store/records";
 import { raceAbort, Semaphores, sleep } from "./async";
-import { evaluateOutputs, findingsOf, summaries, verdict } from "./result";
+import { recordEnd, summaries } from "./result";
 import { satisfied, STATUS_FUNCTIONS } from "./conditions";
 import { contextWith, scopeFor, shouldRun, viewOf, type RunContext, type ScopeSource } from "./scope";
 import { StepError, asStepError } from "./errors";
@@ -584,49 +584,26 @@ class LocalRun implements ScopeSource {
 
   private async finish(sourceHash: string, inputsHash: string): Promise<RunResult> {
     const o = this.o;
-    const findings = await findingsOf(this.states, o.store, o.workflowPath, this.runId);
-    for (const f of findings) {
-      this.recorder.finding(f);
-      const step = (f.data.step as string | undefined) ?? null;
-      this.recorder.event("finding", step, null, o.effects.now(), {
-        kind: f.kind,
-        message: f.message,
-      });
-    }
-    let { status, error } = verdict(
-      this.states,
-      findings,
-      o.workflow,
-      this.internal.signal.aborted,
-    );
-    let outputs: Record<string, unknown> | null = null;
-    if (status === "succeeded") {
-      try {
-        const run = this.runView;
-        outputs = await evaluateOutputs(o.workflow, this.states, {
-          inputs: o.inputs,
-          run,
-          env: o.env ?? {},
-        });
-      } catch (e) {
-        status = "failed";
-        error = `outputs: ${(e as Error).message}`;
-      }
-    }
-    const endedAt = o.effects.now();
-    const outputsHash = outputs ? this.recorder.blob(outputs) : null;
-    this.recorder.event("run_finished", null, null, endedAt, { status, error });
-    this.recorder.run(
-      this.runRecord(status, sourceHash, inputsHash, { endedAt, outputsHash, error }),
-    );
+    const end = await recordEnd({
+      recorder: this.recorder,
+      states: this.states,
+      store: o.store,
+      workflow: o.workflow,
+      workflowPath: o.workflowPath,
+      runId: this.runId,
+      cancelled: this.internal.signal.aborted,
+      context: this.context,
+      now: () => o.effects.now(),
+      runRecord: (status, ended) => this.runRecord(status, sourceHash, inputsHash, ended),
+    });
     await this.recorder.durable();
     // What the caller prints or returns is redacted like what is stored.
     return this.redactor.value<RunResult>({
       runId: this.runId,
-      status,
-      outputs,
-      error,
-      findings: findings.map((f) => ({ kind: f.kind, message: f.message })),
+      status: end.status,
+      outputs: end.outputs,
+      error: end.error,
+      findings: end.findings,
       steps: summaries(o.graph, this.states),
     });
   }
