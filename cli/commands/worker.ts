@@ -15,7 +15,7 @@ import { otelOf, secretsFromEnv } from "./run";
 declare const KEEL_VERSION: string | undefined;
 
 export const usage =
-  "keel worker --store postgres://… [--id name] [--concurrency n] [--grace 30s] [--otel endpoint [--otel-content]]";
+  "keel worker --store postgres://… [--id name] [--concurrency n] [--attempts n] [--grace 30s] [--otel endpoint [--otel-content]]";
 
 export async function runWorker(argv: readonly string[]): Promise<number> {
   const args = parseArgs(
@@ -24,6 +24,7 @@ export async function runWorker(argv: readonly string[]): Promise<number> {
       "--store": true,
       "--id": true,
       "--concurrency": true,
+      "--attempts": true,
       "--grace": true,
       "--otel": true,
       "--otel-content": false,
@@ -35,7 +36,11 @@ export async function runWorker(argv: readonly string[]): Promise<number> {
   if (!url || !isPgUrl(url))
     throw new UsageError(`--store postgres://… is required\nusage: ${usage}`);
   const concurrency = Number(flag(args, "--concurrency") ?? 8);
-  if (!(concurrency >= 1)) throw new UsageError("--concurrency takes a whole number of at least 1");
+  if (!(Number.isInteger(concurrency) && concurrency >= 1))
+    throw new UsageError("--concurrency takes a whole number of at least 1");
+  const attempts = Number(flag(args, "--attempts") ?? 4 * concurrency);
+  if (!(Number.isInteger(attempts) && attempts >= 1))
+    throw new UsageError("--attempts takes a whole number of at least 1");
   const graceText = flag(args, "--grace") ?? "30s";
   let graceMs: number;
   try {
@@ -55,6 +60,7 @@ export async function runWorker(argv: readonly string[]): Promise<number> {
       url,
       id,
       concurrency,
+      attempts,
       keelVersion: typeof KEEL_VERSION === "string" ? KEEL_VERSION : "0",
       // A secret a run needs and this worker lacks fails that run, not the worker.
       secrets: (names) => {
@@ -72,7 +78,7 @@ export async function runWorker(argv: readonly string[]): Promise<number> {
   } catch (e) {
     throw new UsageError(`cannot start a worker on ${storeName(url)}: ${(e as Error).message}`);
   }
-  log(`ready on ${storeName(url)}, ${concurrency} runs at once`);
+  log(`ready on ${storeName(url)}, ${concurrency} runs and ${attempts} step attempts at once`);
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once("SIGTERM", () => resolve("SIGTERM"));
     process.once("SIGINT", () => resolve("SIGINT"));

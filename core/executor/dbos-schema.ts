@@ -14,6 +14,15 @@ export const DBOS_APP = "keel";
 export const RUNS_QUEUE = "keel-runs";
 /** The registered name of the workflow that executes a run. */
 export const RUN_WORKFLOW = "keel_run";
+/** The registered name of the workflow that executes one attempt of a step. */
+export const ATTEMPT_WORKFLOW = "keel_attempt";
+/** The queue of attempts whose provider sets no `concurrency`. */
+export const STEPS_QUEUE = "keel-steps";
+
+/** The queue of a provider's attempts: its `concurrency` is the queue's, across every worker. */
+export function providerQueue(provider: string, concurrency: number): string {
+  return `keel-provider-${provider}-${concurrency}`;
+}
 
 /** The DBOS application version: workers recover only the runs of their own version. */
 export function appVersion(keelVersion: string): string {

@@ -1,8 +1,11 @@
 // A Keel worker (`keel worker --store postgres://…`, SPEC §9): a DBOS executor that takes runs
-// off the `keel-runs` queue and executes them with the local runner against the PostgreSQL store.
-// A run is a DBOS workflow whose id is the Keel run id; its body is one DBOS step, so a run that
-// ended is never executed again, and a run whose worker died is re-executed by another worker,
-// which resumes it from its record (execute-run.ts).
+// off the `keel-runs` queue and the attempts of their steps off the steps' queues, and records
+// them in the PostgreSQL store. A run is the DBOS workflow `keel_run` (dbos-run.ts), whose id is
+// the Keel run id; each attempt of a step with an effect is a child workflow `keel_attempt`
+// (dbos-attempt.ts), so one run's steps spread over the pool, and a provider's `concurrency` is a
+// limit for the whole pool (its queue's). A workflow whose worker died is executed again by
+// another worker, from DBOS's checkpoints: the run takes the same decisions, and nothing recorded
+// is recorded twice.
 // Invariants:
 // - Keel's and DBOS's migrations run once, each under an advisory lock, before DBOS launches
 //   (`runMigrations: false`): workers starting together on an empty database do not race.
@@ -17,15 +20,28 @@ import { DBOSExecutor } from "@dbos-inc/dbos-sdk/internal/dbos-executor";
 import pg from "pg";
 import { openPgStore, type PgStore } from "../store/pg-store";
 import type { RunSpec } from "./executor";
-import { appVersion, DBOS_APP, migrateDbos, RUN_WORKFLOW, RUNS_QUEUE } from "./dbos-schema";
-import { executeRun, type Executed } from "./execute-run";
+import {
+  appVersion,
+  ATTEMPT_WORKFLOW,
+  DBOS_APP,
+  migrateDbos,
+  providerQueue,
+  RUN_WORKFLOW,
+  RUNS_QUEUE,
+  STEPS_QUEUE,
+} from "./dbos-schema";
+import { executeDistributed, type Executed } from "./dbos-run";
+import { executeAttempt, type AttemptTask } from "./dbos-attempt";
+import type { WorkerContext } from "./dbos-record";
 
 export interface WorkerOptions {
   readonly url: string;
   /** The worker's name, unique among the live workers of the database (DBOS's executor id). */
   readonly id: string;
-  /** Runs executing at once in this worker, at most. */
+  /** Runs this worker executes at once, at most (their workflows mostly wait for attempts). */
   readonly concurrency: number;
+  /** Step attempts this worker executes at once, at most; default 4 × `concurrency`. */
+  readonly attempts?: number;
   readonly keelVersion: string;
   readonly secrets: (names: readonly string[]) => Record<string, string>;
   /** Called after each run this worker executed has ended (an OpenTelemetry export). */
@@ -33,8 +49,10 @@ export interface WorkerOptions {
   readonly log?: (line: string) => void;
   /** How often to look for dead workers' runs; default 500 ms. */
   readonly recoverEveryMs?: number;
-  /** How often the queue is polled at least; default 50 ms (DBOS's default is 1 s). */
+  /** How often the queues are polled at least; default 50 ms (DBOS's default is 1 s). */
   readonly pollMs?: number;
+  /** How often a run looks for the ends of its attempts; default 25 ms. */
+  readonly waitMs?: number;
 }
 
 export interface Worker {
@@ -80,31 +98,49 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
     process.exit(1);
   });
 
-  let inFlight = 0;
+  const context: WorkerContext = {
+    id: o.id,
+    store,
+    secrets: o.secrets,
+    pollMs: o.waitMs ?? 25,
+  };
+  const pollMs = o.pollMs ?? 50;
+  const attempt = DBOS.registerWorkflow(
+    async (task: AttemptTask) => executeAttempt(context, task),
+    { name: ATTEMPT_WORKFLOW },
+  );
+  const queues = new Set<string>();
+  const flows = {
+    attempt,
+    // A provider with a `concurrency` gets a queue of its own, limited pool-wide; the others
+    // share the steps' queue. Registered on first use; every worker picks it up from the database.
+    async queueOf(limit: number | undefined, provider: string | undefined) {
+      if (!provider || !limit) return STEPS_QUEUE;
+      const name = providerQueue(provider, limit);
+      if (!queues.has(name)) {
+        await DBOS.registerQueue(name, {
+          concurrency: limit,
+          minPollingIntervalMs: pollMs,
+          onConflict: "always_update",
+        });
+        queues.add(name);
+      }
+      return name;
+    },
+  };
   DBOS.registerWorkflow(
-    async (spec: RunSpec) =>
-      DBOS.runStep(
-        async () => {
-          log(`run ${spec.runId} started`);
-          inFlight++;
-          let executed: Executed;
-          try {
-            executed = await executeRun(spec, { store, secrets: o.secrets });
-          } finally {
-            inFlight--;
-          }
-          log(`run ${spec.runId} ${executed.status}${executed.resumed ? " (resumed here)" : ""}`);
-          // An export that fails is the collector's problem, not the run's: it ended as recorded.
-          if (o.onRunEnded) {
-            await o.onRunEnded(store, executed).catch((e: unknown) => {
-              log(`after run ${spec.runId}: ${(e as Error).message}`);
-            });
-          }
-          return executed;
-        },
-        // Keel's retry policy is in charge: DBOS never retries the run's body by itself.
-        { name: "keel.execute", retriesAllowed: false },
-      ),
+    async (spec: RunSpec) => {
+      log(`run ${spec.runId} started`);
+      const executed: Executed = await executeDistributed(context, flows, spec);
+      log(`run ${spec.runId} ${executed.status}`);
+      // An export that fails is the collector's problem, not the run's: it ended as recorded.
+      if (o.onRunEnded) {
+        await o.onRunEnded(store, executed).catch((e: unknown) => {
+          log(`after run ${spec.runId}: ${(e as Error).message}`);
+        });
+      }
+      return executed;
+    },
     { name: RUN_WORKFLOW },
   );
   DBOS.setConfig({
@@ -119,11 +155,16 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
     systemDatabaseIdleTransactionTimeoutMs: 0,
   });
   await DBOS.launch();
-  await DBOS.registerQueue(RUNS_QUEUE, {
-    workerConcurrency: o.concurrency,
-    minPollingIntervalMs: o.pollMs ?? 50,
-    onConflict: "always_update",
-  });
+  for (const [queue, limit] of [
+    [RUNS_QUEUE, o.concurrency],
+    [STEPS_QUEUE, o.attempts ?? 4 * o.concurrency],
+  ] as const) {
+    await DBOS.registerQueue(queue, {
+      workerConcurrency: limit,
+      minPollingIntervalMs: pollMs,
+      onConflict: "always_update",
+    });
+  }
 
   let recovered = 0;
   let recovering = false;
@@ -133,8 +174,8 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
     try {
       const owners = await liveness.query(
         `SELECT DISTINCT executor_id FROM dbos.workflow_status
-         WHERE status = 'PENDING' AND name = $1 AND executor_id <> $2`,
-        [RUN_WORKFLOW, o.id],
+         WHERE status = 'PENDING' AND name = ANY($1) AND executor_id <> $2`,
+        [[RUN_WORKFLOW, ATTEMPT_WORKFLOW], o.id],
       );
       for (const { executor_id: dead } of owners.rows as { executor_id: string }[]) {
         const free = await liveness.query("SELECT pg_try_advisory_lock(hashtext($1)) AS ok", [
@@ -145,7 +186,9 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
           const handles = await DBOSExecutor.globalInstance!.recoverPendingWorkflows([dead]);
           recovered += handles.length;
           if (handles.length > 0) {
-            log(`worker '${dead}' is gone: ${handles.length} of its runs are back on the queue`);
+            log(
+              `worker '${dead}' is gone: ${handles.length} of its runs and attempts are back on the queues`,
+            );
           }
         } finally {
           await liveness.query("SELECT pg_advisory_unlock(hashtext($1))", [lockName(dead)]);
@@ -174,8 +217,20 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
       // DBOS is disconnected: what still runs here cannot end its workflow, which stays pending
       // under this worker's id and goes to another worker once this process (and its lock) is
       // gone. The caller exits the process right after this.
-      if (inFlight > 0)
-        log(`${inFlight} runs still in progress are handed back to the other workers`);
+      const left = await liveness
+        .query(
+          `SELECT name, count(*)::int AS n FROM dbos.workflow_status
+           WHERE status = 'PENDING' AND executor_id = $1 AND name = ANY($2) GROUP BY name`,
+          [o.id, [RUN_WORKFLOW, ATTEMPT_WORKFLOW]],
+        )
+        .catch(() => ({ rows: [] }));
+      const count = (name: string) =>
+        (left.rows as { name: string; n: number }[]).find((r) => r.name === name)?.n ?? 0;
+      if (count(RUN_WORKFLOW) + count(ATTEMPT_WORKFLOW) > 0) {
+        log(
+          `${count(RUN_WORKFLOW)} runs and ${count(ATTEMPT_WORKFLOW)} step attempts still in progress are handed back to the other workers`,
+        );
+      }
       await store.close();
       liveness.removeAllListeners("error");
       await liveness.end().catch(() => {});

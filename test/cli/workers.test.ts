@@ -12,6 +12,7 @@ import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import pg from "pg";
 import { openDbosExecutor, type DbosExecutor } from "@keel/workers";
 import { foldToEnd } from "@keel/core/log/fold";
 import { readRecordedRun } from "@keel/core/replay/record";
@@ -158,22 +159,21 @@ test(
         env: {},
       });
 
-      // Kill w2 while a run it owns has a tool attempt in flight that has begun its effect (its
-      // line, with w2's pid, is in the effects file).
+      // Kill w2 while it has a tool attempt in flight that has begun its effect: its line, with
+      // w2's pid, is in the effects file, and the record has no end for that step yet.
       const store = executor.store;
       const deadline = Date.now() + 60_000;
       let killedAt = 0;
+      const victimPid = victim.child.pid!;
       while (!killedAt) {
         assert.ok(
           Date.now() < deadline,
           `w2 never had a tool attempt in flight:\n${pool.map((w) => w.log()).join("\n")}`,
         );
-        for (const run of await store.listRuns({ limit: 100 })) {
-          if (run.status !== "running" || run.ownerPid !== victim.child.pid) continue;
-          const n = ids.indexOf(run.id);
-          const begun = readFileSync(effects, "utf8");
-          const steps = await inFlight(store, run.id);
-          if (steps.some((t) => begun.includes(`${n} ${t} ${victim.child.pid}\n`))) {
+        for (const line of readFileSync(effects, "utf8").split("\n")) {
+          const [n, step, pid] = line.split(" ");
+          if (Number(pid) !== victimPid) continue;
+          if ((await inFlight(store, ids[Number(n)]!)).includes(step!)) {
             victim.child.kill("SIGKILL");
             killedAt = Date.now();
             break;
@@ -181,6 +181,18 @@ test(
         }
         if (!killedAt) await sleep(20);
       }
+
+      // The runs whose workflow w2 was executing: another worker executes each again from DBOS's
+      // checkpoints, and must take the same decisions (checked below: one record, no repeat).
+      const db = new pg.Client({ connectionString: url });
+      await db.connect();
+      const orphans = (
+        await db.query(
+          `SELECT workflow_uuid FROM dbos.workflow_status
+           WHERE executor_id = 'w2' AND name = 'keel_run' AND status = 'PENDING'`,
+        )
+      ).rows.map((r) => r.workflow_uuid as string);
+      assert.ok(orphans.length >= 1, "w2 was executing no run's workflow when it was killed");
 
       // Every run ends, within a bounded time.
       for (;;) {
@@ -193,12 +205,11 @@ test(
       process.stdout.write(`# all 30 runs ended ${recoveryMs} ms after the kill\n`);
 
       const lines = readFileSync(effects, "utf8").trim().split("\n");
-      const executions = new Map<string, number>();
+      const executions = new Map<string, string[]>();
       for (const line of lines) {
-        const [n, step] = line.split(" ");
-        executions.set(`${n} ${step}`, (executions.get(`${n} ${step}`) ?? 0) + 1);
+        const [n, step, pid] = line.split(" ");
+        executions.set(`${n} ${step}`, [...(executions.get(`${n} ${step}`) ?? []), pid!]);
       }
-      let resumed = 0;
       let twice = 0;
       for (const [n, runId] of ids.entries()) {
         const run = (await store.getRun(runId))!;
@@ -209,16 +220,6 @@ test(
           events.map((_, i) => i + 1),
           `run ${n}: the log has a gap or a repeat`,
         );
-        // Steps in flight when the run was handed over, from the log up to `run_resumed`.
-        const resumedAt = events.findIndex((e) => e.type === "run_resumed");
-        const handedOver = new Set<string>();
-        if (resumedAt >= 0) {
-          resumed++;
-          const before = events.slice(0, resumedAt);
-          for (const s of foldToEnd(before, []).steps()) {
-            if (s.status === "running") handedOver.add(s.id);
-          }
-        }
         for (const step of ["plan", ...TOOLS, "join", "check"]) {
           const successes = events.filter(
             (e) => e.stepId === step && ["step_succeeded", "step_cached"].includes(e.type),
@@ -229,22 +230,44 @@ test(
             `run ${n}, step ${step}: ${successes.length} successes`,
           );
         }
+        // Once each, except an attempt in flight on w2 when it was killed: that one executed
+        // again on another worker, so twice, and one of the two was w2's.
         for (const t of TOOLS) {
-          const count = executions.get(`${n} ${t}`) ?? 0;
-          if (handedOver.has(t)) {
-            assert.ok(count >= 1 && count <= 2, `run ${n}, ${t} (in flight): executed ${count}×`);
-            if (count === 2) twice++;
-          } else assert.equal(count, 1, `run ${n}, ${t}: executed ${count}×`);
+          const pids = executions.get(`${n} ${t}`) ?? [];
+          if (pids.length === 2) {
+            twice++;
+            assert.equal(
+              pids.filter((p) => Number(p) === victimPid).length,
+              1,
+              `run ${n}, ${t}: executed twice, not once on w2 and once elsewhere (${pids})`,
+            );
+          } else assert.equal(pids.length, 1, `run ${n}, ${t}: executed ${pids.length}×`);
         }
       }
-      assert.ok(resumed >= 1, "the killed worker's runs were resumed by the others");
       assert.ok(twice >= 1, "the attempt killed in flight ran again (at least once)");
+      const taken = (
+        await db.query(
+          `SELECT executor_id, status FROM dbos.workflow_status WHERE workflow_uuid = ANY($1)`,
+          [orphans],
+        )
+      ).rows as { executor_id: string; status: string }[];
+      await db.end();
+      assert.equal(taken.length, orphans.length);
+      for (const t of taken) {
+        assert.deepEqual([t.status, ["w1", "w3"].includes(t.executor_id)], ["SUCCESS", true]);
+      }
+      // One run's steps spread over the pool: some run has tool steps executed by two workers.
+      const spread = ids.filter((_, n) => {
+        const pids = new Set(TOOLS.map((t) => executions.get(`${n} ${t}`)?.at(-1)));
+        return pids.size > 1;
+      }).length;
+      assert.ok(spread >= 1, "no run had its steps executed by more than one worker");
       process.stdout.write(
-        `# ${resumed} runs resumed by another worker, ${twice} tool steps executed twice\n`,
+        `# ${twice} tool steps executed twice; ${orphans.length} runs' workflows taken over from w2; ${spread} of 30 runs spread over several workers\n`,
       );
       assert.match(
         pool[0]!.log() + pool[2]!.log(),
-        /worker 'w2' is gone: \d+ of its runs are back/,
+        /worker 'w2' is gone: \d+ of its runs and attempts are back/,
       );
 
       // The same runs locally: equal outputs, no divergence (keel diff, after keel pull).
@@ -405,7 +428,8 @@ steps:
 
       const failed = await keelAsync(["run", "secret.keel.yaml", "--on", url], dir);
       assert.equal(failed.code, 1);
-      assert.match(failed.stderr, /could not execute run .*KEEL_SECRET_TEAM_TOKEN/);
+      // The attempt fails on the worker that lacks the secret, saying which and what is missing.
+      assert.match(failed.stderr, /hi .*config: worker solo: .*KEEL_SECRET_TEAM_TOKEN/);
     } finally {
       await receiver.close();
       const stopped = new Promise((resolve) => w.child.once("exit", resolve));
@@ -453,23 +477,38 @@ exports.wait = async (args) => {
         inputs: {},
         env: {},
       });
-      let owner: StartedWorker | undefined;
-      for (let i = 0; !owner; i++) {
-        assert.ok(i < 600, "the run never started");
-        const run = await executor.store.getRun(handle.runId);
-        if (run && (await inFlight(executor.store, run.id)).includes("wait")) {
-          owner = pair.find((w) => w.child.pid === run.ownerPid);
+      // The worker executing the step's attempt, per DBOS (the attempt workflow's executor).
+      const attemptId = `${handle.runId}:wait:1`;
+      const db = new pg.Client({ connectionString: url });
+      await db.connect();
+      const executorOf = async () =>
+        (
+          await db.query("SELECT executor_id FROM dbos.workflow_status WHERE workflow_uuid = $1", [
+            attemptId,
+          ])
+        ).rows[0]?.executor_id as string | undefined;
+      let owner: string | undefined;
+      try {
+        for (let i = 0; !owner; i++) {
+          assert.ok(i < 600, "the step's attempt never started");
+          const run = await executor.store.getRun(handle.runId);
+          if (run && (await inFlight(executor.store, run.id)).includes("wait")) {
+            owner = await executorOf();
+          }
+          if (!owner) await sleep(20);
         }
-        if (!owner) await sleep(20);
+        const stopping = pair[["g1", "g2"].indexOf(owner)]!;
+        const exited = new Promise<number | null>((r) => stopping.child.once("exit", r));
+        stopping.child.kill("SIGTERM");
+        assert.equal(await exited, 0);
+        assert.match(stopping.log(), /still in progress are handed back/);
+        const ended = await handle.ended();
+        assert.equal(ended.status, "succeeded");
+        // The attempt was handed to the other worker, which executed it to its end.
+        assert.equal(await executorOf(), owner === "g1" ? "g2" : "g1");
+      } finally {
+        await db.end();
       }
-      const exited = new Promise<number | null>((resolve) => owner.child.once("exit", resolve));
-      owner.child.kill("SIGTERM");
-      assert.equal(await exited, 0);
-      assert.match(owner.log(), /1 runs still in progress are handed back/);
-      const ended = await handle.ended();
-      assert.equal(ended.status, "succeeded");
-      const events = await executor.store.events(handle.runId);
-      assert.ok(events.some((e) => e.type === "run_resumed"));
       const runs = readFileSync(effects, "utf8").trim().split("\n").length;
       assert.ok(runs >= 1 && runs <= 2, `the step executed ${runs} times`);
     } finally {

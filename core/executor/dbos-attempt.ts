@@ -1,0 +1,271 @@
+// One attempt of a step of a distributed run: the DBOS workflow `keel_attempt`, a child of the
+// run's workflow (dbos-run.ts), on the queue of the step's provider, so it executes on whichever
+// worker takes it. Its id is `<run>:<step>:<attempt>`: starting it twice starts it once.
+// Within it, three DBOS steps:
+// 1. `keel.cache`: the cache lookup and, on a hit, its record (one transaction);
+// 2. `keel.effect`: the effect itself, DBOS retries off (Keel's retry policy decides, in the
+//    run's workflow, from what this attempt returns); its outcome is checkpointed, so an effect
+//    that ended is never executed again, and one in flight when its worker died is (at least once);
+// 3. `keel.attempt`: the attempt's record (its row, `step_succeeded` or `attempt_failed`, and
+//    `step_failed` when nothing follows), in the same transaction as DBOS's checkpoint.
+// What it returns crosses PostgreSQL (DBOS's tables), so values in it are redacted like the record.
+import { DBOS } from "@dbos-inc/dbos-sdk";
+import { resolve } from "node:path";
+import type { Step } from "../model/schema";
+import type { Origin } from "../store/records";
+import { cacheKey, cachePolicy } from "../runner/cache";
+import { raceAbort } from "../runner/async";
+import { StepError, asStepError, type ErrorKind } from "../runner/errors";
+import { evaluateBare, toJson, type ExprScope } from "../runner/expressions";
+import { checkOutput } from "../runner/output-schema";
+import { Outcomes } from "../runner/outcomes";
+import {
+  afterFailure,
+  durationMs,
+  fallbackRetryPolicy,
+  firstOf,
+  stepRetryPolicy,
+  type AfterFailure,
+} from "../runner/policy";
+import { Recorder } from "../runner/recorder";
+import { Redactor } from "../runner/redact";
+import { contextWith, type RunContext } from "../runner/scope";
+import { prepareStep, type PreparedStep, type StepOutput } from "../runner/steps";
+import type { StepState } from "../runner/types";
+import { loadRecorded, recordInStep, type WorkerContext } from "./dbos-record";
+
+/** What the run's workflow hands an attempt: everything it needs, nothing it must read back. */
+export interface AttemptTask {
+  readonly runId: string;
+  readonly stepId: string;
+  readonly attempt: number;
+  /** Which try this is on `provider` (1 after a fallback). */
+  readonly tries: number;
+  /** The provider an `llm` step calls; null for other steps. */
+  readonly provider: string | null;
+  /** True when `provider` is a fallback, not the step's own. */
+  readonly fallback: boolean;
+  /** Wait this long before the attempt (the retry policy's backoff). */
+  readonly delayMs: number;
+  readonly workflowPath: string;
+  readonly sourceHash: string;
+  readonly context: Omit<RunContext, "secrets">;
+  /** The dependencies as the step's expressions see them. */
+  readonly steps: Record<string, unknown>;
+  /** What `$success()` and `$failure()` answer for the step. */
+  readonly success: boolean;
+  readonly failure: boolean;
+  readonly noCache: boolean;
+  /** When the step started (Date.now()), for the durations its events carry. */
+  readonly startedMs: number;
+}
+
+/** How the attempt ended, as the run's workflow needs it. */
+export interface AttemptOutcome {
+  readonly status: "succeeded" | "failed";
+  readonly origin?: Origin;
+  readonly output?: unknown;
+  readonly snapshot?: StepState["snapshot"] | null;
+  readonly meta?: Record<string, unknown> | null;
+  readonly error?: { readonly kind: ErrorKind; readonly message: string };
+  /** After a failure: another attempt, a fallback, or the step's end. */
+  readonly after?: AfterFailure;
+  readonly continued?: boolean;
+}
+
+const NEVER = new AbortController().signal;
+
+export async function executeAttempt(
+  w: WorkerContext,
+  task: AttemptTask,
+): Promise<AttemptOutcome> {
+  if (task.delayMs > 0) await DBOS.sleep(task.delayMs);
+  const loaded = await loadRecorded(w, task.workflowPath, task.sourceHash);
+  const { workflow: wf } = loaded;
+  const id = task.stepId;
+  const step = wf.steps[id] as Step;
+  const provider = task.provider ?? undefined;
+  const state: StepState = {
+    status: "running",
+    output: null,
+    origin: null,
+    continued: false,
+    attempts: task.attempt - 1,
+    startedMs: task.startedMs,
+    endedMs: 0,
+    error: null,
+  };
+  let secrets: Record<string, string> = {};
+  let missing: StepError | undefined;
+  try {
+    secrets = w.secrets(loaded.secretNames);
+  } catch (e) {
+    missing = new StepError("config", (e as Error).message);
+  }
+  const redactor = new Redactor(secrets);
+  const recorder = new Recorder(w.store, task.runId, redactor, 0, undefined, false);
+  const outcomes = new Outcomes(
+    task.runId,
+    recorder,
+    new Map([[id, state]]),
+    loaded.effects,
+    w.store,
+    wf,
+  );
+  const scope: ExprScope = {
+    context: contextWith({ ...task.context, secrets }, task.steps),
+    bindings: {
+      always: () => true,
+      success: () => task.success,
+      failure: () => task.failure,
+      cancelled: () => false,
+    },
+  };
+  const startedAt = loaded.effects.now();
+  const ended = (): AttemptOutcome =>
+    redactor.value({
+      status: "succeeded",
+      origin: state.origin ?? "live",
+      output: state.output,
+      snapshot: state.snapshot ?? null,
+      meta: state.meta ?? null,
+    });
+  // A failure that is recorded with the attempt, then decided on.
+  const failed = (err: StepError, inputHash: string | undefined): AttemptOutcome => {
+    if (inputHash !== undefined) {
+      outcomes.attempt(id, task.attempt, startedAt, inputHash, {
+        status: "failed",
+        errorKind: err.kind,
+        errorMessage: err.message,
+        meta: provider ? { provider } : null,
+      });
+    }
+    const policy = task.fallback
+      ? fallbackRetryPolicy(wf, provider!)
+      : stepRetryPolicy(step, wf, provider);
+    const after = afterFailure(wf, provider, policy, task.tries, err, false);
+    recorder.event("attempt_failed", id, task.attempt, loaded.effects.now(), {
+      kind: err.kind,
+      message: err.message,
+      next: after.next,
+      ...(after.next === "fallback" ? { fallback: after.provider } : {}),
+    });
+    if (after.next === null) outcomes.fail(id, err, task.attempt);
+    return redactor.value({
+      status: "failed",
+      error: { kind: err.kind, message: err.message },
+      after,
+      continued: state.continued,
+    });
+  };
+
+  let prepared: PreparedStep;
+  try {
+    if (missing) throw missing;
+    const env = { workflow: wf, dir: loaded.dir };
+    prepared = await prepareStep(step, scope, env, task.fallback ? provider : undefined);
+  } catch (e) {
+    const err = asStepError(e, "expression");
+    return recordInStep(w, recorder, "keel.attempt", () => failed(err, undefined));
+  }
+  const inputHash = recorder.blob(prepared.input);
+  const cache = cachePolicy(step, wf);
+  const key = cache.enabled
+    ? cacheKey(step, inputHash, wf, {
+        provider: prepared.provider,
+        toolModule: step.type === "tool" ? resolve(loaded.dir, step.uses.split("#")[0]!) : undefined,
+      })
+    : null;
+  if (key && !task.noCache) {
+    const hit = await recordInStep(w, recorder, "keel.cache", async () =>
+      (await outcomes.fromCache(id, task.attempt, startedAt, inputHash, key)) ? ended() : null,
+    );
+    if (hit) return hit;
+  }
+  const timeout = firstOf(
+    step.timeout,
+    provider ? wf.providers?.[provider]?.timeout : undefined,
+    wf.defaults?.timeout,
+  );
+  // The effect's outcome, checkpointed: a value, or the error it ended with (DBOS never retries).
+  const done = await DBOS.runStep(
+    async () => {
+      try {
+        const output = await within(prepared, loaded.effects, timeout);
+        // DBOS keeps the outcome in its tables: with secrets masked, as the record has it.
+        return redactor.value({
+          ok: true as const,
+          value: output.value,
+          reply: output.reply ?? null,
+        });
+      } catch (e) {
+        const err = asStepError(e);
+        return {
+          ok: false as const,
+          kind: err.kind,
+          message: err.message,
+          retryAfterMs: err.retryAfterMs ?? null,
+        };
+      }
+    },
+    { name: "keel.effect", retriesAllowed: false },
+  );
+  return recordInStep(w, recorder, "keel.attempt", async () => {
+    if (!done.ok) {
+      const err = new StepError(done.kind, done.message, done.retryAfterMs ?? undefined);
+      return failed(err, inputHash);
+    }
+    const output: StepOutput = { value: done.value, reply: done.reply ?? undefined };
+    try {
+      checkOutput(step.type, step.output?.schema, output.value);
+      const snapshot = step.snapshot
+        ? {
+            source: step.snapshot.source,
+            version: toJson(
+              await evaluateBare(step.snapshot.version, {
+                ...scope,
+                context: { ...scope.context, output: output.value },
+              }),
+            ),
+          }
+        : undefined;
+      outcomes.succeed(id, task.attempt, startedAt, inputHash, output, prepared, snapshot, key);
+    } catch (e) {
+      return failed(asStepError(e), inputHash);
+    }
+    if (key) {
+      const createdAt = loaded.effects.now();
+      recorder.cacheEntry({
+        key,
+        outputHash: recorder.blob(output.value),
+        runId: task.runId,
+        stepId: id,
+        createdAt,
+        expiresAt:
+          cache.ttlMs === undefined
+            ? null
+            : new Date(Date.parse(createdAt) + cache.ttlMs).toISOString(),
+      });
+    }
+    return ended();
+  });
+}
+
+/** Executes a prepared step within its time limit, if it has one. */
+async function within(
+  prepared: PreparedStep,
+  effects: Parameters<PreparedStep["execute"]>[0],
+  timeout: string | undefined,
+): Promise<StepOutput> {
+  if (timeout === undefined) return prepared.execute(effects, NEVER);
+  const controller = new AbortController();
+  const timer = setTimeout(
+    () => controller.abort(new StepError("timeout", `no answer within ${timeout}`)),
+    durationMs(timeout),
+  );
+  try {
+    return await raceAbort(prepared.execute(effects, controller.signal), controller.signal);
+  } finally {
+    clearTimeout(timer);
+  }
+}

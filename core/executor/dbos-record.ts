@@ -1,0 +1,96 @@
+// What the two DBOS workflows of a distributed run share: the worker they execute on, the
+// workflows they load from the record, and how they write the record.
+// Invariant: every record a distributed run writes goes through `recordInStep`, which writes it
+// in the same PostgreSQL transaction as DBOS's checkpoint of that step. A workflow re-executed
+// after a crash finds the checkpoint and skips the write, so each record is written exactly once,
+// however often the code that produced it ran.
+import { runTransactionalInternalStep } from "@dbos-inc/dbos-sdk/internal/dbos";
+import { loadWorkflowText, type LoadedWorkflow } from "../runner/load";
+import { createNodeEffects } from "../runner/node-effects";
+import type { Effects } from "../runner/effects";
+import type { Recorder } from "../runner/recorder";
+import type { PgStore } from "../store/pg-store";
+import type { WriteBatch } from "../store/records";
+
+/** The process a run's workflows execute in. */
+export interface WorkerContext {
+  readonly id: string;
+  readonly store: PgStore;
+  /** The secrets a workflow reads, from this worker's environment; throws naming a missing one. */
+  secrets(names: readonly string[]): Record<string, string>;
+  /** How often a run waits for its steps' ends, in milliseconds. */
+  readonly pollMs: number;
+}
+
+export interface Loaded extends LoadedWorkflow {
+  readonly effects: Effects;
+}
+
+const loadedBySource = new Map<string, Loaded>();
+
+/**
+ * The workflow a run executes, from its recorded source (by hash, so that a step executes the
+ * text the run was submitted with, on any worker). Tool modules and `cwd` resolve from the
+ * workflow's path on this worker.
+ */
+export async function loadRecorded(
+  w: WorkerContext,
+  path: string,
+  sourceHash: string,
+): Promise<Loaded> {
+  const key = `${path}\n${sourceHash}`;
+  const known = loadedBySource.get(key);
+  if (known) return known;
+  const source = await w.store.blob(sourceHash);
+  if (source === undefined) throw new Error(`the run's workflow source ${sourceHash} is not recorded`);
+  const loaded = validated(path, source);
+  const ready: Loaded = {
+    ...loaded,
+    effects: createNodeEffects({ providers: loaded.workflow.providers ?? {}, dir: loaded.dir }),
+  };
+  if (loadedBySource.size > 64) loadedBySource.clear();
+  loadedBySource.set(key, ready);
+  return ready;
+}
+
+/** The workflow as it validates on this worker; throws with the reasons when it does not. */
+export function validated(path: string, source: string): LoadedWorkflow {
+  const result = loadWorkflowText(path, source);
+  if (!result.ok) {
+    const errors = result.diagnostics.filter((d) => d.severity === "error");
+    throw new Error(
+      `the workflow does not validate on this worker (${errors.map((d) => `${d.code} ${d.message}`).join("; ")}): a tool module may be missing here`,
+    );
+  }
+  return result.loaded;
+}
+
+/**
+ * Writes what `recorder` holds as the DBOS step `name`, in the transaction that checkpoints it,
+ * and returns what `decide` returns: `decide` runs inside that transaction, before the write, so
+ * what it reads and records is taken once, and a re-executed workflow gets the checkpointed answer
+ * without running it again.
+ */
+export async function recordInStep<T>(
+  w: WorkerContext,
+  recorder: Recorder,
+  name: string,
+  decide: () => Promise<T> | T,
+): Promise<T> {
+  // DBOS runs the callback again when the database connection fails mid-transaction: decide and
+  // take the records once, write them as often as it takes.
+  let taken: { decided: T; batch: WriteBatch | undefined } | undefined;
+  const answer = await runTransactionalInternalStep(async (client) => {
+    taken ??= { decided: await decide(), batch: recorder.take() };
+    const { decided, batch } = taken;
+    if (batch) {
+      if (client) await w.store.appendIn(client, batch);
+      else await w.store.append(batch);
+    }
+    return decided;
+  }, name);
+  // A step checkpointed before (this workflow is executing again) was written then, and its
+  // callback did not run: what the workflow recorded again on the way here is dropped.
+  recorder.take();
+  return answer;
+}
