@@ -11,6 +11,7 @@ import { runRerun, usage as rerunUsage } from "./commands/rerun";
 import { runDap, usage as dapUsage } from "./commands/dap";
 import { runWorker, usage as workerUsage } from "./commands/worker";
 import { runPull, usage as pullUsage } from "./commands/pull";
+import { runCancel, usage as cancelUsage } from "./commands/cancel";
 import {
   exportUsage,
   importUsage,
@@ -40,6 +41,7 @@ usage:
   ${dapUsage}
   ${workerUsage}
   ${pullUsage}
+  ${cancelUsage}
 
 options:
   --help       show this help
@@ -86,6 +88,8 @@ export async function main(argv: readonly string[]): Promise<number> {
         return await runWorker(rest);
       case "pull":
         return await runPull(rest);
+      case "cancel":
+        return await runCancel(rest);
       default:
         throw new UsageError(`unknown command '${command}'\n\n${HELP}`);
     }

@@ -64,6 +64,18 @@ export async function performRunOn(o: RunOnOptions): Promise<number> {
       o.json || o.events
         ? undefined
         : new Progress(process.stderr, styleFor(process.stderr), o.loaded.graph.ids);
+    // Ctrl-C cancels the run on the workers, and the summary follows as for a local cancel; a
+    // second Ctrl-C stops following at once (the run's end is already recorded or on its way).
+    let cancelling = false;
+    const onSigint = () => {
+      if (cancelling) process.exit(130);
+      cancelling = true;
+      process.stderr.write("\ncancelling the run on the workers… (Ctrl-C again to quit at once)\n");
+      executor.cancel(handle.runId).catch((e: unknown) => {
+        process.stderr.write(`keel: cannot cancel run ${handle.runId}: ${(e as Error).message}\n`);
+      });
+    };
+    process.on("SIGINT", onSigint);
     // A run no worker takes waits on the queue: say so once, rather than look stuck.
     const waiting = setTimeout(() => {
       process.stderr.write(
@@ -84,6 +96,7 @@ export async function performRunOn(o: RunOnOptions): Promise<number> {
     } finally {
       clearTimeout(waiting);
       progress?.stop();
+      process.off("SIGINT", onSigint);
     }
     await handle.ended();
     const result = await resultOf(executor.store, handle.runId);

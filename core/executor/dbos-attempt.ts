@@ -18,7 +18,7 @@ import { raceAbort } from "../runner/async";
 import { StepError, asStepError, type ErrorKind } from "../runner/errors";
 import { evaluateBare, toJson, type ExprScope } from "../runner/expressions";
 import { checkOutput } from "../runner/output-schema";
-import { Outcomes } from "../runner/outcomes";
+import { Outcomes, pendingState, snapshotOf } from "../runner/outcomes";
 import {
   afterFailure,
   durationMs,
@@ -75,10 +75,7 @@ export interface AttemptOutcome {
 
 const NEVER = new AbortController().signal;
 
-export async function executeAttempt(
-  w: WorkerContext,
-  task: AttemptTask,
-): Promise<AttemptOutcome> {
+export async function executeAttempt(w: WorkerContext, task: AttemptTask): Promise<AttemptOutcome> {
   if (task.delayMs > 0) await DBOS.sleep(task.delayMs);
   const loaded = await loadRecorded(w, task.workflowPath, task.sourceHash);
   const { workflow: wf } = loaded;
@@ -86,14 +83,9 @@ export async function executeAttempt(
   const step = wf.steps[id] as Step;
   const provider = task.provider ?? undefined;
   const state: StepState = {
+    ...pendingState(task.attempt - 1),
     status: "running",
-    output: null,
-    origin: null,
-    continued: false,
-    attempts: task.attempt - 1,
     startedMs: task.startedMs,
-    endedMs: 0,
-    error: null,
   };
   let secrets: Record<string, string> = {};
   let missing: StepError | undefined;
@@ -173,7 +165,8 @@ export async function executeAttempt(
   const key = cache.enabled
     ? cacheKey(step, inputHash, wf, {
         provider: prepared.provider,
-        toolModule: step.type === "tool" ? resolve(loaded.dir, step.uses.split("#")[0]!) : undefined,
+        toolModule:
+          step.type === "tool" ? resolve(loaded.dir, step.uses.split("#")[0]!) : undefined,
       })
     : null;
   if (key && !task.noCache) {
@@ -218,35 +211,12 @@ export async function executeAttempt(
     const output: StepOutput = { value: done.value, reply: done.reply ?? undefined };
     try {
       checkOutput(step.type, step.output?.schema, output.value);
-      const snapshot = step.snapshot
-        ? {
-            source: step.snapshot.source,
-            version: toJson(
-              await evaluateBare(step.snapshot.version, {
-                ...scope,
-                context: { ...scope.context, output: output.value },
-              }),
-            ),
-          }
-        : undefined;
+      const snapshot = await snapshotOf(step, scope, output.value);
       outcomes.succeed(id, task.attempt, startedAt, inputHash, output, prepared, snapshot, key);
     } catch (e) {
       return failed(asStepError(e), inputHash);
     }
-    if (key) {
-      const createdAt = loaded.effects.now();
-      recorder.cacheEntry({
-        key,
-        outputHash: recorder.blob(output.value),
-        runId: task.runId,
-        stepId: id,
-        createdAt,
-        expiresAt:
-          cache.ttlMs === undefined
-            ? null
-            : new Date(Date.parse(createdAt) + cache.ttlMs).toISOString(),
-      });
-    }
+    if (key) outcomes.cacheEntry(key, id, output.value, cache.ttlMs);
     return ended();
   });
 }

@@ -42,7 +42,8 @@ export async function loadRecorded(
   const known = loadedBySource.get(key);
   if (known) return known;
   const source = await w.store.blob(sourceHash);
-  if (source === undefined) throw new Error(`the run's workflow source ${sourceHash} is not recorded`);
+  if (source === undefined)
+    throw new Error(`the run's workflow source ${sourceHash} is not recorded`);
   const loaded = validated(path, source);
   const ready: Loaded = {
     ...loaded,

@@ -19,14 +19,20 @@ import { DBOS, type WorkflowHandle } from "@dbos-inc/dbos-sdk";
 import type { Step } from "../model/schema";
 import type { StepGraph } from "../graph/graph";
 import type { RunRecord, RunStatus } from "../store/records";
-import { asStepError, StepError } from "../runner/errors";
+import { asStepError, type StepError } from "../runner/errors";
 import { checkOutput } from "../runner/output-schema";
-import { Outcomes } from "../runner/outcomes";
+import { Outcomes, pendingState } from "../runner/outcomes";
 import { afterFailure, stepRetryPolicy } from "../runner/policy";
 import { Recorder } from "../runner/recorder";
 import { Redactor } from "../runner/redact";
 import { recordEnd } from "../runner/result";
-import { dependencyViews, scopeFor, shouldRun, type RunContext, type ScopeSource } from "../runner/scope";
+import {
+  dependencyViews,
+  scopeFor,
+  shouldRun,
+  type RunContext,
+  type ScopeSource,
+} from "../runner/scope";
 import { prepareStep, providerOf } from "../runner/steps";
 import type { StepState } from "../runner/types";
 import type { ExprScope } from "../runner/expressions";
@@ -103,16 +109,7 @@ class DistributedRun implements ScopeSource {
       this.loaded.workflow,
     );
     for (const id of this.graph.ids) {
-      this.states.set(id, {
-        status: "pending",
-        output: null,
-        origin: null,
-        continued: false,
-        attempts: 0,
-        startedMs: 0,
-        endedMs: 0,
-        error: null,
-      });
+      this.states.set(id, pendingState());
     }
   }
 
@@ -345,7 +342,16 @@ class DistributedRun implements ScopeSource {
         try {
           const output = await prepared.execute(this.effects, NEVER);
           checkOutput(step.type, step.output?.schema, output.value);
-          this.outcomes.succeed(id, attempt, startedAt, inputHash, output, prepared, undefined, null);
+          this.outcomes.succeed(
+            id,
+            attempt,
+            startedAt,
+            inputHash,
+            output,
+            prepared,
+            undefined,
+            null,
+          );
           return;
         } catch (e) {
           err = asStepError(e);

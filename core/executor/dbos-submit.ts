@@ -6,6 +6,8 @@
 // from DBOS's status of the workflow.
 import { DBOSClient } from "@dbos-inc/dbos-sdk";
 import { openPgStore, type PgStore } from "../store/pg-store";
+import { parse } from "yaml";
+import { foldToEnd } from "../log/fold";
 import type { EventRecord, RunRecord } from "../store/records";
 import type { Executor, RunHandle, RunSpec } from "./executor";
 import { appVersion, DBOS_APP, migrateDbos, RUN_WORKFLOW, RUNS_QUEUE } from "./dbos-schema";
@@ -101,11 +103,13 @@ export class DbosExecutor implements Executor {
   private async failure(runId: string): Promise<string | undefined> {
     const status = await this.client.getWorkflow(runId);
     if (!status) return `no run ${runId} was submitted`;
-    if (
-      status.status === "ERROR" ||
-      status.status === "CANCELLED" ||
-      status.status.startsWith("MAX_")
-    ) {
+    // A cancel whose end is not recorded yet (its canceller may have stopped in between): the
+    // record ends as cancelled here, and the follower reads that end.
+    if (status.status === "CANCELLED") {
+      await recordCancelled(this.store, runId);
+      return undefined;
+    }
+    if (status.status === "ERROR" || status.status.startsWith("MAX_")) {
       // The record may have ended in the meantime: it wins.
       const run = await this.store.getRun(runId);
       if (run && run.status !== "running") return undefined;
@@ -117,8 +121,15 @@ export class DbosExecutor implements Executor {
     return undefined;
   }
 
-  async cancel(runId: string): Promise<void> {
-    await this.client.cancelWorkflow(runId);
+  /**
+   * Cancels a run wherever it executes: DBOS cancels its workflow and its attempts' (queued ones
+   * never start; one executing finishes its effect, and what it would record is refused), then
+   * the run's end is recorded here as a local cancel records it. Returns false when the run had
+   * already ended.
+   */
+  async cancel(runId: string): Promise<boolean> {
+    await this.client.cancelWorkflow(runId, { cancelChildren: true });
+    return recordCancelled(this.store, runId);
   }
 
   async close(): Promise<void> {
@@ -130,3 +141,51 @@ export class DbosExecutor implements Executor {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+const CANCELLED = "the run was cancelled";
+
+/**
+ * Records the end of a cancelled run that has not ended, on one transaction with the run's row
+ * locked (no worker appends in between, and none appends after: the store refuses appends to an
+ * ended run): every step that had not ended is cancelled, in flight or not started, then
+ * `run_finished`. False when the run had ended already.
+ */
+export async function recordCancelled(store: PgStore, runId: string): Promise<boolean> {
+  const run = await store.getRun(runId);
+  if (!run || run.status !== "running") return false;
+  const source = await store.blob(run.sourceHash);
+  let declared: string[] = [];
+  try {
+    const doc = parse(source ?? "") as { steps?: Record<string, unknown> } | null;
+    declared = Object.keys(doc?.steps ?? {});
+  } catch {
+    // Steps that never started are then left out; those that had are still cancelled.
+  }
+  const at = new Date().toISOString();
+  return store.appendAfter(runId, (current, events) => {
+    if (!current || current.status !== "running") return undefined;
+    const fold = foldToEnd(events, [], declared);
+    const out: EventRecord[] = [];
+    const event = (e: Omit<EventRecord, "runId" | "seq" | "at">) =>
+      out.push({ runId, seq: 0, at, ...e });
+    for (const step of fold.steps()) {
+      if (step.status === "running") {
+        // The attempt in flight (or waiting for its retry): the one after the last that failed.
+        const failed = events.filter((e) => e.stepId === step.id && e.type === "attempt_failed");
+        const attempt = (failed.at(-1)?.attempt ?? 0) + 1;
+        const data = { kind: "cancelled", message: CANCELLED, continued: false };
+        event({ type: "step_cancelled", stepId: step.id, attempt, data });
+      } else if (step.status === "pending") {
+        event({ type: "step_cancelled", stepId: step.id, attempt: null, data: null });
+      }
+    }
+    event({
+      type: "run_finished",
+      stepId: null,
+      attempt: null,
+      data: { status: "cancelled", error: CANCELLED },
+    });
+    const ended = { ...current, status: "cancelled" as const, endedAt: at, error: CANCELLED };
+    return { runs: [ended], events: out };
+  });
+}

@@ -33,7 +33,7 @@ export interface Executor {
   start(spec: RunSpec): Promise<RunHandle>;
   /** A handle on a run started earlier, by anyone. */
   attach(runId: string): RunHandle;
-  /** Asks the run to stop; its record ends `cancelled` or as it was. */
-  cancel(runId: string): Promise<void>;
+  /** Stops the run; its record ends `cancelled`. False when it had already ended. */
+  cancel(runId: string): Promise<boolean>;
   close(): Promise<void>;
 }

@@ -10,6 +10,40 @@ import { costUsd } from "./prices";
 import type { Recorder } from "./recorder";
 import type { PreparedStep, StepOutput } from "./steps";
 import type { StepState } from "./types";
+import { evaluateBare, toJson, type ExprScope } from "./expressions";
+
+/**
+ * A step's state before it starts, with `attempts` recorded already. Every field is set from the
+ * start, so that all states of a run share one shape (the scheduler reads them in a hot loop).
+ */
+export function pendingState(attempts = 0): StepState {
+  return {
+    status: "pending",
+    output: null,
+    origin: null,
+    continued: false,
+    attempts,
+    startedMs: 0,
+    endedMs: 0,
+    error: null,
+    view: undefined,
+    quickInput: undefined,
+  };
+}
+
+/** What a step with a `snapshot` records beside its output: the source, and its version now. */
+export async function snapshotOf(
+  step: Step,
+  scope: ExprScope,
+  value: unknown,
+): Promise<StepState["snapshot"]> {
+  if (!step.snapshot) return undefined;
+  const version = await evaluateBare(step.snapshot.version, {
+    ...scope,
+    context: { ...scope.context, output: value },
+  });
+  return { source: step.snapshot.source, version: toJson(version) };
+}
 
 export class Outcomes {
   constructor(
@@ -138,6 +172,19 @@ export class Outcomes {
       sourceRunId: null,
       meta: null,
       ...outcome,
+    });
+  }
+
+  /** Records the cache entry of a success under `key`, valid for `ttlMs` (for ever if undefined). */
+  cacheEntry(key: string, stepId: string, value: unknown, ttlMs: number | undefined): void {
+    const createdAt = this.effects.now();
+    this.recorder.cacheEntry({
+      key,
+      outputHash: this.recorder.blob(value),
+      runId: this.runId,
+      stepId,
+      createdAt,
+      expiresAt: ttlMs === undefined ? null : new Date(Date.parse(createdAt) + ttlMs).toISOString(),
     });
   }
 

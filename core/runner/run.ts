@@ -12,23 +12,24 @@ import type { RunStatus } from "../store/records";
 import { raceAbort, Semaphores, sleep } from "./async";
 import { recordEnd, summaries } from "./result";
 import { satisfied, STATUS_FUNCTIONS } from "./conditions";
-import { contextWith, scopeFor, shouldRun, viewOf, type RunContext, type ScopeSource } from "./scope";
+import {
+  contextWith,
+  scopeFor,
+  shouldRun,
+  viewOf,
+  type RunContext,
+  type ScopeSource,
+} from "./scope";
 import { StepError, asStepError } from "./errors";
 import { evaluateBare, evaluateBareSync, FALLBACK, toJson, type ExprScope } from "./expressions";
 import { Recorder } from "./recorder";
-import { Outcomes } from "./outcomes";
+import { Outcomes, pendingState, snapshotOf } from "./outcomes";
 import { cacheKey, cachePolicy } from "./cache";
 import { setMaxListeners } from "node:events";
 import { resolve } from "node:path";
 import { Redactor } from "./redact";
 import { checkOutput } from "./output-schema";
-import {
-  afterFailure,
-  durationMs,
-  fallbackRetryPolicy,
-  firstOf,
-  stepRetryPolicy,
-} from "./policy";
+import { afterFailure, durationMs, fallbackRetryPolicy, firstOf, stepRetryPolicy } from "./policy";
 import {
   prepareStep,
   prepareStepSync,
@@ -113,18 +114,7 @@ class LocalRun implements ScopeSource {
     );
     this.dir = o.workflowPath.replace(/[\\/][^\\/]*$/, "") || ".";
     for (const id of o.graph.ids) {
-      this.states.set(id, {
-        status: "pending",
-        output: null,
-        origin: null,
-        continued: false,
-        attempts: 0,
-        startedMs: 0,
-        endedMs: 0,
-        error: null,
-        view: undefined,
-        quickInput: undefined,
-      });
+      this.states.set(id, pendingState());
     }
     // Effects without a time limit listen to the run's signal, as many at once as run concurrently.
     setMaxListeners(0, this.internal.signal);
@@ -492,33 +482,9 @@ class LocalRun implements ScopeSource {
     try {
       const output = await this.withLimits(prepared, timeout, provider, cancellable);
       checkOutput(step.type, step.output?.schema, output.value);
-      const snapshot = step.snapshot
-        ? {
-            source: step.snapshot.source,
-            version: toJson(
-              await evaluateBare(step.snapshot.version, {
-                ...scope,
-                context: { ...scope.context, output: output.value },
-              }),
-            ),
-          }
-        : undefined;
+      const snapshot = await snapshotOf(step, scope, output.value);
       this.outcomes.succeed(id, attempt, startedAt, inputHash, output, prepared, snapshot, key);
-      if (key) {
-        const createdAt = this.o.effects.now();
-        const expiresAt =
-          cache.ttlMs === undefined
-            ? null
-            : new Date(Date.parse(createdAt) + cache.ttlMs).toISOString();
-        this.recorder.cacheEntry({
-          key,
-          outputHash: this.recorder.blob(output.value),
-          runId: this.runId,
-          stepId: id,
-          createdAt,
-          expiresAt,
-        });
-      }
+      if (key) this.outcomes.cacheEntry(key, id, output.value, cache.ttlMs);
       return undefined;
     } catch (e) {
       const err = asStepError(e);

@@ -52,6 +52,9 @@ export interface PgStoreOptions {
   readonly maxConnections?: number;
 }
 
+/** Thrown by `appendIn` when the run it appends to has ended. */
+export class RunEndedError extends Error {}
+
 /** Thrown when a read-only open finds no Keel store at the URL. */
 export class NoPgStoreError extends Error {}
 
@@ -156,7 +159,9 @@ export class PgStore implements RunStore {
     if (this.readOnly) {
       throw new Error("this run store is read-only (opened so, or written by a newer Keel)");
     }
-    const path = String((await client.query("SELECT current_setting('search_path') AS p")).rows[0]!.p);
+    const path = String(
+      (await client.query("SELECT current_setting('search_path') AS p")).rows[0]!.p,
+    );
     await client.query("SELECT set_config('search_path', $1, true)", [this.schema]);
     await this.write(client, batch, new Map(), true);
     await client.query("SELECT set_config('search_path', $1, true)", [path]);
@@ -167,12 +172,38 @@ export class PgStore implements RunStore {
 
   /** `appendIn` on a transaction of the store's own. */
   async append(batch: WriteBatch): Promise<void> {
+    await this.appendAfter(undefined, () => batch);
+  }
+
+  /**
+   * Appends what `build` makes of run `runId` as it is (its record and its events, read on the
+   * transaction that appends, with the run's row locked, so nothing is appended in between);
+   * `build` returns undefined to append nothing. Returns whether something was appended.
+   */
+  async appendAfter(
+    runId: string | undefined,
+    build: (run: RunRecord | undefined, events: EventRecord[]) => WriteBatch | undefined,
+  ): Promise<boolean> {
     const client = await this.pool.connect();
     let broken: Error | undefined;
     try {
       await client.query("BEGIN");
+      let run: RunRecord | undefined;
+      let events: EventRecord[] = [];
+      if (runId !== undefined) {
+        const row = (await client.query("SELECT * FROM runs WHERE id = $1 FOR UPDATE", [runId]))
+          .rows[0];
+        run = row && toRun(row);
+        if (run) events = await this.events(runId, 0, client);
+      }
+      const batch = build(run, events);
+      if (!batch) {
+        await client.query("ROLLBACK");
+        return false;
+      }
       await this.appendIn(client, batch);
       await client.query("COMMIT");
+      return true;
     } catch (e) {
       await client.query("ROLLBACK").catch((rollback: Error) => (broken = rollback));
       throw e;
@@ -216,6 +247,24 @@ export class PgStore implements RunStore {
     pending: Map<string, Tail>,
     renumber = false,
   ): Promise<void> {
+    if (renumber) {
+      const runIds = new Set(
+        [...(batch.runs ?? []), ...(batch.events ?? []), ...(batch.attempts ?? [])].map((r) =>
+          "runId" in r ? r.runId : r.id,
+        ),
+      );
+      for (const runId of runIds) {
+        const locked = await client.query("SELECT status FROM runs WHERE id = $1 FOR UPDATE", [
+          runId,
+        ]);
+        const status = locked.rows[0]?.status as string | undefined;
+        // A run that ended (a cancel recorded its end while a worker was still at work) takes
+        // nothing more: its log stays as its end left it.
+        if (status !== undefined && status !== "running") {
+          throw new RunEndedError(`run ${runId} has ended (${status}): nothing more is recorded`);
+        }
+      }
+    }
     const blobs = batch.blobs ?? [];
     if (blobs.length > 0) {
       await client.query(
@@ -228,7 +277,6 @@ export class PgStore implements RunStore {
       let evs = recorded;
       let tail: Tail;
       if (renumber) {
-        await client.query("SELECT 1 FROM runs WHERE id = $1 FOR UPDATE", [runId]);
         tail = await this.readTail(client, runId);
         evs = recorded.map((e, i) => ({ ...e, seq: tail.lastSeq + 1 + i }));
       } else tail = await this.tail(client, runId);
@@ -296,9 +344,9 @@ export class PgStore implements RunStore {
     return result.rows.map(toRun);
   }
 
-  async events(runId: string, afterSeq = 0): Promise<EventRecord[]> {
+  async events(runId: string, afterSeq = 0, on: Queryable = this.pool): Promise<EventRecord[]> {
     const out: EventRecord[] = [];
-    const rows = (await this.pool.query(SELECT_EVENTS, [runId, COMMITS_PER_RUN, afterSeq])).rows;
+    const rows = (await on.query(SELECT_EVENTS, [runId, COMMITS_PER_RUN, afterSeq])).rows;
     for (const row of rows) {
       for (const t of JSON.parse(String(row.events)) as EventTuple[]) {
         if (t[0] > afterSeq) out.push(eventFromTuple(runId, t));

@@ -9,7 +9,6 @@
 // golden export passes `keel test`.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import pg from "pg";
@@ -26,7 +25,8 @@ import { runWorkflow } from "@keel/core/runner/run";
 import { createNodeEffects } from "@keel/core/runner/node-effects";
 import { newRunId } from "@keel/core/store/ids";
 import type { RunStore } from "@keel/core/store/run-store";
-import { bin, keel, workspace } from "../helpers/cli";
+import { keel, workspace } from "../helpers/cli";
+import { killWorkers, startWorkerProcess } from "../helpers/workers";
 import { postgresMissing, startPostgres, type ThrowawayPostgres } from "../helpers/postgres";
 
 const TOOLS = Array.from({ length: 10 }, (_, i) => `t${i}`);
@@ -69,45 +69,13 @@ exports.work = async (args) => {
 
 const missing = postgresMissing();
 let server: ThrowawayPostgres | undefined;
-const workers: ChildProcess[] = [];
 before(async () => {
   if (!missing) server = await startPostgres();
 });
 after(() => {
-  for (const w of workers) if (w.exitCode === null && w.signalCode === null) w.kill("SIGKILL");
+  killWorkers();
   server?.stop();
 });
-
-interface StartedWorker {
-  readonly child: ChildProcess;
-  readonly ready: Promise<void>;
-  log(): string;
-}
-
-function startWorkerProcess(
-  url: string,
-  id: string,
-  dir: string,
-  effects: string,
-  extra: string[] = [],
-): StartedWorker {
-  const child = spawn(
-    process.execPath,
-    [bin, "worker", "--store", url, "--id", id, "--concurrency", "3", "--grace", "5s", ...extra],
-    { cwd: dir, env: { ...process.env, KEEL_TEST_EFFECTS: effects } },
-  );
-  workers.push(child);
-  let text = "";
-  const ready = new Promise<void>((resolve, reject) => {
-    child.stderr!.on("data", (c: Buffer) => {
-      text += c.toString("utf8");
-      if (text.includes(": ready on ")) resolve();
-    });
-    child.stdout!.on("data", () => {});
-    child.on("exit", (code) => reject(new Error(`worker ${id} exited (${code}): ${text}`)));
-  });
-  return { child, ready, log: () => text };
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
