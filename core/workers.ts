@@ -3,10 +3,6 @@
 // `@keel/workers` on first use, like `@keel/production` (core/production.ts); the extension
 // never loads it.
 export { startWorker, type Worker, type WorkerOptions } from "./executor/dbos-worker";
-export {
-  openDbosExecutor,
-  DbosExecutor,
-  RunNotExecutedError,
-  type DbosExecutorOptions,
-} from "./executor/dbos-submit";
+export { openDbosExecutor, DbosExecutor, type DbosExecutorOptions } from "./executor/dbos-submit";
+export { RunNotExecutedError } from "./executor/executor";
 export type { RunSpec, RunHandle, Executor } from "./executor/executor";

@@ -16,7 +16,7 @@ import type { Origin } from "../store/records";
 import { cacheKey, cachePolicy } from "../runner/cache";
 import { raceAbort } from "../runner/async";
 import { StepError, asStepError, type ErrorKind } from "../runner/errors";
-import { evaluateBare, toJson, type ExprScope } from "../runner/expressions";
+import type { ExprScope } from "../runner/expressions";
 import { checkOutput } from "../runner/output-schema";
 import { Outcomes, pendingState, snapshotOf } from "../runner/outcomes";
 import {

@@ -5,7 +5,7 @@
 // after a crash finds the checkpoint and skips the write, so each record is written exactly once,
 // however often the code that produced it ran.
 import { runTransactionalInternalStep } from "@dbos-inc/dbos-sdk/internal/dbos";
-import { loadWorkflowText, type LoadedWorkflow } from "../runner/load";
+import { loadValidText, type LoadedWorkflow } from "../runner/load";
 import { createNodeEffects } from "../runner/node-effects";
 import type { Effects } from "../runner/effects";
 import type { Recorder } from "../runner/recorder";
@@ -44,7 +44,7 @@ export async function loadRecorded(
   const source = await w.store.blob(sourceHash);
   if (source === undefined)
     throw new Error(`the run's workflow source ${sourceHash} is not recorded`);
-  const loaded = validated(path, source);
+  const loaded = loadValidText(path, source);
   const ready: Loaded = {
     ...loaded,
     effects: createNodeEffects({ providers: loaded.workflow.providers ?? {}, dir: loaded.dir }),
@@ -52,18 +52,6 @@ export async function loadRecorded(
   if (loadedBySource.size > 64) loadedBySource.clear();
   loadedBySource.set(key, ready);
   return ready;
-}
-
-/** The workflow as it validates on this worker; throws with the reasons when it does not. */
-export function validated(path: string, source: string): LoadedWorkflow {
-  const result = loadWorkflowText(path, source);
-  if (!result.ok) {
-    const errors = result.diagnostics.filter((d) => d.severity === "error");
-    throw new Error(
-      `the workflow does not validate on this worker (${errors.map((d) => `${d.code} ${d.message}`).join("; ")}): a tool module may be missing here`,
-    );
-  }
-  return result.loaded;
 }
 
 /**

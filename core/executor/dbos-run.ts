@@ -39,7 +39,8 @@ import type { ExprScope } from "../runner/expressions";
 import type { Effects } from "../runner/effects";
 import { createNodeEffects } from "../runner/node-effects";
 import type { AttemptOutcome, AttemptTask } from "./dbos-attempt";
-import { validated, recordInStep, type WorkerContext } from "./dbos-record";
+import { recordInStep, type WorkerContext } from "./dbos-record";
+import { loadValidText, type LoadedWorkflow } from "../runner/load";
 import type { RunSpec } from "./executor";
 
 /** The attempt workflow as registered, and the queue an attempt of a provider goes to. */
@@ -81,7 +82,7 @@ class DistributedRun implements ScopeSource {
   private readonly recorder: Recorder;
   private readonly redactor: Redactor;
   private readonly outcomes: Outcomes;
-  private readonly loaded: ReturnType<typeof validated>;
+  private readonly loaded: LoadedWorkflow;
   private readonly secrets: Record<string, string>;
   private readonly effects: Effects;
   private begun!: Begun;
@@ -91,7 +92,7 @@ class DistributedRun implements ScopeSource {
     private readonly flows: AttemptFlows,
     private readonly spec: RunSpec,
   ) {
-    this.loaded = validated(spec.workflowPath, spec.source);
+    this.loaded = loadValidText(spec.workflowPath, spec.source);
     this.graph = this.loaded.graph;
     this.effects = createNodeEffects({
       providers: this.loaded.workflow.providers ?? {},

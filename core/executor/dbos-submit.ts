@@ -8,8 +8,9 @@ import { DBOSClient } from "@dbos-inc/dbos-sdk";
 import { openPgStore, type PgStore } from "../store/pg-store";
 import { parse } from "yaml";
 import { foldToEnd } from "../log/fold";
-import type { EventRecord, RunRecord } from "../store/records";
+import type { EventRecord } from "../store/records";
 import type { Executor, RunHandle, RunSpec } from "./executor";
+import { storeHandle } from "./local";
 import { appVersion, DBOS_APP, migrateDbos, RUN_WORKFLOW, RUNS_QUEUE } from "./dbos-schema";
 
 export interface DbosExecutorOptions {
@@ -17,9 +18,6 @@ export interface DbosExecutorOptions {
   /** How often a follower reads the store; default 100 ms. */
   readonly pollMs?: number;
 }
-
-/** Thrown when DBOS ended a run's workflow without a Keel record saying how the run ended. */
-export class RunNotExecutedError extends Error {}
 
 export async function openDbosExecutor(
   url: string,
@@ -64,39 +62,7 @@ export class DbosExecutor implements Executor {
   }
 
   attach(runId: string): RunHandle {
-    const pollMs = this.options.pollMs ?? 100;
-    const store = this.store;
-    const failure = () => this.failure(runId);
-    return {
-      runId,
-      async *events(afterSeq = 0) {
-        let seen = afterSeq;
-        for (;;) {
-          const batch: EventRecord[] = await store.events(runId, seen);
-          for (const e of batch) {
-            seen = e.seq;
-            yield e;
-            if (e.type === "run_finished") return;
-          }
-          if (batch.length === 0) {
-            const run = await store.getRun(runId);
-            if (run && run.status !== "running") return;
-            const why = await failure();
-            if (why) throw new RunNotExecutedError(why);
-            await sleep(pollMs);
-          }
-        }
-      },
-      async ended(): Promise<RunRecord> {
-        for (;;) {
-          const run = await store.getRun(runId);
-          if (run && run.status !== "running") return run;
-          const why = await failure();
-          if (why) throw new RunNotExecutedError(why);
-          await sleep(pollMs);
-        }
-      },
-    };
+    return storeHandle(this.store, runId, this.options.pollMs ?? 100, () => this.failure(runId));
   }
 
   /** Why DBOS ended the run's workflow when the record has no end for it; undefined otherwise. */
@@ -139,8 +105,6 @@ export class DbosExecutor implements Executor {
     await this.store.close();
   }
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const CANCELLED = "the run was cancelled";
 

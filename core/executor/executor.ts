@@ -37,3 +37,6 @@ export interface Executor {
   cancel(runId: string): Promise<boolean>;
   close(): Promise<void>;
 }
+
+/** Thrown when an executor gave a run up without a record saying how the run ended. */
+export class RunNotExecutedError extends Error {}

@@ -34,6 +34,21 @@ export function loadWorkflowText(path: string, text: string): LoadResult {
   return loadFromBytes(path, new TextEncoder().encode(text));
 }
 
+/**
+ * A recorded workflow text that must validate here (a worker executing a submitted run); throws
+ * with the reasons when it does not.
+ */
+export function loadValidText(path: string, text: string): LoadedWorkflow {
+  const result = loadWorkflowText(path, text);
+  if (!result.ok) {
+    const errors = result.diagnostics.filter((d) => d.severity === "error");
+    throw new Error(
+      `the workflow does not validate here (${errors.map((d) => `${d.code} ${d.message}`).join("; ")}): a tool module may be missing here`,
+    );
+  }
+  return result.loaded;
+}
+
 function loadFromBytes(path: string, bytes: Uint8Array): LoadResult {
   const { text, diagnostics, model } = validateBytes(bytes, { file: path, host: nodeHost });
   if (diagnostics.some((d) => d.severity === "error"))

@@ -21,7 +21,7 @@ import {
   type ScopeSource,
 } from "./scope";
 import { StepError, asStepError } from "./errors";
-import { evaluateBare, evaluateBareSync, FALLBACK, toJson, type ExprScope } from "./expressions";
+import { evaluateBareSync, FALLBACK, toJson, type ExprScope } from "./expressions";
 import { Recorder } from "./recorder";
 import { Outcomes, pendingState, snapshotOf } from "./outcomes";
 import { cacheKey, cachePolicy } from "./cache";
