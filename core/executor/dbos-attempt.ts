@@ -1,13 +1,14 @@
 // One attempt of a step of a distributed run: the DBOS workflow `keel_attempt`, a child of the
 // run's workflow (dbos-run.ts), on the queue of the step's provider, so it executes on whichever
 // worker takes it. Its id is `<run>:<step>:<attempt>`: starting it twice starts it once.
-// Within it, three DBOS steps:
-// 1. `keel.cache`: the cache lookup and, on a hit, its record (one transaction);
-// 2. `keel.effect`: the effect itself, DBOS retries off (Keel's retry policy decides, in the
-//    run's workflow, from what this attempt returns); its outcome is checkpointed, so an effect
-//    that ended is never executed again, and one in flight when its worker died is (at least once);
-// 3. `keel.attempt`: the attempt's record (its row, `step_succeeded` or `attempt_failed`, and
-//    `step_failed` when nothing follows), in the same transaction as DBOS's checkpoint.
+// Within it, two DBOS steps:
+// 1. `keel.effect`: the cache lookup and, on a miss, the effect itself, DBOS retries off (Keel's
+//    retry policy decides, in the run's workflow, from what this attempt returns); its answer is
+//    checkpointed, so an effect that ended is never executed again, and one in flight when its
+//    worker died is (at least once);
+// 2. `keel.attempt`: the attempt's record (its row, `step_succeeded`, `step_cached` or
+//    `attempt_failed`, and `step_failed` when nothing follows), in the same transaction as
+//    DBOS's checkpoint.
 // What it returns crosses PostgreSQL (DBOS's tables), so values in it are redacted like the record.
 import { DBOS } from "@dbos-inc/dbos-sdk";
 import { resolve } from "node:path";
@@ -18,7 +19,7 @@ import { raceAbort } from "../runner/async";
 import { StepError, asStepError, type ErrorKind } from "../runner/errors";
 import type { ExprScope } from "../runner/expressions";
 import { checkOutput } from "../runner/output-schema";
-import { Outcomes, pendingState, snapshotOf } from "../runner/outcomes";
+import { lookupCache, Outcomes, pendingState, snapshotOf } from "../runner/outcomes";
 import {
   afterFailure,
   durationMs,
@@ -169,25 +170,23 @@ export async function executeAttempt(w: WorkerContext, task: AttemptTask): Promi
           step.type === "tool" ? resolve(loaded.dir, step.uses.split("#")[0]!) : undefined,
       })
     : null;
-  if (key && !task.noCache) {
-    const hit = await recordInStep(w, recorder, "keel.cache", async () =>
-      (await outcomes.fromCache(id, task.attempt, startedAt, inputHash, key)) ? ended() : null,
-    );
-    if (hit) return hit;
-  }
   const timeout = firstOf(
     step.timeout,
     provider ? wf.providers?.[provider]?.timeout : undefined,
     wf.defaults?.timeout,
   );
-  // The effect's outcome, checkpointed: a value, or the error it ended with (DBOS never retries).
+  // The attempt's answer, checkpointed: a cache entry, else the effect's value or the error it
+  // ended with (DBOS never retries it). A re-execution takes the same answer without a lookup.
   const done = await DBOS.runStep(
     async () => {
+      const hit = key && !task.noCache ? await lookupCache(w.store, key, startedAt) : undefined;
+      if (hit) return { ok: true as const, hit, value: null, reply: null };
       try {
         const output = await within(prepared, loaded.effects, timeout);
         // DBOS keeps the outcome in its tables: with secrets masked, as the record has it.
         return redactor.value({
           ok: true as const,
+          hit: null,
           value: output.value,
           reply: output.reply ?? null,
         });
@@ -207,6 +206,10 @@ export async function executeAttempt(w: WorkerContext, task: AttemptTask): Promi
     if (!done.ok) {
       const err = new StepError(done.kind, done.message, done.retryAfterMs ?? undefined);
       return failed(err, inputHash);
+    }
+    if (done.hit) {
+      outcomes.cached(id, task.attempt, startedAt, inputHash, key!, done.hit);
+      return ended();
     }
     const output: StepOutput = { value: done.value, reply: done.reply ?? undefined };
     try {

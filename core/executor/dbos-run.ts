@@ -278,7 +278,8 @@ class DistributedRun implements ScopeSource {
 
   /** Records what is pending, then starts the attempt on its provider's queue. */
   private async dispatch(task: AttemptTask): Promise<Running> {
-    await recordInStep(this.w, this.recorder, "keel.record", () => null);
+    // Whether anything waits to be recorded is itself decided alike on every execution.
+    if (this.recorder.holding) await recordInStep(this.w, this.recorder, "keel.record", () => null);
     const provider = task.provider ?? undefined;
     const limit = provider ? this.loaded.workflow.providers?.[provider]?.concurrency : undefined;
     const queueName = await this.flows.queueOf(limit, provider);

@@ -102,7 +102,7 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
     id: o.id,
     store,
     secrets: o.secrets,
-    pollMs: o.waitMs ?? 25,
+    pollMs: o.waitMs ?? 50,
   };
   const pollMs = o.pollMs ?? 50;
   const attempt = DBOS.registerWorkflow(

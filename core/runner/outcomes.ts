@@ -12,6 +12,26 @@ import type { PreparedStep, StepOutput } from "./steps";
 import type { StepState } from "./types";
 import { evaluateBare, toJson, type ExprScope } from "./expressions";
 
+/** An unexpired cache entry and its output's text. */
+export interface CacheHit {
+  readonly outputHash: string;
+  readonly runId: string;
+  readonly text: string;
+}
+
+/** The cache entry for `key` that is valid at `at`, with its output; undefined on a miss. */
+export async function lookupCache(
+  store: RunStore,
+  key: string,
+  at: string,
+): Promise<CacheHit | undefined> {
+  const hit = await store.cacheLookup(key, at);
+  const text = hit ? await store.blob(hit.outputHash) : undefined;
+  return hit && text !== undefined
+    ? { outputHash: hit.outputHash, runId: hit.runId, text }
+    : undefined;
+}
+
 /**
  * A step's state before it starts, with `attempts` recorded already. Every field is set from the
  * start, so that all states of a run share one shape (the scheduler reads them in a hot loop).
@@ -78,9 +98,20 @@ export class Outcomes {
     inputHash: string,
     key: string,
   ): Promise<boolean> {
-    const hit = await this.store.cacheLookup(key, startedAt);
-    const text = hit ? await this.store.blob(hit.outputHash) : undefined;
-    if (!hit || text === undefined) return false;
+    const hit = await lookupCache(this.store, key, startedAt);
+    if (hit) this.cached(id, attempt, startedAt, inputHash, key, hit);
+    return hit !== undefined;
+  }
+
+  /** Records the attempt as answered by a cache entry (found by `lookupCache`). */
+  cached(
+    id: string,
+    attempt: number,
+    startedAt: string,
+    inputHash: string,
+    key: string,
+    hit: CacheHit,
+  ): void {
     const state = this.states.get(id)!;
     this.attempt(id, attempt, startedAt, inputHash, {
       origin: "cached",
@@ -90,14 +121,13 @@ export class Outcomes {
     });
     state.status = "succeeded";
     state.origin = "cached";
-    state.output = JSON.parse(text) as unknown;
+    state.output = JSON.parse(hit.text) as unknown;
     state.endedMs = Date.now();
     this.recorder.event("step_cached", id, attempt, this.effects.now(), {
       output: hit.outputHash,
       sourceRun: hit.runId,
       durationMs: state.endedMs - state.startedMs,
     });
-    return true;
   }
 
   succeed(

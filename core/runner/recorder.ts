@@ -51,6 +51,11 @@ export class Recorder {
     this.seq = lastSeq;
   }
 
+  /** True when something was recorded and not yet committed or taken. */
+  get holding(): boolean {
+    return this.pending();
+  }
+
   /** What was recorded and not yet taken, as one batch; the recorder is empty after it. */
   take(): WriteBatch | undefined {
     if (!this.pending()) return undefined;

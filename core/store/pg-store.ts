@@ -159,12 +159,9 @@ export class PgStore implements RunStore {
     if (this.readOnly) {
       throw new Error("this run store is read-only (opened so, or written by a newer Keel)");
     }
-    const path = String(
-      (await client.query("SELECT current_setting('search_path') AS p")).rows[0]!.p,
-    );
+    // For the rest of this transaction only; DBOS names its own tables with their schema.
     await client.query("SELECT set_config('search_path', $1, true)", [this.schema]);
     await this.write(client, batch, new Map(), true);
-    await client.query("SELECT set_config('search_path', $1, true)", [path]);
     for (const r of [...(batch.events ?? []), ...(batch.attempts ?? [])]) {
       this.tails.delete(r.runId);
     }
@@ -247,6 +244,10 @@ export class PgStore implements RunStore {
     pending: Map<string, Tail>,
     renumber = false,
   ): Promise<void> {
+    // Appending alongside other writers: each run's row locked, then its tail read. Two
+    // statements: in READ COMMITTED a statement that waited for the lock still reads the log as
+    // it was when it began, so the tail must be read by a statement that starts after the lock.
+    const locked = new Map<string, Tail>();
     if (renumber) {
       const runIds = new Set(
         [...(batch.runs ?? []), ...(batch.events ?? []), ...(batch.attempts ?? [])].map((r) =>
@@ -254,15 +255,15 @@ export class PgStore implements RunStore {
         ),
       );
       for (const runId of runIds) {
-        const locked = await client.query("SELECT status FROM runs WHERE id = $1 FOR UPDATE", [
-          runId,
-        ]);
-        const status = locked.rows[0]?.status as string | undefined;
+        const row = (await client.query(LOCK_RUN, [runId])).rows[0];
+        if (!row) continue; // a new run: its row is written below, its log starts empty
+        const status = String(row.status);
         // A run that ended (a cancel recorded its end while a worker was still at work) takes
         // nothing more: its log stays as its end left it.
-        if (status !== undefined && status !== "running") {
+        if (status !== "running") {
           throw new RunEndedError(`run ${runId} has ended (${status}): nothing more is recorded`);
         }
+        locked.set(runId, await this.readTail(client, runId));
       }
     }
     const blobs = batch.blobs ?? [];
@@ -277,7 +278,7 @@ export class PgStore implements RunStore {
       let evs = recorded;
       let tail: Tail;
       if (renumber) {
-        tail = await this.readTail(client, runId);
+        tail = locked.get(runId) ?? (await this.readTail(client, runId));
         evs = recorded.map((e, i) => ({ ...e, seq: tail.lastSeq + 1 + i }));
       } else tail = await this.tail(client, runId);
       const s = segmentAfter(tail, runId, evs, atts);
@@ -323,8 +324,7 @@ export class PgStore implements RunStore {
   private async readTail(client: Queryable, runId: string): Promise<Tail> {
     const row = (await client.query(TAIL, [runId, COMMITS_PER_RUN])).rows[0];
     if (!row) throw new Error(`run ${runId} is not recorded: commit its run record first`);
-    const first = Number(row.no) * COMMITS_PER_RUN;
-    return { key: row.id == null ? first : Number(row.id), lastSeq: Number(row.last_seq ?? 0) };
+    return tailOf(row);
   }
 
   async getRun(id: string): Promise<RunRecord | undefined> {
@@ -424,6 +424,14 @@ const UPSERT_RUN = `INSERT INTO runs (id, workflow_path, workflow_name, source_h
   ON CONFLICT (id) DO UPDATE SET status = excluded.status, ended_at = excluded.ended_at,
   outputs_hash = excluded.outputs_hash, error = excluded.error, owner_pid = excluded.owner_pid,
   heartbeat_at = excluded.heartbeat_at`;
+/** Where a run's log ends, from a TAIL or LOCK_TAIL row. */
+function tailOf(row: Record<string, unknown>): Tail {
+  const first = Number(row.no) * COMMITS_PER_RUN;
+  return { key: row.id == null ? first : Number(row.id), lastSeq: Number(row.last_seq ?? 0) };
+}
+
+/** A run's status, its row locked for the rest of the transaction. */
+const LOCK_RUN = "SELECT status FROM runs WHERE id = $1 FOR UPDATE";
 /** A run's number and its last segment, if any ($2 = COMMITS_PER_RUN). */
 const TAIL = `SELECT r.no, l.id, l.last_seq FROM runs r
   LEFT JOIN LATERAL (SELECT id, last_seq FROM run_log

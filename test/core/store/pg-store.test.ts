@@ -149,6 +149,53 @@ if (missing) {
     await Promise.all(stores.map((s) => s.close()));
   });
 
+  test("postgres: appends of many writers to one run (a distributed run) wait for each other: numbered in order, none lost; an ended run takes none", async () => {
+    const schema = freshSchema();
+    const stores = await Promise.all(
+      Array.from({ length: 4 }, () => openPgStore(url(), { schema, maxConnections: 2 })),
+    );
+    await stores[0]!.append({ runs: [run("01A")] });
+    // Each writer appends batches of 3 events numbered as it likes (0): the store numbers them.
+    await Promise.all(
+      stores.map(async (s, w) => {
+        for (let i = 0; i < 8; i++) {
+          const batch = [0, 1, 2].map((k) =>
+            event("01A", 0, { stepId: `w${w}`, attempt: i * 3 + k }),
+          );
+          await s.append({ events: batch });
+        }
+      }),
+    );
+    const events = await stores[0]!.events("01A");
+    assert.deepEqual(
+      events.map((e) => e.seq),
+      Array.from({ length: 96 }, (_, i) => i + 1),
+    );
+    // Each writer's batches stay whole and in its own order.
+    for (let w = 0; w < 4; w++) {
+      const mine = events.filter((e) => e.stepId === `w${w}`).map((e) => e.attempt);
+      assert.deepEqual(
+        mine,
+        Array.from({ length: 24 }, (_, i) => i),
+      );
+      for (let b = 0; b < 8; b++) {
+        const first = events.findIndex((e) => e.stepId === `w${w}` && e.attempt === b * 3);
+        assert.deepEqual(
+          events.slice(first, first + 3).map((e) => e.stepId),
+          [`w${w}`, `w${w}`, `w${w}`],
+        );
+      }
+    }
+    // Once the run has ended, appends are refused whole.
+    await stores[1]!.append({ runs: [run("01A", { status: "cancelled" })] });
+    await assert.rejects(
+      stores[2]!.append({ events: [event("01A", 0)] }),
+      /run 01A has ended \(cancelled\)/,
+    );
+    assert.equal((await stores[3]!.events("01A")).length, 96);
+    await Promise.all(stores.map((s) => s.close()));
+  });
+
   test("postgres: a version-1 store moves to segments with its events, attempts and model calls unchanged", async () => {
     const schema = freshSchema();
     await query(`CREATE SCHEMA ${schema}`);
