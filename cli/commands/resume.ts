@@ -36,8 +36,12 @@ export async function runResume(argv: readonly string[]): Promise<number> {
   if (run.status !== "running") {
     throw new UsageError(`run ${run.id} already ended (${run.status}): there is nothing to resume`);
   }
-  if (ownerAlive(run)) {
-    throw new UsageError(`run ${run.id} is still running in process ${run.ownerPid}`);
+  if (ownerAlive(run, Date.now(), isPgUrl(storePath) ? "remote" : "local")) {
+    throw new UsageError(
+      run.ownerPid === null
+        ? `run ${run.id} is executed by the team's workers: they take it over if one dies (keel cancel ${run.id} --store … stops it)`
+        : `run ${run.id} is still running in process ${run.ownerPid}`,
+    );
   }
   const loaded = loadWorkflowText(run.workflowPath, recorded.source);
   if (!loaded.ok) {

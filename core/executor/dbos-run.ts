@@ -40,7 +40,7 @@ import type { Effects } from "../runner/effects";
 import { createNodeEffects } from "../runner/node-effects";
 import type { AttemptOutcome, AttemptTask } from "./dbos-attempt";
 import { recordInStep, type WorkerContext } from "./dbos-record";
-import { loadValidText, type LoadedWorkflow } from "../runner/load";
+import { loadValidTextOnce, type LoadedWorkflow } from "../runner/load";
 import type { RunSpec } from "./executor";
 
 /** The attempt workflow as registered, and the queue an attempt of a provider goes to. */
@@ -55,6 +55,9 @@ export interface Executed {
 }
 
 const NEVER = new AbortController().signal;
+
+/** Workflows of the runs this worker executes, validated once per text. */
+const specs = new Map<string, LoadedWorkflow>();
 
 export async function executeDistributed(
   w: WorkerContext,
@@ -92,7 +95,7 @@ class DistributedRun implements ScopeSource {
     private readonly flows: AttemptFlows,
     private readonly spec: RunSpec,
   ) {
-    this.loaded = loadValidText(spec.workflowPath, spec.source);
+    this.loaded = loadValidTextOnce(specs, spec.workflowPath, spec.source);
     this.graph = this.loaded.graph;
     this.effects = createNodeEffects({
       providers: this.loaded.workflow.providers ?? {},

@@ -5,7 +5,7 @@
 // Invariants: a run id starts one run (a second start returns the same handle); a run's events
 // reach a handle in sequence order, each once; `ended()` resolves with the record once the run's
 // end is durable.
-import { loadValidText } from "../runner/load";
+import { loadValidTextOnce, type LoadedWorkflow } from "../runner/load";
 import { createNodeEffects } from "../runner/node-effects";
 import { runWorkflow } from "../runner/run";
 import type { RunResult } from "../runner/types";
@@ -32,6 +32,7 @@ interface Local {
 
 export class LocalExecutor implements Executor {
   private readonly runs = new Map<string, Local>();
+  private readonly loaded = new Map<string, LoadedWorkflow>();
 
   constructor(private readonly o: LocalExecutorOptions) {}
 
@@ -39,7 +40,8 @@ export class LocalExecutor implements Executor {
     if (this.runs.has(spec.runId) || (await this.o.store.getRun(spec.runId))) {
       return this.attach(spec.runId);
     }
-    const loaded = loadValidText(spec.workflowPath, spec.source);
+    // Validated once per text: runs of one workflow share it.
+    const loaded = loadValidTextOnce(this.loaded, spec.workflowPath, spec.source);
     const controller = new AbortController();
     const events: EventRecord[] = [];
     const waiting = new Set<() => void>();

@@ -7,14 +7,18 @@ export const STALE_HEARTBEAT_MS = 30_000;
 
 /**
  * `where` says whose process ids the record holds: `local`, this machine's (the SQLite store), or
- * `remote`, a team's workers' on other machines (a PostgreSQL store), judged by the heartbeat alone.
+ * `remote`, other machines' (a PostgreSQL store), judged by the heartbeat alone. In a remote
+ * store, a running run without an owner process is executed by the team's workers: alive.
  */
 export function ownerAlive(
   run: RunRecord,
   now = Date.now(),
   where: "local" | "remote" = "local",
 ): boolean {
-  if (run.status !== "running" || run.ownerPid === null) return false;
+  if (run.status !== "running") return false;
+  // A run on a team's workers has no owner process: DBOS keeps it going, whichever worker dies
+  // (core/executor/dbos-run.ts), and `keel cancel` stops it.
+  if (run.ownerPid === null) return where === "remote";
   if (where === "remote") {
     return run.heartbeatAt !== null && now - Date.parse(run.heartbeatAt) < STALE_HEARTBEAT_MS;
   }

@@ -49,6 +49,22 @@ export function loadValidText(path: string, text: string): LoadedWorkflow {
   return result.loaded;
 }
 
+/** `loadValidText`, once per path and text in `cache` (up to 32 texts). */
+export function loadValidTextOnce(
+  cache: Map<string, LoadedWorkflow>,
+  path: string,
+  text: string,
+): LoadedWorkflow {
+  const key = `${path}\n${text}`;
+  let loaded = cache.get(key);
+  if (!loaded) {
+    if (cache.size >= 32) cache.clear();
+    loaded = loadValidText(path, text);
+    cache.set(key, loaded);
+  }
+  return loaded;
+}
+
 function loadFromBytes(path: string, bytes: Uint8Array): LoadResult {
   const { text, diagnostics, model } = validateBytes(bytes, { file: path, host: nodeHost });
   if (diagnostics.some((d) => d.severity === "error"))

@@ -26,3 +26,11 @@ test("a local run is alive while its process exists and its heartbeat is recent"
   assert.equal(shownStatus({ ...r, heartbeatAt: stale }, now), "interrupted");
   assert.equal(shownStatus({ ...r, status: "succeeded", ownerPid: null }, now), "succeeded");
 });
+
+test("a running run without an owner process in a team's store is executed by the workers: alive there", () => {
+  const r = run("01A", { ownerPid: null, heartbeatAt: null });
+  assert.equal(ownerAlive(r, now, "remote"), true);
+  assert.equal(shownStatus(r, now, "remote"), "running");
+  // In a local store no run is left without an owner while it runs: interrupted.
+  assert.equal(shownStatus(r, now), "interrupted");
+});
