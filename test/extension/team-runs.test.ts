@@ -96,6 +96,13 @@ test(
         // On a worker elsewhere (no such process here), its heartbeat recent: running.
         run("01B", { ownerPid: 4_194_321, heartbeatAt: now, startedAt: now }),
         run("01C", { workflowPath: "/w/other.keel.yaml", status: "failed", ownerPid: null }),
+        // Executed by the team's workers: no owner process, no heartbeat, running all the same.
+        run("01D", {
+          workflowPath: "/w/other.keel.yaml",
+          ownerPid: null,
+          heartbeatAt: null,
+          startedAt: now,
+        }),
       ],
     });
     await store.close();
@@ -120,6 +127,11 @@ test(
       assert.deepEqual(
         runs.map((r) => view.getTreeItem(r).label?.toString().split(" · ")[0]),
         ["running", "succeeded"],
+      );
+      const others = await view.getChildren(workflows[1]);
+      assert.deepEqual(
+        others.map((r) => view.getTreeItem(r).label?.toString().split(" · ")[0]),
+        ["running", "failed"],
       );
       const item = view.getTreeItem(runs[1]!);
       assert.equal(item.contextValue, "teamRun");
