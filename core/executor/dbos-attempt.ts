@@ -33,7 +33,7 @@ import { Redactor } from "../runner/redact";
 import { contextWith, type RunContext } from "../runner/scope";
 import { prepareStep, type PreparedStep, type StepOutput } from "../runner/steps";
 import type { StepState } from "../runner/types";
-import { loadRecorded, recordInStep, type WorkerContext } from "./dbos-record";
+import { loadRecorded, recordInStep, type Loaded, type WorkerContext } from "./dbos-record";
 
 /** What the run's workflow hands an attempt: everything it needs, nothing it must read back. */
 export interface AttemptTask {
@@ -71,6 +71,8 @@ export interface AttemptOutcome {
   readonly error?: { readonly kind: ErrorKind; readonly message: string };
   /** After a failure: another attempt, a fallback, or the step's end. */
   readonly after?: AfterFailure;
+  /** A failure the attempt could not record itself (its workflow did not load): the run does. */
+  readonly unrecorded?: boolean;
   readonly continued?: boolean;
 }
 
@@ -78,7 +80,14 @@ const NEVER = new AbortController().signal;
 
 export async function executeAttempt(w: WorkerContext, task: AttemptTask): Promise<AttemptOutcome> {
   if (task.delayMs > 0) await DBOS.sleep(task.delayMs);
-  const loaded = await loadRecorded(w, task.workflowPath, task.sourceHash);
+  let loaded: Loaded;
+  try {
+    loaded = await loadRecorded(w, task.workflowPath, task.sourceHash);
+  } catch (e) {
+    // This worker cannot load the workflow (a tool module missing here): the run records it.
+    const message = `worker ${w.id}: ${(e as Error).message}`;
+    return { status: "failed", error: { kind: "config", message }, unrecorded: true };
+  }
   const { workflow: wf } = loaded;
   const id = task.stepId;
   const step = wf.steps[id] as Step;

@@ -15,11 +15,11 @@
 //   the end) is taken inside a checkpointed step and read back from it.
 // Keel's retry policy stays in charge: an attempt says what follows it (dbos-attempt.ts), and this
 // body starts the next one (after the backoff, which the attempt waits durably) or the fallback.
-import { DBOS, type WorkflowHandle } from "@dbos-inc/dbos-sdk";
+import { DBOS, Error as DBOSErrors, type WorkflowHandle } from "@dbos-inc/dbos-sdk";
 import type { Step } from "../model/schema";
 import type { StepGraph } from "../graph/graph";
 import type { RunRecord, RunStatus } from "../store/records";
-import { asStepError, type StepError } from "../runner/errors";
+import { asStepError, StepError } from "../runner/errors";
 import { checkOutput } from "../runner/output-schema";
 import { Outcomes, pendingState } from "../runner/outcomes";
 import { afterFailure, stepRetryPolicy } from "../runner/policy";
@@ -222,7 +222,20 @@ class DistributedRun implements ScopeSource {
       );
       const done = running.get(first.workflowID)!;
       running.delete(first.workflowID);
-      const outcome = await done.handle.getResult();
+      let outcome: AttemptOutcome;
+      try {
+        outcome = await done.handle.getResult();
+      } catch (e) {
+        // A cancel ends the run here; any other failure of the attempt's workflow is its step's.
+        if (
+          e instanceof DBOSErrors.DBOSWorkflowCancelledError ||
+          e instanceof DBOSErrors.DBOSAwaitedWorkflowCancelledError
+        ) {
+          throw e;
+        }
+        const message = `the attempt's workflow failed: ${(e as Error).message}`;
+        outcome = { status: "failed", error: { kind: "tool_error", message }, unrecorded: true };
+      }
       const next = this.settle(done.task, outcome);
       if (next) {
         const r = await this.dispatch(next);
@@ -306,6 +319,16 @@ class DistributedRun implements ScopeSource {
         meta: outcome.meta ?? null,
         endedMs: Date.now(),
       });
+      return undefined;
+    }
+    if (outcome.unrecorded) {
+      const err = new StepError(outcome.error!.kind, outcome.error!.message);
+      this.recorder.event("attempt_failed", task.stepId, task.attempt, isoNow(), {
+        kind: err.kind,
+        message: err.message,
+        next: null,
+      });
+      this.outcomes.fail(task.stepId, err, task.attempt);
       return undefined;
     }
     const after = outcome.after ?? { next: null };
