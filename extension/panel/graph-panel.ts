@@ -138,7 +138,9 @@ export class GraphPanel implements vscode.Disposable {
     const m = parsed.data;
     if (m.type === "ready") {
       await this.sendGraph();
-      const recorded = await recording(this.uri.fsPath, this.debugged?.runId);
+      // The run the panel was showing when its webview was (re)made, else the newest: a panel
+      // brought back from behind other tabs stays on the run the user opened in it.
+      const recorded = await recording(this.uri.fsPath, this.debugged?.runId ?? this.shownRun);
       if (recorded) this.post(recorded);
       this.shownRun = recorded?.runId;
       if (this.debugged) this.post(this.debugged);

@@ -689,6 +689,48 @@ async function checkTheme(page, theme) {
     await toast("the run of slow.keel.yaml cancelled").waitFor({ timeout: 30000 });
     check(true, "a long run is cancelled from its progress notification, and says so");
     await palette(page, "Notifications: Clear All Notifications");
+
+    // a team's run (run.sh: team-db.ts): the Runs view reads the PostgreSQL store named by
+    // keel.runs.postgresUrl; opening the run pulls it and shows it in the graph panel
+    const teamRun = process.env.KEEL_E2E_TEAM_RUN;
+    if (teamRun) {
+      await palette(page, "Keel: Focus on Runs View");
+      const teamGroup = page
+        .locator(".pane-body .monaco-list-row", { hasText: "Team runs" })
+        .first();
+      await teamGroup.waitFor({ timeout: 30000 });
+      if ((await teamGroup.getAttribute("aria-expanded")) !== "true") await teamGroup.click();
+      // its workflow is the next row of the same list, and the run the one after
+      const teamIndex = Number(await teamGroup.getAttribute("data-index"));
+      const teamRow = (n) =>
+        teamGroup.locator(
+          `xpath=../div[contains(@class, "monaco-list-row") and @data-index="${teamIndex + n}"]`,
+        );
+      await teamRow(1).filter({ hasText: "support-triage.keel.yaml" }).waitFor({ timeout: 30000 });
+      const teamRunRow = teamRow(2).filter({ hasText: "succeeded ·" });
+      await teamRunRow.waitFor({ timeout: 30000 });
+      check(true, "the Runs view lists the team's run under Team runs, by workflow, succeeded");
+      await page
+        .locator(".part.sidebar")
+        .screenshot({ path: path.join(shots, "team-runs-dark.png") });
+      log("screenshot team-runs-dark.png: the team's run in the Runs view");
+      await teamRunRow.click();
+      // the run's id is the title of its label (hidden in a panel this narrow)
+      await panel
+        .locator(`.keel-run[title="${teamRun}"]`)
+        .waitFor({ state: "attached", timeout: 60000 });
+      const teamPosition = panel.locator(`input[aria-label="Position in the run's log"]`);
+      const teamLast = Number(await teamPosition.getAttribute("max"));
+      check(
+        Number(await teamPosition.inputValue()) === teamLast,
+        `opening the team's run pulls it and shows it in the graph panel at its end (run ${teamRun.slice(-8)}, event ${teamLast + 1})`,
+      );
+      await panel.locator('button[aria-label="Back one event"]').click();
+      await panel
+        .locator(`.keel-position`, { hasText: `${teamLast}/${teamLast + 1}` })
+        .waitFor({ timeout: 15000 });
+      check(true, "the pulled team's run steps back in the graph panel");
+    } else log("no team database (PostgreSQL missing outside CI): Team runs not checked");
     await palette(page, "View: Show Explorer");
     // the panel is in the second editor group: close it, keep the editors of the first
     // a middle click on its tab closes it: once the panel has the focus, keys go to the webview

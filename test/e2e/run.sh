@@ -5,7 +5,8 @@
 #  2. builds the bundles (after `npm ci` in a fresh clone) and packs the extension offline to a
 #     .vsix with the project's vsce (and checks that what the extension loads is in it);
 #  3. starts code-server on 127.0.0.1 with a throw-away user-data-dir and extensions-dir, installs
-#     the .vsix, opens a copy of samples/ plus test/e2e/fixtures/broken.keel.yaml;
+#     the .vsix, opens a copy of samples/ plus test/e2e/fixtures/broken.keel.yaml, with a team's
+#     PostgreSQL database (team-db.ts) in keel.runs.postgresUrl;
 #  4. drives it with playwright-core in chromium (driver.cjs): Problems panel, squiggles, ${{ }}
 #     highlighting, a clean sample, dark and light themes; screenshots in docs/screenshots/
 #     (override with KEEL_E2E_SHOTS);
@@ -41,9 +42,11 @@ DATA=$(mktemp -d "$DIR/run-XXXXXX")
 SERVER=""
 DRIVER=""
 MEMWATCH=""
+TEAMDB=""
 cleanup() {
   local rc=$?
   [ -n "$DRIVER" ] && kill "$DRIVER" 2>/dev/null
+  [ -n "$TEAMDB" ] && kill "$TEAMDB" 2>/dev/null
   [ -n "$SERVER" ] && kill -- "-$SERVER" 2>/dev/null
   [ -n "$MEMWATCH" ] && kill "$MEMWATCH" 2>/dev/null
   if [ $rc = 0 ] && [ "${KEEL_E2E_KEEP:-0}" != 1 ]; then
@@ -92,6 +95,25 @@ node "$ROOT/bin/keel.js" validate --json "$WS/broken.keel.yaml" >"$DATA/expected
 node "$ROOT/bin/keel.js" validate "$WS/support-triage.keel.yaml" >/dev/null ||
   fail "keel validate reports problems in samples/support-triage.keel.yaml"
 
+# a team's database (team-db.ts): a throw-away PostgreSQL holding one run of support-triage that
+# a `keel worker` executed; the Runs view reads it through keel.runs.postgresUrl
+(cd "$ROOT" && exec node --import tsx "$HERE/team-db.ts" "$WS/support-triage.keel.yaml") \
+  >"$DATA/team" 2>"$DATA/team.log" &
+TEAMDB=$!
+for _ in $(seq 1 600); do
+  [ -s "$DATA/team" ] && break
+  kill -0 "$TEAMDB" 2>/dev/null || break
+  sleep 0.1
+done
+read -r TEAM_URL TEAM_RUN <"$DATA/team" ||
+  fail "the team's database did not start: $(cat "$DATA/team.log")"
+if [ "$TEAM_URL" = - ]; then
+  echo "e2e: no Team runs check: $(cat "$DATA/team.log")"
+  TEAM_URL=""
+  TEAM_RUN=""
+fi
+rm -rf "$WS/.keel" # the worker's run is in PostgreSQL only
+
 mkdir -p "$DATA/ud/User" "$DATA/ext"
 : >"$DATA/config.yaml" # keeps code-server off ~/.config/code-server/config.yaml
 # Workspace trust is on and the workspace opens untrusted (Restricted Mode, no prompt): the driver
@@ -118,6 +140,13 @@ cat >"$DATA/ud/User/settings.json" <<'JSON'
   "security.workspace.trust.enabled": true,
   "security.workspace.trust.startupPrompt": "never"
 }
+JSON
+# keel.runs.postgresUrl is machine-scoped (a database URL belongs to the machine that reaches it):
+# in a remote window, which a browser's code-server window is, such settings come from the
+# remote machine's settings, not the user's
+mkdir -p "$DATA/ud/Machine"
+cat >"$DATA/ud/Machine/settings.json" <<JSON
+{ "keel.runs.postgresUrl": "$TEAM_URL" }
 JSON
 export EXTENSIONS_GALLERY='{}' # no extension gallery: nothing leaves the machine
 export PATH="$NODE24/bin:$PATH"
@@ -150,6 +179,7 @@ KEEL_E2E_URL="http://127.0.0.1:$PORT/?folder=$WS" \
   KEEL_E2E_SHOTS="$SHOTS" \
   KEEL_E2E_FAILSHOT="$DATA/fail.png" \
   KEEL_E2E_PROVIDER_PORT="$PROVIDER_PORT" \
+  KEEL_E2E_TEAM_RUN="$TEAM_RUN" \
   PW_CORE="$TOOLS/node_modules/playwright-core" \
   node "${KEEL_E2E_DRIVER:-$HERE/driver.cjs}" &
 DRIVER=$!
@@ -165,6 +195,9 @@ wait "$SERVER" 2>/dev/null
 SERVER=""
 wait "$MEMWATCH" 2>/dev/null
 MEMWATCH=""
+kill "$TEAMDB" 2>/dev/null
+wait "$TEAMDB" 2>/dev/null
+TEAMDB=""
 if grep -qE "ENOTFOUND|getaddrinfo" "$DATA/code-server.log"; then
   echo "e2e: warning: code-server tried to reach a non-local host (see $DATA/code-server.log)"
 fi
