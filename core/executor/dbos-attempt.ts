@@ -11,7 +11,6 @@
 //    DBOS's checkpoint.
 // What it returns crosses PostgreSQL (DBOS's tables), so values in it are redacted like the record.
 import { DBOS } from "@dbos-inc/dbos-sdk";
-import { resolve } from "node:path";
 import type { Step } from "../model/schema";
 import type { Origin } from "../store/records";
 import { cacheKey, cachePolicy } from "../runner/cache";
@@ -24,7 +23,7 @@ import {
   afterFailure,
   durationMs,
   fallbackRetryPolicy,
-  firstOf,
+  stepTimeout,
   stepRetryPolicy,
   type AfterFailure,
 } from "../runner/policy";
@@ -135,23 +134,13 @@ export async function executeAttempt(w: WorkerContext, task: AttemptTask): Promi
   // A failure that is recorded with the attempt, then decided on.
   const failed = (err: StepError, inputHash: string | undefined): AttemptOutcome => {
     if (inputHash !== undefined) {
-      outcomes.attempt(id, task.attempt, startedAt, inputHash, {
-        status: "failed",
-        errorKind: err.kind,
-        errorMessage: err.message,
-        meta: provider ? { provider } : null,
-      });
+      outcomes.failedAttempt(id, task.attempt, startedAt, inputHash, err, provider);
     }
     const policy = task.fallback
       ? fallbackRetryPolicy(wf, provider!)
       : stepRetryPolicy(step, wf, provider);
     const after = afterFailure(wf, provider, policy, task.tries, err, false);
-    recorder.event("attempt_failed", id, task.attempt, loaded.effects.now(), {
-      kind: err.kind,
-      message: err.message,
-      next: after.next,
-      ...(after.next === "fallback" ? { fallback: after.provider } : {}),
-    });
+    outcomes.attemptFailed(id, task.attempt, err, after);
     if (after.next === null) outcomes.fail(id, err, task.attempt);
     return redactor.value({
       status: "failed",
@@ -172,18 +161,8 @@ export async function executeAttempt(w: WorkerContext, task: AttemptTask): Promi
   }
   const inputHash = recorder.blob(prepared.input);
   const cache = cachePolicy(step, wf);
-  const key = cache.enabled
-    ? cacheKey(step, inputHash, wf, {
-        provider: prepared.provider,
-        toolModule:
-          step.type === "tool" ? resolve(loaded.dir, step.uses.split("#")[0]!) : undefined,
-      })
-    : null;
-  const timeout = firstOf(
-    step.timeout,
-    provider ? wf.providers?.[provider]?.timeout : undefined,
-    wf.defaults?.timeout,
-  );
+  const key = cache.enabled ? cacheKey(step, inputHash, wf, prepared.provider, loaded.dir) : null;
+  const timeout = stepTimeout(step, wf, provider);
   // The attempt's answer, checkpointed: a cache entry, else the effect's value or the error it
   // ended with (DBOS never retries it). A re-execution takes the same answer without a lookup.
   const done = await DBOS.runStep(

@@ -26,7 +26,24 @@ export interface Loaded extends LoadedWorkflow {
   readonly effects: Effects;
 }
 
-const loadedBySource = new Map<string, Loaded>();
+/** Workflows this worker has loaded, by path and text: validated, with their effects, once. */
+const loadedByText = new Map<string, Loaded>();
+/** Recorded sources read so far, by hash: content-addressed, so they never change. */
+const sourceByHash = new Map<string, string>();
+
+/** The workflow at `path` with this text, as it validates on this worker, with its effects. */
+export function loadOnWorker(path: string, text: string): Loaded {
+  const key = `${path}\n${text}`;
+  let loaded = loadedByText.get(key);
+  if (!loaded) {
+    const valid = loadValidText(path, text);
+    const { providers = {} } = valid.workflow;
+    loaded = { ...valid, effects: createNodeEffects({ providers, dir: valid.dir }) };
+    if (loadedByText.size >= 32) loadedByText.clear();
+    loadedByText.set(key, loaded);
+  }
+  return loaded;
+}
 
 /**
  * The workflow a run executes, from its recorded source (by hash, so that a step executes the
@@ -38,20 +55,15 @@ export async function loadRecorded(
   path: string,
   sourceHash: string,
 ): Promise<Loaded> {
-  const key = `${path}\n${sourceHash}`;
-  const known = loadedBySource.get(key);
-  if (known) return known;
-  const source = await w.store.blob(sourceHash);
-  if (source === undefined)
-    throw new Error(`the run's workflow source ${sourceHash} is not recorded`);
-  const loaded = loadValidText(path, source);
-  const ready: Loaded = {
-    ...loaded,
-    effects: createNodeEffects({ providers: loaded.workflow.providers ?? {}, dir: loaded.dir }),
-  };
-  if (loadedBySource.size > 64) loadedBySource.clear();
-  loadedBySource.set(key, ready);
-  return ready;
+  let source = sourceByHash.get(sourceHash);
+  if (source === undefined) {
+    source = await w.store.blob(sourceHash);
+    if (source === undefined)
+      throw new Error(`the run's workflow source ${sourceHash} is not recorded`);
+    if (sourceByHash.size >= 32) sourceByHash.clear();
+    sourceByHash.set(sourceHash, source);
+  }
+  return loadOnWorker(path, source);
 }
 
 /**

@@ -36,11 +36,8 @@ import {
 import { prepareStep, providerOf } from "../runner/steps";
 import type { StepState } from "../runner/types";
 import type { ExprScope } from "../runner/expressions";
-import type { Effects } from "../runner/effects";
-import { createNodeEffects } from "../runner/node-effects";
 import type { AttemptOutcome, AttemptTask } from "./dbos-attempt";
-import { recordInStep, type WorkerContext } from "./dbos-record";
-import { loadValidTextOnce, type LoadedWorkflow } from "../runner/load";
+import { loadOnWorker, recordInStep, type Loaded, type WorkerContext } from "./dbos-record";
 import type { RunSpec } from "./executor";
 
 /** The attempt workflow as registered, and the queue an attempt of a provider goes to. */
@@ -55,9 +52,6 @@ export interface Executed {
 }
 
 const NEVER = new AbortController().signal;
-
-/** Workflows of the runs this worker executes, validated once per text. */
-const specs = new Map<string, LoadedWorkflow>();
 
 export async function executeDistributed(
   w: WorkerContext,
@@ -85,9 +79,8 @@ class DistributedRun implements ScopeSource {
   private readonly recorder: Recorder;
   private readonly redactor: Redactor;
   private readonly outcomes: Outcomes;
-  private readonly loaded: LoadedWorkflow;
+  private readonly loaded: Loaded;
   private readonly secrets: Record<string, string>;
-  private readonly effects: Effects;
   private begun!: Begun;
 
   constructor(
@@ -95,12 +88,8 @@ class DistributedRun implements ScopeSource {
     private readonly flows: AttemptFlows,
     private readonly spec: RunSpec,
   ) {
-    this.loaded = loadValidTextOnce(specs, spec.workflowPath, spec.source);
+    this.loaded = loadOnWorker(spec.workflowPath, spec.source);
     this.graph = this.loaded.graph;
-    this.effects = createNodeEffects({
-      providers: this.loaded.workflow.providers ?? {},
-      dir: this.loaded.dir,
-    });
     this.secrets = availableSecrets(w, this.loaded.secretNames);
     this.redactor = new Redactor(this.secrets);
     this.recorder = new Recorder(w.store, spec.runId, this.redactor, 0, undefined, false);
@@ -108,7 +97,7 @@ class DistributedRun implements ScopeSource {
       spec.runId,
       this.recorder,
       this.states,
-      this.effects,
+      this.loaded.effects,
       w.store,
       this.loaded.workflow,
     );
@@ -118,7 +107,8 @@ class DistributedRun implements ScopeSource {
   }
 
   cancelled(): boolean {
-    // A cancel stops this workflow at its next DBOS call (see `cancelRun`): nothing runs after it.
+    // A cancel stops this workflow at its next DBOS call (DbosExecutor.cancel): nothing runs
+    // after it.
     return false;
   }
 
@@ -323,11 +313,7 @@ class DistributedRun implements ScopeSource {
     }
     if (outcome.unrecorded) {
       const err = new StepError(outcome.error!.kind, outcome.error!.message);
-      this.recorder.event("attempt_failed", task.stepId, task.attempt, isoNow(), {
-        kind: err.kind,
-        message: err.message,
-        next: null,
-      });
+      this.outcomes.attemptFailed(task.stepId, task.attempt, err, { next: null });
       this.outcomes.fail(task.stepId, err, task.attempt);
       return undefined;
     }
@@ -345,13 +331,8 @@ class DistributedRun implements ScopeSource {
         delayMs: 0,
       };
     }
-    const error = outcome.error ?? { kind: "tool_error" as const, message: "failed" };
-    const step = this.loaded.workflow.steps[task.stepId] as Step;
-    state.status = error.kind === "cancelled" ? "cancelled" : "failed";
-    state.continued = state.status === "failed" && step.on_error === "continue";
-    state.output = null;
-    state.error = error;
-    state.endedMs = Date.now();
+    // The attempt recorded the step's end; this run takes it into the step's state.
+    this.outcomes.failed(task.stepId, outcome.error ?? { kind: "tool_error", message: "failed" });
     return undefined;
   }
 
@@ -368,7 +349,7 @@ class DistributedRun implements ScopeSource {
         const prepared = await prepareStep(step, scope, { workflow: wf, dir: this.loaded.dir });
         const inputHash = this.recorder.blob(prepared.input);
         try {
-          const output = await prepared.execute(this.effects, NEVER);
+          const output = await prepared.execute(this.loaded.effects, NEVER);
           checkOutput(step.type, step.output?.schema, output.value);
           this.outcomes.succeed(
             id,
@@ -383,22 +364,13 @@ class DistributedRun implements ScopeSource {
           return;
         } catch (e) {
           err = asStepError(e);
-          this.outcomes.attempt(id, attempt, startedAt, inputHash, {
-            status: "failed",
-            errorKind: err.kind,
-            errorMessage: err.message,
-            meta: null,
-          });
+          this.outcomes.failedAttempt(id, attempt, startedAt, inputHash, err, undefined);
         }
       } catch (e) {
         err = asStepError(e, "expression");
       }
       const after = afterFailure(wf, undefined, policy, tries, err, false);
-      this.recorder.event("attempt_failed", id, attempt, isoNow(), {
-        kind: err.kind,
-        message: err.message,
-        next: after.next,
-      });
+      this.outcomes.attemptFailed(id, attempt, err, after);
       if (after.next !== "retry") {
         this.outcomes.fail(id, err, attempt);
         return;

@@ -4,6 +4,7 @@
 // `shell`, `tool` and `transform` only when the step itself says `cache: true` or `{ ttl }`;
 // `defaults.cache` applies to the types that cache by default. `cache: false` turns it off.
 import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import type { Step, Workflow } from "../model/schema";
 import { durationMs } from "./policy";
 import { sha256 } from "./recorder";
@@ -26,16 +27,20 @@ export function cachePolicy(step: Step, workflow: Workflow): CachePolicy {
   return { enabled: true, ttlMs: durationMs(setting.ttl) };
 }
 
-/** The cache key of a prepared step: everything that can change its output. */
+/**
+ * The cache key of a prepared step: everything that can change its output. `provider` is the one
+ * the attempt calls; `dir` is the workflow's folder, where a tool's module resolves.
+ */
 export function cacheKey(
   step: Step,
   inputHash: string,
   workflow: Workflow,
-  extras: { provider?: string; toolModule?: string },
+  provider: string | undefined,
+  dir: string,
 ): string {
   const parts: Record<string, unknown> = { type: step.type, input: inputHash };
-  if (extras.provider !== undefined) {
-    const config = workflow.providers?.[extras.provider];
+  if (provider !== undefined) {
+    const config = workflow.providers?.[provider];
     parts.provider = config
       ? {
           type: config.type,
@@ -44,10 +49,10 @@ export function cacheKey(
         }
       : null;
   }
-  if (extras.toolModule !== undefined) {
+  if (step.type === "tool") {
     let text: string;
     try {
-      text = readFileSync(extras.toolModule, "utf8");
+      text = readFileSync(resolve(dir, step.uses.split("#")[0]!), "utf8");
     } catch {
       text = "(missing)";
     }

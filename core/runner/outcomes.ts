@@ -5,7 +5,8 @@ import type { Step, Workflow } from "../model/schema";
 import type { AttemptRecord } from "../store/records";
 import type { RunStore } from "../store/run-store";
 import type { Effects, LlmResponse } from "./effects";
-import type { StepError } from "./errors";
+import type { ErrorKind, StepError } from "./errors";
+import type { AfterFailure } from "./policy";
 import { costUsd } from "./prices";
 import type { Recorder } from "./recorder";
 import type { PreparedStep, StepOutput } from "./steps";
@@ -223,7 +224,38 @@ export class Outcomes {
     return type === "scripted" ? null : costUsd(reply.servedModel, reply.usage);
   }
 
-  fail(id: string, err: StepError, attempt: number): void {
+  /** Records a failed attempt's row; `provider` is the one it called, if any. */
+  failedAttempt(
+    id: string,
+    attempt: number,
+    startedAt: string,
+    inputHash: string,
+    err: StepError,
+    provider: string | undefined,
+  ): void {
+    this.attempt(id, attempt, startedAt, inputHash, {
+      status: "failed",
+      errorKind: err.kind,
+      errorMessage: err.message,
+      meta: provider ? { provider } : null,
+    });
+  }
+
+  /**
+   * Records `attempt_failed`: its `next` tells readers of the log what follows (another attempt,
+   * a fallback, or the end).
+   */
+  attemptFailed(id: string, attempt: number, err: StepError, after: AfterFailure): void {
+    this.recorder.event("attempt_failed", id, attempt, this.effects.now(), {
+      kind: err.kind,
+      message: err.message,
+      next: after.next,
+      ...(after.next === "fallback" ? { fallback: after.provider } : {}),
+    });
+  }
+
+  /** Sets the state of a step that ended with `err` (recorded elsewhere, or by `fail`). */
+  failed(id: string, err: { kind: ErrorKind; message: string }): StepState {
     const step = this.workflow.steps[id] as Step;
     const state = this.states.get(id)!;
     state.status = err.kind === "cancelled" ? "cancelled" : "failed";
@@ -231,6 +263,11 @@ export class Outcomes {
     state.output = null;
     state.error = { kind: err.kind, message: err.message };
     state.endedMs = Date.now();
+    return state;
+  }
+
+  fail(id: string, err: StepError, attempt: number): void {
+    const state = this.failed(id, err);
     this.recorder.event(
       state.status === "cancelled" ? "step_cancelled" : "step_failed",
       id,

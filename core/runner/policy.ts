@@ -66,6 +66,19 @@ export function retryDelayMs(
   return Math.round(delay);
 }
 
+/** A step's time limit on `provider`: the step's, the provider's, then the workflow's default. */
+export function stepTimeout(
+  step: Step,
+  workflow: Workflow,
+  provider: string | undefined,
+): string | undefined {
+  return firstOf(
+    step.timeout,
+    provider ? workflow.providers?.[provider]?.timeout : undefined,
+    workflow.defaults?.timeout,
+  );
+}
+
 /** The retry policy of a step's attempts on `provider` (none for steps without one). */
 export function stepRetryPolicy(step: Step, workflow: Workflow, provider?: string): RetryPolicy {
   return retryPolicy(

@@ -26,10 +26,15 @@ import { Recorder } from "./recorder";
 import { Outcomes, pendingState, snapshotOf } from "./outcomes";
 import { cacheKey, cachePolicy } from "./cache";
 import { setMaxListeners } from "node:events";
-import { resolve } from "node:path";
 import { Redactor } from "./redact";
 import { checkOutput } from "./output-schema";
-import { afterFailure, durationMs, fallbackRetryPolicy, firstOf, stepRetryPolicy } from "./policy";
+import {
+  afterFailure,
+  durationMs,
+  fallbackRetryPolicy,
+  stepRetryPolicy,
+  stepTimeout,
+} from "./policy";
 import {
   prepareStep,
   prepareStepSync,
@@ -404,13 +409,7 @@ class LocalRun implements ScopeSource {
       const { err, attempt } = failure;
       const cancelled = cancellable && this.internal.signal.aborted;
       const after = afterFailure(wf, provider, policy, tries, err, cancelled);
-      // `next` tells readers of the log what follows: another attempt, a fallback, or the end.
-      this.recorder.event("attempt_failed", id, attempt, this.o.effects.now(), {
-        kind: err.kind,
-        message: err.message,
-        next: after.next,
-        ...(after.next === "fallback" ? { fallback: after.provider } : {}),
-      });
+      this.outcomes.attemptFailed(id, attempt, err, after);
       if (after.next === "retry") {
         if (!this.o.replay)
           await sleep(after.delayMs, cancellable ? this.internal.signal : undefined);
@@ -460,13 +459,7 @@ class LocalRun implements ScopeSource {
     const inputHash = this.recorder.blob(prepared.input);
     const cache = cachePolicy(step, wf);
     const key =
-      cache.enabled && !replay
-        ? cacheKey(step, inputHash, wf, {
-            provider: prepared.provider,
-            toolModule:
-              step.type === "tool" ? resolve(this.dir, step.uses.split("#")[0]!) : undefined,
-          })
-        : null;
+      cache.enabled && !replay ? cacheKey(step, inputHash, wf, prepared.provider, this.dir) : null;
     if (
       key &&
       !this.o.noCache &&
@@ -474,11 +467,7 @@ class LocalRun implements ScopeSource {
     )
       return undefined;
     if (prepared.effectful) await this.recorder.durable();
-    const timeout = firstOf(
-      step.timeout,
-      provider ? wf.providers?.[provider]?.timeout : undefined,
-      wf.defaults?.timeout,
-    );
+    const timeout = stepTimeout(step, wf, provider);
     try {
       const output = await this.withLimits(prepared, timeout, provider, cancellable);
       checkOutput(step.type, step.output?.schema, output.value);
@@ -488,12 +477,7 @@ class LocalRun implements ScopeSource {
       return undefined;
     } catch (e) {
       const err = asStepError(e);
-      this.outcomes.attempt(id, attempt, startedAt, inputHash, {
-        status: "failed",
-        errorKind: err.kind,
-        errorMessage: err.message,
-        meta: prepared.provider ? { provider: prepared.provider } : null,
-      });
+      this.outcomes.failedAttempt(id, attempt, startedAt, inputHash, err, prepared.provider);
       return { err, attempt };
     }
   }
