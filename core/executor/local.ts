@@ -141,16 +141,18 @@ export function storeHandle(
     runId,
     async *events(afterSeq = 0) {
       let seen = afterSeq;
-      for (;;) {
+      for (let over = false; ;) {
         const batch = await store.events(runId, seen);
         for (const e of batch) {
           seen = e.seq;
           yield e;
           if (e.type === "run_finished") return;
         }
+        if (over) return;
         if (batch.length === 0) {
-          if (await ended()) return;
-          await new Promise((r) => setTimeout(r, pollMs));
+          // A run seen ended may have committed its last events after this read: read once more.
+          over = (await ended()) !== undefined;
+          if (!over) await new Promise((r) => setTimeout(r, pollMs));
         }
       }
     },
