@@ -19,6 +19,19 @@ const node = {
   logLevel: "warning",
 };
 
+/** The graph panel's bundles: the webview and its layout worker. */
+const browser = {
+  bundle: true,
+  platform: "browser",
+  format: "iife",
+  target: "chrome120",
+  sourcemap: true,
+  minify: production,
+  outdir: "dist",
+  tsconfig: "webview/tsconfig.json",
+  logLevel: "warning",
+};
+
 /** Reports each build in the format VS Code's esbuild problem matcher expects. */
 const problemMatcher = {
   name: "problem-matcher",
@@ -75,31 +88,9 @@ const bundles = [
     // telemetry and enterprise packages are required lazily and cannot be bundled.
     external: [...node.external, "pg-native", "@dbos-inc/dbos-sdk"],
   },
-  {
-    bundle: true,
-    platform: "browser",
-    format: "iife",
-    target: "chrome120",
-    sourcemap: true,
-    minify: production,
-    entryPoints: { webview: "webview/main.tsx" },
-    outdir: "dist",
-    tsconfig: "webview/tsconfig.json",
-    logLevel: "warning",
-  },
+  { ...browser, entryPoints: { webview: "webview/main.tsx" } },
   // The graph panel's layout worker (webview/layout/use-layout.ts loads it beside webview.js).
-  {
-    bundle: true,
-    platform: "browser",
-    format: "iife",
-    target: "chrome120",
-    sourcemap: true,
-    minify: production,
-    entryPoints: { "layout-worker": "webview/layout/worker.ts" },
-    outdir: "dist",
-    tsconfig: "webview/tsconfig.json",
-    logLevel: "warning",
-  },
+  { ...browser, entryPoints: { "layout-worker": "webview/layout/worker.ts" } },
 ];
 
 const contexts = await Promise.all(
