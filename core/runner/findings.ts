@@ -1,6 +1,10 @@
-// Findings computed from a finished run (SPEC §5): stale context and provider drift.
+// Findings computed from a finished run (docs/runner.md, "Findings"): stale context, provider
+// drift, and declared outputs left null because the steps they read were skipped.
 import type { Finding } from "../store/records";
 import type { RunStore } from "../store/run-store";
+import { analyzeExpression } from "../expr/analyze";
+import { parseExpression } from "../expr/parse";
+import { wholeTemplate } from "../expr/template";
 
 export type NewFinding = Omit<Finding, "runId">;
 
@@ -50,6 +54,43 @@ export async function driftFindings(
         });
       }
     }
+  }
+  return out;
+}
+
+/** The steps an expression (bare, or one whole `${{ }}`) reads as `steps.<id>`. */
+function stepsRead(expr: unknown): string[] {
+  if (typeof expr !== "string") return [];
+  const whole = wholeTemplate(expr);
+  const text = whole ? expr.slice(whole.exprStart, whole.exprEnd) : expr;
+  const parsed = parseExpression(text);
+  if (!parsed.ast) return [];
+  const ids = new Set<string>();
+  for (const ref of analyzeExpression(parsed.ast, text, parsed.offset).refs)
+    if (ref.segments[0]?.name === "steps" && ref.segments[1]) ids.add(ref.segments[1].name);
+  return [...ids];
+}
+
+/**
+ * A declared output that is null while a step it reads was skipped: the run ended without an
+ * error, yet did not produce what it declares (no branch ran, or a condition was false).
+ */
+export function skippedOutputFindings(
+  declared: Readonly<Record<string, unknown>>,
+  outputs: Readonly<Record<string, unknown>>,
+  states: ReadonlyMap<string, { readonly status: string }>,
+): NewFinding[] {
+  const out: NewFinding[] = [];
+  for (const [name, expr] of Object.entries(declared)) {
+    if (outputs[name] !== null && outputs[name] !== undefined) continue;
+    const skipped = stepsRead(expr).filter((id) => states.get(id)?.status === "skipped");
+    if (skipped.length === 0) continue;
+    const list = skipped.map((id) => `'${id}'`).join(", ");
+    out.push({
+      kind: "skipped_output",
+      message: `output '${name}' is null because ${skipped.length > 1 ? "steps" : "step"} ${list} ${skipped.length > 1 ? "were" : "was"} skipped: no step it reads ran (check their \`if:\` conditions and the inputs)`,
+      data: { output: name, steps: skipped },
+    });
   }
   return out;
 }

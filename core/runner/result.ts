@@ -7,7 +7,12 @@ import type { Recorder } from "./recorder";
 import type { RunContext } from "./scope";
 import type { RunStore } from "../store/run-store";
 import { evaluateBare, toJson } from "./expressions";
-import { driftFindings, staleContextFindings, type NewFinding } from "./findings";
+import {
+  driftFindings,
+  skippedOutputFindings,
+  staleContextFindings,
+  type NewFinding,
+} from "./findings";
 import type { StepState, StepSummary } from "./types";
 
 /** Stale context across the run's snapshots; drift of its live model calls against earlier runs. */
@@ -106,11 +111,6 @@ export async function recordEnd(o: RunEnd): Promise<{
   findings: { kind: string; message: string }[];
 }> {
   const findings = await findingsOf(o.states, o.store, o.workflowPath, o.runId);
-  for (const f of findings) {
-    o.recorder.finding(f);
-    const step = (f.data.step as string | undefined) ?? null;
-    o.recorder.event("finding", step, null, o.now(), { kind: f.kind, message: f.message });
-  }
   let { status, error } = verdict(o.states, findings, o.workflow, o.cancelled);
   let outputs: Record<string, unknown> | null = null;
   if (status === "succeeded") {
@@ -120,10 +120,16 @@ export async function recordEnd(o: RunEnd): Promise<{
         run: o.context.run,
         env: o.context.env,
       });
+      findings.push(...skippedOutputFindings(o.workflow.outputs ?? {}, outputs, o.states));
     } catch (e) {
       status = "failed";
       error = `outputs: ${(e as Error).message}`;
     }
+  }
+  for (const f of findings) {
+    o.recorder.finding(f);
+    const step = (f.data.step as string | undefined) ?? null;
+    o.recorder.event("finding", step, null, o.now(), { kind: f.kind, message: f.message });
   }
   const endedAt = o.now();
   const outputsHash = outputs ? o.recorder.blob(outputs) : null;

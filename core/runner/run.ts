@@ -11,7 +11,7 @@ import type { RunOptions, RunResult, StepState } from "./types";
 import type { RunStatus } from "../store/records";
 import { raceAbort, Semaphores, sleep } from "./async";
 import { recordEnd, summaries } from "./result";
-import { satisfied, STATUS_FUNCTIONS } from "./conditions";
+import { dependenciesAllow, STATUS_FUNCTIONS } from "./conditions";
 import {
   contextWith,
   scopeFor,
@@ -279,12 +279,8 @@ class LocalRun implements ScopeSource {
     // consults no cache.
     if (step.snapshot || (pure && step.cache)) return false;
     const steps = Object.create(null) as Record<string, unknown>;
-    let success = true;
-    for (const d of this.o.graph.deps.get(id)!) {
-      const dep = this.states.get(d)!;
-      if (!satisfied(dep)) success = false;
-      steps[d] = viewOf(dep);
-    }
+    for (const d of this.o.graph.deps.get(id)!) steps[d] = viewOf(this.states.get(d)!);
+    const success = dependenciesAllow(this.o.graph, this.states, id);
     const scope = { context: contextWith(this.context, steps) };
     let runs: boolean;
     let ran: QuickRun | undefined;

@@ -2,7 +2,7 @@
 // (run.ts) and the distributed one (core/executor/dbos-run.ts), so that both decide alike.
 import type { Step } from "../model/schema";
 import type { StepGraph } from "../graph/graph";
-import { ancestorsOf, satisfied, STATUS_FUNCTIONS } from "./conditions";
+import { ancestorsOf, dependenciesAllow, STATUS_FUNCTIONS } from "./conditions";
 import { evaluateBare, type ExprScope } from "./expressions";
 import type { StepState } from "./types";
 
@@ -55,7 +55,7 @@ export function scopeFor(src: ScopeSource, id: string): ExprScope {
     context,
     bindings: {
       always: () => true,
-      success: () => src.graph.deps.get(id)!.every((d) => satisfied(src.states.get(d)!)),
+      success: () => dependenciesAllow(src.graph, src.states, id),
       failure: () =>
         (ancestors ??= ancestorsOf(src.graph, id)).some(
           (a) => src.states.get(a)!.status === "failed",
@@ -65,14 +65,18 @@ export function scopeFor(src: ScopeSource, id: string): ExprScope {
   };
 }
 
-/** The `if` rule of DECISIONS §2: implicit `$success()`; skipped or failed dependencies skip unless `$always()`/`$failure()`. */
+/**
+ * The `if` rule (docs/runner.md, "Conditions"): implicit `$success()` (conditions.ts
+ * dependenciesAllow); a failed dependency, or one skipped after a failure, skips unless
+ * `$always()`/`$failure()`; a join runs on the branch that ran.
+ */
 export async function shouldRun(
   src: ScopeSource,
   id: string,
   step: Step,
   scope: ExprScope,
 ): Promise<boolean> {
-  const success = src.graph.deps.get(id)!.every((d) => satisfied(src.states.get(d)!));
+  const success = dependenciesAllow(src.graph, src.states, id);
   if (step.if === undefined) return success && !src.cancelled();
   const text = String(step.if);
   const calls = STATUS_FUNCTIONS.filter((f) => text.includes(`$${f}(`));

@@ -84,6 +84,8 @@ export interface StepState {
   view?: { output: unknown; status: string };
   /** A quick step's input reference: its input is its own text, the same every time. */
   quickInput?: string;
+  /** A skipped step: skipped after a failure upstream (true) or on a branch not taken (false); see conditions.ts. */
+  blocked?: boolean;
 }
 
 /** What a resumed run starts from: the recorded run's identity and the steps that had ended. */

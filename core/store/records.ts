@@ -90,7 +90,7 @@ export interface CacheEntry {
 
 export interface Finding {
   readonly runId: string;
-  readonly kind: "stale_context" | "provider_drift";
+  readonly kind: "stale_context" | "provider_drift" | "skipped_output";
   readonly message: string;
   readonly data: Readonly<Record<string, unknown>>;
 }
