@@ -18,6 +18,7 @@ import { StepError } from "./errors";
 import { answerScripted, type ScriptedConfig } from "./scripted";
 import { callOpenAi } from "./providers/openai";
 import { callAnthropic } from "./providers/anthropic";
+import { isIdleTimeout, unlimitedDispatcher } from "./providers/connection";
 
 export interface NodeEffectsOptions {
   readonly providers: Readonly<Record<string, Provider>>;
@@ -53,17 +54,19 @@ async function callModel(
 
 async function fetchHttp(request: HttpRequest, signal: AbortSignal): Promise<HttpResponse> {
   let response: Response;
+  const dispatcher = await unlimitedDispatcher();
   try {
     response = await fetch(request.url, {
       method: request.method,
       headers: request.headers,
       body: request.body ?? undefined,
       signal,
-    });
+      ...(dispatcher ? { dispatcher } : {}),
+    } as RequestInit);
   } catch (e) {
     if (signal.aborted) throw signal.reason as Error;
     throw new StepError(
-      "server_error",
+      isIdleTimeout(e) ? "timeout" : "server_error",
       `${request.method} ${request.url}: ${(e as Error).message}`,
     );
   }
@@ -75,7 +78,7 @@ async function fetchHttp(request: HttpRequest, signal: AbortSignal): Promise<Htt
   } catch (e) {
     if (signal.aborted) throw signal.reason as Error;
     throw new StepError(
-      "server_error",
+      isIdleTimeout(e) ? "timeout" : "server_error",
       `${request.method} ${request.url}: the body was cut off (${(e as Error).message})`,
     );
   }

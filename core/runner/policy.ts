@@ -66,7 +66,24 @@ export function retryDelayMs(
   return Math.round(delay);
 }
 
-/** A step's time limit on `provider`: the step's, the provider's, then the workflow's default. */
+/**
+ * The time limit of one attempt of each step type when nothing sets one (docs/runner.md): a step
+ * that reaches outside the process always ends, even against a server that never answers. Pure
+ * steps (`transform`, `assert`) end by themselves and have none.
+ */
+export const DEFAULT_TIMEOUTS: Readonly<Record<Step["type"], string | undefined>> = {
+  llm: "10m",
+  http: "2m",
+  tool: "10m",
+  shell: "1h",
+  transform: undefined,
+  assert: undefined,
+};
+
+/**
+ * A step's time limit on `provider`: the step's, the provider's, the workflow's default, then the
+ * step type's own (DEFAULT_TIMEOUTS).
+ */
 export function stepTimeout(
   step: Step,
   workflow: Workflow,
@@ -76,6 +93,7 @@ export function stepTimeout(
     step.timeout,
     provider ? workflow.providers?.[provider]?.timeout : undefined,
     workflow.defaults?.timeout,
+    DEFAULT_TIMEOUTS[step.type],
   );
 }
 

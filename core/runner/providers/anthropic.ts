@@ -6,7 +6,9 @@ import { StepError } from "../errors";
 import { classifyProviderError } from "./classify";
 import { clientCache, clientSettings, type Connection } from "./connection";
 
-const client = clientCache((c) => new Anthropic(clientSettings(c, "https://api.anthropic.com")));
+const client = clientCache(
+  (c, dispatcher) => new Anthropic(clientSettings(c, "https://api.anthropic.com", dispatcher)),
+);
 
 export async function callAnthropic(
   request: LlmRequest,
@@ -36,7 +38,7 @@ export async function callAnthropic(
       : {}),
   };
   try {
-    const stream = client(c).messages.stream(
+    const stream = (await client(c)).messages.stream(
       params as Parameters<Anthropic["messages"]["stream"]>[0],
       { signal },
     );

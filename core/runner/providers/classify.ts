@@ -2,6 +2,7 @@
 // the test server (docs/dev/provider-clients.md). Timeouts and cancels are Keel's own signals and
 // are decided by which signal fired, never by the SDK's error class.
 import { StepError } from "../errors";
+import { isIdleTimeout } from "./connection";
 
 interface SdkError {
   status?: number;
@@ -28,7 +29,8 @@ export function classifyProviderError(
   if (status !== undefined && status >= 500) return new StepError("server_error", message);
   if (status !== undefined && status >= 400) return new StepError("client_error", message);
   const kind = err.constructor?.name ?? err.name ?? "";
-  if (kind === "APIConnectionTimeoutError") return new StepError("timeout", message);
+  if (kind === "APIConnectionTimeoutError" || isIdleTimeout(e))
+    return new StepError("timeout", message);
   // Malformed or truncated replies, dropped connections and errors inside a stream.
   return new StepError("server_error", message);
 }

@@ -8,8 +8,10 @@ export interface Connection {
 }
 
 /** Settings common to the `openai` and `@anthropic-ai/sdk` clients. */
-export function clientSettings(c: Connection, defaultBaseUrl: string) {
+export function clientSettings(c: Connection, defaultBaseUrl: string, dispatcher?: object) {
   return {
+    // fetch's own idle limits would end a slow reply first, as a dropped connection.
+    ...(dispatcher ? { fetchOptions: { dispatcher } as Record<never, never> } : {}),
     // A keyless OpenAI-compatible server (Ollama, vLLM) still gets a placeholder key.
     apiKey: c.apiKey ?? "keel-no-key",
     baseURL: c.baseUrl ?? defaultBaseUrl,
@@ -22,17 +24,53 @@ export function clientSettings(c: Connection, defaultBaseUrl: string) {
 }
 
 /** One client per connection, built on first use, blind to the SDKs' environment variables. */
-export function clientCache<T>(make: (c: Connection) => T): (c: Connection) => T {
+export function clientCache<T>(
+  make: (c: Connection, dispatcher: object | undefined) => T,
+): (c: Connection) => Promise<T> {
   const clients = new Map<string, T>();
-  return (c) => {
+  return async (c) => {
+    const dispatcher = await unlimitedDispatcher();
     const key = JSON.stringify([c.baseUrl, c.apiKey, c.headers]);
     let found = clients.get(key);
     if (!found) {
-      found = withoutProviderEnv(() => make(c));
+      found = withoutProviderEnv(() => make(c, dispatcher));
       clients.set(key, found);
     }
     return found;
   };
+}
+
+/** Where fetch keeps its dispatcher, shared by Node's built-in undici and the undici package. */
+const GLOBAL_DISPATCHER = Symbol.for("undici.globalDispatcher.1");
+
+let unlimited: Promise<object | undefined> | undefined;
+
+/**
+ * An agent of fetch's own kind without its idle limits. fetch's default agent gives up after 5
+ * minutes without headers, or without a byte of the body, and reports it as a failed fetch (a
+ * `server_error`, whatever the step's timeout says); with this agent, the attempt's timeout is
+ * the one deadline (docs/runner.md). Undefined when fetch's agent was replaced by one of another
+ * kind (a proxy's): its own limits then apply, and `isIdleTimeout` still calls them timeouts.
+ */
+export function unlimitedDispatcher(): Promise<object | undefined> {
+  return (unlimited ??= (async () => {
+    const g = globalThis as unknown as Record<symbol, unknown>;
+    // fetch creates its agent on first use; a data: URL needs no network.
+    if (g[GLOBAL_DISPATCHER] === undefined) await fetch("data:,");
+    const agent = g[GLOBAL_DISPATCHER] as { constructor?: new (o: object) => object } | undefined;
+    const Agent = agent?.constructor;
+    if (!Agent || Agent.name !== "Agent") return undefined;
+    return new Agent({ headersTimeout: 0, bodyTimeout: 0 });
+  })());
+}
+
+/** True when `e` (or what caused it) is fetch giving up on a silent server by itself. */
+export function isIdleTimeout(e: unknown): boolean {
+  for (let x = e, depth = 0; x && depth < 5; x = (x as { cause?: unknown }).cause, depth++) {
+    const code = (x as { code?: unknown }).code;
+    if (code === "UND_ERR_HEADERS_TIMEOUT" || code === "UND_ERR_BODY_TIMEOUT") return true;
+  }
+  return false;
 }
 
 /**

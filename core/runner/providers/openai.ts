@@ -10,9 +10,9 @@ import { clientCache, clientSettings, type Connection } from "./connection";
 export type { Connection };
 
 const client = clientCache(
-  (c) =>
+  (c, dispatcher) =>
     new OpenAI({
-      ...clientSettings(c, "https://api.openai.com/v1"),
+      ...clientSettings(c, "https://api.openai.com/v1", dispatcher),
       organization: null,
       project: null,
     }),
@@ -29,7 +29,9 @@ export async function callOpenAi(
   ];
   const p = request.params;
   try {
-    const completion = await client(c).chat.completions.create(
+    const completion = await (
+      await client(c)
+    ).chat.completions.create(
       {
         model: request.model ?? "gpt-4o-mini",
         messages,
