@@ -101,9 +101,16 @@ export const CODES = {
       "An `llm` step has no provider: set `provider`, `defaults.provider`, or declare exactly one provider.",
   },
   KEEL110: {
-    severity: "warning",
+    severity: "error",
     name: "input-default-type",
-    summary: "An input's `default` does not have the input's declared `type`.",
+    summary:
+      "An input's `default` does not have the input's declared `type` (a run would refuse it).",
+  },
+  KEEL111: {
+    severity: "error",
+    name: "input-default-schema",
+    summary:
+      "An input's `default` breaks the input's own `schema` (enum, pattern, range…), or the schema is not valid JSON Schema.",
   },
   KEEL201: {
     severity: "error",

@@ -1,6 +1,9 @@
 // A run's inputs from the command line or a file: `--input k=v` is coerced by the declared type
-// (JSON for object and array) and may be combined with `--inputs file.json` (DECISIONS §2).
+// (JSON for object and array) and may be combined with `--inputs file.json`. Every value, a
+// default included, is checked against its input's `type` and `schema` before anything runs
+// (docs/format.md, "Inputs").
 import type { Workflow } from "../model/schema";
+import { inputProblem } from "../model/json-values";
 
 export interface InputResolution {
   readonly inputs: Record<string, unknown>;
@@ -39,6 +42,11 @@ export function resolveInputs(
       if (input.default !== undefined) inputs[name] = input.default;
       else problems.push(`input '${name}' is required: pass --input ${name}=…`);
     }
+  }
+  // Values that could not be read as their type are already reported; check the others.
+  for (const [name, value] of Object.entries(inputs)) {
+    const problem = inputProblem(name, declared[name]!, value);
+    if (problem) problems.push(problem);
   }
   return { inputs, problems };
 }

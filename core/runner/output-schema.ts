@@ -1,9 +1,7 @@
 // Checks a step's output against its `output.schema` (for http the body, for shell the stdout).
-import Ajv, { type ValidateFunction } from "ajv";
+import type { ValidateFunction } from "ajv";
+import { validatorFor } from "../model/json-values";
 import { StepError } from "./errors";
-
-const ajv = new Ajv({ allErrors: false, strict: false });
-const compiled = new Map<string, ValidateFunction>();
 
 export function checkOutput(
   stepType: string,
@@ -17,18 +15,14 @@ export function checkOutput(
       : stepType === "shell"
         ? (output as { stdout?: unknown })?.stdout
         : output;
-  const key = JSON.stringify(schema);
-  let validate = compiled.get(key);
-  if (!validate) {
-    try {
-      validate = ajv.compile(schema);
-    } catch (e) {
-      throw new StepError(
-        "config",
-        `output.schema is not a valid JSON Schema: ${(e as Error).message}`,
-      );
-    }
-    compiled.set(key, validate);
+  let validate: ValidateFunction;
+  try {
+    validate = validatorFor(schema);
+  } catch (e) {
+    throw new StepError(
+      "config",
+      `output.schema is not a valid JSON Schema: ${(e as Error).message}`,
+    );
   }
   if (!validate(subject)) {
     const first = validate.errors?.[0];

@@ -148,7 +148,9 @@ export class RunManager implements vscode.Disposable {
     this.status.tooltip = "Click to cancel the run";
     this.status.show();
     let runId: string | undefined;
-    let result: { status?: string; error?: string | null } | undefined;
+    let result:
+      | { status?: string; error?: string | null; findings?: { kind: string; message: string }[] }
+      | undefined;
     let sent = 0;
     let timer: NodeJS.Timeout | undefined;
     const stepIds = this.stepIds(uri);
@@ -201,6 +203,17 @@ export class RunManager implements vscode.Disposable {
         if (failure) {
           this.log.error(`keel run could not start: ${failure.message}`);
           void vscode.window.showErrorMessage(`Keel could not start the run: ${failure.message}`);
+        } else if (result?.status === "succeeded" && result.findings?.length) {
+          // A success with findings (an output left null by skipped steps...) is never shown bare.
+          const first = result.findings[0]!;
+          this.log.info(`run ${runId} succeeded with findings`);
+          for (const f of result.findings) this.log.warn(`${f.kind}: ${f.message}`);
+          void vscode.window
+            .showWarningMessage(
+              `Keel: ${name} succeeded with ${result.findings.length} finding(s): ${first.message}`,
+              "Show Log",
+            )
+            .then((pick) => pick && this.log.show());
         } else if (result?.status === "succeeded") {
           this.log.info(`run ${runId} succeeded`);
           void vscode.window.setStatusBarMessage(`$(check) Keel: ${name} succeeded`, 5000);
