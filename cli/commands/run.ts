@@ -11,6 +11,7 @@ import { runWorkflow, type RunResult } from "@keel/core/runner/run";
 import { createNodeEffects } from "@keel/core/runner/node-effects";
 import { resolveInputs } from "@keel/core/runner/inputs";
 import { defaultStorePath } from "@keel/core/node/store-path";
+import { environmentSecrets, SecretError } from "@keel/core/node/secrets";
 import { flag, parseArgs } from "../args";
 import { formatDiagnostic, locate } from "../diagnostics";
 import { styleFor, UsageError } from "../output";
@@ -308,21 +309,18 @@ export function summaryJson(result: RunResult) {
   };
 }
 
-/** Values of the secrets a workflow reads, from KEEL_SECRET_<NAME>; a missing one is bad usage. */
+/**
+ * Every secret of the environment (KEEL_SECRET_<NAME>): those the workflow reads must be set, and
+ * all are masked in what the run writes (core/node/secrets.ts); a missing or too short one is
+ * bad usage.
+ */
 export function secretsFromEnv(names: readonly string[]): Record<string, string> {
-  const secrets: Record<string, string> = {};
-  const missing: string[] = [];
-  for (const name of names) {
-    const value = process.env[`KEEL_SECRET_${name}`];
-    if (value === undefined) missing.push(name);
-    else secrets[name] = value;
+  try {
+    return environmentSecrets(names);
+  } catch (e) {
+    if (e instanceof SecretError) throw new UsageError(e.message);
+    throw e;
   }
-  if (missing.length > 0) {
-    throw new UsageError(
-      `the workflow reads secrets that are not set: ${missing.map((n) => `KEEL_SECRET_${n}`).join(", ")}`,
-    );
-  }
-  return secrets;
 }
 
 export function printSummary(result: RunResult, ms: number): void {

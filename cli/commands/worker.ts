@@ -53,6 +53,8 @@ export async function runWorker(argv: readonly string[]): Promise<number> {
   const log = (line: string) =>
     process.stderr.write(`${new Date().toISOString()} worker ${id}: ${line}\n`);
 
+  // A secret of this machine that cannot be masked refuses the worker, not each run later.
+  secretsFromEnv([]);
   const { startWorker } = await import("@keel/workers");
   let worker;
   try {

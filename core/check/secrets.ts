@@ -7,6 +7,10 @@ import { scalarSourceMap } from "../model/scalar-map";
 import type { AnalyzedSite } from "./references";
 import type { WorkflowParts } from "./parts";
 import { isObj } from "../model/values";
+import { siteSpan } from "./sites";
+
+/** The environment variables that hold secrets: KEEL_SECRET_<NAME> is `secrets.NAME`. */
+export const SECRET_PREFIX = "KEEL_SECRET_";
 
 const CREDENTIAL = new RegExp(
   [
@@ -64,16 +68,44 @@ export function checkSecrets(
   const stepsLoc = isObj(parts.top.steps) ? parts.root.children?.get("steps") : undefined;
   if (stepsLoc) reported.add(stepsLoc);
   scanStrings(parts.text, parts.top, parts.root, reported, sink);
+  checkSecretsFromEnv(parts.text, analyzed, sink);
 }
 
-/** Credentials in the strings of one entry of `steps`. */
+/** Credentials in the strings of one entry of `steps`, and secrets it reads through `env`. */
 export function checkStepSecrets(
   text: string,
   value: unknown,
   loc: Loc,
+  analyzed: readonly AnalyzedSite[],
   sink: DiagnosticSink,
 ): void {
   scanStrings(text, value, loc, NOTHING, sink);
+  checkSecretsFromEnv(text, analyzed, sink);
+}
+
+/**
+ * `env.KEEL_SECRET_NAME`: a secret read as an ordinary variable would be recorded with the run's
+ * env snapshot and be no step's own secret; `secrets.NAME` is the way (docs/runner.md).
+ */
+function checkSecretsFromEnv(
+  text: string,
+  analyzed: readonly AnalyzedSite[],
+  sink: DiagnosticSink,
+): void {
+  for (const { site, info } of analyzed) {
+    for (const { segments } of info.refs) {
+      const [root, name] = segments;
+      if (root?.name !== "env" || !name?.name.startsWith(SECRET_PREFIX)) continue;
+      const secret = name.name.slice(SECRET_PREFIX.length);
+      const span = siteSpan(text, site, root.start, name.end);
+      sink.add(
+        "KEEL403",
+        span,
+        `\`env.${name.name}\` would record the secret in clear with the run's env: write \`secrets.${secret}\``,
+        { fixes: [{ title: `Read it as secrets.${secret}`, span, newText: `secrets.${secret}` }] },
+      );
+    }
+  }
 }
 
 const NOTHING: ReadonlySet<Loc> = new Set();

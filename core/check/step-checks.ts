@@ -93,7 +93,7 @@ export function finishStep(
     };
     checkStepTool(ctx.parts, entry, ctx.file, host, sink);
   }
-  checkStepSecrets(ctx.text, step.value, step.loc, sink);
+  checkStepSecrets(ctx.text, step.value, step.loc, sites, sink);
   return {
     id: step.id,
     value: step.value,

@@ -161,7 +161,9 @@ export async function executeAttempt(w: WorkerContext, task: AttemptTask): Promi
   }
   const inputHash = recorder.blob(prepared.input);
   const cache = cachePolicy(step, wf);
-  const key = cache.enabled ? cacheKey(step, inputHash, wf, prepared.provider, loaded.dir) : null;
+  const key = cache.enabled
+    ? cacheKey(step, inputHash, wf, prepared.provider, loaded.dir, secrets)
+    : null;
   const timeout = stepTimeout(step, wf, provider);
   // The attempt's answer, checkpointed: a cache entry, else the effect's value or the error it
   // ended with (DBOS never retries it). A re-execution takes the same answer without a lookup.
@@ -183,7 +185,8 @@ export async function executeAttempt(w: WorkerContext, task: AttemptTask): Promi
         return {
           ok: false as const,
           kind: err.kind,
-          message: err.message,
+          // An error's message may quote what the effect saw: masked before DBOS keeps it.
+          message: redactor.text(err.message),
           retryAfterMs: err.retryAfterMs ?? null,
         };
       }

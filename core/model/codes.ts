@@ -224,6 +224,12 @@ export const CODES = {
     summary:
       "A value that looks like a credential (an API key or token) written into the file; move it to a secret.",
   },
+  KEEL403: {
+    severity: "error",
+    name: "secret-from-env",
+    summary:
+      "`env.KEEL_SECRET_NAME` reads a secret as an ordinary variable, recorded in clear: write `secrets.NAME`.",
+  },
   KEEL501: {
     severity: "error",
     name: "tool-module-missing",

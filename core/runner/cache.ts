@@ -1,8 +1,10 @@
-// The result cache (SPEC §5): a step whose resolved input, provider, model and parameters (and,
-// for a tool, its module's text) are the same as an earlier successful run's reuses that result.
-// Which steps use it (DECISIONS §2 and docs/runner.md): `llm` and `http` GET by default;
-// `shell`, `tool` and `transform` only when the step itself says `cache: true` or `{ ttl }`;
-// `defaults.cache` applies to the types that cache by default. `cache: false` turns it off.
+// The result cache (docs/runner.md, "Cache"): a step whose resolved input, provider, model and
+// parameters (and, for a tool, its module's text; for a scripted provider, its replies) are the
+// same as an earlier successful run's reuses that result, and so do the secrets it uses.
+// Which steps use it: `llm` by default; `http`, `shell`, `tool` and `transform` only when the step
+// itself says `cache: true` or `{ ttl }`; `defaults.cache` applies to `llm`. `cache: false` turns
+// it off.
+import { scryptSync } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Step, Workflow } from "../model/schema";
@@ -19,8 +21,8 @@ type CacheSetting = boolean | { ttl: string } | undefined;
 
 export function cachePolicy(step: Step, workflow: Workflow): CachePolicy {
   const own = step.cache as CacheSetting;
-  const byDefault =
-    step.type === "llm" || (step.type === "http" && (step.method ?? "GET") === "GET");
+  // An http GET reaches a server whose answer may change at any time: cached only when asked.
+  const byDefault = step.type === "llm";
   const setting = own ?? (byDefault ? ((workflow.defaults?.cache as CacheSetting) ?? true) : false);
   if (setting === false) return { enabled: false };
   if (setting === true) return { enabled: true };
@@ -29,7 +31,9 @@ export function cachePolicy(step: Step, workflow: Workflow): CachePolicy {
 
 /**
  * The cache key of a prepared step: everything that can change its output. `provider` is the one
- * the attempt calls; `dir` is the workflow's folder, where a tool's module resolves.
+ * the attempt calls; `dir` is the workflow's folder, where a tool's module resolves; `secrets` are
+ * the run's secrets, of which the key holds a fingerprint of each the step or its provider reads
+ * (the input has them redacted, so two runs with different credentials must not share a result).
  */
 export function cacheKey(
   step: Step,
@@ -37,26 +41,89 @@ export function cacheKey(
   workflow: Workflow,
   provider: string | undefined,
   dir: string,
+  secrets: Readonly<Record<string, string>>,
 ): string {
   const parts: Record<string, unknown> = { type: step.type, input: inputHash };
+  const config = provider !== undefined ? workflow.providers?.[provider] : undefined;
   if (provider !== undefined) {
-    const config = workflow.providers?.[provider];
     parts.provider = config
       ? {
           type: config.type,
           base_url: "base_url" in config ? (config.base_url ?? null) : null,
           model: config.model ?? null,
+          // A scripted provider's replies are its output: an edited reply is a new entry.
+          ...(config.type === "scripted" ? scriptedReplies(config, dir) : {}),
         }
       : null;
   }
-  if (step.type === "tool") {
-    let text: string;
-    try {
-      text = readFileSync(resolve(dir, step.uses.split("#")[0]!), "utf8");
-    } catch {
-      text = "(missing)";
-    }
-    parts.module = sha256(text);
-  }
+  if (step.type === "tool") parts.module = sha256(fileText(resolve(dir, step.uses.split("#")[0]!)));
+  const used = secretsRead([step, config], secrets);
+  if (used.length > 0)
+    parts.secrets = used.map((name) => [name, secretFingerprint(name, secrets[name]!)]);
   return sha256(JSON.stringify(parts));
+}
+
+function fileText(path: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return "(missing)";
+  }
+}
+
+function scriptedReplies(config: Record<string, unknown>, dir: string): Record<string, unknown> {
+  return {
+    responses: config.responses ?? null,
+    default: config.default ?? null,
+    file: typeof config.file === "string" ? sha256(fileText(resolve(dir, config.file))) : null,
+  };
+}
+
+/** `secrets.NAME` or `secrets["NAME"]`, and `secrets` read whole (then every secret counts). */
+const SECRET_REF =
+  /\bsecrets\b(?:\s*\.\s*([A-Za-z_][A-Za-z0-9_]*)|\s*\[\s*["']([^"']+)["']\s*\])?/g;
+
+/** The names of the run's secrets that the templates of `parts` read, sorted. */
+function secretsRead(
+  parts: readonly unknown[],
+  secrets: Readonly<Record<string, string>>,
+): string[] {
+  const names = new Set<string>();
+  const strings: string[] = [];
+  const collect = (v: unknown): void => {
+    if (typeof v === "string") strings.push(v);
+    else if (v !== null && typeof v === "object")
+      for (const item of Object.values(v)) collect(item);
+  };
+  collect(parts);
+  for (const text of strings) {
+    for (const m of text.matchAll(SECRET_REF)) {
+      const name = m[1] ?? m[2];
+      if (name === undefined) return Object.keys(secrets).sort();
+      if (secrets[name] !== undefined) names.add(name);
+    }
+  }
+  return [...names].sort();
+}
+
+const fingerprints = new Map<string, string>();
+
+/**
+ * A slow keyed hash of a secret's value (scrypt, salted with its name): the key tells credentials
+ * apart, and nothing stored lets one read a credential back, nor test a guess cheaply. No key is
+ * kept anywhere, so every machine of a team computes the same fingerprint for the same value and
+ * shares entries (docs/runner.md, "Cache").
+ */
+function secretFingerprint(name: string, value: string): string {
+  const memo = `${name}\u0000${value}`;
+  let print = fingerprints.get(memo);
+  if (print === undefined) {
+    print = scryptSync(value, `keel cache key\u0000${name}`, 32, {
+      N: 1 << 14,
+      r: 8,
+      p: 1,
+    }).toString("hex");
+    fingerprints.set(memo, print);
+  }
+  return print;
 }

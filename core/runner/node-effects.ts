@@ -18,6 +18,7 @@ import { StepError } from "./errors";
 import { answerScripted, type ScriptedConfig } from "./scripted";
 import { callOpenAi } from "./providers/openai";
 import { callAnthropic } from "./providers/anthropic";
+import { withoutSecrets } from "../node/secrets";
 import { isIdleTimeout, unlimitedDispatcher } from "./providers/connection";
 
 export interface NodeEffectsOptions {
@@ -92,7 +93,9 @@ function runCommand(command: ShellCommand, signal: AbortSignal): Promise<ShellRe
     // Its own process group, so that a timeout kills whatever the command started too.
     const child = spawn(file, args, {
       cwd: command.cwd,
-      env: { ...process.env, ...command.env },
+      // No KEEL_SECRET_* is inherited: a command gets the secrets its step names, in `env` or
+      // its arguments (docs/runner.md, "Which step sees which secret").
+      env: { ...withoutSecrets(), ...command.env },
       shell: false,
       detached: true,
       stdio: ["ignore", "pipe", "pipe"],
@@ -146,7 +149,14 @@ const { pathToFileURL } = require("node:url");
 
 function runTool(call: ToolCall, signal: AbortSignal): Promise<unknown> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(WORKER, { eval: true, workerData: call, stdout: true, stderr: true });
+    // The worker's process.env holds no KEEL_SECRET_*: a tool gets the secrets its `with` names.
+    const worker = new Worker(WORKER, {
+      eval: true,
+      workerData: call,
+      stdout: true,
+      stderr: true,
+      env: withoutSecrets(),
+    });
     let settled = false;
     const settle = (fn: () => void) => {
       if (settled) return;

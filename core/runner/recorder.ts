@@ -76,8 +76,12 @@ export class Recorder {
     return batch;
   }
 
+  // Only a record's free text and values are redacted, never its ids, hashes and times: they
+  // cannot hold a secret, and rewriting them would break the record (docs/runner.md, Secrets).
   run(record: RunRecord): void {
-    this.runs.push(this.redactor.value(record));
+    this.runs.push(
+      record.error === null ? record : { ...record, error: this.redactor.text(record.error) },
+    );
     this.schedule();
   }
 
@@ -108,17 +112,17 @@ export class Recorder {
    * short, else its content hash, the text stored once (store/values.ts).
    */
   blob(value: unknown): string {
-    const raw = JSON.stringify(value === undefined ? null : value);
-    if (raw.length <= INLINE_MAX) {
-      const text = this.redactor.active ? this.redactor.text(raw) : raw;
-      if (text.length <= INLINE_MAX) return inlineRef(text);
-    }
-    return this.textBlob(raw);
+    const raw = JSON.stringify(value === undefined ? null : this.redactor.value(value));
+    return raw.length <= INLINE_MAX ? inlineRef(raw) : this.storeText(raw);
   }
 
   /** Stores a text (a workflow's source) once by the hash of its redacted text. */
   textBlob(raw: string): string {
-    const text = this.redactor.text(raw);
+    return this.storeText(this.redactor.text(raw));
+  }
+
+  /** Stores a text already redacted once by its hash. */
+  private storeText(text: string): string {
     const hash = sha256(text);
     if (!this.knownBlobs.has(hash)) {
       this.knownBlobs.add(hash);
@@ -129,7 +133,15 @@ export class Recorder {
   }
 
   attempt(record: AttemptRecord): void {
-    this.attempts.push(this.redactor.value(record));
+    this.attempts.push(
+      record.errorMessage === null && record.meta === null
+        ? record
+        : {
+            ...record,
+            errorMessage: record.errorMessage && this.redactor.text(record.errorMessage),
+            meta: this.redactor.value(record.meta),
+          },
+    );
     this.schedule();
   }
 
@@ -139,7 +151,12 @@ export class Recorder {
   }
 
   finding(f: Omit<Finding, "runId"> | Finding): void {
-    this.findings.push(this.redactor.value({ ...f, runId: this.runId }));
+    this.findings.push({
+      ...f,
+      runId: this.runId,
+      message: this.redactor.text(f.message),
+      data: this.redactor.value(f.data),
+    });
     this.schedule();
   }
 

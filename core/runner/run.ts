@@ -455,7 +455,9 @@ class LocalRun implements ScopeSource {
     const inputHash = this.recorder.blob(prepared.input);
     const cache = cachePolicy(step, wf);
     const key =
-      cache.enabled && !replay ? cacheKey(step, inputHash, wf, prepared.provider, this.dir) : null;
+      cache.enabled && !replay
+        ? cacheKey(step, inputHash, wf, prepared.provider, this.dir, this.context.secrets)
+        : null;
     if (
       key &&
       !this.o.noCache &&

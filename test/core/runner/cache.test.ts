@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { MemoryStore } from "@keel/core/store/memory-store";
+import { inlineValue } from "@keel/core/store/values";
 import type { Effects } from "@keel/core/runner/effects";
 import { runText, stepOf, writeWorkflow } from "./harness";
 
@@ -83,4 +84,76 @@ steps:
     now: () => new Date(Date.now() + 120_000).toISOString(),
   });
   assert.equal(stepOf(await runText(flow, { store, path, wrap: later }), "ask").origin, "live");
+});
+
+test("an http GET is cached only when the step asks, and a scripted provider's edited reply is a miss", async () => {
+  const http = (cache: string) => `keel: 1
+name: t
+providers:
+  p: { type: scripted, default: first reply }
+steps:
+  get: { type: http, url: "http://127.0.0.1:9/x"${cache} }
+  ask: { type: llm, prompt: hi }
+`;
+  let calls = 0;
+  const counting = (e: Effects): Effects => ({
+    ...e,
+    http: async () => ({ status: 200, headers: {}, body: `call ${++calls}` }),
+  });
+  const store = new MemoryStore();
+  const plain = writeWorkflow(http(""));
+  await runText("", { store, path: plain, wrap: counting });
+  const again = await runText("", { store, path: plain, wrap: counting });
+  assert.equal(stepOf(again, "get").origin, "live", "a GET without `cache` is not cached");
+  assert.equal(calls, 2);
+  const asked = writeWorkflow(http(", cache: true"));
+  await runText("", { store, path: asked, wrap: counting });
+  assert.equal(
+    stepOf(await runText("", { store, path: asked, wrap: counting }), "get").origin,
+    "cached",
+  );
+  assert.equal(stepOf(again, "ask").origin, "cached");
+  writeFileSync(plain, http("").replace("first reply", "edited reply"));
+  const edited = await runText("", { store, path: plain, wrap: counting });
+  assert.equal(stepOf(edited, "ask").origin, "live");
+  const reply = (await store.attempts(edited.result.runId)).find((a) => a.stepId === "ask")!;
+  assert.equal(inlineValue(reply.outputHash!), JSON.stringify("edited reply"));
+});
+
+test("two runs that differ only in a secret the step reads do not share an entry; an unread secret changes nothing", async () => {
+  const flow = `keel: 1
+name: t
+steps:
+  get:
+    type: http
+    url: "http://127.0.0.1:9/me"
+    headers: { Authorization: "Bearer \${{ secrets.TOKEN }}" }
+    cache: true
+`;
+  const seen: string[] = [];
+  const server = (e: Effects): Effects => ({
+    ...e,
+    http: async (r) => {
+      seen.push(r.headers.Authorization!);
+      return { status: 200, headers: {}, body: `hello ${r.headers.Authorization}` };
+    },
+  });
+  const store = new MemoryStore();
+  const path = writeWorkflow(flow);
+  const alice = { TOKEN: "alice-token-1" };
+  const bob = { TOKEN: "bob-token-22" };
+  await runText("", { store, path, wrap: server, secrets: alice });
+  const asBob = await runText("", { store, path, wrap: server, secrets: bob });
+  assert.equal(stepOf(asBob, "get").origin, "live", "Bob is not served Alice's answer");
+  const asAlice = await runText("", {
+    store,
+    path,
+    wrap: server,
+    secrets: { ...alice, OTHER: "unrelated-1" },
+  });
+  assert.equal(stepOf(asAlice, "get").origin, "cached");
+  assert.deepEqual(seen, ["Bearer alice-token-1", "Bearer bob-token-22"]);
+  // The key holds no secret, in any form the store could show.
+  const keys = (await store.attempts(asAlice.result.runId)).map((a) => a.cacheKey ?? "");
+  for (const value of [alice.TOKEN, bob.TOKEN]) assert.ok(!keys.join().includes(value));
 });
