@@ -1,6 +1,7 @@
 // Field references against an upstream step's declared output: `steps.x.output.a.b` must exist
 // in x's `output.schema` (for `http` the schema describes `body`, for `shell` `stdout`).
 import type { DiagnosticSink, Span } from "../model/diagnostic";
+import { STEP_TYPES } from "../model/schema";
 import { didYouMean } from "../model/suggest";
 import { isObj, type Obj } from "../model/values";
 import type { Segment } from "../expr/analyze";
@@ -17,6 +18,9 @@ export function checkOutputField(
   span: (start: number, end: number) => Span,
   sink: DiagnosticSink,
 ): void {
+  // A step whose type is not one Keel knows (misspelt, or set aside by a YAML error) has an
+  // output of unknown shape: its type's own diagnostic is the one to show.
+  if (step.type !== undefined && !(STEP_TYPES as readonly string[]).includes(step.type)) return;
   const output = isObj(step.value.output) ? step.value.output : undefined;
   const schema = output && isObj(output.schema) ? output.schema : undefined;
   const envelope = step.type ? ENVELOPES[step.type] : undefined;

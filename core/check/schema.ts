@@ -11,7 +11,7 @@ import {
   Workflow,
 } from "../model/schema";
 import { didYouMean } from "../model/suggest";
-import { keysAt, type ZodLike } from "../model/schema-walk";
+import { branchKeys, keysAt, schemaAt, WORKFLOW_SCHEMA, type ZodLike } from "../model/schema-walk";
 import { describeValue, valueAt } from "../model/values";
 
 type Issue = z.core.$ZodIssue;
@@ -138,6 +138,7 @@ function reportIssue(
           exact,
           sink,
         );
+        if (here === undefined) reportTypelessKeys(path.slice(0, -1), rootValue, loc, sink);
         return;
       }
       if (here === undefined) {
@@ -217,6 +218,32 @@ function reportDiscriminator(
       typeof here === "string" ? didYouMean(here, allowed) : ""
     }`,
   );
+}
+
+/**
+ * Keys of an entry that has no `type` (a step, a provider) that no type of it knows, each with the
+ * closest known key: a misspelt `tyep:` is named where it stands, not only as a missing `type`.
+ */
+function reportTypelessKeys(
+  ownerPath: readonly PropertyKey[],
+  rootValue: unknown,
+  loc: Loc,
+  sink: DiagnosticSink,
+): void {
+  const owner = valueAt(rootValue, ownerPath);
+  const union = schemaAt(WORKFLOW_SCHEMA, ownerPath, rootValue)?.schema;
+  if (owner === null || typeof owner !== "object" || !union) return;
+  const known = new Set(branchKeys(union));
+  if (known.size === 0) return;
+  const where = describePath(ownerPath);
+  for (const key of Object.keys(owner)) {
+    if (known.has(key)) continue;
+    sink.add(
+      "KEEL101",
+      loc.children?.get(key)?.keySpan ?? loc.keySpan ?? loc.span,
+      `unknown key '${key}' in ${where}${didYouMean(key, known)}`,
+    );
+  }
 }
 
 function reportUnion(

@@ -4,6 +4,7 @@
 // so that the language server can re-check one step after an edit (incremental.ts).
 import { DiagnosticSink, sortDiagnostics, type Diagnostic } from "../model/diagnostic";
 import { parseYaml, type Loc, type ParsedYaml } from "../model/parse";
+import { inSetAside } from "../model/recover";
 import { buildGraph, type StepGraph } from "../graph/graph";
 import { parseExpressions } from "../expr/parse";
 import { checkHeaderSchema } from "./schema";
@@ -87,7 +88,7 @@ export function validateInDetail(text: string, options: ValidateOptions = {}): V
   checkHeaderSchema(yaml.value, yaml.root, header);
   const parts = readParts(text, yaml.value, yaml.root);
   if (!parts) {
-    const diagnostics = sortDiagnostics([...parse, ...header.items]);
+    const diagnostics = sortDiagnostics([...parse, ...withoutSetAside(yaml, header.items)]);
     return { result: { diagnostics, model: empty }, parse };
   }
 
@@ -118,9 +119,11 @@ export function validateInDetail(text: string, options: ValidateOptions = {}): V
   checkCycles(parts, graph, cycles);
   const diagnostics = sortDiagnostics([
     ...parse,
-    ...header.items,
-    ...steps.flatMap((s) => s.diagnostics),
-    ...cycles.items,
+    ...withoutSetAside(yaml, [
+      ...header.items,
+      ...steps.flatMap((s) => s.diagnostics),
+      ...cycles.items,
+    ]),
   ]);
   const sites = [...steps.flatMap((s) => s.sites), ...headerAnalyzed];
   return {
@@ -134,4 +137,14 @@ export function validateInDetail(text: string, options: ValidateOptions = {}): V
       headerSites: headerAnalyzed,
     },
   };
+}
+
+/**
+ * After a YAML syntax error, what was read around the bad values (model/recover.ts) is checked as
+ * usual, but nothing is said of a value that was set aside: its syntax error says it all.
+ */
+function withoutSetAside(yaml: ParsedYaml, diagnostics: readonly Diagnostic[]): Diagnostic[] {
+  const aside = yaml.setAside;
+  if (!aside) return [...diagnostics];
+  return diagnostics.filter((d) => !inSetAside(d, aside));
 }

@@ -17,7 +17,8 @@ export const CODES = {
   KEEL001: {
     severity: "error",
     name: "yaml-syntax",
-    summary: "The file is not valid YAML; the message says what the parser expected.",
+    summary:
+      "The file is not valid YAML. Each error is reported once, at the value that caused it (an unquoted `: `, a leading `{` or `[`, an unclosed quote), with the fix; the rest of the file is read around that value, so only what is really wrong or missing there is reported too.",
   },
   KEEL002: {
     severity: "error",

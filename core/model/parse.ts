@@ -3,6 +3,7 @@
 import { isAlias, isMap, isPair, isScalar, isSeq, parseDocument, visit, type Scalar } from "yaml";
 import type { Node as YamlNode, YAMLMap, YAMLSeq } from "yaml";
 import type { DiagnosticSink, Span } from "./diagnostic";
+import { recover } from "./recover";
 
 /** Where a value came from. Values copied through an alias point at the alias and have no children. */
 export interface Loc {
@@ -40,6 +41,12 @@ export interface ParsedYaml {
   readonly root: Loc | undefined;
   /** True when the document defines an anchor or uses an alias. */
   readonly anchors: boolean;
+  /**
+   * With YAML syntax errors: the parts of the text set aside to read the rest (model/recover.ts).
+   * Their values read as null; diagnostics that start inside them are not reported. The whole
+   * text when no recovery was found.
+   */
+  readonly setAside?: readonly Span[];
 }
 
 /** One entry of a block mapping, parsed on its own (see parseEntry). */
@@ -62,12 +69,23 @@ const CORE_TAGS = new Set(
 const OPTIONS = { uniqueKeys: false, prettyErrors: false, strict: true } as const;
 
 export function parseYaml(text: string, sink: DiagnosticSink): ParsedYaml {
-  const doc = parseDocument(text, OPTIONS);
+  let doc = parseDocument(text, OPTIONS);
+  const syntax = doc.errors.filter((e) => e.code !== "MULTIPLE_DOCS");
   for (const e of doc.errors) {
+    if (e.code !== "MULTIPLE_DOCS") continue;
     const span = clampSpan(text, e.pos[0], e.pos[1]);
-    if (e.code === "MULTIPLE_DOCS") {
-      sink.add("KEEL003", span, "a workflow file holds exactly one YAML document: remove `---`");
-    } else sink.add("KEEL001", span, `YAML syntax: ${e.message}`);
+    sink.add("KEEL003", span, "a workflow file holds exactly one YAML document: remove `---`");
+  }
+  let setAside: readonly Span[] | undefined;
+  if (syntax.length > 0) {
+    const { problems, recovery } = recover(text, syntax, (t) => parseDocument(t, OPTIONS).errors);
+    for (const p of problems) {
+      sink.add("KEEL001", clampSpan(text, p.span.start, p.span.end), p.message);
+    }
+    if (recovery && doc.errors.length === syntax.length) {
+      doc = parseDocument(recovery.text, OPTIONS);
+      setAside = recovery.setAside;
+    } else setAside = [{ start: 0, end: text.length + 1 }];
   }
   for (const w of doc.warnings) {
     const span = clampSpan(text, w.pos[0], w.pos[1]);
@@ -79,10 +97,12 @@ export function parseYaml(text: string, sink: DiagnosticSink): ParsedYaml {
       );
     } else sink.add("KEEL001", span, `YAML: ${w.message}`);
   }
-  if (doc.contents == null) return { text, value: undefined, root: undefined, anchors: false };
+  if (doc.contents == null) {
+    return { text, value: undefined, root: undefined, anchors: false, setAside };
+  }
   const builder = new Builder(text, sink);
   const { value, loc } = builder.build(doc.contents, undefined);
-  return { text, value, root: loc, anchors: builder.anchors };
+  return { text, value, root: loc, anchors: builder.anchors, setAside };
 }
 
 /**

@@ -59,6 +59,14 @@ export function keysAt(
   return def?.type === "object" && def.shape ? Object.keys(def.shape) : [];
 }
 
+/** Every key any branch of a union allows (an object's own keys when it is no union). */
+export function branchKeys(schema: ZodLike): string[] {
+  const def = schema._zod.def;
+  if (def.type === "object") return Object.keys(def.shape ?? {});
+  if (def.type !== "union") return [];
+  return [...new Set((def.options ?? []).flatMap((o) => branchKeys(unwrap(o, undefined) ?? o)))];
+}
+
 /** The literal or enum values a schema accepts (through optional wrappers and unions). */
 export function valuesOf(schema: ZodLike): unknown[] {
   const def = schema._zod.def;
