@@ -1,7 +1,8 @@
 // What an expression refers to, read from its JSONata AST (never from its text with patterns):
 // the context paths it reads (`steps.fetch.output.items`, `inputs.q`), the functions it calls,
 // and the variables it binds. Offsets are relative to the expression text.
-import type { JNode } from "./parse";
+import { parseExpression, type JNode } from "./parse";
+import { wholeTemplate } from "./template";
 
 export interface Segment {
   readonly name: string;
@@ -155,3 +156,15 @@ export const STATUS_FUNCTIONS: ReadonlySet<string> = new Set([
   "failure",
   "cancelled",
 ]);
+
+/**
+ * What a bare expression field reads and calls (a whole-value `${{ }}` unwrapped, as the runner
+ * does); undefined when it is not text or does not parse.
+ */
+export function analyzeBare(value: unknown): ExprInfo | undefined {
+  if (typeof value !== "string") return undefined;
+  const whole = wholeTemplate(value);
+  const text = whole ? value.slice(whole.exprStart, whole.exprEnd) : value;
+  const parsed = parseExpression(text);
+  return parsed.ast ? analyzeExpression(parsed.ast, text, parsed.offset) : undefined;
+}

@@ -1,9 +1,11 @@
-// Rerun from a step (SPEC §6, DECISIONS §2): a new run of the workflow file on disk, linked to its
-// parent, that reuses the parent's recorded output of every step not downstream of the chosen
-// one (optionally replaced first), and runs that step, its descendants and any step without a
-// recorded output live. It refuses when a step it would reuse, or anything that step depends on,
-// changed since the parent run (the caller may force it).
+// Rerun from a step (docs/replay.md, "Rerun"): a new run of the workflow file on disk, linked to
+// its parent, that reuses the parent's recorded output of every step not downstream of the chosen
+// one or of a step whose output `--set` replaces, and runs that step, the descendants of both and
+// any step without a recorded output live. It refuses when a step it would reuse, or anything that
+// step depends on, changed since the parent run (the caller may force it).
+import { analyzeBare, IMPURE_FUNCTIONS, STATUS_FUNCTIONS } from "../expr/analyze";
 import { withAncestors, withDescendants } from "../graph/graph";
+import type { Step } from "../model/schema";
 import type { LoadedWorkflow } from "../runner/load";
 import { loadWorkflowText } from "../runner/load";
 import { stepChanged } from "../runner/step-run";
@@ -17,7 +19,10 @@ export type RerunPlan =
       readonly reuse: Map<string, ReusedStep>;
       /** Steps that will execute, in topological order. */
       readonly live: readonly string[];
-      /** The `http`, `shell` and `tool` steps among them: they touch the world again. */
+      /**
+       * The `http`, `shell` and (not pure) `tool` steps among them that may execute again and
+       * touch the world: not those sure to be skipped again.
+       */
       readonly effectful: readonly string[];
       /** The reused steps that changed since the parent (only when forced). */
       readonly changed: readonly string[];
@@ -34,15 +39,7 @@ export function planRerun(
   const graph = loaded.graph;
   if (!graph.deps.has(from)) return { ok: false, problem: `no step '${from}' in the workflow` };
   const downstream = withDescendants(graph, from);
-  const fold = foldToEnd(record.events, record.attempts);
-  const reuse = new Map<string, ReusedStep>();
-  for (const id of graph.order) {
-    if (downstream.has(id)) continue;
-    const output = fold.step(id)?.output;
-    if (output != null)
-      reuse.set(id, { output: record.value(output) ?? null, sourceRunId: record.run.id });
-  }
-  for (const [id, value] of set) {
+  for (const id of set.keys()) {
     if (!graph.deps.has(id))
       return { ok: false, problem: `--set names no step of the workflow: '${id}'` };
     if (downstream.has(id))
@@ -50,8 +47,34 @@ export function planRerun(
         ok: false,
         problem: `--set ${id}: '${id}' runs again (it is downstream of '${from}'), so its output cannot be set`,
       };
-    reuse.set(id, { output: value, sourceRunId: record.run.id });
   }
+  // Every step below a set step runs again as well: its recorded output was computed from the
+  // value that --set replaces, and keeping it would make a state no run could have.
+  const runsAgain = new Set(downstream);
+  const setBelow = new Map<string, string>();
+  for (const id of set.keys())
+    for (const d of withDescendants(graph, id)) {
+      if (d === id) continue;
+      runsAgain.add(d);
+      setBelow.set(d, id);
+    }
+  for (const id of set.keys()) {
+    const above = setBelow.get(id);
+    if (above !== undefined)
+      return {
+        ok: false,
+        problem: `--set ${id}: '${id}' runs again (it is downstream of --set ${above}), so its output cannot be set; set only '${above}', or only '${id}'`,
+      };
+  }
+  const fold = foldToEnd(record.events, record.attempts);
+  const reuse = new Map<string, ReusedStep>();
+  for (const id of graph.order) {
+    if (runsAgain.has(id)) continue;
+    const output = fold.step(id)?.output;
+    if (output != null)
+      reuse.set(id, { output: record.value(output) ?? null, sourceRunId: record.run.id });
+  }
+  for (const [id, value] of set) reuse.set(id, { output: value, sourceRunId: record.run.id });
   const changed = changedReused(record, loaded, reuse.keys());
   if (changed.length > 0 && !force) {
     return {
@@ -60,10 +83,58 @@ export function planRerun(
     };
   }
   const live = graph.order.filter((id) => !reuse.has(id));
-  const effectful = live.filter((id) =>
-    ["http", "shell", "tool"].includes(loaded.workflow.steps[id]?.type ?? ""),
+  const skipped = staysSkipped(record, loaded, runsAgain, reuse);
+  const effectful = live.filter(
+    (id) => !skipped.has(id) && touchesTheWorld(loaded.workflow.steps[id] as Step | undefined),
   );
   return { ok: true, reuse, live, effectful, changed };
+}
+
+/** Whether a step reaches outside when it runs: `http`, `shell`, and `tool` unless declared pure. */
+function touchesTheWorld(step: Step | undefined): boolean {
+  if (!step) return false;
+  if (step.type === "tool") return step.pure !== true;
+  return step.type === "http" || step.type === "shell";
+}
+
+/**
+ * Steps the rerun decides again but that are sure to be skipped again: not below `--from` or a
+ * set step, skipped in the parent, defined as then, with a condition that reads only `inputs`
+ * and `steps` (no env, run, status or impure function), and whose dependencies are all reused
+ * or sure to be skipped again. They are no hazard.
+ */
+function staysSkipped(
+  record: RecordedRun,
+  loaded: LoadedWorkflow,
+  runsAgain: ReadonlySet<string>,
+  reuse: ReadonlyMap<string, ReusedStep>,
+): Set<string> {
+  const fold = foldToEnd(record.events, record.attempts);
+  const before =
+    record.source === loaded.source ? undefined : loadWorkflowText(loaded.path, record.source);
+  const out = new Set<string>();
+  for (const id of loaded.graph.order) {
+    if (runsAgain.has(id) || reuse.has(id) || fold.step(id)?.status !== "skipped") continue;
+    if (before && (!before.ok || stepChanged(before.loaded.workflow, loaded.workflow, id)))
+      continue;
+    const deps = loaded.graph.deps.get(id)!;
+    if (!deps.every((d) => reuse.has(d) || out.has(d))) continue;
+    const condition = (loaded.workflow.steps[id] as Step).if;
+    if (condition !== undefined && !decidedByInputsAndSteps(condition)) continue;
+    out.add(id);
+  }
+  return out;
+}
+
+/** A condition whose value depends only on `inputs` and the steps' outputs and statuses. */
+function decidedByInputsAndSteps(condition: unknown): boolean {
+  if (typeof condition === "boolean") return true;
+  const info = analyzeBare(condition);
+  if (!info) return false;
+  return (
+    info.refs.every((r) => r.segments[0]?.name === "inputs" || r.segments[0]?.name === "steps") &&
+    info.calls.every((c) => !IMPURE_FUNCTIONS.has(c.name) && !STATUS_FUNCTIONS.has(c.name))
+  );
 }
 
 /** Reused steps, and the steps they depend on, whose definitions differ from the parent's source. */

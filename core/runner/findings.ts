@@ -2,9 +2,7 @@
 // drift, and declared outputs left null because the steps they read were skipped.
 import type { Finding } from "../store/records";
 import type { RunStore } from "../store/run-store";
-import { analyzeExpression } from "../expr/analyze";
-import { parseExpression } from "../expr/parse";
-import { wholeTemplate } from "../expr/template";
+import { analyzeBare } from "../expr/analyze";
 
 export type NewFinding = Omit<Finding, "runId">;
 
@@ -60,13 +58,8 @@ export async function driftFindings(
 
 /** The steps an expression (bare, or one whole `${{ }}`) reads as `steps.<id>`. */
 function stepsRead(expr: unknown): string[] {
-  if (typeof expr !== "string") return [];
-  const whole = wholeTemplate(expr);
-  const text = whole ? expr.slice(whole.exprStart, whole.exprEnd) : expr;
-  const parsed = parseExpression(text);
-  if (!parsed.ast) return [];
   const ids = new Set<string>();
-  for (const ref of analyzeExpression(parsed.ast, text, parsed.offset).refs)
+  for (const ref of analyzeBare(expr)?.refs ?? [])
     if (ref.segments[0]?.name === "steps" && ref.segments[1]) ids.add(ref.segments[1].name);
   return [...ids];
 }

@@ -104,3 +104,81 @@ test("keel rerun refuses when a step it would reuse changed, unless --force", as
   assert.equal(forced.code, 0, forced.stderr);
   assert.equal(server.count(), calls + 4);
 });
+
+test("keel rerun --set runs again every step below the set step, also those not below --from", async () => {
+  const dir = workspace({ "flow.keel.yaml": FLOW });
+  assert.equal((await run(["run", "flow.keel.yaml"], dir)).code, 0);
+  const calls = server.count();
+  // draft and log are below research: their recorded outputs came from the research it replaces.
+  const args = ["rerun", "latest", "--from", "polish", "--set", 'research="PATCHED"'];
+  const plan = await run([...args, "--plan"], dir);
+  assert.equal(plan.code, 0, plan.stderr);
+  assert.deepEqual(JSON.parse(plan.stdout), {
+    from: "polish",
+    reused: ["research"],
+    live: ["draft", "log", "polish"],
+    effectful: ["log"],
+    changed: [],
+  });
+  const r = await run([...args, "--yes", "--json"], dir);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(server.count(), calls + 2, "draft and polish ran");
+  assert.match(JSON.stringify(server.requests[calls]!.messages), /Draft from: PATCHED/);
+  // polish read the new draft, whose reply quotes its prompt's end.
+  assert.match(JSON.stringify(server.requests[calls + 1]!.messages), /Polish: re: .*PATCHED/);
+  // A set step below another set step would be replaced and recomputed at once: refused.
+  const both = await run(
+    [
+      "rerun",
+      "latest",
+      "--from",
+      "polish",
+      "--set",
+      'research="A"',
+      "--set",
+      'draft="B"',
+      "--plan",
+    ],
+    dir,
+  );
+  assert.equal(both.code, 2);
+  assert.match(
+    both.stderr,
+    /--set draft: 'draft' runs again \(it is downstream of --set research\)/,
+  );
+});
+
+test("keel rerun lists as hazards only the steps that may touch the world again", async () => {
+  const flow = `keel: 1
+name: hazards
+inputs:
+  deploy: { type: boolean, default: false }
+steps:
+  build: { type: transform, expr: '"v1"' }
+  ship: { type: shell, command: [sh, -c, 'echo shipped >> ship.txt'], needs: build, if: inputs.deploy }
+  announce: { type: shell, command: [echo, announced], needs: ship }
+  probe: { type: shell, command: [echo, probed], needs: build, if: env.PROBE = "1" }
+  pure_calc: { type: tool, uses: "./calc.mjs#double", with: { n: 2 }, pure: true }
+  report: { type: transform, expr: 'steps.build.output & $string(steps.pure_calc.output)' }
+`;
+  const dir = workspace({
+    "flow.keel.yaml": flow,
+    "calc.mjs": "export function double({ n }) { return n * 2; }\n",
+  });
+  const first = await run(["run", "flow.keel.yaml"], dir);
+  assert.equal(first.code, 0, first.stderr);
+  const plan = await run(["rerun", "latest", "--from", "report", "--plan"], dir);
+  assert.equal(plan.code, 0, plan.stderr);
+  const parsed = JSON.parse(plan.stdout) as { live: string[]; effectful: string[] };
+  // ship and announce were skipped on an input and stay skipped; probe's condition reads env,
+  // which a rerun reads again, so it may run; a pure tool touches nothing.
+  assert.deepEqual(parsed.live.sort(), ["announce", "probe", "report", "ship"]);
+  assert.deepEqual(parsed.effectful, ["probe"]);
+  const r = await run(["rerun", "latest", "--from", "report", "--yes", "--json"], dir);
+  assert.equal(r.code, 0, r.stderr);
+  const steps = (JSON.parse(r.stdout) as { steps: { id: string; status: string }[] }).steps;
+  assert.deepEqual(
+    steps.filter((s) => ["ship", "announce"].includes(s.id)).map((s) => s.status),
+    ["skipped", "skipped"],
+  );
+});
