@@ -60,7 +60,7 @@ export const Retry = z
 export const Cache = z
   .union([z.boolean(), z.strictObject({ ttl: duration("How long a cached result stays valid") })])
   .describe(
-    "Reuse a previous result with the same inputs. Default `true` for `llm`, `transform` and `http` GET, `false` otherwise.",
+    "Reuse a previous result with the same inputs (and the same secrets, told apart by a fingerprint). Default `true` for `llm` steps (`defaults.cache` changes that); `http`, `shell`, `tool` and `transform` steps are cached only when they say `cache: true` or `{ ttl }`.",
   );
 
 const providerCommon = {
