@@ -5,7 +5,9 @@ import { readFileSync } from "node:fs";
 
 const watch = process.argv.includes("--watch");
 const production = process.argv.includes("--production");
-const { version } = JSON.parse(readFileSync(new URL("./package.json", import.meta.url), "utf8"));
+const { version, bugs } = JSON.parse(
+  readFileSync(new URL("./package.json", import.meta.url), "utf8"),
+);
 
 const node = {
   bundle: true,
@@ -15,7 +17,7 @@ const node = {
   sourcemap: true,
   minify: production,
   external: ["vscode", "better-sqlite3"],
-  define: { KEEL_VERSION: JSON.stringify(version) },
+  define: { KEEL_VERSION: JSON.stringify(version), KEEL_BUGS: JSON.stringify(bugs.url) },
   logLevel: "warning",
 };
 

@@ -20,9 +20,12 @@ import {
   runTest,
   testUsage,
 } from "./commands/golden";
+import { StoreFileError } from "@keel/core/store/sqlite-store";
 import { UsageError } from "./output";
 
 declare const KEEL_VERSION: string;
+/** Where bugs are reported: package.json's `bugs` (esbuild.mjs defines it). */
+declare const KEEL_BUGS: string;
 
 const HELP = `keel — validate, run and replay AI workflows (*.keel.yaml)
 
@@ -94,13 +97,26 @@ export async function main(argv: readonly string[]): Promise<number> {
         throw new UsageError(`unknown command '${command}'\n\n${HELP}`);
     }
   } catch (e) {
-    if (e instanceof UsageError) {
+    // Expected failures say what is wrong and how to fix it, without a stack trace.
+    if (e instanceof UsageError || e instanceof StoreFileError) {
       process.stderr.write(`keel: ${e.message}\n`);
       return 2;
     }
-    process.stderr.write(`keel: internal error: ${(e as Error).stack ?? String(e)}\n`);
+    const where = typeof KEEL_BUGS === "string" ? KEEL_BUGS : "Keel's issue tracker";
+    process.stderr.write(
+      `keel: internal error: ${(e as Error).stack ?? String(e)}\n` +
+        `This is a bug in Keel: please report it at ${where}, with the command you ran and this output.\n`,
+    );
     return 1;
   }
+}
+
+// A reader that stops early (`keel runs | head -1`) closes the pipe: what is left to print is
+// dropped and the command ends as it would have, with its exit code and no error (docs/cli.md).
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code !== "EPIPE") throw e;
+  });
 }
 
 void main(process.argv.slice(2)).then((code) => {

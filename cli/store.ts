@@ -5,12 +5,16 @@ import { isPgUrl } from "@keel/core/store/location";
 import { openSqliteStore } from "@keel/core/store/sqlite-store";
 import { UsageError } from "./output";
 
-/** Opens the store at `location`; a PostgreSQL store is created and migrated unless `readOnly`. */
+/**
+ * Opens the store at `location`. Unless `readOnly`, a store is created and migrated; with it (the
+ * commands that only read) nothing is created, and a store file this user may not write is read
+ * as it is.
+ */
 export async function openStoreAt(
   location: string,
   options: { readonly readOnly?: boolean } = {},
 ): Promise<RunStore> {
-  if (!isPgUrl(location)) return openSqliteStore(location);
+  if (!isPgUrl(location)) return openSqliteStore(location, options);
   const { openPgStore, NoPgStoreError } = await import("@keel/production");
   try {
     return await openPgStore(location, options);
