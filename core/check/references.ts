@@ -15,6 +15,9 @@ export interface AnalyzedSite {
 }
 
 const STEP_FIELDS = ["output", "status"];
+
+/** The fix for KEEL212. */
+const NAME_THE_STEP = "name the step (`steps.<name>.output`), and this step will wait for it";
 const RUN_FIELDS = ["id", "started_at"];
 
 export function checkExpressionRefs(
@@ -27,9 +30,26 @@ export function checkExpressionRefs(
     const span = (s: number, e: number) => siteSpan(parts.text, site, s, e);
     const roots = allowedRoots(site);
     for (const ref of info.refs) checkRef(parts, site, ref, roots, span, sink, edges);
+    if (roots.includes("steps")) {
+      for (const whole of info.wholeContext) {
+        sink.add(
+          "KEEL212",
+          span(whole.start, whole.end),
+          `\`${whole.name}\` reads the whole context, steps included, without naming a step: ${NAME_THE_STEP}`,
+        );
+      }
+    }
     for (const call of info.calls) {
       const where = span(call.start, call.end);
       if (info.bound.has(call.name)) continue;
+      if (call.name === "eval" && roots.includes("steps")) {
+        sink.add(
+          "KEEL212",
+          where,
+          `$eval() runs an expression made at run time, which can read steps Keel cannot see: ${NAME_THE_STEP}`,
+        );
+        continue;
+      }
       if (IMPURE_FUNCTIONS.has(call.name)) {
         const instead = call.name === "random" ? "an input" : "`run.started_at`";
         sink.add(
@@ -93,7 +113,17 @@ function checkRef(
     );
     return;
   }
-  if (!second) return;
+  if (!second) {
+    // `steps` itself: `$lookup(steps, "x")`, `$keys(steps)`, `steps.*`, `steps.("x")`, `steps[0]`.
+    if (root.name === "steps") {
+      sink.add(
+        "KEEL212",
+        span(root.start, root.end),
+        `\`steps\` is read without naming a step, so Keel cannot tell which one this reads: ${NAME_THE_STEP}`,
+      );
+    }
+    return;
+  }
   if (root.name === "inputs" && !parts.inputs.has(second.name)) {
     sink.add(
       "KEEL202",

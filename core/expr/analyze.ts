@@ -26,6 +26,12 @@ export interface Call {
 export interface ExprInfo {
   readonly refs: readonly ContextRef[];
   readonly calls: readonly Call[];
+  /**
+   * Where the whole context is read rather than a named part of it: `$$` (anywhere) or `$` (at
+   * the top) not followed by a name, and a leading `*` or `**`. Such a read reaches `steps`
+   * without naming a step.
+   */
+  readonly wholeContext: readonly Segment[];
   /** Variables bound anywhere in the expression (`$x := …`, lambda parameters). */
   readonly bound: ReadonlySet<string>;
 }
@@ -38,7 +44,18 @@ export function analyzeExpression(ast: JNode, text: string, offset: number): Exp
   if (cached) return cached;
   const refs: ContextRef[] = [];
   const calls: Call[] = [];
+  const wholeContext: Segment[] = [];
   const bound = new Set<string>();
+  /** A token's span from its end position and its length in the text. */
+  const tokenSpan = (n: JNode, length: number, name: string): Segment => {
+    const end = (n.position ?? 0) - offset;
+    return { name, start: Math.max(0, end - length), end };
+  };
+  /** `$$` anywhere, and `$` where it is the context (at the top), are the context itself. */
+  const isContext = (n: JNode, atRoot: boolean): boolean =>
+    n.type === "variable" && (n.value === "$" || (n.value === "" && atRoot));
+  const contextSpan = (n: JNode): Segment =>
+    n.value === "$" ? tokenSpan(n, 2, "$$") : tokenSpan(n, 1, "$");
   const nameSpan = (n: JNode): Segment => {
     const name = String(n.value);
     const end = (n.position ?? 0) - offset;
@@ -74,6 +91,10 @@ export function analyzeExpression(ast: JNode, text: string, offset: number): Exp
         walk(n.arguments, atRoot, depth + 1);
         return;
       }
+      case "variable":
+        if (isContext(n, atRoot)) wholeContext.push(contextSpan(n));
+        walkChildren(n, false, depth, notMeta);
+        return;
       case "lambda":
         for (const a of (n.arguments as JNode[] | undefined) ?? []) bound.add(String(a.value));
         walk(n.body, false, depth + 1);
@@ -111,28 +132,45 @@ export function analyzeExpression(ast: JNode, text: string, offset: number): Exp
     const steps = (n.steps as JNode[] | undefined) ?? [];
     const segments: Segment[] = [];
     let complete = true;
+    // `$$.steps.x` (and `$.steps.x` at the top) read the context as `steps.x` does.
+    const first = steps[0];
+    const from = first && isContext(first, atRoot) && plainStep(first) ? 1 : 0;
+    if (from === 1 && steps[1]?.type !== "name") wholeContext.push(contextSpan(first!));
+    if (atRoot && (first?.type === "wildcard" || first?.type === "descendant"))
+      wholeContext.push(tokenSpan(first, String(first.value).length, String(first.value)));
     steps.forEach((step, i) => {
-      const leading = i === segments.length;
+      if (i < from) return;
+      const leading = complete && i - from === segments.length;
       if (step.type === "name" && leading) {
         segments.push(nameSpan(step));
+        // A filter or binding on the root (`steps[0]`, `steps@$s`) reads the whole root.
+        if (segments.length === 1 && !plainStep(step)) complete = false;
         walkChildren(step, false, depth, notMeta);
       } else {
         if (leading) complete = false;
         walk(step, atRoot && i === 0, depth + 1);
       }
     });
-    if (atRoot && segments.length > 0) refs.push({ segments, complete });
+    if ((atRoot || from === 1) && segments.length > 0) refs.push({ segments, complete });
     walkChildren(n, false, depth, (key) => key !== "steps" && notMeta(key));
   };
 
   walk(ast, true, 0);
-  const info = { refs, calls, bound };
+  const info = { refs, calls, wholeContext, bound };
   memo.set(ast, info);
   return info;
 }
 
 const META = new Set(["type", "value", "position", "keepArray", "consarray", "tuple"]);
 const notMeta = (key: string): boolean => !META.has(key);
+
+/** A path step with nothing on it (no filter, sort, focus or index binding, grouping). */
+function plainStep(step: JNode): boolean {
+  for (const key of Object.keys(step))
+    if (step[key] !== undefined && key !== "type" && key !== "value" && key !== "position")
+      return false;
+  return true;
+}
 
 /** JSONata's built-in functions (https://docs.jsonata.org/overview), checked by a test. */
 export const JSONATA_FUNCTIONS: ReadonlySet<string> = new Set(

@@ -27,8 +27,40 @@ const ORDER: Record<string, (a: number | string, b: number | string) => boolean>
   ">=": (a, b) => a >= b,
 };
 
+/**
+ * The keys a node of each type may have for this evaluator to take it. jsonata hangs filters
+ * (`predicate`, `stages`), grouping (`group`), focus and index bindings, sorting and array
+ * keeping on nodes of any type (`[1, 2][0]`, `$count(x)[1]`, `(s){"k": 1}`); a node with any key
+ * not listed here is left to jsonata whole, so that nothing it means is ever dropped.
+ */
+const KEYS: Readonly<Record<string, ReadonlySet<string>>> = {
+  string: new Set(["type", "value", "position"]),
+  number: new Set(["type", "value", "position"]),
+  value: new Set(["type", "value", "position"]),
+  name: new Set(["type", "value", "position"]),
+  variable: new Set(["type", "value", "position"]),
+  path: new Set(["type", "steps", "position"]),
+  block: new Set(["type", "expressions", "position"]),
+  unary: new Set(["type", "value", "expressions", "expression", "position"]),
+  function: new Set(["type", "value", "procedure", "arguments", "position"]),
+  condition: new Set(["type", "condition", "then", "else", "position"]),
+  binary: new Set(["type", "value", "lhs", "rhs", "position"]),
+};
+
+/** True when the node has no key beyond those of its type that this evaluator reads. */
+function plain(node: JNode): boolean {
+  const allowed = KEYS[node.type];
+  if (!allowed) return false;
+  // Own keys only: jsonata's name nodes inherit its parser's token fields (id, lbp, nud). A key
+  // set to undefined means nothing (every call node has `name: undefined`).
+  for (const key of Object.keys(node))
+    if (node[key] !== undefined && !allowed.has(key)) return false;
+  return true;
+}
+
 /** A compiled evaluator for the AST, or undefined when it uses anything beyond the subset. */
 export function compileFast(node: JNode): Compiled | undefined {
+  if (!plain(node)) return undefined;
   switch (node.type) {
     case "string":
     case "number": {
@@ -61,14 +93,10 @@ export function compileFast(node: JNode): Compiled | undefined {
 
 function compilePath(node: JNode): Compiled | undefined {
   const steps = node.steps as JNode[] | undefined;
-  if (!steps || steps.length === 0 || node.keepSingletonArray || node.group || node.tuple)
-    return undefined;
+  if (!steps || steps.length === 0) return undefined;
   const names: string[] = [];
   for (const step of steps) {
-    const extra = Object.keys(step).filter(
-      (k) => k !== "type" && k !== "value" && k !== "position",
-    );
-    if (step.type !== "name" || extra.length > 0) return undefined;
+    if (step.type !== "name" || !plain(step)) return undefined;
     names.push(String(step.value));
   }
   return (context) => {
@@ -134,7 +162,7 @@ function allNumbers(values: readonly unknown[]): values is number[] {
 function compileCall(node: JNode): Compiled | undefined {
   const procedure = node.procedure as JNode | undefined;
   const args = node.arguments as JNode[] | undefined;
-  if (procedure?.type !== "variable" || !args) return undefined;
+  if (procedure?.type !== "variable" || !plain(procedure) || !args) return undefined;
   const name = String(procedure.value);
   if (name === "substring") return compileSubstring(args);
   if (args.length !== 1) return undefined;

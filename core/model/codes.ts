@@ -175,6 +175,12 @@ export const CODES = {
     name: "redundant-need",
     summary: "A step is listed twice in `needs`.",
   },
+  KEEL212: {
+    severity: "error",
+    name: "dynamic-step-access",
+    summary:
+      'An expression reaches `steps` other than by `steps.<name>` (`$lookup(steps, "x")`, `steps.("x")`, `steps.*`, `$keys(steps)`, `$$`, `$eval`): Keel cannot tell which step it reads, so it would not wait for it. Name the step.',
+  },
   KEEL301: {
     severity: "error",
     name: "invalid-expression",

@@ -6,8 +6,24 @@ import fc from "fast-check";
 import jsonata from "jsonata";
 import { compileFast, FALLBACK } from "@keel/core/expr/fast";
 import { parseExpression } from "@keel/core/expr/parse";
+import { evaluate } from "@keel/core/runner/expressions";
 
 const NAMES = ["a", "b", "c", "x"];
+const POSTFIX = [
+  "[0]",
+  "[1]",
+  "[-1]",
+  "[$ % 2 = 0]",
+  "[a]",
+  '{"k": 1}',
+  "{a: b}",
+  "^($)",
+  "#$i",
+  "@$v",
+  ".($ + 1)",
+  "[]",
+  ".a",
+];
 const OPS = ["+", "-", "*", "/", "%", "&", "=", "!=", "<", "<=", ">", ">=", "and", "or"];
 
 const expr: fc.Arbitrary<string> = fc.letrec((tie) => ({
@@ -28,6 +44,10 @@ const expr: fc.Arbitrary<string> = fc.letrec((tie) => ({
     fc
       .tuple(fc.constantFrom("$sum", "$max", "$min", "$count"), tie("node"))
       .map(([f, e]) => `${f}(${e})`),
+    // jsonata hangs these on a node of any type: a filter, an index, grouping, sorting, a focus
+    // or index binding, a map step. Anything the fast path accepts must keep their meaning.
+    fc.tuple(tie("node"), fc.constantFrom(...POSTFIX)).map(([e, p]) => `${e}${p}`),
+    fc.tuple(tie("node"), fc.constantFrom(...POSTFIX)).map(([e, p]) => `(${e})${p}`),
   ),
 })).node as fc.Arbitrary<string>;
 
@@ -71,7 +91,8 @@ test("the fast evaluator agrees with jsonata wherever it answers", async (t) => 
     { numRuns: 3000 },
   );
   t.diagnostic(`${answered} of ${total} expressions answered by the fast path`);
-  assert.ok(answered > total * 0.3, `only ${answered} of ${total} answered by the fast path`);
+  // About a quarter: the shapes with a filter, grouping or binding after them go to jsonata.
+  assert.ok(answered > total * 0.15, `only ${answered} of ${total} answered by the fast path`);
 });
 
 const text = fc.oneof(
@@ -111,6 +132,32 @@ test("$substring and $length agree with jsonata wherever the fast evaluator answ
     { numRuns: 3000 },
   );
   assert.ok(answered > total * 0.3, `only ${answered} of ${total} answered by the fast path`);
+});
+
+test("a filter, index or grouping after anything but a name is never dropped", async () => {
+  const data = { x: [1, 2, 3], s: "v", a: { b: 1 } };
+  for (const text of [
+    "[1, 2, 3][0]",
+    "[0, 1, 2, 3, 4, 5, 6, 7, 8, 9][$ % 2 = 0]",
+    "$count(x)[1]",
+    '(s){"k": 1}',
+    '"s"[0]',
+    "1[1]",
+    "true[0]",
+    "(a.b)[0]",
+    "-(a.b)[1]",
+    "(a.b > 0 ? x : s)[1]",
+    "(1 + 2)[0]",
+    "$substring(s, 0)[1]",
+    "[a.b, 2]{'k': $}",
+  ]) {
+    const expected = normalise(await jsonata(text).evaluate(data));
+    const fast = compileFast(parseExpression(text).ast!);
+    const got = fast ? fast(data) : FALLBACK;
+    if (got !== FALLBACK) assert.deepEqual(normalise(got), expected, `fast path on ${text}`);
+    // And what a run records: fast path or jsonata, the same answer.
+    assert.deepEqual(normalise(await evaluate(text, { context: data })), expected, text);
+  }
 });
 
 /** jsonata marks its result sequences; compare plain values. */

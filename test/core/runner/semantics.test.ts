@@ -167,17 +167,25 @@ test("an output that does not match output.schema is invalid_output", async () =
   assert.match(stepOf(run, "shape").error!.message, /at \/n must be number/);
 });
 
-test("a step sees the outputs of the steps it depends on, and no others", async () => {
+test("a step sees the outputs of the steps it names, and no others", async () => {
+  // Reaching `steps` without naming one would read a step that has not run: refused before a run.
+  await assert.rejects(
+    runText(
+      HEAD +
+        `  a: { type: transform, expr: '1' }\n  c: { type: transform, expr: '$keys(steps)', needs: a }\n`,
+    ),
+    /KEEL212 `steps` is read without naming a step/,
+  );
+  // Named through the context variable, the step is a dependency: `c` runs after the slow `a`.
   const run = await runText(
     HEAD +
-      `  a: { type: transform, expr: '1' }
-  b: { type: transform, expr: '2' }
-  c: { type: transform, expr: '$keys(steps)', needs: a }
+      `  a: { type: shell, command: [node, -e, "setTimeout(() => console.log(41), 300)"], output: { format: json } }
+  c: { type: transform, expr: '$$.steps.a.output.stdout + 1' }
 `,
   );
   const events = await run.store.events(run.result.runId);
   const c = events.find((e) => e.type === "step_succeeded" && e.stepId === "c")!;
-  assert.equal(await run.store.blob(String(c.data!.output)), '"a"');
+  assert.equal(await run.store.blob(String(c.data!.output)), "42");
 });
 
 test("shell commands get argv as given: a templated value is one argument, never parsed by a shell", async () => {
