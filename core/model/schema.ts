@@ -4,7 +4,14 @@ import { z } from "zod";
 
 export const STEP_TYPES = ["llm", "http", "tool", "shell", "transform", "assert"] as const;
 export const PROVIDER_TYPES = ["openai", "anthropic", "scripted"] as const;
-export const ERROR_KINDS = ["timeout", "rate_limit", "server_error", "invalid_output"] as const;
+/** The error kinds `retry.on` may name; a tool's error is `tool_error` unless it gives a kind. */
+export const ERROR_KINDS = [
+  "timeout",
+  "rate_limit",
+  "server_error",
+  "invalid_output",
+  "tool_error",
+] as const;
 /** Step and input ids: usable as plain JSONata names (`steps.fetch_docs`). */
 export const ID_PATTERN = /^[a-z][a-z0-9_]*$/;
 /** Provider ids are never written inside expressions, so they may also contain `-`. */

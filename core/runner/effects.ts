@@ -61,6 +61,27 @@ export interface ToolCall {
   readonly module: string;
   readonly exportName: string;
   readonly args: unknown;
+  /** Folder of the workflow file (the tool's `ctx.workflowDir`). */
+  readonly dir: string;
+}
+
+/** A process group a command started: its leader's pid and start time (processes.ts). */
+export interface StartedProcess {
+  readonly pid: number;
+  readonly start: string;
+}
+
+/**
+ * The attempt an effect works for, and where it reports what it starts and prints: a command's
+ * process group (recorded, so that a resume can end it when the run's process died), a tool's
+ * output (recorded with its attempt).
+ */
+export interface AttemptScope {
+  readonly runId: string;
+  readonly stepId: string;
+  readonly attempt: number;
+  processStarted?(p: StartedProcess): void;
+  output?(text: string): void;
 }
 
 export interface Effects {
@@ -69,6 +90,6 @@ export interface Effects {
   /** `apiKey` is passed apart from the request, which is recorded. */
   llm(request: LlmRequest, signal: AbortSignal, apiKey?: string): Promise<LlmResponse>;
   http(request: HttpRequest, signal: AbortSignal): Promise<HttpResponse>;
-  shell(command: ShellCommand, signal: AbortSignal): Promise<ShellResult>;
-  tool(call: ToolCall, signal: AbortSignal): Promise<unknown>;
+  shell(command: ShellCommand, signal: AbortSignal, scope?: AttemptScope): Promise<ShellResult>;
+  tool(call: ToolCall, signal: AbortSignal, scope?: AttemptScope): Promise<unknown>;
 }

@@ -5,6 +5,7 @@ import { spawn } from "node:child_process";
 import { Worker } from "node:worker_threads";
 import type { Provider } from "../model/schema";
 import type {
+  AttemptScope,
   Effects,
   HttpRequest,
   HttpResponse,
@@ -14,7 +15,7 @@ import type {
   ShellResult,
   ToolCall,
 } from "./effects";
-import { StepError } from "./errors";
+import { StepError, type ErrorKind } from "./errors";
 import { answerScripted, type ScriptedConfig } from "./scripted";
 import { callOpenAi } from "./providers/openai";
 import { callAnthropic } from "./providers/anthropic";
@@ -128,50 +129,128 @@ function runCommand(command: ShellCommand, signal: AbortSignal): Promise<ShellRe
   });
 }
 
-/** Runs in the worker: imports the module, calls the export with the arguments and a context. */
+/**
+ * Runs in the worker: imports the module and calls the export with the arguments and a context
+ * (docs/format.md, "Tools"). What the tool prints (console.*, process.stdout/stderr, ctx.log)
+ * goes to the parent through the same port as its result, so none of it is lost or reordered.
+ */
 const WORKER = `
 const { parentPort, workerData } = require("node:worker_threads");
 const { pathToFileURL } = require("node:url");
+const print = (text) => parentPort.postMessage({ output: String(text) });
+for (const stream of [process.stdout, process.stderr]) {
+  stream.write = (chunk, encoding, done) => {
+    print(typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8"));
+    const callback = typeof encoding === "function" ? encoding : done;
+    if (typeof callback === "function") queueMicrotask(callback);
+    return true;
+  };
+}
+const controller = new AbortController();
+parentPort.on("message", (m) => {
+  if (m && m.abort !== undefined) controller.abort(new Error(m.abort));
+});
 (async () => {
+  const { module, exportName, args, context } = workerData;
   try {
-    const mod = await import(pathToFileURL(workerData.module).href);
-    const fn = mod[workerData.exportName] ?? (mod.default && mod.default[workerData.exportName]);
-    if (typeof fn !== "function") throw new Error(workerData.module + " has no function export " + workerData.exportName);
-    const controller = new AbortController();
-    const log = (...a) => parentPort.postMessage({ log: a.map(String).join(" ") });
-    const value = await fn(workerData.args, { signal: controller.signal, log });
-    parentPort.postMessage({ value: value === undefined ? null : JSON.parse(JSON.stringify(value)) });
+    const mod = await import(pathToFileURL(module).href);
+    const fn = mod[exportName] ?? (mod.default && mod.default[exportName]);
+    if (typeof fn !== "function") throw new Error(module + " has no function export " + exportName);
+    const log = (...a) => print(a.map(String).join(" ") + "\\n");
+    const ctx = Object.freeze({ ...context, signal: controller.signal, log });
+    const value = await fn(args, ctx);
+    let json;
+    try {
+      json = JSON.stringify(value === undefined ? null : value);
+    } catch (e) {
+      throw new Error("the tool's return value is not JSON: " + (e && e.message ? e.message : e));
+    }
+    parentPort.postMessage({ value: JSON.parse(json === undefined ? "null" : json) });
   } catch (e) {
-    parentPort.postMessage({ error: e && e.message ? e.message : String(e) });
+    const error = e && typeof e === "object" ? e : {};
+    parentPort.postMessage({
+      error: typeof error.message === "string" ? error.message : String(e),
+      kind: typeof error.kind === "string" ? error.kind : undefined,
+      retryAfterMs: typeof error.retryAfterMs === "number" ? error.retryAfterMs : undefined,
+    });
   }
 })();
 `;
 
-function runTool(call: ToolCall, signal: AbortSignal): Promise<unknown> {
+/** The error kinds a tool may fail with (`throw Object.assign(new Error(…), { kind })`). */
+export const TOOL_ERROR_KINDS: readonly ErrorKind[] = [
+  "tool_error",
+  "rate_limit",
+  "timeout",
+  "server_error",
+  "client_error",
+  "invalid_output",
+];
+
+/** How long a tool has, after its signal fired (timeout, cancel), before its worker is ended. */
+const TOOL_GRACE_MS = 1000;
+
+/** What a tool threw, as a StepError of the kind it gave, or `tool_error`. */
+function toolError(m: { error: string; kind?: string; retryAfterMs?: number }): StepError {
+  if (m.kind === undefined) return new StepError("tool_error", m.error);
+  if (TOOL_ERROR_KINDS.includes(m.kind as ErrorKind))
+    return new StepError(m.kind as ErrorKind, m.error, m.retryAfterMs);
+  return new StepError(
+    "tool_error",
+    `${m.error} (the error's kind '${m.kind}' is none of ${TOOL_ERROR_KINDS.join(", ")}, so it counts as tool_error)`,
+  );
+}
+
+function runTool(call: ToolCall, signal: AbortSignal, scope?: AttemptScope): Promise<unknown> {
   return new Promise((resolve, reject) => {
+    const context = {
+      workflowDir: call.dir,
+      runId: scope?.runId ?? null,
+      step: scope?.stepId ?? null,
+      attempt: scope?.attempt ?? null,
+    };
     // The worker's process.env holds no KEEL_SECRET_*: a tool gets the secrets its `with` names.
     const worker = new Worker(WORKER, {
       eval: true,
-      workerData: call,
+      workerData: { module: call.module, exportName: call.exportName, args: call.args, context },
       stdout: true,
       stderr: true,
       env: withoutSecrets(),
     });
     let settled = false;
-    const settle = (fn: () => void) => {
+    const settle = (fn: () => void, graceMs = 0) => {
       if (settled) return;
       settled = true;
       signal.removeEventListener("abort", onAbort);
-      void worker.terminate();
+      if (graceMs === 0) void worker.terminate();
+      else setTimeout(() => void worker.terminate(), graceMs).unref();
       fn();
     };
-    const onAbort = () => settle(() => reject(signal.reason as Error));
+    // The tool's ctx.signal fires; its worker is ended a moment later, whatever it does.
+    const onAbort = () => {
+      worker.postMessage({ abort: (signal.reason as Error | undefined)?.message ?? "aborted" });
+      settle(() => reject(signal.reason as Error), TOOL_GRACE_MS);
+    };
     signal.addEventListener("abort", onAbort, { once: true });
-    worker.on("message", (m: { value?: unknown; error?: string; log?: string }) => {
-      if (m.log !== undefined) return;
-      if (m.error !== undefined) settle(() => reject(new StepError("tool_error", m.error!)));
-      else settle(() => resolve(m.value));
-    });
+    // Anything written past the console (a native addon, a child process's inherited stream).
+    for (const stream of [worker.stdout, worker.stderr])
+      stream.on("data", (b: Buffer) => !settled && scope?.output?.(b.toString("utf8")));
+    worker.on(
+      "message",
+      (m: {
+        value?: unknown;
+        error?: string;
+        kind?: string;
+        retryAfterMs?: number;
+        output?: string;
+      }) => {
+        if (m.output !== undefined) {
+          if (!settled) scope?.output?.(m.output);
+        } else if (m.error !== undefined)
+          settle(() => reject(toolError({ ...m, error: m.error! })));
+        else settle(() => resolve(m.value));
+      },
+    );
     worker.on("error", (e) => settle(() => reject(new StepError("tool_error", e.message))));
     worker.on("exit", (code) =>
       settle(() => reject(new StepError("tool_error", `the tool's worker exited with ${code}`))),

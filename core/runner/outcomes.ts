@@ -140,11 +140,13 @@ export class Outcomes {
     prepared: Pick<PreparedStep, "provider">,
     snapshot: StepState["snapshot"],
     cacheKeyUsed: string | null,
+    /** What a tool printed (attempt-output.ts). */
+    log?: string,
   ): void {
     const state = this.states.get(id)!;
     const outputHash = this.recorder.blob(output.value);
     const reply = output.reply;
-    const meta = reply
+    const replyMeta = reply
       ? {
           provider: prepared.provider,
           model: reply.servedModel,
@@ -157,6 +159,7 @@ export class Outcomes {
             : {}),
         }
       : null;
+    const meta = log !== undefined ? { ...replyMeta, log } : replyMeta;
     const endedAt = this.effects.now();
     this.attempt(id, attempt, startedAt, inputHash, {
       outputHash,
@@ -174,6 +177,7 @@ export class Outcomes {
       output: outputHash,
       durationMs: state.endedMs - state.startedMs,
       ...(snapshot ? { snapshot } : {}),
+      ...(log !== undefined ? { log } : {}),
     });
   }
 
@@ -232,12 +236,15 @@ export class Outcomes {
     inputHash: string,
     err: StepError,
     provider: string | undefined,
+    /** What a tool printed (attempt-output.ts). */
+    log?: string,
   ): void {
+    const meta = { ...(provider ? { provider } : {}), ...(log !== undefined ? { log } : {}) };
     this.attempt(id, attempt, startedAt, inputHash, {
       status: "failed",
       errorKind: err.kind,
       errorMessage: err.message,
-      meta: provider ? { provider } : null,
+      meta: Object.keys(meta).length > 0 ? meta : null,
     });
   }
 
@@ -245,12 +252,19 @@ export class Outcomes {
    * Records `attempt_failed`: its `next` tells readers of the log what follows (another attempt,
    * a fallback, or the end).
    */
-  attemptFailed(id: string, attempt: number, err: StepError, after: AfterFailure): void {
+  attemptFailed(
+    id: string,
+    attempt: number,
+    err: StepError,
+    after: AfterFailure,
+    log?: string,
+  ): void {
     this.recorder.event("attempt_failed", id, attempt, this.effects.now(), {
       kind: err.kind,
       message: err.message,
       next: after.next,
       ...(after.next === "fallback" ? { fallback: after.provider } : {}),
+      ...(log !== undefined ? { log } : {}),
     });
   }
 

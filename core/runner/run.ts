@@ -43,6 +43,8 @@ import {
   type StepOutput,
 } from "./steps";
 import { newRunId } from "../store/ids";
+import type { AttemptScope } from "./effects";
+import { AttemptOutput } from "./attempt-output";
 
 export type { RunOptions, RunResult, StepSummary } from "./types";
 
@@ -405,7 +407,7 @@ class LocalRun implements ScopeSource {
       const { err, attempt } = failure;
       const cancelled = cancellable && this.internal.signal.aborted;
       const after = afterFailure(wf, provider, policy, tries, err, cancelled);
-      this.outcomes.attemptFailed(id, attempt, err, after);
+      this.outcomes.attemptFailed(id, attempt, err, after, failure.log);
       if (after.next === "retry") {
         if (!this.o.replay)
           await sleep(after.delayMs, cancellable ? this.internal.signal : undefined);
@@ -432,7 +434,7 @@ class LocalRun implements ScopeSource {
     cancellable: boolean,
     provider: string | undefined,
     isFallback: boolean,
-  ): Promise<{ err: StepError; attempt: number } | undefined> {
+  ): Promise<{ err: StepError; attempt: number; log?: string } | undefined> {
     const state = this.states.get(id)!;
     const wf = this.o.workflow;
     const attempt = ++state.attempts;
@@ -466,18 +468,47 @@ class LocalRun implements ScopeSource {
       return undefined;
     if (prepared.effectful) await this.recorder.durable();
     const timeout = stepTimeout(step, wf, provider);
+    const at = this.attemptScope(id, attempt);
+    const unbound = prepared;
+    const bound: PreparedStep = { ...unbound, execute: (e, s) => unbound.execute(e, s, at) };
     try {
-      const output = await this.withLimits(prepared, timeout, provider, cancellable);
+      const output = await this.withLimits(bound, timeout, provider, cancellable);
       checkOutput(step.type, step.output?.schema, output.value);
       const snapshot = await snapshotOf(step, scope, output.value);
-      this.outcomes.succeed(id, attempt, startedAt, inputHash, output, prepared, snapshot, key);
+      this.outcomes.succeed(
+        id,
+        attempt,
+        startedAt,
+        inputHash,
+        output,
+        prepared,
+        snapshot,
+        key,
+        at.log(),
+      );
       if (key) this.outcomes.cacheEntry(key, id, output.value, cache.ttlMs);
       return undefined;
     } catch (e) {
       const err = asStepError(e);
-      this.outcomes.failedAttempt(id, attempt, startedAt, inputHash, err, prepared.provider);
-      return { err, attempt };
+      const log = at.log();
+      this.outcomes.failedAttempt(id, attempt, startedAt, inputHash, err, prepared.provider, log);
+      return { err, attempt, log };
     }
+  }
+
+  /** The attempt an effect works for: it keeps what a tool prints (attempt-output.ts). */
+  private attemptScope(
+    stepId: string,
+    attempt: number,
+  ): AttemptScope & { log(): string | undefined } {
+    const output = new AttemptOutput();
+    return {
+      runId: this.runId,
+      stepId,
+      attempt,
+      output: (text) => output.add(text),
+      log: () => output.value(),
+    };
   }
 
   /** Runs the effect within its timeout and its provider's concurrency, telling a timeout from a cancel. */

@@ -3,7 +3,7 @@
 // when it touches the world.
 import { resolve } from "node:path";
 import type { Provider, Step, Workflow } from "../model/schema";
-import type { Effects, LlmMessage, LlmRequest, LlmResponse } from "./effects";
+import type { AttemptScope, Effects, LlmMessage, LlmRequest, LlmResponse } from "./effects";
 import { StepError } from "./errors";
 import {
   asText,
@@ -30,7 +30,8 @@ export interface PreparedStep {
   readonly quick?: boolean;
   /** The provider an `llm` step calls (fallbacks change it). */
   readonly provider?: string;
-  execute(effects: Effects, signal: AbortSignal): Promise<StepOutput>;
+  /** `scope` says which attempt it is, for the effects that report to it (effects.ts). */
+  execute(effects: Effects, signal: AbortSignal, scope?: AttemptScope): Promise<StepOutput>;
 }
 
 export interface StepEnv {
@@ -221,8 +222,8 @@ function* prepareShell(step: Extract<Step, { type: "shell" }>, env: StepEnv): Pr
   return {
     input: command,
     effectful: true,
-    execute: async (effects, signal) => {
-      const result = await effects.shell(command, signal);
+    execute: async (effects, signal, at) => {
+      const result = await effects.shell(command, signal, at);
       if (!accepted.includes(result.exitCode)) {
         const tail = result.stderr.trim().split("\n").slice(-3).join(" | ");
         throw new StepError(
@@ -307,11 +308,18 @@ function* prepareHttp(step: Extract<Step, { type: "http" }>): Preparation {
 
 function* prepareTool(step: Extract<Step, { type: "tool" }>, env: StepEnv): Preparation {
   const [path, exportName] = step.uses.split("#") as [string, string];
-  const call = { module: resolve(env.dir, path), exportName, args: toJson(yield step.with ?? {}) };
+  const call = {
+    module: resolve(env.dir, path),
+    exportName,
+    args: toJson(yield step.with ?? {}),
+    dir: env.dir,
+  };
   return {
     input: { uses: step.uses, args: call.args },
     effectful: true,
-    execute: async (effects, signal) => ({ value: toJson(await effects.tool(call, signal)) }),
+    execute: async (effects, signal, at) => ({
+      value: toJson(await effects.tool(call, signal, at)),
+    }),
   };
 }
 

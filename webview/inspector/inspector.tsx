@@ -1,5 +1,5 @@
-// The selected step as it was at the stepper's position: state, attempts with their errors and
-// provider metadata, the resolved input and the output (JSON, collapsible).
+// The selected step as it was at the stepper's position: state, attempts with their errors,
+// provider metadata and what a tool printed, the resolved input and the output (JSON, collapsible).
 import { useEffect, useState, type ReactNode } from "react";
 import type { RunFold, StepAt } from "@keel/core/replay/fold";
 import type { AttemptRecord } from "@keel/core/store/records";
@@ -78,6 +78,12 @@ function Attempt(props: { a: AttemptRecord }) {
         <div className="keel-error">
           {a.errorKind}: {a.errorMessage}
         </div>
+      ) : null}
+      {typeof meta.log === "string" ? (
+        <details className="keel-value keel-log" open>
+          <summary>printed</summary>
+          <pre>{meta.log}</pre>
+        </details>
       ) : null}
     </li>
   );
