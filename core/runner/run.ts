@@ -576,14 +576,18 @@ class LocalRun implements ScopeSource {
       runRecord: (status, ended) => this.runRecord(status, sourceHash, inputsHash, ended),
     });
     await this.recorder.durable();
-    // What the caller prints or returns is redacted like what is stored.
-    return this.redactor.value<RunResult>({
+    // What the caller prints or returns is redacted like what is stored: its values and
+    // messages, never its ids.
+    const r = this.redactor;
+    return {
       runId: this.runId,
       status: end.status,
-      outputs: end.outputs,
-      error: end.error,
-      findings: end.findings,
-      steps: summaries(o.graph, this.states),
-    });
+      outputs: r.value(end.outputs),
+      error: end.error && r.text(end.error),
+      findings: r.value(end.findings),
+      steps: summaries(o.graph, this.states).map((s) =>
+        s.error ? { ...s, error: { ...s.error, message: r.text(s.error.message) } } : s,
+      ),
+    };
   }
 }
