@@ -27,32 +27,80 @@ declare const KEEL_VERSION: string;
 /** Where bugs are reported: package.json's `bugs` (esbuild.mjs defines it). */
 declare const KEEL_BUGS: string;
 
+/** Every command: its usage line and what it does, for `keel --help` and `keel <command> --help`. */
+const COMMANDS: Record<string, { readonly usage: string; readonly does: string }> = {
+  validate: {
+    usage: validateUsage,
+    does: "Checks workflow files; prints their errors and warnings.",
+  },
+  run: { usage: runUsage, does: "Runs a workflow and records the run in the store." },
+  resume: {
+    usage: resumeUsage,
+    does: "Continues a run whose process died, under the same run id.",
+  },
+  replay: {
+    usage: replayUsage,
+    does: "Evaluates a recorded run again, every effect answered from the record; prints the first divergence.",
+  },
+  rerun: {
+    usage: rerunUsage,
+    does: "Runs the workflow again from a step, reusing the recorded outputs of every step not downstream of it.",
+  },
+  diff: { usage: diffUsage, does: "Compares two runs step by step." },
+  export: {
+    usage: exportUsage,
+    does: "Prints a run as a golden file (*.keel-run.json), or sends it to OpenTelemetry.",
+  },
+  import: { usage: importUsage, does: "Puts a golden file's run into the store." },
+  test: {
+    usage: testUsage,
+    does: "Replays every golden file under a folder against its workflow; exit 1 on a divergence.",
+  },
+  runs: { usage: runsUsage, does: "Lists the recorded runs, newest first." },
+  show: {
+    usage: showUsage,
+    does: "Shows a run's summary, or one step of it: its resolved input, output, attempts and logs.",
+  },
+  dap: {
+    usage: dapUsage,
+    does: "Serves the replay debugger over the Debug Adapter Protocol on stdin and stdout.",
+  },
+  worker: { usage: workerUsage, does: "Executes the runs submitted to a team's PostgreSQL store." },
+  pull: {
+    usage: pullUsage,
+    does: "Copies a run from a PostgreSQL store into a local SQLite store.",
+  },
+  cancel: { usage: cancelUsage, does: "Cancels a run that a team's workers execute." },
+};
+
 const HELP = `keel — validate, run and replay AI workflows (*.keel.yaml)
 
 usage:
-  ${validateUsage}
-  ${runUsage}
-  ${resumeUsage}
-  ${replayUsage}
-  ${rerunUsage}
-  ${diffUsage}
-  ${exportUsage}
-  ${importUsage}
-  ${testUsage}
-  ${runsUsage}
-  ${showUsage}
-  ${dapUsage}
-  ${workerUsage}
-  ${pullUsage}
-  ${cancelUsage}
+${Object.values(COMMANDS)
+  .map((c) => `  ${c.usage}`)
+  .join("\n")}
 
 options:
-  --help       show this help
+  --help       show this help (keel <command> --help: that command's)
   --version    print the version`;
+
+/** `keel <command> --help`: the command's usage, what it does, where the rest is documented. */
+function commandHelp(command: string): string {
+  const c = COMMANDS[command]!;
+  return `usage: ${c.usage}\n\n${c.does}\nEvery option is described in docs/cli.md (\`keel ${command}\`).\n`;
+}
 
 export async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
+    // `keel help <command>` and `--help` (or -h) anywhere after a command answer alike.
+    const asked = command === "help" ? rest[0] : command;
+    if (asked !== undefined && Object.hasOwn(COMMANDS, asked)) {
+      if (command === "help" || rest.includes("--help") || rest.includes("-h")) {
+        process.stdout.write(commandHelp(asked));
+        return 0;
+      }
+    }
     switch (command) {
       case undefined:
       case "--help":

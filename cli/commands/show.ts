@@ -1,22 +1,31 @@
 // `keel show <run>`: one recorded run: its steps, attempts, outputs, findings and error.
+// `keel show <run> <step>`: one step of it: what it was sent, what it answered, every attempt and
+// what it printed (docs/cli.md).
 import { defaultStorePath } from "@keel/core/node/store-path";
 import type { AttemptRecord, EventRecord } from "@keel/core/store/records";
 import { foldToEnd } from "@keel/core/log/fold";
 import { flag, parseArgs } from "../args";
 import { styleFor, UsageError } from "../output";
 import { duration } from "../progress";
-import { openStoreAt } from "../store";
+import { openStoreAt, storeName } from "../store";
+import { findRecordedRun } from "./recorded";
+import { showStep } from "./show-step";
 
-export const usage = "keel show <run id | latest> [--json] [--store path]";
+export const usage = "keel show <run id | latest> [<step>] [--json] [--store path]";
 
 export async function runShow(argv: readonly string[]): Promise<number> {
   const args = parseArgs(argv, { "--json": false, "--store": true }, usage);
-  if (args.positionals.length !== 1) throw new UsageError(`name one run\nusage: ${usage}`);
-  const store = await openStoreAt(flag(args, "--store") ?? defaultStorePath("."), {
-    readOnly: true,
-  });
+  if (args.positionals.length < 1 || args.positionals.length > 2)
+    throw new UsageError(`name one run, and at most one of its steps\nusage: ${usage}`);
+  const location = flag(args, "--store") ?? defaultStorePath(".");
+  const store = await openStoreAt(location, { readOnly: true });
   try {
     const wanted = args.positionals[0]!;
+    const stepId = args.positionals[1];
+    if (stepId !== undefined) {
+      const record = await findRecordedRun(store, wanted, storeName(location));
+      return showStep(record, stepId, args.flags.has("--json"));
+    }
     const run =
       wanted === "latest" ? (await store.listRuns({ limit: 1 }))[0] : await store.getRun(wanted);
     if (!run) throw new UsageError(`no run '${wanted}' in the store`);
@@ -57,6 +66,10 @@ export async function runShow(argv: readonly string[]): Promise<number> {
     for (const f of findings) process.stdout.write(`\n${s.yellow(f.kind)}: ${f.message}`);
     if (findings.length > 0) process.stdout.write("\n");
     if (outputs !== null) process.stdout.write(`\noutputs: ${JSON.stringify(outputs, null, 2)}\n`);
+    if (steps.length > 0)
+      process.stdout.write(
+        s.dim(`\nkeel show ${run.id} <step>: a step's input, output, attempts and logs\n`),
+      );
     return 0;
   } finally {
     await store.close();
