@@ -9,17 +9,25 @@ import { flag, parseArgs } from "../args";
 import { styleFor, UsageError, type Style } from "../output";
 import { loadForReplay, readRunAt } from "./recorded";
 
-export const usage = "keel replay <run id | latest> [--current] [--json] [--store path]";
+export const usage =
+  "keel replay <run id | latest> [--current] [--record-tools] [--json] [--store path]";
 
 export async function runReplay(argv: readonly string[]): Promise<number> {
-  const args = parseArgs(argv, { "--current": false, "--json": false, "--store": true }, usage);
+  const args = parseArgs(
+    argv,
+    { "--current": false, "--record-tools": false, "--json": false, "--store": true },
+    usage,
+  );
   if (args.positionals.length !== 1) throw new UsageError(`name one run\nusage: ${usage}`);
   const storePath = flag(args, "--store") ?? defaultStorePath(".");
   const record = await readRunAt(storePath, args.positionals[0]!);
   const current = args.flags.has("--current");
   const loaded = loadForReplay(record, current);
   if (!loaded) return 2;
-  const report = await replayRun(record, loaded);
+  // --record-tools: pure tools are answered from the record too, so nothing of the workspace runs.
+  const report = await replayRun(record, loaded, {
+    pureTools: !args.flags.has("--record-tools"),
+  });
   if (args.flags.has("--json")) {
     const d = report.divergence;
     process.stdout.write(
@@ -38,6 +46,7 @@ export async function runReplay(argv: readonly string[]): Promise<number> {
             message: d.message,
           },
           effectsExecuted: report.effectsExecuted,
+          outputs: report.outputs,
         },
         null,
         2,

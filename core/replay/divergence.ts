@@ -14,7 +14,7 @@ import type { RecordedRun } from "./record";
 export interface Divergence {
   /** The step; null for the run's outputs. */
   readonly step: string | null;
-  /** Which part: prompt, system, model, params, request, arguments, command, cwd, env, expr, that, condition, status, attempts, output, step, outputs. */
+  /** Which part: prompt, system, model, params, request, arguments, tool source, command, cwd, env, expr, that, condition, status, attempts, output, step, outputs. */
   readonly field: string;
   /** Where inside the step's resolved input, e.g. `messages[0].content`; "" for the whole. */
   readonly path: string;
@@ -44,6 +44,7 @@ const KEYS: Record<string, string[]> = {
   env: ["env"],
   arguments: ["with"],
   uses: ["uses"],
+  "tool source": ["uses"],
   expr: ["expr"],
   that: ["that"],
   condition: ["if"],
@@ -91,7 +92,11 @@ export function divergences(
     for (let i = 0; i < Math.min(ra.length, pa.length) && !found; i++) {
       if (ra[i]!.inputHash === pa[i]!.inputHash) continue;
       const expected = normalise(step, recorded.value(ra[i]!.inputHash), recordedDir);
-      const actual = normalise(step, replayed.value(pa[i]!.inputHash), loaded.dir);
+      const actual = comparable(
+        step,
+        expected,
+        normalise(step, replayed.value(pa[i]!.inputHash), loaded.dir),
+      );
       const path = firstDifference(expected, actual);
       if (path === undefined) continue;
       const part = partOf(step, path);
@@ -102,7 +107,10 @@ export function divergences(
           path: pathText(path),
           expected: valueAt(expected, path),
           actual: valueAt(actual, path),
-          message: `the ${fieldOf(step, part)} of step '${id}'${i > 0 ? ` (attempt ${i + 1})` : ""} differs from the record`,
+          message:
+            part === "tool source"
+              ? `the module of tool step '${id}' (${String((step as { uses?: string }).uses)}) changed since the record: its source's sha256 differs`
+              : `the ${fieldOf(step, part)} of step '${id}'${i > 0 ? ` (attempt ${i + 1})` : ""} differs from the record`,
         },
         part,
         path.slice(1),
@@ -196,6 +204,27 @@ function normalise(step: Step, input: unknown, dir: string): unknown {
   return { ...input, cwd: relative(dir, cwd).replace(/\\/g, "/") || "." };
 }
 
+/**
+ * A tool's replayed input as comparable with its recorded one: a record made before Keel kept the
+ * module's hash in the input (`source`) cannot say whether it changed, so it is not compared.
+ */
+function comparable(step: Step, expected: unknown, actual: unknown): unknown {
+  if (
+    step.type !== "tool" ||
+    !isObject(expected) ||
+    !isObject(actual) ||
+    "source" in expected ||
+    !("source" in actual)
+  )
+    return actual;
+  const { source: _unknown, ...rest } = actual;
+  return rest;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === "object" && !Array.isArray(v);
+}
+
 /** The first path at which two JSON values differ; undefined when they are equal. */
 export function firstDifference(a: unknown, b: unknown, path: Path = []): Path | undefined {
   if (a === b) return undefined;
@@ -249,7 +278,7 @@ function partOf(step: Step, path: Path): string {
     case "shell":
       return head === "argv" ? "command" : head;
     case "tool":
-      return head === "args" ? "arguments" : head;
+      return head === "args" ? "arguments" : head === "source" ? "tool source" : head;
     default:
       return head || step.type;
   }

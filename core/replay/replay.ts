@@ -2,6 +2,8 @@
 // Invariants:
 // - Nothing is executed: model calls, HTTP, tools and commands are answered by RecordedAnswers;
 //   the Effects given to the runner throw and count if anything reaches them (effectsExecuted).
+//   The one exception is a tool declared `pure: true`: it is computed again, like a transform,
+//   in its isolated worker (docs/replay.md).
 // - The replay sees what the run saw (DECISIONS §2): its inputs, env, `run.id` and
 //   `run.started_at`; secrets as their redacted marks `«secret:NAME»`.
 // - A replay is not stored: it records into a memory store under a new id (mode `replay`, parent
@@ -12,7 +14,11 @@ import type { RunStatus } from "../store/records";
 import type { Effects } from "../runner/effects";
 import { StepError } from "../runner/errors";
 import type { LoadedWorkflow } from "../runner/load";
+import { resolve } from "node:path";
+import type { Step, Workflow } from "../model/schema";
+import { createNodeEffects } from "../runner/node-effects";
 import { runWorkflow } from "../runner/run";
+import { replayRecomputes } from "../runner/steps";
 import type { ReusedStep } from "../runner/types";
 import { RecordedAnswers } from "./answers";
 import { divergences, type Divergence } from "./divergence";
@@ -35,11 +41,18 @@ export interface ReplayReport {
   readonly replayed: RecordedRun;
 }
 
-/** Replays `record` with `loaded` (the recorded source, or the file on disk for `--current`). */
+/**
+ * Replays `record` with `loaded` (the recorded source, or the file on disk for `--current`).
+ * `pureTools: false` answers tools declared pure from the record too, so that nothing of the
+ * workspace runs (an untrusted workspace).
+ */
 export async function replayRun(
   record: RecordedRun,
   loaded: LoadedWorkflow,
+  options: { readonly pureTools?: boolean } = {},
 ): Promise<ReplayReport> {
+  const workflow =
+    options.pureTools === false ? withoutPureTools(loaded.workflow) : loaded.workflow;
   const store = new MemoryStore();
   const counter = { effects: 0 };
   const answers = new RecordedAnswers(record);
@@ -54,13 +67,18 @@ export async function replayRun(
   const result = await runWorkflow({
     workflowPath: loaded.path,
     source: loaded.source,
-    workflow: loaded.workflow,
+    workflow,
     graph: loaded.graph,
     inputs: { ...defaults, ...record.inputs },
     env: record.env,
     secrets,
     store,
-    effects: refusingEffects(record.run.startedAt, counter),
+    effects: refusingEffects(
+      record.run.startedAt,
+      counter,
+      pureTools(workflow, loaded.dir),
+      loaded.dir,
+    ),
     runId,
     runView: { id: record.run.id, startedAt: record.run.startedAt },
     mode: "replay",
@@ -95,11 +113,44 @@ function reusedSteps(record: RecordedRun): Map<string, ReusedStep> {
   return reuse;
 }
 
-/** Effects for a replay: the recorded clock, and a typed error (counted) for anything else. */
-function refusingEffects(startedAt: string, counter: { effects: number }): Effects {
+/** The `module#export` of every tool step declared pure, its module resolved as a run does. */
+function pureTools(workflow: Workflow, dir: string): Set<string> {
+  const out = new Set<string>();
+  for (const step of Object.values(workflow.steps as Record<string, Step>)) {
+    if (step.type !== "tool" || !replayRecomputes(step)) continue;
+    const [path, exportName] = step.uses.split("#") as [string, string];
+    out.add(`${resolve(dir, path)}#${exportName}`);
+  }
+  return out;
+}
+
+/** The workflow with every tool answered from the record, pure or not. */
+function withoutPureTools(workflow: Workflow): Workflow {
+  const steps = Object.fromEntries(
+    Object.entries(workflow.steps as Record<string, Step>).map(([id, step]) => [
+      id,
+      step.type === "tool" && step.pure ? { ...step, pure: false } : step,
+    ]),
+  );
+  return { ...workflow, steps } as Workflow;
+}
+
+/**
+ * Effects for a replay: the recorded clock, a pure tool run in its worker, and a typed error
+ * (counted) for anything else.
+ */
+function refusingEffects(
+  startedAt: string,
+  counter: { effects: number },
+  pure: Set<string>,
+  dir: string,
+): Effects {
   const refuse = async (): Promise<never> => {
     counter.effects++;
     throw new StepError("config", "replay: an effect was reached outside the record");
   };
-  return { now: () => startedAt, llm: refuse, http: refuse, shell: refuse, tool: refuse };
+  const run = createNodeEffects({ providers: {}, dir }).tool;
+  const tool: Effects["tool"] = (call, signal, scope) =>
+    pure.has(`${call.module}#${call.exportName}`) ? run(call, signal, scope) : refuse();
+  return { now: () => startedAt, llm: refuse, http: refuse, shell: refuse, tool };
 }

@@ -56,11 +56,20 @@ export function cacheKey(
         }
       : null;
   }
-  if (step.type === "tool") parts.module = sha256(fileText(resolve(dir, step.uses.split("#")[0]!)));
+  if (step.type === "tool") parts.module = toolModuleHash(step.uses, dir);
   const used = secretsRead([step, config], secrets);
   if (used.length > 0)
     parts.secrets = used.map((name) => [name, secretFingerprint(name, secrets[name]!)]);
   return sha256(JSON.stringify(parts));
+}
+
+/**
+ * The sha256 of a tool's module file (`uses` before `#`, relative to the workflow's folder `dir`),
+ * not of what it imports; of "(missing)" when it cannot be read. The cache key holds it, and so
+ * does every attempt's recorded input, where replay compares it (docs/replay.md).
+ */
+export function toolModuleHash(uses: string, dir: string): string {
+  return sha256(fileText(resolve(dir, uses.split("#")[0]!)));
 }
 
 function fileText(path: string): string {

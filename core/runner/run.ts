@@ -39,6 +39,7 @@ import {
   prepareStep,
   prepareStepSync,
   providerOf,
+  replayRecomputes,
   type PreparedStep,
   type StepOutput,
 } from "./steps";
@@ -276,7 +277,8 @@ class LocalRun implements ScopeSource {
     if (state.status !== "pending") return true; // ended before a resume
     const step = this.steps[id]!;
     const pure = step.type === "transform" || step.type === "assert";
-    if (!pure && !this.o.replay) return false;
+    // Outside a replay only pure steps are quick; in one, steps answered from the record too.
+    if (!pure && (!this.o.replay || replayRecomputes(step))) return false;
     // Retries and timeouts only matter to a failure, and a failure is not run here; a replay
     // consults no cache.
     if (step.snapshot || (pure && step.cache)) return false;
@@ -452,7 +454,7 @@ class LocalRun implements ScopeSource {
     }
     const replay = this.o.replay;
     // Replay: the effect is answered from the record, never executed (pure steps recompute).
-    if (replay && !prepared.quick)
+    if (replay && !replayRecomputes(step))
       prepared = { ...prepared, effectful: false, execute: () => replay.answer(id, attempt) };
     const inputHash = this.recorder.blob(prepared.input);
     const cache = cachePolicy(step, wf);

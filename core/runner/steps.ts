@@ -5,6 +5,7 @@ import { resolve } from "node:path";
 import type { Provider, Step, Workflow } from "../model/schema";
 import type { AttemptScope, Effects, LlmMessage, LlmRequest, LlmResponse } from "./effects";
 import { StepError } from "./errors";
+import { toolModuleHash } from "./cache";
 import {
   asText,
   evaluateBare,
@@ -315,7 +316,8 @@ function* prepareTool(step: Extract<Step, { type: "tool" }>, env: StepEnv): Prep
     dir: env.dir,
   };
   return {
-    input: { uses: step.uses, args: call.args },
+    // The module's hash is part of what the attempt ran on: replay reports a changed module.
+    input: { uses: step.uses, args: call.args, source: toolModuleHash(step.uses, env.dir) },
     effectful: true,
     execute: async (effects, signal, at) => ({
       value: toJson(await effects.tool(call, signal, at)),
@@ -327,6 +329,16 @@ function* prepareTool(step: Extract<Step, { type: "tool" }>, env: StepEnv): Prep
 export function retryAfterMs(value: string | undefined, now = Date.now()): number | undefined {
   if (value === undefined) return undefined;
   const seconds = Number(value);
+/**
+ * Whether a replay computes the step again instead of answering it from the record: `transform`
+ * and `assert`, and a `tool` declared `pure: true` (docs/replay.md).
+ */
+export function replayRecomputes(step: Step): boolean {
+  return (
+    step.type === "transform" || step.type === "assert" || (step.type === "tool" && !!step.pure)
+  );
+}
+
   if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
   const date = Date.parse(value);
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);

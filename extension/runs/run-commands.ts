@@ -41,7 +41,15 @@ export function runCommands(
       const { run } = arg;
       const r = await runCli(
         context,
-        ["replay", run.id, "--json", "--store", store(run)],
+        // An untrusted workspace's code does not run: its pure tools are answered from the record.
+        [
+          "replay",
+          run.id,
+          "--json",
+          "--store",
+          store(run),
+          ...(vscode.workspace.isTrusted ? [] : ["--record-tools"]),
+        ],
         cwdOf(run),
       );
       let report: ReplayReport;

@@ -37,6 +37,7 @@ test("keel replay reproduces the last run with nothing executed, and --current p
     "status",
     "divergence",
     "effectsExecuted",
+    "outputs",
   ]);
   assert.equal(report.divergence, null);
   assert.equal(report.effectsExecuted, 0);
