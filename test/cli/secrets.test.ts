@@ -15,6 +15,7 @@ import { join } from "node:path";
 import pg from "pg";
 import { MemoryStore } from "@keel/core/store/memory-store";
 import { inlineValue } from "@keel/core/store/values";
+import { openDefaultDriver } from "@keel/core/store/sql-driver";
 import { keel, workspace } from "../helpers/cli";
 import { keelAsync, startReceiver } from "../helpers/otlp";
 import { postgresMissing, startPostgres, type ThrowawayPostgres } from "../helpers/postgres";
@@ -188,8 +189,16 @@ const files = () => ({
 });
 
 test("no form of any secret in the store file, keel show, keel export, keel replay --json or OTLP; each step gets only the secrets it names", async () => {
-  const dir = workspace(files());
+  const dir = workspace({
+    ...files(),
+    "hello.keel.yaml": "keel: 1\nname: hello\nsteps:\n  a: { type: transform, expr: '1' }\n",
+  });
   const env = envOf(SECRETS);
+  // A connection held open from here keeps the runs' commits in runs.sqlite-wal (the last one
+  // to close checkpoints it into the file): both files are searched.
+  assert.equal(keel(["run", "hello.keel.yaml"], dir).code, 0);
+  const holder = openDefaultDriver(join(dir, ".keel", "runs.sqlite"));
+  holder.exec("SELECT count(*) FROM sqlite_master");
   const run = await keelAsync(["run", "secrets.keel.yaml", "--json"], dir, env);
   assert.equal(run.code, 0, run.stderr);
   const result = JSON.parse(run.stdout) as {
@@ -225,9 +234,14 @@ test("no form of any secret in the store file, keel show, keel export, keel repl
   const showJson = keel(["show", runId, "--json"], dir);
   assert.equal(showJson.code, 0, showJson.stderr);
   outputs.push(["keel show", show.stdout + show.stderr], ["keel show --json", showJson.stdout]);
-  // PLACE FOR `keel show <run> <step>` (being built in cli/commands/show.ts): once it takes a
-  // step, show every step of the run here and add its output to `outputs`, e.g.
-  //   for (const s of result.steps) outputs.push([`keel show ${s.id}`, keel(["show", runId, s.id], dir).stdout]);
+  // Each step as `keel show <run> <step>` prints it: its input, output, attempts and logs.
+  for (const { id } of result.steps) {
+    for (const json of [[], ["--json"]]) {
+      const step = keel(["show", runId, id, ...json], dir);
+      assert.equal(step.code, 0, `keel show ${id}: ${step.stderr}`);
+      outputs.push([`keel show ${runId} ${id} ${json.join("")}`, step.stdout + step.stderr]);
+    }
+  }
   const exported = keel(["export", runId], dir);
   assert.equal(exported.code, 0, exported.stderr);
   outputs.push(["keel export", exported.stdout]);
@@ -251,6 +265,8 @@ test("no form of any secret in the store file, keel show, keel export, keel repl
   const store = join(dir, ".keel");
   for (const name of readdirSync(store))
     outputs.push([`.keel/${name}`, fileText(join(store, name))]);
+  const wal = outputs.find(([where]) => where === ".keel/runs.sqlite-wal");
+  assert.ok(wal?.[1].includes("«secret:UNREAD»"), "the run's commits are in the -wal file");
   assert.ok(outputs.some(([where]) => where === ".keel/runs.sqlite"));
 
   assert.deepEqual(
@@ -282,6 +298,7 @@ test("no form of any secret in the store file, keel show, keel export, keel repl
   for (const name of readdirSync(store)) {
     assert.deepEqual(leaks(`.keel/${name}`, fileText(join(store, name))), []);
   }
+  holder.close();
 });
 
 test("a secret in env.KEEL_SECRET_* is refused with its fix, and a too-short secret is refused by name", async () => {
