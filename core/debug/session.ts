@@ -37,6 +37,9 @@ import {
 } from "./values";
 import { runView, stepView } from "./views";
 
+/** How long the Debug Console's evaluate may run an expression. */
+export const EVALUATE_TIMEOUT_MS = 5_000;
+
 /** The launch configuration of a `keel-replay` session. */
 export interface ReplayLaunchArgs {
   /** The run to replay, or "latest" (default): the newest run of `workflow`, else of the store. */
@@ -663,7 +666,12 @@ export class ReplayDebugSession extends DebugSession {
     }
     let value: unknown;
     try {
-      value = await evaluateExpression(args.expression, { context: await this.scope(l, args) });
+      // Bounded as a run's expressions are (docs/runner.md): an expression typed here that never
+      // ends, or recurses without end, fails with D1012 or D1011 instead of holding the adapter.
+      value = await evaluateExpression(args.expression, {
+        context: await this.scope(l, args),
+        timeoutMs: EVALUATE_TIMEOUT_MS,
+      });
     } catch (e) {
       this.sendErrorResponse(response, { id: 3005, format: (e as Error).message, showUser: false });
       return;

@@ -9,10 +9,17 @@ type Compiled = ReturnType<typeof jsonata>;
 
 const compiled = new Map<string, Compiled>();
 
-/** The data an expression sees (SPEC §4), plus the status functions an `if` may call. */
+/** The data an expression sees (docs/format.md), plus the status functions an `if` may call. */
 export interface ExprScope {
   readonly context: Readonly<Record<string, unknown>>;
   readonly bindings?: Readonly<Record<string, unknown>>;
+  /**
+   * Stops an evaluation by jsonata: a step's time limit or the run's cancel. The evaluation
+   * throws the signal's reason, within YIELD_MS of the abort.
+   */
+  readonly signal?: AbortSignal;
+  /** A time limit of its own (the debugger's evaluate, which has no step): D1012 past it. */
+  readonly timeoutMs?: number;
 }
 
 export class ExpressionError extends Error {
@@ -21,23 +28,93 @@ export class ExpressionError extends Error {
   constructor(
     readonly expression: string,
     message: string,
+    /** jsonata's error code (`D3030`, `T2001`, `D1011` for too deep, `D1012` for too long). */
+    readonly code?: string,
   ) {
     super(message);
   }
+}
+
+/**
+ * The limits on an evaluation by jsonata (docs/runner.md, "Limits on expressions"). Depth counts
+ * the nodes being evaluated at once, across the branches jsonata evaluates side by side, so it
+ * bounds the memory a non-tail recursion holds; a tail recursion does not deepen, and only time
+ * or a cancel ends it. jsonata's own sequence limit bounds the arrays an expression builds.
+ */
+export const EXPRESSION_LIMITS = {
+  /** Nodes in evaluation at once; past it jsonata's D1011 ("Stack overflow"). */
+  depth: 20_000,
+  /** Items in one sequence (`[1..n]`, `$append`); past it jsonata's D2015. */
+  sequence: 10_000_000,
+  /** How long an evaluation holds the event loop before it lets timers, signals and I/O run. */
+  yieldMs: 10,
+};
+
+/**
+ * The state of one evaluation, bound in its environment under a name no expression can write
+ * (it has a space), so that the hooks below, shared by every evaluation of a compiled
+ * expression, find their own.
+ */
+const GUARD = "keel guard";
+
+interface Guard {
+  depth: number;
+  lastYield: number;
+  readonly signal: AbortSignal | undefined;
+  readonly deadline: number;
+  readonly timeoutMs: number | undefined;
+}
+
+interface HookEnv {
+  lookup(name: string): unknown;
+}
+
+/** Called by jsonata as it enters every node: depth, cancel, time, and a turn for the event loop. */
+function enter(_node: unknown, _input: unknown, env: HookEnv): Promise<void> | undefined {
+  const guard = env.lookup(GUARD) as Guard | undefined;
+  if (!guard) return undefined;
+  if (++guard.depth > EXPRESSION_LIMITS.depth)
+    throw { code: "D1011", value: EXPRESSION_LIMITS.depth, stack: new Error().stack };
+  if (guard.signal?.aborted) throw guard.signal.reason;
+  const now = performance.now();
+  if (now > guard.deadline) throw { code: "D1012", value: guard.timeoutMs };
+  if (now - guard.lastYield < EXPRESSION_LIMITS.yieldMs) return undefined;
+  guard.lastYield = now;
+  return breathe(guard);
+}
+
+/** Lets timers, signal handlers and I/O run, then checks again whether to stop. */
+async function breathe(guard: Guard): Promise<void> {
+  await new Promise<void>((r) => setImmediate(r));
+  if (guard.signal?.aborted) throw guard.signal.reason;
+}
+
+function leave(_node: unknown, _input: unknown, env: HookEnv): void {
+  const guard = env.lookup(GUARD) as Guard | undefined;
+  if (guard) guard.depth--;
 }
 
 function compile(text: string): Compiled {
   let c = compiled.get(text);
   if (!c) {
     try {
-      c = jsonata(text);
+      c = jsonata(text, { sequence: EXPRESSION_LIMITS.sequence });
     } catch (e) {
-      throw new ExpressionError(text, `invalid expression \`${text}\`: ${(e as Error).message}`);
+      const err = e as { message?: string; code?: string };
+      throw new ExpressionError(text, `invalid expression \`${text}\`: ${withCode(err)}`, err.code);
     }
+    c.assign(Symbol.for("jsonata.__evaluate_entry") as unknown as string, enter);
+    c.assign(Symbol.for("jsonata.__evaluate_exit") as unknown as string, leave);
     if (compiled.size > 10_000) compiled.clear();
     compiled.set(text, c);
   }
   return c;
+}
+
+/** jsonata's message with its code in front (`D3030: Unable to cast value to a number: "a"`). */
+function withCode(err: { message?: string; code?: string }): string {
+  const message = err.message ?? String(err);
+  return err.code && !message.startsWith(err.code) ? `${err.code}: ${message}` : message;
 }
 
 /** Evaluates a bare expression (a whole-value `${{ }}` is unwrapped). Numbers and booleans are literals. */
@@ -90,14 +167,24 @@ export async function evaluate(text: string, scope: ExprScope): Promise<unknown>
     const value = fast(scope.context);
     if (value !== FALLBACK) return value;
   }
+  const expression = compile(text);
+  const guard: Guard = {
+    depth: 0,
+    lastYield: performance.now(),
+    signal: scope.signal,
+    deadline: scope.timeoutMs === undefined ? Infinity : performance.now() + scope.timeoutMs,
+    timeoutMs: scope.timeoutMs,
+  };
   try {
-    return await compile(text).evaluate(scope.context, scope.bindings as Record<string, unknown>);
+    return await expression.evaluate(scope.context, { ...scope.bindings, [GUARD]: guard });
   } catch (e) {
-    if (e instanceof ExpressionError) throw e;
+    // A stop is thrown as the signal's reason, whatever jsonata wrapped it in (`$eval` does).
+    if (scope.signal?.aborted) throw scope.signal.reason;
     const err = e as { message?: string; code?: string };
     throw new ExpressionError(
       text,
-      `expression \`${text.trim()}\` failed: ${err.message ?? String(e)}`,
+      `expression \`${text.trim()}\` failed: ${withCode(err)}`,
+      err.code,
     );
   }
 }

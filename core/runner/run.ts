@@ -369,7 +369,12 @@ class LocalRun implements ScopeSource {
     const step = this.steps[id]!;
     const state = this.states.get(id)!;
     if (state.status !== "pending") return; // ended before a resume
-    const scope = scopeFor(this, id);
+    // A cancel stops the step's expressions (its `if`, its templates) unless the run was
+    // cancelled before it started: then it runs to its end, as below.
+    const unbounded = scopeFor(this, id);
+    const scope = this.internal.signal.aborted
+      ? unbounded
+      : { ...unbounded, signal: this.internal.signal };
     try {
       if (!(await shouldRun(this, id, step, scope))) {
         this.notRun(id);
@@ -441,16 +446,24 @@ class LocalRun implements ScopeSource {
     const wf = this.o.workflow;
     const attempt = ++state.attempts;
     const startedAt = this.o.effects.now();
+    const timeout = stepTimeout(step, wf, provider);
     let prepared: PreparedStep;
+    // The step's time limit bounds the evaluation of its templates too.
+    const limit =
+      timeout === undefined
+        ? undefined
+        : this.limitSignal(timeout, cancellable, "its templates were not evaluated");
     try {
       prepared = await prepareStep(
         step,
-        scope,
+        limit ? { ...scope, signal: limit.signal } : scope,
         { workflow: wf, dir: this.dir },
         isFallback ? provider : undefined,
       );
     } catch (e) {
       return { err: asStepError(e, "expression"), attempt };
+    } finally {
+      limit?.release();
     }
     const replay = this.o.replay;
     // Replay: the effect is answered from the record, never executed (pure steps recompute).
@@ -469,7 +482,6 @@ class LocalRun implements ScopeSource {
     )
       return undefined;
     if (prepared.effectful) await this.recorder.durable();
-    const timeout = stepTimeout(step, wf, provider);
     const at = this.attemptScope(id, attempt);
     const unbound = prepared;
     const bound: PreparedStep = { ...unbound, execute: (e, s) => unbound.execute(e, s, at) };
@@ -522,8 +534,9 @@ class LocalRun implements ScopeSource {
   ): Promise<StepOutput> {
     const limit = provider ? this.o.workflow.providers?.[provider]?.concurrency : undefined;
     // A pure step without a time limit ends by itself, quickly: no controller to set up.
+    // Its expressions still stop at a cancel (a transform can loop: docs/runner.md).
     if (prepared.quick && timeout === undefined) {
-      return prepared.execute(this.o.effects, NEVER);
+      return prepared.execute(this.o.effects, cancellable ? this.internal.signal : NEVER);
     }
     if (provider && limit) await this.semaphores.acquire(provider, limit);
     try {
@@ -543,24 +556,40 @@ class LocalRun implements ScopeSource {
     timeout: string,
     cancellable: boolean,
   ): Promise<StepOutput> {
+    const what = prepared.quick ? "the expression did not end" : "no answer";
+    const limit = this.limitSignal(timeout, cancellable, what);
+    try {
+      return await raceAbort(prepared.execute(this.o.effects, limit.signal), limit.signal);
+    } finally {
+      limit.release();
+    }
+  }
+
+  /**
+   * A signal that aborts at a step's time limit (a timeout: "<what> within <timeout>") and, when
+   * the step is cancellable, at the run's cancel; release it when the work is done.
+   */
+  private limitSignal(
+    timeout: string,
+    cancellable: boolean,
+    what: string,
+  ): { signal: AbortSignal; release(): void } {
     const controller = new AbortController();
     if (cancellable) {
       if (this.internal.signal.aborted) controller.abort(CANCELLED());
       else this.cancellable.add(controller);
     }
     const timer = setTimeout(
-      () => controller.abort(new StepError("timeout", `no answer within ${timeout}`)),
+      () => controller.abort(new StepError("timeout", `${what} within ${timeout}`)),
       durationMs(timeout),
     );
-    try {
-      return await raceAbort(
-        prepared.execute(this.o.effects, controller.signal),
-        controller.signal,
-      );
-    } finally {
-      clearTimeout(timer);
-      this.cancellable.delete(controller);
-    }
+    return {
+      signal: controller.signal,
+      release: () => {
+        clearTimeout(timer);
+        this.cancellable.delete(controller);
+      },
+    };
   }
 
   private async finish(sourceHash: string, inputsHash: string): Promise<RunResult> {

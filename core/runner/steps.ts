@@ -92,7 +92,10 @@ function* prepare(
         input: { expr: step.expr },
         effectful: false,
         quick: true,
-        execute: async () => ({ value: toJson(await evaluateBare(step.expr, scope)) }),
+        // The signal is the attempt's: its time limit and the run's cancel stop the evaluation.
+        execute: async (_effects, signal) => ({
+          value: toJson(await evaluateBare(step.expr, { ...scope, signal })),
+        }),
       };
     case "assert":
       return prepareAssert(step, scope);
@@ -113,13 +116,14 @@ function prepareAssert(step: Extract<Step, { type: "assert" }>, scope: ExprScope
     input: { that: checks },
     effectful: false,
     quick: true,
-    execute: async () => {
+    execute: async (_effects, signal) => {
+      const bounded = { ...scope, signal };
       for (const check of checks) {
-        const value = await evaluateBare(check, scope);
+        const value = await evaluateBare(check, bounded);
         if (value !== true) {
           const message =
             step.message !== undefined
-              ? asText(await render(step.message, scope))
+              ? asText(await render(step.message, bounded))
               : `\`${String(check)}\` is ${JSON.stringify(toJson(value))}`;
           throw new StepError("assertion", `assertion failed: ${message}`);
         }

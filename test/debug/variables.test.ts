@@ -11,6 +11,7 @@ import { join } from "node:path";
 import type { DebugProtocol } from "@vscode/debugprotocol";
 import type { DebugClient } from "@vscode/debugadapter-testsupport";
 import { MemoryStore } from "@keel/core/store/memory-store";
+import { EVALUATE_TIMEOUT_MS } from "@keel/core/debug/session";
 import { startProviderServer, type ProviderServer } from "../helpers/provider-server";
 import { runText } from "../core/runner/harness";
 import { startHttpServer, TOOL_MODULE, type CountingHttpServer } from "../core/replay/servers";
@@ -202,6 +203,32 @@ test("the Step scope holds status, output, attempts and the served model; every 
   }
   const bad = dc.evaluateRequest({ expression: "steps.(", context: "repl" });
   await assert.rejects(bad);
+});
+
+test("evaluate stops an expression that never ends, and one that recurses without end", async () => {
+  const dc = await open();
+  const top = await toEndOf(dc, "many");
+  const started = Date.now();
+  await assert.rejects(
+    dc.evaluateRequest({
+      expression: "($f := function($x) { $f($x) }; $f(1))",
+      frameId: top.id,
+      context: "repl",
+    }),
+    /D1012: Evaluation timeout after 5000 milliseconds/,
+  );
+  assert.ok(Date.now() - started < EVALUATE_TIMEOUT_MS + 3_000, "stopped at its time limit");
+  await assert.rejects(
+    dc.evaluateRequest({
+      expression: "($f := function($x) { 1 + $f($x) }; $f(1))",
+      frameId: top.id,
+      context: "repl",
+    }),
+    /D1011: Stack overflow/,
+  );
+  // The session still answers.
+  const r = await dc.evaluateRequest({ expression: "1 + 1", frameId: top.id, context: "repl" });
+  assert.equal(r.body.result, "2");
 });
 
 test("a secret shows only as «secret:NAME» anywhere in the session", async () => {
