@@ -96,8 +96,8 @@ export function referenceValue(dag: Dag): number {
 /**
  * The DAG as a Keel workflow of `transform` steps, or of `tool` steps (`effect`: a chain whose
  * every step goes through Effects, so each one waits for its inputs to be committed). Expressions
- * compute `stepValue`; the join of a fan-out `needs` all middle steps and sums them with
- * `steps.*`, which is only the steps it depends on. `outputs.final` carries the value to check.
+ * compute `stepValue`; the join of a fan-out names every middle step in one `$sum([…])` (a
+ * step is read by name only: KEEL212). `outputs.final` carries the value to check.
  */
 export function workflowYaml(dag: Dag, kind: "transform" | "effect"): string {
   const out = [
@@ -121,12 +121,11 @@ export function workflowYaml(dag: Dag, kind: "transform" | "effect"): string {
     }
     out.push("    type: transform");
     if (deps.length === 0) out.push("    expr: 1");
-    else if (dag.shape === "fanout" && i === dag.n - 1) {
-      out.push(`    needs: [${deps.join(", ")}]`, "    expr: $sum(steps.*.output) + 1");
-    } else if (deps.length === 1) out.push(`    expr: steps.${deps[0]}.output + 1`);
+    else if (deps.length === 1) out.push(`    expr: steps.${deps[0]}.output + 1`);
     else {
       const refs = deps.map((d) => `steps.${d}.output`).join(", ");
-      out.push(`    expr: $max([${refs}]) + 1`);
+      const join = dag.shape === "fanout" && i === dag.n - 1 ? "$sum" : "$max";
+      out.push(`    expr: ${join}([${refs}]) + 1`);
     }
   }
   out.push("outputs:", `  final: steps.${dag.ids[dag.last]}.output`);
