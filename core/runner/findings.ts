@@ -81,7 +81,7 @@ export function skippedOutputFindings(
     const list = skipped.map((id) => `'${id}'`).join(", ");
     out.push({
       kind: "skipped_output",
-      message: `output '${name}' is null because ${skipped.length > 1 ? "steps" : "step"} ${list} ${skipped.length > 1 ? "were" : "was"} skipped: no step it reads ran (check their \`if:\` conditions and the inputs)`,
+      message: `output '${name}' is null because ${skipped.length > 1 ? "steps" : "step"} ${list} ${skipped.length > 1 ? "were" : "was"} skipped: a condition (\`if:\`) was false, or no step ${skipped.length > 1 ? "they depend" : "it depends"} on ran; check the conditions and the inputs`,
       data: { output: name, steps: skipped },
     });
   }

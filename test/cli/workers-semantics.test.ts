@@ -45,6 +45,8 @@ steps:
 ${PARTS.map((i) => `  p${i}: { type: llm, provider: main, prompt: "part ${i}" }\n`).join("")}  flaky: { type: llm, provider: main, prompt: "flaky" }
   broken: { type: llm, provider: main, prompt: "broken" }
   gate: { type: transform, if: inputs.extra, expr: '"never"' }
+  other: { type: transform, if: inputs.extra = false, expr: '"other"' }
+  picked: { type: transform, expr: 'steps.gate.status = "succeeded" ? steps.gate.output : steps.other.output' }
   shaky: { type: tool, uses: ./fail.js#fail, on_error: continue }
   report: { type: transform, expr: steps.shaky.status }
   join:
@@ -53,6 +55,7 @@ ${PARTS.map((i) => `  p${i}: { type: llm, provider: main, prompt: "part ${i}" }\
 outputs:
   all: steps.join.output
   shaky: steps.report.output
+  picked: steps.picked.output
 `;
 const FAIL = `exports.fail = async () => { throw new Error("shaky tool failed"); };\n`;
 
@@ -145,7 +148,12 @@ test(
     const ran = await keelAsync(["run", "semantics.keel.yaml", "--on", url, "--json"], dir, env);
     assert.equal(ran.code, 0, ran.stderr + ran.stdout);
     const result = JSON.parse(ran.stdout);
-    assert.deepEqual(result.outputs, { all: "P0,P1,P2,P3,P4,P5,F,B", shaky: "failed" });
+    // \`picked\` joins the exclusive branches gate and other: it runs on the one that ran.
+    assert.deepEqual(result.outputs, {
+      all: "P0,P1,P2,P3,P4,P5,F,B",
+      shaky: "failed",
+      picked: "other",
+    });
     // The provider's concurrency (2) held across both workers, and was used.
     assert.equal(mostInFlight, 2, `at most 2 calls at once on the main model, saw ${mostInFlight}`);
     const calls = provider!.count();
