@@ -27,6 +27,13 @@ const BASE64_RUN = /[A-Za-z0-9+/]{8,}={0,2}/g;
 
 export class Redactor {
   private readonly forms: [string, string][];
+  /**
+   * Texts one of which any string holding a secret contains (its forms, and the start of a long
+   * secret, which any cut-off start holds too), raw and as they read inside JSON text: a value
+   * without any is returned as it is, without a walk.
+   */
+  private readonly triggers: string[];
+  private readonly jsonTriggers: string[];
   private readonly secrets: Secret[] = [];
 
   constructor(secrets: Readonly<Record<string, string>>) {
@@ -79,6 +86,15 @@ export class Redactor {
     }
     // Longest first, so a secret that contains another is replaced whole.
     this.forms = [...forms].sort((a, b) => b[0].length - a[0].length);
+    const triggers = new Set(forms.keys());
+    for (const { value } of this.secrets) {
+      let start = value.slice(0, MIN_SECRET_LENGTH);
+      // Not half a surrogate pair, which JSON text would show escaped.
+      if (/[\ud800-\udbff]$/.test(start)) start = start.slice(0, -1);
+      triggers.add(start);
+    }
+    this.triggers = [...triggers];
+    this.jsonTriggers = [...new Set(this.triggers.map((t) => JSON.stringify(t).slice(1, -1)))];
   }
 
   get active(): boolean {
@@ -87,7 +103,7 @@ export class Redactor {
 
   /** A string with every secret replaced by its mark. */
   text(s: string): string {
-    if (!this.active || s.length === 0) return s;
+    if (!this.active || !this.triggers.some((t) => s.includes(t))) return s;
     let out = this.base64(s);
     for (const [form, mark] of this.forms) if (out.includes(form)) out = out.split(form).join(mark);
     return this.cutOff(out);
@@ -99,6 +115,10 @@ export class Redactor {
    */
   value<T>(v: T): T {
     if (!this.active) return v;
+    if (v !== null && typeof v === "object") {
+      const json = JSON.stringify(v);
+      if (json === undefined || !this.jsonTriggers.some((t) => json.includes(t))) return v;
+    }
     return this.walk(v) as T;
   }
 
