@@ -15,7 +15,7 @@ export interface ExprScope {
   readonly bindings?: Readonly<Record<string, unknown>>;
   /**
    * Stops an evaluation by jsonata: a step's time limit or the run's cancel. The evaluation
-   * throws the signal's reason, within YIELD_MS of the abort.
+   * throws the signal's reason, within `EXPRESSION_LIMITS.yieldMs` of the abort.
    */
   readonly signal?: AbortSignal;
   /** A time limit of its own (the debugger's evaluate, which has no step): D1012 past it. */
