@@ -3,7 +3,7 @@
 // running meanwhile). docs/runner.md, "Limits on expressions".
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { bin, keel, workspace } from "../helpers/cli";
 
 const LOOP = "($f := function($x) { $f($x) }; $f(1))";
@@ -13,9 +13,15 @@ test("keel run: a transform that never ends fails as a timeout, and keel runs sh
     "spin.keel.yaml": `keel: 1\nname: spin\nsteps:\n  spin:\n    type: transform\n    expr: ${LOOP}\n    timeout: 2s\n`,
   });
   const started = Date.now();
-  const r = keel(["run", "spin.keel.yaml"], dir);
+  // Killed after 20 s: an expression that held the event loop would never let the timeout fire.
+  const r = spawnSync(process.execPath, [bin, "run", "spin.keel.yaml"], {
+    cwd: dir,
+    encoding: "utf8",
+    timeout: 20_000,
+    env: { ...process.env, NO_COLOR: "", FORCE_COLOR: "" },
+  });
   const elapsed = Date.now() - started;
-  assert.equal(r.code, 1, r.stderr);
+  assert.equal(r.status, 1, `${r.signal ?? ""} ${r.stderr}`);
   assert.match(r.stderr, /timeout: the expression did not end within 2s/);
   assert.ok(elapsed < 10_000, `ended after ${elapsed} ms`);
   const runs = keel(["runs"], dir);
@@ -43,7 +49,10 @@ test("keel run: Ctrl-C cancels a transform that never ends and has no time limit
   assert.match(listed, /running\s.*\sforever/);
   const sent = Date.now();
   child.kill("SIGINT");
+  // A process whose event loop an expression held would not see the signal: end it after 10 s.
+  const kill = setTimeout(() => child.kill("SIGKILL"), 10_000);
   const code = await exited;
+  clearTimeout(kill);
   assert.equal(code, 130, stderr);
   assert.ok(Date.now() - sent < 5_000, `ended ${Date.now() - sent} ms after Ctrl-C`);
   assert.match(stderr, /cancelled/);
