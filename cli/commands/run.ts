@@ -19,6 +19,7 @@ import { exportRunToOtel } from "../otel";
 import { duration, Progress } from "../progress";
 import { openStoreAt, storeName } from "../store";
 import { isPgUrl } from "@keel/core/store/location";
+import { StoreFileError } from "@keel/core/store/sqlite-store";
 
 export const usage =
   "keel run <file> [--step S | --to S] [--input name=value]... [--inputs file.json] [--json | --events] [--no-cache] [--store path | postgres://… | --on postgres://… [--detach]] [--concurrency n] [--otel endpoint [--otel-content]]";
@@ -227,6 +228,11 @@ export async function performRun(o: PerformOptions): Promise<number> {
     // answer is reported, and does not change the run's outcome.
     if (o.otel) await exportRunToOtel(store, result.runId, o.otel);
   } catch (e) {
+    // A step deleted or overwrote the store: there is nothing to resume, and the message says so.
+    if (e instanceof StoreFileError && e.kind === "lost") {
+      process.stderr.write(`keel: ${e.message}\n`);
+      return 1;
+    }
     // The store could not take a write (disk full, locked, removed): what was committed stays,
     // and the run shows as interrupted, so `keel resume` can continue it.
     process.stderr.write(

@@ -487,6 +487,7 @@ class LocalRun implements ScopeSource {
     const bound: PreparedStep = { ...unbound, execute: (e, s) => unbound.execute(e, s, at) };
     try {
       const output = await this.withLimits(bound, timeout, provider, cancellable);
+      this.verifyStore(id, prepared);
       checkOutput(step.type, step.output?.schema, output.value);
       const snapshot = await snapshotOf(step, scope, output.value);
       this.outcomes.succeed(
@@ -503,11 +504,18 @@ class LocalRun implements ScopeSource {
       if (key) this.outcomes.cacheEntry(key, id, output.value, cache.ttlMs);
       return undefined;
     } catch (e) {
+      // A store the effect destroyed stops the run here: nothing more can be recorded.
+      this.verifyStore(id, prepared);
       const err = asStepError(e);
       const log = at.log();
       this.outcomes.failedAttempt(id, attempt, startedAt, inputHash, err, prepared.provider, log);
       return { err, attempt, log };
     }
+  }
+
+  /** Throws when the effect `id` just ran deleted, replaced or overwrote the store's file. */
+  private verifyStore(id: string, prepared: PreparedStep): void {
+    if (prepared.effectful) this.o.store.verify?.(`step '${id}'`);
   }
 
   /** The attempt an effect works for: it keeps what a tool prints (attempt-output.ts). */

@@ -39,6 +39,11 @@ export interface RunStore {
     stepId: string,
     exceptRunId: string,
   ): Promise<AttemptRecord | undefined>;
+  /**
+   * Throws when the store's file is no longer the one opened (deleted, replaced, overwritten): a
+   * run checks it after each effect, `after` naming what ran. Stores without a file have none.
+   */
+  verify?(after?: string): void;
   /** True when the store was written by a newer Keel: it is open read-only and never migrated down. */
   readonly readOnly: boolean;
   close(): Promise<void>;

@@ -6,12 +6,16 @@
 // migrated down.
 import {
   accessSync,
+  closeSync,
   constants,
   copyFileSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
+  openSync,
+  readSync,
   rmSync,
+  statSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -59,7 +63,7 @@ export interface SqliteStoreOptions {
 export class StoreFileError extends Error {
   constructor(
     readonly path: string,
-    readonly kind: "access" | "damaged" | "foreign" | "busy" | "full" | "io",
+    readonly kind: "access" | "damaged" | "foreign" | "busy" | "full" | "io" | "lost",
     message: string,
   ) {
     super(message);
@@ -111,7 +115,9 @@ function openWritable(open: Opener, path: string, copy?: () => void): SqliteStor
     db.exec("PRAGMA synchronous = NORMAL");
     db.exec("PRAGMA wal_autocheckpoint = 10000");
     migrate(db);
-    return copy ? new SqliteStore(db, READ_ONLY, copy) : new SqliteStore(db, null);
+    return copy
+      ? new SqliteStore(db, READ_ONLY, copy)
+      : new SqliteStore(db, null, undefined, path === ":memory:" ? undefined : path);
   } catch (e) {
     db.close();
     throw e;
@@ -250,6 +256,7 @@ function asStoreError(e: unknown, path: string): unknown {
     busy: `the run store ${path} is locked by another process (SQLite says: ${why}): try again when it has finished`,
     full: `cannot write the run store ${path}: the disk is full (SQLite says: ${why})`,
     io: `cannot read or write the run store ${path}: an I/O error (SQLite says: ${why}); check the disk`,
+    lost: why,
   }[kind];
   return new StoreFileError(path, kind, message);
 }
@@ -264,6 +271,22 @@ function isAccessError(e: unknown): boolean {
 function messageOf(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
+
+/** True when the file at `path` starts with SQLite's header text. */
+function startsAsSqlite(path: string): boolean {
+  const header = Buffer.alloc(16);
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, "r");
+    return readSync(fd, header, 0, 16, 0) === 16 && header.toString("latin1") === SQLITE_HEADER;
+  } catch {
+    return false;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+const SQLITE_HEADER = "SQLite format 3\0";
 
 /** Why this process may not write the store at `path` (its folder holds the files of a WAL database). */
 function readOnlyHere(path: string): string | undefined {
@@ -302,20 +325,76 @@ class SqliteStore implements RunStore {
 
   readonly readOnly: boolean;
 
-  /** `readOnlyBecause`: why commits are refused (null: they are not); `onClose`: after closing. */
+  private readonly logFiles = new Map<string, { readonly dev: number; readonly ino: number }>();
+  /** The store file's identity when it was opened (`verify`). */
+  private readonly identity: { readonly dev: number; readonly ino: number } | undefined;
+
+  /**
+   * `readOnlyBecause`: why commits are refused (null: they are not); `onClose`: after closing;
+   * `file`: the store file, whose identity `verify` checks.
+   */
   constructor(
     private readonly db: SqlDriver,
     private readonly readOnlyBecause: string | null,
     private readonly onClose?: () => void,
+    private readonly file?: string,
   ) {
     this.readOnly = readOnlyBecause !== null;
+    const stat = file !== undefined ? statSync(file, { throwIfNoEntry: false }) : undefined;
+    this.identity = stat && { dev: stat.dev, ino: stat.ino };
     // What a commit runs is prepared with the store, so that a run's first commit costs what the
     // others do (preparing a statement takes longer than running it).
     if (!this.readOnly) for (const text of WRITES) this.sql(text);
   }
 
+  /**
+   * Throws a StoreFileError ("lost") when the store file is no longer the one this store opened:
+   * deleted, replaced by another file, or overwritten (it no longer starts as a SQLite database).
+   * SQLite would go on writing to the deleted or rewritten file without a word, and a run would
+   * report success with its record gone. `after` says what ran just before, for the message.
+   */
+  verify(after?: string): void {
+    if (this.identity === undefined || this.file === undefined || this.closed) return;
+    const path = this.file;
+    const stat = statSync(path, { throwIfNoEntry: false });
+    let what: string | undefined;
+    if (!stat) what = "was deleted";
+    else if (stat.ino !== this.identity.ino || stat.dev !== this.identity.dev)
+      what = "was replaced by another file";
+    else if (!startsAsSqlite(path))
+      what = "was overwritten (it no longer starts as a SQLite database)";
+    if (what === undefined) return;
+    if (stat?.ino !== this.identity.ino) this.dropOwnLog();
+    throw new StoreFileError(
+      path,
+      "lost",
+      `the run store ${path} ${what}${after ? ` while ${after} ran` : ""}. Nothing more of this run can be recorded, so it stops here, and what the store held is lost: with a deleted or replaced file, every run in it, this one too. A step that deletes or rewrites the store's folder (${dirname(path)}) destroys the store: keep the store out of what the workflow's steps change (--store <file> elsewhere), then run the workflow again`,
+    );
+  }
+
+  /**
+   * Removes this store's -wal and -shm files from beside a path that now holds another file (or
+   * none): SQLite would read them as the new file's log and mix this store's pages into it.
+   */
+  private dropOwnLog(): void {
+    for (const [suffix, known] of this.logFiles) {
+      const stat = statSync(this.file + suffix, { throwIfNoEntry: false });
+      if (stat && stat.ino === known.ino && stat.dev === known.dev) rmSync(this.file + suffix);
+    }
+  }
+
+  /** The identities of this store's -wal and -shm files, once they exist (after a commit). */
+  private noteLogFiles(): void {
+    if (this.file === undefined || this.logFiles.size === 2) return;
+    for (const suffix of ["-wal", "-shm"]) {
+      const stat = statSync(this.file + suffix, { throwIfNoEntry: false });
+      if (stat) this.logFiles.set(suffix, { dev: stat.dev, ino: stat.ino });
+    }
+  }
+
   async commit(batch: WriteBatch): Promise<void> {
     if (this.readOnlyBecause !== null) throw new Error(this.readOnlyBecause);
+    this.verify();
     this.pendingTails.clear();
     this.db.transaction(() => {
       for (const b of batch.blobs ?? []) this.sql(INSERT_BLOB).run(b.hash, b.text);
@@ -327,6 +406,7 @@ class SqliteStore implements RunStore {
       }
     });
     for (const [runId, tail] of this.pendingTails) this.tails.set(runId, tail);
+    this.noteLogFiles();
   }
 
   /**
