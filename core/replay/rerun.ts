@@ -6,6 +6,7 @@
 import { analyzeBare, IMPURE_FUNCTIONS, STATUS_FUNCTIONS } from "../expr/analyze";
 import { withAncestors, withDescendants } from "../graph/graph";
 import type { Step } from "../model/schema";
+import { evaluateBareSync, FALLBACK } from "../runner/expressions";
 import type { LoadedWorkflow } from "../runner/load";
 import { loadWorkflowText } from "../runner/load";
 import { stepChanged } from "../runner/step-run";
@@ -98,10 +99,11 @@ function touchesTheWorld(step: Step | undefined): boolean {
 }
 
 /**
- * Steps the rerun decides again but that are sure to be skipped again: not below `--from` or a
- * set step, skipped in the parent, defined as then, with a condition that reads only `inputs`
- * and `steps` (no env, run, status or impure function), and whose dependencies are all reused
- * or sure to be skipped again. They are no hazard.
+ * Steps the rerun decides again that are sure to be skipped again: skipped in the parent, not
+ * below `--from` or a set step, every dependency reused or itself sure to be skipped again, and
+ * either none of them ran (the step's branch is not taken: docs/runner.md, "Joins") or its `if`,
+ * reading only `inputs` and `steps` (no env, run, status or impure function), is not true on
+ * the reused values. They are no hazard.
  */
 function staysSkipped(
   record: RecordedRun,
@@ -110,18 +112,27 @@ function staysSkipped(
   reuse: ReadonlyMap<string, ReusedStep>,
 ): Set<string> {
   const fold = foldToEnd(record.events, record.attempts);
-  const before =
-    record.source === loaded.source ? undefined : loadWorkflowText(loaded.path, record.source);
   const out = new Set<string>();
   for (const id of loaded.graph.order) {
     if (runsAgain.has(id) || reuse.has(id) || fold.step(id)?.status !== "skipped") continue;
-    if (before && (!before.ok || stepChanged(before.loaded.workflow, loaded.workflow, id)))
-      continue;
     const deps = loaded.graph.deps.get(id)!;
     if (!deps.every((d) => reuse.has(d) || out.has(d))) continue;
+    if (deps.length > 0 && deps.every((d) => out.has(d))) {
+      out.add(id);
+      continue;
+    }
     const condition = (loaded.workflow.steps[id] as Step).if;
-    if (condition !== undefined && !decidedByInputsAndSteps(condition)) continue;
-    out.add(id);
+    if (condition === undefined || !decidedByInputsAndSteps(condition)) continue;
+    const steps = Object.fromEntries(
+      deps.map((d) => [
+        d,
+        out.has(d)
+          ? { output: null, status: "skipped" }
+          : { output: reuse.get(d)!.output, status: "succeeded" },
+      ]),
+    );
+    const value = evaluateBareSync(condition, { context: { inputs: record.inputs, steps } });
+    if (value !== FALLBACK && value !== true) out.add(id);
   }
   return out;
 }
@@ -130,7 +141,7 @@ function staysSkipped(
 function decidedByInputsAndSteps(condition: unknown): boolean {
   if (typeof condition === "boolean") return true;
   const info = analyzeBare(condition);
-  if (!info) return false;
+  if (!info || info.wholeContext.length > 0) return false;
   return (
     info.refs.every((r) => r.segments[0]?.name === "inputs" || r.segments[0]?.name === "steps") &&
     info.calls.every((c) => !IMPURE_FUNCTIONS.has(c.name) && !STATUS_FUNCTIONS.has(c.name))

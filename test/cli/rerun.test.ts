@@ -181,4 +181,17 @@ steps:
     steps.filter((s) => ["ship", "announce"].includes(s.id)).map((s) => s.status),
     ["skipped", "skipped"],
   );
+
+  // The file on disk now ships on the same input: ship and announce may run, and are listed.
+  writeFileSync(
+    join(dir, "flow.keel.yaml"),
+    flow.replace("if: inputs.deploy", "if: inputs.deploy = false"),
+  );
+  const edited = await run(["rerun", "latest", "--from", "report", "--plan"], dir);
+  assert.equal(edited.code, 0, edited.stderr);
+  assert.deepEqual((JSON.parse(edited.stdout) as { effectful: string[] }).effectful.sort(), [
+    "announce",
+    "probe",
+    "ship",
+  ]);
 });
