@@ -1,16 +1,19 @@
 // `keel export <run>` (a golden file on stdout), `keel import <file>` (into the store) and
 // `keel test [folder]` (replay every golden file against the current workflows; exit 1 on a
 // divergence). The file format and naming rule are in core/replay/golden.ts and docs/replay.md.
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, realpathSync } from "node:fs";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import {
   fromGolden,
   GOLDEN_SUFFIX,
   importBatch,
+  portableGolden,
   toGolden,
   workflowCandidates,
   type GoldenFile,
 } from "@keel/core/replay/golden";
+import type { RecordedRun } from "@keel/core/replay/record";
+import { workspaceRoot } from "@keel/core/node/settings";
 import { replayRun } from "@keel/core/replay/replay";
 import { defaultStorePath } from "@keel/core/node/store-path";
 import { flag, parseArgs } from "../args";
@@ -45,7 +48,14 @@ export async function runExport(argv: readonly string[]): Promise<number> {
       "keel: note: this run reused outputs of its parent; the golden file replays it as recorded\n",
     );
   }
-  const golden = toGolden(record, basename(record.run.workflowPath));
+  // A golden file is committed: it holds paths relative to its workflow, not this checkout's.
+  const dir = dirname(record.run.workflowPath);
+  const golden = portableGolden(
+    toGolden(record, basename(record.run.workflowPath)),
+    dir,
+    workspaceRoot(dir),
+    (p) => (existsSync(p) ? realpathSync(p) : p),
+  );
   process.stdout.write(JSON.stringify(golden, null, 2) + "\n");
   return 0;
 }
@@ -55,6 +65,15 @@ function readGolden(file: string): GoldenFile {
     return JSON.parse(readFileSync(file, "utf8")) as GoldenFile;
   } catch (e) {
     throw new UsageError(`cannot read ${file}: ${(e as Error).message}`);
+  }
+}
+
+/** The run a golden file holds, read against its workflow; bad usage when it is not one. */
+function goldenRun(file: string, golden: GoldenFile): RecordedRun {
+  try {
+    return fromGolden(golden, workflowOf(file, golden));
+  } catch (e) {
+    throw new UsageError(`${file} is not a golden run file Keel can read: ${(e as Error).message}`);
   }
 }
 
@@ -72,7 +91,7 @@ export async function runImport(argv: readonly string[]): Promise<number> {
   if (args.positionals.length !== 1) throw new UsageError(`name one file\nusage: ${importUsage}`);
   const file = resolve(args.positionals[0]!);
   const golden = readGolden(file);
-  const record = fromGolden(golden, workflowOf(file, golden));
+  const record = goldenRun(file, golden);
   const store = await openStoreAt(flag(args, "--store") ?? defaultStorePath(dirname(file)));
   try {
     if (await store.getRun(record.run.id)) {
@@ -103,7 +122,7 @@ export async function runTest(argv: readonly string[]): Promise<number> {
     let problem: string | undefined;
     try {
       const golden = readGolden(file);
-      const record = fromGolden(golden, workflowOf(file, golden));
+      const record = goldenRun(file, golden);
       const loaded = loadForReplay(record, true);
       if (!loaded) problem = "  the workflow has errors";
       else {

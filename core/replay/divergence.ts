@@ -1,7 +1,7 @@
 // Where a replay departs from its record (SPEC §6): step by step in topological order, each
 // attempt's resolved input (by value reference, then by value), then the step's status, attempt
 // count and output. The first difference found is the divergence; later ones are listed too.
-import { relative } from "node:path";
+import { isAbsolute, relative } from "node:path";
 import type { Step } from "../model/schema";
 import type { LoadedWorkflow } from "../runner/load";
 import type { AttemptRecord } from "../store/records";
@@ -201,6 +201,8 @@ function normalise(step: Step, input: unknown, dir: string): unknown {
   if (step.type !== "shell" || !input || typeof input !== "object") return input;
   const cwd = (input as { cwd?: unknown }).cwd;
   if (typeof cwd !== "string") return input;
+  // An exported golden file holds the folder relative to the workflow's already (golden.ts).
+  if (!isAbsolute(cwd)) return input;
   return { ...input, cwd: relative(dir, cwd).replace(/\\/g, "/") || "." };
 }
 

@@ -3,7 +3,10 @@
 // attempt and every value they refer to, so it replays on another machine with no store and no
 // secret (the record is already redacted). Naming rule: `X.keel-run.json` and `X.<label>.keel-run.json`
 // belong to the workflow `X.keel.yaml` (or `.keel.yml`) in the same folder.
+import { dirname, isAbsolute, relative, resolve } from "node:path";
 import type { AttemptRecord, EventRecord, Finding, RunRecord, WriteBatch } from "../store/records";
+import { INLINE_MAX, inlineRef, inlineValue } from "../store/values";
+import { sha256 } from "../runner/recorder";
 import { recordedRun, type RecordedRun } from "./record";
 
 export const GOLDEN_VERSION = 1;
@@ -13,7 +16,10 @@ export interface GoldenFile {
   readonly keelRun: typeof GOLDEN_VERSION;
   /** The workflow file, relative to the golden file's folder (by the naming rule). */
   readonly workflow: string;
-  /** The folder the run was recorded in: shell steps' folders are compared relative to it. */
+  /**
+   * The folder the run was recorded in, relative to the golden file's folder ("." in an export):
+   * shell steps' folders are compared relative to it. Older files hold an absolute path.
+   */
   readonly folder: string;
   readonly run: Omit<RunRecord, "workflowPath" | "ownerPid" | "heartbeatAt">;
   readonly source: string;
@@ -54,12 +60,119 @@ export function toGolden(record: RecordedRun, workflow: string): GoldenFile {
   };
 }
 
+/**
+ * The golden file made portable, to be committed and replayed in any checkout: every absolute path
+ * into the workspace (`root`, the folder that holds `.keel` or `.git`), in every value, error,
+ * log and finding, becomes a path relative to the workflow's folder `dir`: a shell step's `cwd`,
+ * a tool module, the folder itself, an error or a stderr that quotes them. Values are named by
+ * their content, so a value that changes gets its new reference everywhere it is used. Paths
+ * outside the workspace are left as they are; the workflow's source is never changed.
+ */
+export function portableGolden(
+  golden: GoldenFile,
+  dir: string,
+  root: string,
+  real: (path: string) => string = (p) => p,
+): GoldenFile {
+  // Both spellings of the workspace: as found, and with symbolic links resolved (what a process's
+  // working folder reads as, /private/var… for /var… on macOS).
+  const rewriters = [pathRewriter(dir, root), pathRewriter(real(dir), real(root))];
+  const text = (t: string) => rewriters.reduce((acc, f) => (f ? f(acc) : acc), t);
+  const json = (v: unknown): unknown =>
+    typeof v === "string"
+      ? text(v)
+      : Array.isArray(v)
+        ? v.map(json)
+        : v && typeof v === "object"
+          ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, json(x)]))
+          : v;
+  const values: Record<string, string> = {};
+  const refs = new Map<string, string>();
+  /** A value's reference after its text is rewritten (the same reference when nothing changed). */
+  const ref = (r: string | null): string | null => {
+    if (r === null || r === golden.run.sourceHash) return r;
+    const known = refs.get(r);
+    if (known !== undefined) return known;
+    const before = inlineValue(r) ?? golden.values[r];
+    if (before === undefined) return r;
+    const after = JSON.stringify(json(JSON.parse(before)));
+    const next =
+      after === before ? r : after.length <= INLINE_MAX ? inlineRef(after) : sha256(after);
+    if (inlineValue(next) === undefined) values[next] = after;
+    refs.set(r, next);
+    return next;
+  };
+  for (const hash of Object.keys(golden.values)) ref(hash);
+  const run = {
+    ...golden.run,
+    inputsHash: ref(golden.run.inputsHash)!,
+    outputsHash: ref(golden.run.outputsHash),
+    error: golden.run.error === null ? null : text(golden.run.error),
+  };
+  return {
+    ...golden,
+    folder: isAbsolute(golden.folder) ? text(golden.folder) : golden.folder,
+    run,
+    events: golden.events.map((e) => {
+      if (!e.data) return e;
+      const data = json(e.data) as Record<string, unknown>;
+      if (typeof e.data.output === "string") data.output = ref(e.data.output);
+      return { ...e, data };
+    }),
+    attempts: golden.attempts.map((a) => ({
+      ...a,
+      inputHash: ref(a.inputHash)!,
+      outputHash: ref(a.outputHash),
+      errorMessage: a.errorMessage === null ? null : text(a.errorMessage),
+      meta: a.meta === null ? null : (json(a.meta) as Record<string, unknown>),
+    })),
+    findings: golden.findings.map((f) => ({
+      ...f,
+      message: text(f.message),
+      data: json(f.data) as Record<string, unknown>,
+    })),
+    values: Object.fromEntries(Object.entries(values).sort(([a], [b]) => (a < b ? -1 : 1))),
+  };
+}
+
+/**
+ * Rewrites every absolute path into `root` found in a text as a path relative to `dir` ("." for
+ * `dir` itself, "/" separators); undefined when there is nothing to rewrite (no workspace, or a
+ * workspace at the file system's root).
+ */
+function pathRewriter(dir: string, root: string): ((text: string) => string) | undefined {
+  if (!isAbsolute(root) || dirname(root) === root) return undefined;
+  const escaped = root.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  // The root, at a path's end or followed by a separator and what a path may hold in a message.
+  const end = "\\s'\"`:;,()\\[\\]{}<>";
+  const pattern = new RegExp(`${escaped}(?:[\\\\/][^${end}]*)?(?=$|[\\\\/${end}])`, "g");
+  return (text) =>
+    text.includes(root)
+      ? text.replace(pattern, (p) => relative(dir, p).replace(/\\/g, "/") || ".")
+      : text;
+}
+
 /** The recorded run a golden file holds, its workflow at `workflowPath` (where it is now). */
 export function fromGolden(golden: GoldenFile, workflowPath: string): RecordedRun {
   if (golden.keelRun !== GOLDEN_VERSION)
     throw new Error(
       `golden file version ${String(golden.keelRun)} is not supported (this Keel reads ${GOLDEN_VERSION})`,
     );
+  const kinds: Record<string, string> = {
+    workflow: "string",
+    folder: "string",
+    run: "object",
+    source: "string",
+    events: "array",
+    attempts: "array",
+    findings: "array",
+    values: "object",
+  };
+  for (const [key, kind] of Object.entries(kinds)) {
+    const v = (golden as unknown as Record<string, unknown>)[key];
+    if (kind === "array" ? !Array.isArray(v) : typeof v !== kind || v === null)
+      throw new Error(`its '${key}' is missing or not ${kind === "array" ? "an" : "a"} ${kind}`);
+  }
   const runId = golden.run.id;
   const run: RunRecord = { ...golden.run, workflowPath, ownerPid: null, heartbeatAt: null };
   const texts = new Map(Object.entries(golden.values));
@@ -70,7 +183,8 @@ export function fromGolden(golden: GoldenFile, workflowPath: string): RecordedRu
     attempts: golden.attempts.map((a) => ({ ...a, runId })),
     findings: golden.findings.map((f) => ({ ...f, runId })),
     texts,
-    recordedDir: golden.folder,
+    // An exported file's folder is relative to the workflow's, which is beside the file now.
+    recordedDir: resolve(dirname(workflowPath), golden.folder),
   });
 }
 
@@ -80,7 +194,9 @@ export function importBatch(record: RecordedRun, golden: GoldenFile): WriteBatch
     runs: [record.run],
     // The recorded folder rides on the first event: the store's run record has no field for it.
     events: record.events.map((e) =>
-      e.type === "run_started" ? { ...e, data: { ...e.data, folder: golden.folder } } : e,
+      e.type === "run_started"
+        ? { ...e, data: { ...e.data, folder: record.recordedDir ?? golden.folder } }
+        : e,
     ),
     attempts: record.attempts,
     findings: record.findings,

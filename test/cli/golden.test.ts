@@ -1,7 +1,7 @@
 // Golden runs: exported on one machine, tested and imported in a fresh workspace with a new store.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { copyFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, readFileSync, realpathSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Ajv from "ajv";
 import { keel, workspace } from "../helpers/cli";
@@ -79,4 +79,122 @@ test("keel test with no golden file passes with nothing to run", () => {
   const r = keel(["test"], dir);
   assert.equal(r.code, 0);
   assert.match(r.stdout, /^0 passed, 0 failed$/m);
+});
+
+const PATHS_FLOW = `keel: 1
+name: paths
+providers:
+  p: { type: scripted, default: "noted" }
+steps:
+  here:
+    type: shell
+    command: [sh, -c, 'pwd; echo "cannot read $(pwd)/input.csv" >&2']
+  there:
+    type: shell
+    cwd: ../data
+    command: [sh, -c, 'pwd']
+  locate:
+    type: tool
+    uses: ./tool.js#locate
+  missing:
+    type: tool
+    uses: ./tool.js#missing
+    on_error: continue
+  ask:
+    type: llm
+    provider: p
+    prompt: "Where: \${{ steps.here.output.stdout }} \${{ steps.there.output.stdout }} \${{ steps.locate.output.file }}"
+outputs:
+  file: steps.locate.output.file
+`;
+const PATHS_TOOL = `"use strict";
+function locate(args, ctx) { console.log("loaded from " + __dirname); return { file: ctx.workflowDir + "/tool.js" }; }
+function missing() { throw new Error("cannot open " + __dirname + "/missing.csv"); }
+module.exports = { locate, missing };
+`;
+
+test("an export holds no absolute path of its workspace, and replays after the workspace moved", () => {
+  const a = workspace({
+    "flows/flow.keel.yaml": PATHS_FLOW,
+    "flows/tool.js": PATHS_TOOL,
+    "data/.keep": "",
+  });
+  const run = keel(["run", "flows/flow.keel.yaml"], a);
+  assert.equal(run.code, 0, run.stderr);
+  const exported = keel(["export", "latest"], a);
+  assert.equal(exported.code, 0, exported.stderr);
+  for (const dir of new Set([a, realpathSync(a)]))
+    assert.ok(!exported.stdout.includes(dir), `the export quotes ${dir}`);
+  // Each place a path was: in the file, a shell step's folder and streams, a tool's output, what
+  // it printed, its error; and the values that flowed on from them.
+  const golden = JSON.parse(exported.stdout) as {
+    folder: string;
+    values: Record<string, string>;
+    attempts: {
+      stepId: string;
+      inputHash: string;
+      outputHash: string | null;
+      errorMessage: string | null;
+      meta: { log?: string } | null;
+    }[];
+  };
+  assert.equal(golden.folder, ".");
+  const value = (ref: string | null) =>
+    JSON.parse(ref!.startsWith("=") ? ref!.slice(1) : golden.values[ref!]!) as Record<
+      string,
+      unknown
+    >;
+  const attempt = (id: string) => golden.attempts.find((x) => x.stepId === id)!;
+  assert.equal(value(attempt("here").inputHash).cwd, ".");
+  assert.deepEqual(value(attempt("here").outputHash), {
+    exit_code: 0,
+    stdout: ".\n",
+    stderr: "cannot read input.csv\n",
+  });
+  assert.equal(value(attempt("there").inputHash).cwd, "../data");
+  assert.equal(value(attempt("there").outputHash).stdout, "../data\n");
+  assert.deepEqual(value(attempt("locate").outputHash), { file: "tool.js" });
+  assert.equal(attempt("locate").meta?.log, "loaded from .\n");
+  assert.equal(attempt("missing").errorMessage, "cannot open missing.csv");
+  const ask = value(attempt("ask").inputHash) as { messages: { content: string }[] };
+  assert.equal(ask.messages[0]!.content, "Where: .\n ../data\n tool.js");
+
+  // Another folder: the golden file passes keel test, imports, and replays with no divergence.
+  const b = workspace({
+    "flows/flow.keel.yaml": PATHS_FLOW,
+    "flows/tool.js": PATHS_TOOL,
+    "data/.keep": "",
+  });
+  writeFileSync(join(b, "flows/flow.keel-run.json"), exported.stdout);
+  const tested = keel(["test"], b);
+  assert.equal(tested.code, 0, tested.stdout + tested.stderr);
+  assert.match(tested.stdout, /^1 passed, 0 failed$/m);
+  assert.equal(keel(["import", "flows/flow.keel-run.json"], b).code, 0);
+  for (const args of [
+    ["replay", "latest"],
+    ["replay", "latest", "--current"],
+  ]) {
+    const r = keel(args, b);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /no divergence/);
+  }
+  // And an edit in the new folder is still found.
+  writeFileSync(join(b, "flows/flow.keel.yaml"), PATHS_FLOW.replace("../data", "../flows"));
+  const edited = keel(["test"], b);
+  assert.equal(edited.code, 1, edited.stdout);
+  assert.match(edited.stdout, /step there \(cwd/);
+});
+
+test("a file that is not a golden run is refused by keel import and keel test with the reason, no stack", () => {
+  const dir = workspace({ "flow.keel.yaml": FLOW, "flow.keel-run.json": '{"keelRun": 1}' });
+  const imported = keel(["import", "flow.keel-run.json"], dir);
+  assert.equal(imported.code, 2);
+  assert.match(
+    imported.stderr,
+    /flow\.keel-run\.json is not a golden run file Keel can read: its 'workflow' is missing/,
+  );
+  assert.doesNotMatch(imported.stderr, /internal error|\n\s+at /);
+  const tested = keel(["test"], dir);
+  assert.equal(tested.code, 1);
+  assert.match(tested.stdout, /✖ flow\.keel-run\.json[\s\S]*not a golden run file/);
 });
