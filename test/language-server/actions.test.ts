@@ -82,6 +82,16 @@ test("a literal credential is moved into ${{ secrets.NAME }}", async () => {
   assert.deepEqual(codes(fixed.text), []);
 });
 
+test("a secret read through env.KEEL_SECRET_NAME becomes secrets.NAME", async () => {
+  const text = flow(
+    '  call:\n    type: shell\n    command: [echo, "${{ env.KEEL_SECRET_TOKEN }}", "${{ env.HOME }}"]\n',
+  );
+  assert.deepEqual(codes(text), ["KEEL403"]);
+  const fixed = await applyFix(text, "KEEL403");
+  assert.match(fixed.text, /"\$\{\{ secrets\.TOKEN \}\}", "\$\{\{ env\.HOME \}\}"/);
+  assert.deepEqual(codes(fixed.text), []);
+});
+
 test("a literal api_key, $now(), a repeated need and an unquoted expression are fixed", async () => {
   const key = await applyFix(
     "keel: 1\nname: k\nproviders:\n  main: { type: openai, api_key: sk-abcdefghijklmnopqrstuvwxyz }\nsteps:\n  a: { type: llm, prompt: hi }\n",
