@@ -1,5 +1,7 @@
 // Opening the store a command names: a SQLite file (the default, `.keel/runs.sqlite`), or a
 // PostgreSQL store at a `postgres://` URL (production mode, loaded only then: `@keel/production`).
+import { statSync } from "node:fs";
+import { join } from "node:path";
 import type { RunStore } from "@keel/core/store/run-store";
 import { isPgUrl } from "@keel/core/store/location";
 import { openSqliteStore } from "@keel/core/store/sqlite-store";
@@ -14,7 +16,13 @@ export async function openStoreAt(
   location: string,
   options: { readonly readOnly?: boolean } = {},
 ): Promise<RunStore> {
-  if (!isPgUrl(location)) return openSqliteStore(location, options);
+  if (!isPgUrl(location)) {
+    if (statSync(location, { throwIfNoEntry: false })?.isDirectory())
+      throw new UsageError(
+        `${location} is a folder, not a run store file: name a file, such as ${join(location, "runs.sqlite")}`,
+      );
+    return openSqliteStore(location, options);
+  }
   const { openPgStore, NoPgStoreError } = await import("@keel/production");
   try {
     return await openPgStore(location, options);

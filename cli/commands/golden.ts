@@ -1,7 +1,7 @@
 // `keel export <run>` (a golden file on stdout), `keel import <file>` (into the store) and
 // `keel test [folder]` (replay every golden file against the current workflows; exit 1 on a
 // divergence). The file format and naming rule are in core/replay/golden.ts and docs/replay.md.
-import { existsSync, readdirSync, readFileSync, realpathSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import {
   fromGolden,
@@ -111,6 +111,8 @@ export async function runTest(argv: readonly string[]): Promise<number> {
   if (args.positionals.length > 1)
     throw new UsageError(`name at most one folder\nusage: ${testUsage}`);
   const root = resolve(args.positionals[0] ?? ".");
+  if (!statSync(root, { throwIfNoEntry: false })?.isDirectory())
+    throw new UsageError(`no such folder: ${args.positionals[0]}\nusage: ${testUsage}`);
   const s = styleFor(process.stdout);
   const files = findGolden(root);
   let passed = 0;

@@ -14,6 +14,9 @@ export async function runRuns(argv: readonly string[]): Promise<number> {
   const args = parseArgs(argv, { "--json": false, "--store": true, "--limit": true }, usage);
   if (args.positionals.length > 1)
     throw new UsageError(`name at most one workflow file\nusage: ${usage}`);
+  const limit = Number(flag(args, "--limit") ?? 20);
+  if (!Number.isInteger(limit) || limit < 1)
+    throw new UsageError(`--limit takes a whole number above 0\nusage: ${usage}`);
   const file = args.positionals[0] ? resolve(args.positionals[0]) : undefined;
   const location = flag(args, "--store") ?? defaultStorePath(file ? resolve(file, "..") : ".");
   const store = await openStoreAt(location, { readOnly: true });
@@ -22,7 +25,7 @@ export async function runRuns(argv: readonly string[]): Promise<number> {
   try {
     const runs = await store.listRuns({
       workflowPath: file,
-      limit: Number(flag(args, "--limit") ?? 20),
+      limit,
     });
     if (args.flags.has("--json")) {
       const shown = runs.map((r) => ({ ...r, status: shownStatus(r, Date.now(), where) }));

@@ -187,3 +187,22 @@ test("a reading command where no run was recorded creates no store", () => {
   assert.match(show.stderr, /no run 'latest'/);
   assert.ok(!existsSync(join(dir, ".keel")), "nothing was created");
 });
+
+test("a folder given as the store, a bad --limit and a missing test folder are bad usage, not internal errors", () => {
+  const dir = workspace({ "flow.keel.yaml": FLOW });
+  mkdirSync(join(dir, "stores"));
+  for (const [args, message] of [
+    [
+      ["show", "latest", "--store", "stores"],
+      /stores is a folder, not a run store file: name a file, such as stores\/runs\.sqlite/,
+    ],
+    [["run", "flow.keel.yaml", "--store", "stores"], /stores is a folder, not a run store file/],
+    [["runs", "--limit", "abc"], /--limit takes a whole number above 0/],
+    [["test", "nowhere"], /no such folder: nowhere/],
+  ] as const) {
+    const r = keel([...args], dir);
+    noTrace(r);
+    assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
+    assert.match(r.stderr, message);
+  }
+});
