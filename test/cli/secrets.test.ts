@@ -374,6 +374,12 @@ test(
     server = await startPostgres();
     const url = server.urlOf("postgres");
     const dir = workspace(files());
+    // A worker with a secret too short to mask does not start, and says which.
+    const refused = startWorkerProcess(url, "w0", dir, join(dir, "effects.log"), [], {
+      ...envOf(SECRETS),
+      KEEL_SECRET_PIN: "200",
+    });
+    await assert.rejects(refused.ready, /exited \(2\)[^]*KEEL_SECRET_PIN is shorter than 6/);
     const worker = startWorkerProcess(url, "w1", dir, join(dir, "effects.log"), [], envOf(SECRETS));
     await worker.ready;
     const run = await keelAsync(["run", "secrets.keel.yaml", "--on", url, "--json"], dir);
