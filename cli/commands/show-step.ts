@@ -154,7 +154,13 @@ function formatStep(v: StepView, s: Style): string {
   lines.push(`${head.join("  ")}  ${s.dim(`(run ${v.runId}, ${v.workflow})`)}`);
   if (v.error) lines.push(s.red(`${v.error.kind}: ${v.error.message}`));
   if (v.attempts.length === 0) lines.push(s.dim("no attempt was recorded for this step"));
-  else block(lines, s, "input", json(v.input));
+  else if (v.origin === "reused" && v.input === null) {
+    // A reused step did not run here: what it was sent is in the run it came from.
+    const from = v.attempts.at(-1)?.sourceRunId;
+    lines.push(
+      s.dim(`input: not sent in this run (reused${from ? `: keel show ${from} ${v.step}` : ""})`),
+    );
+  } else block(lines, s, "input", json(v.input));
   if (v.output !== null) block(lines, s, "output", json(v.output));
   for (const [i, a] of v.attempts.entries()) {
     lines.push("");

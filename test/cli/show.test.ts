@@ -135,6 +135,25 @@ test("keel show <run> <step>: the same for people, a failed step with its error 
   assert.match(broken.stdout, /^broken {2}shell {2}failed/);
   assert.match(broken.stdout, /exit_code: `sh -c .*` exited with 3: it broke/);
 
+  // A step reused by a rerun was sent nothing in it: the run it came from says what it was sent.
+  const parent = (
+    JSON.parse(keel(["show", "latest", "--json"], dir).stdout) as { run: { id: string } }
+  ).run.id;
+  const rerun = keel(["rerun", "latest", "--from", "ask", "--yes"], dir, {
+    KEEL_SECRET_KEY: SECRET,
+  });
+  assert.equal(rerun.code, 0, rerun.stderr);
+  const reused = keel(["show", "latest", "note"], dir).stdout;
+  assert.match(reused, /^note {2}shell {2}succeeded {2}reused/);
+  assert.match(
+    reused,
+    new RegExp(`input: not sent in this run \\(reused: keel show ${parent} note\\)`),
+  );
+  assert.match(
+    reused,
+    new RegExp(`attempt 1 {2}succeeded {2}reused[^\\n]*\\n {2}from run ${parent}`),
+  );
+
   // Without a step: the run's summary, which says how to see a step.
   const summary = keel(["show", "latest"], dir);
   assert.match(summary.stdout, /^ {2}ask {2,}succeeded/m);
