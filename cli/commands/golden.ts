@@ -55,6 +55,7 @@ export async function runExport(argv: readonly string[]): Promise<number> {
     dir,
     workspaceRoot(dir),
     (p) => (existsSync(p) ? realpathSync(p) : p),
+    (why) => process.stderr.write(`keel: note: ${why}\n`),
   );
   process.stdout.write(JSON.stringify(golden, null, 2) + "\n");
   return 0;

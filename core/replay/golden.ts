@@ -66,14 +66,25 @@ export function toGolden(record: RecordedRun, workflow: string): GoldenFile {
  * log and finding, becomes a path relative to the workflow's folder `dir`: a shell step's `cwd`,
  * a tool module, the folder itself, an error or a stderr that quotes them. Values are named by
  * their content, so a value that changes gets its new reference everywhere it is used. Paths
- * outside the workspace are left as they are; the workflow's source is never changed.
+ * outside the workspace are left as they are; the workflow's source is never changed, and a
+ * source that names the workspace's path itself keeps the file as it is (`kept` says so).
  */
 export function portableGolden(
   golden: GoldenFile,
   dir: string,
   root: string,
   real: (path: string) => string = (p) => p,
+  kept?: (why: string) => void,
 ): GoldenFile {
+  // A workflow that names a path of its workspace in its own source computes values from it when
+  // replayed: rewritten in the record only, the record would disagree with every replay.
+  const named = [root, real(root)].find(
+    (r) => pathRewriter(dir, r) !== undefined && golden.source.includes(r),
+  );
+  if (named !== undefined) {
+    kept?.(`the workflow's source names ${named}, so the file keeps the run's absolute paths`);
+    return golden;
+  }
   // Both spellings of the workspace: as found, and with symbolic links resolved (what a process's
   // working folder reads as, /private/var… for /var… on macOS).
   const rewriters = [pathRewriter(dir, root), pathRewriter(real(dir), real(root))];

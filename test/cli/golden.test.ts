@@ -198,3 +198,26 @@ test("a file that is not a golden run is refused by keel import and keel test wi
   assert.equal(tested.code, 1);
   assert.match(tested.stdout, /✖ flow\.keel-run\.json[\s\S]*not a golden run file/);
 });
+
+test("a workflow that names its workspace's path in its source is exported as recorded, and says so", () => {
+  const dir = workspace({});
+  const flow = `keel: 1
+name: named
+steps:
+  here: { type: transform, expr: '"${dir}/data.csv"' }
+  list:
+    type: shell
+    command: [sh, -c, 'echo \${{ steps.here.output }}']
+`;
+  writeFileSync(join(dir, "flow.keel.yaml"), flow);
+  assert.equal(keel(["run", "flow.keel.yaml"], dir).code, 0);
+  const exported = keel(["export", "latest"], dir);
+  assert.equal(exported.code, 0, exported.stderr);
+  assert.match(
+    exported.stderr,
+    /note: the workflow's source names .*, so the file keeps the run's absolute paths/,
+  );
+  writeFileSync(join(dir, "flow.keel-run.json"), exported.stdout);
+  const tested = keel(["test"], dir);
+  assert.equal(tested.code, 0, tested.stdout);
+});
