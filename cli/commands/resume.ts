@@ -4,6 +4,7 @@ import { loadWorkflowText } from "@keel/core/runner/load";
 import { loadResumePoint } from "@keel/core/runner/resume";
 import { defaultStorePath } from "@keel/core/node/store-path";
 import { ownerAlive } from "@keel/core/node/liveness";
+import { endProcessGroups } from "@keel/core/node/processes";
 import { flag, parseArgs } from "../args";
 import { formatDiagnostic, locate } from "../diagnostics";
 import { isPgUrl } from "@keel/core/store/location";
@@ -53,6 +54,13 @@ export async function runResume(argv: readonly string[]): Promise<number> {
       "keel: the recorded workflow no longer validates here (a tool module may be missing)\n",
     );
     return 2;
+  }
+  // What the dead run left running goes first: a command past its timeout must not run beside
+  // the copy the resume starts.
+  for (const g of await endProcessGroups(recorded.processes)) {
+    process.stderr.write(
+      `keel: ended process group ${g.record.pid} of step '${g.record.stepId}' (attempt ${g.record.attempt}), left running by the run's dead process (${g.processes} process${g.processes === 1 ? "" : "es"})\n`,
+    );
   }
   const effectful = point.inFlight.filter((id) =>
     ["http", "shell", "tool"].includes(loaded.loaded.workflow.steps[id]?.type ?? ""),

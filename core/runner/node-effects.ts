@@ -20,6 +20,7 @@ import { answerScripted, type ScriptedConfig } from "./scripted";
 import { callOpenAi } from "./providers/openai";
 import { callAnthropic } from "./providers/anthropic";
 import { withoutSecrets } from "../node/secrets";
+import { processStart } from "../node/processes";
 import { isIdleTimeout, unlimitedDispatcher } from "./providers/connection";
 
 export interface NodeEffectsOptions {
@@ -87,7 +88,11 @@ async function fetchHttp(request: HttpRequest, signal: AbortSignal): Promise<Htt
   return { status: response.status, headers, body };
 }
 
-function runCommand(command: ShellCommand, signal: AbortSignal): Promise<ShellResult> {
+function runCommand(
+  command: ShellCommand,
+  signal: AbortSignal,
+  scope?: AttemptScope,
+): Promise<ShellResult> {
   return new Promise((resolve, reject) => {
     const [file, ...args] = command.argv;
     if (!file) return reject(new StepError("config", "the command is empty"));
@@ -101,6 +106,9 @@ function runCommand(command: ShellCommand, signal: AbortSignal): Promise<ShellRe
       detached: true,
       stdio: ["ignore", "pipe", "pipe"],
     });
+    // Recorded at once: a resume ends the group if this process dies first (core/node/processes.ts).
+    const start = child.pid !== undefined ? processStart(child.pid) : undefined;
+    if (start !== undefined) scope?.processStarted?.({ pid: child.pid!, start });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on("data", (b: Buffer) => out.push(b));

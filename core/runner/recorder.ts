@@ -10,6 +10,7 @@ import type {
   EventRecord,
   EventType,
   Finding,
+  ProcessRecord,
   RunRecord,
   WriteBatch,
 } from "../store/records";
@@ -30,6 +31,7 @@ export class Recorder {
   private blobs: Blob[] = [];
   private cache: CacheEntry[] = [];
   private findings: Finding[] = [];
+  private processes: ProcessRecord[] = [];
   private readonly knownBlobs = new Set<string>();
   private scheduled = false;
   private flushing: Promise<void> = Promise.resolve();
@@ -66,6 +68,7 @@ export class Recorder {
       blobs: this.blobs,
       cache: this.cache,
       findings: this.findings,
+      processes: this.processes,
     };
     this.runs = [];
     this.events = [];
@@ -73,6 +76,7 @@ export class Recorder {
     this.blobs = [];
     this.cache = [];
     this.findings = [];
+    this.processes = [];
     return batch;
   }
 
@@ -150,6 +154,12 @@ export class Recorder {
     this.schedule();
   }
 
+  /** A process group a command started: committed at once, so a resume can end it (resume.ts). */
+  process(p: ProcessRecord): void {
+    this.processes.push(p);
+    this.schedule();
+  }
+
   finding(f: Omit<Finding, "runId"> | Finding): void {
     this.findings.push({
       ...f,
@@ -177,7 +187,8 @@ export class Recorder {
         this.attempts.length +
         this.blobs.length +
         this.cache.length +
-        this.findings.length >
+        this.findings.length +
+        this.processes.length >
       0
     );
   }

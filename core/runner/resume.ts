@@ -1,7 +1,7 @@
 // Resuming a run (SPEC §5, DECISIONS §2): the recorded run's id, source, inputs and env, and the
 // steps that had ended, read from its log by the one reader of logs (core/log/fold.ts). Steps in flight at the crash run again
 // (at-least-once); pure steps whose record was lost are simply recomputed.
-import type { RunRecord } from "../store/records";
+import type { ProcessRecord, RunRecord } from "../store/records";
 import type { RunStore } from "../store/run-store";
 import type { EndedStep, ResumePoint } from "./types";
 import { foldToEnd } from "../log/fold";
@@ -12,6 +12,8 @@ export interface RecordedRun {
   readonly inputs: Record<string, unknown>;
   readonly env: Record<string, string | undefined>;
   readonly point: ResumePoint;
+  /** The process groups the run's commands started: a resume ends those still running first. */
+  readonly processes: readonly ProcessRecord[];
 }
 
 export async function loadResumePoint(
@@ -20,7 +22,11 @@ export async function loadResumePoint(
 ): Promise<RecordedRun | undefined> {
   const run = await store.getRun(runId);
   if (!run) return undefined;
-  const [events, attempts] = await Promise.all([store.events(runId), store.attempts(runId)]);
+  const [events, attempts, processes] = await Promise.all([
+    store.events(runId),
+    store.attempts(runId),
+    store.processes(runId),
+  ]);
   const source = (await store.blob(run.sourceHash)) ?? "";
   const inputs = JSON.parse((await store.blob(run.inputsHash)) ?? "{}") as Record<string, unknown>;
   const started = events.find((e) => e.type === "run_started");
@@ -73,5 +79,6 @@ export async function loadResumePoint(
     inputs,
     env,
     point: { runId: run.id, startedAt: run.startedAt, lastSeq, ended, inFlight, attempts: counts },
+    processes,
   };
 }

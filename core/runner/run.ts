@@ -518,7 +518,10 @@ class LocalRun implements ScopeSource {
     if (prepared.effectful) this.o.store.verify?.(`step '${id}'`);
   }
 
-  /** The attempt an effect works for: it keeps what a tool prints (attempt-output.ts). */
+  /**
+   * The attempt an effect works for: it keeps what a tool prints (attempt-output.ts) and records
+   * the process groups a command starts (core/node/processes.ts).
+   */
   private attemptScope(
     stepId: string,
     attempt: number,
@@ -529,6 +532,7 @@ class LocalRun implements ScopeSource {
       stepId,
       attempt,
       output: (text) => output.add(text),
+      processStarted: (p) => this.recorder.process({ runId: this.runId, stepId, attempt, ...p }),
       log: () => output.value(),
     };
   }

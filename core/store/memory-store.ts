@@ -5,6 +5,7 @@ import type {
   CacheEntry,
   EventRecord,
   Finding,
+  ProcessRecord,
   RunRecord,
   WriteBatch,
 } from "./records";
@@ -19,6 +20,8 @@ export class MemoryStore implements RunStore {
   /** `run \0 step \0 attempt` of every attempt recorded, for the uniqueness check. */
   private readonly attemptKeys = new Set<string>();
   private readonly findingsByRun = new Map<string, Finding[]>();
+  /** By run, then by pid and start (the stores' key): a record committed twice is kept once. */
+  private readonly processesByRun = new Map<string, Map<string, ProcessRecord>>();
   private readonly blobs = new Map<string, string>();
   private readonly cache = new Map<string, CacheEntry>();
 
@@ -74,6 +77,11 @@ export class MemoryStore implements RunStore {
     for (const key of attemptKeys) this.attemptKeys.add(key);
     for (const c of batch.cache ?? []) this.cache.set(c.key, c);
     for (const f of batch.findings ?? []) push(this.findingsByRun, f.runId, f);
+    for (const p of batch.processes ?? []) {
+      const byKey = this.processesByRun.get(p.runId) ?? new Map<string, ProcessRecord>();
+      this.processesByRun.set(p.runId, byKey);
+      if (!byKey.has(`${p.pid} ${p.start}`)) byKey.set(`${p.pid} ${p.start}`, p);
+    }
   }
 
   async getRun(id: string): Promise<RunRecord | undefined> {
@@ -99,6 +107,10 @@ export class MemoryStore implements RunStore {
 
   async findings(runId: string): Promise<Finding[]> {
     return [...(this.findingsByRun.get(runId) ?? [])];
+  }
+
+  async processes(runId: string): Promise<ProcessRecord[]> {
+    return [...(this.processesByRun.get(runId)?.values() ?? [])].sort((a, b) => a.pid - b.pid);
   }
 
   async blob(hash: string): Promise<string | undefined> {

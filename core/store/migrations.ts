@@ -134,6 +134,18 @@ export const MIGRATIONS: readonly string[] = [
   DROP TABLE events;
   DROP TABLE attempts;
   `,
+  // 3: the process groups a run's commands start, recorded as each starts (its leader's pid and
+  // start time), so that a resume can end what a run whose process died left running.
+  `
+  CREATE TABLE processes (
+    run_id TEXT NOT NULL,
+    step_id TEXT NOT NULL,
+    attempt INTEGER NOT NULL,
+    pid INTEGER NOT NULL,
+    start TEXT NOT NULL,
+    PRIMARY KEY (run_id, pid, start)
+  ) WITHOUT ROWID;
+  `,
 ];
 
 /** Commits per run that a segment key can number (migration 2): 2^22. */

@@ -134,4 +134,15 @@ export const PG_MIGRATIONS: readonly string[] = [
   DROP TABLE events;
   DROP TABLE attempts;
   `,
+  // 3: the process groups a run's commands start (see migrations.ts).
+  `
+  CREATE TABLE processes (
+    run_id TEXT NOT NULL,
+    step_id TEXT NOT NULL,
+    attempt INTEGER NOT NULL,
+    pid INTEGER NOT NULL,
+    start TEXT NOT NULL,
+    PRIMARY KEY (run_id, pid, start)
+  );
+  `,
 ];

@@ -22,6 +22,7 @@ import {
   segmentAfter,
   runRow,
   toCache,
+  toProcess,
   toRun,
   type AttemptTuple,
   type EventTuple,
@@ -33,6 +34,7 @@ import type {
   CacheEntry,
   EventRecord,
   Finding,
+  ProcessRecord,
   RunRecord,
   WriteBatch,
 } from "./records";
@@ -311,6 +313,21 @@ export class PgStore implements RunStore {
         ],
       );
     }
+    const processes = batch.processes ?? [];
+    if (processes.length > 0) {
+      await client.query(
+        `INSERT INTO processes (run_id, step_id, attempt, pid, start)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::int[], $5::text[])
+         ON CONFLICT DO NOTHING`,
+        [
+          processes.map((p) => p.runId),
+          processes.map((p) => p.stepId),
+          processes.map((p) => p.attempt),
+          processes.map((p) => p.pid),
+          processes.map((p) => p.start),
+        ],
+      );
+    }
   }
 
   /**
@@ -364,6 +381,13 @@ export class PgStore implements RunStore {
       }
     }
     return out;
+  }
+
+  async processes(runId: string): Promise<ProcessRecord[]> {
+    const rows = (
+      await this.pool.query("SELECT * FROM processes WHERE run_id = $1 ORDER BY pid", [runId])
+    ).rows;
+    return rows.map(toProcess);
   }
 
   async findings(runId: string): Promise<Finding[]> {

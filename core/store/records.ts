@@ -95,6 +95,19 @@ export interface Finding {
   readonly data: Readonly<Record<string, unknown>>;
 }
 
+/**
+ * A process group a command of the run started (its leader's pid and start time), recorded as it
+ * starts, so that `keel resume` can end what a run whose process died left running.
+ */
+export interface ProcessRecord {
+  readonly runId: string;
+  readonly stepId: string;
+  readonly attempt: number;
+  readonly pid: number;
+  /** When the leader started, as the system tells it (core/node/processes.ts): tells reuse apart. */
+  readonly start: string;
+}
+
 export interface Blob {
   readonly hash: string;
   readonly text: string;
@@ -108,4 +121,5 @@ export interface WriteBatch {
   readonly blobs?: readonly Blob[];
   readonly cache?: readonly CacheEntry[];
   readonly findings?: readonly Finding[];
+  readonly processes?: readonly ProcessRecord[];
 }

@@ -2,7 +2,7 @@
 // PostgreSQL stores: a run's and a cache entry's columns, and the JSON tuples a log segment holds
 // (migration 2: one row per commit, its events and attempts as JSON arrays).
 import { COMMITS_PER_RUN } from "./migrations";
-import type { AttemptRecord, CacheEntry, EventRecord, RunRecord } from "./records";
+import type { AttemptRecord, CacheEntry, EventRecord, ProcessRecord, RunRecord } from "./records";
 import type { SqlValue } from "./sql-driver";
 
 export const text = (v: unknown): string | null => (v == null ? null : String(v));
@@ -202,6 +202,17 @@ function byRun<T extends { readonly runId: string }>(records: readonly T[]): Map
 
 export function cacheRow(c: CacheEntry): SqlValue[] {
   return [c.key, c.outputHash, c.runId, c.stepId, c.createdAt, c.expiresAt];
+}
+
+/** A `processes` row (migration 3) as a ProcessRecord. */
+export function toProcess(r: Record<string, unknown>): ProcessRecord {
+  return {
+    runId: String(r.run_id),
+    stepId: String(r.step_id),
+    attempt: Number(r.attempt),
+    pid: Number(r.pid),
+    start: String(r.start),
+  };
 }
 
 export function toCache(r: Record<string, unknown>): CacheEntry {

@@ -5,6 +5,7 @@ import type {
   CacheEntry,
   EventRecord,
   Finding,
+  ProcessRecord,
   RunRecord,
   WriteBatch,
 } from "./records";
@@ -26,6 +27,8 @@ export interface RunStore {
   /** A run's attempts, by step in the order they were recorded. */
   attempts(runId: string): Promise<AttemptRecord[]>;
   findings(runId: string): Promise<Finding[]>;
+  /** The process groups a run's commands started (records.ts ProcessRecord), by pid. */
+  processes(runId: string): Promise<ProcessRecord[]>;
   /** A value's JSON text by its reference: a content hash, or an inline value (values.ts). */
   blob(hash: string): Promise<string | undefined>;
   /** The cache entry for `key` that has not expired at `now` (ISO time). */

@@ -26,6 +26,7 @@ import type {
   CacheEntry,
   EventRecord,
   Finding,
+  ProcessRecord,
   RunRecord,
   WriteBatch,
 } from "./records";
@@ -38,6 +39,7 @@ import {
   segmentAfter,
   runRow,
   toCache,
+  toProcess,
   toRun,
   type AttemptTuple,
   type EventTuple,
@@ -404,6 +406,9 @@ class SqliteStore implements RunStore {
       for (const f of batch.findings ?? []) {
         this.sql(INSERT_FINDING).run(f.runId, f.kind, f.message, JSON.stringify(f.data));
       }
+      for (const p of batch.processes ?? []) {
+        this.sql(INSERT_PROCESS).run(p.runId, p.stepId, p.attempt, p.pid, p.start);
+      }
     });
     for (const [runId, tail] of this.pendingTails) this.tails.set(runId, tail);
     this.noteLogFiles();
@@ -500,6 +505,12 @@ class SqliteStore implements RunStore {
     return out;
   }
 
+  async processes(runId: string): Promise<ProcessRecord[]> {
+    return this.sql("SELECT * FROM processes WHERE run_id = ? ORDER BY pid")
+      .all(runId)
+      .map(toProcess);
+  }
+
   async findings(runId: string): Promise<Finding[]> {
     return this.sql("SELECT * FROM findings WHERE run_id = ? ORDER BY rowid")
       .all(runId)
@@ -576,6 +587,8 @@ const RUN_NO = "SELECT no FROM runs WHERE id = ?";
 const UPSERT_CACHE = `INSERT OR REPLACE INTO cache (key, output_hash, run_id, step_id, created_at,
   expires_at) VALUES (?, ?, ?, ?, ?, ?)`;
 const INSERT_FINDING = "INSERT INTO findings (run_id, kind, message, data) VALUES (?, ?, ?, ?)";
+const INSERT_PROCESS =
+  "INSERT OR IGNORE INTO processes (run_id, step_id, attempt, pid, start) VALUES (?, ?, ?, ?, ?)";
 
 const WRITES = [
   INSERT_BLOB,
@@ -586,4 +599,5 @@ const WRITES = [
   INSERT_MODEL_CALL,
   UPSERT_CACHE,
   INSERT_FINDING,
+  INSERT_PROCESS,
 ];

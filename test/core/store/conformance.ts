@@ -106,6 +106,24 @@ export function describeRunStore(name: string, open: () => Promise<RunStore>): v
   );
 
   withStore(
+    "the process groups a run's commands started read back by pid, once each",
+    async (s) => {
+      const p = (pid: number, stepId: string) => ({
+        runId: "01A",
+        stepId,
+        attempt: 1,
+        pid,
+        start: `boot:${pid * 10}`,
+      });
+      await s.commit({ runs: [run("01A"), run("01B")], processes: [p(300, "b"), p(20, "a")] });
+      // A record committed twice (a retried commit) is kept once.
+      await s.commit({ processes: [p(20, "a")] });
+      assert.deepEqual(await s.processes("01A"), [p(20, "a"), p(300, "b")]);
+      assert.deepEqual(await s.processes("01B"), []);
+    },
+  );
+
+  withStore(
     "committing a run again updates its status and end, and keeps what made it",
     async (s) => {
       await s.commit({ runs: [run("01A")] });
