@@ -28,11 +28,20 @@ import {
   type AfterFailure,
 } from "../runner/policy";
 import { Recorder } from "../runner/recorder";
+import { AttemptOutput } from "../runner/attempt-output";
+import type { AttemptScope } from "../runner/effects";
 import { Redactor } from "../runner/redact";
 import { contextWith, type RunContext } from "../runner/scope";
 import { prepareStep, type PreparedStep, type StepOutput } from "../runner/steps";
 import type { StepState } from "../runner/types";
-import { loadRecorded, recordInStep, type Loaded, type WorkerContext } from "./dbos-record";
+import {
+  loadRecorded,
+  recordInStep,
+  throwIfCancelled,
+  untilCancelled,
+  type Loaded,
+  type WorkerContext,
+} from "./dbos-record";
 
 /** What the run's workflow hands an attempt: everything it needs, nothing it must read back. */
 export interface AttemptTask {
@@ -131,16 +140,16 @@ export async function executeAttempt(w: WorkerContext, task: AttemptTask): Promi
       snapshot: state.snapshot ?? null,
       meta: state.meta ?? null,
     });
-  // A failure that is recorded with the attempt, then decided on.
-  const failed = (err: StepError, inputHash: string | undefined): AttemptOutcome => {
+  // A failure that is recorded with the attempt (with what a tool printed), then decided on.
+  const failed = (err: StepError, inputHash: string | undefined, log?: string): AttemptOutcome => {
     if (inputHash !== undefined) {
-      outcomes.failedAttempt(id, task.attempt, startedAt, inputHash, err, provider);
+      outcomes.failedAttempt(id, task.attempt, startedAt, inputHash, err, provider, log);
     }
     const policy = task.fallback
       ? fallbackRetryPolicy(wf, provider!)
       : stepRetryPolicy(step, wf, provider);
     const after = afterFailure(wf, provider, policy, task.tries, err, false);
-    outcomes.attemptFailed(id, task.attempt, err, after);
+    outcomes.attemptFailed(id, task.attempt, err, after, log);
     if (after.next === null) outcomes.fail(id, err, task.attempt);
     return redactor.value({
       status: "failed",
@@ -154,8 +163,12 @@ export async function executeAttempt(w: WorkerContext, task: AttemptTask): Promi
   try {
     if (missing) throw missing;
     const env = { workflow: wf, dir: loaded.dir };
-    prepared = await prepareStep(step, scope, env, task.fallback ? provider : undefined);
+    // Its templates stop at a cancel; their time limit is not applied here (docs/team.md).
+    prepared = await untilCancelled((signal) =>
+      prepareStep(step, { ...scope, signal }, env, task.fallback ? provider : undefined),
+    );
   } catch (e) {
+    throwIfCancelled(e);
     const err = asStepError(e, "expression");
     return recordInStep(w, recorder, "keel.attempt", () => failed(err, undefined));
   }
@@ -170,24 +183,35 @@ export async function executeAttempt(w: WorkerContext, task: AttemptTask): Promi
   const done = await DBOS.runStep(
     async () => {
       const hit = key && !task.noCache ? await lookupCache(w.store, key, startedAt) : undefined;
-      if (hit) return { ok: true as const, hit, value: null, reply: null };
+      if (hit) return { ok: true as const, hit, value: null, reply: null, log: null };
+      // What a tool prints is checkpointed with the answer, so its record survives a re-execution.
+      const printed = new AttemptOutput();
+      const at = {
+        runId: task.runId,
+        stepId: id,
+        attempt: task.attempt,
+        output: (text: string) => printed.add(text),
+      };
       try {
-        const output = await within(prepared, loaded.effects, timeout);
+        const output = await within(prepared, loaded.effects, timeout, at);
         // DBOS keeps the outcome in its tables: with secrets masked, as the record has it.
         return redactor.value({
           ok: true as const,
           hit: null,
           value: output.value,
           reply: output.reply ?? null,
+          log: printed.value() ?? null,
         });
       } catch (e) {
         const err = asStepError(e);
+        const log = printed.value();
         return {
           ok: false as const,
           kind: err.kind,
           // An error's message may quote what the effect saw: masked before DBOS keeps it.
           message: redactor.text(err.message),
           retryAfterMs: err.retryAfterMs ?? null,
+          log: log === undefined ? null : redactor.text(log),
         };
       }
     },
@@ -196,7 +220,7 @@ export async function executeAttempt(w: WorkerContext, task: AttemptTask): Promi
   return recordInStep(w, recorder, "keel.attempt", async () => {
     if (!done.ok) {
       const err = new StepError(done.kind, done.message, done.retryAfterMs ?? undefined);
-      return failed(err, inputHash);
+      return failed(err, inputHash, done.log ?? undefined);
     }
     if (done.hit) {
       outcomes.cached(id, task.attempt, startedAt, inputHash, key!, done.hit);
@@ -206,9 +230,20 @@ export async function executeAttempt(w: WorkerContext, task: AttemptTask): Promi
     try {
       checkOutput(step.type, step.output?.schema, output.value);
       const snapshot = await snapshotOf(step, scope, output.value);
-      outcomes.succeed(id, task.attempt, startedAt, inputHash, output, prepared, snapshot, key);
+      const log = done.log ?? undefined;
+      outcomes.succeed(
+        id,
+        task.attempt,
+        startedAt,
+        inputHash,
+        output,
+        prepared,
+        snapshot,
+        key,
+        log,
+      );
     } catch (e) {
-      return failed(asStepError(e), inputHash);
+      return failed(asStepError(e), inputHash, done.log ?? undefined);
     }
     if (key) outcomes.cacheEntry(key, id, output.value, cache.ttlMs);
     return ended();
@@ -220,15 +255,16 @@ async function within(
   prepared: PreparedStep,
   effects: Parameters<PreparedStep["execute"]>[0],
   timeout: string | undefined,
+  at: AttemptScope,
 ): Promise<StepOutput> {
-  if (timeout === undefined) return prepared.execute(effects, NEVER);
+  if (timeout === undefined) return prepared.execute(effects, NEVER, at);
   const controller = new AbortController();
   const timer = setTimeout(
     () => controller.abort(new StepError("timeout", `no answer within ${timeout}`)),
     durationMs(timeout),
   );
   try {
-    return await raceAbort(prepared.execute(effects, controller.signal), controller.signal);
+    return await raceAbort(prepared.execute(effects, controller.signal, at), controller.signal);
   } finally {
     clearTimeout(timer);
   }

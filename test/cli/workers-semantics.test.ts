@@ -57,7 +57,10 @@ outputs:
   shaky: steps.report.output
   picked: steps.picked.output
 `;
-const FAIL = `exports.fail = async () => { throw new Error("shaky tool failed"); };\n`;
+const FAIL = `exports.fail = async (args, ctx) => {
+  console.log("shaky", ctx.runId, ctx.step, ctx.attempt);
+  throw new Error("shaky tool failed");
+};\n`;
 
 const missing = postgresMissing();
 let server: ThrowawayPostgres | undefined;
@@ -193,6 +196,13 @@ test(
       assert.equal(
         events.find((e) => e.stepId === "shaky" && e.type === "step_failed")?.data?.continued,
         true,
+      );
+      // What the tool printed, on the worker that ran it, is recorded with its attempt.
+      const shaky = attempts.find((a) => a.stepId === "shaky")!;
+      assert.equal(shaky.meta?.log, `shaky ${result.runId} shaky 1\n`);
+      assert.equal(
+        events.find((e) => e.stepId === "shaky" && e.type === "attempt_failed")?.data?.log,
+        shaky.meta?.log,
       );
       // No secret's value in the record, nor in DBOS's tables.
       const db = new pg.Client({ connectionString: url });
