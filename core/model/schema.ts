@@ -152,7 +152,9 @@ const stepCommon = {
       "Run the step only when this expression is true; otherwise it is `skipped`, and so are its dependents. Default `$success()`; `$always()`, `$failure()`, `$cancelled()` let a step run after a failure.",
     )
     .optional(),
-  timeout: duration("Time limit of one attempt").optional(),
+  timeout: duration(
+    "Time limit of one attempt (when neither the step, its provider nor `defaults` sets one: `llm` 10m, `http` 2m, `tool` 10m, `shell` 1h)",
+  ).optional(),
   retry: Retry.optional(),
   cache: Cache.optional(),
   on_error: z
