@@ -1,10 +1,14 @@
 // What the two DBOS workflows of a distributed run share: the worker they execute on, the
-// workflows they load from the record, and how they write the record.
+// workflows they load from the record, how they write the record, and how an evaluation in their
+// bodies stops at a cancel.
 // Invariant: every record a distributed run writes goes through `recordInStep`, which writes it
 // in the same PostgreSQL transaction as DBOS's checkpoint of that step. A workflow re-executed
 // after a crash finds the checkpoint and skips the write, so each record is written exactly once,
 // however often the code that produced it ran.
+import { DBOS, Error as DBOSErrors } from "@dbos-inc/dbos-sdk";
 import { runTransactionalInternalStep } from "@dbos-inc/dbos-sdk/internal/dbos";
+import { DBOSExecutor } from "@dbos-inc/dbos-sdk/internal/dbos-executor";
+import type { CancellationWatch } from "@dbos-inc/dbos-sdk/internal/system_database";
 import { loadValidText, type LoadedWorkflow } from "../runner/load";
 import { createNodeEffects } from "../runner/node-effects";
 import type { Effects } from "../runner/effects";
@@ -94,4 +98,42 @@ export async function recordInStep<T>(
   // callback did not run: what the workflow recorded again on the way here is dropped.
   recorder.take();
   return answer;
+}
+
+/** How long an evaluation in the workflow's body runs before it watches for the cancel. */
+const WATCH_AFTER_MS = 100;
+
+/**
+ * Runs `work`, an evaluation in a workflow's body (the run's `if`s and pure steps, an attempt's
+ * templates), with a signal that aborts when the workflow
+ * is cancelled, with DBOS's DBOSWorkflowCancelledError as its reason: the body then ends as it
+ * does at any DBOS call after a cancel. The cancel is seen by DBOS's own watch of the workflow's
+ * status (one query a second for all the workflows a worker watches), started only once the
+ * evaluation has run for WATCH_AFTER_MS: a quick one costs a timer. Whether and when the signal
+ * fires depends on this execution, which is safe since nothing is decided from it: a cancelled
+ * workflow checkpoints nothing more.
+ */
+export async function untilCancelled<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const workflowID = DBOS.workflowID!;
+  const controller = new AbortController();
+  let watch: CancellationWatch | undefined;
+  const stop = () => controller.abort(watch!.signal.reason);
+  const timer = setTimeout(() => {
+    watch = DBOSExecutor.globalInstance!.systemDatabase.watchForCancellation(workflowID);
+    watch.signal.addEventListener("abort", stop, { once: true });
+  }, WATCH_AFTER_MS);
+  try {
+    return await work(controller.signal);
+  } finally {
+    clearTimeout(timer);
+    if (watch) {
+      watch.signal.removeEventListener("abort", stop);
+      watch.release();
+    }
+  }
+}
+
+/** Rethrows the cancel of the workflow: it ends the body, and no step's failure is made of it. */
+export function throwIfCancelled(e: unknown): void {
+  if (e instanceof DBOSErrors.DBOSWorkflowCancelledError) throw e;
 }

@@ -7,7 +7,10 @@
 //   checkpointed: a re-execution sees the attempts end in the same order;
 // - a transform or assert without a cache or a snapshot runs here, in the workflow: it is pure,
 //   so it computes the same again; every other step's attempt is a child workflow
-//   (dbos-attempt.ts) on its provider's queue, executed by any worker;
+//   (dbos-attempt.ts) on its provider's queue, executed by any worker. One with a time limit is
+//   evaluated inside a checkpointed DBOS step, since whether it ends in time depends on this
+//   execution; the evaluations here stop at the workflow's cancel (docs/dev/production-mode.md,
+//   "Expressions on the workers");
 // - everything it records it writes with `recordInStep` (dbos-record.ts), in the transaction of a
 //   DBOS checkpoint: once, however often this body executes. It writes before it starts an
 //   attempt, so an effect never depends on an unrecorded result;
@@ -19,10 +22,11 @@ import { DBOS, Error as DBOSErrors, type WorkflowHandle } from "@dbos-inc/dbos-s
 import type { Step } from "../model/schema";
 import type { StepGraph } from "../graph/graph";
 import type { RunRecord, RunStatus } from "../store/records";
+import { raceAbort } from "../runner/async";
 import { asStepError, StepError } from "../runner/errors";
 import { checkOutput } from "../runner/output-schema";
 import { Outcomes, pendingState } from "../runner/outcomes";
-import { afterFailure, stepRetryPolicy } from "../runner/policy";
+import { afterFailure, durationMs, stepRetryPolicy, stepTimeout } from "../runner/policy";
 import { Recorder } from "../runner/recorder";
 import { Redactor } from "../runner/redact";
 import { recordEnd } from "../runner/result";
@@ -33,11 +37,18 @@ import {
   type RunContext,
   type ScopeSource,
 } from "../runner/scope";
-import { prepareStep, providerOf } from "../runner/steps";
+import { prepareStep, providerOf, type PreparedStep, type StepOutput } from "../runner/steps";
 import type { StepState } from "../runner/types";
 import type { ExprScope } from "../runner/expressions";
 import type { AttemptOutcome, AttemptTask } from "./dbos-attempt";
-import { loadOnWorker, recordInStep, type Loaded, type WorkerContext } from "./dbos-record";
+import {
+  loadOnWorker,
+  recordInStep,
+  throwIfCancelled,
+  untilCancelled,
+  type Loaded,
+  type WorkerContext,
+} from "./dbos-record";
 import type { RunSpec } from "./executor";
 
 /** The attempt workflow as registered, and the queue an attempt of a provider goes to. */
@@ -50,8 +61,6 @@ export interface Executed {
   readonly runId: string;
   readonly status: RunStatus;
 }
-
-const NEVER = new AbortController().signal;
 
 export async function executeDistributed(
   w: WorkerContext,
@@ -244,8 +253,10 @@ class DistributedRun implements ScopeSource {
     const scope = scopeFor(this, id);
     let runs: boolean;
     try {
-      runs = await shouldRun(this, id, step, scope);
+      // Its `if` stops at a cancel, as a local run's does; nothing is decided from that stop.
+      runs = await untilCancelled((signal) => shouldRun(this, id, step, { ...scope, signal }));
     } catch (e) {
+      throwIfCancelled(e);
       this.outcomes.fail(id, asStepError(e, "expression"), 0);
       return undefined;
     }
@@ -336,11 +347,16 @@ class DistributedRun implements ScopeSource {
     return undefined;
   }
 
-  /** A pure step's attempts, here in the workflow: they compute the same on every execution. */
+  /**
+   * A pure step's attempts, here in the workflow: they compute the same on every execution. With
+   * a time limit (its own `timeout` or `defaults.timeout`), each is evaluated in a checkpointed
+   * step; without one, in the body, until the workflow is cancelled.
+   */
   private async inline(id: string, step: Step, scope: ExprScope): Promise<void> {
     const state = this.states.get(id)!;
     const wf = this.loaded.workflow;
     const policy = stepRetryPolicy(step, wf);
+    const timeout = stepTimeout(step, wf, undefined);
     for (let tries = 1; ; tries++) {
       const attempt = ++state.attempts;
       const startedAt = isoNow();
@@ -349,8 +365,10 @@ class DistributedRun implements ScopeSource {
         const prepared = await prepareStep(step, scope, { workflow: wf, dir: this.loaded.dir });
         const inputHash = this.recorder.blob(prepared.input);
         try {
-          const output = await prepared.execute(this.loaded.effects, NEVER);
-          checkOutput(step.type, step.output?.schema, output.value);
+          const output =
+            timeout === undefined
+              ? await untilCancelled((signal) => this.evaluate(step, prepared, signal))
+              : await this.evaluateInStep(step, prepared, timeout);
           this.outcomes.succeed(
             id,
             attempt,
@@ -363,10 +381,12 @@ class DistributedRun implements ScopeSource {
           );
           return;
         } catch (e) {
+          throwIfCancelled(e);
           err = asStepError(e);
           this.outcomes.failedAttempt(id, attempt, startedAt, inputHash, err, undefined);
         }
       } catch (e) {
+        throwIfCancelled(e);
         err = asStepError(e, "expression");
       }
       const after = afterFailure(wf, undefined, policy, tries, err, false);
@@ -378,6 +398,59 @@ class DistributedRun implements ScopeSource {
       await recordInStep(this.w, this.recorder, "keel.record", () => null);
       await DBOS.sleep(after.delayMs);
     }
+  }
+
+  /** A pure step's expressions, stopped by `signal`, and its output checked. */
+  private async evaluate(
+    step: Step,
+    prepared: PreparedStep,
+    signal: AbortSignal,
+  ): Promise<StepOutput> {
+    const output = await raceAbort(prepared.execute(this.loaded.effects, signal), signal);
+    checkOutput(step.type, step.output?.schema, output.value);
+    return output;
+  }
+
+  /**
+   * Evaluates a pure step with a time limit inside the DBOS step `keel.expression`: whether it
+   * ends in time is known to this execution only, so its answer (the value, masked like the
+   * record, or the error) is checkpointed once and read back by a re-execution. A cancel ends it
+   * with nothing checkpointed: DBOS then ends the workflow as cancelled.
+   */
+  private async evaluateInStep(
+    step: Step,
+    prepared: PreparedStep,
+    timeout: string,
+  ): Promise<StepOutput> {
+    const done = await DBOS.runStep(
+      async () => {
+        const controller = new AbortController();
+        const timer = setTimeout(
+          () =>
+            controller.abort(
+              new StepError("timeout", `the expression did not end within ${timeout}`),
+            ),
+          durationMs(timeout),
+        );
+        const cancel = DBOS.stepStatus!.cancelSignal;
+        const stop = () => controller.abort(cancel.reason);
+        cancel.addEventListener("abort", stop, { once: true });
+        try {
+          const output = await this.evaluate(step, prepared, controller.signal);
+          return { ok: true as const, value: this.redactor.value(output.value) };
+        } catch (e) {
+          if (cancel.aborted) throw e;
+          const err = asStepError(e);
+          return { ok: false as const, kind: err.kind, message: this.redactor.text(err.message) };
+        } finally {
+          clearTimeout(timer);
+          cancel.removeEventListener("abort", stop);
+        }
+      },
+      { name: "keel.expression", retriesAllowed: false },
+    );
+    if (!done.ok) throw new StepError(done.kind, done.message);
+    return { value: done.value };
   }
 }
 

@@ -1,0 +1,178 @@
+// Expressions that never end, on a team's workers (a `keel worker` process and a throw-away
+// PostgreSQL): a transform or assert with a time limit fails as a timeout there too, its answer
+// checkpointed by DBOS (`keel.expression`), and `keel cancel` stops one without a time limit, so
+// the worker's workflow ends instead of spinning for ever. docs/team.md, docs/dev/production-mode.md
+// ("Expressions on the workers").
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import pg from "pg";
+import { openPgStore } from "@keel/core/store/pg-store";
+import { foldToEnd } from "@keel/core/log/fold";
+import { inlineValue } from "@keel/core/store/values";
+import { bin, keel, workspace, type CliResult } from "../helpers/cli";
+import { postgresMissing, startPostgres, type ThrowawayPostgres } from "../helpers/postgres";
+import { killWorkers, startWorkerProcess, type StartedWorker } from "../helpers/workers";
+
+// A tail call: it never deepens, so only a time limit or a cancel ends it.
+const LOOP = "($f := function($x) { $f($x) }; $f(1))";
+
+const missing = postgresMissing();
+let server: ThrowawayPostgres | undefined;
+let worker: StartedWorker | undefined;
+let dir = "";
+let url = "";
+
+before(async () => {
+  if (missing) return;
+  server = await startPostgres();
+  url = server.url;
+  dir = workspace({
+    "spin.keel.yaml": `keel: 1
+name: spin
+defaults: { timeout: 3s }
+steps:
+  quick: { type: transform, expr: '{"n": $sum([1, 2, 3])}', timeout: 5s }
+  spin: { type: transform, expr: '${LOOP}', timeout: 2s }
+  check: { type: assert, that: '${LOOP} = 1' }
+outputs:
+  quick: steps.quick.output
+`,
+    // A tool's templates (evaluated by its attempt's workflow) and a transform (by the run's).
+    "forever.keel.yaml": `keel: 1
+name: forever
+steps:
+  call: { type: tool, uses: ./echo.js#echo, with: { x: '\${{ ${LOOP} }}' } }
+  spin: { type: transform, expr: '${LOOP}' }
+`,
+    // An if (evaluated by the run's workflow before the step starts).
+    "gate.keel.yaml": `keel: 1
+name: gate
+steps:
+  gated: { type: transform, if: '${LOOP} = 1', expr: '1' }
+`,
+    "echo.js": `exports.echo = async (args) => args;\n`,
+  });
+  // A long grace: a worker whose workflow still evaluated would wait all of it when stopped.
+  worker = startWorkerProcess(url, "x1", dir, "/dev/null", ["--grace", "60s"]);
+  await worker.ready;
+});
+after(() => {
+  killWorkers();
+  server?.stop();
+});
+
+/** `keel args…` without blocking this process, killed after `limitMs` (a run that never ends). */
+function keelWithin(args: string[], limitMs: number): Promise<CliResult & { ms: number }> {
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [bin, ...args], {
+      cwd: dir,
+      env: { ...process.env, NO_COLOR: "", FORCE_COLOR: "" },
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (c: Buffer) => (stdout += c.toString("utf8")));
+    child.stderr.on("data", (c: Buffer) => (stderr += c.toString("utf8")));
+    const kill = setTimeout(() => child.kill("SIGKILL"), limitMs);
+    child.on("error", reject);
+    child.on("close", (code) => {
+      clearTimeout(kill);
+      resolve({ code, stdout, stderr, ms: Date.now() - started });
+    });
+  });
+}
+
+test(
+  "keel run --on: a transform and an assert that never end fail as timeouts at their step's limit",
+  { skip: missing, timeout: 120_000 },
+  async () => {
+    const ran = await keelWithin(["run", "spin.keel.yaml", "--on", url, "--json"], 60_000);
+    assert.equal(ran.code, 1, `after ${ran.ms} ms: ${ran.stderr}${ran.stdout}`);
+    assert.ok(ran.ms < 30_000, `ended after ${ran.ms} ms`);
+    const { runId } = JSON.parse(ran.stdout) as { runId: string };
+    const store = await openPgStore(url, { readOnly: true });
+    try {
+      const events = await store.events(runId);
+      const failed = (step: string) =>
+        events.find((e) => e.stepId === step && e.type === "step_failed")?.data;
+      assert.deepEqual(
+        [failed("spin")?.kind, failed("spin")?.message],
+        ["timeout", "the expression did not end within 2s"],
+      );
+      // `defaults.timeout` is the assert's limit.
+      assert.deepEqual(
+        [failed("check")?.kind, failed("check")?.message],
+        ["timeout", "the expression did not end within 3s"],
+      );
+      const fold = foldToEnd(events);
+      assert.equal(fold.step("quick")?.status, "succeeded");
+      assert.equal((await store.getRun(runId))?.status, "failed");
+      const attempts = await store.attempts(runId);
+      const quick = attempts.find((a) => a.stepId === "quick")!;
+      const text = inlineValue(quick.outputHash!) ?? (await store.blob(quick.outputHash!));
+      assert.deepEqual(JSON.parse(text!), { n: 6 });
+    } finally {
+      await store.close();
+    }
+    // Each answer was checkpointed once, as a DBOS step of the run's workflow: a re-execution
+    // after a crash reads it back instead of deciding again.
+    const db = new pg.Client({ connectionString: url });
+    await db.connect();
+    try {
+      const steps = await db.query(
+        `SELECT count(*)::int AS n FROM dbos.operation_outputs
+         WHERE workflow_uuid = $1 AND function_name = 'keel.expression'`,
+        [runId],
+      );
+      assert.equal(steps.rows[0].n, 3);
+    } finally {
+      await db.end();
+    }
+  },
+);
+
+test(
+  "keel cancel stops a transform, an if and a tool's templates that never end on the workers",
+  { skip: missing, timeout: 120_000 },
+  async () => {
+    const runIds: string[] = [];
+    for (const file of ["forever.keel.yaml", "gate.keel.yaml"]) {
+      const submitted = keel(["run", file, "--on", url, "--detach", "--json"], dir);
+      assert.equal(submitted.code, 0, submitted.stderr);
+      runIds.push((JSON.parse(submitted.stdout) as { runId: string }).runId);
+    }
+    const store = await openPgStore(url, { readOnly: true });
+    try {
+      // The worker took the runs (what a spinning step records is written when it ends).
+      for (const runId of runIds) {
+        for (let i = 0; (await store.getRun(runId))?.status !== "running"; i++) {
+          assert.ok(i < 300, "no worker took the run");
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      }
+      // Spinning for a while, past the time an evaluation runs before it watches for a cancel.
+      await new Promise((r) => setTimeout(r, 2000));
+      for (const runId of runIds) {
+        const cancelled = keel(["cancel", runId, "--store", url], dir);
+        assert.equal(cancelled.code, 0, cancelled.stderr);
+        assert.equal((await store.getRun(runId))?.status, "cancelled");
+      }
+    } finally {
+      await store.close();
+    }
+    // The workers' workflows have ended: stopping the worker does not wait for them (its grace
+    // is 60 s; a cancel is seen within about a second).
+    await new Promise((r) => setTimeout(r, 2000));
+    const child = worker!.child;
+    const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+    const sent = Date.now();
+    child.kill("SIGTERM");
+    const bound = setTimeout(() => child.kill("SIGKILL"), 30_000);
+    const code = await exited;
+    clearTimeout(bound);
+    const ms = Date.now() - sent;
+    assert.ok(ms < 15_000, `the worker stopped ${ms} ms after SIGTERM: ${worker!.log()}`);
+    assert.equal(code, 0, worker!.log());
+  },
+);
