@@ -1,12 +1,13 @@
 // A team's workers on PostgreSQL (SPEC §9, issue #10), on a throw-away cluster this file starts.
 // Failover: three `keel worker` processes start at the same moment on an empty database; 30 runs
 // of a fan-out workflow (a scripted llm step, 10 tool steps that append each execution to a file,
-// a join, an assert) are submitted; one worker is killed with SIGKILL while it has tool attempts
-// in flight. Then every run succeeds within a bounded time, each run's log is 1..n without a gap
-// or a repeat, each step has exactly one success, each tool step executed once except those in
-// flight on the killed worker (at most twice), the outputs equal a local run's (keel diff), and
-// every run replays with zero effects from PostgreSQL and after `keel pull` into SQLite, and its
-// golden export passes `keel test`.
+// a join, an assert, and a transform with a time limit, whose answer is a DBOS checkpoint) are
+// submitted; one worker is killed with SIGKILL while it has tool attempts in flight. Then every
+// run succeeds within a bounded time, each run's log is 1..n without a gap or a repeat, each step
+// has exactly one success, each tool step executed once except those in flight on the killed
+// worker (at most twice), the outputs equal a local run's (keel diff), and every run replays with
+// zero effects from PostgreSQL and after `keel pull` into SQLite, and its golden export passes
+// `keel test`.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
@@ -42,6 +43,10 @@ steps:
     provider: planner
     prompt: "Plan batch \${{ inputs.n }}"
     output: { format: json }
+  seed:
+    type: transform
+    expr: inputs.n * 2
+    timeout: 5s
 ${TOOLS.map(
   (t) => `  ${t}:
     type: tool
@@ -53,7 +58,7 @@ ${TOOLS.map(
     expr: '$sum([${TOOLS.map((t) => `steps.${t}.output.value`).join(", ")}])'
   check:
     type: assert
-    that: steps.join.output = 10 * (inputs.n + 1)
+    that: steps.join.output = 10 * (inputs.n + 1) and steps.seed.output = inputs.n * 2
 outputs:
   total: steps.join.output
 `;
@@ -188,7 +193,7 @@ test(
           events.map((_, i) => i + 1),
           `run ${n}: the log has a gap or a repeat`,
         );
-        for (const step of ["plan", ...TOOLS, "join", "check"]) {
+        for (const step of ["plan", "seed", ...TOOLS, "join", "check"]) {
           const successes = events.filter(
             (e) => e.stepId === step && ["step_succeeded", "step_cached"].includes(e.type),
           );
