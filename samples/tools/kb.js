@@ -4,8 +4,10 @@
 // exactly. Every answer carries the knowledge base's `version`, which the workflow records with
 // `snapshot:` so Keel can tell when two steps of one run read different versions of it.
 //
-// Tool exports are called as `fn(args, ctx)`: `args` is the step's `with:` map, `ctx` holds an
-// abort signal (and a logger). CommonJS, so both `require()` and `import()` can load it.
+// Tool exports are called as `fn(args, ctx)`: `args` is the step's `with:` map; `ctx` holds the
+// workflow's folder, the run id, the step, the attempt, an abort signal and a logger (the whole
+// contract: docs/format.md, "How a tool is called"). CommonJS, so both `require()` and `import()`
+// can load it.
 "use strict";
 
 const VERSION = "kb-2026-11-20";
