@@ -59,6 +59,34 @@ steps:
   assert.match(stepOf(run, "ask").error?.message ?? "", /no answer within 250ms/);
 });
 
+test(
+  "without any timeout set, an http step against a silent server ends at the http default, 2m",
+  { timeout: 20_000 },
+  async (t) => {
+    server.reset();
+    server.setDefault({ hang: true });
+    // The runner's clock for timeouts is mocked: two minutes pass at once.
+    t.mock.timers.enable({ apis: ["setTimeout"] });
+    let ended = false;
+    const running = runText(
+      `keel: 1
+name: t
+steps:
+  call: { type: http, method: POST, url: "\${{ env.URL }}", body: { q: 1 } }
+`,
+      { env: { URL: `${server.openaiBaseURL}/chat/completions` } },
+    ).finally(() => (ended = true));
+    await server.waitForRequest(1);
+    t.mock.timers.tick(119_000);
+    await new Promise((r) => setImmediate(r));
+    assert.equal(ended, false, "still waiting before 2m");
+    t.mock.timers.tick(1_000);
+    const run = await running;
+    assert.equal(stepOf(run, "call").error?.kind, "timeout");
+    assert.equal(stepOf(run, "call").error?.message, "no answer within 2m");
+  },
+);
+
 test("without any timeout set, each step type gets its documented default", () => {
   const { workflow: wf } = load(
     writeWorkflow(
