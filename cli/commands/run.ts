@@ -332,10 +332,10 @@ export function secretsFromEnv(names: readonly string[]): Record<string, string>
 export function printSummary(result: RunResult, ms: number): void {
   const s = styleFor(process.stdout);
   const counts = new Map<string, number>();
-  // A success with findings is never shown as a bare "succeeded" (docs/runner.md, "Findings").
-  const found = result.findings.length;
   for (const st of result.steps) counts.set(st.status, (counts.get(st.status) ?? 0) + 1);
   const tally = [...counts].map(([k, n]) => `${n} ${k}`).join(", ");
+  // A success with findings is never shown as a bare "succeeded" (docs/runner.md, "Findings").
+  const found = result.findings.length;
   const head =
     result.status === "succeeded"
       ? found > 0

@@ -254,6 +254,12 @@ const ToolStep = z
     type: z.literal("tool").describe("A local JavaScript function."),
     uses: z.string().describe("`./relative/module.js#exportName`, relative to the workflow file."),
     with: z.record(z.string(), z.unknown()).describe("Arguments passed to the export.").optional(),
+    pure: z
+      .boolean()
+      .describe(
+        "`true` when the function only computes its result from its arguments (no files, network or clock): a replay and `keel test` run it again like a `transform` instead of answering it from the record, and a rerun does not list it among the steps that touch the world. Default `false`.",
+      )
+      .optional(),
     ...stepCommon,
   })
   .describe(
@@ -261,12 +267,6 @@ const ToolStep = z
   );
 
 const ShellStep = z
-    pure: z
-      .boolean()
-      .describe(
-        "`true` when the function only computes its result from its arguments (no files, network or clock): a replay and `keel test` run it again like a `transform` instead of answering it from the record, and a rerun does not list it among the steps that touch the world. Default `false`.",
-      )
-      .optional(),
   .strictObject({
     type: z.literal("shell").describe("A command."),
     command: z

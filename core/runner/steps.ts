@@ -329,10 +329,6 @@ function* prepareTool(step: Extract<Step, { type: "tool" }>, env: StepEnv): Prep
   };
 }
 
-/** Retry-After in milliseconds, from seconds or an HTTP date. */
-export function retryAfterMs(value: string | undefined, now = Date.now()): number | undefined {
-  if (value === undefined) return undefined;
-  const seconds = Number(value);
 /**
  * Whether a replay computes the step again instead of answering it from the record: `transform`
  * and `assert`, and a `tool` declared `pure: true` (docs/replay.md).
@@ -343,6 +339,10 @@ export function replayRecomputes(step: Step): boolean {
   );
 }
 
+/** Retry-After in milliseconds, from seconds or an HTTP date. */
+export function retryAfterMs(value: string | undefined, now = Date.now()): number | undefined {
+  if (value === undefined) return undefined;
+  const seconds = Number(value);
   if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
   const date = Date.parse(value);
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
