@@ -203,6 +203,8 @@ export async function executeAttempt(w: WorkerContext, task: AttemptTask): Promi
           log: printed.value() ?? null,
         });
       } catch (e) {
+        // A cancel ends the attempt's workflow with nothing checkpointed.
+        throwIfCancelled(e);
         const err = asStepError(e);
         const log = printed.value();
         return {
@@ -250,22 +252,34 @@ export async function executeAttempt(w: WorkerContext, task: AttemptTask): Promi
   });
 }
 
-/** Executes a prepared step within its time limit, if it has one. */
-async function within(
+/**
+ * Executes a prepared step within its time limit, if it has one. A transform or assert (one with
+ * a cache or a snapshot) also stops at the workflow's cancel, throwing DBOS's cancel error; an
+ * effect runs to its end (docs/team.md).
+ */
+export async function within(
   prepared: PreparedStep,
   effects: Parameters<PreparedStep["execute"]>[0],
   timeout: string | undefined,
-  at: AttemptScope,
+  at?: AttemptScope,
 ): Promise<StepOutput> {
-  if (timeout === undefined) return prepared.execute(effects, NEVER, at);
+  const cancel = prepared.quick ? DBOS.stepStatus?.cancelSignal : undefined;
+  if (timeout === undefined && !cancel) return prepared.execute(effects, NEVER, at);
   const controller = new AbortController();
-  const timer = setTimeout(
-    () => controller.abort(new StepError("timeout", `no answer within ${timeout}`)),
-    durationMs(timeout),
-  );
+  const what = prepared.quick ? "the expression did not end" : "no answer";
+  const timer =
+    timeout === undefined
+      ? undefined
+      : setTimeout(
+          () => controller.abort(new StepError("timeout", `${what} within ${timeout}`)),
+          durationMs(timeout),
+        );
+  const stop = () => controller.abort(cancel!.reason);
+  cancel?.addEventListener("abort", stop, { once: true });
   try {
     return await raceAbort(prepared.execute(effects, controller.signal, at), controller.signal);
   } finally {
     clearTimeout(timer);
+    cancel?.removeEventListener("abort", stop);
   }
 }

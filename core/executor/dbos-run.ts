@@ -26,7 +26,7 @@ import { raceAbort } from "../runner/async";
 import { asStepError, StepError } from "../runner/errors";
 import { checkOutput } from "../runner/output-schema";
 import { Outcomes, pendingState } from "../runner/outcomes";
-import { afterFailure, durationMs, stepRetryPolicy, stepTimeout } from "../runner/policy";
+import { afterFailure, stepRetryPolicy, stepTimeout } from "../runner/policy";
 import { Recorder } from "../runner/recorder";
 import { Redactor } from "../runner/redact";
 import { recordEnd } from "../runner/result";
@@ -40,7 +40,7 @@ import {
 import { prepareStep, providerOf, type PreparedStep, type StepOutput } from "../runner/steps";
 import type { StepState } from "../runner/types";
 import type { ExprScope } from "../runner/expressions";
-import type { AttemptOutcome, AttemptTask } from "./dbos-attempt";
+import { within, type AttemptOutcome, type AttemptTask } from "./dbos-attempt";
 import {
   loadOnWorker,
   recordInStep,
@@ -412,10 +412,11 @@ class DistributedRun implements ScopeSource {
   }
 
   /**
-   * Evaluates a pure step with a time limit inside the DBOS step `keel.expression`: whether it
-   * ends in time is known to this execution only, so its answer (the value, masked like the
-   * record, or the error) is checkpointed once and read back by a re-execution. A cancel ends it
-   * with nothing checkpointed: DBOS then ends the workflow as cancelled.
+   * Evaluates a pure step with a time limit inside the DBOS step `keel.expression`, as an
+   * attempt's workflow executes its effect: whether it ends in time is known to this execution
+   * only, so its answer (the value, masked like the record, or the error) is checkpointed once
+   * and read back by a re-execution. A cancel ends it with nothing checkpointed: DBOS then ends
+   * the workflow as cancelled.
    */
   private async evaluateInStep(
     step: Step,
@@ -424,27 +425,14 @@ class DistributedRun implements ScopeSource {
   ): Promise<StepOutput> {
     const done = await DBOS.runStep(
       async () => {
-        const controller = new AbortController();
-        const timer = setTimeout(
-          () =>
-            controller.abort(
-              new StepError("timeout", `the expression did not end within ${timeout}`),
-            ),
-          durationMs(timeout),
-        );
-        const cancel = DBOS.stepStatus!.cancelSignal;
-        const stop = () => controller.abort(cancel.reason);
-        cancel.addEventListener("abort", stop, { once: true });
         try {
-          const output = await this.evaluate(step, prepared, controller.signal);
+          const output = await within(prepared, this.loaded.effects, timeout);
+          checkOutput(step.type, step.output?.schema, output.value);
           return { ok: true as const, value: this.redactor.value(output.value) };
         } catch (e) {
-          if (cancel.aborted) throw e;
+          throwIfCancelled(e);
           const err = asStepError(e);
           return { ok: false as const, kind: err.kind, message: this.redactor.text(err.message) };
-        } finally {
-          clearTimeout(timer);
-          cancel.removeEventListener("abort", stop);
         }
       },
       { name: "keel.expression", retriesAllowed: false },

@@ -35,14 +35,17 @@ steps:
   quick: { type: transform, expr: '{"n": $sum([1, 2, 3])}', timeout: 5s }
   spin: { type: transform, expr: '${LOOP}', timeout: 2s }
   check: { type: assert, that: '${LOOP} = 1' }
+  kept: { type: transform, expr: '${LOOP}', timeout: 2s, cache: true }
 outputs:
   quick: steps.quick.output
 `,
-    // A tool's templates (evaluated by its attempt's workflow) and a transform (by the run's).
+    // A tool's templates and a cached transform (evaluated by their attempts' workflows) and a
+    // transform (by the run's).
     "forever.keel.yaml": `keel: 1
 name: forever
 steps:
   call: { type: tool, uses: ./echo.js#echo, with: { x: '\${{ ${LOOP} }}' } }
+  cached: { type: transform, expr: '${LOOP}', cache: true }
   spin: { type: transform, expr: '${LOOP}' }
 `,
     // An if (evaluated by the run's workflow before the step starts).
@@ -84,7 +87,7 @@ function keelWithin(args: string[], limitMs: number): Promise<CliResult & { ms: 
 }
 
 test(
-  "keel run --on: a transform and an assert that never end fail as timeouts at their step's limit",
+  "keel run --on: a transform (cached or not) and an assert that never end fail as timeouts at their step's limit",
   { skip: missing, timeout: 120_000 },
   async () => {
     const ran = await keelWithin(["run", "spin.keel.yaml", "--on", url, "--json"], 60_000);
@@ -104,6 +107,11 @@ test(
       assert.deepEqual(
         [failed("check")?.kind, failed("check")?.message],
         ["timeout", "the expression did not end within 3s"],
+      );
+      // A cached transform is an attempt of its own, with the same limit and message.
+      assert.deepEqual(
+        [failed("kept")?.kind, failed("kept")?.message],
+        ["timeout", "the expression did not end within 2s"],
       );
       const fold = foldToEnd(events);
       assert.equal(fold.step("quick")?.status, "succeeded");
@@ -133,7 +141,7 @@ test(
 );
 
 test(
-  "keel cancel stops a transform, an if and a tool's templates that never end on the workers",
+  "keel cancel stops a transform (cached or not), an if and a tool's templates that never end on the workers",
   { skip: missing, timeout: 120_000 },
   async () => {
     const runIds: string[] = [];
