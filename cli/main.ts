@@ -22,6 +22,8 @@ import {
 } from "./commands/golden";
 import { StoreFileError } from "@keel/core/store/sqlite-store";
 import { UsageError } from "./output";
+import { SECRET_PREFIX } from "@keel/core/check/secrets";
+import { MIN_SECRET_LENGTH, Redactor } from "@keel/core/runner/redact";
 
 declare const KEEL_VERSION: string;
 /** Where bugs are reported: package.json's `bugs` (esbuild.mjs defines it). */
@@ -147,16 +149,29 @@ export async function main(argv: readonly string[]): Promise<number> {
   } catch (e) {
     // Expected failures say what is wrong and how to fix it, without a stack trace.
     if (e instanceof UsageError || e instanceof StoreFileError) {
-      process.stderr.write(`keel: ${e.message}\n`);
+      process.stderr.write(`keel: ${masked(e.message)}\n`);
       return 2;
     }
     const where = typeof KEEL_BUGS === "string" ? KEEL_BUGS : "Keel's issue tracker";
     process.stderr.write(
-      `keel: internal error: ${(e as Error).stack ?? String(e)}\n` +
+      `keel: internal error: ${masked((e as Error).stack ?? String(e))}\n` +
         `This is a bug in Keel: please report it at ${where}, with the command you ran and this output.\n`,
     );
     return 1;
   }
+}
+
+/**
+ * An error printed outside any run is masked too: every KEEL_SECRET_* of the environment long
+ * enough to be masked (docs/runner.md, "Masking"), in each encoding Keel produces.
+ */
+function masked(text: string): string {
+  const secrets: Record<string, string> = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (key.startsWith(SECRET_PREFIX) && value && value.length >= MIN_SECRET_LENGTH)
+      secrets[key.slice(SECRET_PREFIX.length)] = value;
+  }
+  return new Redactor(secrets).text(text);
 }
 
 // A reader that stops early (`keel runs | head -1`) closes the pipe: what is left to print is

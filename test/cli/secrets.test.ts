@@ -422,3 +422,15 @@ test(
     );
   },
 );
+
+test("an error printed outside any run masks the environment's secrets too", () => {
+  const dir = workspace({});
+  const token = SECRETS.TOKEN;
+  const show = keel(["show", token], dir, envOf(SECRETS));
+  const run = keel(["run", `missing-${token}.keel.yaml`], dir, envOf(SECRETS));
+  for (const r of [show, run]) {
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /«secret:TOKEN»/);
+    assert.deepEqual(leaks("stderr", r.stdout + r.stderr), []);
+  }
+});
