@@ -2,10 +2,10 @@
 // run's workflow (dbos-run.ts), on the queue of the step's provider, so it executes on whichever
 // worker takes it. Its id is `<run>:<step>:<attempt>`: starting it twice starts it once.
 // Within it, two DBOS steps:
-// 1. `keel.effect`: the cache lookup and, on a miss, the effect itself, DBOS retries off (Keel's
-//    retry policy decides, in the run's workflow, from what this attempt returns); its answer is
-//    checkpointed, so an effect that ended is never executed again, and one in flight when its
-//    worker died is (at least once);
+// 1. `keel.effect`: the step's templates (within its time limit), the cache lookup and, on a
+//    miss, the effect itself, DBOS retries off (Keel's retry policy decides, in the run's
+//    workflow, from what this attempt returns); its answer is checkpointed, so an effect that
+//    ended is never executed again, and one in flight when its worker died is (at least once);
 // 2. `keel.attempt`: the attempt's record (its row, `step_succeeded`, `step_cached` or
 //    `attempt_failed`, and `step_failed` when nothing follows), in the same transaction as
 //    DBOS's checkpoint.
@@ -159,29 +159,38 @@ export async function executeAttempt(w: WorkerContext, task: AttemptTask): Promi
     });
   };
 
-  let prepared: PreparedStep;
-  try {
-    if (missing) throw missing;
-    const env = { workflow: wf, dir: loaded.dir };
-    // Its templates stop at a cancel; their time limit is not applied here (docs/team.md).
-    prepared = await untilCancelled((signal) =>
-      prepareStep(step, { ...scope, signal }, env, task.fallback ? provider : undefined),
-    );
-  } catch (e) {
-    throwIfCancelled(e);
-    const err = asStepError(e, "expression");
-    return recordInStep(w, recorder, "keel.attempt", () => failed(err, undefined));
-  }
-  const inputHash = recorder.blob(prepared.input);
-  const cache = cachePolicy(step, wf);
-  const key = cache.enabled
-    ? cacheKey(step, inputHash, wf, prepared.provider, loaded.dir, secrets)
-    : null;
+  const env = { workflow: wf, dir: loaded.dir };
+  const override = task.fallback ? provider : undefined;
   const timeout = stepTimeout(step, wf, provider);
-  // The attempt's answer, checkpointed: a cache entry, else the effect's value or the error it
+  const cache = cachePolicy(step, wf);
+  let prepared: PreparedStep | undefined;
+  let inputHash = "";
+  let key: string | null = null;
+  const take = (p: PreparedStep) => {
+    prepared = p;
+    inputHash = recorder.blob(p.input);
+    key = cache.enabled ? cacheKey(step, inputHash, wf, p.provider, loaded.dir, secrets) : null;
+  };
+  // The attempt's answer, checkpointed: its templates evaluated within the step's time limit (a
+  // timing this execution only knows), then a cache entry, else the effect's value or the error it
   // ended with (DBOS never retries it). A re-execution takes the same answer without a lookup.
   const done = await DBOS.runStep(
     async () => {
+      let p: PreparedStep;
+      try {
+        if (missing) throw missing;
+        p = await untilCancelled((cancel) =>
+          bounded(timeout, "its templates were not evaluated", cancel, (signal) =>
+            prepareStep(step, { ...scope, signal }, env, override),
+          ),
+        );
+      } catch (e) {
+        throwIfCancelled(e);
+        const err = asStepError(e, "expression");
+        const message = redactor.text(err.message);
+        return { ok: false as const, stage: "templates" as const, kind: err.kind, message };
+      }
+      take(p);
       const hit = key && !task.noCache ? await lookupCache(w.store, key, startedAt) : undefined;
       if (hit) return { ok: true as const, hit, value: null, reply: null, log: null };
       // What a tool prints is checkpointed with the answer, so its record survives a re-execution.
@@ -193,7 +202,7 @@ export async function executeAttempt(w: WorkerContext, task: AttemptTask): Promi
         output: (text: string) => printed.add(text),
       };
       try {
-        const output = await within(prepared, loaded.effects, timeout, at);
+        const output = await within(p, loaded.effects, timeout, at);
         // DBOS keeps the outcome in its tables: with secrets masked, as the record has it.
         return redactor.value({
           ok: true as const,
@@ -209,6 +218,7 @@ export async function executeAttempt(w: WorkerContext, task: AttemptTask): Promi
         const log = printed.value();
         return {
           ok: false as const,
+          stage: "effect" as const,
           kind: err.kind,
           // An error's message may quote what the effect saw: masked before DBOS keeps it.
           message: redactor.text(err.message),
@@ -219,6 +229,15 @@ export async function executeAttempt(w: WorkerContext, task: AttemptTask): Promi
     },
     { name: "keel.effect", retriesAllowed: false },
   );
+  if (!done.ok && done.stage === "templates") {
+    const err = new StepError(done.kind, done.message);
+    return recordInStep(w, recorder, "keel.attempt", () => failed(err, undefined));
+  }
+  // A re-execution read the answer back: the templates, which ended in time when it was taken,
+  // are evaluated again (they compute the same), stopped only by a cancel.
+  if (!prepared) {
+    take(await untilCancelled((signal) => prepareStep(step, { ...scope, signal }, env, override)));
+  }
   return recordInStep(w, recorder, "keel.attempt", async () => {
     if (!done.ok) {
       const err = new StepError(done.kind, done.message, done.retryAfterMs ?? undefined);
@@ -239,7 +258,7 @@ export async function executeAttempt(w: WorkerContext, task: AttemptTask): Promi
         startedAt,
         inputHash,
         output,
-        prepared,
+        prepared!,
         snapshot,
         key,
         log,
@@ -255,7 +274,7 @@ export async function executeAttempt(w: WorkerContext, task: AttemptTask): Promi
 /**
  * Executes a prepared step within its time limit, if it has one. A transform or assert (one with
  * a cache or a snapshot) also stops at the workflow's cancel, throwing DBOS's cancel error; an
- * effect runs to its end (docs/team.md).
+ * effect runs to its end (docs/team.md). Called within a DBOS step.
  */
 export async function within(
   prepared: PreparedStep,
@@ -263,10 +282,25 @@ export async function within(
   timeout: string | undefined,
   at?: AttemptScope,
 ): Promise<StepOutput> {
-  const cancel = prepared.quick ? DBOS.stepStatus?.cancelSignal : undefined;
-  if (timeout === undefined && !cancel) return prepared.execute(effects, NEVER, at);
+  const execute = (signal: AbortSignal) => prepared.execute(effects, signal, at);
+  if (!prepared.quick) return bounded(timeout, "no answer", undefined, execute);
+  return untilCancelled((cancel) =>
+    bounded(timeout, "the expression did not end", cancel, execute),
+  );
+}
+
+/**
+ * Runs `work` with a signal that fires at `timeout` (a timeout: "<what> within <timeout>") and
+ * when `follow` fires (with its reason), and rejects as soon as it does.
+ */
+async function bounded<T>(
+  timeout: string | undefined,
+  what: string,
+  follow: AbortSignal | undefined,
+  work: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  if (timeout === undefined && !follow) return work(NEVER);
   const controller = new AbortController();
-  const what = prepared.quick ? "the expression did not end" : "no answer";
   const timer =
     timeout === undefined
       ? undefined
@@ -274,12 +308,12 @@ export async function within(
           () => controller.abort(new StepError("timeout", `${what} within ${timeout}`)),
           durationMs(timeout),
         );
-  const stop = () => controller.abort(cancel!.reason);
-  cancel?.addEventListener("abort", stop, { once: true });
+  const stop = () => controller.abort(follow!.reason);
+  follow?.addEventListener("abort", stop, { once: true });
   try {
-    return await raceAbort(prepared.execute(effects, controller.signal, at), controller.signal);
+    return await raceAbort(work(controller.signal), controller.signal);
   } finally {
     clearTimeout(timer);
-    cancel?.removeEventListener("abort", stop);
+    follow?.removeEventListener("abort", stop);
   }
 }

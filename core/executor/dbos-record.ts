@@ -100,36 +100,42 @@ export async function recordInStep<T>(
   return answer;
 }
 
-/** How long an evaluation in the workflow's body runs before it watches for the cancel. */
+/** How long an evaluation runs before it watches for the workflow's cancel. */
 const WATCH_AFTER_MS = 100;
 
 /**
- * Runs `work`, an evaluation in a workflow's body (the run's `if`s and pure steps, an attempt's
- * templates), with a signal that aborts when the workflow
- * is cancelled, with DBOS's DBOSWorkflowCancelledError as its reason: the body then ends as it
- * does at any DBOS call after a cancel. The cancel is seen by DBOS's own watch of the workflow's
- * status (one query a second for all the workflows a worker watches), started only once the
- * evaluation has run for WATCH_AFTER_MS: a quick one costs a timer. Whether and when the signal
- * fires depends on this execution, which is safe since nothing is decided from it: a cancelled
- * workflow checkpoints nothing more.
+ * Runs `work`, an evaluation in a workflow (the run's `if`s and pure steps, an attempt's
+ * templates), with a signal that aborts when the workflow is cancelled, with DBOS's
+ * DBOSWorkflowCancelledError as its reason: in the workflow's body, that ends the body as it ends
+ * at any DBOS call after a cancel; within a DBOS step, DBOS then checkpoints nothing for the step
+ * and ends the workflow. The cancel is seen by DBOS's own watch of the workflow's status (one
+ * query a second for all the workflows a worker watches; within a step, the step's
+ * `cancelSignal`), started only once the evaluation has run for WATCH_AFTER_MS: a quick one costs
+ * a timer. Whether and when the signal fires depends on this execution, which is safe since
+ * nothing is decided from it: a cancelled workflow checkpoints nothing more.
  */
 export async function untilCancelled<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const workflowID = DBOS.workflowID!;
+  const inStep = DBOS.stepStatus;
   const controller = new AbortController();
+  let watched: AbortSignal | undefined;
   let watch: CancellationWatch | undefined;
-  const stop = () => controller.abort(watch!.signal.reason);
+  const stop = () => controller.abort(watched!.reason);
   const timer = setTimeout(() => {
-    watch = DBOSExecutor.globalInstance!.systemDatabase.watchForCancellation(workflowID);
-    watch.signal.addEventListener("abort", stop, { once: true });
+    if (inStep) watched = inStep.cancelSignal;
+    else {
+      watch = DBOSExecutor.globalInstance!.systemDatabase.watchForCancellation(workflowID);
+      watched = watch.signal;
+    }
+    watched.addEventListener("abort", stop, { once: true });
   }, WATCH_AFTER_MS);
   try {
     return await work(controller.signal);
   } finally {
     clearTimeout(timer);
-    if (watch) {
-      watch.signal.removeEventListener("abort", stop);
-      watch.release();
-    }
+    watched?.removeEventListener("abort", stop);
+    // A step's own watch is DBOS's to release, when the step ends.
+    watch?.release();
   }
 }
 

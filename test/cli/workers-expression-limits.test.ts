@@ -36,6 +36,11 @@ steps:
   spin: { type: transform, expr: '${LOOP}', timeout: 2s }
   check: { type: assert, that: '${LOOP} = 1' }
   kept: { type: transform, expr: '${LOOP}', timeout: 2s, cache: true }
+  call:
+    type: tool
+    uses: ./echo.js#echo
+    with: { x: '\${{ ${LOOP} }}' }
+    timeout: 2s
 outputs:
   quick: steps.quick.output
 `,
@@ -87,7 +92,7 @@ function keelWithin(args: string[], limitMs: number): Promise<CliResult & { ms: 
 }
 
 test(
-  "keel run --on: a transform (cached or not) and an assert that never end fail as timeouts at their step's limit",
+  "keel run --on: a transform (cached or not), an assert and a tool's templates that never end fail as timeouts at their step's limit",
   { skip: missing, timeout: 120_000 },
   async () => {
     const ran = await keelWithin(["run", "spin.keel.yaml", "--on", url, "--json"], 60_000);
@@ -112,6 +117,11 @@ test(
       assert.deepEqual(
         [failed("kept")?.kind, failed("kept")?.message],
         ["timeout", "the expression did not end within 2s"],
+      );
+      // A tool's templates, evaluated by its attempt's workflow, within the step's limit.
+      assert.deepEqual(
+        [failed("call")?.kind, failed("call")?.message],
+        ["timeout", "its templates were not evaluated within 2s"],
       );
       const fold = foldToEnd(events);
       assert.equal(fold.step("quick")?.status, "succeeded");
