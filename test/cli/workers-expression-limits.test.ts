@@ -1,11 +1,15 @@
-// Expressions that never end, on a team's workers (a `keel worker` process and a throw-away
+// Expressions that never end, on a team's workers (`keel worker` processes and a throw-away
 // PostgreSQL): a transform or assert with a time limit fails as a timeout there too, its answer
-// checkpointed by DBOS (`keel.expression`), and `keel cancel` stops one without a time limit, so
-// the worker's workflow ends instead of spinning for ever. docs/team.md, docs/dev/production-mode.md
+// checkpointed by DBOS (`keel.expression`), and so do a tool's templates (evaluated inside the
+// attempt's `keel.effect`); an attempt taken over after that checkpoint evaluates its templates
+// again for its record; and `keel cancel` stops expressions without a time limit, so the workers'
+// workflows end instead of spinning for ever. docs/team.md, docs/dev/production-mode.md
 // ("Expressions on the workers").
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import pg from "pg";
 import { openPgStore } from "@keel/core/store/pg-store";
 import { foldToEnd } from "@keel/core/log/fold";
@@ -19,7 +23,8 @@ const LOOP = "($f := function($x) { $f($x) }; $f(1))";
 
 const missing = postgresMissing();
 let server: ThrowawayPostgres | undefined;
-let worker: StartedWorker | undefined;
+/** The workers alive: each started with a long grace (60 s). */
+const live: StartedWorker[] = [];
 let dir = "";
 let url = "";
 
@@ -60,11 +65,39 @@ steps:
   gated: { type: transform, if: '${LOOP} = 1', expr: '1' }
 `,
     "echo.js": `exports.echo = async (args) => args;\n`,
+    // A tool whose record takes seconds after its effect: its snapshot's version is slow.
+    "crash.keel.yaml": `keel: 1
+name: crash
+inputs:
+  n: { type: number, default: 4 }
+steps:
+  work:
+    type: tool
+    uses: ./mark.js#mark
+    with: { n: '\${{ inputs.n + 1 }}' }
+    snapshot: { source: slow, version: '$sum($map([1..800000], function($v) { $v * 2 })) + output.n' }
+  after: { type: transform, expr: steps.work.output.n }
+outputs:
+  n: steps.after.output
+`,
+    "mark.js": `const { appendFileSync } = require("node:fs");
+exports.mark = async (args) => {
+  appendFileSync(process.env.KEEL_TEST_EFFECTS, "start " + process.pid + "\\n");
+  appendFileSync(process.env.KEEL_TEST_EFFECTS, "end " + process.pid + "\\n");
+  return args;
+};
+`,
   });
-  // A long grace: a worker whose workflow still evaluated would wait all of it when stopped.
-  worker = startWorkerProcess(url, "x1", dir, "/dev/null", ["--grace", "60s"]);
-  await worker.ready;
+  writeFileSync(join(dir, "effects.log"), "");
+  await startWorker("x1");
 });
+
+/** A worker with a long grace: one whose workflow still evaluated would wait all of it when stopped. */
+async function startWorker(id: string): Promise<void> {
+  const w = startWorkerProcess(url, id, dir, join(dir, "effects.log"), ["--grace", "60s"]);
+  await w.ready;
+  live.push(w);
+}
 after(() => {
   killWorkers();
   server?.stop();
@@ -151,6 +184,61 @@ test(
 );
 
 test(
+  "an attempt taken over after its effect was checkpointed evaluates its templates again and records what it ran on",
+  { skip: missing, timeout: 120_000 },
+  async () => {
+    await startWorker("x2");
+    const effects = join(dir, "effects.log");
+    const submitted = keel(["run", "crash.keel.yaml", "--on", url, "--detach", "--json"], dir);
+    assert.equal(submitted.code, 0, submitted.stderr);
+    const { runId } = JSON.parse(submitted.stdout) as { runId: string };
+    // The tool's effect ended (its answer is checkpointed right after), on one of the workers.
+    let pid = 0;
+    for (let i = 0; !pid; i++) {
+      assert.ok(i < 600, "the tool never ran");
+      pid = Number(/end (\d+)/.exec(readFileSync(effects, "utf8"))?.[1] ?? 0);
+      if (!pid) await new Promise((r) => setTimeout(r, 20));
+    }
+    // Killed while it computes the snapshot's version, before the attempt's record.
+    await new Promise((r) => setTimeout(r, 300));
+    const victim = live.find((w) => w.child.pid === pid)!;
+    assert.ok(victim, `no worker has pid ${pid}`);
+    victim.child.kill("SIGKILL");
+    live.splice(live.indexOf(victim), 1);
+    const store = await openPgStore(url, { readOnly: true });
+    try {
+      assert.equal(
+        foldToEnd(await store.events(runId)).step("work")?.status,
+        "running",
+        "the attempt was recorded before the worker was killed: nothing was taken over",
+      );
+      for (let i = 0; (await store.getRun(runId))?.status === "running"; i++) {
+        assert.ok(i < 600, "the run never ended after the kill");
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const run = (await store.getRun(runId))!;
+      assert.equal(run.status, "succeeded", run.error ?? "");
+      // The effect was not executed again: the other worker read its answer back.
+      assert.equal(readFileSync(effects, "utf8").match(/start/g)?.length, 1);
+      const events = await store.events(runId);
+      assert.equal(
+        events.filter((e) => e.stepId === "work" && e.type === "step_succeeded").length,
+        1,
+      );
+      // The resolved input holds the templates' value, evaluated again on the other worker.
+      const attempt = (await store.attempts(runId)).find((a) => a.stepId === "work")!;
+      assert.ok(attempt.inputHash, "the attempt's resolved input was not recorded");
+      const input = JSON.parse(
+        inlineValue(attempt.inputHash) ?? (await store.blob(attempt.inputHash))!,
+      ) as { args: unknown };
+      assert.deepEqual(input.args, { n: 5 });
+    } finally {
+      await store.close();
+    }
+  },
+);
+
+test(
   "keel cancel stops a transform (cached or not), an if and a tool's templates that never end on the workers",
   { skip: missing, timeout: 120_000 },
   async () => {
@@ -179,18 +267,21 @@ test(
     } finally {
       await store.close();
     }
-    // The workers' workflows have ended: stopping the worker does not wait for them (its grace
-    // is 60 s; a cancel is seen within about a second).
+    // The workers' workflows have ended: stopping the workers does not wait for them (their
+    // grace is 60 s; a cancel is seen within about a second).
     await new Promise((r) => setTimeout(r, 2000));
-    const child = worker!.child;
-    const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
     const sent = Date.now();
-    child.kill("SIGTERM");
-    const bound = setTimeout(() => child.kill("SIGKILL"), 30_000);
-    const code = await exited;
-    clearTimeout(bound);
-    const ms = Date.now() - sent;
-    assert.ok(ms < 15_000, `the worker stopped ${ms} ms after SIGTERM: ${worker!.log()}`);
-    assert.equal(code, 0, worker!.log());
+    const stopped = live.map(async (w) => {
+      const exited = new Promise<number | null>((r) => w.child.once("exit", (code) => r(code)));
+      w.child.kill("SIGTERM");
+      const bound = setTimeout(() => w.child.kill("SIGKILL"), 30_000);
+      const code = await exited;
+      clearTimeout(bound);
+      return { code, ms: Date.now() - sent, log: w.log() };
+    });
+    for (const { code, ms, log } of await Promise.all(stopped)) {
+      assert.ok(ms < 15_000, `a worker stopped ${ms} ms after SIGTERM: ${log}`);
+      assert.equal(code, 0, log);
+    }
   },
 );
