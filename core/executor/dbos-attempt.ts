@@ -250,7 +250,10 @@ export async function executeAttempt(w: WorkerContext, task: AttemptTask): Promi
     const output: StepOutput = { value: done.value, reply: done.reply ?? undefined };
     try {
       checkOutput(step.type, step.output?.schema, output.value);
-      const snapshot = await snapshotOf(step, scope, output.value);
+      // Its version stops at a cancel, which leaves this step unrecorded (the transaction rolls back).
+      const snapshot = await untilCancelled((signal) =>
+        snapshotOf(step, { ...scope, signal }, output.value),
+      );
       const log = done.log ?? undefined;
       outcomes.succeed(
         id,
@@ -264,6 +267,7 @@ export async function executeAttempt(w: WorkerContext, task: AttemptTask): Promi
         log,
       );
     } catch (e) {
+      throwIfCancelled(e);
       return failed(asStepError(e), inputHash, done.log ?? undefined);
     }
     if (key) outcomes.cacheEntry(key, id, output.value, cache.ttlMs);

@@ -49,13 +49,14 @@ steps:
 outputs:
   quick: steps.quick.output
 `,
-    // A tool's templates and a cached transform (evaluated by their attempts' workflows) and a
-    // transform (by the run's).
+    // A tool's templates, a cached transform and a snapshot's version (evaluated by their
+    // attempts' workflows) and a transform (by the run's).
     "forever.keel.yaml": `keel: 1
 name: forever
 steps:
   call: { type: tool, uses: ./echo.js#echo, with: { x: '\${{ ${LOOP} }}' } }
   cached: { type: transform, expr: '${LOOP}', cache: true }
+  snap: { type: tool, uses: ./echo.js#echo, snapshot: { source: s, version: '${LOOP}' } }
   spin: { type: transform, expr: '${LOOP}' }
 `,
     // An if (evaluated by the run's workflow before the step starts).
@@ -239,7 +240,7 @@ test(
 );
 
 test(
-  "keel cancel stops a transform (cached or not), an if and a tool's templates that never end on the workers",
+  "keel cancel stops a transform (cached or not), an if, a tool's templates and a snapshot's version that never end on the workers",
   { skip: missing, timeout: 120_000 },
   async () => {
     const runIds: string[] = [];
