@@ -57,10 +57,11 @@ export async function evaluateOutputs(
   workflow: Workflow,
   states: ReadonlyMap<string, StepState>,
   base: { inputs: unknown; run: unknown; env: unknown },
+  signal?: AbortSignal,
 ): Promise<Record<string, unknown>> {
   const steps: Record<string, unknown> = {};
   for (const [id, s] of states) steps[id] = { output: s.output, status: s.status };
-  const scope = { context: { ...base, steps } as Record<string, unknown> };
+  const scope = { context: { ...base, steps } as Record<string, unknown>, signal };
   const out: Record<string, unknown> = {};
   for (const [name, expr] of Object.entries(workflow.outputs ?? {})) {
     out[name] = toJson(await evaluateBare(expr, scope));
@@ -91,6 +92,8 @@ export interface RunEnd {
   readonly workflowPath: string;
   readonly runId: string;
   readonly cancelled: boolean;
+  /** Aborts the evaluation of the run's `outputs` (the run's cancel); the run is then cancelled. */
+  readonly signal?: AbortSignal;
   readonly context: RunContext;
   now(): string;
   /** The run's record once it has ended so. */
@@ -115,15 +118,25 @@ export async function recordEnd(o: RunEnd): Promise<{
   let outputs: Record<string, unknown> | null = null;
   if (status === "succeeded") {
     try {
-      outputs = await evaluateOutputs(o.workflow, o.states, {
-        inputs: o.context.inputs,
-        run: o.context.run,
-        env: o.context.env,
-      });
+      outputs = await evaluateOutputs(
+        o.workflow,
+        o.states,
+        {
+          inputs: o.context.inputs,
+          run: o.context.run,
+          env: o.context.env,
+        },
+        o.signal,
+      );
       findings.push(...skippedOutputFindings(o.workflow.outputs ?? {}, outputs, o.states));
     } catch (e) {
-      status = "failed";
-      error = `outputs: ${(e as Error).message}`;
+      if (o.signal?.aborted) {
+        status = "cancelled";
+        error = "the run was cancelled while its outputs were evaluated";
+      } else {
+        status = "failed";
+        error = `outputs: ${(e as Error).message}`;
+      }
     }
   }
   for (const f of findings) {

@@ -166,15 +166,19 @@ class LocalRun implements ScopeSource {
       });
     }, HEARTBEAT_MS);
     heartbeat.unref();
+    // A cancel reaches the steps and, after them, the evaluation of the run's outputs.
     const abort = () => this.internal.abort(CANCELLED());
     o.signal?.addEventListener("abort", abort);
     try {
-      await this.schedule();
+      try {
+        await this.schedule();
+      } finally {
+        clearInterval(heartbeat);
+      }
+      return await this.finish(sourceHash, inputsHash);
     } finally {
-      clearInterval(heartbeat);
       o.signal?.removeEventListener("abort", abort);
     }
-    return this.finish(sourceHash, inputsHash);
   }
 
   private runRecord(
@@ -614,6 +618,7 @@ class LocalRun implements ScopeSource {
       workflowPath: o.workflowPath,
       runId: this.runId,
       cancelled: this.internal.signal.aborted,
+      signal: this.internal.signal,
       context: this.context,
       now: () => o.effects.now(),
       runRecord: (status, ended) => this.runRecord(status, sourceHash, inputsHash, ended),

@@ -36,6 +36,24 @@ test("$map over ten million items stops at the step's time limit", async () => {
   assert.ok(Date.now() - started < 6_000, `stopped after ${Date.now() - started} ms`);
 });
 
+test(
+  "a cancel stops a run's outputs that never end, and the run is recorded cancelled",
+  { timeout: 10_000 },
+  async () => {
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 300);
+    const started = Date.now();
+    const run = await runText(
+      HEAD + `  one: { type: transform, expr: "1" }\noutputs:\n  spin: '${LOOP}'\n`,
+      { signal: controller.signal },
+    );
+    assert.equal(run.result.status, "cancelled");
+    assert.match(run.result.error ?? "", /cancelled while its outputs were evaluated/);
+    assert.equal((await run.store.getRun(run.result.runId))?.status, "cancelled");
+    assert.ok(Date.now() - started < 3_000, `stopped after ${Date.now() - started} ms`);
+  },
+);
+
 test("recursion without end fails with D1011 before memory runs out", async () => {
   const run = await runText(
     HEAD + `  deep: { type: transform, expr: '($f := function($x) { 1 + $f($x) }; $f(1))' }\n`,
