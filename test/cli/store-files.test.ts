@@ -172,7 +172,11 @@ test("another program's SQLite database is refused and left as it is", () => {
   const after = openDefaultDriver(file, { readOnly: true });
   const tables = after.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all();
   after.close();
-  assert.deepEqual(tables, [{ name: "notes" }]);
+  // node:sqlite (Node 24) gives rows without a prototype, better-sqlite3 plain objects.
+  assert.deepEqual(
+    tables.map((t) => (t as { name: string }).name),
+    ["notes"],
+  );
   assert.equal(statSync(file).size, size);
 });
 
