@@ -149,7 +149,20 @@ async function palette(page, command, keepOpen = false) {
   await input.waitFor({ state: "visible", timeout: 30000 });
   await input.fill(">" + command);
   const row = page.locator(".quick-input-list .monaco-list-row", { hasText: command }).first();
-  await row.waitFor({ timeout: 15000 });
+  // On a loaded machine the palette can filter the text it had while its command list was still
+  // loading, and keep that stale list (seen once: five other "Workspaces:" rows). Typing again
+  // makes it filter anew.
+  for (let tries = 0; ; tries++) {
+    try {
+      await row.waitFor({ timeout: tries < 2 ? 6000 : 15000 });
+      break;
+    } catch (e) {
+      if (tries >= 2) throw e;
+      await input.press("End");
+      await input.press("Backspace");
+      await input.type(command.slice(-1));
+    }
+  }
   await row.click();
   if (!keepOpen) await input.waitFor({ state: "hidden", timeout: 15000 });
 }
