@@ -28,6 +28,18 @@ function alive(pid: number): boolean {
   return processStart(pid) !== undefined;
 }
 
+/** How many process groups the store holds for its newest run (0 before the first commit). */
+async function recordedGroups(dir: string): Promise<number> {
+  if (!existsSync(join(dir, ".keel", "runs.sqlite"))) return 0;
+  const store = openSqliteStore(join(dir, ".keel", "runs.sqlite"));
+  try {
+    const [newest] = await store.listRuns();
+    return newest ? (await store.processes(newest.id)).length : 0;
+  } finally {
+    await store.close();
+  }
+}
+
 function linesBy(dir: string, pid: number): number {
   const file = join(dir, "marker");
   if (!existsSync(file)) return 0;
@@ -43,9 +55,11 @@ test("after kill -9 of keel run, keel resume kills the command it left running b
     stdio: "ignore",
   });
   const exited = new Promise((r) => run.once("exit", r));
-  // Wait for the command to be writing, then kill the CLI.
+  // Wait for the command to be writing and its group to be committed (one event-loop turn after
+  // the spawn: a kill inside that turn is the known gap of docs/runner.md), then kill the CLI.
   for (let i = 0; i < 200 && !existsSync(join(dir, "marker")); i++) await sleep(25);
   assert.ok(existsSync(join(dir, "marker")), "the command started");
+  for (let i = 0; i < 200 && !(await recordedGroups(dir)); i++) await sleep(25);
   run.kill("SIGKILL");
   await exited;
   const orphan = Number(readFileSync(join(dir, "marker"), "utf8").split("\n")[0]);
