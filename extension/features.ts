@@ -33,10 +33,15 @@ export function createFeatures(
     finished(uri, runId);
     void recording(uri.fsPath, runId).then((r) => r && GraphPanel.status(uri, r));
   });
-  /** The workflow a command is about: its argument, else the active editor's keel document. */
+  /**
+   * The workflow a command is about: its argument, else the graph panel in focus, else the active
+   * editor's keel document.
+   */
   const target = (uri: unknown): vscode.Uri | undefined => {
     if (uri instanceof vscode.Uri) return uri;
     if (typeof uri === "string") return vscode.Uri.parse(uri);
+    const graph = GraphPanel.active();
+    if (graph) return graph;
     const doc = vscode.window.activeTextEditor?.document;
     if (doc?.languageId === "keel") return doc.uri;
     void vscode.window.showInformationMessage("Open a *.keel.yaml workflow first.");

@@ -88,6 +88,12 @@ export class GraphPanel implements vscode.Disposable {
     );
   }
 
+  /** The workflow whose graph panel has the focus, if one has: commands run on the graph's file. */
+  static active(): vscode.Uri | undefined {
+    for (const known of GraphPanel.open.values()) if (known.panel.active) return known.uri;
+    return undefined;
+  }
+
   /** Shows two runs of the panel's workflow compared (the graph is already there). */
   static diff(uri: vscode.Uri, message: DiffMessage): void {
     const panel = GraphPanel.open.get(uri.toString());
