@@ -18,6 +18,7 @@ const browserSafe = [
   "core/expr/**",
   "core/graph/**",
   "core/check/**",
+  "core/record/**",
   "core/protocol/**",
   "core/service/**",
   "core/index.ts",

@@ -1,7 +1,7 @@
 // Live progress of a run in the terminal, from the run's events. On a terminal, one line per step
 // that has started, redrawn in place (state, duration, attempt, cached); otherwise one line per
 // step as it ends, so logs stay readable.
-import type { EventRecord } from "@keel/core/store/records";
+import type { EventRecord } from "@keel/core/record/records";
 import type { Style } from "./output";
 
 interface Line {

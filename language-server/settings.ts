@@ -3,7 +3,7 @@
 import { dirname } from "node:path";
 import type { Code, Severity } from "@keel/core/index";
 import { DEFAULT_DEBOUNCE_MS, ServerSettings } from "@keel/core/protocol/lsp";
-import { SeverityCache, severityOverrides } from "@keel/core/node/settings";
+import { SeverityCache, severityOverrides } from "@keel/core/node/workspace-settings";
 import { filePath } from "./workspace";
 
 type Overrides = ReadonlyMap<Code, Severity | "off">;

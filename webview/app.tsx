@@ -2,7 +2,7 @@
 // step-through's position, or two runs compared), a timeline of a recorded run's attempts, an
 // inspector for the selected step, selection shared with the editor.
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
-import type { RunFold } from "@keel/core/replay/fold";
+import type { RunFold } from "@keel/core/record/fold";
 import type {
   DiffMessage,
   GraphMessage,

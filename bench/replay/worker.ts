@@ -17,7 +17,7 @@ import { mixedChain } from "./chain";
 import { openSqliteStore } from "@keel/core/store/sqlite-store";
 import { readRecordedRun } from "@keel/core/replay/record";
 import { replayRun } from "@keel/core/replay/replay";
-import { RunFold } from "@keel/core/log/fold";
+import { RunFold } from "@keel/core/record/fold";
 
 /** Replays before the measured ones: about 20,000 replayed steps, as the runner bench warms up. */
 const warmupsFor = (n: number) => Math.max(2, Math.ceil(20_000 / n));

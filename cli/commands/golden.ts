@@ -13,7 +13,7 @@ import {
   type GoldenFile,
 } from "@keel/core/replay/golden";
 import type { RecordedRun } from "@keel/core/replay/record";
-import { workspaceRoot } from "@keel/core/node/settings";
+import { workspaceRoot } from "@keel/core/node/workspace-settings";
 import { replayRun } from "@keel/core/replay/replay";
 import { defaultStorePath } from "@keel/core/node/store-path";
 import { flag, parseArgs } from "../args";

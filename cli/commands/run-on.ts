@@ -2,7 +2,7 @@
 // executor, loaded on first use from `@keel/workers`) and, unless detached, follows it as a local
 // run is followed: progress from the events the workers commit, then the same summary, JSON and
 // exit code. The workflow is validated here first; its secrets come from the workers.
-import { foldToEnd } from "@keel/core/log/fold";
+import { foldToEnd } from "@keel/core/record/fold";
 import type { LoadedWorkflow } from "@keel/core/runner/load";
 import type { RunResult, StepSummary } from "@keel/core/runner/types";
 import { newRunId } from "@keel/core/store/ids";

@@ -3,9 +3,9 @@
 // error, timing, provider and model, usage) and what it printed (a shell step's stdout and
 // stderr, a tool's captured output). Secrets were replaced before anything was recorded.
 import { parse } from "yaml";
-import { foldToEnd } from "@keel/core/log/fold";
+import { foldToEnd } from "@keel/core/record/fold";
 import type { RecordedRun } from "@keel/core/replay/record";
-import type { AttemptRecord } from "@keel/core/store/records";
+import type { AttemptRecord } from "@keel/core/record/records";
 import { didYouMean } from "@keel/core/model/suggest";
 import { styleFor, UsageError, type Style } from "../output";
 import { duration } from "../progress";

@@ -2,8 +2,8 @@
 // `keel show <run> <step>`: one step of it: what it was sent, what it answered, every attempt and
 // what it printed (docs/cli.md).
 import { defaultStorePath } from "@keel/core/node/store-path";
-import type { AttemptRecord, EventRecord } from "@keel/core/store/records";
-import { foldToEnd } from "@keel/core/log/fold";
+import type { AttemptRecord, EventRecord } from "@keel/core/record/records";
+import { foldToEnd } from "@keel/core/record/fold";
 import { flag, parseArgs } from "../args";
 import { styleFor, UsageError } from "../output";
 import { duration } from "../progress";

@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { applySeverities, validateBytes } from "@keel/core/index";
 import { findWorkflowFiles, nodeHost } from "@keel/core/node/host";
-import { SeverityCache } from "@keel/core/node/settings";
+import { SeverityCache } from "@keel/core/node/workspace-settings";
 import { styleFor, UsageError, type Style } from "../output";
 import { formatDiagnostic, locate, type LocatedDiagnostic } from "../diagnostics";
 

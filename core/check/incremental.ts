@@ -14,7 +14,7 @@
 // - its dependencies are the same, or, in a workflow without cycles, its new ones do not close one.
 import { sortDiagnostics, DiagnosticSink, type Diagnostic, type Span } from "../model/diagnostic";
 import { parseEntry, type Loc } from "../model/parse";
-import { isObj, str, type Obj } from "../model/values";
+import { isObj, str, type Obj } from "../model/untyped";
 import { parseExpressions } from "../expr/parse";
 import type { Edge } from "../graph/graph";
 import type { WorkflowParts } from "./parts";

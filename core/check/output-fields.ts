@@ -3,7 +3,7 @@
 import type { DiagnosticSink, Span } from "../model/diagnostic";
 import { STEP_TYPES } from "../model/schema";
 import { didYouMean } from "../model/suggest";
-import { isObj, type Obj } from "../model/values";
+import { isObj, type Obj } from "../model/untyped";
 import type { Segment } from "../expr/analyze";
 import type { StepEntry } from "./parts";
 

@@ -2,7 +2,7 @@
 // untyped document value so that checks can run even where the schema check failed.
 import type { Span } from "../model/diagnostic";
 import type { Loc } from "../model/parse";
-import { isObj, str, type Obj } from "../model/values";
+import { isObj, str, type Obj } from "../model/untyped";
 import { forEachEntry } from "./sites";
 
 export interface StepEntry {

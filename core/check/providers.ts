@@ -2,7 +2,7 @@
 // `llm` step can find a provider; fallbacks do not go round in a circle.
 import type { DiagnosticSink, Span } from "../model/diagnostic";
 import { closest } from "../model/suggest";
-import { isObj, str } from "../model/values";
+import { isObj, str } from "../model/untyped";
 import type { StepEntry, WorkflowParts } from "./parts";
 
 /** The checks outside the steps: `defaults.provider` and the providers' fallbacks. */

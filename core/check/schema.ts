@@ -12,7 +12,7 @@ import {
 } from "../model/schema";
 import { didYouMean } from "../model/suggest";
 import { branchKeys, keysAt, schemaAt, WORKFLOW_SCHEMA, type ZodLike } from "../model/schema-walk";
-import { describeValue, valueAt } from "../model/values";
+import { describeValue, valueAt } from "../model/untyped";
 
 type Issue = z.core.$ZodIssue;
 

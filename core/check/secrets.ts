@@ -6,7 +6,7 @@ import type { Loc } from "../model/parse";
 import { scalarSourceMap } from "../model/scalar-map";
 import type { AnalyzedSite } from "./references";
 import type { WorkflowParts } from "./parts";
-import { isObj } from "../model/values";
+import { isObj } from "../model/untyped";
 import { siteSpan } from "./sites";
 
 /** The environment variables that hold secrets: KEEL_SECRET_<NAME> is `secrets.NAME`. */

@@ -4,7 +4,7 @@
 import type { DiagnosticSink, Span } from "../model/diagnostic";
 import type { Loc } from "../model/parse";
 import { scalarSourceMap } from "../model/scalar-map";
-import { isObj, type Obj } from "../model/values";
+import { isObj, type Obj } from "../model/untyped";
 import { scanTemplates, wholeTemplate } from "../expr/template";
 
 export type SiteOwner =

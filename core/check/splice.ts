@@ -13,7 +13,7 @@ import type { Edge } from "../graph/graph";
 import { buildGraph } from "../graph/graph";
 import type { Span } from "../model/diagnostic";
 import type { Loc, ScalarNode } from "../model/parse";
-import type { Obj } from "../model/values";
+import type { Obj } from "../model/untyped";
 import type { IncrementalState } from "./incremental";
 import { readParts } from "./parts";
 import type { AnalyzedSite } from "./references";

@@ -6,7 +6,7 @@
 // step whose text is unchanged keeps its result as long as those are unchanged.
 import { DiagnosticSink, type Diagnostic } from "../model/diagnostic";
 import type { Loc } from "../model/parse";
-import { isObj, str } from "../model/values";
+import { isObj, str } from "../model/untyped";
 import type { Edge } from "../graph/graph";
 import type { ParsedExpression } from "../expr/parse";
 import { analyzeExpression } from "../expr/analyze";

@@ -1,6 +1,6 @@
 // Per-step and per-input rules the schema alone cannot express.
 import type { DiagnosticSink } from "../model/diagnostic";
-import { describeValue, isObj } from "../model/values";
+import { describeValue, isObj } from "../model/untyped";
 import type { StepEntry, WorkflowParts } from "./parts";
 import { inputProblem } from "../model/json-values";
 

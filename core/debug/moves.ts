@@ -1,12 +1,12 @@
 // The replay debugger's moves over a recorded run's event log (SPEC §7, #9). The position is an
-// event index, held by the step-through fold (core/log/fold.ts), which gives the state at every
+// event index, held by the step-through fold (core/record/fold.ts), which gives the state at every
 // stop. Invariants:
 // - Every move lands on an event of the log: 0 (`run started`) … length - 1. Moving past either
 //   end stays there, paused ("end of recording", "start of recording"): nothing terminates.
 // - Forward moves and their reverse twins find the same stops in mirror order.
 // - A stop never reads anything but the fold and the breakpoints: no store access, no effect.
-import type { RunFold } from "../log/fold";
-import type { EventRecord } from "../store/records";
+import type { RunFold } from "../record/fold";
+import { STEP_ENDING_EVENTS, type EventRecord } from "../record/records";
 
 export type StopReason =
   "entry" | "step" | "breakpoint" | "function breakpoint" | "exception" | "goto" | "restart";
@@ -28,14 +28,6 @@ export const FAILURE_FILTERS = [
 ] as const;
 export type FailureFilter = (typeof FAILURE_FILTERS)[number]["filter"];
 
-const ENDING = new Set<EventRecord["type"]>([
-  "step_succeeded",
-  "step_failed",
-  "step_skipped",
-  "step_reused",
-  "step_cached",
-  "step_cancelled",
-]);
 
 /** A one-line description of an event, as the Call Stack names it (without its step). */
 export function eventLabel(e: EventRecord): string {
@@ -141,9 +133,9 @@ export class Moves {
   stepOut(): Stop {
     const e = this.fold.current;
     const k = this.fold.position;
-    if (e?.stepId && !ENDING.has(e.type)) {
+    if (e?.stepId && !STEP_ENDING_EVENTS.has(e.type)) {
       for (let i = this.fold.nextEventOf(e.stepId, k); i >= 0;) {
-        if (ENDING.has(this.fold.events[i]!.type)) return this.stop(i, "step");
+        if (STEP_ENDING_EVENTS.has(this.fold.events[i]!.type)) return this.stop(i, "step");
         i = this.fold.nextEventOf(e.stepId, i);
       }
     }

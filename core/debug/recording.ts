@@ -1,6 +1,6 @@
 // The run a debug session replays: its record, log and attempts, read once from the store; its
 // values stay in the store and are read when shown (values.ts).
-import type { AttemptRecord, EventRecord, Finding, RunRecord } from "../store/records";
+import type { AttemptRecord, EventRecord, Finding, RunRecord } from "../record/records";
 import type { RunStore } from "../store/run-store";
 
 export interface DebugRecording {

@@ -20,9 +20,9 @@ import {
 } from "@vscode/debugadapter";
 import type { DebugProtocol } from "@vscode/debugprotocol";
 import { basename, resolve } from "node:path";
-import { RunFold } from "../log/fold";
+import { RunFold } from "../record/fold";
 import type { RunStore } from "../store/run-store";
-import { evaluate as evaluateExpression } from "../runner/expressions";
+import { evaluate as evaluateExpression } from "../expr/evaluate";
 import { layoutOf, type WorkflowLayout } from "./layout";
 import { describeEvent, eventLabel, FAILURE_FILTERS, Moves, type Stop } from "./moves";
 import { loadRecording, type DebugRecording } from "./recording";
@@ -34,7 +34,7 @@ import {
   variableOf,
   display,
   type Container,
-} from "./values";
+} from "./variables";
 import { runView, stepView } from "./views";
 
 /** How long the Debug Console's evaluate may run an expression. */

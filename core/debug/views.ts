@@ -3,9 +3,9 @@
 // run's record. The same objects are what `evaluate` runs JSONata over (`steps.<id>.output`,
 // `inputs.ticket`, `run.status`), so a variable's `evaluateName` finds its own value again.
 // Values kept by reference are Lazy: read from the store only when shown.
-import type { RunFold, StepAt } from "../log/fold";
-import type { AttemptRecord, EventRecord, Finding, RunRecord } from "../store/records";
-import { Lazy } from "./values";
+import type { RunFold, StepAt } from "../record/fold";
+import type { AttemptRecord, EventRecord, Finding, RunRecord } from "../record/records";
+import { Lazy } from "./variables";
 
 function durationMs(a: AttemptRecord): number {
   return Math.max(0, Date.parse(a.endedAt) - Date.parse(a.startedAt));

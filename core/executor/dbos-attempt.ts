@@ -12,11 +12,11 @@
 // What it returns crosses PostgreSQL (DBOS's tables), so values in it are redacted like the record.
 import { DBOS } from "@dbos-inc/dbos-sdk";
 import type { Step } from "../model/schema";
-import type { Origin } from "../store/records";
+import type { Origin } from "../record/records";
 import { cacheKey, cachePolicy } from "../runner/cache";
 import { raceAbort } from "../runner/async";
 import { StepError, asStepError, type ErrorKind } from "../runner/errors";
-import type { ExprScope } from "../runner/expressions";
+import type { ExprScope } from "../expr/evaluate";
 import { checkOutput } from "../runner/output-schema";
 import { lookupCache, Outcomes, pendingState, snapshotOf } from "../runner/outcomes";
 import {

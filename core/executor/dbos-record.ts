@@ -14,7 +14,7 @@ import { createNodeEffects } from "../runner/node-effects";
 import type { Effects } from "../runner/effects";
 import type { Recorder } from "../runner/recorder";
 import type { PgStore } from "../store/pg-store";
-import type { WriteBatch } from "../store/records";
+import type { WriteBatch } from "../record/records";
 
 /** The process a run's workflows execute in. */
 export interface WorkerContext {

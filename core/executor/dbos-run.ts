@@ -21,7 +21,7 @@
 import { DBOS, Error as DBOSErrors, type WorkflowHandle } from "@dbos-inc/dbos-sdk";
 import type { Step } from "../model/schema";
 import type { StepGraph } from "../graph/graph";
-import type { RunRecord, RunStatus } from "../store/records";
+import type { RunRecord, RunStatus } from "../record/records";
 import { raceAbort } from "../runner/async";
 import { asStepError, StepError } from "../runner/errors";
 import { checkOutput } from "../runner/output-schema";
@@ -39,7 +39,7 @@ import {
 } from "../runner/scope";
 import { prepareStep, providerOf, type PreparedStep, type StepOutput } from "../runner/steps";
 import type { StepState } from "../runner/types";
-import type { ExprScope } from "../runner/expressions";
+import type { ExprScope } from "../expr/evaluate";
 import { within, type AttemptOutcome, type AttemptTask } from "./dbos-attempt";
 import {
   loadOnWorker,

@@ -7,8 +7,8 @@
 import { DBOSClient } from "@dbos-inc/dbos-sdk";
 import { openPgStore, type PgStore } from "../store/pg-store";
 import { parse } from "yaml";
-import { foldToEnd } from "../log/fold";
-import type { EventRecord } from "../store/records";
+import { foldToEnd } from "../record/fold";
+import type { EventRecord } from "../record/records";
 import type { Executor, RunHandle, RunSpec } from "./executor";
 import { storeHandle } from "./local";
 import { appVersion, DBOS_APP, migrateDbos, RUN_WORKFLOW, RUNS_QUEUE } from "./dbos-schema";

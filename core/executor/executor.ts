@@ -3,7 +3,7 @@
 // (core/runner/run.ts, called in-process by the CLI and the editor); the DBOS executor
 // (dbos-submit.ts for submitting, dbos-worker.ts for the workers) runs it on a team's workers
 // over PostgreSQL. Both write the same record through the same RunStore.
-import type { EventRecord, RunRecord } from "../store/records";
+import type { EventRecord, RunRecord } from "../record/records";
 
 /** What a run needs to start anywhere: the workflow as text, never as a path to read later. */
 export interface RunSpec {

@@ -9,7 +9,7 @@ import { loadValidTextOnce, type LoadedWorkflow } from "../runner/load";
 import { createNodeEffects } from "../runner/node-effects";
 import { runWorkflow } from "../runner/run";
 import type { RunResult } from "../runner/types";
-import type { EventRecord, RunRecord } from "../store/records";
+import type { EventRecord, RunRecord } from "../record/records";
 import type { RunStore } from "../store/run-store";
 import { RunNotExecutedError, type Executor, type RunHandle, type RunSpec } from "./executor";
 

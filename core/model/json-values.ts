@@ -3,7 +3,7 @@
 // Browser-safe: the validator (core/check) and the runner (core/runner/inputs.ts) share it.
 import Ajv, { type ErrorObject, type ValidateFunction } from "ajv";
 import type { Workflow } from "./schema";
-import { describeValue, isObj } from "./values";
+import { describeValue, isObj } from "./untyped";
 
 const ajv = new Ajv({ allErrors: false, strict: false });
 const compiled = new Map<string, ValidateFunction>();

@@ -1,6 +1,6 @@
 // Whether a run's owner is still alive: its process exists and its heartbeat is recent.
 // A `running` run whose owner is gone is shown as `interrupted` and can be resumed.
-import type { RunRecord } from "../store/records";
+import type { RunRecord } from "../record/records";
 
 /** Heartbeats older than this mean the owner stopped, even if a process with its pid exists. */
 export const STALE_HEARTBEAT_MS = 30_000;

@@ -4,7 +4,7 @@
 // ends a recorded group only while it is still that one.
 import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
-import type { ProcessRecord } from "../store/records";
+import type { ProcessRecord } from "../record/records";
 
 /**
  * When process `pid` started, as a text that differs for a later process given the same pid:

@@ -46,9 +46,9 @@ import {
   GEN_AI_PROVIDER_NAME_VALUE_ANTHROPIC,
   GEN_AI_PROVIDER_NAME_VALUE_OPENAI,
 } from "@opentelemetry/semantic-conventions/incubating";
-import { foldToEnd, type StepAt } from "../log/fold";
+import { foldToEnd, type StepAt } from "../record/fold";
 import type { RecordedRun } from "../replay/record";
-import type { AttemptRecord } from "../store/records";
+import type { AttemptRecord } from "../record/records";
 
 export type AttributeValue = string | number | boolean | readonly string[];
 

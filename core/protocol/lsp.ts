@@ -2,6 +2,7 @@
 // commands code lenses carry. Each message is checked with zod where it arrives; a bad message is
 // logged and dropped. Any LSP client can ignore all of it: the standard features work without.
 import { z } from "zod";
+import { ORIGINS, RUN_STATUSES, STEP_STATUSES } from "../record/records";
 
 const Level = z.enum(["error", "warning", "information", "hint", "off"]);
 
@@ -23,8 +24,8 @@ export const DEFAULT_DEBOUNCE_MS = 150;
 
 /** A step of a recorded run, as hover and code lenses show it. */
 export const StepRunSummary = z.object({
-  status: z.enum(["pending", "running", "succeeded", "failed", "skipped", "cancelled"]),
-  origin: z.enum(["live", "cached", "reused"]).optional(),
+  status: z.enum(STEP_STATUSES),
+  origin: z.enum(ORIGINS).optional(),
   durationMs: z.number().min(0).optional(),
   /** A short rendering of the output (the extension truncates it). */
   outputPreview: z.string().optional(),
@@ -34,7 +35,7 @@ export type StepRunSummary = z.infer<typeof StepRunSummary>;
 
 export const LastRun = z.object({
   runId: z.string(),
-  status: z.enum(["running", "succeeded", "failed", "cancelled", "interrupted"]),
+  status: z.enum(RUN_STATUSES),
   /** ISO-8601 time the run started. */
   startedAt: z.string().optional(),
   steps: z.record(z.string(), StepRunSummary),

@@ -2,6 +2,7 @@
 // checks what arrives with these schemas; a bad message is logged and dropped, never thrown into
 // React or the event loop.
 import { z } from "zod";
+import { ATTEMPT_STATUSES, EVENT_TYPES, ORIGINS, STEP_STATUSES } from "../record/records";
 
 export const StepType = z.enum(["llm", "http", "tool", "shell", "transform", "assert", "unknown"]);
 
@@ -27,14 +28,7 @@ export const GraphMessage = z.object({
 });
 export type GraphMessage = z.infer<typeof GraphMessage>;
 
-export const StepStatus = z.enum([
-  "pending",
-  "running",
-  "succeeded",
-  "failed",
-  "skipped",
-  "cancelled",
-]);
+export const StepStatus = z.enum(STEP_STATUSES);
 
 /** Step states of a run, live or recorded; steps not listed are pending. */
 export const StatusMessage = z.object({
@@ -55,20 +49,7 @@ export type StatusMessage = z.infer<typeof StatusMessage>;
 const EventRecord = z.object({
   runId: z.string(),
   seq: z.number().int().min(1),
-  type: z.enum([
-    "run_started",
-    "run_resumed",
-    "step_started",
-    "attempt_failed",
-    "step_succeeded",
-    "step_failed",
-    "step_skipped",
-    "step_reused",
-    "step_cached",
-    "step_cancelled",
-    "finding",
-    "run_finished",
-  ]),
+  type: z.enum(EVENT_TYPES),
   stepId: z.string().nullable(),
   attempt: z.number().int().nullable(),
   at: z.string(),
@@ -79,8 +60,8 @@ const AttemptRecord = z.object({
   runId: z.string(),
   stepId: z.string(),
   attempt: z.number().int().min(1),
-  status: z.enum(["succeeded", "failed"]),
-  origin: z.enum(["live", "cached", "reused"]),
+  status: z.enum(ATTEMPT_STATUSES),
+  origin: z.enum(ORIGINS),
   inputHash: z.string(),
   outputHash: z.string().nullable(),
   errorKind: z.string().nullable(),

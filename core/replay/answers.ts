@@ -4,7 +4,7 @@
 import { StepError, type ErrorKind } from "../runner/errors";
 import type { ReplayAnswers } from "../runner/types";
 import type { StepOutput } from "../runner/steps";
-import type { AttemptRecord } from "../store/records";
+import type { AttemptRecord } from "../record/records";
 import type { RecordedRun } from "./record";
 
 export class RecordedAnswers implements ReplayAnswers {

@@ -4,11 +4,11 @@
 import { isAbsolute, relative } from "node:path";
 import type { Step } from "../model/schema";
 import type { LoadedWorkflow } from "../runner/load";
-import type { AttemptRecord } from "../store/records";
+import type { AttemptRecord } from "../record/records";
 import { DiagnosticSink } from "../model/diagnostic";
 import { LineIndex } from "../model/line-index";
 import { locate, parseYaml } from "../model/parse";
-import { foldToEnd } from "../log/fold";
+import { foldToEnd } from "../record/fold";
 import type { RecordedRun } from "./record";
 
 export interface Divergence {

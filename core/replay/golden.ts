@@ -4,8 +4,8 @@
 // secret (the record is already redacted). Naming rule: `X.keel-run.json` and `X.<label>.keel-run.json`
 // belong to the workflow `X.keel.yaml` (or `.keel.yml`) in the same folder.
 import { dirname, isAbsolute, relative, resolve } from "node:path";
-import type { AttemptRecord, EventRecord, Finding, RunRecord, WriteBatch } from "../store/records";
-import { INLINE_MAX, inlineRef, inlineValue } from "../store/values";
+import type { AttemptRecord, EventRecord, Finding, RunRecord, WriteBatch } from "../record/records";
+import { INLINE_MAX, inlineRef, inlineValue } from "../record/refs";
 import { sha256 } from "../runner/recorder";
 import { recordedRun, type RecordedRun } from "./record";
 

@@ -1,5 +1,5 @@
 // A recorded run read back from a store: everything replay, diff and export need, in one read.
-import type { AttemptRecord, EventRecord, Finding, RunRecord } from "../store/records";
+import type { AttemptRecord, EventRecord, Finding, RunRecord } from "../record/records";
 import type { RunStore } from "../store/run-store";
 
 export interface RecordedRun {
@@ -17,7 +17,7 @@ export interface RecordedRun {
    * file): shell steps' recorded folders are compared relative to it.
    */
   readonly recordedDir?: string;
-  /** A value by its reference (store/values.ts); undefined when the store lacks it. */
+  /** A value by its reference (core/record/refs.ts); undefined when the store lacks it. */
   value(ref: string): unknown;
   /** The JSON text of a reference. */
   text(ref: string): string | undefined;

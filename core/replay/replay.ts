@@ -10,7 +10,7 @@
 //   the replayed run), compared with the record, and the report is what remains (docs/replay.md).
 import { newRunId } from "../store/ids";
 import { MemoryStore } from "../store/memory-store";
-import type { RunStatus } from "../store/records";
+import type { RunStatus } from "../record/records";
 import type { Effects } from "../runner/effects";
 import { StepError } from "../runner/errors";
 import type { LoadedWorkflow } from "../runner/load";

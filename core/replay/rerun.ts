@@ -6,12 +6,12 @@
 import { analyzeBare, IMPURE_FUNCTIONS, STATUS_FUNCTIONS } from "../expr/analyze";
 import { withAncestors, withDescendants } from "../graph/graph";
 import type { Step } from "../model/schema";
-import { evaluateBareSync, FALLBACK } from "../runner/expressions";
+import { evaluateBareSync, FALLBACK } from "../expr/evaluate";
 import type { LoadedWorkflow } from "../runner/load";
 import { loadWorkflowText } from "../runner/load";
 import { stepChanged } from "../runner/step-run";
 import type { ReusedStep } from "../runner/types";
-import { foldToEnd } from "./fold";
+import { foldToEnd } from "../record/fold";
 import type { RecordedRun } from "./record";
 
 export type RerunPlan =

@@ -1,6 +1,6 @@
 // Findings computed from a finished run (docs/runner.md, "Findings"): stale context, provider
 // drift, and declared outputs left null because the steps they read were skipped.
-import type { Finding } from "../store/records";
+import type { Finding } from "../record/records";
 import type { RunStore } from "../store/run-store";
 import { analyzeBare } from "../expr/analyze";
 

@@ -16,7 +16,7 @@ import type {
   ToolCall,
 } from "./effects";
 import { StepError, type ErrorKind } from "./errors";
-import { answerScripted, type ScriptedConfig } from "./scripted";
+import { answerScripted, type ScriptedConfig } from "./providers/scripted";
 import { callOpenAi } from "./providers/openai";
 import { callAnthropic } from "./providers/anthropic";
 import { withoutSecrets } from "../node/secrets";

@@ -2,7 +2,7 @@
 // run, a failure. Each sets the step's state and writes its attempt and event, so that the
 // scheduler (run.ts) only decides what happens next.
 import type { Step, Workflow } from "../model/schema";
-import type { AttemptRecord } from "../store/records";
+import type { AttemptRecord } from "../record/records";
 import type { RunStore } from "../store/run-store";
 import type { Effects, LlmResponse } from "./effects";
 import type { ErrorKind, StepError } from "./errors";
@@ -11,7 +11,7 @@ import { costUsd } from "./prices";
 import type { Recorder } from "./recorder";
 import type { PreparedStep, StepOutput } from "./steps";
 import type { StepState } from "./types";
-import { evaluateBare, toJson, type ExprScope } from "./expressions";
+import { evaluateBare, toJson, type ExprScope } from "../expr/evaluate";
 
 /** An unexpired cache entry and its output's text. */
 export interface CacheHit {

@@ -13,10 +13,10 @@ import type {
   ProcessRecord,
   RunRecord,
   WriteBatch,
-} from "../store/records";
+} from "../record/records";
 import type { RunStore } from "../store/run-store";
 import type { Redactor } from "./redact";
-import { INLINE_MAX, inlineRef } from "../store/values";
+import { INLINE_MAX, inlineRef } from "../record/refs";
 
 /** The sha256 of a text in hex; `crypto.hash` (Node ≥ 20.12) does it in one call, twice as fast. */
 export const sha256: (text: string) => string =
@@ -113,7 +113,7 @@ export class Recorder {
 
   /**
    * Records a JSON value (after redaction) and returns its reference: the value itself when it is
-   * short, else its content hash, the text stored once (store/values.ts).
+   * short, else its content hash, the text stored once (core/record/refs.ts).
    */
   blob(value: unknown): string {
     const raw = JSON.stringify(value === undefined ? null : this.redactor.value(value));

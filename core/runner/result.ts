@@ -2,11 +2,11 @@
 // and one summary line per step. Pure functions of the steps' final states.
 import type { StepGraph } from "../graph/graph";
 import type { Workflow } from "../model/schema";
-import type { RunRecord, RunStatus } from "../store/records";
+import type { RunRecord, RunStatus } from "../record/records";
 import type { Recorder } from "./recorder";
 import type { RunContext } from "./scope";
 import type { RunStore } from "../store/run-store";
-import { evaluateBare, toJson } from "./expressions";
+import { evaluateBare, toJson } from "../expr/evaluate";
 import {
   driftFindings,
   skippedOutputFindings,

@@ -1,10 +1,10 @@
 // Resuming a run (SPEC §5, DECISIONS §2): the recorded run's id, source, inputs and env, and the
-// steps that had ended, read from its log by the one reader of logs (core/log/fold.ts). Steps in flight at the crash run again
+// steps that had ended, read from its log by the one reader of logs (core/record/fold.ts). Steps in flight at the crash run again
 // (at-least-once); pure steps whose record was lost are simply recomputed.
-import type { ProcessRecord, RunRecord } from "../store/records";
+import type { ProcessRecord, RunRecord } from "../record/records";
 import type { RunStore } from "../store/run-store";
 import type { EndedStep, ResumePoint } from "./types";
-import { foldToEnd } from "../log/fold";
+import { foldToEnd } from "../record/fold";
 
 export interface RecordedRun {
   readonly run: RunRecord;

@@ -8,7 +8,7 @@
 // class on purpose; conditions, limits and findings live in their own files.
 import type { Step } from "../model/schema";
 import type { RunOptions, RunResult, StepState } from "./types";
-import type { RunStatus } from "../store/records";
+import type { RunStatus } from "../record/records";
 import { raceAbort, Semaphores, sleep } from "./async";
 import { recordEnd, summaries } from "./result";
 import { dependenciesAllow, STATUS_FUNCTIONS } from "./conditions";
@@ -21,7 +21,7 @@ import {
   type ScopeSource,
 } from "./scope";
 import { StepError, asStepError } from "./errors";
-import { evaluateBareSync, FALLBACK, toJson, type ExprScope } from "./expressions";
+import { evaluateBareSync, FALLBACK, toJson, type ExprScope } from "../expr/evaluate";
 import { Recorder } from "./recorder";
 import { Outcomes, pendingState, snapshotOf } from "./outcomes";
 import { cacheKey, cachePolicy } from "./cache";

@@ -3,7 +3,7 @@
 import type { Step } from "../model/schema";
 import type { StepGraph } from "../graph/graph";
 import { ancestorsOf, dependenciesAllow, STATUS_FUNCTIONS } from "./conditions";
-import { evaluateBare, type ExprScope } from "./expressions";
+import { evaluateBare, type ExprScope } from "../expr/evaluate";
 import type { StepState } from "./types";
 
 /** What every step of a run sees besides its dependencies. */

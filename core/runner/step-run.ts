@@ -1,15 +1,15 @@
 // `keel run --step S` (DECISIONS §2): S runs on the recorded outputs of its dependencies, taken
 // from the newest run of the same workflow in which every one of them has an output. It refuses
 // when there is none, or when a step S depends on changed since that run. Runs' logs are read by
-// the one reader of logs (core/log/fold.ts).
+// the one reader of logs (core/record/fold.ts).
 import { withAncestors } from "../graph/graph";
 import type { Workflow } from "../model/schema";
-import type { RunRecord } from "../store/records";
+import type { RunRecord } from "../record/records";
 import type { RunStore } from "../store/run-store";
 import type { LoadedWorkflow } from "./load";
 import { loadWorkflowText } from "./load";
 import type { ReusedStep } from "./types";
-import { foldToEnd } from "../log/fold";
+import { foldToEnd } from "../record/fold";
 
 export type StepRunPlan =
   | {

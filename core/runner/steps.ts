@@ -14,7 +14,7 @@ import {
   renderSync,
   toJson,
   type ExprScope,
-} from "./expressions";
+} from "../expr/evaluate";
 
 export interface StepOutput {
   readonly value: unknown;

@@ -1,7 +1,7 @@
 // The local executor's options and results.
 import type { StepGraph } from "../graph/graph";
 import type { Workflow } from "../model/schema";
-import type { EventRecord, Origin, RunMode, RunStatus } from "../store/records";
+import type { EventRecord, Origin, RunMode, RunStatus } from "../record/records";
 import type { RunStore } from "../store/run-store";
 import type { Effects } from "./effects";
 import type { ErrorKind } from "./errors";

@@ -12,7 +12,7 @@ import {
   WORKFLOW_SCHEMA,
   type ZodLike,
 } from "../model/schema-walk";
-import { isObj, str, valueAt } from "../model/values";
+import { isObj, str, valueAt } from "../model/untyped";
 import { JSONATA_FUNCTIONS, IMPURE_FUNCTIONS, STATUS_FUNCTIONS } from "../expr/analyze";
 import { outputFieldsAt } from "../check/output-fields";
 import type { WorkflowModel } from "../check/validate";

@@ -3,7 +3,7 @@
 // the panel shows what parses). Computed from the same model as every other feature.
 import type { Diagnostic } from "../model/diagnostic";
 import type { LineIndex } from "../model/line-index";
-import { isObj, str } from "../model/values";
+import { isObj, str } from "../model/untyped";
 import type { WorkflowModel } from "../check/validate";
 import type { GraphMessage } from "../protocol/webview";
 import { StepType } from "../protocol/webview";

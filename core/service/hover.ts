@@ -4,7 +4,7 @@
 import type { Span } from "../model/diagnostic";
 import type { Loc } from "../model/parse";
 import { schemaAt, WORKFLOW_SCHEMA } from "../model/schema-walk";
-import { isObj, str } from "../model/values";
+import { isObj, str } from "../model/untyped";
 import type { WorkflowModel } from "../check/validate";
 import type { LastRun, StepRunSummary } from "../protocol/lsp";
 import { occurrenceAt } from "./symbols";

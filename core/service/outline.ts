@@ -1,7 +1,7 @@
 // The document outline: inputs, providers, steps (with their types) and outputs.
 import type { Span } from "../model/diagnostic";
 import type { Loc } from "../model/parse";
-import { isObj, str } from "../model/values";
+import { isObj, str } from "../model/untyped";
 import type { WorkflowModel } from "../check/validate";
 
 export type OutlineKind = "section" | "input" | "provider" | "step" | "output";

@@ -3,7 +3,7 @@
 // `defaults.provider`). Navigation, rename, highlights, hover and semantic tokens read this table.
 import type { Span } from "../model/diagnostic";
 import type { Loc } from "../model/parse";
-import { isObj } from "../model/values";
+import { isObj } from "../model/untyped";
 import { siteSpan } from "../check/sites";
 import type { WorkflowModel } from "../check/validate";
 

@@ -8,9 +8,9 @@ import type {
   ProcessRecord,
   RunRecord,
   WriteBatch,
-} from "./records";
+} from "../record/records";
 import type { RunQuery, RunStore } from "./run-store";
-import { inlineValue } from "./values";
+import { inlineValue } from "../record/refs";
 
 export class MemoryStore implements RunStore {
   readonly readOnly = false;

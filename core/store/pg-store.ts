@@ -28,7 +28,7 @@ import {
   type EventTuple,
   type Tail,
 } from "./rows";
-import { inlineValue } from "./values";
+import { inlineValue } from "../record/refs";
 import type {
   AttemptRecord,
   CacheEntry,
@@ -37,7 +37,7 @@ import type {
   ProcessRecord,
   RunRecord,
   WriteBatch,
-} from "./records";
+} from "../record/records";
 import type { RunQuery, RunStore } from "./run-store";
 
 /** A connection with a transaction open on it: `pg`'s, whichever copy of `pg` opened it. */

@@ -2,7 +2,7 @@
 // PostgreSQL stores: a run's and a cache entry's columns, and the JSON tuples a log segment holds
 // (migration 2: one row per commit, its events and attempts as JSON arrays).
 import { COMMITS_PER_RUN } from "./migrations";
-import type { AttemptRecord, CacheEntry, EventRecord, ProcessRecord, RunRecord } from "./records";
+import type { AttemptRecord, CacheEntry, EventRecord, ProcessRecord, RunRecord } from "../record/records";
 import type { SqlValue } from "./sql-driver";
 
 export const text = (v: unknown): string | null => (v == null ? null : String(v));

@@ -8,7 +8,7 @@ import type {
   ProcessRecord,
   RunRecord,
   WriteBatch,
-} from "./records";
+} from "../record/records";
 
 export interface RunQuery {
   readonly workflowPath?: string;

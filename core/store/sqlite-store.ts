@@ -8,7 +8,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync } fr
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { COMMITS_PER_RUN, MIGRATIONS } from "./migrations";
-import { inlineValue } from "./values";
+import { inlineValue } from "../record/refs";
 import type {
   AttemptRecord,
   CacheEntry,
@@ -17,7 +17,7 @@ import type {
   ProcessRecord,
   RunRecord,
   WriteBatch,
-} from "./records";
+} from "../record/records";
 import type { RunQuery, RunStore } from "./run-store";
 import {
   attemptTuple,

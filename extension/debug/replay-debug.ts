@@ -15,7 +15,7 @@ import {
 import { nodeReplayHost } from "@keel/core/debug/node-host";
 import { shownStatus } from "@keel/core/node/liveness";
 import { openSqliteStore } from "@keel/core/store/sqlite-store";
-import type { RunRecord } from "@keel/core/store/records";
+import type { RunRecord } from "@keel/core/record/records";
 import { GraphPanel } from "../panel/graph-panel";
 
 export const DEBUG_TYPE = "keel-replay";

@@ -5,7 +5,7 @@
 import * as vscode from "vscode";
 import { writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import type { RunRecord } from "@keel/core/store/records";
+import type { RunRecord } from "@keel/core/record/records";
 import { runCli, storeOf } from "./cli";
 import type { RunManager } from "./run-manager";
 import { DiffMessage } from "@keel/core/protocol/webview";

@@ -10,13 +10,13 @@ import { validate } from "@keel/core/check/validate";
 import { withAncestors } from "@keel/core/graph/graph";
 import { nodeHost } from "@keel/core/node/host";
 import { effectfulSteps } from "@keel/core/service/trust";
-import { foldToEnd } from "@keel/core/replay/fold";
-import type { EventRecord } from "@keel/core/store/records";
+import { foldToEnd } from "@keel/core/record/fold";
+import type { EventRecord } from "@keel/core/record/records";
 import type { StatusMessage } from "@keel/core/protocol/webview";
 import { GraphPanel } from "../panel/graph-panel";
 import type { Secrets } from "./secrets";
 import { spawnCli, storeOf } from "./cli";
-import { otelArgs } from "./settings";
+import { otelArgs } from "./production-settings";
 
 export interface Selection {
   /** Run this step alone on the recorded outputs of its dependencies. */

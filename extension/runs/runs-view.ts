@@ -10,9 +10,9 @@ import { shownStatus } from "@keel/core/node/liveness";
 import { openSqliteStore } from "@keel/core/store/sqlite-store";
 import { isPgUrl } from "@keel/core/store/location";
 import type { RunStore } from "@keel/core/store/run-store";
-import { teamStoreUrl } from "./settings";
-import { foldToEnd, type StepAt } from "@keel/core/replay/fold";
-import type { RunRecord } from "@keel/core/store/records";
+import { teamStoreUrl } from "./production-settings";
+import { foldToEnd, type StepAt } from "@keel/core/record/fold";
+import type { RunRecord } from "@keel/core/record/records";
 
 const RUNS_PER_WORKFLOW = 20;
 

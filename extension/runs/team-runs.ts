@@ -4,7 +4,7 @@
 // recorded run does.
 import * as vscode from "vscode";
 import { dirname } from "node:path";
-import type { RunRecord } from "@keel/core/store/records";
+import type { RunRecord } from "@keel/core/record/records";
 import { runCli, storeOf } from "./cli";
 
 export interface TeamRunArg {

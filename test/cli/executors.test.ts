@@ -14,7 +14,7 @@ import type { Executor, RunSpec } from "@keel/core/executor/executor";
 import { loadWorkflow } from "@keel/core/runner/load";
 import { newRunId } from "@keel/core/store/ids";
 import { openSqliteStore } from "@keel/core/store/sqlite-store";
-import type { EventRecord } from "@keel/core/store/records";
+import type { EventRecord } from "@keel/core/record/records";
 import { workspace } from "../helpers/cli";
 import { postgresMissing, startPostgres, type ThrowawayPostgres } from "../helpers/postgres";
 import { killWorkers, startWorkerProcess } from "../helpers/workers";

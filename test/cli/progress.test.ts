@@ -3,7 +3,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Progress } from "../../cli/progress";
 import { styleFor } from "../../cli/output";
-import type { EventRecord } from "@keel/core/store/records";
+import type { EventRecord } from "@keel/core/record/records";
 
 const event = (
   seq: number,

@@ -14,7 +14,7 @@ import { createServer, type Server } from "node:http";
 import { join } from "node:path";
 import pg from "pg";
 import { MemoryStore } from "@keel/core/store/memory-store";
-import { inlineValue } from "@keel/core/store/values";
+import { inlineValue } from "@keel/core/record/refs";
 import { openDefaultDriver } from "@keel/core/store/sql-driver";
 import { keel, workspace } from "../helpers/cli";
 import { keelAsync, startReceiver } from "../helpers/otlp";

@@ -14,7 +14,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import pg from "pg";
 import { openDbosExecutor, type DbosExecutor } from "@keel/workers";
-import { foldToEnd } from "@keel/core/log/fold";
+import { foldToEnd } from "@keel/core/record/fold";
 import { readRecordedRun } from "@keel/core/replay/record";
 import { replayRun } from "@keel/core/replay/replay";
 import { toGolden } from "@keel/core/replay/golden";

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { SeverityCache } from "@keel/core/node/settings";
+import { SeverityCache } from "@keel/core/node/workspace-settings";
 
 test("the severity cache answers from memory until the settings file changes", () => {
   const root = mkdtempSync(join(tmpdir(), "keel-settings-"));

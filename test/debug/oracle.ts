@@ -2,9 +2,9 @@
 // check that compares it with what the session answers over the protocol.
 import assert from "node:assert/strict";
 import type { DebugClient } from "@vscode/debugadapter-testsupport";
-import { RunFold } from "@keel/core/log/fold";
+import { RunFold } from "@keel/core/record/fold";
 import type { RunStore } from "@keel/core/store/run-store";
-import { inlineValue } from "@keel/core/store/values";
+import { inlineValue } from "@keel/core/record/refs";
 import { frames, named, scopes, variables } from "./harness";
 
 /** The fold of a recorded run, as the session builds it. */

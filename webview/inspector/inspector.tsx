@@ -1,9 +1,9 @@
 // The selected step as it was at the stepper's position: state, attempts with their errors,
 // provider metadata and what a tool printed, the resolved input and the output (JSON, collapsible).
 import { useEffect, useState, type ReactNode } from "react";
-import type { RunFold, StepAt } from "@keel/core/replay/fold";
-import type { AttemptRecord } from "@keel/core/store/records";
-import { inlineValue } from "@keel/core/store/values";
+import type { RunFold, StepAt } from "@keel/core/record/fold";
+import type { AttemptRecord } from "@keel/core/record/records";
+import { inlineValue } from "@keel/core/record/refs";
 import { post } from "../channel";
 import { durationOf } from "../stepper/recording";
 

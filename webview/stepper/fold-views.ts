@@ -3,7 +3,7 @@
 // position p to q changes only the steps of the events between them (the fold's one delta per
 // event) and which step is current, so only those views are built and compared: a move of one
 // event costs O(1), whatever the graph's size. A new fold or graph sets every view once.
-import type { RunFold, StepAt } from "@keel/core/replay/fold";
+import type { RunFold, StepAt } from "@keel/core/record/fold";
 import type { GraphMessage } from "@keel/core/protocol/webview";
 import type { StepView, StepViews } from "../graph/step-views";
 import { durationOf } from "./recording";

@@ -1,7 +1,7 @@
 // A recorded run in the panel: the core's step-through fold over its log, and the step states
 // the graph shows at the fold's position.
-import { RunFold, type StepAt } from "@keel/core/replay/fold";
-import type { AttemptRecord, EventRecord } from "@keel/core/store/records";
+import { RunFold, type StepAt } from "@keel/core/record/fold";
+import type { AttemptRecord, EventRecord } from "@keel/core/record/records";
 import type { RecordingMessage } from "@keel/core/protocol/webview";
 import type { States } from "../graph/to-flow";
 

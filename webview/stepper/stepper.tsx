@@ -1,7 +1,7 @@
 // The step-through bar: back and forth by event, to the start or the end, to the next failure,
 // a scrubber over the whole log. Keyboard: ← → one event, Home End, F the next failure.
 import { useEffect } from "react";
-import type { EventRecord } from "@keel/core/store/records";
+import type { EventRecord } from "@keel/core/record/records";
 import { describe } from "./recording";
 
 export interface StepperProps {

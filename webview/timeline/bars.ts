@@ -2,11 +2,12 @@
 // (its start and end in milliseconds from the run's start), a mark where a step was skipped.
 // No React here, so it is tested as plain data.
 import type { RecordingMessage } from "@keel/core/protocol/webview";
+import type { AttemptStatus, Origin } from "@keel/core/record/records";
 
 export interface Bar {
   readonly attempt: number;
-  readonly status: "succeeded" | "failed";
-  readonly origin: "live" | "cached" | "reused";
+  readonly status: AttemptStatus;
+  readonly origin: Origin;
   /** Milliseconds from the run's start. */
   readonly start: number;
   readonly end: number;

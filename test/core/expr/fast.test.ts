@@ -6,7 +6,7 @@ import fc from "fast-check";
 import jsonata from "jsonata";
 import { compileFast, FALLBACK } from "@keel/core/expr/fast";
 import { parseExpression } from "@keel/core/expr/parse";
-import { evaluate } from "@keel/core/runner/expressions";
+import { evaluate } from "@keel/core/expr/evaluate";
 
 const NAMES = ["a", "b", "c", "x"];
 const POSTFIX = [

@@ -5,7 +5,7 @@
 //
 // Every case goes to the fast evaluator (core/expr/fast.ts): wherever it answers, its answer must
 // be jsonata's and the case's own. Every case also goes to the evaluator a run uses
-// (core/runner/expressions.ts: the fast path, else jsonata under Keel's limits), which must give
+// (core/expr/evaluate.ts: the fast path, else jsonata under Keel's limits), which must give
 // the case's result or its error code, except that a runaway case (one the suite "timeboxes")
 // must stop with D1011 (too deep) or D1012 (too long) instead of jsonata's test-only U1001.
 import { test } from "node:test";
@@ -15,7 +15,7 @@ import { join } from "node:path";
 import jsonata from "jsonata";
 import { compileFast, FALLBACK } from "@keel/core/expr/fast";
 import { parseExpression } from "@keel/core/expr/parse";
-import { evaluate, EXPRESSION_LIMITS } from "@keel/core/runner/expressions";
+import { evaluate, EXPRESSION_LIMITS } from "@keel/core/expr/evaluate";
 
 const SUITE = process.env.KEEL_JSONATA_SUITE;
 

@@ -4,7 +4,7 @@
 // ordinary work: a recursion 5,000 deep and a 100,000-item `$map` still answer.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { evaluate, ExpressionError } from "@keel/core/runner/expressions";
+import { evaluate, ExpressionError } from "@keel/core/expr/evaluate";
 
 const LOOP = "($f := function($x) { $f($x) }; $f(1))";
 

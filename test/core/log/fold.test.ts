@@ -3,7 +3,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import fc from "fast-check";
-import { RunFold, foldToEnd, type StepAt } from "@keel/core/log/fold";
+import { RunFold, foldToEnd, type StepAt } from "@keel/core/record/fold";
 import { runText, type TestRun } from "../runner/harness";
 
 const FLOW = readFileSync("test/fixtures/runs/mixed.keel.yaml", "utf8");
@@ -115,7 +115,7 @@ test("foldToEnd of every sample's log agrees with the run's summary", async () =
 });
 
 test("the fold is browser-safe: it imports types only", () => {
-  const text = readFileSync("core/log/fold.ts", "utf8");
+  const text = readFileSync("core/record/fold.ts", "utf8");
   const imports = text.match(/^import .*$/gm) ?? [];
   assert.ok(imports.length > 0);
   for (const line of imports) assert.match(line, /^import type /);

@@ -11,7 +11,7 @@ import { MemoryStore } from "@keel/core/store/memory-store";
 import { readRecordedRun, type RecordedRun } from "@keel/core/replay/record";
 import { replayRun, type ReplayReport } from "@keel/core/replay/replay";
 import { RecordedAnswers } from "@keel/core/replay/answers";
-import { foldToEnd } from "@keel/core/log/fold";
+import { foldToEnd } from "@keel/core/record/fold";
 import { loadWorkflowText } from "@keel/core/runner/load";
 import { startProviderServer, type ProviderServer } from "../../helpers/provider-server";
 import { runText, type TestRun } from "../runner/harness";

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { MemoryStore } from "@keel/core/store/memory-store";
-import { inlineValue } from "@keel/core/store/values";
+import { inlineValue } from "@keel/core/record/refs";
 import type { Effects } from "@keel/core/runner/effects";
 import { runText, stepOf, writeWorkflow } from "./harness";
 

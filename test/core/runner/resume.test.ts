@@ -1,4 +1,4 @@
-// Resume reads a run's log through the fold (core/log/fold.ts): cut a recorded log after any event,
+// Resume reads a run's log through the fold (core/record/fold.ts): cut a recorded log after any event,
 // as a crash would, and the resume point must be what a plain scan of that log says.
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -7,7 +7,7 @@ import { resolve } from "node:path";
 import { loadResumePoint } from "@keel/core/runner/resume";
 import { readRecordedRun } from "@keel/core/replay/record";
 import { MemoryStore } from "@keel/core/store/memory-store";
-import type { EventRecord } from "@keel/core/store/records";
+import type { EventRecord } from "@keel/core/record/records";
 import { runText } from "./harness";
 
 const ENDS: Record<string, "succeeded" | "failed" | "skipped"> = {

@@ -5,7 +5,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import type { EventRecord } from "@keel/core/store/records";
+import type { EventRecord } from "@keel/core/record/records";
 import { load, runText, stepOf, writeWorkflow } from "./harness";
 
 const SECRET = "tok-0123456789abcdef";

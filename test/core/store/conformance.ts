@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { RunStore } from "@keel/core/store/run-store";
-import type { AttemptRecord, EventRecord, RunRecord } from "@keel/core/store/records";
+import type { AttemptRecord, EventRecord, RunRecord } from "@keel/core/record/records";
 
 export function run(id: string, over: Partial<RunRecord> = {}): RunRecord {
   return {

@@ -1,12 +1,29 @@
 // The run record: what the store keeps for every run. One logical schema for every RunStore.
 // Values (inputs, outputs, resolved inputs, sources) are stored once by content hash in blobs;
-// records refer to them by hash.
+// records refer to them by hash (refs.ts). Every list of names (statuses, origins, event types,
+// finding kinds) is defined here once; the messages across process and webview boundaries
+// (core/protocol/) build their schemas from these lists.
+// Browser-safe: no imports.
 
-export type RunStatus = "running" | "succeeded" | "failed" | "cancelled" | "interrupted";
-export type RunMode = "run" | "replay" | "rerun";
-export type StepStatus = "pending" | "running" | "succeeded" | "failed" | "skipped" | "cancelled";
-/** How a success came about (DECISIONS §2): executed now, from the cache, or from a parent run. */
-export type Origin = "live" | "cached" | "reused";
+export const RUN_STATUSES = ["running", "succeeded", "failed", "cancelled", "interrupted"] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+export const RUN_MODES = ["run", "replay", "rerun"] as const;
+export type RunMode = (typeof RUN_MODES)[number];
+export const STEP_STATUSES = [
+  "pending",
+  "running",
+  "succeeded",
+  "failed",
+  "skipped",
+  "cancelled",
+] as const;
+export type StepStatus = (typeof STEP_STATUSES)[number];
+/** How a success came about (docs/runner.md): executed now, from the cache, or from a parent run. */
+export const ORIGINS = ["live", "cached", "reused"] as const;
+export type Origin = (typeof ORIGINS)[number];
+/** How an attempt ended. */
+export const ATTEMPT_STATUSES = ["succeeded", "failed"] as const;
+export type AttemptStatus = (typeof ATTEMPT_STATUSES)[number];
 
 export interface RunRecord {
   /** Sorts by creation time (see ids.ts). */
@@ -31,19 +48,31 @@ export interface RunRecord {
   readonly heartbeatAt: string | null;
 }
 
-export type EventType =
-  | "run_started"
-  | "run_resumed"
-  | "step_started"
-  | "attempt_failed"
-  | "step_succeeded"
-  | "step_failed"
-  | "step_skipped"
-  | "step_reused"
-  | "step_cached"
-  | "step_cancelled"
-  | "finding"
-  | "run_finished";
+export const EVENT_TYPES = [
+  "run_started",
+  "run_resumed",
+  "step_started",
+  "attempt_failed",
+  "step_succeeded",
+  "step_failed",
+  "step_skipped",
+  "step_reused",
+  "step_cached",
+  "step_cancelled",
+  "finding",
+  "run_finished",
+] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+/** The events that end a step: after one of them the step has its final state in the run. */
+export const STEP_ENDING_EVENTS: ReadonlySet<EventType> = new Set<EventType>([
+  "step_succeeded",
+  "step_failed",
+  "step_skipped",
+  "step_reused",
+  "step_cached",
+  "step_cancelled",
+]);
 
 /** One entry of a run's append-only log; `seq` numbers a run's events from 1 without gaps. */
 export interface EventRecord {
@@ -62,7 +91,7 @@ export interface AttemptRecord {
   readonly stepId: string;
   /** 1 for the first attempt. */
   readonly attempt: number;
-  readonly status: "succeeded" | "failed";
+  readonly status: AttemptStatus;
   readonly origin: Origin;
   /** Blob hash of the resolved input: the exact prompt, request, arguments or command. */
   readonly inputHash: string;
@@ -88,9 +117,12 @@ export interface CacheEntry {
   readonly expiresAt: string | null;
 }
 
+export const FINDING_KINDS = ["stale_context", "provider_drift", "skipped_output"] as const;
+export type FindingKind = (typeof FINDING_KINDS)[number];
+
 export interface Finding {
   readonly runId: string;
-  readonly kind: "stale_context" | "provider_drift" | "skipped_output";
+  readonly kind: FindingKind;
   readonly message: string;
   readonly data: Readonly<Record<string, unknown>>;
 }

@@ -1,9 +1,9 @@
 // Evaluating a workflow's expressions at run time: bare JSONata fields and `${{ }}` templates.
 // Expressions are compiled once per text; Keel's status functions are passed as bindings.
 import jsonata from "jsonata";
-import { scanTemplates, wholeTemplate } from "../expr/template";
-import { compileFast, FALLBACK } from "../expr/fast";
-import { parseExpression } from "../expr/parse";
+import { scanTemplates, wholeTemplate } from "./template";
+import { compileFast, FALLBACK } from "./fast";
+import { parseExpression } from "./parse";
 
 type Compiled = ReturnType<typeof jsonata>;
 

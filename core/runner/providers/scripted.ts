@@ -5,10 +5,10 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parse } from "yaml";
-import type { LlmRequest, LlmResponse } from "./effects";
-import { StepError } from "./errors";
-import { durationMs } from "./policy";
-import { sha256 } from "./recorder";
+import type { LlmRequest, LlmResponse } from "../effects";
+import { StepError } from "../errors";
+import { durationMs } from "../policy";
+import { sha256 } from "../recorder";
 
 interface ScriptedResponse {
   match: string;

@@ -5,7 +5,7 @@
 // Invariants: a reply never holds more items than asked (nor more than PAGE_MAX when not asked);
 // no value is read from the store before its parent is expanded.
 import type { DebugProtocol } from "@vscode/debugprotocol";
-import { inlineValue } from "../store/values";
+import { inlineValue } from "../record/refs";
 
 /** A value kept in the store by reference, read only when it is shown. */
 export class Lazy {

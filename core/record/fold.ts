@@ -8,7 +8,7 @@
 //   state before and after it, so a move applies or undoes one delta: O(1), never a re-read.
 // - Deltas are made once, the first time the fold moves past an event.
 // Browser-safe: type imports only (the webview and the debugger use it too).
-import type { AttemptRecord, EventRecord, Origin, RunStatus, StepStatus } from "../store/records";
+import type { AttemptRecord, EventRecord, Origin, RunStatus, StepStatus } from "./records";
 
 /** A step as it was at some position of its run's log. Immutable: a move swaps whole states. */
 export interface StepAt {
@@ -22,7 +22,7 @@ export interface StepAt {
   readonly continued: boolean;
   /** The last error: an attempt's or the step's. */
   readonly error: { readonly kind: string; readonly message: string } | null;
-  /** Reference of the output (store/values.ts), once the step succeeded. */
+  /** Reference of the output (core/record/refs.ts), once the step succeeded. */
   readonly output: string | null;
   /** The newest attempt that had ended at this position, with its resolved input's reference. */
   readonly attempt: AttemptRecord | null;
