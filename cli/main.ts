@@ -12,14 +12,9 @@ import { runDap, usage as dapUsage } from "./commands/dap";
 import { runWorker, usage as workerUsage } from "./commands/worker";
 import { runPull, usage as pullUsage } from "./commands/pull";
 import { runCancel, usage as cancelUsage } from "./commands/cancel";
-import {
-  exportUsage,
-  importUsage,
-  runExport,
-  runImport,
-  runTest,
-  testUsage,
-} from "./commands/golden";
+import { exportUsage, runExport } from "./commands/export";
+import { importUsage, runImport } from "./commands/import";
+import { runTest, testUsage } from "./commands/test";
 import { StoreFileError } from "@keel/core/store/sqlite-store";
 import { UsageError } from "./output";
 import { SECRET_PREFIX } from "@keel/core/check/secrets";

@@ -10,7 +10,8 @@ import type {
   StatusMessage,
 } from "@keel/core/protocol/webview";
 import { listen, post } from "./channel";
-import { toFlow, viewsOf, type Flow, type States } from "./graph/to-flow";
+import { toFlow, viewsOf, type Flow } from "./graph/to-flow";
+import type { States } from "./graph/step-views";
 import { StepViews, StepViewsContext } from "./graph/step-views";
 import { GraphCanvas } from "./graph/graph-canvas";
 import { useLayout } from "./layout/use-layout";

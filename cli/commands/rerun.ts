@@ -7,7 +7,8 @@ import { defaultStorePath } from "@keel/core/node/store-path";
 import { flag, parseArgs } from "../args";
 import { UsageError } from "../output";
 import { loadForReplay, readRunAt } from "./recorded";
-import { performRun, secretsFromEnv } from "./run";
+import { secretsFromEnv } from "../run-options";
+import { performRun } from "./run";
 
 export const usage =
   "keel rerun <run id | latest> --from <step> [--set step=json]... [--yes] [--force] [--plan] [--json | --events] [--store path]";

@@ -10,7 +10,8 @@ import { formatDiagnostic, locate } from "../diagnostics";
 import { isPgUrl } from "@keel/core/store/location";
 import { styleFor, UsageError } from "../output";
 import { openStoreAt } from "../store";
-import { performRun, secretsFromEnv } from "./run";
+import { secretsFromEnv } from "../run-options";
+import { performRun } from "./run";
 
 export const usage = "keel resume <run id | latest> [--json] [--store path]";
 

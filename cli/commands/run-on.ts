@@ -11,7 +11,7 @@ import { exportRunToOtel, type OtelOptions } from "../otel";
 import { styleFor, UsageError } from "../output";
 import { Progress } from "../progress";
 import { storeName } from "../store";
-import { printSummary, summaryJson } from "./run";
+import { printSummary, summaryJson } from "../summary";
 
 declare const KEEL_VERSION: string | undefined;
 /** How long a followed run may wait for a worker before `keel run --on` says it is queued. */

@@ -11,12 +11,13 @@ import { runWorkflow, type RunResult } from "@keel/core/runner/run";
 import { createNodeEffects } from "@keel/core/runner/node-effects";
 import { resolveInputs } from "@keel/core/runner/inputs";
 import { defaultStorePath } from "@keel/core/node/store-path";
-import { environmentSecrets, SecretError } from "@keel/core/node/secrets";
 import { flag, parseArgs } from "../args";
 import { formatDiagnostic, locate } from "../diagnostics";
 import { styleFor, UsageError } from "../output";
 import { exportRunToOtel } from "../otel";
-import { duration, Progress } from "../progress";
+import { Progress } from "../progress";
+import { otelOf, secretsFromEnv, type OtelTarget } from "../run-options";
+import { printSummary, summaryJson } from "../summary";
 import { openStoreAt, storeName } from "../store";
 import { isPgUrl } from "@keel/core/store/location";
 import { StoreFileError } from "@keel/core/store/sqlite-store";
@@ -145,19 +146,6 @@ async function runOn(
   });
 }
 
-/** `--otel <endpoint>` and `--otel-content`, as a run's export target. */
-export function otelOf(args: {
-  readonly flags: ReadonlyMap<string, readonly string[]>;
-}): PerformOptions["otel"] {
-  const endpoint = args.flags.get("--otel")?.at(-1);
-  if (endpoint === undefined) {
-    if (args.flags.has("--otel-content"))
-      throw new UsageError("--otel-content needs --otel <endpoint>");
-    return undefined;
-  }
-  return { endpoint, content: args.flags.has("--otel-content") };
-}
-
 export interface PerformOptions {
   readonly loaded: LoadedWorkflow;
   readonly inputs: Record<string, unknown>;
@@ -177,7 +165,7 @@ export interface PerformOptions {
   readonly reuse?: ReadonlyMap<string, ReusedStep>;
   readonly parentId?: string;
   /** Send the run's spans to this OpenTelemetry collector once it ends (SPEC §10). */
-  readonly otel?: { readonly endpoint: string; readonly content: boolean };
+  readonly otel?: OtelTarget;
 }
 
 /** Runs (or resumes) with live progress and Ctrl-C handling, then prints the result; the exit code. */
@@ -295,66 +283,4 @@ async function selectSteps(
   } finally {
     await store.close();
   }
-}
-
-/** What `--json` prints of a run's result. */
-export function summaryJson(result: RunResult) {
-  return {
-    runId: result.runId,
-    status: result.status,
-    outputs: result.outputs,
-    findings: result.findings,
-    error: result.error,
-    steps: result.steps.map((st) => ({
-      id: st.id,
-      status: st.status,
-      attempts: st.attempts,
-      durationMs: st.durationMs,
-      cached: st.origin === "cached",
-    })),
-  };
-}
-
-/**
- * Every secret of the environment (KEEL_SECRET_<NAME>): those the workflow reads must be set, and
- * all are masked in what the run writes (core/node/secrets.ts); a missing or too short one is
- * bad usage.
- */
-export function secretsFromEnv(names: readonly string[]): Record<string, string> {
-  try {
-    return environmentSecrets(names);
-  } catch (e) {
-    if (e instanceof SecretError) throw new UsageError(e.message);
-    throw e;
-  }
-}
-
-export function printSummary(result: RunResult, ms: number): void {
-  const s = styleFor(process.stdout);
-  const counts = new Map<string, number>();
-  for (const st of result.steps) counts.set(st.status, (counts.get(st.status) ?? 0) + 1);
-  const tally = [...counts].map(([k, n]) => `${n} ${k}`).join(", ");
-  // A success with findings is never shown as a bare "succeeded" (docs/runner.md, "Findings").
-  const found = result.findings.length;
-  const head =
-    result.status === "succeeded"
-      ? found > 0
-        ? s.yellow(`succeeded with ${found} finding${found > 1 ? "s" : ""}`)
-        : s.green("succeeded")
-      : result.status === "cancelled"
-        ? s.yellow("cancelled")
-        : s.red("failed");
-  process.stdout.write(`\nrun ${result.runId} ${head} in ${duration(ms)} (${tally})\n`);
-  if (result.error) process.stdout.write(`${s.red(result.error)}\n`);
-  for (const f of result.findings) process.stdout.write(`${s.yellow(f.kind)}: ${f.message}\n`);
-  if (result.outputs && Object.keys(result.outputs).length > 0) {
-    process.stdout.write(`outputs:\n${indent(JSON.stringify(result.outputs, null, 2))}\n`);
-  }
-}
-
-function indent(text: string): string {
-  return text
-    .split("\n")
-    .map((l) => `  ${l}`)
-    .join("\n");
 }

@@ -10,7 +10,7 @@ import { flag, parseArgs } from "../args";
 import { exportRunToOtel } from "../otel";
 import { UsageError } from "../output";
 import { storeName } from "../store";
-import { otelOf, secretsFromEnv } from "./run";
+import { otelOf, secretsFromEnv } from "../run-options";
 
 declare const KEEL_VERSION: string | undefined;
 

@@ -6,7 +6,8 @@ import type { RunStore } from "../store/run-store";
 import type { EndedStep, ResumePoint } from "./types";
 import { foldToEnd } from "../record/fold";
 
-export interface RecordedRun {
+/** A run to resume: what it was started with and where its log stopped. */
+export interface ResumableRun {
   readonly run: RunRecord;
   readonly source: string;
   readonly inputs: Record<string, unknown>;
@@ -19,7 +20,7 @@ export interface RecordedRun {
 export async function loadResumePoint(
   store: RunStore,
   runId: string,
-): Promise<RecordedRun | undefined> {
+): Promise<ResumableRun | undefined> {
   const run = await store.getRun(runId);
   if (!run) return undefined;
   const [events, attempts, processes] = await Promise.all([

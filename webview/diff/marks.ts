@@ -1,6 +1,6 @@
 // Pure mapping from a diff of two runs to what the graph marks on each step. No React here.
 import type { DiffMessage } from "@keel/core/protocol/webview";
-import type { DiffMark } from "../graph/to-flow";
+import type { DiffMark } from "../graph/step-views";
 
 export type StepDiff = DiffMessage["steps"][number];
 

@@ -6,8 +6,8 @@
 import { memo, useContext } from "react";
 import type { NodeProps } from "@xyflow/react";
 import { FarContext } from "./far";
-import { duration, labelId, labelOf, type DiffMark, type StepNode } from "./to-flow";
-import { useStepView } from "./step-views";
+import { duration, labelId, labelOf, type StepNode } from "./to-flow";
+import { useStepView, type DiffMark } from "./step-views";
 
 const TYPE_LABEL: Record<string, string> = {
   llm: "LLM",

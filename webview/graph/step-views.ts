@@ -4,7 +4,13 @@
 // React Flow's nodes, edges and store stay as they are (giving it new node objects costs every
 // mounted node and edge a selector run, O(graph) per move; see docs/benchmarks.md).
 import { createContext, useContext, useSyncExternalStore } from "react";
-import type { DiffMark, States } from "./to-flow";
+import type { StatusMessage } from "@keel/core/protocol/webview";
+
+/** Step states by id, from a live run's status message or a recorded run's fold. */
+export type States = StatusMessage["steps"];
+
+/** How a step compares between two runs (diff mode). */
+export type DiffMark = "same" | "changed" | "added" | "removed";
 
 export interface StepView {
   readonly status: States[string]["status"];

@@ -4,8 +4,8 @@
 import { Position, type Edge as FlowEdge, type Node as FlowNode } from "@xyflow/react";
 import { buildGraph, type Edge } from "@keel/core/graph/graph";
 import { placeLayered } from "@keel/core/graph/layers";
-import type { GraphMessage, StatusMessage } from "@keel/core/protocol/webview";
-import type { StepView } from "./step-views";
+import type { GraphMessage } from "@keel/core/protocol/webview";
+import type { DiffMark, States, StepView } from "./step-views";
 
 /** A node's size is known in advance: React Flow then draws only what is on screen, unmeasured. */
 export const NODE_WIDTH = 214;
@@ -71,12 +71,6 @@ export function positions(graph: GraphMessage): Map<string, { x: number; y: numb
     out.set(id, { x: p.column * (NODE_WIDTH + GAP_X), y: p.row * (NODE_HEIGHT + GAP_Y) });
   return out;
 }
-
-/** Step states by id, from a live run's status message or a recorded run's fold. */
-export type States = StatusMessage["steps"];
-
-/** How a step compares between two runs (diff mode). */
-export type DiffMark = "same" | "changed" | "added" | "removed";
 
 /** The element whose text is a node's accessible name (the node wrapper is labelled by it). */
 export const labelId = (id: string) => `keel-label-${id}`;

@@ -3,7 +3,7 @@
 import { RunFold, type StepAt } from "@keel/core/record/fold";
 import type { AttemptRecord, EventRecord } from "@keel/core/record/records";
 import type { RecordingMessage } from "@keel/core/protocol/webview";
-import type { States } from "../graph/to-flow";
+import type { States } from "../graph/step-views";
 
 export function foldOf(recording: RecordingMessage, stepIds: readonly string[]): RunFold {
   return new RunFold(
