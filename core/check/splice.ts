@@ -3,7 +3,7 @@
 // symbols, lenses and semantic tokens ask for the model after every edit, and a full validation
 // costs ~0.3 s at 1,000 steps.
 // Invariant: `splicedModel(state)` equals `validate(state.text).model` in everything but object
-// identity: every location, value, expression site and graph edge (test/core/incremental.test.ts
+// identity: every location, value, expression site and graph edge (test/core/check/incremental.test.ts
 // compares them after random edits).
 // How: each unit kept its step's locations in the offsets of the text it was parsed in, and where
 // its text started then (`origin`); it has moved by `start - origin` since. Locations before the

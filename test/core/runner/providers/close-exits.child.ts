@@ -3,7 +3,7 @@
 // process.exit), which shows close() left no socket or timer behind.
 import OpenAI from "openai";
 import Anthropic from "@anthropic-ai/sdk";
-import { startProviderServer } from "../helpers/provider-server";
+import { startProviderServer } from "../../../helpers/provider-server";
 
 const describe = (error: unknown): string => {
   if (!(error instanceof Error)) return `not an error: ${String(error)}`;

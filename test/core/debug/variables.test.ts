@@ -12,9 +12,9 @@ import type { DebugProtocol } from "@vscode/debugprotocol";
 import type { DebugClient } from "@vscode/debugadapter-testsupport";
 import { MemoryStore } from "@keel/core/store/memory-store";
 import { EVALUATE_TIMEOUT_MS } from "@keel/core/debug/session";
-import { startProviderServer, type ProviderServer } from "../helpers/provider-server";
-import { runText } from "../core/runner/harness";
-import { startHttpServer, TOOL_MODULE, type CountingHttpServer } from "../core/replay/servers";
+import { startProviderServer, type ProviderServer } from "../../helpers/provider-server";
+import { runText } from "../runner/harness";
+import { startHttpServer, TOOL_MODULE, type CountingHttpServer } from "../replay/servers";
 import { frames, hostOf, inProcess, launch, moveBy, named, scopes, type Adapter } from "./harness";
 
 const SECRET = "sk-live-very-secret-4242";

@@ -4,7 +4,7 @@ import type { TestContext } from "node:test";
 import assert from "node:assert/strict";
 import OpenAI from "openai";
 import Anthropic from "@anthropic-ai/sdk";
-import { startProviderServer, type ProviderServer } from "../helpers/provider-server";
+import { startProviderServer, type ProviderServer } from "../../../helpers/provider-server";
 export const OPENAI_KEY = "sk-test-openai";
 export const ANTHROPIC_KEY = "sk-ant-test";
 export const MESSAGES = [{ role: "user" as const, content: "Say hello." }];

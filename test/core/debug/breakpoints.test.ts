@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { DebugProtocol } from "@vscode/debugprotocol";
 import { MemoryStore } from "@keel/core/store/memory-store";
-import { runText } from "../core/runner/harness";
+import { runText } from "../runner/harness";
 import { frames, hostOf, inProcess, launch, moveBy, stopAfter, type Adapter } from "./harness";
 
 const FLOW = `keel: 1

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openSqliteStore } from "@keel/core/store/sqlite-store";
 import type { RunStore } from "@keel/core/store/run-store";
-import { runText } from "../core/runner/harness";
+import { runText } from "../runner/harness";
 import { hostOf, inProcess, launch, moveBy, overStdio, type Adapter } from "./harness";
 import { assertStopMatchesFold, foldOf } from "./oracle";
 

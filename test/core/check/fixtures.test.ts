@@ -6,7 +6,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { CODES, validateBytes } from "@keel/core/index";
 import { nodeHost } from "@keel/core/node/host";
-import { formatActual, formatExpected, readExpectations } from "../helpers/annotations";
+import { formatActual, formatExpected, readExpectations } from "../../helpers/annotations";
 
 const dir = resolve("test/fixtures/diagnostics");
 const files = readdirSync(dir)

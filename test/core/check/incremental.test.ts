@@ -15,7 +15,7 @@ import type { WorkflowModel } from "@keel/core/check/validate";
 import type { Loc } from "@keel/core/model/parse";
 import type { Diagnostic } from "@keel/core/model/diagnostic";
 import { LineIndex } from "@keel/core/model/line-index";
-import { generate } from "../../bench/generate";
+import { generate } from "../../../bench/generate";
 
 function workflows(dir: string): string[] {
   return readdirSync(dir)

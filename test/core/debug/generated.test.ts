@@ -10,9 +10,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
 import { MemoryStore } from "@keel/core/store/memory-store";
-import { startProviderServer, type ProviderServer } from "../helpers/provider-server";
-import { runText } from "../core/runner/harness";
-import { startHttpServer, TOOL_MODULE, type CountingHttpServer } from "../core/replay/servers";
+import { startProviderServer, type ProviderServer } from "../../helpers/provider-server";
+import { runText } from "../runner/harness";
+import { startHttpServer, TOOL_MODULE, type CountingHttpServer } from "../replay/servers";
 import { hostOf, inProcess, launch, moveBy } from "./harness";
 import { assertStopMatchesFold, foldOf } from "./oracle";
 
