@@ -1,10 +1,12 @@
 // One esbuild context per bundle. `node esbuild.mjs` builds once; `--watch` rebuilds on change and
-// prints problems in the form of the `$esbuild-watch` problem matcher.
+// prints problems in the form of the `$esbuild-watch` problem matcher. Target names build only their
+// bundles (`node esbuild.mjs cli webview`; see `targets` below); without any, every bundle is built.
 import * as esbuild from "esbuild";
 import { readFileSync } from "node:fs";
 
 const watch = process.argv.includes("--watch");
 const production = process.argv.includes("--production");
+const chosen = process.argv.slice(2).filter((a) => !a.startsWith("--"));
 const { version, bugs } = JSON.parse(
   readFileSync(new URL("./package.json", import.meta.url), "utf8"),
 );
@@ -95,8 +97,31 @@ const bundles = [
   { ...browser, entryPoints: { "layout-worker": "webview/layout/worker.ts" } },
 ];
 
+/**
+ * What each target needs, by bundle (the keys of `entryPoints`): the extension and the CLI load
+ * production mode's two bundles on first use, the webview starts its layout worker beside it.
+ */
+const targets = {
+  extension: ["extension", "production", "workers"],
+  server: ["server"],
+  cli: ["cli", "production", "workers"],
+  webview: ["webview", "layout-worker"],
+};
+const unknown = chosen.filter((t) => !Object.hasOwn(targets, t));
+if (unknown.length > 0) {
+  console.error(
+    `esbuild.mjs: no target ${unknown.map((t) => `'${t}'`).join(", ")}; the targets are ${Object.keys(targets).join(", ")}`,
+  );
+  process.exit(2);
+}
+const wanted = new Set(chosen.flatMap((t) => targets[t]));
+const selected =
+  chosen.length === 0
+    ? bundles
+    : bundles.filter((b) => Object.keys(b.entryPoints).some((name) => wanted.has(name)));
+
 const contexts = await Promise.all(
-  bundles.map((options) =>
+  selected.map((options) =>
     esbuild.context({ ...options, plugins: [...(options.plugins ?? []), problemMatcher] }),
   ),
 );

@@ -1,6 +1,8 @@
 // The test command (npm test): builds the bundles, then runs every test file under test/ with
 // node's test runner (TypeScript through tsx), so the output ends with the runner's summary.
 // Lint, format and type checks are tests too (test/lint.test.ts). Benchmarks are not tests.
+// `npm test -- <part>` runs only the files whose path contains a part, and builds only the bundles
+// those files use (see `needs`).
 import { spawnSync } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { join, relative } from "node:path";
@@ -8,14 +10,25 @@ import { join, relative } from "node:path";
 const root = new URL("..", import.meta.url).pathname;
 const only = process.argv.slice(2);
 
-const build = spawnSync(process.execPath, [join(root, "esbuild.mjs")], {
-  stdio: "inherit",
-  cwd: root,
-});
-if (build.status !== 0) {
-  console.error("build failed");
-  process.exit(build.status ?? 1);
-}
+/**
+ * The bundles (esbuild.mjs's targets) a test file runs, by where it lives; the first prefix that
+ * matches decides. The tests of test/cli and test/core/debug start bin/keel.js (dist/cli.js), the
+ * language server's start dist/server.js, the webview's load dist/webview.js in Chromium; the other
+ * core tests and the lint test import TypeScript sources only. A file no prefix names gets every
+ * bundle: test/e2e, test/extension (its manifest test checks the bundles), and any new folder until
+ * it is listed here. A test that starts to use dist/ in a folder listed without it needs its entry
+ * changed (grep the folder for `dist/` and `bin/keel`).
+ */
+const needs = [
+  ["test/cli/", ["cli"]],
+  ["test/core/debug/", ["cli"]],
+  ["test/core/", []],
+  ["test/lint.test.ts", []],
+  ["test/language-server/", ["server"]],
+  ["test/webview/", ["webview"]],
+];
+const ALL = null;
+const bundlesFor = (file) => needs.find(([prefix]) => file.startsWith(prefix))?.[1] ?? ALL;
 
 function find(dir) {
   const out = [];
@@ -32,6 +45,21 @@ const files = find(join(root, "test"))
   .map((f) => relative(root, f))
   .filter((f) => only.length === 0 || only.some((o) => f.includes(o)))
   .sort();
+
+// The whole suite builds everything, as `npm run build` does; a part builds what its files need.
+const perFile = only.length === 0 ? [ALL] : files.map(bundlesFor);
+const targets = perFile.includes(ALL) ? [] : [...new Set(perFile.flat())].sort();
+if (perFile.includes(ALL) || targets.length > 0) {
+  const build = spawnSync(process.execPath, [join(root, "esbuild.mjs"), ...targets], {
+    stdio: "inherit",
+    cwd: root,
+  });
+  if (build.status !== 0) {
+    console.error("build failed");
+    process.exit(build.status ?? 1);
+  }
+}
+
 const runTests = (node, list) =>
   spawnSync(node, ["--import", "tsx", "--test", "--test-reporter=spec", ...list], {
     stdio: "inherit",
