@@ -75,7 +75,7 @@ function topoOrder(
 }
 
 /** Tarjan's strongly connected components, iteratively. */
-function findCycles(
+export function findCycles(
   ids: readonly string[],
   deps: ReadonlyMap<string, readonly string[]>,
 ): string[][] {
