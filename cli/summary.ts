@@ -2,11 +2,12 @@
 // line of `--events`), and the summary a person reads on the terminal. Shared by local runs and
 // runs on workers (`--on`).
 import type { RunResult } from "@keel/core/runner/types";
+import type { EventsLine, RunSummary } from "@keel/core/protocol/cli";
 import { styleFor } from "./output";
 import { duration } from "./progress";
 
-/** What `--json` prints of a run's result. */
-export function summaryJson(result: RunResult) {
+/** What `--json` prints of a run's result (core/protocol/cli.ts, read by the extension). */
+export function summaryJson(result: RunResult): RunSummary {
   return {
     runId: result.runId,
     status: result.status,
@@ -21,6 +22,11 @@ export function summaryJson(result: RunResult) {
       cached: st.origin === "cached",
     })),
   };
+}
+
+/** Writes one line of `--events`: an event as it is recorded, or the result last. */
+export function writeEventsLine(line: EventsLine): void {
+  process.stdout.write(JSON.stringify(line) + "\n");
 }
 
 export function printSummary(result: RunResult, ms: number): void {

@@ -7,6 +7,7 @@ import { loadStart } from "./load-start";
 import * as vscode from "vscode";
 import type { LanguageClient } from "vscode-languageclient/node";
 import type { Features } from "./features";
+import { forwarded, startServer } from "./failures";
 
 /** The graph panel's webview type (extension/panel/graph-panel.ts). */
 const GRAPH_VIEW_TYPE = "keel.graph";
@@ -41,15 +42,25 @@ export function activate(context: vscode.ExtensionContext): void {
     }));
 
   const contributed = (
-    context.extension.packageJSON as { contributes: { commands: { command: string }[] } }
+    context.extension.packageJSON as {
+      contributes: { commands: { command: string; title?: string }[] };
+    }
   ).contributes.commands;
-  for (const { command } of contributed) {
+  // A command that fails is shown with its title (extension/failures.ts), never lost.
+  for (const { command, title } of contributed) {
     context.subscriptions.push(
-      vscode.commands.registerCommand(command, async (...args: unknown[]) => {
-        const handler = (await load()).commands.get(command);
-        if (!handler) throw new Error(`keel: no handler for ${command}`);
-        return (handler as (...a: unknown[]) => unknown)(...args);
-      }),
+      vscode.commands.registerCommand(
+        command,
+        forwarded(
+          title ?? command,
+          async (...args) => {
+            const handler = (await load()).commands.get(command);
+            if (!handler) throw new Error(`no handler for ${command}`);
+            return (handler as (...a: unknown[]) => unknown)(...args);
+          },
+          log,
+        ),
+      ),
     );
   }
   context.subscriptions.push(
@@ -72,14 +83,9 @@ export function activate(context: vscode.ExtensionContext): void {
     }),
   );
 
-  // The server starts after activation, in the background.
+  // The server starts after activation, in the background; a failure to start is shown.
   setTimeout(() => {
-    client = import("./client")
-      .then((m) => m.startClient(context))
-      .catch((e: unknown) => {
-        log.error(`the language server did not start: ${String(e)}`);
-        return undefined;
-      });
+    client = startServer(() => import("./client").then((m) => m.startClient(context)), log);
   }, 0);
 
   // Loading the code and running activate(), not the host's wait between the two.

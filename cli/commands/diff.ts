@@ -2,6 +2,7 @@
 // divergence first. Exit codes: 0 the runs agree, 1 they differ, 2 bad usage.
 import { diffRuns, type StepDiff } from "@keel/core/replay/diff";
 import { defaultStorePath } from "@keel/core/node/store-path";
+import type { RunDiff as RunDiffJson } from "@keel/core/protocol/cli";
 import { flag, parseArgs } from "../args";
 import { styleFor, UsageError } from "../output";
 import { openStoreAt, storeName } from "../store";
@@ -24,7 +25,9 @@ export async function runDiff(argv: readonly string[]): Promise<number> {
     await store.close();
   }
   if (args.flags.has("--json")) {
-    process.stdout.write(JSON.stringify(diff, null, 2) + "\n");
+    // What the extension reads (core/protocol/cli.ts).
+    const json: RunDiffJson = diff;
+    process.stdout.write(JSON.stringify(json, null, 2) + "\n");
     return diff.firstDivergence ? 1 : 0;
   }
   const s = styleFor(process.stdout);

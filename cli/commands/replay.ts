@@ -5,6 +5,7 @@ import { replayRun, type ReplayReport } from "@keel/core/replay/replay";
 import { lineDiff } from "@keel/core/replay/text-diff";
 import type { Divergence } from "@keel/core/replay/divergence";
 import { defaultStorePath } from "@keel/core/node/store-path";
+import type { ReplayResult } from "@keel/core/protocol/cli";
 import { flag, parseArgs } from "../args";
 import { styleFor, UsageError, type Style } from "../output";
 import { loadForReplay, readRunAt } from "./recorded";
@@ -30,28 +31,24 @@ export async function runReplay(argv: readonly string[]): Promise<number> {
   });
   if (args.flags.has("--json")) {
     const d = report.divergence;
-    process.stdout.write(
-      JSON.stringify(
-        {
-          runId: report.runId,
-          replayOf: report.replayOf,
-          status: report.status,
-          divergence: d && {
-            step: d.step,
-            field: d.field,
-            expected: d.expected,
-            actual: d.actual,
-            path: d.path,
-            line: d.line,
-            message: d.message,
-          },
-          effectsExecuted: report.effectsExecuted,
-          outputs: report.outputs,
-        },
-        null,
-        2,
-      ) + "\n",
-    );
+    // What the extension reads (core/protocol/cli.ts).
+    const json: ReplayResult = {
+      runId: report.runId,
+      replayOf: report.replayOf,
+      status: report.status,
+      divergence: d && {
+        step: d.step,
+        field: d.field,
+        expected: d.expected,
+        actual: d.actual,
+        path: d.path,
+        line: d.line,
+        message: d.message,
+      },
+      effectsExecuted: report.effectsExecuted,
+      outputs: report.outputs,
+    };
+    process.stdout.write(JSON.stringify(json, null, 2) + "\n");
   } else {
     const file = relative(process.cwd(), loaded.path) || loaded.path;
     printReport(report, current ? `the current ${file}` : "the recorded source", file);

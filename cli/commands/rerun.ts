@@ -4,6 +4,7 @@
 import { createInterface } from "node:readline/promises";
 import { planRerun } from "@keel/core/replay/rerun";
 import { defaultStorePath } from "@keel/core/node/store-path";
+import type { RerunPlan } from "@keel/core/protocol/cli";
 import { flag, parseArgs } from "../args";
 import { UsageError } from "../output";
 import { loadForReplay, readRunAt } from "./recorded";
@@ -50,9 +51,8 @@ export async function runRerun(argv: readonly string[]): Promise<number> {
   // What would run, for an editor to show and confirm; nothing runs.
   if (args.flags.has("--plan")) {
     const { live, effectful, changed } = plan;
-    process.stdout.write(
-      JSON.stringify({ from, reused: [...plan.reuse.keys()], live, effectful, changed }) + "\n",
-    );
+    const answer: RerunPlan = { from, reused: [...plan.reuse.keys()], live, effectful, changed };
+    process.stdout.write(JSON.stringify(answer) + "\n");
     return 0;
   }
   if (plan.effectful.length > 0) {

@@ -11,7 +11,7 @@ import { exportRunToOtel, type OtelOptions } from "../otel";
 import { styleFor, UsageError } from "../output";
 import { Progress } from "../progress";
 import { storeName } from "../store";
-import { printSummary, summaryJson } from "../summary";
+import { printSummary, summaryJson, writeEventsLine } from "../summary";
 
 declare const KEEL_VERSION: string | undefined;
 /** How long a followed run may wait for a worker before `keel run --on` says it is queued. */
@@ -85,7 +85,7 @@ export async function performRunOn(o: RunOnOptions): Promise<number> {
     try {
       for await (const e of handle.events()) {
         clearTimeout(waiting);
-        if (o.events) process.stdout.write(JSON.stringify({ event: e }) + "\n");
+        if (o.events) writeEventsLine({ event: e });
         else progress?.onEvent(e);
       }
     } catch (e) {
@@ -101,7 +101,7 @@ export async function performRunOn(o: RunOnOptions): Promise<number> {
     await handle.ended();
     const result = await resultOf(executor.store, handle.runId);
     if (o.otel) await exportRunToOtel(executor.store, handle.runId, o.otel);
-    if (o.events) process.stdout.write(JSON.stringify({ result: summaryJson(result) }) + "\n");
+    if (o.events) writeEventsLine({ result: summaryJson(result) });
     else if (o.json) process.stdout.write(JSON.stringify(summaryJson(result), null, 2) + "\n");
     else printSummary(result, Date.now() - started);
     return result.status === "succeeded" ? 0 : result.status === "cancelled" ? 130 : 1;

@@ -17,7 +17,7 @@ import { styleFor, UsageError } from "../output";
 import { exportRunToOtel } from "../otel";
 import { Progress } from "../progress";
 import { otelOf, secretsFromEnv, type OtelTarget } from "../run-options";
-import { printSummary, summaryJson } from "../summary";
+import { printSummary, summaryJson, writeEventsLine } from "../summary";
 import { openStoreAt, storeName } from "../store";
 import { isPgUrl } from "@keel/core/store/location";
 import { StoreFileError } from "@keel/core/store/sqlite-store";
@@ -208,9 +208,7 @@ export async function performRun(o: PerformOptions): Promise<number> {
       concurrency: o.concurrency,
       noCache: o.noCache,
       resume: o.resume,
-      onEvent: o.events
-        ? (e) => process.stdout.write(JSON.stringify({ event: e }) + "\n")
-        : (e) => progress?.onEvent(e),
+      onEvent: o.events ? (e) => writeEventsLine({ event: e }) : (e) => progress?.onEvent(e),
     });
     // The spans are built from the record, once the run has ended; a collector that does not
     // answer is reported, and does not change the run's outcome.
@@ -234,7 +232,7 @@ export async function performRun(o: PerformOptions): Promise<number> {
   }
   const summary = summaryJson(result);
   if (o.events) {
-    process.stdout.write(JSON.stringify({ result: summary }) + "\n");
+    writeEventsLine({ result: summary });
   } else if (o.json) {
     process.stdout.write(JSON.stringify(summary, null, 2) + "\n");
   } else printSummary(result, Date.now() - started);

@@ -3,6 +3,7 @@ import { resolve } from "node:path";
 import { defaultStorePath } from "@keel/core/node/store-path";
 import { shownStatus } from "@keel/core/node/liveness";
 import { isPgUrl } from "@keel/core/store/location";
+import type { RunList } from "@keel/core/protocol/cli";
 import { flag, parseArgs } from "../args";
 import { styleFor, UsageError } from "../output";
 import { duration } from "../progress";
@@ -28,7 +29,10 @@ export async function runRuns(argv: readonly string[]): Promise<number> {
       limit,
     });
     if (args.flags.has("--json")) {
-      const shown = runs.map((r) => ({ ...r, status: shownStatus(r, Date.now(), where) }));
+      const shown: RunList = runs.map((r) => ({
+        ...r,
+        status: shownStatus(r, Date.now(), where),
+      }));
       process.stdout.write(JSON.stringify(shown, null, 2) + "\n");
       return 0;
     }

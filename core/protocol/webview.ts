@@ -2,7 +2,8 @@
 // checks what arrives with these schemas; a bad message is logged and dropped, never thrown into
 // React or the event loop.
 import { z } from "zod";
-import { ATTEMPT_STATUSES, EVENT_TYPES, ORIGINS, STEP_STATUSES } from "../record/records";
+import { ATTEMPT_STATUSES, ORIGINS, STEP_STATUSES } from "../record/records";
+import { EventRecord, RunDiff } from "./cli";
 
 export const StepType = z.enum(["llm", "http", "tool", "shell", "transform", "assert", "unknown"]);
 
@@ -46,16 +47,6 @@ export const StatusMessage = z.object({
 });
 export type StatusMessage = z.infer<typeof StatusMessage>;
 
-const EventRecord = z.object({
-  runId: z.string(),
-  seq: z.number().int().min(1),
-  type: z.enum(EVENT_TYPES),
-  stepId: z.string().nullable(),
-  attempt: z.number().int().nullable(),
-  at: z.string(),
-  data: z.record(z.string(), z.unknown()).nullable(),
-});
-
 const AttemptRecord = z.object({
   runId: z.string(),
   stepId: z.string(),
@@ -94,34 +85,11 @@ export const ValueMessage = z.object({
 /** The editor's cursor entered a step: select its node. */
 export const SelectMessage = z.object({ type: z.literal("select"), id: z.string().nullable() });
 
-const Pair = <T extends z.ZodType>(t: T) => z.tuple([t, t]);
-
 /**
- * Two recorded runs compared (SPEC §6), as the core's `diffRuns` returns them (`RunDiff` in
- * core/replay/diff.ts), field for field: the host sends `{ type: "diff", ...diffRuns(a, b) }`.
- * Each pair is [run a, run b]; a status is "absent" when the step did not run there.
+ * Two recorded runs compared, as `keel diff --json` answers them (core/protocol/cli.ts): the host
+ * sends `{ type: "diff", ...diff }`.
  */
-export const DiffMessage = z.object({
-  type: z.literal("diff"),
-  a: z.string(),
-  b: z.string(),
-  /** The first step that differs, in run a's order; null when none does. */
-  firstDivergence: z.string().nullable(),
-  steps: z.array(
-    z.object({
-      step: z.string(),
-      status: Pair(z.string()),
-      inputEqual: z.boolean(),
-      outputEqual: z.boolean(),
-      latencyMs: Pair(z.number().nullable()),
-      costUsd: Pair(z.number().nullable()),
-      model: Pair(z.string().nullable()),
-      fingerprint: Pair(z.string().nullable()),
-      /** Anything above but latency differs. */
-      differs: z.boolean(),
-    }),
-  ),
-});
+export const DiffMessage = RunDiff.extend({ type: z.literal("diff") });
 export type DiffMessage = z.infer<typeof DiffMessage>;
 
 /**

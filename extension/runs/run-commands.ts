@@ -1,31 +1,21 @@
 // Commands on recorded runs, from the Runs view's context menus and the palette: replay, rerun
 // from a step (after listing the steps that will touch the world again), export a golden file.
 // Each is the CLI's command (`keel replay --json`, `keel rerun --plan`, `keel export`): the
-// extension only asks, shows and saves.
+// extension only asks, shows and saves. Each JSON answer is checked with its schema from
+// core/protocol/cli.ts (cliJson); one the extension cannot read is an error the user is shown.
 import * as vscode from "vscode";
 import { writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import type { RunRecord } from "@keel/core/record/records";
-import { runCli, storeOf } from "./cli";
+import { cliJson, runCli, storeOf } from "./cli";
 import type { RunManager } from "./run-manager";
-import { DiffMessage } from "@keel/core/protocol/webview";
+import { ReplayResult, RerunPlan, RunDiff, RunList } from "@keel/core/protocol/cli";
 import { GraphPanel } from "../panel/graph-panel";
 
 /** What the Runs view hands a command: a run, or a step of a run. */
 export interface RunArg {
   readonly run: Pick<RunRecord, "id" | "workflowPath">;
   readonly step?: { readonly id: string };
-}
-
-interface ReplayReport {
-  readonly status: string;
-  readonly effectsExecuted: number;
-  readonly divergence: null | {
-    readonly step: string;
-    readonly field: string;
-    readonly line?: number;
-    readonly message?: string;
-  };
 }
 
 /** The handlers of the run commands, by command id. */
@@ -39,7 +29,7 @@ export function runCommands(
     "keel.run.replay": async (arg?: RunArg) => {
       if (!arg?.run) return;
       const { run } = arg;
-      const r = await runCli(
+      const r = await cliJson(
         context,
         // An untrusted workspace's code does not run: its pure tools are answered from the record.
         [
@@ -51,14 +41,13 @@ export function runCommands(
           ...(vscode.workspace.isTrusted ? [] : ["--record-tools"]),
         ],
         cwdOf(run),
+        ReplayResult,
       );
-      let report: ReplayReport;
-      try {
-        report = JSON.parse(r.stdout) as ReplayReport;
-      } catch {
-        void vscode.window.showErrorMessage(`Keel: the replay failed: ${r.stderr.trim()}`);
+      if (!r.ok) {
+        void vscode.window.showErrorMessage(`Keel: the replay failed: ${r.said}`);
         return;
       }
+      const report = r.value;
       const d = report.divergence;
       if (!d) {
         void vscode.window.showInformationMessage(
@@ -67,7 +56,7 @@ export function runCommands(
         return;
       }
       const pick = await vscode.window.showWarningMessage(
-        `Keel: replay of run ${run.id} diverges at step '${d.step}' (${d.field})${d.message ? `: ${d.message}` : ""}`,
+        `Keel: replay of run ${run.id} diverges at ${d.step === null ? "the outputs" : `step '${d.step}'`} (${d.field})${d.message ? `: ${d.message}` : ""}`,
         "Go to Step",
       );
       if (pick) {
@@ -81,19 +70,17 @@ export function runCommands(
     "keel.run.rerunFrom": async (arg?: RunArg) => {
       if (!arg?.run || !arg.step) return;
       const { run, step } = arg;
-      const plan = await runCli(
+      const plan = await cliJson(
         context,
         ["rerun", run.id, "--from", step.id, "--plan", "--store", store(run)],
         cwdOf(run),
+        RerunPlan,
       );
-      if (plan.code !== 0) {
-        void vscode.window.showWarningMessage(`Keel: cannot rerun: ${plan.stderr.trim()}`);
+      if (!plan.ok) {
+        void vscode.window.showWarningMessage(`Keel: cannot rerun: ${plan.said}`);
         return;
       }
-      const { effectful, live } = JSON.parse(plan.stdout) as {
-        effectful: string[];
-        live: string[];
-      };
+      const { effectful, live } = plan.value;
       if (effectful.length > 0) {
         const go = await vscode.window.showWarningMessage(
           `Rerun from '${step.id}': ${live.length} steps run again, and these touch the world again: ${effectful.join(", ")}.`,
@@ -107,14 +94,17 @@ export function runCommands(
     "keel.run.diffWith": async (arg?: RunArg) => {
       if (!arg?.run) return;
       const { run } = arg;
-      const listed = await runCli(
+      const listed = await cliJson(
         context,
         ["runs", run.workflowPath, "--json", "--store", store(run)],
         cwdOf(run),
+        RunList,
       );
-      const others = (
-        JSON.parse(listed.stdout || "[]") as { id: string; status: string; startedAt: string }[]
-      ).filter((r) => r.id !== run.id);
+      if (!listed.ok) {
+        void vscode.window.showErrorMessage(`Keel: cannot list the runs: ${listed.said}`);
+        return;
+      }
+      const others = listed.value.filter((r) => r.id !== run.id);
       if (others.length === 0) {
         void vscode.window.showInformationMessage(
           "Keel: this workflow has no other run to compare.",
@@ -128,18 +118,19 @@ export function runCommands(
       if (!pick) return;
       // A before B: the older run first.
       const [a, b] = pick.label < run.id ? [pick.label, run.id] : [run.id, pick.label];
-      const r = await runCli(context, ["diff", a, b, "--json", "--store", store(run)], cwdOf(run));
-      const parsed = DiffMessage.safeParse({
-        type: "diff",
-        ...(JSON.parse(r.stdout || "null") as object),
-      });
-      if (!parsed.success) {
-        void vscode.window.showErrorMessage(`Keel: the diff failed: ${r.stderr.trim()}`);
+      const r = await cliJson(
+        context,
+        ["diff", a, b, "--json", "--store", store(run)],
+        cwdOf(run),
+        RunDiff,
+      );
+      if (!r.ok) {
+        void vscode.window.showErrorMessage(`Keel: the diff failed: ${r.said}`);
         return;
       }
       const uri = vscode.Uri.file(run.workflowPath);
       await vscode.commands.executeCommand("keel.graph.open", uri);
-      GraphPanel.diff(uri, parsed.data);
+      GraphPanel.diff(uri, { type: "diff", ...r.value });
     },
     "keel.run.export": async (arg?: RunArg) => {
       if (!arg?.run) return;

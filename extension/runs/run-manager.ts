@@ -13,9 +13,10 @@ import { effectfulSteps } from "@keel/core/service/trust";
 import { foldToEnd } from "@keel/core/record/fold";
 import type { EventRecord } from "@keel/core/record/records";
 import type { StatusMessage } from "@keel/core/protocol/webview";
+import type { RunSummary } from "@keel/core/protocol/cli";
 import { GraphPanel } from "../panel/graph-panel";
 import type { Secrets } from "./secrets";
-import { spawnCli, storeOf } from "./cli";
+import { readEventsLine, spawnCli, storeOf } from "./cli";
 import { otelArgs } from "./production-settings";
 
 export interface Selection {
@@ -148,9 +149,7 @@ export class RunManager implements vscode.Disposable {
     this.status.tooltip = "Click to cancel the run";
     this.status.show();
     let runId: string | undefined;
-    let result:
-      | { status?: string; error?: string | null; findings?: { kind: string; message: string }[] }
-      | undefined;
+    let result: RunSummary | undefined;
     let sent = 0;
     let timer: NodeJS.Timeout | undefined;
     const stepIds = this.stepIds(uri);
@@ -168,14 +167,12 @@ export class RunManager implements vscode.Disposable {
         const line = buffered.slice(0, nl);
         buffered = buffered.slice(nl + 1);
         if (!line.trim()) continue;
-        let parsed: { event?: EventRecord; result?: typeof result };
-        try {
-          parsed = JSON.parse(line) as typeof parsed;
-        } catch {
-          this.log.warn(`not a JSON line from keel run: ${line.slice(0, 200)}`);
+        const parsed = readEventsLine(line);
+        if (typeof parsed === "string") {
+          this.log.warn(`keel ${args[0]} --events: ${parsed}, skipped: ${line.slice(0, 200)}`);
           continue;
         }
-        if (parsed.event) {
+        if ("event" in parsed) {
           const e = parsed.event;
           runId ??= e.runId;
           active.events.push(e);
@@ -183,7 +180,7 @@ export class RunManager implements vscode.Disposable {
           this.log.trace(`${e.seq} ${e.type}${e.stepId ? ` ${e.stepId}` : ""}`);
           if (!timer)
             timer = setTimeout(sendStatus, Math.max(0, STATUS_EVERY_MS - (Date.now() - sent)));
-        } else if (parsed.result) result = parsed.result;
+        } else result = parsed.result;
       }
     });
     child.stderr!.setEncoding("utf8");
@@ -203,7 +200,7 @@ export class RunManager implements vscode.Disposable {
         if (failure) {
           this.log.error(`keel run could not start: ${failure.message}`);
           void vscode.window.showErrorMessage(`Keel could not start the run: ${failure.message}`);
-        } else if (result?.status === "succeeded" && result.findings?.length) {
+        } else if (result?.status === "succeeded" && result.findings.length) {
           // A success with findings (an output left null by skipped steps...) is never shown bare.
           const first = result.findings[0]!;
           this.log.info(`run ${runId} succeeded with findings`);

@@ -1,75 +1,20 @@
 // The replay debugger's extension side (#9), outside VS Code: extension/debug/replay-debug.ts over
-// a small stand-in for the `vscode` module. The inline adapter answers DAP messages through
-// handleMessage/onDidSendMessage as VS Code drives it; F5 without a launch.json resolves to the
+// the tests' stand-in for the `vscode` module (vscode-stand-in.ts). The inline adapter answers
+// DAP messages through handleMessage/onDidSendMessage as VS Code drives it; F5 without a launch.json resolves to the
 // active workflow's latest run; "Keel: Step Through Run…" starts a session on the run given, moves
 // a session already on that run, and in Restricted Mode offers the graph panel's step-through.
 import { before, test } from "node:test";
 import assert from "node:assert/strict";
-import Module from "node:module";
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { openSqliteStore } from "@keel/core/store/sqlite-store";
 import { runText } from "../core/runner/harness";
+import { installVscode } from "./vscode-stand-in";
 // A type only: the module itself loads after the vscode stand-in is in place.
 import type { ReplayDebugging } from "../../extension/debug/replay-debug";
 
-interface Calls {
-  started: unknown[];
-  info: string[];
-  commands: unknown[][];
-  answer: string | undefined;
-}
-const calls: Calls = { started: [], info: [], commands: [], answer: undefined };
-const state = { trusted: true, active: undefined as unknown };
-type Listener = (e: unknown) => void;
-const listeners: Record<string, Listener[]> = { start: [], custom: [], end: [] };
-
-function vscodeStandIn() {
-  const on = (name: string) => (f: Listener) => {
-    listeners[name]!.push(f);
-    return { dispose() {} };
-  };
-  return {
-    Uri: { file: (path: string) => ({ fsPath: path, toString: () => `file://${path}` }) },
-    DebugAdapterInlineImplementation: class {
-      constructor(readonly implementation: unknown) {}
-    },
-    debug: {
-      onDidStartDebugSession: on("start"),
-      onDidReceiveDebugSessionCustomEvent: on("custom"),
-      onDidTerminateDebugSession: on("end"),
-      startDebugging: async (_folder: unknown, config: unknown) => {
-        calls.started.push(config);
-        return true;
-      },
-    },
-    window: {
-      get activeTextEditor() {
-        return state.active;
-      },
-      showInformationMessage: async (text: string) => {
-        calls.info.push(text);
-        return calls.answer;
-      },
-      showQuickPick: async () => undefined,
-    },
-    commands: {
-      executeCommand: async (...args: unknown[]) => {
-        calls.commands.push(args);
-      },
-    },
-    workspace: {
-      get isTrusted() {
-        return state.trusted;
-      },
-      workspaceFolders: [],
-      textDocuments: [],
-      getWorkspaceFolder: () => undefined,
-      asRelativePath: (p: string) => p,
-    },
-  };
-}
+const vscode = installVscode();
 
 let ws: string;
 let path: string;
@@ -77,18 +22,6 @@ let runId: string;
 let debugging: ReplayDebugging;
 
 before(async () => {
-  const original = (Module as unknown as { _resolveFilename: (...a: unknown[]) => string })
-    ._resolveFilename;
-  (Module as unknown as { _resolveFilename: (...a: unknown[]) => string })._resolveFilename =
-    function (this: unknown, request: unknown, ...rest: unknown[]) {
-      return request === "vscode" ? "vscode" : original.call(this, request, ...rest);
-    };
-  (require.cache as Record<string, unknown>).vscode = {
-    id: "vscode",
-    filename: "vscode",
-    loaded: true,
-    exports: vscodeStandIn(),
-  };
   ws = mkdtempSync(join(tmpdir(), "keel-ext-debug-"));
   mkdirSync(join(ws, ".git"));
   path = resolve(ws, "support-triage.keel.yaml");
@@ -151,21 +84,21 @@ test("the inline adapter answers DAP messages as VS Code sends them: initialize,
 });
 
 test("F5 without a launch.json on a workflow resolves to its latest run; elsewhere it says what to do", () => {
-  state.active = { document: { languageId: "keel", uri: { fsPath: path } } };
+  vscode.activeTextEditor = { document: { languageId: "keel", uri: { fsPath: path } } };
   const c = debugging.resolve({ type: "", request: "", name: "" });
   assert.deepEqual(
     { type: c?.type, request: c?.request, runId: c?.runId, workflow: c?.workflow },
     { type: "keel-replay", request: "launch", runId: "latest", workflow: path },
   );
-  state.active = undefined;
+  vscode.activeTextEditor = undefined;
   assert.equal(debugging.resolve({ type: "", request: "", name: "" }), undefined);
-  assert.match(calls.info.at(-1)!, /open a \*\.keel\.yaml workflow/);
+  assert.match(vscode.shown.info.at(-1)!, /open a \*\.keel\.yaml workflow/);
 });
 
 test("Step Through Run… starts a session on the run given, from the event asked", async () => {
-  calls.started.length = 0;
+  vscode.started.length = 0;
   await debugging.stepThrough({ run: { id: runId, workflowPath: path }, seq: 4 });
-  assert.deepEqual(calls.started, [
+  assert.deepEqual(vscode.started, [
     {
       type: "keel-replay",
       request: "launch",
@@ -178,17 +111,17 @@ test("Step Through Run… starts a session on the run given, from the event aske
 });
 
 test("in Restricted Mode it says why and offers the graph panel's step-through instead of a session", async () => {
-  state.trusted = false;
-  calls.started.length = 0;
-  calls.answer = "Step Through in the Graph";
+  vscode.trusted = false;
+  vscode.started.length = 0;
+  vscode.answer = "Step Through in the Graph";
   await debugging.stepThrough({ run: { id: runId, workflowPath: path } });
-  assert.match(calls.info.at(-1)!, /Restricted Mode/);
-  assert.match(calls.info.at(-1)!, /executes nothing/);
-  assert.deepEqual(calls.commands.at(-1), ["keel.run.showInGraph", path, runId]);
-  assert.deepEqual(calls.started, []);
-  calls.answer = "Open the Debugger…";
+  assert.match(vscode.shown.info.at(-1)!, /Restricted Mode/);
+  assert.match(vscode.shown.info.at(-1)!, /executes nothing/);
+  assert.deepEqual(vscode.commands.at(-1), ["keel.run.showInGraph", path, runId]);
+  assert.deepEqual(vscode.started, []);
+  vscode.answer = "Open the Debugger…";
   await debugging.stepThrough({ run: { id: runId, workflowPath: path } });
-  assert.equal(calls.started.length, 1, "VS Code's own trust prompt comes next");
-  state.trusted = true;
-  calls.answer = undefined;
+  assert.equal(vscode.started.length, 1, "VS Code's own trust prompt comes next");
+  vscode.trusted = true;
+  vscode.answer = undefined;
 });

@@ -1,85 +1,23 @@
 // The Runs view with `keel.runs.postgresUrl` set (issue #10), outside VS Code: the view's code
-// over a small stand-in for the `vscode` module and a throw-away PostgreSQL holding a team's run.
+// over the tests' stand-in for the `vscode` module (vscode-stand-in.ts) and a throw-away
+// PostgreSQL holding a team's run.
 // The team's runs are listed under "Team runs" by workflow, open through keel.run.openTeamRun
 // (which pulls it with the CLI, tested in test/cli, then shows it), show as running by their
 // heartbeat, and a database is never written: the view opens it read-only.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import Module from "node:module";
 import pg from "pg";
 import { openPgStore } from "@keel/core/store/pg-store";
 import { postgresMissing, startPostgres, type ThrowawayPostgres } from "../helpers/postgres";
 import { run } from "../core/store/conformance";
-
-/** Just enough of `vscode` for the Runs view and its settings. */
-function vscodeStandIn(settings: Record<string, unknown>) {
-  class TreeItem {
-    description?: string;
-    tooltip?: string;
-    iconPath?: unknown;
-    contextValue?: string;
-    command?: { command: string; arguments?: unknown[] };
-    id?: string;
-    resourceUri?: unknown;
-    constructor(
-      readonly label: string,
-      readonly collapsibleState: number,
-    ) {}
-  }
-  class EventEmitter {
-    readonly event = () => ({ dispose() {} });
-    fire() {}
-    dispose() {}
-  }
-  const disposable = { dispose() {} };
-  return {
-    TreeItem,
-    EventEmitter,
-    TreeItemCollapsibleState: { None: 0, Collapsed: 1, Expanded: 2 },
-    ThemeIcon: class {
-      static readonly File = "file";
-      constructor(readonly id: string) {}
-    },
-    ThemeColor: class {
-      constructor(readonly id: string) {}
-    },
-    Uri: { file: (path: string) => ({ fsPath: path }) },
-    workspace: {
-      workspaceFolders: [],
-      asRelativePath: (p: string) => p,
-      createFileSystemWatcher: () => ({
-        onDidChange: () => disposable,
-        onDidCreate: () => disposable,
-        onDidDelete: () => disposable,
-        dispose() {},
-      }),
-      onDidChangeConfiguration: () => disposable,
-      getConfiguration: (section: string) => ({
-        get: (key: string) => settings[`${section}.${key}`],
-      }),
-    },
-  };
-}
+import { installVscode } from "./vscode-stand-in";
 
 const missing = postgresMissing();
 let server: ThrowawayPostgres | undefined;
-const settings: Record<string, unknown> = {};
+const { settings } = installVscode();
 before(async () => {
   if (missing) return;
   server = await startPostgres();
-  const resolve = (Module as unknown as { _resolveFilename: (...a: unknown[]) => string })
-    ._resolveFilename;
-  (Module as unknown as { _resolveFilename: (...a: unknown[]) => string })._resolveFilename =
-    function (this: unknown, request: unknown, ...rest: unknown[]) {
-      return request === "vscode" ? "vscode" : resolve.call(this, request, ...rest);
-    };
-  const cache = require.cache as Record<string, unknown>;
-  cache.vscode = {
-    id: "vscode",
-    filename: "vscode",
-    loaded: true,
-    exports: vscodeStandIn(settings),
-  };
 });
 after(() => server?.stop());
 
