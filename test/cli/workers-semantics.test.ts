@@ -23,6 +23,7 @@ import type { RecordedRequest } from "../helpers/provider-server";
 import { killWorkers, startWorkerProcess, type StartedWorker } from "../helpers/workers";
 
 const PARTS = [0, 1, 2, 3, 4, 5];
+const WORKERS = ["s1", "s2"];
 const flow = (url: string) => `keel: 1
 name: semantics
 inputs:
@@ -111,24 +112,29 @@ before(async () => {
   dir = workspace({
     "semantics.keel.yaml": flow(provider.openaiBaseURL),
     "fail.js": FAIL,
+    // `long`: its slow step (a wait without `ms`) runs until the test writes `release-slow`.
     "long.keel.yaml": `keel: 1
 name: long
 steps:
   first: { type: tool, uses: ./wait.js#wait, with: { ms: 50, tag: first } }
-  slow: { type: tool, uses: ./wait.js#wait, with: { ms: 3000, tag: slow } }
+  slow: { type: tool, uses: ./wait.js#wait, with: { tag: slow } }
   after: { type: transform, expr: steps.slow.output }
 `,
-    "wait.js": `const { appendFileSync } = require("node:fs");
+    "wait.js": `const { appendFileSync, existsSync } = require("node:fs");
+const { join, dirname } = require("node:path");
 exports.wait = async (args) => {
-  appendFileSync(process.env.KEEL_TEST_EFFECTS, "start " + args.tag + "\\n");
-  await new Promise((r) => setTimeout(r, args.ms));
-  appendFileSync(process.env.KEEL_TEST_EFFECTS, "end " + args.tag + "\\n");
+  const effects = process.env.KEEL_TEST_EFFECTS;
+  appendFileSync(effects, "start " + args.tag + "\\n");
+  const release = join(dirname(effects), "release-" + args.tag);
+  if (args.ms === undefined) while (!existsSync(release)) await new Promise((r) => setTimeout(r, 10));
+  else await new Promise((r) => setTimeout(r, args.ms));
+  appendFileSync(effects, "end " + args.tag + "\\n");
   return args.tag;
 };
 `,
   });
   writeFileSync(join(dir, "effects.log"), "");
-  for (const id of ["s1", "s2"]) {
+  for (const id of WORKERS) {
     pool.push(startWorkerProcess(url, id, dir, join(dir, "effects.log"), [], env));
   }
   await Promise.all(pool.map((w) => w.ready));
@@ -138,6 +144,21 @@ after(async () => {
   await provider?.close();
   server?.stop();
 });
+
+/** The worker (its --id) that executed a DBOS workflow: a run, or a step's attempt `run:step:n`. */
+async function executorOf(workflowId: string): Promise<string> {
+  const db = new pg.Client({ connectionString: url });
+  await db.connect();
+  try {
+    const row = await db.query(
+      "SELECT executor_id FROM dbos.workflow_status WHERE workflow_uuid = $1",
+      [workflowId],
+    );
+    return String(row.rows[0]?.executor_id);
+  } finally {
+    await db.end();
+  }
+}
 
 const byStep = (events: EventRecord[], step: string) =>
   events
@@ -304,17 +325,21 @@ test(
       assert.deepEqual(byStep(events, "after"), ["step_cancelled"]);
       assert.equal(events.at(-1)!.type, "run_finished");
       assert.equal(events.at(-1)!.data?.status, "cancelled");
-      // The slow tool finishes its effect on the worker; its record is refused.
-      for (let i = 0; !readFileSync(effects, "utf8").includes("end slow"); i++) {
-        assert.ok(i < 300, "the slow tool never ended");
-        await new Promise((r) => setTimeout(r, 20));
-      }
-      await new Promise((r) => setTimeout(r, 1000));
+      // The slow tool, released now, finishes its effect on the worker; its record is refused.
+      // The worker that ran it then stops gracefully (SIGTERM lets the work in progress end,
+      // within --grace 5s): once it has exited, whatever that attempt would record was tried.
+      writeFileSync(join(dir, "release-slow"), "");
+      const ranSlow = await executorOf(`${runId}:slow:1`);
+      const worker = pool[WORKERS.indexOf(ranSlow)]!;
+      const exited = new Promise<number | null>((resolve) => worker.child.once("exit", resolve));
+      worker.child.kill("SIGTERM");
+      assert.equal(await exited, 0, worker.log());
+      assert.match(readFileSync(effects, "utf8"), /^end slow$/m);
       assert.deepEqual(await store.events(runId), events);
       assert.equal((await store.getRun(runId))!.status, "cancelled");
       const again = keel(["cancel", runId, "--store", url], dir);
       assert.match(again.stdout, /has already ended: cancelled/);
-      // The workers are still well: a run after the cancel succeeds.
+      // The other worker is still well: a run after the cancel succeeds (its slow step released).
       const next = await keelAsync(["run", "long.keel.yaml", "--on", url, "--json"], dir);
       assert.equal(next.code, 0, next.stderr);
     } finally {

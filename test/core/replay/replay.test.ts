@@ -1,6 +1,6 @@
 // Replay reproduces a recorded run exactly with nothing executed, and pins a change to the step
 // where it first shows (SPEC §6, #5 "Done when").
-import { after, before, test } from "node:test";
+import { after, before, mock, test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -433,10 +433,21 @@ test("a record whose answer is a failure replays the failure, retries and fallba
   const path = resolve("samples/provider-fallback.keel.yaml");
   const run = await runText(readFileSync(path, "utf8"), { path });
   const record = await recordOf(run);
-  const started = Date.now();
-  const report = await replay(record);
-  // The sample's retries wait 100ms and its timeouts 500ms; a replay waits for neither.
-  assert.ok(Date.now() - started < 400, `${Date.now() - started} ms`);
+  // The sample's retries wait 100ms, its slow answer 2s and its timeout 500ms; a replay waits for
+  // none of them: with setTimeout's clock stopped (mocked, never ticked) it still ends. One that
+  // waited would never end, so the bound (a real timer, taken before the mock) only names that.
+  const realSetTimeout = setTimeout;
+  mock.timers.enable({ apis: ["setTimeout"] });
+  const report = await Promise.race([
+    replay(record),
+    new Promise<never>((_, reject) =>
+      realSetTimeout(
+        () => reject(new Error("the replay waited for a timer (a retry's backoff or a delay)")),
+        30_000,
+      ).unref(),
+    ),
+  ]).finally(() => mock.timers.reset());
+  assert.equal(report.effectsExecuted, 0);
   assert.deepEqual(
     report.replayed.attempts.map((a) => [a.stepId, a.attempt, a.status, a.errorKind]),
     record.attempts.map((a) => [a.stepId, a.attempt, a.status, a.errorKind]),
