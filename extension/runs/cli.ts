@@ -60,6 +60,7 @@ export class CliAnswerError extends Error {
     super(
       `\`${command}\` answered ${what}: ${quoted}; the extension and its CLI are one build, so this is a bug in Keel: please report it`,
     );
+    this.name = "CliAnswerError";
   }
 }
 
@@ -89,10 +90,9 @@ function readAnswer<T>(args: readonly string[], r: CliResult, schema: z.ZodType<
   }
   const parsed = schema.safeParse(json);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
     throw new CliAnswerError(
       command,
-      `what the extension cannot read (${issue.message}${where(issue.path)})`,
+      `what the extension cannot read (${problem(parsed.error.issues)})`,
       text,
     );
   }
@@ -112,12 +112,22 @@ export function readEventsLine(line: string): EventsLine | string {
   }
   const parsed = EventsLine.safeParse(json);
   if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0]!;
-  return `not an event or a result (${issue.message}${where(issue.path)})`;
+  return `not an event or a result (${problem(parsed.error.issues)})`;
 }
 
-const where = (path: readonly PropertyKey[]) =>
-  path.length > 0 ? ` at ${path.map(String).join(".")}` : "";
+type Issues = z.ZodError["issues"];
+
+/** The first problem of an answer and where it is; in a union, of the branch that got furthest. */
+function problem(issues: Issues): string {
+  const first = (list: Issues): { message: string; path: readonly PropertyKey[] } => {
+    const issue = list[0]!;
+    if (issue.code !== "invalid_union" || issue.errors.length === 0) return issue;
+    const [best] = issue.errors.map(first).sort((a, b) => b.path.length - a.path.length);
+    return { message: best!.message, path: [...issue.path, ...best!.path] };
+  };
+  const { message, path } = first(issues);
+  return path.length > 0 ? `${message} at ${path.map(String).join(".")}` : message;
+}
 
 /** The run store of a workflow: `.keel/runs.sqlite` in its workspace root. */
 export function storeOf(workflow: vscode.Uri): string {

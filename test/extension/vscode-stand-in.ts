@@ -5,6 +5,7 @@
 // installVscode() puts it where `import * as vscode from "vscode"` finds it: call it before the
 // extension's modules are imported (they import their types only until then).
 import Module from "node:module";
+import { readFileSync } from "node:fs";
 
 type Listener = (e: unknown) => void;
 
@@ -14,8 +15,12 @@ export interface StandIn {
   readonly shown: { readonly error: string[]; readonly warning: string[]; readonly info: string[] };
   /** `vscode.commands.executeCommand` calls: the command and its arguments. */
   readonly commands: unknown[][];
+  /** The callbacks `vscode.commands.registerCommand` was given, by command. */
+  readonly registered: Map<string, (...args: unknown[]) => unknown>;
   /** The configurations `vscode.debug.startDebugging` was given. */
   readonly started: unknown[];
+  /** The status bar's passing messages (`window.setStatusBarMessage`). */
+  readonly statusBar: string[];
   /** Settings by `section.key`, as `workspace.getConfiguration(section).get(key)` reads them. */
   readonly settings: Record<string, unknown>;
   /** The choice a message's action buttons answer (undefined: dismissed). */
@@ -24,6 +29,8 @@ export interface StandIn {
   activeTextEditor: unknown;
   /** The listeners of the debug session events (start, custom, end). */
   readonly listeners: Readonly<Record<"start" | "custom" | "end", Listener[]>>;
+  /** The output channel the extension made last (`window.createOutputChannel`). */
+  log: ReturnType<typeof recordingLog> | undefined;
   /** The `vscode` module itself. */
   readonly module: Record<string, unknown>;
 }
@@ -58,11 +65,14 @@ function standIn(): StandIn {
   const self: StandIn = {
     shown: { error: [], warning: [], info: [] },
     commands: [],
+    registered: new Map(),
     started: [],
+    statusBar: [],
     settings: {},
     answer: undefined,
     trusted: true,
     activeTextEditor: undefined,
+    log: undefined,
     listeners,
     module: {},
   };
@@ -92,6 +102,8 @@ function standIn(): StandIn {
     TreeItem,
     EventEmitter,
     TreeItemCollapsibleState: { None: 0, Collapsed: 1, Expanded: 2 },
+    StatusBarAlignment: { Left: 1, Right: 2 },
+    ProgressLocation: { SourceControl: 1, Window: 10, Notification: 15 },
     ThemeIcon: class {
       static readonly File = "file";
       constructor(readonly id: string) {}
@@ -107,6 +119,8 @@ function standIn(): StandIn {
       onDidStartDebugSession: on("start"),
       onDidReceiveDebugSessionCustomEvent: on("custom"),
       onDidTerminateDebugSession: on("end"),
+      registerDebugAdapterDescriptorFactory: () => disposable,
+      registerDebugConfigurationProvider: () => disposable,
       startDebugging: async (_folder: unknown, config: unknown) => {
         self.started.push(config);
         return true;
@@ -120,11 +134,26 @@ function standIn(): StandIn {
       showWarningMessage: show("warning"),
       showInformationMessage: show("info"),
       showQuickPick: async () => undefined,
-      createOutputChannel: () => recordingLog(),
+      createOutputChannel: () => (self.log = recordingLog()),
+      registerTreeDataProvider: () => disposable,
+      registerWebviewPanelSerializer: () => disposable,
+      createStatusBarItem: () => ({ text: "", show() {}, hide() {}, dispose() {} }),
+      setStatusBarMessage: (text: string) => {
+        self.statusBar.push(text);
+        return disposable;
+      },
+      withProgress: (
+        _options: unknown,
+        task: (progress: unknown, token: unknown) => Promise<unknown>,
+      ) => task({ report() {} }, { onCancellationRequested: () => disposable }),
     },
     commands: {
       executeCommand: async (...args: unknown[]) => {
         self.commands.push(args);
+      },
+      registerCommand: (command: string, callback: (...args: unknown[]) => unknown) => {
+        self.registered.set(command, callback);
+        return disposable;
       },
     },
     workspace: {
@@ -134,6 +163,12 @@ function standIn(): StandIn {
       workspaceFolders: [],
       textDocuments: [],
       getWorkspaceFolder: () => undefined,
+      /** A saved document of the file on disk. */
+      openTextDocument: async (uri: { fsPath: string }) => ({
+        uri,
+        isDirty: false,
+        getText: () => readFileSync(uri.fsPath, "utf8"),
+      }),
       asRelativePath: (p: string) => p,
       createFileSystemWatcher: () => ({
         onDidChange: () => disposable,
