@@ -1,7 +1,7 @@
-// Language server benchmark (DECISIONS.md §1, "Edits (#6)"): over the protocol, the built Keel
-// server (dist/server.js --stdio) and yaml-language-server 1.25 configured with Keel's published
-// JSON Schema, on generated 100-, 1,000- and 5,000-step files: didChange → publishDiagnostics
-// latency, completion latency, and the server's RSS with 50 open files.
+// Language server benchmark (docs/benchmarks.md, "Language server (#6)"): over the protocol, the
+// built Keel server (dist/server.js --stdio) and yaml-language-server 1.25 configured with Keel's
+// published JSON Schema, on generated 100-, 1,000- and 5,000-step files: didChange →
+// publishDiagnostics latency, completion latency, and the server's RSS with 50 open files.
 // Run with `npm run bench:lsp`; `-- --sizes 100,1000` limits the sizes, `-- --no-peer` skips the
 // peer. Builds the bundles first.
 //
@@ -461,7 +461,7 @@ async function main(): Promise<void> {
       "  edit of a second series: they need every step's positions, which Keel splices from the",
       "  steps' own parses (core/check/splice.ts) instead of validating the file again.",
       `Memory: RSS of the server process with ${OPEN_FILES} copies of the ${MEMORY_STEPS.toLocaleString("en")}-step file open and validated.`,
-      `Targets (DECISIONS.md §1): p95 ≤ ${TARGET_P95[1000]} ms at 1,000 steps, ≤ ${TARGET_P95[5000]} ms at 5,000; ≥ ${TARGET_RATIO}× faster than the peer.`,
+      `Targets (docs/benchmarks.md): p95 ≤ ${TARGET_P95[1000]} ms at 1,000 steps, ≤ ${TARGET_P95[5000]} ms at 5,000; ≥ ${TARGET_RATIO}× faster than the peer.`,
       `Total ${((performance.now() - started) / 1000).toFixed(0)} s.`,
     ].join("\n"),
   );

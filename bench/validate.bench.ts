@@ -1,4 +1,4 @@
-// Validation benchmark (DECISIONS.md §1, "Validation (#3)"): Keel's cold full validation against
+// Validation benchmark (docs/benchmarks.md, "Validation (#3)"): Keel's cold full validation against
 // yaml-language-server's schema-only validation of the same generated files, side by side in one
 // process. Run with `npm run bench`; `npm run bench -- --sizes 100` limits the sizes while working
 // on the generator. Generated files are written to bench/out/ so `keel validate` can be run on them.

@@ -1,7 +1,7 @@
 // The replay benchmark's measuring side, bundled and run by replay.bench.ts: replay and read-back
 // of recorded 1,000- and 10,000-step runs, one step-through move, and LangGraph.js
-// `getStateHistory` on a same-size recorded run (N ≤ 1,000, DECISIONS §1). Targets (#5): replay
-// of 1,000 steps ≤ 20 ms, read-back ≤ 10 ms, a move ≤ 1 ms. `--no-peer` skips LangGraph.
+// `getStateHistory` on a same-size recorded run (N ≤ 1,000). Targets (#5, docs/benchmarks.md):
+// replay of 1,000 steps ≤ 20 ms, read-back ≤ 10 ms, a move ≤ 1 ms. `--no-peer` skips LangGraph.
 // The run is a chain alternating `transform` and `llm` steps on a `scripted` provider, so half
 // the steps are answered from the record and half are recomputed. Loading (parsing and
 // validating) the workflow is printed apart: replay works on a loaded workflow.

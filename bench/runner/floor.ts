@@ -3,7 +3,8 @@
 // an async function, with one INSERT per step start and one per step end into an events table,
 // group-committed in one transaction per event-loop turn (setImmediate), in better-sqlite3 with
 // WAL and synchronous=NORMAL like Keel's store. The effect variant commits everything recorded so
-// far before each step's effect, as Keel must (DECISIONS.md §2), so it pays one commit per step.
+// far before each step's effect, as Keel must (docs/runner.md, "What is recorded"), so it pays one
+// commit per step.
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { stepValue, type Dag } from "./shapes";

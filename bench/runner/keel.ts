@@ -37,9 +37,9 @@ export function prepareKeel(dag: Dag, kind: KeelKind): Prepared {
 }
 
 /**
- * The bench-only "in-process no-op effect" of DECISIONS.md §1: `tool()` answers at once, without
- * the worker thread the real Node effects start, so the effect chain measures the executor, the
- * recording and the commit that must precede every effect, not a thread start-up.
+ * The bench-only "in-process no-op effect" of docs/benchmarks.md ("Runner (#4)"): `tool()` answers
+ * at once, without the worker thread the real Node effects start, so the effect chain measures the
+ * executor, the recording and the commit that must precede every effect, not a thread start-up.
  */
 function noopToolEffects(base: Effects): Effects {
   return {

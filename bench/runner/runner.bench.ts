@@ -1,4 +1,4 @@
-// Runner benchmark (DECISIONS.md §1, "Runner (#4)"): trivial-step DAGs (chain, fan-out 1→N→1,
+// Runner benchmark (docs/benchmarks.md, "Runner (#4)"): trivial-step DAGs (chain, fan-out 1→N→1,
 // layered width 10) at N = 100, 1,000 and 10,000, run by Keel with full recording into SQLite, by
 // a plain-Node floor, and by LangGraph.js with its SQLite checkpointer (N ≤ 1,000: its per-step
 // cost grows with N), plus a chain of effectful steps answered by an in-process no-op effect.
@@ -20,7 +20,7 @@ import { SHAPES, type Shape } from "./shapes";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const ALL_SIZES = [100, 1000, 10000] as const;
-/** LangGraph.js is measured up to this N (DECISIONS.md §1). */
+/** LangGraph.js is measured up to this N (docs/benchmarks.md, "Runner (#4)"). */
 const PEER_MAX_N = 1000;
 /** Target per step, in µs, for pure DAGs and for the effect chain; peak RSS at N = 1,000, in MB. */
 const TARGET_PURE_US = 10;
@@ -191,7 +191,7 @@ async function main(): Promise<void> {
     "floor: hand-written executor, one INSERT per step start and end, one transaction per",
     "  event-loop turn (effect chain: a commit before each effect).",
     `LangGraph.js: StateGraph + SqliteSaver, invoke() only, N ≤ ${PEER_MAX_N.toLocaleString("en")}.`,
-    `Targets (DECISIONS.md §1): ≤ ${TARGET_PURE_US} µs/step pure and ≤ ${TARGET_EFFECT_US} µs/step ` +
+    `Targets (docs/benchmarks.md): ≤ ${TARGET_PURE_US} µs/step pure and ≤ ${TARGET_EFFECT_US} µs/step ` +
       `effect chain, flat in N; ≤ ${TARGET_RSS_MB} MB at N = 1,000; ≥ 50× LangGraph at N = 100, ` +
       `≥ 200× at 1,000.`,
     `Total ${((performance.now() - started) / 1000).toFixed(0)} s.`,

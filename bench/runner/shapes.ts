@@ -1,6 +1,6 @@
-// The DAGs of the runner benchmark (DECISIONS.md §1, "Runner (#4)"), described once and handed to
-// all three executors (Keel, the plain-Node floor, LangGraph.js) so they run exactly the same graph
-// and compute the same values. Every step is trivial on purpose: the figures measure what an
+// The DAGs of the runner benchmark (docs/benchmarks.md, "Runner (#4)"), described once and handed
+// to all three executors (Keel, the plain-Node floor, LangGraph.js) so they run exactly the same
+// graph and compute the same values. Every step is trivial on purpose: the figures measure what an
 // executor and its recording cost per step, not the work a step does.
 
 export type Shape = "chain" | "fanout" | "layered";
