@@ -1,9 +1,9 @@
-// A layered placement of the step graph, cheap enough to draw 1,000 steps at once (DECISIONS §1,
-// graph #7): column = the step's rank, row = its place in the column, ordered by the barycentre
-// of its neighbours in the next column over, a few sweeps each way to undo edge crossings. Steps on
-// or behind a cycle have no rank: they get one column after the others, in file order, so a
-// broken file still shows every step. A layout library may refine this later; this one answers in
-// milliseconds and depends on nothing.
+// A layered placement of the step graph, cheap enough to draw 1,000 steps at once (docs/editor.md,
+// "The graph panel"): column = the step's rank, row = its place in the column, ordered by the
+// barycentre of its neighbours in the next column over, a few sweeps each way to undo edge
+// crossings. Steps on or behind a cycle have no rank: they get one column after the others, in file
+// order, so a broken file still shows every step. A layout library may refine this later; this one
+// answers in milliseconds and depends on nothing.
 import type { StepGraph } from "./graph";
 
 export interface Placement {

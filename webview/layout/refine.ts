@@ -1,6 +1,6 @@
-// The refined layout of a step graph (DECISIONS §1, graph #7): dagre's layered drawing, left to
-// right, with fewer edge crossings and straighter edges than the cheap placement the panel draws
-// first (core/graph/layers.ts). Pure and synchronous; the panel runs it in a Web Worker
+// The refined layout of a step graph (docs/editor.md, "The graph panel"): dagre's layered drawing,
+// left to right, with fewer edge crossings and straighter edges than the cheap placement the panel
+// draws first (core/graph/layers.ts). Pure and synchronous; the panel runs it in a Web Worker
 // (worker.ts) because it takes seconds at 1,000 steps.
 import { Graph, layout } from "@dagrejs/dagre";
 

@@ -1,9 +1,9 @@
-// Where the graph's nodes are drawn (DECISIONS §1, graph #7). At once: the core's cheap layered
-// placement (to-flow.ts `positions`). Then the refined layout, computed by dagre in a Web Worker
-// (layout/worker.ts, bundled alone as layout-worker.js beside webview.js) and animated to when it
-// arrives. Refined layouts are cached by the graph's shape (step ids and edges), in memory and in
-// the webview's saved state: re-drawing a shape already laid out (an edit that keeps the shape,
-// an undo, the panel shown again or restored) draws the refined layout at once.
+// Where the graph's nodes are drawn (docs/editor.md, "The graph panel"). At once: the core's cheap
+// layered placement (to-flow.ts `positions`). Then the refined layout, computed by dagre in a Web
+// Worker (layout/worker.ts, bundled alone as layout-worker.js beside webview.js) and animated to
+// when it arrives. Refined layouts are cached by the graph's shape (step ids and edges), in memory
+// and in the webview's saved state: re-drawing a shape already laid out (an edit that keeps the
+// shape, an undo, the panel shown again or restored) draws the refined layout at once.
 import { useEffect, useMemo, useState } from "react";
 import type { GraphMessage } from "@keel/core/protocol/webview";
 import { savedState, saveState } from "../channel";
