@@ -1,5 +1,6 @@
-// `--otel <endpoint>`: a recorded run's spans to an OpenTelemetry collector (SPEC §10), through
-// production mode's bundle (`@keel/production`), loaded only when asked for.
+// `--otel <endpoint>`: a recorded run's spans to an OpenTelemetry collector (docs/cli.md,
+// "OpenTelemetry"), through production mode's bundle (`@keel/production`), loaded only when asked
+// for.
 import { readRecordedRun, type RecordedRun } from "@keel/core/replay/record";
 import type { RunStore } from "@keel/core/store/run-store";
 

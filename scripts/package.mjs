@@ -1,7 +1,8 @@
 // `npm run package`: the production build, then one .vsix for every platform. The extension
 // bundles all its code; the one native module, better-sqlite3, stays out of the .vsix: in the
-// editor the run store opens with Node's built-in node:sqlite (DECISIONS §3), so the same .vsix
-// works on Linux, macOS and Windows. `--out <file>` names the file (default keel-<version>.vsix).
+// editor the run store opens with Node's built-in node:sqlite (docs/editor.md, "Packaging"), so the
+// same .vsix works on Linux, macOS and Windows. `--out <file>` names the file (default
+// keel-<version>.vsix).
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 

@@ -1,6 +1,7 @@
-// `keel dap`: the replay debugger (SPEC §7) as a Debug Adapter Protocol server on stdin/stdout, for
-// DAP clients other than VS Code (nvim-dap, Helix, Zed). The same session class VS Code runs
-// inline; the client's launch configuration names the run (`runId`, `workflow`, `store`).
+// `keel dap`: the replay debugger (docs/debugger.md) as a Debug Adapter Protocol server on
+// stdin/stdout, for DAP clients other than VS Code (nvim-dap, Helix, Zed). The same session class
+// VS Code runs inline; the client's launch configuration names the run (`runId`, `workflow`,
+// `store`).
 import { ReplayDebugSession } from "@keel/core/debug/session";
 import { nodeReplayHost } from "@keel/core/debug/node-host";
 import { flag, parseArgs } from "../args";

@@ -1,6 +1,7 @@
 // `keel rerun <run> --from <step>`: a new run of the workflow file on disk that reuses the parent's
-// outputs upstream of the step (DECISIONS §2). It lists the http, shell and tool steps that will
-// execute again and asks first (`--yes` answers); it refuses a changed upstream unless `--force`.
+// outputs upstream of the step (docs/replay.md, "Rerun from a step"). It lists the http, shell and
+// tool steps that will execute again and asks first (`--yes` answers); it refuses a changed
+// upstream unless `--force`.
 import { createInterface } from "node:readline/promises";
 import { planRerun } from "@keel/core/replay/rerun";
 import { defaultStorePath } from "@keel/core/node/store-path";

@@ -164,7 +164,7 @@ export interface PerformOptions {
   readonly graph?: StepGraph;
   readonly reuse?: ReadonlyMap<string, ReusedStep>;
   readonly parentId?: string;
-  /** Send the run's spans to this OpenTelemetry collector once it ends (SPEC §10). */
+  /** Send the run's spans to this OpenTelemetry collector once it ends (docs/cli.md). */
   readonly otel?: OtelTarget;
 }
 

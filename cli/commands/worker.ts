@@ -1,8 +1,8 @@
-// `keel worker --store postgres://…`: a worker of a team's pool (SPEC §9). It takes runs that
-// `keel run --on` submitted, executes them with this machine's workspace and secrets
-// (`KEEL_SECRET_<NAME>`), records them in the PostgreSQL store, and hands back to the pool the runs
-// of workers that died. SIGTERM or SIGINT stops it gracefully: no new runs, the runs in progress
-// get `--grace` to end, and those still going are handed back to the other workers.
+// `keel worker --store postgres://…`: a worker of a team's pool (docs/team.md, "2. Workers"). It
+// takes runs that `keel run --on` submitted, executes them with this machine's workspace and
+// secrets (`KEEL_SECRET_<NAME>`), records them in the PostgreSQL store, and hands back to the pool
+// the runs of workers that died. SIGTERM or SIGINT stops it gracefully: no new runs, the runs in
+// progress get `--grace` to end, and those still going are handed back to the other workers.
 import { hostname } from "node:os";
 import { isPgUrl } from "@keel/core/store/location";
 import { durationMs } from "@keel/core/runner/policy";

@@ -1,5 +1,5 @@
-// Incremental re-validation (DECISIONS.md §1, "Edits (#6)"): after an edit inside one step's
-// text, only that step's text is parsed and only that step's checks run again; every other
+// Incremental re-validation (docs/editor.md, "Incremental analysis"): after an edit inside one
+// step's text, only that step's text is parsed and only that step's checks run again; every other
 // diagnostic is kept, moved by the edit's length.
 // Invariant: `revalidate` gives exactly the diagnostics `validate` gives for the new text, or
 // undefined (the caller then validates the whole text). It answers only when nothing but the

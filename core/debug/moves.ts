@@ -1,6 +1,6 @@
-// The replay debugger's moves over a recorded run's event log (SPEC §7, #9). The position is an
-// event index, held by the step-through fold (core/record/fold.ts), which gives the state at every
-// stop. Invariants:
+// The replay debugger's moves over a recorded run's event log (docs/debugger.md, "Keys and moves";
+// #9). The position is an event index, held by the step-through fold (core/record/fold.ts), which
+// gives the state at every stop. Invariants:
 // - Every move lands on an event of the log: 0 (`run started`) … length - 1. Moving past either
 //   end stays there, paused ("end of recording", "start of recording"): nothing terminates.
 // - Forward moves and their reverse twins find the same stops in mirror order.
@@ -27,7 +27,6 @@ export const FAILURE_FILTERS = [
   { filter: "attempt-failed", label: "Attempt failed", default: false },
 ] as const;
 export type FailureFilter = (typeof FAILURE_FILTERS)[number]["filter"];
-
 
 /** A one-line description of an event, as the Call Stack names it (without its step). */
 export function eventLabel(e: EventRecord): string {

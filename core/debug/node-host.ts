@@ -1,6 +1,6 @@
 // The replay debugger's host on Node: the run store from the launch configuration (or the
-// workspace's, DECISIONS §3) and the workflow file read from disk. Used by `keel dap` and the
-// extension alike.
+// workspace's, found as docs/cli.md says under "keel run") and the workflow file read from disk.
+// Used by `keel dap` and the extension alike.
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { defaultStorePath } from "../node/store-path";

@@ -1,6 +1,6 @@
-// The replay debugger (SPEC §7, #9): a recorded run in any Debug Adapter Protocol client. One
-// class serves VS Code inline (the extension hands it to DebugAdapterInlineImplementation) and any
-// other client over stdio (`keel dap`). Invariants:
+// The replay debugger (docs/debugger.md, #9): a recorded run in any Debug Adapter Protocol client.
+// One class serves VS Code inline (the extension hands it to DebugAdapterInlineImplementation) and
+// any other client over stdio (`keel dap`). Invariants:
 // - Nothing executes: the session reads the run's record through the step-through fold and the
 //   store's values, and imports nothing that could call a provider, a server, a tool or a shell.
 // - At the end of the recording it stays paused: the user can always step back.
@@ -46,7 +46,7 @@ export interface ReplayLaunchArgs {
   readonly runId?: string;
   /** The workflow file: where "latest" looks, and where the store is found. */
   readonly workflow?: string;
-  /** The run store file; default `.keel/runs.sqlite` of the workspace (DECISIONS §3). */
+  /** The run store file; default `.keel/runs.sqlite` of the workspace (docs/cli.md, "keel run"). */
   readonly store?: string;
   /** The event (`seq`) of the first stop; default the first event, `run started`. */
   readonly seq?: number;

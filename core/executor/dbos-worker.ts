@@ -1,4 +1,4 @@
-// A Keel worker (`keel worker --store postgres://…`, SPEC §9): a DBOS executor that takes runs
+// A Keel worker (`keel worker --store postgres://…`, docs/team.md): a DBOS executor that takes runs
 // off the `keel-runs` queue and the attempts of their steps off the steps' queues, and records
 // them in the PostgreSQL store. A run is the DBOS workflow `keel_run` (dbos-run.ts), whose id is
 // the Keel run id; each attempt of a step with an effect is a child workflow `keel_attempt`

@@ -1,8 +1,8 @@
-// The Executor seam (SPEC §5): where a run executes, behind one interface, so that the record,
-// replay, diff and step-through never need to know. The local executor is the runner itself
-// (core/runner/run.ts, called in-process by the CLI and the editor); the DBOS executor
-// (dbos-submit.ts for submitting, dbos-worker.ts for the workers) runs it on a team's workers
-// over PostgreSQL. Both write the same record through the same RunStore.
+// The Executor seam (docs/dev/architecture.md, "Parts"): where a run executes, behind one
+// interface, so that the record, replay, diff and step-through never need to know. The local
+// executor is the runner itself (core/runner/run.ts, called in-process by the CLI and the editor);
+// the DBOS executor (dbos-submit.ts for submitting, dbos-worker.ts for the workers) runs it on a
+// team's workers over PostgreSQL. Both write the same record through the same RunStore.
 import type { EventRecord, RunRecord } from "../record/records";
 
 /** What a run needs to start anywhere: the workflow as text, never as a path to read later. */

@@ -1,4 +1,4 @@
-// The workflow file format (SPEC §1–4) as one zod schema. The descriptions are the hover docs
+// The workflow file format (docs/format.md) as one zod schema. The descriptions are the hover docs
 // and go into the generated JSON Schema (schema/keel.schema.json, npm run schema).
 import { z } from "zod";
 

@@ -1,5 +1,5 @@
-// Where the run store lives (DECISIONS §3): `.keel/runs.sqlite` in the workspace root, found from
-// the workflow file's folder (or the current folder); `--store` overrides.
+// Where the run store lives (docs/cli.md, "keel run"): `.keel/runs.sqlite` in the workspace root,
+// found from the workflow file's folder (or the current folder); `--store` overrides.
 import { join, resolve } from "node:path";
 import { workspaceRoot } from "./workspace-settings";
 

@@ -1,10 +1,10 @@
-// A run's OpenTelemetry spans (SPEC §10), built from its record alone: recorded timestamps,
-// values already redacted, so a local, a distributed and a replayed run export alike. GenAI
-// semantic conventions (all still "Development" upstream): the run is `invoke_workflow {name}`,
-// an `llm` step a `chat {model}` CLIENT span with the provider, request parameters, served model,
-// response id and token usage, a `tool` step `execute_tool {id}`, an `http` step an HTTP client
-// span named by its method; every step's attempts are its child spans; `keel.run.id`,
-// `keel.step.id` and `keel.step.status` are on each.
+// A run's OpenTelemetry spans (docs/cli.md, "OpenTelemetry"), built from its record alone: recorded
+// timestamps, values already redacted, so a local, a distributed and a replayed run export alike.
+// GenAI semantic conventions (all still "Development" upstream): the run is
+// `invoke_workflow {name}`, an `llm` step a `chat {model}` CLIENT span with the provider, request
+// parameters, served model, response id and token usage, a `tool` step `execute_tool {id}`, an
+// `http` step an HTTP client span named by its method; every step's attempts are its child spans;
+// `keel.run.id`, `keel.step.id` and `keel.step.status` are on each.
 // Invariant: without `content`, no prompt, reply, tool argument or result, query string or error
 // message (which may quote them) is put in any span: only names, kinds, timings, parameters,
 // usage and error kinds.

@@ -93,8 +93,8 @@ export const DiffMessage = RunDiff.extend({ type: z.literal("diff") });
 export type DiffMessage = z.infer<typeof DiffMessage>;
 
 /**
- * The replay debugger (SPEC §7) stopped at event `index` of run `runId` (the panel was sent that
- * run's recording first): move the step-through there and select the event's step. While
+ * The replay debugger (docs/debugger.md) stopped at event `index` of run `runId` (the panel was
+ * sent that run's recording first): move the step-through there and select the event's step. While
  * `active`, the step-through controls move the debugger; `active: false` when the session ends.
  */
 export const DebugMessage = z.object({
@@ -127,7 +127,10 @@ export const PanelMessage = z.discriminatedUnion("type", [
   z.object({ type: z.literal("run"), what: z.enum(["step", "to"]), id: z.string() }),
   /** The inspector needs a value's text (an input, an output) by its reference. */
   z.object({ type: z.literal("value"), ref: z.string() }),
-  /** Rerun the recorded run `runId` from step `from` (SPEC §6: the host lists what runs again and asks). */
+  /**
+   * Rerun the recorded run `runId` from step `from` (the host lists what runs again and asks:
+   * docs/replay.md, "Rerun from a step").
+   */
   z.object({ type: z.literal("rerun"), runId: z.string(), from: z.string() }),
   /**
    * Move the replay debugger to event `seq` of run `runId` ("Debug from here", and the

@@ -1,7 +1,8 @@
-// Step-through data (SPEC §6, #5): a run's event log folded to any position, forwards and
-// backwards. The one reader of a run's log: `keel show`, resume, `keel run --step`, replay, diff,
-// the graph panel and the replay debugger all take a step's state from here. It lives apart from
-// core/replay so that the runner (resume, `--step`) can use it: replay depends on the runner.
+// Step-through data (docs/replay.md, "Step-through"; #5): a run's event log folded to any position,
+// forwards and backwards. The one reader of a run's log: `keel show`, resume, `keel run --step`,
+// replay, diff, the graph panel and the replay debugger all take a step's state from here. It lives
+// apart from core/replay so that the runner (resume, `--step`) can use it: replay depends on the
+// runner.
 // Invariants:
 // - The state at position k is the fold of events[0..k] (k = -1: before the first event).
 // - Each event changes at most one step (or only the run); the fold keeps, per event, that step's

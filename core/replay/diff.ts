@@ -1,6 +1,6 @@
-// Diff of two recorded runs (SPEC §6): per step, whether its input and output are equal, its
-// status in each, the change in latency and cost, a changed model or fingerprint; the first
-// divergence (the first step in run A's log order that differs) first.
+// Diff of two recorded runs (docs/replay.md, "Diff"): per step, whether its input and output are
+// equal, its status in each, the change in latency and cost, a changed model or fingerprint; the
+// first divergence (the first step in run A's log order that differs) first.
 import type { AttemptRecord } from "../record/records";
 import { foldToEnd, type StepAt } from "../record/fold";
 import type { RecordedRun } from "./record";

@@ -1,6 +1,7 @@
-// Where a replay departs from its record (SPEC §6): step by step in topological order, each
-// attempt's resolved input (by value reference, then by value), then the step's status, attempt
-// count and output. The first difference found is the divergence; later ones are listed too.
+// Where a replay departs from its record (docs/replay.md, "Replay"): step by step in topological
+// order, each attempt's resolved input (by value reference, then by value), then the step's status,
+// attempt count and output. The first difference found is the divergence; later ones are listed
+// too.
 import { isAbsolute, relative } from "node:path";
 import type { Step } from "../model/schema";
 import type { LoadedWorkflow } from "../runner/load";

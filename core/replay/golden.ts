@@ -1,8 +1,9 @@
-// Golden runs (SPEC §6, #5): a recorded run as one portable, versioned JSON file, `*.keel-run.json`
-// (schema/keel-run.schema.json). It holds the workflow's source, the inputs, the event log, every
-// attempt and every value they refer to, so it replays on another machine with no store and no
-// secret (the record is already redacted). Naming rule: `X.keel-run.json` and `X.<label>.keel-run.json`
-// belong to the workflow `X.keel.yaml` (or `.keel.yml`) in the same folder.
+// Golden runs (docs/replay.md, "Golden runs"; #5): a recorded run as one portable, versioned JSON
+// file, `*.keel-run.json` (schema/keel-run.schema.json). It holds the workflow's source, the
+// inputs, the event log, every attempt and every value they refer to, so it replays on another
+// machine with no store and no secret (the record is already redacted). Naming rule:
+// `X.keel-run.json` and `X.<label>.keel-run.json` belong to the workflow `X.keel.yaml` (or
+// `.keel.yml`) in the same folder.
 import { dirname, isAbsolute, relative, resolve } from "node:path";
 import type { AttemptRecord, EventRecord, Finding, RunRecord, WriteBatch } from "../record/records";
 import { INLINE_MAX, inlineRef, inlineValue } from "../record/refs";

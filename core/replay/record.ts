@@ -7,7 +7,7 @@ export interface RecordedRun {
   /** The workflow's source text as it was run. */
   readonly source: string;
   readonly inputs: Record<string, unknown>;
-  /** The `env.NAME` values the run read (DECISIONS §2: replay answers them from the record). */
+  /** The `env.NAME` values the run read (replay answers them from the record: docs/replay.md). */
   readonly env: Record<string, string | undefined>;
   readonly events: readonly EventRecord[];
   readonly attempts: readonly AttemptRecord[];

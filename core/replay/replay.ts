@@ -1,10 +1,11 @@
-// Replay (SPEC §6, #5): the workflow evaluated again with every effect answered from the record.
+// Replay (docs/replay.md, #5): the workflow evaluated again with every effect answered from the
+// record.
 // Invariants:
 // - Nothing is executed: model calls, HTTP, tools and commands are answered by RecordedAnswers;
 //   the Effects given to the runner throw and count if anything reaches them (effectsExecuted).
 //   The one exception is a tool declared `pure: true`: it is computed again, like a transform,
 //   in its isolated worker (docs/replay.md).
-// - The replay sees what the run saw (DECISIONS §2): its inputs, env, `run.id` and
+// - The replay sees what the run saw (docs/replay.md, "Replay"): its inputs, env, `run.id` and
 //   `run.started_at`; secrets as their redacted marks `«secret:NAME»`.
 // - A replay is not stored: it records into a memory store under a new id (mode `replay`, parent
 //   the replayed run), compared with the record, and the report is what remains (docs/replay.md).

@@ -1,5 +1,6 @@
-// The Effects interface: the only way a run touches the world (SPEC §5). Everything that can
-// differ between two runs goes through it: model calls, HTTP, tools, commands and the clock.
+// The Effects interface: the only way a run touches the world (docs/dev/architecture.md).
+// Everything that can differ between two runs goes through it: model calls, HTTP, tools, commands
+// and the clock.
 // Recording wraps the real implementation; replay substitutes the record.
 
 export interface LlmMessage {

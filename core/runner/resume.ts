@@ -1,6 +1,7 @@
-// Resuming a run (SPEC §5, DECISIONS §2): the recorded run's id, source, inputs and env, and the
-// steps that had ended, read from its log by the one reader of logs (core/record/fold.ts). Steps in flight at the crash run again
-// (at-least-once); pure steps whose record was lost are simply recomputed.
+// Resuming a run (docs/cli.md, "keel resume"; docs/runner.md, "Crashes and resume"): the recorded
+// run's id, source, inputs and env, and the steps that had ended, read from its log by the one
+// reader of logs (core/record/fold.ts). Steps in flight at the crash run again (at-least-once);
+// pure steps whose record was lost are simply recomputed.
 import type { ProcessRecord, RunRecord } from "../record/records";
 import type { RunStore } from "../store/run-store";
 import type { EndedStep, ResumePoint } from "./types";

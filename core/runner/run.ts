@@ -1,8 +1,8 @@
 // The local executor: runs a validated workflow's DAG and records everything it does.
 // Invariants:
 // - A step starts when everything it depends on has ended; it sees only those steps' outputs.
-// - Before an effect starts, every result it depends on is durably committed (DECISIONS §2);
-//   pure steps are group-committed and never wait.
+// - Before an effect starts, every result it depends on is durably committed (docs/runner.md,
+//   "What is recorded"); pure steps are group-committed and never wait.
 // - Every run ends in a recorded state: succeeded, failed or cancelled, with its reason.
 // The scheduler's state machine (start, condition, attempts, end) is kept together in this one
 // class on purpose; conditions, limits and findings live in their own files.

@@ -1,7 +1,7 @@
-// `keel run --step S` (DECISIONS §2): S runs on the recorded outputs of its dependencies, taken
-// from the newest run of the same workflow in which every one of them has an output. It refuses
-// when there is none, or when a step S depends on changed since that run. Runs' logs are read by
-// the one reader of logs (core/record/fold.ts).
+// `keel run --step S` (docs/cli.md, "keel run"): S runs on the recorded outputs of its
+// dependencies, taken from the newest run of the same workflow in which every one of them has an
+// output. It refuses when there is none, or when a step S depends on changed since that run. Runs'
+// logs are read by the one reader of logs (core/record/fold.ts).
 import { withAncestors } from "../graph/graph";
 import type { Workflow } from "../model/schema";
 import type { RunRecord } from "../record/records";

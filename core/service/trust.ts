@@ -1,6 +1,6 @@
-// Workspace trust (DECISIONS §2): in an untrusted workspace no step with an effect outside the
-// process runs. These are the steps that would: http, tool, shell, and llm steps whose provider
-// or one of its fallbacks is not `scripted` (a scripted reply does nothing outside).
+// Workspace trust (docs/editor.md, "Running"): in an untrusted workspace no step with an effect
+// outside the process runs. These are the steps that would: http, tool, shell, and llm steps whose
+// provider or one of its fallbacks is not `scripted` (a scripted reply does nothing outside).
 import { isObj, str } from "../model/untyped";
 import type { WorkflowModel } from "../check/validate";
 

@@ -1,5 +1,6 @@
-// The PostgreSQL run store (SPEC §5, §9): the same logical schema as the SQLite store, in a schema
-// of its own (`keel` unless told), so a team's workers and their readers share one record.
+// The PostgreSQL run store (docs/cli.md, "PostgreSQL stores"): the same logical schema as the
+// SQLite store, in a schema of its own (`keel` unless told), so a team's workers and their readers
+// share one record.
 // Every commit is one transaction. Many processes write to one database, so what SQLite gets from
 // its single writer lock is held by keys here: a commit appends a run's segment with the key that
 // follows the run's last one, and a second writer that read the same tail collides on that primary

@@ -1,5 +1,5 @@
-// The RunStore seam (SPEC §5): one interface for the memory, SQLite and PostgreSQL stores,
-// all held to the same conformance suite (test/core/store/conformance.ts).
+// The RunStore seam (docs/dev/architecture.md, "Parts"): one interface for the memory, SQLite and
+// PostgreSQL stores, all held to the same conformance suite (test/core/store/conformance.ts).
 import type {
   AttemptRecord,
   CacheEntry,

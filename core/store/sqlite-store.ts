@@ -1,7 +1,8 @@
-// The SQLite run store (SPEC §5): WAL, synchronous=NORMAL (a commit survives a killed process,
-// not a power cut), a busy timeout because the CLI and the editor share the file, statements
-// prepared once, every commit one IMMEDIATE transaction. A commit writes a run's events and
-// attempts as one segment row (migration 2), so its cost hardly grows with the records in it.
+// The SQLite run store (docs/runner.md, "What is recorded"): WAL, synchronous=NORMAL (a commit
+// survives a killed process, not a power cut), a busy timeout because the CLI and the editor share
+// the file, statements prepared once, every commit one IMMEDIATE transaction. A commit writes a
+// run's events and attempts as one segment row (migration 2), so its cost hardly grows with the
+// records in it.
 // Invariant: a store whose user_version is newer than MIGRATIONS is opened read-only and never
 // migrated down.
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs";

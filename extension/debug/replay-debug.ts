@@ -1,5 +1,5 @@
-// The replay debugger in VS Code (SPEC §7, #9): debug type `keel-replay`, its adapter inline in
-// the extension host (the core's session, over the workspace's run store), its launch
+// The replay debugger in VS Code (docs/debugger.md, #9): debug type `keel-replay`, its adapter
+// inline in the extension host (the core's session, over the workspace's run store), its launch
 // configurations, "Keel: Step Through Run…" and the graph panel following every stop.
 // Nothing here executes a step: the session only reads the record.
 import * as vscode from "vscode";
@@ -99,7 +99,8 @@ export class ReplayDebugging implements vscode.Disposable {
     }
     if (!c.workflow && active?.languageId === "keel") c.workflow = active.uri.fsPath;
     c.runId ??= "latest";
-    // The store is found from the workflow (DECISIONS §3); a run id alone needs the workspace's.
+    // The store is found from the workflow (docs/cli.md, "keel run"); a run id alone needs the
+    // workspace's.
     if (!c.workflow && !c.store && vscode.workspace.workspaceFolders?.[0])
       c.store = join(vscode.workspace.workspaceFolders[0].uri.fsPath, ".keel", "runs.sqlite");
     return c;

@@ -1,9 +1,9 @@
-// The Executor seam (SPEC §5): the local executor (the runner in this process, into SQLite) and
-// the DBOS executor (a `keel worker` on a throw-away PostgreSQL) keep one contract: a run id
-// starts one run however often it is submitted; a handle yields the run's events in sequence, each
-// once, up to `run_finished`, and the record once it has ended; a handle attached later reads the
-// same; a cancel ends a running run `cancelled` with its unfinished steps cancelled, and says
-// false for a run that had ended.
+// The Executor seam (docs/dev/production-mode.md, "The local executor"): the local executor (the
+// runner in this process, into SQLite) and the DBOS executor (a `keel worker` on a throw-away
+// PostgreSQL) keep one contract: a run id starts one run however often it is submitted; a handle
+// yields the run's events in sequence, each once, up to `run_finished`, and the record once it has
+// ended; a handle attached later reads the same; a cancel ends a running run `cancelled` with its
+// unfinished steps cancelled, and says false for a run that had ended.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";

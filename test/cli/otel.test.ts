@@ -1,7 +1,8 @@
-// OpenTelemetry export (SPEC §10) as a user runs it: `keel run --otel` and `keel export --otel`
-// send a run's spans to an OTLP/HTTP receiver this test starts on 127.0.0.1; the spans have the
-// GenAI conventions' names, kinds and attributes, the record's token usage and timings, one trace
-// per run, and carry no secret's value and no prompt or reply unless `--otel-content` is given.
+// OpenTelemetry export (docs/cli.md, "OpenTelemetry") as a user runs it: `keel run --otel` and
+// `keel export --otel` send a run's spans to an OTLP/HTTP receiver this test starts on 127.0.0.1;
+// the spans have the GenAI conventions' names, kinds and attributes, the record's token usage and
+// timings, one trace per run, and carry no secret's value and no prompt or reply unless
+// `--otel-content` is given.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { keel, workspace } from "../helpers/cli";

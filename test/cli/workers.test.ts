@@ -1,4 +1,5 @@
-// A team's workers on PostgreSQL (SPEC §9, issue #10), on a throw-away cluster this file starts.
+// A team's workers on PostgreSQL (docs/team.md, issue #10), on a throw-away cluster this file
+// starts.
 // Failover: three `keel worker` processes start at the same moment on an empty database; 30 runs
 // of a fan-out workflow (a scripted llm step, 10 tool steps that append each execution to a file,
 // a join, an assert, and a transform with a time limit, whose answer is a DBOS checkpoint) are

@@ -1,6 +1,7 @@
-// The editor end-to-end test as part of `npm test` (DECISIONS.md §3: one test runner for every
-// suite, the VS Code one included): runs test/e2e/run.sh — the packed extension in a real VS Code
-// (code-server + Chromium), driven through the DOM by driver.cjs — and fails with its reason.
+// The editor end-to-end test as part of `npm test` (README.md, "Development": one test runner,
+// node's, for every suite, the VS Code one included): runs test/e2e/run.sh — the packed extension
+// in a real VS Code (code-server + Chromium), driven through the DOM by driver.cjs — and fails with
+// its reason.
 // Screenshots go to a temporary folder unless KEEL_E2E_SHOTS says otherwise, so that a test run
 // leaves docs/screenshots/ as committed (`npm run e2e` refreshes them).
 // KEEL_E2E=0 skips it (for a machine without root to install chromium and the toolchain).

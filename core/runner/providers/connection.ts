@@ -1,5 +1,6 @@
-// What every provider client is built from, and the settings they share (DECISIONS §2): no
-// retries of the SDK's own, Keel's deadline instead of the SDK's, nothing read from the environment.
+// What every provider client is built from, and the settings they share (docs/runner.md,
+// "Providers"): no retries of the SDK's own, Keel's deadline instead of the SDK's, nothing read
+// from the environment.
 
 export interface Connection {
   readonly baseUrl: string | null;

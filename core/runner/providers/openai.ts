@@ -1,6 +1,6 @@
 // Model calls to any OpenAI-compatible Chat Completions API through the `openai` SDK.
-// The client is built with everything explicit (DECISIONS §2): no retries of its own (Keel's
-// policy records every attempt), no key, URL, organisation or project from the environment.
+// The client is built with everything explicit (docs/runner.md, "Providers"): no retries of its own
+// (Keel's policy records every attempt), no key, URL, organisation or project from the environment.
 import OpenAI from "openai";
 import type { LlmRequest, LlmResponse } from "../effects";
 import { StepError } from "../errors";

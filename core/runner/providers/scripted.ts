@@ -1,4 +1,4 @@
-// The built-in `scripted` provider (SPEC §3, DECISIONS §2): deterministic offline answers.
+// The built-in `scripted` provider (docs/runner.md, "Providers"): deterministic offline answers.
 // `match` is a substring of the rendered prompt (system + messages), or a regular expression
 // written `/…/flags`; the first match wins, then `default`; a response may answer with an error
 // kind instead, after an optional `delay`.

@@ -1,5 +1,5 @@
-// Spans built from a run's record (SPEC §10): attempts as child spans with their errors, a cache
-// hit marked as such and without token usage, the served model of a fallback.
+// Spans built from a run's record (docs/cli.md, "OpenTelemetry"): attempts as child spans with
+// their errors, a cache hit marked as such and without token usage, the served model of a fallback.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spansOfRun, type SpanSpec } from "@keel/core/otel/spans";

@@ -1,5 +1,5 @@
 // Replay reproduces a recorded run exactly with nothing executed, and pins a change to the step
-// where it first shows (SPEC §6, #5 "Done when").
+// where it first shows (docs/replay.md, "Replay"; #5 "Done when").
 import { after, before, mock, test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
