@@ -11,18 +11,24 @@ const root = new URL("..", import.meta.url).pathname;
 const only = process.argv.slice(2);
 
 /**
- * The bundles (esbuild.mjs's targets) a test file runs, by where it lives; the first prefix that
- * matches decides. The tests of test/cli and test/core/debug start bin/keel.js (dist/cli.js), the
- * language server's start dist/server.js, the webview's load dist/webview.js in Chromium; the other
- * core tests and the lint test import TypeScript sources only. A file no prefix names gets every
- * bundle: test/e2e, test/extension (its manifest test checks the bundles), and any new folder until
- * it is listed here. A test that starts to use dist/ in a folder listed without it needs its entry
- * changed (grep the folder for `dist/` and `bin/keel`).
+ * The bundles (esbuild.mjs's targets) a test file runs, by the folder it lives in. The tests of
+ * test/cli, test/core/debug and test/core/protocol start bin/keel.js (dist/cli.js), the language
+ * server's start dist/server.js, the webview's load dist/webview.js in Chromium; the core folders
+ * listed with none, and the lint test, import TypeScript sources only. A file in a folder not
+ * listed gets every bundle: test/e2e, test/extension (its tests check and start the bundles), and
+ * any new folder until it is listed here, so a new test cannot run on a stale dist/. A test that
+ * starts to use dist/ in a folder listed without it needs its entry changed (grep the folder for
+ * `dist/` and `bin/keel`).
  */
+const SOURCES_ONLY = "check expr graph model node otel record replay runner service store"
+  .split(" ")
+  .map((folder) => [`test/core/${folder}/`, []]);
 const needs = [
   ["test/cli/", ["cli"]],
   ["test/core/debug/", ["cli"]],
-  ["test/core/", []],
+  ["test/core/protocol/", ["cli"]],
+  ...SOURCES_ONLY,
+  ["test/core/generated-files.test.ts", []],
   ["test/lint.test.ts", []],
   ["test/language-server/", ["server"]],
   ["test/webview/", ["webview"]],
