@@ -17,8 +17,8 @@ import { importUsage, runImport } from "./commands/import";
 import { runTest, testUsage } from "./commands/test";
 import { StoreFileError } from "@keel/core/store/sqlite-store";
 import { UsageError } from "./output";
-import { SECRET_PREFIX } from "@keel/core/check/secrets";
-import { MIN_SECRET_LENGTH, Redactor } from "@keel/core/runner/redact";
+import { MIN_SECRET_LENGTH, SECRET_PREFIX } from "@keel/core/check/secrets";
+import { Redactor } from "@keel/core/runner/redact";
 
 declare const KEEL_VERSION: string;
 /** Where bugs are reported: package.json's `bugs` (esbuild.mjs defines it). */

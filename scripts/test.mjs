@@ -14,7 +14,7 @@ const only = process.argv.slice(2);
  * The bundles (esbuild.mjs's targets) a test file runs, by the folder it lives in. The tests of
  * test/cli, test/core/debug and test/core/protocol start bin/keel.js (dist/cli.js), the language
  * server's start dist/server.js, the webview's load dist/webview.js in Chromium; the core folders
- * listed with none, and the lint test, import TypeScript sources only. A file in a folder not
+ * listed with none, and the lint and architecture tests, import TypeScript sources only. A file in a folder not
  * listed gets every bundle: test/e2e, test/extension (its tests check and start the bundles), and
  * any new folder until it is listed here, so a new test cannot run on a stale dist/. A test that
  * starts to use dist/ in a folder listed without it needs its entry changed (grep the folder for
@@ -30,6 +30,7 @@ const needs = [
   ...SOURCES_ONLY,
   ["test/core/generated-files.test.ts", []],
   ["test/lint.test.ts", []],
+  ["test/architecture.test.ts", []],
   ["test/language-server/", ["server"]],
   ["test/webview/", ["webview"]],
 ];

@@ -12,6 +12,12 @@ import { siteSpan } from "./sites";
 /** The environment variables that hold secrets: KEEL_SECRET_<NAME> is `secrets.NAME`. */
 export const SECRET_PREFIX = "KEEL_SECRET_";
 
+/**
+ * The shortest secret Keel redacts (core/runner/redact.ts); a shorter one is refused by name
+ * (core/node/secrets.ts).
+ */
+export const MIN_SECRET_LENGTH = 6;
+
 const CREDENTIAL = new RegExp(
   [
     String.raw`sk-ant-[A-Za-z0-9_-]{20,}`,

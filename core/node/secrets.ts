@@ -3,8 +3,7 @@
 // writes, whether the workflow reads it or not. No step inherits one: a command's process and a
 // tool's worker get the environment without them, and a step sees a secret only through the
 // `${{ secrets.NAME }}` it writes.
-import { SECRET_PREFIX } from "../check/secrets";
-import { MIN_SECRET_LENGTH } from "../runner/redact";
+import { MIN_SECRET_LENGTH, SECRET_PREFIX } from "../check/secrets";
 
 /** A secret that is missing or cannot be masked; its message names the variable and the fix. */
 export class SecretError extends Error {}

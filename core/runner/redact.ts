@@ -7,9 +7,7 @@
 // end of a string (a message that keeps the first 200 characters of a reply).
 // Each encoded form becomes the same encoding of the mark `«secret:NAME»`, so that a replay, whose
 // secrets are the marks, computes exactly what was recorded.
-
-/** The shortest secret Keel redacts; a shorter one is refused by name (core/node/secrets.ts). */
-export const MIN_SECRET_LENGTH = 6;
+import { MIN_SECRET_LENGTH } from "../check/secrets";
 
 export function secretMark(name: string): string {
   return `«secret:${name}»`;
