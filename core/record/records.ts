@@ -64,15 +64,13 @@ export const EVENT_TYPES = [
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
-/** The events that end a step: after one of them the step has its final state in the run. */
-export const STEP_ENDING_EVENTS: ReadonlySet<EventType> = new Set<EventType>([
-  "step_succeeded",
-  "step_failed",
-  "step_skipped",
-  "step_reused",
-  "step_cached",
-  "step_cancelled",
-]);
+/**
+ * The events that end a step: after one of them the step has its final state in the run. Every
+ * `step_*` event but `step_started` ends its step.
+ */
+export const STEP_ENDING_EVENTS: ReadonlySet<EventType> = new Set(
+  EVENT_TYPES.filter((t) => t.startsWith("step_") && t !== "step_started"),
+);
 
 /** One entry of a run's append-only log; `seq` numbers a run's events from 1 without gaps. */
 export interface EventRecord {
