@@ -78,6 +78,7 @@ function recordingOf(graph: GraphMessage): RecordingMessage {
     events.push({ ...ev(start + 1, "step_succeeded", s.id, 1), data: { output: '="ok"' } });
     attempts.push({
       runId,
+      scope: null,
       stepId: s.id,
       attempt: 1,
       status: "succeeded",

@@ -175,6 +175,7 @@ class DistributedRun implements ScopeSource {
       status,
       mode: "run",
       parentId: null,
+      parentScope: null,
       startedAt: begun.startedAt,
       endedAt: end?.endedAt ?? null,
       outputsHash: end?.outputsHash ?? null,

@@ -138,14 +138,15 @@ export async function recordCancelled(store: PgStore, runId: string): Promise<bo
         const failed = events.filter((e) => e.stepId === step.id && e.type === "attempt_failed");
         const attempt = (failed.at(-1)?.attempt ?? 0) + 1;
         const data = { kind: "cancelled", message: CANCELLED, continued: false };
-        event({ type: "step_cancelled", stepId: step.id, attempt, data });
+        event({ type: "step_cancelled", stepId: step.id, scope: null, attempt, data });
       } else if (step.status === "pending") {
-        event({ type: "step_cancelled", stepId: step.id, attempt: null, data: null });
+        event({ type: "step_cancelled", stepId: step.id, scope: null, attempt: null, data: null });
       }
     }
     event({
       type: "run_finished",
       stepId: null,
+      scope: null,
       attempt: null,
       data: { status: "cancelled", error: CANCELLED },
     });

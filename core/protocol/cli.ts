@@ -15,6 +15,8 @@ export const EventRecord = z.object({
   seq: z.number().int().min(1),
   type: z.enum(EVENT_TYPES),
   stepId: z.string().nullable(),
+  /** The item or iteration (docs/dev/scopes.md); null for the step itself. */
+  scope: z.string().nullable(),
   attempt: z.number().int().nullable(),
   at: z.string(),
   data: z.record(z.string(), z.unknown()).nullable(),
@@ -93,6 +95,8 @@ export const RunList = z.array(
     status: z.enum(RUN_STATUSES),
     mode: z.enum(RUN_MODES),
     parentId: z.string().nullable(),
+    /** The unit of the parent run that started this one (a child workflow). */
+    parentScope: z.string().nullable(),
     startedAt: z.string(),
     endedAt: z.string().nullable(),
     outputsHash: z.string().nullable(),

@@ -50,6 +50,8 @@ export type StatusMessage = z.infer<typeof StatusMessage>;
 const AttemptRecord = z.object({
   runId: z.string(),
   stepId: z.string(),
+  /** The item or iteration (docs/dev/scopes.md); null for the step itself. */
+  scope: z.string().nullable(),
   attempt: z.number().int().min(1),
   status: z.enum(ATTEMPT_STATUSES),
   origin: z.enum(ORIGINS),

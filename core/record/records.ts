@@ -37,6 +37,11 @@ export interface RunRecord {
   readonly status: RunStatus;
   readonly mode: RunMode;
   readonly parentId: string | null;
+  /**
+   * The unit of the parent run that started this one (a child workflow): `refine#2`,
+   * `per_ticket[t-9]`, or the step's id; null for a run nobody started (docs/dev/scopes.md).
+   */
+  readonly parentScope: string | null;
   /** ISO-8601 UTC with milliseconds; the recorded clock expressions see as `run.started_at`. */
   readonly startedAt: string;
   readonly endedAt: string | null;
@@ -61,6 +66,9 @@ export const EVENT_TYPES = [
   "step_cancelled",
   "finding",
   "run_finished",
+  "expanded",
+  "child_started",
+  "child_finished",
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -78,6 +86,8 @@ export interface EventRecord {
   readonly seq: number;
   readonly type: EventType;
   readonly stepId: string | null;
+  /** The item or iteration of the step (`[doc-17]`, `#2`); null for the step itself. */
+  readonly scope: string | null;
   readonly attempt: number | null;
   readonly at: string;
   /** Small JSON details (error kind and message, durations, the source run of a cache hit, ...). */
@@ -87,6 +97,8 @@ export interface EventRecord {
 export interface AttemptRecord {
   readonly runId: string;
   readonly stepId: string;
+  /** The item or iteration of the step the attempt worked for; null for the step itself. */
+  readonly scope: string | null;
   /** 1 for the first attempt. */
   readonly attempt: number;
   readonly status: AttemptStatus;
@@ -152,4 +164,9 @@ export interface WriteBatch {
   readonly cache?: readonly CacheEntry[];
   readonly findings?: readonly Finding[];
   readonly processes?: readonly ProcessRecord[];
+}
+
+/** The key of a step's unit (the step itself, an item, an iteration): `summarize[doc-17]`. */
+export function unitKey(stepId: string, scope: string | null): string {
+  return scope === null ? stepId : stepId + scope;
 }

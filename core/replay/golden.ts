@@ -22,13 +22,30 @@ export interface GoldenFile {
    * shell steps' folders are compared relative to it. Older files hold an absolute path.
    */
   readonly folder: string;
-  readonly run: Omit<RunRecord, "workflowPath" | "ownerPid" | "heartbeatAt">;
+  /** A scope or a parent's scope is written only when there is one (older files have none). */
+  readonly run: Optional<
+    Omit<RunRecord, "workflowPath" | "ownerPid" | "heartbeatAt">,
+    "parentScope"
+  >;
   readonly source: string;
-  readonly events: readonly Omit<EventRecord, "runId">[];
-  readonly attempts: readonly Omit<AttemptRecord, "runId">[];
+  readonly events: readonly Optional<Omit<EventRecord, "runId">, "scope">[];
+  readonly attempts: readonly Optional<Omit<AttemptRecord, "runId">, "scope">[];
   readonly findings: readonly Omit<Finding, "runId">[];
   /** JSON texts by content hash: every value a record refers to that is not inline. */
   readonly values: Readonly<Record<string, string>>;
+}
+
+type Optional<T, K extends keyof T> = Omit<T, K> & Partial<Pick<T, K>>;
+
+/** Leaves out a null `scope` (or `parentScope`): the file of a run without scopes is as before. */
+function withoutNullScope<T extends object>(r: T): T {
+  const { scope, parentScope, ...rest } = r as { scope?: unknown; parentScope?: unknown };
+  if (scope !== null && parentScope !== null) return r;
+  return {
+    ...rest,
+    ...(scope != null ? { scope } : {}),
+    ...(parentScope != null ? { parentScope } : {}),
+  } as T;
 }
 
 /** The golden file of a recorded run; `workflow` is the workflow file's name beside it. */
@@ -47,12 +64,12 @@ export function toGolden(record: RecordedRun, workflow: string): GoldenFile {
   }
   for (const e of record.events) if (typeof e.data?.output === "string") keep(e.data.output);
   const { workflowPath: _path, ownerPid: _pid, heartbeatAt: _beat, ...run } = record.run;
-  const strip = <T extends { runId: string }>({ runId: _id, ...rest }: T) => rest;
+  const strip = <T extends { runId: string }>({ runId: _id, ...rest }: T) => withoutNullScope(rest);
   return {
     keelRun: GOLDEN_VERSION,
     workflow,
     folder: record.recordedDir ?? record.run.workflowPath.replace(/[\\/][^\\/]*$/, ""),
-    run,
+    run: withoutNullScope(run),
     source: record.source,
     events: record.events.map(strip),
     attempts: record.attempts.map(strip),
@@ -186,13 +203,19 @@ export function fromGolden(golden: GoldenFile, workflowPath: string): RecordedRu
       throw new Error(`its '${key}' is missing or not ${kind === "array" ? "an" : "a"} ${kind}`);
   }
   const runId = golden.run.id;
-  const run: RunRecord = { ...golden.run, workflowPath, ownerPid: null, heartbeatAt: null };
+  const run: RunRecord = {
+    ...golden.run,
+    parentScope: golden.run.parentScope ?? null,
+    workflowPath,
+    ownerPid: null,
+    heartbeatAt: null,
+  };
   const texts = new Map(Object.entries(golden.values));
   texts.set(run.sourceHash, golden.source);
   return recordedRun({
     run,
-    events: golden.events.map((e) => ({ ...e, runId })),
-    attempts: golden.attempts.map((a) => ({ ...a, runId })),
+    events: golden.events.map((e) => ({ ...e, scope: e.scope ?? null, runId })),
+    attempts: golden.attempts.map((a) => ({ ...a, scope: a.scope ?? null, runId })),
     findings: golden.findings.map((f) => ({ ...f, runId })),
     texts,
     // An exported file's folder is relative to the workflow's, which is beside the file now.

@@ -194,6 +194,7 @@ export class Outcomes {
     this.recorder.attempt({
       runId: this.runId,
       stepId,
+      scope: null,
       attempt,
       startedAt,
       inputHash,

@@ -95,12 +95,14 @@ export class Recorder {
     attempt: number | null,
     at: string,
     data: Record<string, unknown> | null = null,
+    scope: string | null = null,
   ): EventRecord {
     const e: EventRecord = {
       runId: this.runId,
       seq: ++this.seq,
       type,
       stepId,
+      scope,
       attempt,
       at,
       data: data && this.redactor.value(data),

@@ -196,6 +196,7 @@ class LocalRun implements ScopeSource {
       status,
       mode: this.o.mode ?? "run",
       parentId: this.o.parentId ?? null,
+      parentScope: this.o.parentScope ?? null,
       startedAt: this.startedAt,
       endedAt: end?.endedAt ?? null,
       outputsHash: end?.outputsHash ?? null,

@@ -30,6 +30,8 @@ export interface RunOptions {
   readonly resume?: ResumePoint;
   readonly mode?: RunMode;
   readonly parentId?: string | null;
+  /** The unit of the parent run that started this one (a child workflow; docs/dev/scopes.md). */
+  readonly parentScope?: string | null;
   /**
    * Replay (core/replay): every attempt of a non-pure step is answered from the record instead of
    * executed; the cache is not consulted and retry waits are skipped.

@@ -146,6 +146,25 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (run_id, pid, start)
   ) WITHOUT ROWID;
   `,
+  // 4: scopes (docs/dev/scopes.md). A child run names the unit of its parent that started it;
+  // the items of one step make model calls with the same attempt numbers, so a call is keyed by
+  // its scope too ('' for the step itself). Events and attempts keep their scope in their log
+  // tuples (rows.ts), which needs no change of table.
+  `
+  ALTER TABLE runs ADD COLUMN parent_scope TEXT;
+  CREATE TABLE model_calls_v4 (
+    run_id TEXT NOT NULL,
+    step_id TEXT NOT NULL,
+    attempt INTEGER NOT NULL,
+    data TEXT NOT NULL,
+    scope TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (step_id, run_id, scope, attempt)
+  ) WITHOUT ROWID;
+  INSERT INTO model_calls_v4 (run_id, step_id, attempt, data)
+    SELECT run_id, step_id, attempt, data FROM model_calls;
+  DROP TABLE model_calls;
+  ALTER TABLE model_calls_v4 RENAME TO model_calls;
+  `,
 ];
 
 /** Commits per run that a segment key can number (migration 2): 2^22. */

@@ -145,4 +145,11 @@ export const PG_MIGRATIONS: readonly string[] = [
     PRIMARY KEY (run_id, pid, start)
   );
   `,
+  // 4: scopes (see migrations.ts).
+  `
+  ALTER TABLE runs ADD COLUMN parent_scope TEXT;
+  ALTER TABLE model_calls ADD COLUMN scope TEXT NOT NULL DEFAULT '';
+  ALTER TABLE model_calls DROP CONSTRAINT model_calls_pkey;
+  ALTER TABLE model_calls ADD PRIMARY KEY (step_id, run_id, scope, attempt);
+  `,
 ];

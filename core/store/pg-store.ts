@@ -289,11 +289,12 @@ export class PgStore implements RunStore {
       pending.set(runId, { key: s.key, lastSeq: s.lastSeq });
       if (s.calls.length > 0) {
         await client.query(
-          `INSERT INTO model_calls (run_id, step_id, attempt, data)
-           SELECT $1, * FROM unnest($2::text[], $3::int[], $4::text[])`,
+          `INSERT INTO model_calls (run_id, step_id, scope, attempt, data)
+           SELECT $1, * FROM unnest($2::text[], $3::text[], $4::int[], $5::text[])`,
           [
             runId,
             s.calls.map((a) => a.stepId),
+            s.calls.map((a) => a.scope ?? ""),
             s.calls.map((a) => a.attempt),
             s.calls.map((a) => JSON.stringify(attemptTuple(a))),
           ],
@@ -444,8 +445,9 @@ export class PgStore implements RunStore {
 }
 
 const UPSERT_RUN = `INSERT INTO runs (id, workflow_path, workflow_name, source_hash, inputs_hash,
-  status, mode, parent_id, started_at, ended_at, outputs_hash, error, owner_pid, heartbeat_at)
-  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+  status, mode, parent_id, started_at, ended_at, outputs_hash, error, owner_pid, heartbeat_at,
+  parent_scope)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
   ON CONFLICT (id) DO UPDATE SET status = excluded.status, ended_at = excluded.ended_at,
   outputs_hash = excluded.outputs_hash, error = excluded.error, owner_pid = excluded.owner_pid,
   heartbeat_at = excluded.heartbeat_at`;

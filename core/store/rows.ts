@@ -2,7 +2,13 @@
 // PostgreSQL stores: a run's and a cache entry's columns, and the JSON tuples a log segment holds
 // (migration 2: one row per commit, its events and attempts as JSON arrays).
 import { COMMITS_PER_RUN } from "./migrations";
-import type { AttemptRecord, CacheEntry, EventRecord, ProcessRecord, RunRecord } from "../record/records";
+import type {
+  AttemptRecord,
+  CacheEntry,
+  EventRecord,
+  ProcessRecord,
+  RunRecord,
+} from "../record/records";
 import type { SqlValue } from "./sql-driver";
 
 export const text = (v: unknown): string | null => (v == null ? null : String(v));
@@ -24,6 +30,7 @@ export function runRow(r: RunRecord): SqlValue[] {
     r.error,
     r.ownerPid,
     r.heartbeatAt,
+    r.parentScope,
   ];
 }
 
@@ -43,6 +50,7 @@ export function toRun(r: Record<string, unknown>): RunRecord {
     error: text(r.error),
     ownerPid: num(r.owner_pid),
     heartbeatAt: text(r.heartbeat_at),
+    parentScope: text(r.parent_scope),
   };
 }
 
@@ -52,7 +60,11 @@ export interface Tail {
   readonly lastSeq: number;
 }
 
-/** How a segment holds an event: [seq, type, stepId, attempt, at, data]. */
+/**
+ * How a segment holds an event: [seq, type, stepId, attempt, at, data, scope?]. The scope comes
+ * last and only when there is one, so that the log of a run without scopes is what it was
+ * before scopes existed, and an old log reads with every scope null.
+ */
 export type EventTuple = [
   number,
   EventRecord["type"],
@@ -60,6 +72,7 @@ export type EventTuple = [
   number | null,
   string,
   EventRecord["data"],
+  scope?: string,
 ];
 
 /** How a segment holds an attempt: its fields in AttemptRecord's order, without the run id. */
@@ -77,14 +90,17 @@ export type AttemptTuple = [
   string | null,
   string | null,
   AttemptRecord["meta"],
+  scope?: string,
 ];
 
 export function eventTuple(e: EventRecord): EventTuple {
-  return [e.seq, e.type, e.stepId, e.attempt, e.at, e.data];
+  const t: EventTuple = [e.seq, e.type, e.stepId, e.attempt, e.at, e.data];
+  if (e.scope !== null) t.push(e.scope);
+  return t;
 }
 
 export function attemptTuple(a: AttemptRecord): AttemptTuple {
-  return [
+  const t: AttemptTuple = [
     a.stepId,
     a.attempt,
     a.status,
@@ -99,16 +115,28 @@ export function attemptTuple(a: AttemptRecord): AttemptTuple {
     a.sourceRunId,
     a.meta,
   ];
+  if (a.scope !== null) t.push(a.scope);
+  return t;
 }
 
 export function eventFromTuple(runId: string, t: EventTuple): EventRecord {
-  return { runId, seq: t[0], type: t[1], stepId: t[2], attempt: t[3], at: t[4], data: t[5] };
+  return {
+    runId,
+    seq: t[0],
+    type: t[1],
+    stepId: t[2],
+    scope: t[6] ?? null,
+    attempt: t[3],
+    at: t[4],
+    data: t[5],
+  };
 }
 
 export function fromTuple(runId: string, t: AttemptTuple): AttemptRecord {
   return {
     runId,
     stepId: t[0],
+    scope: t[13] ?? null,
     attempt: t[1],
     status: t[2],
     origin: t[3],

@@ -33,6 +33,7 @@ import {
   type AttemptTuple,
   type EventTuple,
   type Tail,
+  eventFromTuple,
 } from "./rows";
 import { openDefaultDriver, type SqlDriver, type SqlStatement } from "./sql-driver";
 import {
@@ -302,6 +303,7 @@ class SqliteStore implements RunStore {
         this.sql(INSERT_MODEL_CALL).run(
           runId,
           a.stepId,
+          a.scope ?? "",
           a.attempt,
           JSON.stringify(attemptTuple(a)),
         );
@@ -331,15 +333,7 @@ class SqliteStore implements RunStore {
     for (const row of this.sql(SELECT_EVENTS).all(...this.range(runId), afterSeq)) {
       for (const t of JSON.parse(String(row.events)) as EventTuple[]) {
         if (t[0] > afterSeq) {
-          out.push({
-            runId,
-            seq: t[0],
-            type: t[1],
-            stepId: t[2],
-            attempt: t[3],
-            at: t[4],
-            data: t[5],
-          });
+          out.push(eventFromTuple(runId, t));
         }
       }
     }
@@ -418,8 +412,9 @@ class SqliteStore implements RunStore {
 
 const INSERT_BLOB = "INSERT OR IGNORE INTO blobs (hash, text) VALUES (?, ?)";
 const UPSERT_RUN = `INSERT INTO runs (id, workflow_path, workflow_name, source_hash, inputs_hash,
-  status, mode, parent_id, started_at, ended_at, outputs_hash, error, owner_pid, heartbeat_at)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+  status, mode, parent_id, started_at, ended_at, outputs_hash, error, owner_pid, heartbeat_at,
+  parent_scope)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
   ON CONFLICT (id) DO UPDATE SET status = excluded.status, ended_at = excluded.ended_at,
   outputs_hash = excluded.outputs_hash, error = excluded.error, owner_pid = excluded.owner_pid,
   heartbeat_at = excluded.heartbeat_at`;
@@ -432,7 +427,7 @@ const SELECT_EVENTS = `SELECT events FROM run_log
 const SELECT_ATTEMPTS =
   "SELECT attempts FROM run_log WHERE id BETWEEN ? AND ? AND attempts IS NOT NULL ORDER BY id";
 const INSERT_MODEL_CALL =
-  "INSERT INTO model_calls (run_id, step_id, attempt, data) VALUES (?, ?, ?, ?)";
+  "INSERT INTO model_calls (run_id, step_id, scope, attempt, data) VALUES (?, ?, ?, ?, ?)";
 const RUN_NO = "SELECT no FROM runs WHERE id = ?";
 const UPSERT_CACHE = `INSERT OR REPLACE INTO cache (key, output_hash, run_id, step_id, created_at,
   expires_at) VALUES (?, ?, ?, ?, ?, ?)`;

@@ -92,6 +92,7 @@ test("keel runs | head -1 over a long list, and keel show / export of a large ru
       error: null,
       ownerPid: null,
       heartbeatAt: null,
+      parentScope: null,
     };
   });
   await store.commit({

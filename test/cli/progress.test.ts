@@ -14,6 +14,7 @@ const event = (
   runId: "r",
   seq,
   type,
+  scope: null,
   stepId,
   attempt: 1,
   at: new Date().toISOString(),

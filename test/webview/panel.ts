@@ -160,6 +160,7 @@ export function recordingOf(): Record<string, unknown> {
     seq,
     type,
     stepId,
+    scope: null,
     attempt,
     at: t(seq),
     data,
@@ -173,6 +174,7 @@ export function recordingOf(): Record<string, unknown> {
   ) => ({
     runId: "01RUN",
     stepId,
+    scope: null,
     attempt,
     status: "succeeded",
     origin: "live",

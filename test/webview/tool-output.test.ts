@@ -13,6 +13,7 @@ test("a tool step's attempts show what the tool printed", async () => {
     seq,
     type,
     stepId: type.startsWith("run_") ? null : "lookup_kb",
+    scope: null,
     attempt,
     at: t(seq),
     data,
@@ -20,6 +21,7 @@ test("a tool step's attempts show what the tool printed", async () => {
   const attempt = (n: number, over: object) => ({
     runId: "01RUN",
     stepId: "lookup_kb",
+    scope: null,
     attempt: n,
     status: "succeeded",
     origin: "live",

@@ -14,6 +14,7 @@ export function run(id: string, over: Partial<RunRecord> = {}): RunRecord {
     status: "running",
     mode: "run",
     parentId: null,
+    parentScope: null,
     startedAt: "2026-11-23T10:00:00.000Z",
     endedAt: null,
     outputsHash: null,
@@ -30,6 +31,7 @@ export function event(runId: string, seq: number, over: Partial<EventRecord> = {
     seq,
     type: "step_started",
     stepId: "a",
+    scope: null,
     attempt: 1,
     at: "2026-11-23T10:00:01.000Z",
     data: null,
@@ -46,6 +48,7 @@ export function attempt(
   return {
     runId,
     stepId,
+    scope: null,
     attempt: n,
     status: "succeeded",
     origin: "live",
