@@ -2,7 +2,15 @@
 // and go into the generated JSON Schema (schema/keel.schema.json, npm run schema).
 import { z } from "zod";
 
-export const STEP_TYPES = ["llm", "http", "tool", "shell", "transform", "assert"] as const;
+export const STEP_TYPES = [
+  "llm",
+  "http",
+  "tool",
+  "shell",
+  "transform",
+  "assert",
+  "workflow",
+] as const;
 export const PROVIDER_TYPES = ["openai", "anthropic", "scripted"] as const;
 /** The error kinds `retry.on` may name; a tool's error is `tool_error` unless it gives a kind. */
 export const ERROR_KINDS = [
@@ -12,14 +20,34 @@ export const ERROR_KINDS = [
   "invalid_output",
   "tool_error",
 ] as const;
+/** What a map does with an item that fails (`on_item_error`). */
+export const ON_ITEM_ERROR = ["fail", "continue", "drop"] as const;
+/** `max_failures` as a share of the items: `5%`, `12.5%`. */
+export const PERCENT_PATTERN = /^(0|[1-9][0-9]*)(\.[0-9]+)?%$/;
 /** Step and input ids: usable as plain JSONata names (`steps.fetch_docs`). */
 export const ID_PATTERN = /^[a-z][a-z0-9_]*$/;
 /** Provider ids are never written inside expressions, so they may also contain `-`. */
 export const PROVIDER_ID_PATTERN = /^[a-z][a-z0-9_-]*$/;
 export const DURATION_PATTERN = /^(0|[1-9][0-9]*)(\.[0-9]+)?(ms|s|m|h)$/;
 
-/** Fields that hold a bare JSONata expression (no `${{ }}` needed). */
-export const BARE_EXPRESSION_KEYS = new Set(["expr", "if", "that", "version"]);
+/** Keys of a step whose value is a bare JSONata expression (no `${{ }}` needed). */
+export const BARE_STEP_KEYS: ReadonlySet<string> = new Set(["expr", "if", "that", "for_each", "key"]);
+
+/**
+ * Whether the value at `path` (from the document's root) is a bare JSONata expression: a step's
+ * `expr`, `if`, `that` (or an item of it), `for_each`, `key`, `snapshot.version` and
+ * `repeat.until`, and each of `outputs`. Everything else that holds expressions is a template.
+ */
+export function isBareExpressionPath(path: readonly PropertyKey[]): boolean {
+  if (path[0] === "outputs") return path.length === 2;
+  if (path[0] !== "steps" || path.length < 3) return false;
+  const [, , key, sub, ...more] = path;
+  if (typeof key !== "string") return false;
+  if (path.length === 3) return BARE_STEP_KEYS.has(key);
+  if (more.length > 0) return false;
+  if (key === "that") return typeof sub === "number";
+  return (key === "snapshot" && sub === "version") || (key === "repeat" && sub === "until");
+}
 
 const duration = (what: string) =>
   z
@@ -175,6 +203,40 @@ const stepCommon = {
     })
     .describe("The output's format and schema.")
     .optional(),
+  for_each: z
+    .string()
+    .describe(
+      "Run the step once per item of this list: a JSONata expression, written bare, whose value is an array. In the step's expressions `item` is the item and `index` its position (from 0). `steps.<id>.output` is then the list of the items' outputs, in list order; `steps.<id>.items` is `[{ key, index, status, output }]`.",
+    )
+    .optional(),
+  key: z
+    .string()
+    .describe(
+      "With `for_each`: what identifies an item across runs (a bare expression over `item` and `index`, e.g. `item.id`); keys must be unique. Default: the index. Replay, rerun, diff and the cache follow items by key.",
+    )
+    .optional(),
+  concurrency: z
+    .int()
+    .min(1)
+    .describe("With `for_each`: at most this many items at once (default 4).")
+    .optional(),
+  max_items: z
+    .int()
+    .min(1)
+    .describe("With `for_each`: a longer list fails the step before any item runs.")
+    .optional(),
+  on_item_error: z
+    .enum(ON_ITEM_ERROR)
+    .describe(
+      "With `for_each`, what a failed item does: `fail` (default: no new item starts, the step fails once the running ones end), `continue` (its output is `null`), `drop` (it is left out of the output).",
+    )
+    .optional(),
+  max_failures: z
+    .union([z.int().min(0), z.string().regex(PERCENT_PATTERN)])
+    .describe(
+      'With `on_item_error: continue` or `drop`: the step fails when more items than this fail, a count or a share (`"5%"`). Default: no limit.',
+    )
+    .optional(),
   snapshot: z
     .strictObject({
       source: z.string().describe("Name of the outside source this step read."),
@@ -309,8 +371,57 @@ const AssertStep = z
   })
   .describe("Fails the step when an assertion is false.");
 
+const WorkflowStep = z
+  .strictObject({
+    type: z.literal("workflow").describe("Another workflow file, run as a child run."),
+    uses: z
+      .string()
+      .describe(
+        "The child workflow: a `*.keel.yaml` file, relative to this file (`./child.keel.yaml`).",
+      ),
+    with: z
+      .record(z.string(), z.unknown())
+      .describe("The child's inputs by name; values may contain `${{ }}` templates.")
+      .optional(),
+    repeat: z
+      .strictObject({
+        max: z.int().min(1).describe("Iterations at the most (required)."),
+        until: bareExpression(
+          "Stop once this is true; it sees the iteration's `output` and its number `iteration` (from 1)",
+        ).optional(),
+        with: z
+          .record(z.string(), z.unknown())
+          .describe(
+            "The next iteration's inputs, replacing the step's `with` from the second iteration on; `previous.output` is the iteration before.",
+          )
+          .optional(),
+        on_max: z
+          .enum(["fail", "last"])
+          .describe(
+            "When `until` is still false after `max` iterations: `fail` (default) or `last` (succeed with the last iteration's output).",
+          )
+          .optional(),
+      })
+      .describe(
+        "Run the child again until `until` holds (a draft–grade–redraft loop). `steps.<id>.output` is the last iteration's outputs, `steps.<id>.iterations` all of them.",
+      )
+      .optional(),
+    ...stepCommon,
+  })
+  .describe(
+    "Runs another workflow file as a child run of its own, recorded and replayed with this one. Output: the child's `outputs`.",
+  );
+
 export const Step = z
-  .discriminatedUnion("type", [LlmStep, HttpStep, ToolStep, ShellStep, TransformStep, AssertStep])
+  .discriminatedUnion("type", [
+    LlmStep,
+    HttpStep,
+    ToolStep,
+    ShellStep,
+    TransformStep,
+    AssertStep,
+    WorkflowStep,
+  ])
   .describe("A step of the workflow.");
 
 export const Input = z

@@ -170,3 +170,21 @@ export interface WriteBatch {
 export function unitKey(stepId: string, scope: string | null): string {
   return scope === null ? stepId : stepId + scope;
 }
+
+/**
+ * A unit key's step id and scope. Step ids are `[a-z][a-z0-9_]*` and a scope starts with `[` or
+ * `#`, so the split is the first of those characters.
+ */
+export function splitUnit(key: string): { readonly stepId: string; readonly scope: string | null } {
+  for (let i = 1; i < key.length; i++) {
+    const c = key.charCodeAt(i);
+    if (c === 0x5b /* [ */ || c === 0x23 /* # */)
+      return { stepId: key.slice(0, i), scope: key.slice(i) };
+  }
+  return { stepId: key, scope: null };
+}
+
+/** The scope of an item of a map: its key in brackets. */
+export function itemScope(key: string): string {
+  return `[${key}]`;
+}

@@ -1,10 +1,10 @@
-// The record as the runner's effects during a replay: a step's n-th attempt is answered with the
-// recorded n-th attempt's output or error. What has no record is noted and fails the attempt, so
+// The record as the runner's effects during a replay: a unit's n-th attempt (a step's, an item's,
+// an iteration's: docs/dev/scopes.md) is answered with the recorded n-th attempt of that unit. What has no record is noted and fails the attempt, so
 // nothing is ever executed in its place.
 import { StepError, type ErrorKind } from "../runner/errors";
 import type { ReplayAnswers } from "../runner/types";
 import type { StepOutput } from "../runner/steps";
-import type { AttemptRecord } from "../record/records";
+import { unitKey, type AttemptRecord } from "../record/records";
 import type { RecordedRun } from "./record";
 
 export class RecordedAnswers implements ReplayAnswers {
@@ -15,9 +15,10 @@ export class RecordedAnswers implements ReplayAnswers {
   constructor(private readonly record: RecordedRun) {
     for (const a of record.attempts) {
       if (a.origin === "reused") continue;
-      const list = this.byStep.get(a.stepId);
+      const unit = unitKey(a.stepId, a.scope);
+      const list = this.byStep.get(unit);
       if (list) list.push(a);
-      else this.byStep.set(a.stepId, [a]);
+      else this.byStep.set(unit, [a]);
     }
     for (const list of this.byStep.values()) list.sort((x, y) => x.attempt - y.attempt);
   }

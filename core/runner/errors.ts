@@ -13,7 +13,9 @@ export type ErrorKind =
   | "exit_code"
   | "tool_error"
   | "client_error"
-  | "config";
+  | "config"
+  /** A map's items failed beyond what the step allows (`on_item_error`, `max_failures`). */
+  | "item_failures";
 
 export class StepError extends Error {
   constructor(

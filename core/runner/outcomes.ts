@@ -2,13 +2,14 @@
 // run, a failure. Each sets the step's state and writes its attempt and event, so that the
 // scheduler (run.ts) only decides what happens next.
 import type { Step, Workflow } from "../model/schema";
-import type { AttemptRecord } from "../record/records";
+import { splitUnit, type AttemptRecord, type EventType } from "../record/records";
 import type { RunStore } from "../store/run-store";
 import type { Effects, LlmResponse } from "./effects";
 import type { ErrorKind, StepError } from "./errors";
 import type { AfterFailure } from "./policy";
 import { costUsd } from "./prices";
 import type { Recorder } from "./recorder";
+import type { ItemView } from "./map";
 import type { PreparedStep, StepOutput } from "./steps";
 import type { StepState } from "./types";
 import { evaluateBare, toJson, type ExprScope } from "../expr/evaluate";
@@ -49,6 +50,7 @@ export function pendingState(attempts = 0): StepState {
     error: null,
     view: undefined,
     quickInput: undefined,
+    items: undefined,
   };
 }
 
@@ -88,7 +90,7 @@ export class Outcomes {
       sourceRunId,
     });
     Object.assign(state, { status: "succeeded", origin: "reused", output, attempts: 1 });
-    this.recorder.event("step_reused", id, 1, at, { output: outputHash, sourceRun: sourceRunId });
+    this.event("step_reused", id, 1, at, { output: outputHash, sourceRun: sourceRunId });
   }
 
   /** Answers the attempt from the cache when an unexpired entry has the key; true on a hit. */
@@ -124,7 +126,7 @@ export class Outcomes {
     state.origin = "cached";
     state.output = JSON.parse(hit.text) as unknown;
     state.endedMs = Date.now();
-    this.recorder.event("step_cached", id, attempt, this.effects.now(), {
+    this.event("step_cached", id, attempt, this.effects.now(), {
       output: hit.outputHash,
       sourceRun: hit.runId,
       durationMs: state.endedMs - state.startedMs,
@@ -173,7 +175,7 @@ export class Outcomes {
     state.endedMs = Date.now();
     state.snapshot = snapshot;
     state.meta = meta;
-    this.recorder.event("step_succeeded", id, attempt, endedAt, {
+    this.event("step_succeeded", id, attempt, endedAt, {
       output: outputHash,
       durationMs: state.endedMs - state.startedMs,
       ...(snapshot ? { snapshot } : {}),
@@ -181,9 +183,42 @@ export class Outcomes {
     });
   }
 
+  /** Records an event of a unit (a step, an item, an iteration: docs/dev/scopes.md). */
+  event(
+    type: EventType,
+    unit: string,
+    attempt: number | null,
+    at: string,
+    data: Record<string, unknown> | null = null,
+  ): void {
+    const { stepId, scope } = splitUnit(unit);
+    this.recorder.event(type, stepId, attempt, at, data, scope);
+  }
+
+  /**
+   * Ends a map step whose items ended within what it allows: its output is the list of the items'
+   * outputs (map.ts), recorded by reference like any output; `tally` counts the items by status.
+   */
+  mapped(id: string, output: unknown[], items: readonly ItemView[]): void {
+    const state = this.states.get(id)!;
+    const outputHash = this.recorder.blob(output);
+    state.status = "succeeded";
+    state.origin = "live";
+    state.output = output;
+    state.items = items;
+    state.endedMs = Date.now();
+    const tally: Record<string, number> = {};
+    for (const i of items) tally[i.status] = (tally[i.status] ?? 0) + 1;
+    this.event("step_succeeded", id, null, this.effects.now(), {
+      output: outputHash,
+      durationMs: state.endedMs - state.startedMs,
+      items: tally,
+    });
+  }
+
   /** Records one attempt; what is not given is a live success with nothing attached. */
   attempt(
-    stepId: string,
+    unit: string,
     attempt: number,
     startedAt: string,
     inputHash: string,
@@ -191,10 +226,11 @@ export class Outcomes {
       Omit<AttemptRecord, "runId" | "stepId" | "attempt" | "startedAt" | "inputHash">
     >,
   ): void {
+    const { stepId, scope } = splitUnit(unit);
     this.recorder.attempt({
       runId: this.runId,
       stepId,
-      scope: null,
+      scope,
       attempt,
       startedAt,
       inputHash,
@@ -212,13 +248,13 @@ export class Outcomes {
   }
 
   /** Records the cache entry of a success under `key`, valid for `ttlMs` (for ever if undefined). */
-  cacheEntry(key: string, stepId: string, value: unknown, ttlMs: number | undefined): void {
+  cacheEntry(key: string, unit: string, value: unknown, ttlMs: number | undefined): void {
     const createdAt = this.effects.now();
     this.recorder.cacheEntry({
       key,
       outputHash: this.recorder.blob(value),
       runId: this.runId,
-      stepId,
+      stepId: splitUnit(unit).stepId,
       createdAt,
       expiresAt: ttlMs === undefined ? null : new Date(Date.parse(createdAt) + ttlMs).toISOString(),
     });
@@ -260,7 +296,7 @@ export class Outcomes {
     after: AfterFailure,
     log?: string,
   ): void {
-    this.recorder.event("attempt_failed", id, attempt, this.effects.now(), {
+    this.event("attempt_failed", id, attempt, this.effects.now(), {
       kind: err.kind,
       message: err.message,
       next: after.next,
@@ -271,10 +307,12 @@ export class Outcomes {
 
   /** Sets the state of a step that ended with `err` (recorded elsewhere, or by `fail`). */
   failed(id: string, err: { kind: ErrorKind; message: string }): StepState {
-    const step = this.workflow.steps[id] as Step;
+    const { stepId, scope } = splitUnit(id);
+    const step = this.workflow.steps[stepId] as Step;
     const state = this.states.get(id)!;
     state.status = err.kind === "cancelled" ? "cancelled" : "failed";
-    state.continued = state.status === "failed" && step.on_error === "continue";
+    // An item's failure is the map's to weigh (`on_item_error`); `on_error` is the step's own.
+    state.continued = state.status === "failed" && scope === null && step.on_error === "continue";
     state.output = null;
     state.error = { kind: err.kind, message: err.message };
     state.endedMs = Date.now();
@@ -283,7 +321,7 @@ export class Outcomes {
 
   fail(id: string, err: StepError, attempt: number): void {
     const state = this.failed(id, err);
-    this.recorder.event(
+    this.event(
       state.status === "cancelled" ? "step_cancelled" : "step_failed",
       id,
       attempt || null,

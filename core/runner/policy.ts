@@ -78,6 +78,8 @@ export const DEFAULT_TIMEOUTS: Readonly<Record<Step["type"], string | undefined>
   shell: "1h",
   transform: undefined,
   assert: undefined,
+  // A child run's own steps have their time limits; the whole child has one only when set.
+  workflow: undefined,
 };
 
 /**

@@ -21,7 +21,7 @@ import {
   type ScopeSource,
 } from "./scope";
 import { StepError, asStepError } from "./errors";
-import { evaluateBareSync, FALLBACK, toJson, type ExprScope } from "../expr/evaluate";
+import { evaluateBare, evaluateBareSync, FALLBACK, toJson, type ExprScope } from "../expr/evaluate";
 import { Recorder } from "./recorder";
 import { Outcomes, pendingState, snapshotOf } from "./outcomes";
 import { cacheKey, cachePolicy } from "./cache";
@@ -46,6 +46,16 @@ import {
 import { newRunId } from "../store/ids";
 import type { AttemptScope } from "./effects";
 import { AttemptOutput } from "./attempt-output";
+import {
+  assemble,
+  DEFAULT_ITEM_CONCURRENCY,
+  failureLimit,
+  itemList,
+  itemsError,
+  itemsOf,
+  type Item,
+} from "./map";
+import { splitUnit } from "../record/records";
 
 export type { RunOptions, RunResult, StepSummary } from "./types";
 
@@ -77,6 +87,12 @@ class LocalRun implements ScopeSource {
   private readonly recorder: Recorder;
   private readonly redactor: Redactor;
   readonly states = new Map<string, StepState>();
+  /**
+   * Every unit's state by its key (docs/dev/scopes.md): the steps' own, the same objects as in
+   * `states`, and the items of maps. `states` holds the steps only: what a run's end and its
+   * dependents' expressions read.
+   */
+  private readonly units = new Map<string, StepState>();
   readonly graph: RunOptions["graph"];
   readonly context: RunContext;
   private readonly steps: Record<string, Step>;
@@ -115,14 +131,16 @@ class LocalRun implements ScopeSource {
     this.outcomes = new Outcomes(
       this.runId,
       this.recorder,
-      this.states,
+      this.units,
       o.effects,
       o.store,
       o.workflow,
     );
     this.dir = o.workflowPath.replace(/[\\/][^\\/]*$/, "") || ".";
     for (const id of o.graph.ids) {
-      this.states.set(id, pendingState());
+      const state = pendingState();
+      this.states.set(id, state);
+      this.units.set(id, state);
     }
     // Effects without a time limit listen to the run's signal, as many at once as run concurrently.
     setMaxListeners(0, this.internal.signal);
@@ -281,6 +299,8 @@ class LocalRun implements ScopeSource {
     const state = this.states.get(id)!;
     if (state.status !== "pending") return true; // ended before a resume
     const step = this.steps[id]!;
+    // A map runs its items, and a child workflow its run, on the general path.
+    if (step.for_each !== undefined || step.type === "workflow") return false;
     const pure = step.type === "transform" || step.type === "assert";
     // Outside a replay only pure steps are quick; in one, steps answered from the record too.
     if (!pure && (!this.o.replay || replayRecomputes(step))) return false;
@@ -393,7 +413,85 @@ class LocalRun implements ScopeSource {
     state.startedMs = Date.now();
     this.recorder.event("step_started", id, null, this.o.effects.now());
     // A step that starts after a cancel (`$always()`, `$cancelled()`) runs to its end.
-    await this.attempts(id, step, scope, !this.internal.signal.aborted);
+    const cancellable = !this.internal.signal.aborted;
+    if (step.for_each !== undefined) await this.runMap(id, step, scope, cancellable);
+    else await this.attempts(id, step, scope, cancellable);
+  }
+
+  /**
+   * A `for_each` step: its list and keys, then each item as a unit of its own (`id[key]`), up to
+   * the step's concurrency, with its own attempts, retries, cache and record (map.ts for the
+   * rules). Items start in list order; once more items failed than the step allows, no new item
+   * starts, the running ones end, and those never started are recorded cancelled.
+   */
+  private async runMap(
+    id: string,
+    step: Step,
+    scope: ExprScope,
+    cancellable: boolean,
+  ): Promise<void> {
+    let items: Item[];
+    let list: unknown[];
+    try {
+      list = itemList(id, step, toJson(await evaluateBare(step.for_each!, scope)));
+      const keys: unknown[] = [];
+      for (let index = 0; index < list.length; index++) {
+        keys.push(
+          step.key === undefined
+            ? index
+            : toJson(await evaluateBare(step.key, withItem(scope, list[index], index))),
+        );
+      }
+      items = itemsOf(id, list, keys);
+    } catch (e) {
+      this.outcomes.fail(id, asStepError(e, "expression"), 0);
+      return;
+    }
+    const concurrency = step.concurrency ?? DEFAULT_ITEM_CONCURRENCY;
+    this.outcomes.event("expanded", id, null, this.o.effects.now(), {
+      count: items.length,
+      keys: items.map((i) => i.key),
+      list: this.recorder.blob(list),
+      concurrency,
+    });
+    for (const item of items) this.units.set(item.unit, pendingState());
+    const limit = failureLimit(step, items.length);
+    const failed: Item[] = [];
+    let next = 0;
+    let stopped = false;
+    const stop = () => stopped || (cancellable && this.internal.signal.aborted);
+    const lane = async () => {
+      while (next < items.length && !stop()) {
+        const item = items[next++]!;
+        const state = this.units.get(item.unit)!;
+        state.status = "running";
+        state.startedMs = Date.now();
+        this.outcomes.event("step_started", item.unit, null, this.o.effects.now());
+        await this.attempts(item.unit, step, withItem(scope, item.value, item.index), cancellable);
+        // `attempts` ended the item: failed, succeeded or cancelled.
+        if ((state as StepState).status === "failed") {
+          failed.push(item);
+          if (failed.length > limit) stopped = true;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, lane));
+    for (const item of items) {
+      const state = this.units.get(item.unit)!;
+      if (state.status !== "pending") continue;
+      state.status = "cancelled";
+      this.outcomes.event("step_cancelled", item.unit, null, this.o.effects.now());
+    }
+    const { output, views } = assemble(step, items, this.units);
+    failed.sort((a, b) => a.index - b.index);
+    const state = this.states.get(id)!;
+    if (cancellable && this.internal.signal.aborted) {
+      state.items = views;
+      this.outcomes.fail(id, CANCELLED(), 0);
+    } else if (failed.length > limit) {
+      state.items = views;
+      this.outcomes.fail(id, itemsError(id, failed, this.units, items.length), 0);
+    } else this.outcomes.mapped(id, output, views);
   }
 
   cancelled(): boolean {
@@ -447,7 +545,7 @@ class LocalRun implements ScopeSource {
     provider: string | undefined,
     isFallback: boolean,
   ): Promise<{ err: StepError; attempt: number; log?: string } | undefined> {
-    const state = this.states.get(id)!;
+    const state = this.units.get(id)!;
     const wf = this.o.workflow;
     const attempt = ++state.attempts;
     const startedAt = this.o.effects.now();
@@ -528,9 +626,10 @@ class LocalRun implements ScopeSource {
    * the process groups a command starts (core/node/processes.ts).
    */
   private attemptScope(
-    stepId: string,
+    unit: string,
     attempt: number,
   ): AttemptScope & { log(): string | undefined } {
+    const { stepId } = splitUnit(unit);
     const output = new AttemptOutput();
     return {
       runId: this.runId,
@@ -639,4 +738,9 @@ class LocalRun implements ScopeSource {
       ),
     };
   }
+}
+
+/** What an item's expressions see: the step's names, and `item` and `index`. */
+function withItem(scope: ExprScope, item: unknown, index: number): ExprScope {
+  return { ...scope, context: { ...scope.context, item, index } };
 }

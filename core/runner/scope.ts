@@ -27,7 +27,9 @@ export interface ScopeSource {
  * that have ended are seen, and an ended step's state does not change again.
  */
 export function viewOf(state: StepState): { output: unknown; status: string } {
-  return (state.view ??= { output: state.output, status: state.status });
+  return (state.view ??= state.items
+    ? { output: state.output, status: state.status, items: state.items }
+    : { output: state.output, status: state.status });
 }
 
 export function contextWith(

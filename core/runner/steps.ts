@@ -39,6 +39,19 @@ export interface StepEnv {
   readonly workflow: Workflow;
   /** Folder of the workflow file: tool modules and `cwd` are relative to it. */
   readonly dir: string;
+  /** Runs a `workflow` step's child workflow; given by the scheduler that can. */
+  readonly children?: ChildRuns;
+}
+
+/** A child workflow to run: its file as written in `uses`, and its inputs. */
+export interface ChildCall {
+  readonly uses: string;
+  readonly inputs: Record<string, unknown>;
+}
+
+/** Runs a child workflow for one attempt of a `workflow` step (docs/dev/scopes.md). */
+export interface ChildRuns {
+  run(call: ChildCall, signal: AbortSignal): Promise<StepOutput>;
 }
 
 /**
@@ -107,7 +120,27 @@ function* prepare(
       return yield* prepareHttp(step);
     case "tool":
       return yield* prepareTool(step, env);
+    case "workflow":
+      return yield* prepareWorkflow(step, env);
   }
+}
+
+function* prepareWorkflow(step: Extract<Step, { type: "workflow" }>, env: StepEnv): Preparation {
+  const call: ChildCall = {
+    uses: step.uses,
+    inputs: toJson(yield step.with ?? {}) as Record<string, unknown>,
+  };
+  const children = env.children;
+  return {
+    input: { uses: call.uses, with: call.inputs },
+    // The child's effects wait for what its inputs came from to be committed.
+    effectful: true,
+    execute: async (_effects, signal) => {
+      if (!children)
+        throw new StepError("config", "a workflow step runs only in a local run (keel run)");
+      return children.run(call, signal);
+    },
+  };
 }
 
 function prepareAssert(step: Extract<Step, { type: "assert" }>, scope: ExprScope): PreparedStep {

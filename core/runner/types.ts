@@ -5,6 +5,7 @@ import type { EventRecord, Origin, RunMode, RunStatus } from "../record/records"
 import type { RunStore } from "../store/run-store";
 import type { Effects } from "./effects";
 import type { ErrorKind } from "./errors";
+import type { ItemView } from "./map";
 import type { StepOutput } from "./steps";
 
 export interface RunOptions {
@@ -32,6 +33,13 @@ export interface RunOptions {
   readonly parentId?: string | null;
   /** The unit of the parent run that started this one (a child workflow; docs/dev/scopes.md). */
   readonly parentScope?: string | null;
+  /** How many parents this run has (a child workflow's child is at depth 2). */
+  readonly depth?: number;
+  /**
+   * Reads `env.NAME` values for a child workflow, which may read names its parent does not;
+   * without it a child sees the parent's values and nothing else.
+   */
+  readonly readEnv?: (names: readonly string[]) => Record<string, string | undefined>;
   /**
    * Replay (core/replay): every attempt of a non-pure step is answered from the record instead of
    * executed; the cache is not consulted and retry waits are skipped.
@@ -83,11 +91,13 @@ export interface StepState {
   snapshot?: { source: string; version: unknown };
   meta?: Record<string, unknown> | null;
   /** How dependents' expressions see the step once it ended: `{ output, status }`, made once. */
-  view?: { output: unknown; status: string };
+  view?: { output: unknown; status: string; items?: readonly ItemView[] };
   /** A quick step's input reference: its input is its own text, the same every time. */
   quickInput?: string;
   /** A skipped step: skipped after a failure upstream (true) or on a branch not taken (false); see conditions.ts. */
   blocked?: boolean;
+  /** A map step's items once it ended: what `steps.<id>.items` shows (map.ts). */
+  items?: readonly ItemView[];
 }
 
 /** What a resumed run starts from: the recorded run's identity and the steps that had ended. */

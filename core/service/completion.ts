@@ -3,7 +3,7 @@
 // type, and inside `${{ }}` or a bare expression: context names, upstream step ids, a step's
 // output fields from its schema, inputs, secrets and env names used in the file, functions.
 import type { Span } from "../model/diagnostic";
-import { PROVIDER_TYPES, STEP_TYPES, Step, BARE_EXPRESSION_KEYS } from "../model/schema";
+import { PROVIDER_TYPES, STEP_TYPES, Step, isBareExpressionPath } from "../model/schema";
 import {
   branchFor,
   keysAt,
@@ -67,12 +67,10 @@ export function complete(model: WorkflowModel, text: string, offset: number): Co
 function expressionPrefix(ctx: CursorContext): string | undefined {
   const open = ctx.before.lastIndexOf("${{");
   if (open >= 0 && ctx.before.lastIndexOf("}}") < open) return ctx.before.slice(open + 3);
-  if (ctx.at !== "value") return undefined;
-  const bare =
-    (ctx.key !== undefined && BARE_EXPRESSION_KEYS.has(ctx.key) && ctx.path[0] === "steps") ||
-    (ctx.path.length === 1 && ctx.path[0] === "outputs") ||
-    (ctx.path[0] === "steps" && ctx.path[ctx.path.length - 2] === "that");
-  if (!bare) return undefined;
+  // A value, or a plain list item (`that:` holds a list of expressions).
+  const path = ctx.at === "value" ? [...ctx.path, ctx.key ?? ""] : ctx.path;
+  if (ctx.at !== "value" && typeof path[path.length - 1] !== "number") return undefined;
+  if (!isBareExpressionPath(path)) return undefined;
   const prefix = ctx.valuePrefix;
   return ctx.inBlock ? prefix : prefix.replace(/^["']/, "");
 }
@@ -323,6 +321,7 @@ const STEP_BODIES: Record<(typeof STEP_TYPES)[number], string[]> = {
   shell: ["command: [${2:echo}, ${3:hello}]"],
   transform: ["expr: ${2:inputs}"],
   assert: ["that: ${2:true}", "message: ${3:What went wrong}"],
+  workflow: ["uses: ./${2:child.keel.yaml}", "with: {}"],
 };
 
 function stepSnippets(indent: number, where: Span): CompletionItem[] {

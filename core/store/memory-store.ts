@@ -49,7 +49,7 @@ export class MemoryStore implements RunStore {
       const key = attemptKey(a);
       if (attemptKeys.has(key) || this.attemptKeys.has(key)) {
         throw new Error(
-          `attempt ${a.attempt} of step ${a.stepId} in run ${a.runId} is already recorded`,
+          `attempt ${a.attempt} of step ${a.stepId}${a.scope ?? ""} in run ${a.runId} is already recorded`,
         );
       }
       attemptKeys.add(key);
@@ -145,7 +145,7 @@ export class MemoryStore implements RunStore {
 }
 
 function attemptKey(a: AttemptRecord): string {
-  return `${a.runId}\u0000${a.stepId}\u0000${a.attempt}`;
+  return `${a.runId}\u0000${a.stepId}${a.scope ?? ""}\u0000${a.attempt}`;
 }
 
 function push<T>(map: Map<string, T[]>, key: string, value: T): void {

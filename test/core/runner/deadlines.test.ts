@@ -126,6 +126,7 @@ steps:
     "shell",
     "tool",
     "transform",
+    "workflow",
   ]);
 });
 
