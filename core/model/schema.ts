@@ -31,7 +31,13 @@ export const PROVIDER_ID_PATTERN = /^[a-z][a-z0-9_-]*$/;
 export const DURATION_PATTERN = /^(0|[1-9][0-9]*)(\.[0-9]+)?(ms|s|m|h)$/;
 
 /** Keys of a step whose value is a bare JSONata expression (no `${{ }}` needed). */
-export const BARE_STEP_KEYS: ReadonlySet<string> = new Set(["expr", "if", "that", "for_each", "key"]);
+export const BARE_STEP_KEYS: ReadonlySet<string> = new Set([
+  "expr",
+  "if",
+  "that",
+  "for_each",
+  "key",
+]);
 
 /**
  * Whether the value at `path` (from the document's root) is a bare JSONata expression: a step's
