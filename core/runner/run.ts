@@ -40,10 +40,16 @@ import {
   prepareStepSync,
   providerOf,
   replayRecomputes,
+  type ChildCall,
   type PreparedStep,
   type StepOutput,
 } from "./steps";
 import { newRunId } from "../store/ids";
+import { resolve } from "node:path";
+import { loadWorkflow, type LoadedWorkflow, type LoadResult } from "./load";
+import { resolveInputs } from "./inputs";
+import { createNodeEffects } from "./node-effects";
+import { LineIndex } from "../model/line-index";
 import type { AttemptScope } from "./effects";
 import { AttemptOutput } from "./attempt-output";
 import {
@@ -560,7 +566,11 @@ class LocalRun implements ScopeSource {
       prepared = await prepareStep(
         step,
         limit ? { ...scope, signal: limit.signal } : scope,
-        { workflow: wf, dir: this.dir },
+        {
+          workflow: wf,
+          dir: this.dir,
+          children: { run: (call, signal) => this.runChild(id, attempt, call, signal) },
+        },
         isFallback ? provider : undefined,
       );
     } catch (e) {
@@ -614,6 +624,92 @@ class LocalRun implements ScopeSource {
       this.outcomes.failedAttempt(id, attempt, startedAt, inputHash, err, prepared.provider, log);
       return { err, attempt, log };
     }
+  }
+
+  /**
+   * A `workflow` step's attempt: the child file loaded and checked, then run as a run of its own
+   * in the same store (`parentId` this run, `parentScope` the unit), between `child_started` and
+   * `child_finished` in this run's log. Its outputs are the attempt's output; its failure fails
+   * the attempt with the child step's error kind, so `retry.on` applies to it.
+   */
+  private async runChild(
+    unit: string,
+    attempt: number,
+    call: ChildCall,
+    signal: AbortSignal,
+  ): Promise<StepOutput> {
+    const depth = (this.o.depth ?? 0) + 1;
+    if (depth > MAX_CHILD_DEPTH)
+      throw new StepError(
+        "config",
+        `${call.uses}: child workflows nest more than ${MAX_CHILD_DEPTH} deep; a workflow that uses itself never ends`,
+      );
+    const path = resolve(this.dir, call.uses);
+    let loaded: LoadResult;
+    try {
+      loaded = loadWorkflow(path);
+    } catch (e) {
+      throw new StepError(
+        "config",
+        `cannot read the child workflow ${call.uses} (${path}): ${(e as Error).message}`,
+      );
+    }
+    if (!loaded.ok) {
+      const errors = loaded.diagnostics.filter((d) => d.severity === "error");
+      const first = errors[0]!;
+      throw new StepError(
+        "config",
+        `the child workflow ${call.uses} has ${errors.length} error${errors.length > 1 ? "s" : ""} (first, line ${new LineIndex(loaded.source).position(first.start).line + 1}: ${first.code} ${first.message}): run keel validate ${call.uses}`,
+      );
+    }
+    const child = loaded.loaded;
+    const inputs = checkedChildInputs(child, call);
+    const childId = newRunId();
+    const sourceHash = this.recorder.textBlob(child.source);
+    this.outcomes.event("child_started", unit, attempt, this.o.effects.now(), {
+      childRun: childId,
+      uses: call.uses,
+      source: sourceHash,
+    });
+    // The child's effects may depend on what this run recorded so far.
+    await this.recorder.durable();
+    const parentEnv = this.o.env ?? {};
+    const result = await runWorkflow({
+      workflowPath: child.path,
+      source: child.source,
+      workflow: child.workflow,
+      graph: child.graph,
+      inputs,
+      store: this.o.store,
+      effects: this.o.childEffects
+        ? this.o.childEffects(child)
+        : createNodeEffects({ providers: child.workflow.providers ?? {}, dir: child.dir }),
+      env: this.o.readEnv
+        ? this.o.readEnv(child.envNames)
+        : Object.fromEntries(child.envNames.map((n) => [n, parentEnv[n]])),
+      secrets: this.o.secrets,
+      signal,
+      concurrency: this.o.concurrency,
+      noCache: this.o.noCache,
+      runId: childId,
+      mode: "run",
+      parentId: this.runId,
+      parentScope: unit,
+      depth,
+      readEnv: this.o.readEnv,
+      childEffects: this.o.childEffects,
+    });
+    this.outcomes.event("child_finished", unit, attempt, this.o.effects.now(), {
+      childRun: childId,
+      status: result.status,
+    });
+    if (result.status === "succeeded") return { value: result.outputs ?? {} };
+    if (result.status === "cancelled") throw CANCELLED();
+    const failed = result.steps.find((s) => s.status === "failed" && !s.continued);
+    throw new StepError(
+      failed?.error?.kind ?? "config",
+      `the child run ${childId} of ${call.uses} failed${failed ? ` at step '${failed.id}': ${failed.error?.message ?? ""}` : `: ${result.error ?? ""}`}`,
+    );
   }
 
   /** Throws when the effect `id` just ran deleted, replaced or overwrote the store's file. */
@@ -738,6 +834,20 @@ class LocalRun implements ScopeSource {
       ),
     };
   }
+}
+
+/** How deep child workflows may nest: deeper is taken for a workflow that uses itself. */
+const MAX_CHILD_DEPTH = 8;
+
+/** A child's inputs: what `with` gives, checked like `--input` is, with the child's defaults. */
+function checkedChildInputs(child: LoadedWorkflow, call: ChildCall): Record<string, unknown> {
+  const resolved = resolveInputs(child.workflow, call.inputs, []);
+  if (resolved.problems.length > 0)
+    throw new StepError(
+      "config",
+      `the inputs given to ${call.uses} do not fit it: ${resolved.problems.map((p) => p.replace("in the inputs file", "in `with`")).join("; ")}`,
+    );
+  return resolved.inputs;
 }
 
 /** What an item's expressions see: the step's names, and `item` and `index`. */

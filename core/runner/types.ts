@@ -41,6 +41,11 @@ export interface RunOptions {
    */
   readonly readEnv?: (names: readonly string[]) => Record<string, string | undefined>;
   /**
+   * The effects of a child workflow, whose providers and folder are its own; default: the Node
+   * effects for them (node-effects.ts).
+   */
+  readonly childEffects?: (child: { readonly workflow: Workflow; readonly dir: string }) => Effects;
+  /**
    * Replay (core/replay): every attempt of a non-pure step is answered from the record instead of
    * executed; the cache is not consulted and retry waits are skipped.
    */
