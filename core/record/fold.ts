@@ -5,15 +5,46 @@
 // runner.
 // Invariants:
 // - The state at position k is the fold of events[0..k] (k = -1: before the first event).
-// - Each event changes at most one step (or only the run); the fold keeps, per event, that step's
-//   state before and after it, so a move applies or undoes one delta: O(1), never a re-read.
+// - The fold keeps one state per unit (docs/dev/scopes.md): a step itself, or one of its items or
+//   iterations, keyed by unitKey(stepId, scope). `steps()` is the steps' own units only.
+// - Each event changes at most one unit (or only the run); the fold keeps, per event, that unit's
+//   state before and after it, so a move applies or undoes one delta: O(1), never a re-read. An
+//   event of an item or iteration also moves it in its step's tally: the delta then holds the
+//   step's own state before and after too (still O(1)).
 // - Deltas are made once, the first time the fold moves past an event.
-// Browser-safe: type imports only (the webview and the debugger use it too).
-import type { AttemptRecord, EventRecord, Origin, RunStatus, StepStatus } from "./records";
+// Browser-safe: type imports and records.ts (which imports nothing) only (the webview and the
+// debugger use it too).
+import {
+  itemScope,
+  unitKey,
+  type AttemptRecord,
+  type EventRecord,
+  type Origin,
+  type RunStatus,
+  type StepStatus,
+} from "./records";
 
-/** A step as it was at some position of its run's log. Immutable: a move swaps whole states. */
+/** How many of a step's items or iterations are in each status. */
+export type Tally = Readonly<Record<StepStatus, number>>;
+
+const NO_UNITS: Tally = {
+  pending: 0,
+  running: 0,
+  succeeded: 0,
+  failed: 0,
+  skipped: 0,
+  cancelled: 0,
+};
+
+/**
+ * A unit (a step itself, or one of its items or iterations) as it was at some position of its
+ * run's log. Immutable: a move swaps whole states.
+ */
 export interface StepAt {
+  /** The unit key: the step's id for the step itself, `summarize[doc-17]` for an item. */
   readonly id: string;
+  /** The item or iteration (`[doc-17]`, `#2`); null for the step itself. */
+  readonly scope: string | null;
   readonly status: StepStatus;
   /** How a success came about (live, cached, reused); null until it succeeded. */
   readonly origin: Origin | null;
@@ -33,6 +64,16 @@ export interface StepAt {
   readonly startedAt: string | null;
   /** The event that ended the step (succeeded, cached, reused, failed, skipped, cancelled); null until then. */
   readonly ended: EventRecord | null;
+  /** A `for_each` step's item count, once its `expanded` event is passed; null before and on a unit. */
+  readonly items: number | null;
+  /**
+   * The step's items and iterations known at this position by status: the items its `expanded`
+   * event named (pending until they start) and every unit that has had an event. Null on a step
+   * with none and on a unit.
+   */
+  readonly tally: Tally | null;
+  /** The child run this unit started (`child_started`); null when none. */
+  readonly childRun: string | null;
 }
 
 export interface RunAt {
@@ -45,15 +86,26 @@ export interface RunAt {
 const PENDING_RUN: RunAt = { status: "pending", error: null, findings: 0 };
 
 interface Delta {
-  readonly stepId: string | null;
+  /** The unit the event changed; null: the run. */
+  readonly key: string | null;
   readonly before: StepAt | RunAt;
   readonly after: StepAt | RunAt;
+  /** An item's or iteration's event moving it in its step's tally: the step's own states. */
+  readonly step?: { readonly before: StepAt; readonly after: StepAt };
 }
 
-/** A step before any event: pending. */
-export function pendingStep(id: string): StepAt {
+/** Where a step's item or iteration first shows in the log. */
+interface UnitInfo {
+  readonly scope: string;
+  /** Index of its first event, or of the `expanded` event that named it if that came first. */
+  readonly knownAt: number;
+}
+
+/** A step (`scope` null) or a unit of it (`id` its unit key) before any event: pending. */
+export function pendingStep(id: string, scope: string | null = null): StepAt {
   return {
     id,
+    scope,
     status: "pending",
     origin: null,
     attempts: 0,
@@ -64,16 +116,26 @@ export function pendingStep(id: string): StepAt {
     lastSeq: 0,
     startedAt: null,
     ended: null,
+    items: null,
+    tally: null,
+    childRun: null,
   };
 }
 
 export class RunFold {
+  /** The steps' own units, in order of first appearance. */
   private readonly stepStates = new Map<string, StepAt>();
+  /** Items and iterations by unit key, each added on its first event (or first read). */
+  private readonly unitStates = new Map<string, StepAt>();
   private runState: RunAt = PENDING_RUN;
   private readonly deltas: Delta[] = [];
-  /** A step's attempt records by attempt number (no string key to build per lookup). */
-  private readonly attemptsByStep = new Map<string, AttemptRecord[]>();
+  /** A unit's attempt records by attempt number (no string key to build per lookup). */
+  private readonly attemptsByUnit = new Map<string, AttemptRecord[]>();
+  /** Event indices by step id (all of the step's events) and by an item's or iteration's key. */
   private readonly stepEvents = new Map<string, number[]>();
+  private readonly unitInfo = new Map<string, UnitInfo>();
+  /** A step's items and iterations (their scopes) in order of first showing. */
+  private readonly scopesOf = new Map<string, string[]>();
   private pos = -1;
 
   /**
@@ -86,19 +148,32 @@ export class RunFold {
     stepIds: readonly string[] = [],
   ) {
     for (const a of attempts) {
-      let list = this.attemptsByStep.get(a.stepId);
-      if (!list) this.attemptsByStep.set(a.stepId, (list = []));
+      const key = unitKey(a.stepId, a.scope);
+      let list = this.attemptsByUnit.get(key);
+      if (!list) this.attemptsByUnit.set(key, (list = []));
       list[a.attempt] = a;
     }
     for (const id of stepIds) this.stepStates.set(id, pendingStep(id));
     for (let i = 0; i < events.length; i++) {
-      const id = events[i]!.stepId;
+      const e = events[i]!;
+      const id = e.stepId;
       if (id === null) continue;
       if (!this.stepStates.has(id)) this.stepStates.set(id, pendingStep(id));
-      const list = this.stepEvents.get(id);
-      if (list) list.push(i);
-      else this.stepEvents.set(id, [i]);
+      push(this.stepEvents, id, i);
+      if (e.scope !== null) {
+        push(this.stepEvents, unitKey(id, e.scope), i);
+        this.know(id, e.scope, i);
+      } else if (e.type === "expanded") {
+        for (const k of keysOf(e)) this.know(id, itemScope(k), i);
+      }
     }
+  }
+
+  private know(stepId: string, scope: string, i: number): void {
+    const key = unitKey(stepId, scope);
+    if (this.unitInfo.has(key)) return;
+    this.unitInfo.set(key, { scope, knownAt: i });
+    push(this.scopesOf, stepId, scope);
   }
 
   /** Index of the last event applied: -1 before the first, `events.length - 1` at the end. */
@@ -119,19 +194,48 @@ export class RunFold {
     return this.runState;
   }
 
-  /** The state of one step at the current position. */
+  /** The state of one step (its own unit) at the current position. */
   step(id: string): StepAt | undefined {
     return this.stepStates.get(id);
   }
 
-  /** Every step's state at the current position, in order of first appearance. */
+  /** Every step's own state at the current position, in order of first appearance. */
   steps(): IterableIterator<StepAt> {
     return this.stepStates.values();
   }
 
-  /** The attempt record of a step's attempt `n` (its input, output, timings, provider metadata). */
-  attemptOf(stepId: string, n: number): AttemptRecord | undefined {
-    return this.attemptsByStep.get(stepId)?.[n];
+  /**
+   * One unit's state at the current position, by its unit key (`summarize[doc-17]`, `refine#2`,
+   * or a step's id for the step itself); pending before its first event. Undefined for a key the
+   * log never names.
+   */
+  unit(key: string): StepAt | undefined {
+    const own = this.stepStates.get(key);
+    if (own) return own;
+    const info = this.unitInfo.get(key);
+    return info && this.unitState(key, info);
+  }
+
+  /**
+   * A step's items and iterations known at the current position (named by a passed `expanded`
+   * event, or with an event passed), in the order they became known: a map's `expanded` event
+   * (before any item's) names its items in the list's order; then iterations by number.
+   */
+  units(stepId: string): StepAt[] {
+    const scopes = this.scopesOf.get(stepId);
+    if (!scopes) return [];
+    let ordered = scopes.filter((s) => this.unitInfo.get(unitKey(stepId, s))!.knownAt <= this.pos);
+    const iterations = ordered.filter(isIteration).sort((a, b) => iterationOf(a) - iterationOf(b));
+    if (iterations.length > 0) ordered = [...ordered.filter((s) => !isIteration(s)), ...iterations];
+    return ordered.map((s) => this.unit(unitKey(stepId, s))!);
+  }
+
+  /**
+   * The attempt record of a unit's attempt `n` (its input, output, timings, provider metadata),
+   * by its unit key (a step's id for the step itself).
+   */
+  attemptOf(key: string, n: number): AttemptRecord | undefined {
+    return this.attemptsByUnit.get(key)?.[n];
   }
 
   /** Applies the next event; false at the end. */
@@ -139,7 +243,8 @@ export class RunFold {
     if (this.pos + 1 >= this.events.length) return false;
     this.pos++;
     const delta = this.deltas[this.pos] ?? this.makeDelta(this.pos);
-    this.set(delta.stepId, delta.after);
+    this.set(delta.key, delta.after);
+    if (delta.step) this.set(delta.step.after.id, delta.step.after);
     return true;
   }
 
@@ -147,7 +252,8 @@ export class RunFold {
   back(): boolean {
     if (this.pos < 0) return false;
     const delta = this.deltas[this.pos]!;
-    this.set(delta.stepId, delta.before);
+    if (delta.step) this.set(delta.step.before.id, delta.step.before);
+    this.set(delta.key, delta.before);
     this.pos--;
     return true;
   }
@@ -159,7 +265,11 @@ export class RunFold {
     while (this.pos > target) this.back();
   }
 
-  /** Index of the next event after `from` (default: the current position) that concerns `stepId`; -1 if none. */
+  /**
+   * Index of the next event after `from` (default: the current position) that concerns `stepId`;
+   * -1 if none. A step's id names its own events and its units'; a unit key with a scope
+   * (`summarize[doc-17]`) names that unit's only.
+   */
   nextEventOf(stepId: string, from = this.pos): number {
     const list = this.stepEvents.get(stepId);
     if (!list) return -1;
@@ -174,7 +284,7 @@ export class RunFold {
     return lo < list.length ? list[lo]! : -1;
   }
 
-  /** Index of the previous event before `from` (default: the current position) that concerns `stepId`; -1 if none. */
+  /** Index of the previous event before `from` (default: the current position) that concerns `stepId` (as in nextEventOf); -1 if none. */
   previousEventOf(stepId: string, from = this.pos): number {
     const list = this.stepEvents.get(stepId);
     if (!list) return -1;
@@ -193,9 +303,17 @@ export class RunFold {
     return this.events.findIndex((e) => e.type === "attempt_failed" || e.type === "step_failed");
   }
 
-  private set(stepId: string | null, state: StepAt | RunAt): void {
-    if (stepId === null) this.runState = state as RunAt;
-    else this.stepStates.set(stepId, state as StepAt);
+  private set(key: string | null, state: StepAt | RunAt): void {
+    if (key === null) this.runState = state as RunAt;
+    else if ((state as StepAt).scope === null) this.stepStates.set(key, state as StepAt);
+    else this.unitStates.set(key, state as StepAt);
+  }
+
+  /** An item's or iteration's state, added as pending when first asked for. */
+  private unitState(key: string, info: UnitInfo): StepAt {
+    let s = this.unitStates.get(key);
+    if (!s) this.unitStates.set(key, (s = pendingStep(key, info.scope)));
+    return s;
   }
 
   /** The delta of event i, from the state just before it (all earlier deltas exist). */
@@ -204,13 +322,42 @@ export class RunFold {
     let delta: Delta;
     if (e.stepId === null || e.type === "finding") {
       const before = this.runState;
-      delta = { stepId: null, before, after: applyToRun(before, e) };
-    } else {
+      delta = { key: null, before, after: applyToRun(before, e) };
+    } else if (e.scope === null) {
       const before = this.stepStates.get(e.stepId)!;
-      delta = { stepId: e.stepId, before, after: this.applyToStep(before, e) };
+      let after = this.applyToStep(before, e);
+      if (e.type === "expanded") after = this.expand(after, e, i);
+      delta = { key: e.stepId, before, after };
+    } else {
+      const key = unitKey(e.stepId, e.scope);
+      const info = this.unitInfo.get(key)!;
+      const before = this.unitState(key, info);
+      const after = this.applyToStep(before, e);
+      // The unit leaves its old status in the step's tally (unless this is where it first shows)
+      // and joins its new one.
+      const own = this.stepStates.get(e.stepId)!;
+      const tally = { ...(own.tally ?? NO_UNITS) };
+      if (info.knownAt < i) tally[before.status]--;
+      tally[after.status]++;
+      const moved = own.tally === null || info.knownAt === i || before.status !== after.status;
+      delta = moved
+        ? { key, before, after, step: { before: own, after: { ...own, tally } } }
+        : { key, before, after };
     }
     this.deltas[i] = delta;
     return delta;
+  }
+
+  /** A step's `expanded` event: its item count, and the items it names first join its tally. */
+  private expand(s: StepAt, e: EventRecord, i: number): StepAt {
+    const keys = keysOf(e);
+    const count = typeof e.data?.count === "number" ? e.data.count : keys.length;
+    let named = 0;
+    for (const k of new Set(keys)) {
+      if (this.unitInfo.get(unitKey(s.id, itemScope(k)))!.knownAt === i) named++;
+    }
+    const tally = s.tally ?? NO_UNITS;
+    return { ...s, items: count, tally: { ...tally, pending: tally.pending + named } };
   }
 
   private applyToStep(s: StepAt, e: EventRecord): StepAt {
@@ -251,6 +398,9 @@ export class RunFold {
         return { ...base, status: "skipped", ended: e };
       case "step_cancelled":
         return { ...base, status: "cancelled", error, ended: e };
+      case "child_started":
+      case "child_finished":
+        return { ...base, childRun: typeof d.childRun === "string" ? d.childRun : s.childRun };
       default:
         return base;
     }
@@ -273,6 +423,21 @@ function applyToRun(r: RunAt, e: EventRecord): RunAt {
     default:
       return r;
   }
+}
+
+/** The item keys an `expanded` event names, in list order. */
+function keysOf(e: EventRecord): string[] {
+  const keys = e.data?.keys;
+  return Array.isArray(keys) ? keys.map(String) : [];
+}
+
+const isIteration = (scope: string) => scope.startsWith("#");
+const iterationOf = (scope: string) => Number(scope.slice(1));
+
+function push<T>(map: Map<string, T[]>, key: string, value: T): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
 }
 
 /** Every step's state at the end of the log: the fold moved to its last event. */
