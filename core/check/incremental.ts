@@ -9,8 +9,8 @@
 // - the edit lies in one step's text after its key line, and that text still parses on its own,
 //   cleanly, as one entry with the same key, every line of it below the key indented deeper (or
 //   blank, or a comment), and it still ends at a line break;
-// - the step was and stays a mapping, and keeps its `type` and `output` (which other steps' field
-//   checks read);
+// - the step was and stays a mapping, and keeps what other steps' checks read of it (its `type`,
+//   `output`, whether it has `for_each` or `repeat`, and a workflow step's `uses`: linkedShape);
 // - its dependencies are the same, or, in a workflow without cycles, its new ones do not close one.
 import { sortDiagnostics, DiagnosticSink, type Diagnostic, type Span } from "../model/diagnostic";
 import { parseEntry, type Loc } from "../model/parse";
@@ -19,8 +19,14 @@ import { parseExpressions } from "../expr/parse";
 import type { Edge } from "../graph/graph";
 import type { WorkflowParts } from "./parts";
 import type { AnalyzedSite } from "./references";
-import { collectStep, finishStep, type StepContext, type StepResult } from "./step-checks";
-import type { ValidateOptions, ValidationDetail } from "./validate";
+import {
+  collectStep,
+  finishStep,
+  linkedShape,
+  type StepContext,
+  type StepResult,
+} from "./step-checks";
+import { childValidator, type ValidateOptions, type ValidationDetail } from "./validate";
 
 /** One entry of `steps` as the incremental analysis keeps it. */
 interface Unit {
@@ -64,6 +70,8 @@ export interface IncrementalState {
   readonly indent: number;
   /** Diagnostics outside the steps' entries, and of cycles, in the text's offsets. */
   readonly header: readonly Diagnostic[];
+  /** Files the checks outside the steps read (they are not run again incrementally). */
+  readonly headerReads: readonly string[];
   readonly cycles: readonly Diagnostic[];
   /** The parts of the workflow: steps are read for their ids, types and outputs only. */
   readonly parts: WorkflowParts;
@@ -160,6 +168,7 @@ export function incrementalState(
     positions: new Map(units.map((u, i) => [u.id, i])),
     indent,
     header: split.header,
+    headerReads: split.headerReads,
     cycles: split.cycles,
     parts,
     firstKey: firstKey && firstKey[0] !== "steps" ? firstKey : undefined,
@@ -191,8 +200,7 @@ export function revalidate(state: IncrementalState, text: string): Revalidation 
   const entry = parseEntry(text, start, end, sink);
   if (!entry || sink.items.length > 0 || entry.key !== unit.id) return undefined;
   if (!isObj(unit.value) || !isObj(entry.value)) return undefined;
-  if (!sameJson(unit.value.type, entry.value.type)) return undefined;
-  if (!sameJson(unit.value.output, entry.value.output)) return undefined;
+  if (linkedShape(unit.value) !== linkedShape(entry.value)) return undefined;
 
   const steps = new Map(state.parts.steps);
   const { key: id, value, loc } = entry;
@@ -222,7 +230,7 @@ export function revalidate(state: IncrementalState, text: string): Revalidation 
     cycles: cycles.map(move),
     parts,
   };
-  const reads = new Set(units.flatMap((u) => u.reads));
+  const reads = new Set([...state.headerReads, ...units.flatMap((u) => u.reads)]);
   const diagnostics = sortDiagnostics([
     ...header,
     ...units.flatMap((u) => u.diagnostics),
@@ -252,7 +260,14 @@ function checkOne(
   const children = new Map<string | number, Loc>(state.firstKey ? [state.firstKey] : []);
   children.set("steps", stepsLoc);
   const root: Loc = { span: { start: 0, end: text.length }, children };
-  const ctx: StepContext = { ...state.options, text, rootValue, root, parts };
+  const ctx: StepContext = {
+    ...state.options,
+    text,
+    rootValue,
+    root,
+    parts,
+    validateChild: childValidator(state.options),
+  };
   const collected = collectStep(ctx, id, value, loc);
   return finishStep(ctx, collected, parseExpressions(collected.sites.map((s) => s.text)));
 }
@@ -397,8 +412,4 @@ function moveDiagnostic(d: Diagnostic, oldEnd: number, delta: number): Diagnosti
 
 function sameList(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
-}
-
-function sameJson(a: unknown, b: unknown): boolean {
-  return a === b || JSON.stringify(a) === JSON.stringify(b);
 }

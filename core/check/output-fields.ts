@@ -21,8 +21,7 @@ export function checkOutputField(
   // A step whose type is not one Keel knows (misspelt, or set aside by a YAML error) has an
   // output of unknown shape: its type's own diagnostic is the one to show.
   if (step.type !== undefined && !(STEP_TYPES as readonly string[]).includes(step.type)) return;
-  const output = isObj(step.value.output) ? step.value.output : undefined;
-  const schema = output && isObj(output.schema) ? output.schema : undefined;
+  const schema = declaredSchema(step);
   const envelope = step.type ? ENVELOPES[step.type] : undefined;
   let rest = fields;
   if (envelope) {
@@ -39,25 +38,124 @@ export function checkOutputField(
     rest = fields.slice(1);
   }
   if (!schema) return;
+  const path = `steps.${step.id}.output${envelope ? `.${envelope.schemaField}` : ""}`;
+  checkFieldPath(schema, rest, path, `(output schema of step '${step.id}')`, span, sink);
+}
+
+/**
+ * `fields` read from a value whose JSON Schema is `schema`, named `path` in messages: a field a
+ * closed schema lacks is KEEL206, one an open schema does not declare KEEL207; `schemaOf` says
+ * where the schema comes from.
+ */
+export function checkFieldPath(
+  schema: Obj,
+  fields: readonly Segment[],
+  path: string,
+  schemaOf: string,
+  span: (start: number, end: number) => Span,
+  sink: DiagnosticSink,
+): void {
   let at: Obj = schema;
-  let path = `steps.${step.id}.output${envelope ? `.${envelope.schemaField}` : ""}`;
-  for (const field of rest) {
+  let named = path;
+  for (const field of fields) {
     const found = lookupField(at, field.name);
     if (found.kind === "unknown") return;
     if (found.kind === "absent") {
       const where = span(field.start, field.end);
       const hint = didYouMean(field.name, found.declared);
-      const schemaOf = `(output schema of step '${step.id}')`;
       if (found.closed) {
-        sink.add("KEEL206", where, `${path} has no field '${field.name}' ${schemaOf}${hint}`);
+        sink.add("KEEL206", where, `${named} has no field '${field.name}' ${schemaOf}${hint}`);
       } else if (found.declared.length > 0) {
-        sink.add("KEEL207", where, `${path} does not declare '${field.name}' ${schemaOf}${hint}`);
+        sink.add("KEEL207", where, `${named} does not declare '${field.name}' ${schemaOf}${hint}`);
       }
       return;
     }
     at = found.schema;
-    path += `.${field.name}`;
+    named += `.${field.name}`;
   }
+}
+
+/** What the value of `steps.<id>.output.<fields>` is by the step's type and output schema. */
+export type ValueShape =
+  | { readonly kind: "list"; readonly items: Obj | undefined }
+  | { readonly kind: "other"; readonly what: string; readonly by?: string }
+  | { readonly kind: "unknown" };
+
+/**
+ * The shape of `steps.<id>.output.<fields>`, for `for_each`. A map step's output is a list; a path
+ * through an array is a list too (JSONata maps over it). Anything uncertain (`anyOf`, `$ref`, a
+ * schema without `type`) is unknown, so that only a sure mismatch is reported.
+ */
+export function outputShape(step: StepEntry, fields: readonly string[]): ValueShape {
+  if (step.type === undefined || !(STEP_TYPES as readonly string[]).includes(step.type)) {
+    return { kind: "unknown" };
+  }
+  const map = "for_each" in step.value;
+  const envelope = ENVELOPES[step.type];
+  let rest = fields;
+  let schema: Obj | undefined = declaredSchema(step);
+  if (envelope) {
+    if (fields.length === 0) {
+      if (map) return { kind: "list", items: undefined };
+      return {
+        kind: "other",
+        what: `an object (${envelope.fields.join(", ")})`,
+        by: `by the type of ${step.type} step '${step.id}': its list may be steps.${step.id}.output.${envelope.schemaField}`,
+      };
+    }
+    if (fields[0] !== envelope.schemaField) return { kind: "unknown" };
+    rest = fields.slice(1);
+  } else if (step.type === "workflow") {
+    if (fields.length === 0 && !map)
+      return {
+        kind: "other",
+        what: "an object",
+        by: `(the outputs of the child workflow of step '${step.id}')`,
+      };
+    schema = undefined;
+  }
+  // A map step's output, read whole, is the list of its items' outputs.
+  if (map && rest.length === 0) return { kind: "list", items: schema };
+  let list = map;
+  let at = schema;
+  for (const name of rest) {
+    if (at && plain(at) && at.type === "array") {
+      list = true;
+      at = isObj(at.items) ? at.items : undefined;
+    }
+    if (!at || !plain(at)) return list ? { kind: "list", items: undefined } : { kind: "unknown" };
+    const props = isObj(at.properties) ? at.properties : undefined;
+    const sub = props?.[name];
+    at = isObj(sub) ? sub : undefined;
+  }
+  if (!at) return list ? { kind: "list", items: undefined } : { kind: "unknown" };
+  // JSONata flattens a path through arrays: a list of lists reads as one list.
+  if (at.type === "array") return { kind: "list", items: isObj(at.items) ? at.items : undefined };
+  if (list) return { kind: "list", items: at };
+  if (typeof at.type !== "string" || !plain(at)) return { kind: "unknown" };
+  return { kind: "other", what: TYPE_WORDS[at.type] ?? at.type };
+}
+
+const TYPE_WORDS: Record<string, string> = {
+  object: "an object",
+  string: "a string",
+  number: "a number",
+  integer: "a number",
+  boolean: "a boolean",
+  null: "null",
+};
+
+/** A schema with no combinators or references, whose `type` (if any) is one name. */
+function plain(schema: Obj): boolean {
+  return (
+    !["anyOf", "oneOf", "allOf", "$ref", "not", "if"].some((k) => k in schema) &&
+    (schema.type === undefined || typeof schema.type === "string")
+  );
+}
+
+function declaredSchema(step: StepEntry): Obj | undefined {
+  const output = isObj(step.value.output) ? step.value.output : undefined;
+  return output && isObj(output.schema) ? output.schema : undefined;
 }
 
 type Lookup =

@@ -7,7 +7,9 @@ import { IMPURE_FUNCTIONS, JSONATA_FUNCTIONS, STATUS_FUNCTIONS } from "../expr/a
 import { closest, didYouMean } from "../model/suggest";
 import { siteSpan, type ExprSite } from "./sites";
 import type { StepEntry, WorkflowParts } from "./parts";
-import { checkOutputField } from "./output-fields";
+import { checkFieldPath, checkOutputField } from "./output-fields";
+import { checkChildOutput, type ChildOutputs } from "./child-workflow";
+import type { Obj } from "../model/untyped";
 
 export interface AnalyzedSite {
   readonly site: ExprSite;
@@ -15,6 +17,25 @@ export interface AnalyzedSite {
 }
 
 const STEP_FIELDS = ["output", "status"];
+/** Each of `steps.<id>.items` of a map step. */
+const ITEM_FIELDS = ["key", "index", "status", "output"];
+
+/** What an item of a step's `for_each` list is, by the upstream schema (map-checks.ts). */
+export interface ItemScope {
+  readonly schema: Obj;
+  /** The list it is an item of, as written: `steps.split.output.docs`. */
+  readonly of: string;
+  /** Where the schema comes from, for messages: `output schema of step 'split'`. */
+  readonly source: string;
+}
+
+/** What the reference checks know besides the workflow's parts. */
+export interface RefContext {
+  /** The item of the step whose expressions these are, when its `for_each` list has a schema. */
+  readonly item?: ItemScope;
+  /** The outputs of workflow steps' children; absent without a host. */
+  readonly children?: ChildOutputs;
+}
 
 /** The fix for KEEL212. */
 const NAME_THE_STEP = "name the step (`steps.<name>.output`), and this step will wait for it";
@@ -25,11 +46,12 @@ export function checkExpressionRefs(
   analyzed: readonly AnalyzedSite[],
   sink: DiagnosticSink,
   edges: Edge[],
+  more: RefContext = {},
 ): void {
   for (const { site, info } of analyzed) {
     const span = (s: number, e: number) => siteSpan(parts.text, site, s, e);
-    const roots = allowedRoots(site);
-    for (const ref of info.refs) checkRef(parts, site, ref, roots, span, sink, edges);
+    const roots = allowedRoots(parts, site);
+    for (const ref of info.refs) checkRef(parts, site, ref, roots, span, sink, edges, more);
     if (roots.includes("steps")) {
       for (const whole of info.wholeContext) {
         sink.add(
@@ -74,11 +96,49 @@ export function checkExpressionRefs(
   }
 }
 
-function allowedRoots(site: ExprSite): string[] {
+/**
+ * The names an expression may start with. A step with `for_each` adds `item` and `index` to all
+ * its expressions but `for_each` itself (evaluated before any item); `repeat.until` sees the
+ * iteration's `output` and `iteration`, `repeat.with` `previous` and `iteration`.
+ */
+function allowedRoots(parts: WorkflowParts, site: ExprSite): string[] {
   if (site.owner.kind === "provider") return ["inputs", "env", "secrets"];
   const roots = ["inputs", "steps", "run", "env", "secrets"];
-  if (site.role === "snapshot") roots.push("output");
+  if (site.owner.kind !== "step") return roots;
+  const step = parts.steps.get(site.owner.id);
+  if (step && "for_each" in step.value && site.role !== "for_each") roots.push("item", "index");
+  if (site.role === "snapshot" || site.role === "until") roots.push("output");
+  if (site.role === "until" || site.role === "repeat_with") roots.push("iteration");
+  if (site.role === "repeat_with") roots.push("previous");
   return roots;
+}
+
+/** KEEL213's message for a name that exists only in a scope this site is not in. */
+function outsideScope(site: ExprSite, name: string): string | undefined {
+  const step = site.owner.kind === "step" ? `step '${site.owner.id}'` : undefined;
+  if (name === "item" || name === "index") {
+    if (site.role === "for_each") {
+      return `\`${name}\` is not defined in \`for_each\` of ${step}: the list is evaluated once, before any item; \`${name}\` is defined in the step's other expressions`;
+    }
+    return step
+      ? `\`${name}\` is defined only in a step with \`for_each\`, and ${step} has none: add \`for_each:\` with the list to map over`
+      : `\`${name}\` is defined only in a step with \`for_each\`: read a map step's results as \`steps.<id>.output\``;
+  }
+  if (name === "iteration") {
+    return `\`iteration\` is defined only in \`repeat.until\` and \`repeat.with\` of a workflow step${step ? `, not here in ${step}` : ""}`;
+  }
+  if (name === "previous") {
+    return `\`previous\` is defined only in \`repeat.with\` of a workflow step (the iteration before, as \`previous.output\`)${step ? `, not here in ${step}` : ""}`;
+  }
+  return undefined;
+}
+
+/** The fields of `steps.<id>.`: `items` on a map step, `iterations` on a repeated one. */
+function stepFields(step: StepEntry): string[] {
+  const fields = [...STEP_FIELDS];
+  if ("for_each" in step.value) fields.push("items");
+  if ("repeat" in step.value) fields.push("iterations");
+  return fields;
 }
 
 function checkRef(
@@ -89,10 +149,16 @@ function checkRef(
   span: (s: number, e: number) => { start: number; end: number },
   sink: DiagnosticSink,
   edges: Edge[],
+  more: RefContext,
 ): void {
   const [root, second, third] = ref.segments;
   if (!root) return;
   if (!roots.includes(root.name)) {
+    const outside = outsideScope(site, root.name);
+    if (outside) {
+      sink.add("KEEL213", span(root.start, root.end), outside);
+      return;
+    }
     if (root.name === "steps" && site.owner.kind === "provider") {
       sink.add(
         "KEEL210",
@@ -124,7 +190,30 @@ function checkRef(
     }
     return;
   }
-  if (root.name === "inputs" && !parts.inputs.has(second.name)) {
+  const owner = site.owner.kind === "step" ? parts.steps.get(site.owner.id) : undefined;
+  if (root.name === "item" && more.item) {
+    const { schema, of, source } = more.item;
+    checkFieldPath(
+      schema,
+      ref.segments.slice(1),
+      "item",
+      `(an item of ${of}, ${source})`,
+      span,
+      sink,
+    );
+  } else if (root.name === "previous") {
+    if (second.name !== "output") {
+      sink.add(
+        "KEEL209",
+        span(second.start, second.end),
+        `previous has no field '${second.name}': it has output (the output of the iteration before)`,
+      );
+    } else if (third && owner) {
+      checkChildOutput(more.children, owner, "previous.output", third, span, sink);
+    }
+  } else if (root.name === "output" && site.role === "until" && owner) {
+    checkChildOutput(more.children, owner, "output", second, span, sink);
+  } else if (root.name === "inputs" && !parts.inputs.has(second.name)) {
     sink.add(
       "KEEL202",
       span(second.start, second.end),
@@ -155,18 +244,47 @@ function checkRef(
       });
     }
     if (!third) return;
-    if (!STEP_FIELDS.includes(third.name)) {
+    const fields = stepFields(target);
+    if (!fields.includes(third.name)) {
+      const only =
+        third.name === "items"
+          ? ": only a step with `for_each` has items"
+          : third.name === "iterations"
+            ? ": only a workflow step with `repeat` has iterations"
+            : didYouMean(third.name, fields);
       sink.add(
         "KEEL209",
         span(third.start, third.end),
-        `steps.${second.name} has no field '${third.name}': use .output or .status${didYouMean(third.name, STEP_FIELDS)}`,
+        `steps.${second.name} has no field '${third.name}': use ${orList(fields.map((f) => `.${f}`))}${only}`,
       );
       return;
     }
-    if (third.name === "output" && ref.segments.length > 3) {
-      checkOutputField(target, ref.segments.slice(3), (s, e) => span(s, e), sink);
+    const [fourth, ...rest] = ref.segments.slice(3);
+    if (!fourth) return;
+    if (third.name === "output") {
+      if (target.type === "workflow" && more.children) {
+        const path = `steps.${second.name}.output`;
+        checkChildOutput(more.children, target, path, fourth, span, sink);
+      } else checkOutputField(target, ref.segments.slice(3), (s, e) => span(s, e), sink);
+    } else if (third.name === "items") {
+      if (!ITEM_FIELDS.includes(fourth.name)) {
+        sink.add(
+          "KEEL209",
+          span(fourth.start, fourth.end),
+          `an item of steps.${second.name}.items has ${ITEM_FIELDS.join(", ")}, not '${fourth.name}'${didYouMean(fourth.name, ITEM_FIELDS)}`,
+        );
+      } else if (fourth.name === "output" && rest.length > 0 && target.type !== "workflow") {
+        checkOutputField(target, rest, (s, e) => span(s, e), sink);
+      }
     }
   }
+}
+
+/** `a, b or c`. */
+function orList(items: readonly string[]): string {
+  return items.length <= 1
+    ? items.join("")
+    : `${items.slice(0, -1).join(", ")} or ${items[items.length - 1]}`;
 }
 
 /** `needs` entries of one step: known steps, no duplicates; each is an edge. */

@@ -4,8 +4,8 @@ import { z } from "zod";
 import type { DiagnosticSink, Span } from "../model/diagnostic";
 import { locate, type Loc } from "../model/parse";
 import {
-  BARE_EXPRESSION_KEYS,
   DURATION_PATTERN,
+  isBareExpressionPath,
   STEP_TYPES,
   Step,
   Workflow,
@@ -285,13 +285,6 @@ function ownerHint(key: string, path: readonly PropertyKey[], rootValue: unknown
   if (types.length === 0) return "";
   const step = valueAt(rootValue, path) as Record<string, unknown> | undefined;
   return `: '${key}' belongs to ${types.join(", ")} steps, and this step's type is '${String(step?.type)}'`;
-}
-
-function isBareExpressionPath(path: readonly PropertyKey[]): boolean {
-  const last = path[path.length - 1];
-  if (path[0] === "outputs" && path.length === 2) return true;
-  if (typeof last === "number") return path[path.length - 2] === "that";
-  return typeof last === "string" && BARE_EXPRESSION_KEYS.has(last) && path[0] === "steps";
 }
 
 function idKind(path: readonly PropertyKey[]): string {

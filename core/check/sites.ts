@@ -1,6 +1,7 @@
 // Expression sites: every place in the document that holds a JSONata expression, either bare
-// (`expr`, `if`, `that`, `outputs.*`, `snapshot.version`) or inside `${{ }}` in a templated
-// string. Each site keeps enough to map an offset in its expression back to the text.
+// (`expr`, `if`, `that`, `for_each`, `key`, `outputs.*`, `snapshot.version`, `repeat.until`; the
+// paths isBareExpressionPath names) or inside `${{ }}` in a templated string. Each site keeps
+// enough to map an offset in its expression back to the text.
 import type { DiagnosticSink, Span } from "../model/diagnostic";
 import type { Loc } from "../model/parse";
 import { scalarSourceMap } from "../model/scalar-map";
@@ -12,7 +13,13 @@ export type SiteOwner =
   | { readonly kind: "provider"; readonly id: string }
   | { readonly kind: "outputs"; readonly id: string };
 
-export type SiteRole = "value" | "if" | "snapshot" | "api_key";
+/**
+ * What an expression is for, which decides the names it may read (references.ts): `for_each` is
+ * evaluated before any item, `until` after each iteration of a `repeat`, `repeat_with` before the
+ * next iteration.
+ */
+export type SiteRole =
+  "value" | "if" | "snapshot" | "api_key" | "for_each" | "key" | "until" | "repeat_with";
 
 export interface ExprSite {
   readonly owner: SiteOwner;
@@ -43,6 +50,13 @@ const STEP_PLAIN_KEYS = new Set([
   "expr",
   "that",
   "snapshot",
+  "for_each",
+  "key",
+  "concurrency",
+  "max_items",
+  "on_item_error",
+  "max_failures",
+  "repeat",
 ]);
 const PROVIDER_TEMPLATE_KEYS = new Set(["base_url", "api_key", "headers"]);
 
@@ -69,6 +83,15 @@ export function collectStepSites(
       else add.bare(owner, "value", v, vLoc);
     } else if (key === "snapshot" && isObj(v)) {
       add.bare(owner, "snapshot", v.version, vLoc.children?.get("version"));
+    } else if (key === "for_each" || key === "key") add.bare(owner, key, v, vLoc);
+    else if (key === "repeat" && isObj(v)) {
+      // In document order: `until` and `with` may come either way round.
+      for (const [sub, subValue] of Object.entries(v)) {
+        const subLoc = vLoc.children?.get(sub);
+        if (!subLoc) continue;
+        if (sub === "until") add.bare(owner, "until", subValue, subLoc);
+        else if (sub === "with") add.templates(owner, "repeat_with", subValue, subLoc);
+      }
     } else if (!STEP_PLAIN_KEYS.has(key)) add.templates(owner, "value", v, vLoc);
   }
   return sites;

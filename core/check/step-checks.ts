@@ -1,9 +1,10 @@
 // The checks of one entry of `steps`, in two phases around the file-wide batch parse of
 // expressions: collectStep (schema, expression sites), then finishStep (expressions, references,
 // needs, provider, rules, secrets, tools).
-// Invariant: what a step's checks report depends only on that entry, on the step ids, on the
-// `type` and `output` of the steps its expressions read, and on everything outside `steps`; so a
-// step whose text is unchanged keeps its result as long as those are unchanged.
+// Invariant: what a step's checks report depends only on that entry, on the step ids, on what
+// `linkedShape` keeps of the steps its expressions read, on everything outside `steps`, and on
+// the files it asked the host for (`reads`); so a step whose text is unchanged keeps its result as
+// long as those are unchanged.
 import { DiagnosticSink, type Diagnostic } from "../model/diagnostic";
 import type { Loc } from "../model/parse";
 import { isObj, str } from "../model/untyped";
@@ -18,6 +19,8 @@ import { checkStepProvider } from "./providers";
 import { checkStepSecrets } from "./secrets";
 import { checkStepTool, type ValidationHost } from "./tools";
 import { checkStepRules } from "./steps";
+import { checkStepMap } from "./map-checks";
+import { checkWorkflowStep, childOutputs, type ChildContext } from "./child-workflow";
 
 /** What the step checks read besides the step itself. */
 export interface StepContext {
@@ -29,6 +32,27 @@ export interface StepContext {
   readonly parts: WorkflowParts;
   readonly file?: string;
   readonly host?: ValidationHost;
+  /** Validates a child workflow file (validate.ts); absent where children are not checked. */
+  readonly validateChild?: (
+    text: string,
+    file: string,
+    host: ValidationHost,
+  ) => readonly Diagnostic[];
+}
+
+/**
+ * What other steps' checks read of a step: its type and output (field checks), whether it maps
+ * (`for_each`: its output is a list, it has `items`) or repeats (`iterations`), and the child
+ * workflow it uses (its outputs).
+ */
+export function linkedShape(step: Record<string, unknown>): string {
+  return JSON.stringify([
+    step.type,
+    step.output,
+    "for_each" in step,
+    "repeat" in step,
+    step.type === "workflow" ? step.uses : undefined,
+  ]);
 }
 
 /** A step after its first phase: its schema diagnostics and its expression sites. */
@@ -80,18 +104,18 @@ export function finishStep(
       loc: step.loc,
       keySpan: step.loc.keySpan ?? step.loc.span,
     };
+    const host = recordingHost(ctx.host, reads);
+    const children = childContext(ctx, host);
     checkStepNeeds(ctx.parts, entry, sink, needsEdges);
-    checkExpressionRefs(ctx.parts, sites, sink, exprEdges);
+    const item = checkStepMap(ctx.parts, entry, sites, sink);
+    checkExpressionRefs(ctx.parts, sites, sink, exprEdges, {
+      item,
+      children: childOutputs(children),
+    });
     checkStepProvider(ctx.parts, entry, sink);
     checkStepRules(entry, sink);
-    const host = ctx.host && {
-      resolve: (from: string, relative: string) => ctx.host!.resolve(from, relative),
-      readFile: (path: string) => {
-        reads.push(path);
-        return ctx.host!.readFile(path);
-      },
-    };
     checkStepTool(ctx.parts, entry, ctx.file, host, sink);
+    checkWorkflowStep(entry, children, sink);
   }
   checkStepSecrets(ctx.text, step.value, step.loc, sites, sink);
   return {
@@ -104,6 +128,32 @@ export function finishStep(
     exprEdges,
     reads,
   };
+}
+
+/** `host`, noting in `reads` each file asked for. */
+export function recordingHost(
+  host: ValidationHost | undefined,
+  reads: string[],
+): ValidationHost | undefined {
+  return (
+    host && {
+      resolve: (from, relative) => host.resolve(from, relative),
+      readFile: (path) => {
+        reads.push(path);
+        return host.readFile(path);
+      },
+    }
+  );
+}
+
+/** What the checks of workflow steps need, with `host` (which records what is read). */
+export function childContext(
+  ctx: StepContext,
+  host: ValidationHost | undefined,
+): ChildContext | undefined {
+  const { file, validateChild } = ctx;
+  if (!host || !file || !validateChild) return undefined;
+  return { file, host, validate: (text, path) => validateChild(text, path, host) };
 }
 
 /** Reports the sites whose expression does not parse; returns the others, analysed. */

@@ -16,10 +16,13 @@ import { checkProviders } from "./providers";
 import { checkSecrets } from "./secrets";
 import type { ValidationHost } from "./tools";
 import { checkInputDefaults } from "./steps";
+import { childOutputs, MAX_CHILD_DEPTH } from "./child-workflow";
 import {
   analyzeSites,
+  childContext,
   collectStep,
   finishStep,
+  recordingHost,
   type CollectedStep,
   type StepContext,
   type StepResult,
@@ -31,6 +34,15 @@ export interface ValidateOptions {
   /** Absolute path of the workflow file; tool modules are resolved against its folder. */
   readonly file?: string;
   readonly host?: ValidationHost;
+  /** How deep below the file the user validates this one is, when it is a child workflow. */
+  readonly childDepth?: number;
+}
+
+/** Validation of a child workflow file, one level deeper; none past the nesting limit. */
+export function childValidator(options: ValidateOptions): StepContext["validateChild"] {
+  const depth = options.childDepth ?? 0;
+  if (depth >= MAX_CHILD_DEPTH) return undefined;
+  return (text, file, host) => validate(text, { file, host, childDepth: depth + 1 }).diagnostics;
 }
 
 /** Everything validation learned, for the language server, the graph and the runner. */
@@ -62,6 +74,8 @@ export interface ValidationDetail {
     readonly stepsLoc?: Loc;
     /** The expressions outside `steps` (`outputs`, ...), analysed. */
     readonly headerSites: readonly AnalyzedSite[];
+    /** Files the checks outside `steps` asked the host for (child workflows' outputs). */
+    readonly headerReads: readonly string[];
   };
 }
 
@@ -92,7 +106,14 @@ export function validateInDetail(text: string, options: ValidateOptions = {}): V
     return { result: { diagnostics, model: empty }, parse };
   }
 
-  const ctx: StepContext = { ...options, text, rootValue: yaml.value, root: yaml.root, parts };
+  const ctx: StepContext = {
+    ...options,
+    text,
+    rootValue: yaml.value,
+    root: yaml.root,
+    parts,
+    validateChild: childValidator(options),
+  };
   const stepsLoc = yaml.root.children?.get("steps");
   const collected: CollectedStep[] = [];
   forEachEntry(parts.top.steps, stepsLoc, (id, value, loc) => {
@@ -106,7 +127,12 @@ export function validateInDetail(text: string, options: ValidateOptions = {}): V
   let at = 0;
   const steps = collected.map((c) => finishStep(ctx, c, parsed.slice(at, (at += c.sites.length))));
   const headerAnalyzed = analyzeSites(text, headerSites, parsed.slice(at), header);
-  checkExpressionRefs(parts, headerAnalyzed, header, []); // only steps' expressions make edges
+  const headerReads: string[] = [];
+  const headerChildren = childContext(ctx, recordingHost(options.host, headerReads));
+  // Only steps' expressions make edges.
+  checkExpressionRefs(parts, headerAnalyzed, header, [], {
+    children: childOutputs(headerChildren),
+  });
   checkProviders(parts, header);
   checkInputDefaults(parts, header);
   checkSecrets(parts, headerAnalyzed, header);
@@ -135,6 +161,7 @@ export function validateInDetail(text: string, options: ValidateOptions = {}): V
       cycles: cycles.items,
       stepsLoc,
       headerSites: headerAnalyzed,
+      headerReads,
     },
   };
 }

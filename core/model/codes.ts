@@ -76,7 +76,8 @@ export const CODES = {
   KEEL105: {
     severity: "error",
     name: "unknown-step-type",
-    summary: "A step `type` that is not one of llm, http, tool, shell, transform, assert.",
+    summary:
+      "A step `type` that is not one of llm, http, tool, shell, transform, assert, workflow.",
   },
   KEEL106: {
     severity: "error",
@@ -156,13 +157,13 @@ export const CODES = {
     severity: "error",
     name: "unknown-name",
     summary:
-      "An expression starts with a name that is not in its context (`inputs`, `steps`, `run`, `env`, `secrets`).",
+      "An expression starts with a name that is not in its context (`inputs`, `steps`, `run`, `env`, `secrets`, and where they exist `item`, `index`, `output`, `iteration`, `previous`).",
   },
   KEEL209: {
     severity: "error",
     name: "unknown-property",
     summary:
-      "`steps.<id>.` or `run.` followed by something other than its fields (`output`, `status`; `id`, `started_at`), or a field a step type's output does not have.",
+      "`steps.<id>.` or `run.` followed by something other than its fields (`output`, `status`, `items` on a step with `for_each`, `iterations` on a step with `repeat`; `id`, `started_at`), or a field a step type's output does not have.",
   },
   KEEL210: {
     severity: "error",
@@ -180,6 +181,30 @@ export const CODES = {
     name: "dynamic-step-access",
     summary:
       'An expression reaches `steps` other than by `steps.<name>` (`$lookup(steps, "x")`, `steps.("x")`, `steps.*`, `$keys(steps)`, `$$`, `$eval`): Keel cannot tell which step it reads, so it would not wait for it. Name the step.',
+  },
+  KEEL213: {
+    severity: "error",
+    name: "scope-name-outside",
+    summary:
+      "A name that exists only in a scope, used outside it: `item` and `index` outside a step with `for_each` (or in its `for_each`, evaluated before any item), `iteration` outside `repeat.until` and `repeat.with`, `previous` outside `repeat.with`.",
+  },
+  KEEL214: {
+    severity: "error",
+    name: "for-each-not-list",
+    summary:
+      "A `for_each` reads a value that is not a list by the upstream step's output schema (or by its type: an `http` step's output is an object).",
+  },
+  KEEL215: {
+    severity: "warning",
+    name: "key-not-per-item",
+    summary:
+      "A `key` that reads neither `item` nor `index` is the same for every item, and keys must be unique: write `key: item.id` or similar.",
+  },
+  KEEL216: {
+    severity: "warning",
+    name: "no-effect",
+    summary:
+      "A map setting that does nothing where it is: `key`, `concurrency`, `max_items`, `on_item_error` or `max_failures` without `for_each`, and `max_failures` under `on_item_error: fail`.",
   },
   KEEL301: {
     severity: "error",
@@ -201,7 +226,7 @@ export const CODES = {
     severity: "error",
     name: "expression-not-string",
     summary:
-      "A bare expression field (`expr`, `if`, `that`, `outputs`, `snapshot.version`) that YAML did not read as text: a ` #` started a comment, or `{`, `[`, `*` made it a collection or alias. Quote it.",
+      "A bare expression field (`expr`, `if`, `that`, `for_each`, `key`, `outputs`, `snapshot.version`, `repeat.until`) that YAML did not read as text: a ` #` started a comment, or `{`, `[`, `*` made it a collection or alias. Quote it.",
   },
   KEEL305: {
     severity: "error",
@@ -256,6 +281,53 @@ export const CODES = {
     severity: "warning",
     name: "tool-module-unreadable",
     summary: "A `tool` module could not be read or parsed, so its exports could not be checked.",
+  },
+  KEEL601: {
+    severity: "error",
+    name: "workflow-uses-format",
+    summary:
+      "A `workflow` step's `uses:` must be a relative path (`./` or `../`) to a `.keel.yaml` or `.keel.yml` file.",
+  },
+  KEEL602: {
+    severity: "error",
+    name: "child-workflow-missing",
+    summary: "A `workflow` step's `uses:` names a file that does not exist.",
+  },
+  KEEL603: {
+    severity: "error",
+    name: "child-workflow-invalid",
+    summary:
+      "The child workflow has errors of its own; the message counts them and quotes the first. Open the child file to fix them.",
+  },
+  KEEL604: {
+    severity: "error",
+    name: "child-input-unknown",
+    summary:
+      "A key of a `workflow` step's `with:` (or `repeat.with:`) that is not one of the child's `inputs`.",
+  },
+  KEEL605: {
+    severity: "error",
+    name: "child-input-missing",
+    summary:
+      "A child input without a `default` (so required) that the `workflow` step's `with:` does not give.",
+  },
+  KEEL606: {
+    severity: "error",
+    name: "child-input-type",
+    summary:
+      "A literal value in `with:` that does not have the type the child's input declares (a run would refuse it).",
+  },
+  KEEL607: {
+    severity: "error",
+    name: "child-output-unknown",
+    summary:
+      "`steps.<id>.output.<name>` of a `workflow` step (or `output.<name>` in its `repeat`) names no output of the child: the step's output is the child's `outputs`.",
+  },
+  KEEL608: {
+    severity: "error",
+    name: "child-workflow-cycle",
+    summary:
+      "Workflow files use each other in a cycle (the message names the whole cycle), or child workflows nest deeper than 8 levels.",
   },
 } as const satisfies Record<string, CodeInfo>;
 
