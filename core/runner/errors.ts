@@ -15,7 +15,9 @@ export type ErrorKind =
   | "client_error"
   | "config"
   /** A map's items failed beyond what the step allows (`on_item_error`, `max_failures`). */
-  | "item_failures";
+  | "item_failures"
+  /** A `repeat` reached its `max` with `until` still false (and `on_max: fail`). */
+  | "max_iterations";
 
 export class StepError extends Error {
   constructor(

@@ -51,6 +51,7 @@ export function pendingState(attempts = 0): StepState {
     view: undefined,
     quickInput: undefined,
     items: undefined,
+    iterations: undefined,
   };
 }
 
@@ -197,23 +198,33 @@ export class Outcomes {
 
   /**
    * Ends a map step whose items ended within what it allows: its output is the list of the items'
-   * outputs (map.ts), recorded by reference like any output; `tally` counts the items by status.
+   * outputs (map.ts), recorded by reference like any output; the event counts the items by status.
    */
   mapped(id: string, output: unknown[], items: readonly ItemView[]): void {
+    const tally: Record<string, number> = {};
+    for (const i of items) tally[i.status] = (tally[i.status] ?? 0) + 1;
+    this.gathered(id, output, { items: tally }).items = items;
+  }
+
+  /** Ends a repeated unit (a step or an item) with its last iteration's output. */
+  repeated(id: string, iterations: readonly unknown[]): void {
+    this.gathered(id, iterations.at(-1) ?? null, { iterations: iterations.length }).iterations =
+      iterations;
+  }
+
+  /** A unit's success made of its scopes' (items', iterations'): no attempt of its own. */
+  private gathered(id: string, output: unknown, data: Record<string, unknown>): StepState {
     const state = this.states.get(id)!;
-    const outputHash = this.recorder.blob(output);
     state.status = "succeeded";
     state.origin = "live";
     state.output = output;
-    state.items = items;
     state.endedMs = Date.now();
-    const tally: Record<string, number> = {};
-    for (const i of items) tally[i.status] = (tally[i.status] ?? 0) + 1;
     this.event("step_succeeded", id, null, this.effects.now(), {
-      output: outputHash,
+      output: this.recorder.blob(output),
       durationMs: state.endedMs - state.startedMs,
-      items: tally,
+      ...data,
     });
+    return state;
   }
 
   /** Records one attempt; what is not given is a live success with nothing attached. */

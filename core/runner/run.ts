@@ -421,7 +421,85 @@ class LocalRun implements ScopeSource {
     // A step that starts after a cancel (`$always()`, `$cancelled()`) runs to its end.
     const cancellable = !this.internal.signal.aborted;
     if (step.for_each !== undefined) await this.runMap(id, step, scope, cancellable);
-    else await this.attempts(id, step, scope, cancellable);
+    else await this.runUnit(id, step, scope, cancellable);
+  }
+
+  /** A unit that has started (a step, an item): its iterations when it repeats, else its attempts. */
+  private async runUnit(
+    unit: string,
+    step: Step,
+    scope: ExprScope,
+    cancellable: boolean,
+  ): Promise<void> {
+    if (step.type === "workflow" && step.repeat)
+      await this.runRepeat(unit, step, step.repeat, scope, cancellable);
+    else await this.attempts(unit, step, scope, cancellable);
+  }
+
+  /**
+   * A `repeat`: iteration n is the unit `<unit>#n`, a child run with its own attempts; the first
+   * gets the step's `with`, the next ones `repeat.with`, which sees `previous.output` and
+   * `iteration`. After each, `until` (over `output` and `iteration`) says whether to stop.
+   */
+  private async runRepeat(
+    unit: string,
+    step: Extract<Step, { type: "workflow" }>,
+    repeat: NonNullable<Extract<Step, { type: "workflow" }>["repeat"]>,
+    scope: ExprScope,
+    cancellable: boolean,
+  ): Promise<void> {
+    const iterations: unknown[] = [];
+    for (let n = 1; n <= repeat.max; n++) {
+      const iteration = `${unit}#${n}`;
+      const state = pendingState();
+      this.units.set(iteration, state);
+      state.status = "running";
+      state.startedMs = Date.now();
+      this.outcomes.event("step_started", iteration, null, this.o.effects.now());
+      const body = n === 1 ? step : { ...step, with: repeat.with ?? step.with };
+      const previous = n === 1 ? null : { output: iterations.at(-1) };
+      await this.attempts(
+        iteration,
+        body,
+        withNames(scope, { iteration: n, previous }),
+        cancellable,
+      );
+      if ((state as StepState).status !== "succeeded") {
+        const why = state.error ?? { kind: "config" as const, message: "did not succeed" };
+        const err = new StepError(why.kind, `iteration ${n}: ${why.message}`);
+        this.outcomes.fail(unit, err, 0);
+        return;
+      }
+      iterations.push(state.output);
+      if (repeat.until === undefined) continue;
+      let done: unknown;
+      try {
+        done = await evaluateBare(
+          repeat.until,
+          withNames(scope, { output: state.output, iteration: n }),
+        );
+      } catch (e) {
+        this.outcomes.fail(unit, asStepError(e, "expression"), 0);
+        return;
+      }
+      if (done === true) {
+        this.outcomes.repeated(unit, iterations);
+        return;
+      }
+    }
+    if (repeat.until === undefined || repeat.on_max === "last") {
+      this.outcomes.repeated(unit, iterations);
+      return;
+    }
+    this.units.get(unit)!.iterations = iterations;
+    this.outcomes.fail(
+      unit,
+      new StepError(
+        "max_iterations",
+        `\`until\` was still not true after ${repeat.max} iterations (\`${String(repeat.until)}\`): raise repeat.max, or set on_max: last to keep the last iteration's output`,
+      ),
+      0,
+    );
   }
 
   /**
@@ -473,7 +551,7 @@ class LocalRun implements ScopeSource {
         state.status = "running";
         state.startedMs = Date.now();
         this.outcomes.event("step_started", item.unit, null, this.o.effects.now());
-        await this.attempts(item.unit, step, withItem(scope, item.value, item.index), cancellable);
+        await this.runUnit(item.unit, step, withItem(scope, item.value, item.index), cancellable);
         // `attempts` ended the item: failed, succeeded or cancelled.
         if ((state as StepState).status === "failed") {
           failed.push(item);
@@ -852,5 +930,10 @@ function checkedChildInputs(child: LoadedWorkflow, call: ChildCall): Record<stri
 
 /** What an item's expressions see: the step's names, and `item` and `index`. */
 function withItem(scope: ExprScope, item: unknown, index: number): ExprScope {
-  return { ...scope, context: { ...scope.context, item, index } };
+  return withNames(scope, { item, index });
+}
+
+/** The scope with more names beside the step's (`item`, `iteration`, `previous`, `output`). */
+function withNames(scope: ExprScope, names: Record<string, unknown>): ExprScope {
+  return { ...scope, context: { ...scope.context, ...names } };
 }

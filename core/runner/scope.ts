@@ -27,9 +27,11 @@ export interface ScopeSource {
  * that have ended are seen, and an ended step's state does not change again.
  */
 export function viewOf(state: StepState): { output: unknown; status: string } {
-  return (state.view ??= state.items
-    ? { output: state.output, status: state.status, items: state.items }
-    : { output: state.output, status: state.status });
+  if (state.view) return state.view;
+  const view: NonNullable<StepState["view"]> = { output: state.output, status: state.status };
+  if (state.items) view.items = state.items;
+  if (state.iterations) view.iterations = state.iterations;
+  return (state.view = view);
 }
 
 export function contextWith(

@@ -96,13 +96,20 @@ export interface StepState {
   snapshot?: { source: string; version: unknown };
   meta?: Record<string, unknown> | null;
   /** How dependents' expressions see the step once it ended: `{ output, status }`, made once. */
-  view?: { output: unknown; status: string; items?: readonly ItemView[] };
+  view?: {
+    output: unknown;
+    status: string;
+    items?: readonly ItemView[];
+    iterations?: readonly unknown[];
+  };
   /** A quick step's input reference: its input is its own text, the same every time. */
   quickInput?: string;
   /** A skipped step: skipped after a failure upstream (true) or on a branch not taken (false); see conditions.ts. */
   blocked?: boolean;
   /** A map step's items once it ended: what `steps.<id>.items` shows (map.ts). */
   items?: readonly ItemView[];
+  /** A repeated step's outputs, one per iteration: what `steps.<id>.iterations` shows. */
+  iterations?: readonly unknown[];
 }
 
 /** What a resumed run starts from: the recorded run's identity and the steps that had ended. */
