@@ -100,7 +100,9 @@ function reportIssue(
       return;
     }
     case "invalid_format":
-      if (
+      if (path[path.length - 1] === "max_failures") {
+        reportShare(where, here, span, sink);
+      } else if (
         issue.format === "regex" &&
         "pattern" in issue &&
         issue.pattern === String(DURATION_PATTERN)
@@ -145,6 +147,8 @@ function reportIssue(
         reportMissing(path, loc, root, sink);
       } else if (isBareExpressionPath(path) && typeof here === "object" && here !== null) {
         reportNotText(where, here, span, sink);
+      } else if (path[path.length - 1] === "max_failures") {
+        reportShare(where, here, span, sink);
       } else reportUnion(issue, where, here, span, sink);
       return;
     case "too_small":
@@ -167,6 +171,16 @@ function reportIssue(
   }
 }
 
+/** `max_failures` is a count or a share of the items. */
+function reportShare(where: string, here: unknown, span: Span, sink: DiagnosticSink): void {
+  const text = typeof here === "string" ? `'${here}'` : describeValue(here);
+  sink.add(
+    "KEEL104",
+    span,
+    `${where} must be a count of items (a whole number, \`3\`) or a share of them (\`"5%"\`), not ${text}`,
+  );
+}
+
 function reportMissing(
   path: readonly PropertyKey[],
   loc: Loc,
@@ -174,10 +188,14 @@ function reportMissing(
   sink: DiagnosticSink,
 ): void {
   const parent = describePath(path.slice(0, -1));
+  const why =
+    path[path.length - 2] === "repeat" && path[path.length - 1] === "max"
+      ? ": a loop needs a bound, the most iterations it may run (`max: 3`)"
+      : "";
   sink.add(
     "KEEL103",
     loc.viaAlias ? loc.span : (loc.keySpan ?? firstLine(loc.span, root)),
-    `missing required field '${String(path[path.length - 1])}'${parent ? ` in ${parent}` : ""}`,
+    `missing required field '${String(path[path.length - 1])}'${parent ? ` in ${parent}` : ""}${why}`,
   );
 }
 

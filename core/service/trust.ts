@@ -1,6 +1,7 @@
 // Workspace trust (docs/editor.md, "Running"): in an untrusted workspace no step with an effect
-// outside the process runs. These are the steps that would: http, tool, shell, and llm steps whose
-// provider or one of its fallbacks is not `scripted` (a scripted reply does nothing outside).
+// outside the process runs. These are the steps that would: http, tool, shell, workflow (a child
+// run may do anything its file does), and llm steps whose provider or one of its fallbacks is not
+// `scripted` (a scripted reply does nothing outside).
 import { isObj, str } from "../model/untyped";
 import type { WorkflowModel } from "../check/validate";
 
@@ -15,7 +16,7 @@ export function effectfulSteps(model: WorkflowModel, only?: ReadonlySet<string>)
     if (only && !only.has(id)) continue;
     if (!isObj(step)) continue;
     const type = str(step.type);
-    if (type === "http" || type === "tool" || type === "shell") out.push(id);
+    if (type === "http" || type === "tool" || type === "shell" || type === "workflow") out.push(id);
     else if (type === "llm") {
       const provider =
         str(step.provider) ??

@@ -19,10 +19,12 @@ steps:
   f: { type: http, url: "http://127.0.0.1:1/" }
   g: { type: tool, uses: "./x.js#y" }
   h: { type: assert, that: "true" }
+  i: { type: workflow, uses: ./child.keel.yaml }
 `;
 
-test("http, tool, shell and llm steps with a real provider anywhere in their chain have effects", () => {
+test("http, tool, shell, workflow and llm steps with a real provider anywhere in their chain have effects", () => {
   const { model } = validate(FLOW);
-  assert.deepEqual(effectfulSteps(model), ["c", "d", "e", "f", "g"]);
+  // A child run may do anything its file does.
+  assert.deepEqual(effectfulSteps(model), ["c", "d", "e", "f", "g", "i"]);
   assert.deepEqual(effectfulSteps(model, new Set(["a", "b", "e"])), ["e"]);
 });
