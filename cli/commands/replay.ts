@@ -38,6 +38,7 @@ export async function runReplay(argv: readonly string[]): Promise<number> {
       status: report.status,
       divergence: d && {
         step: d.step,
+        scope: d.scope,
         field: d.field,
         expected: d.expected,
         actual: d.actual,
@@ -83,5 +84,6 @@ export function formatDivergence(d: Divergence, file: string, s: Style): string 
     .map((l) => (l.startsWith("-") ? s.red(l) : l.startsWith("+") ? s.green(l) : s.dim(l)))
     .map((l) => `    ${l}`)
     .join("\n");
-  return `  ${where}  step ${s.bold(d.step ?? "(outputs)")} (${part})\n  ${d.message}\n    ${s.dim("--- recorded  +++ replay")}\n${diff}`;
+  const unit = d.step === null ? "(outputs)" : d.step + (d.scope ?? "");
+  return `  ${where}  step ${s.bold(unit)} (${part})\n  ${d.message}\n    ${s.dim("--- recorded  +++ replay")}\n${diff}`;
 }

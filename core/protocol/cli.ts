@@ -60,6 +60,8 @@ export type EventsLine = z.infer<typeof EventsLine>;
 export const Divergence = z.object({
   /** The step; null for the run's outputs. */
   step: z.string().nullable(),
+  /** The item or iteration of the step (`[doc-17]`, `#2`); null for the step itself. */
+  scope: z.string().nullable(),
   field: z.string(),
   /** Where inside the step's resolved input; "" for the whole. */
   path: z.string(),

@@ -5,7 +5,7 @@
 import { isAbsolute, relative } from "node:path";
 import type { Step } from "../model/schema";
 import type { LoadedWorkflow } from "../runner/load";
-import type { AttemptRecord } from "../record/records";
+import { itemScope, unitKey, type AttemptRecord, type EventRecord } from "../record/records";
 import { DiagnosticSink } from "../model/diagnostic";
 import { LineIndex } from "../model/line-index";
 import { locate, parseYaml } from "../model/parse";
@@ -15,6 +15,8 @@ import type { RecordedRun } from "./record";
 export interface Divergence {
   /** The step; null for the run's outputs. */
   readonly step: string | null;
+  /** The item or iteration of the step (`[doc-17]`, `#2`); null for the step itself. */
+  readonly scope: string | null;
   /** Which part: prompt, system, model, params, request, arguments, tool source, command, cwd, env, expr, that, condition, status, attempts, output, step, outputs. */
   readonly field: string;
   /** Where inside the step's resolved input, e.g. `messages[0].content`; "" for the whole. */
@@ -50,6 +52,8 @@ const KEYS: Record<string, string[]> = {
   that: ["that"],
   condition: ["if"],
   outputs: ["outputs"],
+  with: ["with"],
+  items: ["for_each"],
 };
 
 /** Compares a replay's record with the recorded run; the divergences, first first. */
@@ -62,107 +66,34 @@ export function divergences(
   const lines = new SourceLines(loaded.source);
   const rec = foldToEnd(recorded.events, recorded.attempts);
   const rep = foldToEnd(replayed.events, replayed.attempts);
-  const recAttempts = byStep(recorded.attempts);
-  const repAttempts = byStep(replayed.attempts);
-  const recordedDir =
-    recorded.recordedDir ?? recorded.run.workflowPath.replace(/[\\/][^\\/]*$/, "");
+  const compare = new UnitComparison(recorded, replayed, loaded, lines);
   for (const id of loaded.graph.order) {
     const step = loaded.workflow.steps[id] as Step;
-    const at = (part: string, path: Path = []) => lines.line(id, part, path);
     const r = rec.step(id);
     const p = rep.step(id);
-    const push = (d: Omit<Divergence, "step" | "line">, part: string, path: Path = []) =>
-      out.push({ step: id, ...d, line: at(part, path) });
     if (!r || r.status === "pending") {
       if (p && p.status !== "pending")
-        push(
-          {
-            field: "step",
-            path: "",
-            expected: null,
-            actual: p.status,
-            message: `step '${id}' has no record (it is new): it was not run`,
-          },
-          "step",
-        );
+        out.push({
+          step: id,
+          scope: null,
+          field: "step",
+          path: "",
+          expected: null,
+          actual: p.status,
+          message: `step '${id}' has no record (it is new): it was not run`,
+          line: lines.line(id, "step", []),
+        });
       continue;
     }
-    const ra = recAttempts.get(id) ?? [];
-    const pa = repAttempts.get(id) ?? [];
-    let found = false;
-    for (let i = 0; i < Math.min(ra.length, pa.length) && !found; i++) {
-      if (ra[i]!.inputHash === pa[i]!.inputHash) continue;
-      const expected = normalise(step, recorded.value(ra[i]!.inputHash), recordedDir);
-      const actual = comparable(
-        step,
-        expected,
-        normalise(step, replayed.value(pa[i]!.inputHash), loaded.dir),
-      );
-      const path = firstDifference(expected, actual);
-      if (path === undefined) continue;
-      const part = partOf(step, path);
-      found = true;
-      push(
-        {
-          field: fieldOf(step, part),
-          path: pathText(path),
-          expected: valueAt(expected, path),
-          actual: valueAt(actual, path),
-          message:
-            part === "tool source"
-              ? `the module of tool step '${id}' (${String((step as { uses?: string }).uses)}) changed since the record: its source's sha256 differs`
-              : `the ${fieldOf(step, part)} of step '${id}'${i > 0 ? ` (attempt ${i + 1})` : ""} differs from the record`,
-        },
-        part,
-        path.slice(1),
-      );
-    }
-    if (found) continue;
-    const status = (s: string) => (s === "skipped" ? "skipped" : s === "pending" ? s : "runs");
-    if (!p || p.status !== r.status) {
-      const condition = r.status === "skipped" || p?.status === "skipped";
-      const missing = p?.error?.message.startsWith("replay: the record has no attempt");
-      push(
-        {
-          field: condition || missing ? "condition" : "status",
-          path: "",
-          expected: condition || missing ? status(r.status) : r.status,
-          actual: condition || missing ? status(p?.status ?? "pending") : (p?.status ?? "pending"),
-          message:
-            condition || missing
-              ? `step '${id}' was ${r.status === "skipped" ? "skipped" : "run"} in the record, and the replay ${p?.status === "skipped" ? "skips" : "runs"} it`
-              : `step '${id}' ${r.status} in the record and ${p?.status ?? "pending"} in the replay`,
-        },
-        condition || missing ? "condition" : "step",
-      );
-    } else if (ra.length !== pa.length) {
-      push(
-        {
-          field: "attempts",
-          path: "",
-          expected: ra.length,
-          actual: pa.length,
-          message: `step '${id}' took ${ra.length} attempt(s) in the record and ${pa.length} in the replay`,
-        },
-        "step",
-      );
-    } else if (r.output !== p.output) {
-      push(
-        {
-          field: "output",
-          path: "",
-          expected: r.output === null ? null : recorded.value(r.output),
-          actual: p.output === null ? null : replayed.value(p.output),
-          message: `the output of step '${id}' differs from the record`,
-        },
-        "step",
-      );
-    }
+    // An item or an iteration that departs is where the step first does.
+    const found = compare.scopes(id, step, null) ?? compare.unit(id, step, null, r, p);
+    if (found) out.push(found);
   }
   for (const s of rec.steps()) {
     if (loaded.graph.deps.has(s.id) || s.status === "pending") continue;
     out.push({
       step: s.id,
+      scope: null,
       field: "step",
       path: "",
       expected: s.status,
@@ -174,6 +105,7 @@ export function divergences(
   if (out.length === 0 && recorded.run.outputsHash !== replayed.run.outputsHash) {
     out.push({
       step: null,
+      scope: null,
       field: "outputs",
       path: "",
       expected: recorded.run.outputsHash ? recorded.value(recorded.run.outputsHash) : null,
@@ -185,16 +117,245 @@ export function divergences(
   return out;
 }
 
-function byStep(attempts: readonly AttemptRecord[]): Map<string, AttemptRecord[]> {
+/** How a unit (a step, an item, an iteration) ended: its status, output reference and error. */
+interface UnitEnd {
+  readonly status: string;
+  readonly output: string | null;
+  readonly error: { readonly kind: string; readonly message: string } | null;
+}
+
+/**
+ * Compares units of one step in the record and in the replay: the attempts' resolved inputs,
+ * then the status, the number of attempts and the output. Scopes are compared by key, item by
+ * item in list order and iteration by number, never by the order they ended in (docs/dev/scopes.md).
+ */
+class UnitComparison {
+  private readonly recAttempts: Map<string, AttemptRecord[]>;
+  private readonly repAttempts: Map<string, AttemptRecord[]>;
+  private readonly recEnds: Map<string, UnitEnd>;
+  private readonly repEnds: Map<string, UnitEnd>;
+  private readonly recKeys: Map<string, readonly string[]>;
+  private readonly repKeys: Map<string, readonly string[]>;
+  private readonly recordedDir: string;
+
+  constructor(
+    private readonly recorded: RecordedRun,
+    private readonly replayed: RecordedRun,
+    private readonly loaded: LoadedWorkflow,
+    private readonly lines: SourceLines,
+  ) {
+    this.recAttempts = byUnit(recorded.attempts);
+    this.repAttempts = byUnit(replayed.attempts);
+    this.recEnds = scopedEnds(recorded.events);
+    this.repEnds = scopedEnds(replayed.events);
+    this.recKeys = expandedKeys(recorded.events);
+    this.repKeys = expandedKeys(replayed.events);
+    this.recordedDir =
+      recorded.recordedDir ?? recorded.run.workflowPath.replace(/[\\/][^\\/]*$/, "");
+  }
+
+  /**
+   * The first divergence inside the scopes of `id` under `scope` (null: the step itself): its
+   * items when it maps, then each item's (or its own) iterations when it repeats.
+   */
+  scopes(id: string, step: Step, scope: string | null): Divergence | undefined {
+    const base = (scope ?? "") as string;
+    if (scope === null && step.for_each !== undefined) {
+      const rk = this.recKeys.get(id);
+      const pk = this.repKeys.get(id);
+      if (rk && pk) {
+        const had = new Set(rk);
+        const has = new Set(pk);
+        const added = pk.filter((k) => !had.has(k));
+        const removed = rk.filter((k) => !has.has(k));
+        if (added.length > 0 || removed.length > 0) {
+          const named = (keys: string[]) =>
+            keys.length === 0
+              ? ""
+              : ` (${keys.slice(0, 5).join(", ")}${keys.length > 5 ? ", …" : ""})`;
+          const hint =
+            step.key === undefined
+              ? "; items are told apart by their index: a `key:` would follow them when the list moves"
+              : "";
+          return {
+            step: id,
+            scope: null,
+            field: "items",
+            path: "",
+            expected: rk,
+            actual: pk,
+            message: `the items of step '${id}' differ from the record: ${added.length} added${named(added)}, ${removed.length} removed${named(removed)}${hint}`,
+            line: this.lines.line(id, "items", []),
+          };
+        }
+        for (let index = 0; index < pk.length; index++) {
+          const item = itemScope(pk[index]!);
+          const label = `${id}${item} (item ${index + 1} of ${pk.length})`;
+          const found =
+            this.scopes(id, step, item) ??
+            this.unit(
+              id,
+              step,
+              item,
+              this.recEnds.get(unitKey(id, item)),
+              this.repEnds.get(unitKey(id, item)),
+              label,
+            );
+          if (found) return found;
+        }
+      }
+    }
+    if (step.type === "workflow" && step.repeat) {
+      for (let n = 1; ; n++) {
+        const it = `${base}#${n}`;
+        const r = this.recEnds.get(unitKey(id, it));
+        const p = this.repEnds.get(unitKey(id, it));
+        if (!r && !p) break;
+        const found = this.unit(id, step, it, r, p, `${id}${base}, iteration ${n}`);
+        if (found) return found;
+      }
+    }
+    return undefined;
+  }
+
+  /** The first divergence of one unit: its attempts' inputs, then how it ended. */
+  unit(
+    id: string,
+    step: Step,
+    scope: string | null,
+    r: UnitEnd | undefined,
+    p: UnitEnd | undefined,
+    label = `step '${id}'`,
+  ): Divergence | undefined {
+    const at = (part: string, path: Path = []) => this.lines.line(id, part, path);
+    const make = (
+      d: Omit<Divergence, "step" | "scope" | "line">,
+      part: string,
+      path: Path = [],
+    ) => ({
+      step: id,
+      scope,
+      ...d,
+      line: at(part, path),
+    });
+    const key = unitKey(id, scope);
+    const ra = this.recAttempts.get(key) ?? [];
+    const pa = this.repAttempts.get(key) ?? [];
+    for (let i = 0; i < Math.min(ra.length, pa.length); i++) {
+      if (ra[i]!.inputHash === pa[i]!.inputHash) continue;
+      const expected = normalise(step, this.recorded.value(ra[i]!.inputHash), this.recordedDir);
+      const actual = comparable(
+        step,
+        expected,
+        normalise(step, this.replayed.value(pa[i]!.inputHash), this.loaded.dir),
+      );
+      const path = firstDifference(expected, actual);
+      if (path === undefined) continue;
+      const part = partOf(step, path);
+      return make(
+        {
+          field: fieldOf(step, part),
+          path: pathText(path),
+          expected: valueAt(expected, path),
+          actual: valueAt(actual, path),
+          message:
+            part === "tool source"
+              ? `the module of tool step '${id}' (${String((step as { uses?: string }).uses)}) changed since the record: its source's sha256 differs`
+              : `the ${fieldOf(step, part)} of ${label}${i > 0 ? ` (attempt ${i + 1})` : ""} differs from the record`,
+        },
+        part,
+        path.slice(1),
+      );
+    }
+    if (!r) return undefined;
+    const status = (s: string) => (s === "skipped" ? "skipped" : s === "pending" ? s : "runs");
+    if (!p || p.status !== r.status) {
+      const condition = r.status === "skipped" || p?.status === "skipped";
+      const missing = p?.error?.message.startsWith("replay: the record has no attempt");
+      return make(
+        {
+          field: condition || missing ? "condition" : "status",
+          path: "",
+          expected: condition || missing ? status(r.status) : r.status,
+          actual: condition || missing ? status(p?.status ?? "pending") : (p?.status ?? "pending"),
+          message:
+            condition || missing
+              ? `${label} was ${r.status === "skipped" ? "skipped" : "run"} in the record, and the replay ${p?.status === "skipped" ? "skips" : "runs"} it`
+              : `${label} ${r.status} in the record and ${p?.status ?? "pending"} in the replay`,
+        },
+        condition || missing ? "condition" : "step",
+      );
+    }
+    if (ra.length !== pa.length) {
+      return make(
+        {
+          field: "attempts",
+          path: "",
+          expected: ra.length,
+          actual: pa.length,
+          message: `${label} took ${ra.length} attempt(s) in the record and ${pa.length} in the replay`,
+        },
+        "step",
+      );
+    }
+    if (r.output !== p.output) {
+      return make(
+        {
+          field: "output",
+          path: "",
+          expected: r.output === null ? null : this.recorded.value(r.output),
+          actual: p.output === null ? null : this.replayed.value(p.output),
+          message: `the output of ${label} differs from the record`,
+        },
+        "step",
+      );
+    }
+    return undefined;
+  }
+}
+
+/** A run's attempts by unit key, each unit's in attempt order; reused ones left out. */
+function byUnit(attempts: readonly AttemptRecord[]): Map<string, AttemptRecord[]> {
   const map = new Map<string, AttemptRecord[]>();
   for (const a of attempts) {
     if (a.origin === "reused") continue;
-    const list = map.get(a.stepId);
+    const key = unitKey(a.stepId, a.scope);
+    const list = map.get(key);
     if (list) list.push(a);
-    else map.set(a.stepId, [a]);
+    else map.set(key, [a]);
   }
   for (const list of map.values()) list.sort((x, y) => x.attempt - y.attempt);
   return map;
+}
+
+/** How each scoped unit of a run ended, from its log. */
+function scopedEnds(events: readonly EventRecord[]): Map<string, UnitEnd> {
+  const out = new Map<string, UnitEnd>();
+  for (const e of events) {
+    if (e.scope === null || e.stepId === null) continue;
+    const d = e.data ?? {};
+    const error =
+      typeof d.kind === "string" ? { kind: d.kind, message: String(d.message ?? "") } : null;
+    const output = typeof d.output === "string" ? d.output : null;
+    const key = unitKey(e.stepId, e.scope);
+    if (e.type === "step_succeeded" || e.type === "step_cached" || e.type === "step_reused")
+      out.set(key, { status: "succeeded", output, error: null });
+    else if (e.type === "step_failed") out.set(key, { status: "failed", output: null, error });
+    else if (e.type === "step_skipped") out.set(key, { status: "skipped", output: null, error });
+    else if (e.type === "step_cancelled")
+      out.set(key, { status: "cancelled", output: null, error });
+  }
+  return out;
+}
+
+/** The keys each map step's list had, in list order (its `expanded` event). */
+function expandedKeys(events: readonly EventRecord[]): Map<string, readonly string[]> {
+  const out = new Map<string, readonly string[]>();
+  for (const e of events) {
+    if (e.type !== "expanded" || e.stepId === null || !Array.isArray(e.data?.keys)) continue;
+    out.set(e.stepId, (e.data.keys as unknown[]).map(String));
+  }
+  return out;
 }
 
 /** A shell step's folder relative to its workflow's, so a run recorded elsewhere compares equal. */
