@@ -133,9 +133,7 @@ export class MemoryStore implements RunStore {
       for (const a of attempts) {
         if (a.stepId !== stepId || a.origin !== "live" || a.status !== "succeeded") continue;
         if (a.meta === null) continue;
-        if (!best || a.runId > best.runId || (a.runId === best.runId && a.attempt > best.attempt)) {
-          best = a;
-        }
+        if (!best || newerCall(a, best)) best = a;
       }
     }
     return best;
@@ -146,6 +144,17 @@ export class MemoryStore implements RunStore {
 
 function attemptKey(a: AttemptRecord): string {
   return `${a.runId}\u0000${a.stepId}${a.scope ?? ""}\u0000${a.attempt}`;
+}
+
+/**
+ * The order previousModelCall picks by, as the SQL stores' ORDER BY: the newest run, its highest
+ * attempt, and among the step's units with that attempt the first scope in text order (the step
+ * itself, stored as '', before its items and iterations).
+ */
+function newerCall(a: AttemptRecord, b: AttemptRecord): boolean {
+  if (a.runId !== b.runId) return a.runId > b.runId;
+  if (a.attempt !== b.attempt) return a.attempt > b.attempt;
+  return (a.scope ?? "") < (b.scope ?? "");
 }
 
 function push<T>(map: Map<string, T[]>, key: string, value: T): void {

@@ -430,7 +430,7 @@ export class PgStore implements RunStore {
       await this.pool.query(
         `SELECT m.run_id, m.data FROM model_calls m JOIN runs r ON r.id = m.run_id
          WHERE m.step_id = $1 AND r.workflow_path = $2 AND m.run_id <> $3
-         ORDER BY m.run_id DESC, m.attempt DESC LIMIT 1`,
+         ORDER BY m.run_id DESC, m.attempt DESC, m.scope COLLATE "C" LIMIT 1`,
         [stepId, workflowPath, exceptRunId],
       )
     ).rows[0];

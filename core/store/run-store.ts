@@ -36,6 +36,8 @@ export interface RunStore {
   /**
    * The newest live, successful attempt of `stepId` that carries provider metadata (a model call),
    * in runs of `workflowPath` other than `exceptRunId`: what provider drift is measured against.
+   * Any unit of the step counts (the step itself, an item, an iteration): every store picks the
+   * newest run, its highest attempt, then the first scope in text order (the step itself first).
    */
   previousModelCall(
     workflowPath: string,

@@ -388,7 +388,7 @@ class SqliteStore implements RunStore {
     const row = this.sql(
       `SELECT m.run_id, m.data FROM model_calls m JOIN runs r ON r.id = m.run_id
        WHERE m.step_id = ? AND r.workflow_path = ? AND m.run_id <> ?
-       ORDER BY m.run_id DESC, m.attempt DESC LIMIT 1`,
+       ORDER BY m.run_id DESC, m.attempt DESC, m.scope LIMIT 1`,
     ).get(stepId, workflowPath, exceptRunId);
     return row && fromTuple(String(row.run_id), JSON.parse(String(row.data)) as AttemptTuple);
   }

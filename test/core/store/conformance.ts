@@ -310,6 +310,97 @@ export function describeRunStore(name: string, open: () => Promise<RunStore>): v
     },
   );
 
+  withStore(
+    "events and attempts of items and iterations, and a child run's parent unit, read back as written",
+    async (s) => {
+      const child = run("01B", { parentId: "01A", parentScope: "per_ticket[t-9]" });
+      const events = [
+        event("01A", 1, { type: "run_started", stepId: null, attempt: null }),
+        event("01A", 2, { stepId: "per_ticket", attempt: null }),
+        event("01A", 3, {
+          type: "expanded",
+          stepId: "per_ticket",
+          attempt: null,
+          data: { count: 3, keys: ["t-9", '{"id":10}', ""], list: "=[1,2,3]", concurrency: 4 },
+        }),
+        event("01A", 4, { stepId: "per_ticket", scope: "[t-9]", attempt: null }),
+        event("01A", 5, {
+          type: "child_started",
+          stepId: "per_ticket",
+          scope: "[t-9]",
+          attempt: null,
+          data: { childRun: "01B" },
+        }),
+        event("01A", 6, { type: "attempt_failed", stepId: "per_ticket", scope: '[{"id":10}]' }),
+        event("01A", 7, { type: "step_succeeded", stepId: "refine", scope: "#2" }),
+        event("01A", 8, { type: "step_skipped", stepId: "per_ticket", scope: "[]" }),
+      ];
+      const attempts = [
+        attempt("01A", "per_ticket", 1, { scope: "[t-9]" }),
+        attempt("01A", "per_ticket", 1, { scope: '[{"id":10}]', status: "failed", meta: null }),
+        attempt("01A", "per_ticket", 1),
+        attempt("01A", "refine", 2, { scope: "#2", meta: null }),
+      ];
+      await s.commit({ runs: [run("01A"), child], events: events.slice(0, 5), attempts });
+      await s.commit({ events: events.slice(5) });
+      assert.deepEqual(await s.getRun("01B"), child);
+      assert.equal((await s.getRun("01A"))?.parentScope, null);
+      assert.deepEqual(await s.events("01A"), events);
+      assert.deepEqual(await s.events("01A", 5), events.slice(5));
+      assert.deepEqual(await s.attempts("01A"), attempts);
+    },
+  );
+
+  withStore(
+    "items of one step record the same attempt numbers; a unit's attempt twice is refused",
+    async (s) => {
+      await s.commit({
+        runs: [run("01A")],
+        attempts: [
+          attempt("01A", "m", 1, { scope: "[a]" }),
+          attempt("01A", "m", 1, { scope: "[b]" }),
+          attempt("01A", "m", 1),
+        ],
+      });
+      await assert.rejects(s.commit({ attempts: [attempt("01A", "m", 1, { scope: "[b]" })] }));
+      assert.deepEqual(
+        (await s.attempts("01A")).map((a) => [a.scope, a.attempt]),
+        [
+          ["[a]", 1],
+          ["[b]", 1],
+          [null, 1],
+        ],
+      );
+    },
+  );
+
+  withStore(
+    "the previous model call of a step with items: the newest run's highest attempt, then the first scope",
+    async (s) => {
+      await s.commit({
+        runs: [run("01A"), run("01B"), run("01C")],
+        attempts: [
+          attempt("01A", "m", 1, { scope: "[a]", meta: { model: "old" } }),
+          attempt("01A", "m", 3, { scope: "[a]", meta: { model: "old, third try" } }),
+          attempt("01B", "m", 1, { scope: "[a]", meta: { model: "b1" } }),
+          attempt("01B", "m", 2, { scope: "[c]", meta: { model: "c2" } }),
+          attempt("01B", "m", 2, { scope: "[b]", meta: { model: "b2" } }),
+          attempt("01B", "m", 1, { scope: "#3", meta: { model: "loop" } }),
+          attempt("01C", "m", 1, { meta: { model: "the step itself" } }),
+          attempt("01C", "m", 1, { scope: "#1", meta: { model: "iteration" } }),
+        ],
+      });
+      const pick = async (except: string) => {
+        const a = await s.previousModelCall("/w/flow.keel.yaml", "m", except);
+        return [a?.runId, a?.scope, a?.attempt, a?.meta];
+      };
+      assert.deepEqual(await pick("01C"), ["01B", "[b]", 2, { model: "b2" }]);
+      // With the same attempt, the step itself ('' before any scope) comes first.
+      assert.deepEqual(await pick("01Z"), ["01C", null, 1, { model: "the step itself" }]);
+      assert.deepEqual(await pick("01B"), ["01C", null, 1, { model: "the step itself" }]);
+    },
+  );
+
   withStore("closing twice is harmless", async (s) => {
     await s.close();
     await s.close();

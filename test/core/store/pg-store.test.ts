@@ -15,6 +15,7 @@ import { openDefaultDriver } from "@keel/core/store/sql-driver";
 import { postgresMissing, startPostgres, type ThrowawayPostgres } from "../../helpers/postgres";
 import { runText } from "../runner/harness";
 import { attempt, describeRunStore, event, run } from "./conformance";
+import { VERSION_3_ROWS, assertVersion3Read } from "./version-3";
 
 const missing = postgresMissing();
 let server: ThrowawayPostgres | undefined;
@@ -259,6 +260,25 @@ if (missing) {
     assert.equal((await store.events("01A", 3)).length, 1);
     assert.equal((await store.attempts("01B")).length, 1);
     await store.close();
+  });
+
+  test("postgres: a version-3 store migrates to scopes: no scope on its events, attempts and runs, its model calls kept", async () => {
+    const schema = freshSchema();
+    await query(`CREATE SCHEMA ${schema}`);
+    const client = new pg.Client({ connectionString: url(), options: `-c search_path=${schema}` });
+    await client.connect();
+    for (const m of PG_MIGRATIONS.slice(0, 3)) await client.query(m);
+    await client.query(
+      "CREATE TABLE schema_version (one BOOLEAN PRIMARY KEY DEFAULT true CHECK (one), version INTEGER NOT NULL)",
+    );
+    await client.query("INSERT INTO schema_version (version) VALUES (3)");
+    await client.query(VERSION_3_ROWS);
+    await client.end();
+    const store = await openPgStore(url(), { schema });
+    await assertVersion3Read(store);
+    await store.close();
+    const [version] = await query(`SELECT version FROM ${schema}.schema_version`);
+    assert.equal(version!.version, MIGRATIONS.length);
   });
 
   test("postgres: a secret's value never reaches the database, in any encoding", async () => {

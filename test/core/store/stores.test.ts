@@ -15,6 +15,7 @@ import {
 import { MIGRATIONS } from "@keel/core/store/migrations";
 import { newRunId } from "@keel/core/store/ids";
 import { describeRunStore, run } from "./conformance";
+import { VERSION_3_ROWS, assertVersion3Read } from "./version-3";
 
 const tempFile = () => join(mkdtempSync(join(tmpdir(), "keel-store-")), ".keel", "runs.sqlite");
 
@@ -186,6 +187,22 @@ test("sqlite: a version-1 store moves to segments with its events, attempts and 
   });
   assert.equal((await store.events("01A", 3)).length, 1);
   await store.close();
+});
+
+test("sqlite: a version-3 store migrates to scopes: no scope on its events, attempts and runs, its model calls kept", async () => {
+  const file = tempFile();
+  mkdirSync(dirname(file), { recursive: true });
+  const raw = openDefaultDriver(file, {});
+  for (const m of MIGRATIONS.slice(0, 3)) raw.exec(m);
+  raw.exec("PRAGMA user_version = 3");
+  raw.exec(VERSION_3_ROWS);
+  raw.close();
+  const store = openSqliteStore(file);
+  await assertVersion3Read(store);
+  await store.close();
+  const check = openDefaultDriver(file, { readOnly: true });
+  assert.equal(pragma(check, "user_version"), MIGRATIONS.length);
+  check.close();
 });
 
 test("sqlite: two connections appending to one run: the one that is behind is refused, nothing is lost", async () => {
