@@ -5,7 +5,7 @@ import type { Edge } from "../graph/graph";
 import type { ContextRef, ExprInfo } from "../expr/analyze";
 import { IMPURE_FUNCTIONS, JSONATA_FUNCTIONS, STATUS_FUNCTIONS } from "../expr/analyze";
 import { closest, didYouMean } from "../model/suggest";
-import { siteSpan, type ExprSite } from "./sites";
+import { siteSpan, type ExprSite, type SiteOwner, type SiteRole } from "./sites";
 import type { StepEntry, WorkflowParts } from "./parts";
 import { checkFieldPath, checkOutputField } from "./output-fields";
 import { checkChildOutput, type ChildOutputs } from "./child-workflow";
@@ -102,14 +102,23 @@ export function checkExpressionRefs(
  * iteration's `output` and `iteration`, `repeat.with` `previous` and `iteration`.
  */
 function allowedRoots(parts: WorkflowParts, site: ExprSite): string[] {
-  if (site.owner.kind === "provider") return ["inputs", "env", "secrets"];
+  const step = site.owner.kind === "step" ? parts.steps.get(site.owner.id)?.value : undefined;
+  return rootNames(site.owner.kind, site.role, step);
+}
+
+/** The names an expression of `role` in a step (its value `step`), a provider or `outputs` sees. */
+export function rootNames(
+  owner: SiteOwner["kind"],
+  role: SiteRole,
+  step: Readonly<Obj> | undefined,
+): string[] {
+  if (owner === "provider") return ["inputs", "env", "secrets"];
   const roots = ["inputs", "steps", "run", "env", "secrets"];
-  if (site.owner.kind !== "step") return roots;
-  const step = parts.steps.get(site.owner.id);
-  if (step && "for_each" in step.value && site.role !== "for_each") roots.push("item", "index");
-  if (site.role === "snapshot" || site.role === "until") roots.push("output");
-  if (site.role === "until" || site.role === "repeat_with") roots.push("iteration");
-  if (site.role === "repeat_with") roots.push("previous");
+  if (owner !== "step") return roots;
+  if (step && "for_each" in step && role !== "for_each") roots.push("item", "index");
+  if (role === "snapshot" || role === "until") roots.push("output");
+  if (role === "until" || role === "repeat_with") roots.push("iteration");
+  if (role === "repeat_with") roots.push("previous");
   return roots;
 }
 

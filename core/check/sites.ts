@@ -60,6 +60,16 @@ const STEP_PLAIN_KEYS = new Set([
 ]);
 const PROVIDER_TEMPLATE_KEYS = new Set(["base_url", "api_key", "headers"]);
 
+/** The role of an expression at `path` inside a step (`["repeat", "until"]`); see collectStepSites. */
+export function stepRoleAt(path: readonly (string | number)[]): SiteRole {
+  const [key, sub] = path;
+  if (key === "if" || key === "for_each" || key === "key") return key;
+  if (key === "snapshot" && sub === "version") return "snapshot";
+  if (key === "repeat" && sub === "until") return "until";
+  if (key === "repeat" && sub === "with") return "repeat_with";
+  return "value";
+}
+
 /** The expression sites of one step, in document order. */
 export function collectStepSites(
   text: string,

@@ -15,6 +15,8 @@ import {
 import { isObj, str, valueAt } from "../model/untyped";
 import { JSONATA_FUNCTIONS, IMPURE_FUNCTIONS, STATUS_FUNCTIONS } from "../expr/analyze";
 import { outputFieldsAt } from "../check/output-fields";
+import { rootNames } from "../check/references";
+import { stepRoleAt } from "../check/sites";
 import type { WorkflowModel } from "../check/validate";
 import { cursorContext, type CursorContext } from "./cursor";
 
@@ -172,10 +174,13 @@ function completeExpression(
   if (word.startsWith("$")) return functions(ctx.key === "if", where);
   const [first, second, third, ...fields] = segments;
   if (first === undefined) {
-    const roots = inProvider
-      ? ["inputs", "env", "secrets"]
-      : ["inputs", "steps", "run", "env", "secrets"];
-    if (ctx.key === "version") roots.push("output");
+    const inStep = [...ctx.path.slice(2), ...(ctx.at === "value" ? [ctx.key ?? ""] : [])];
+    const stepValue = owner && isObj(top.steps) ? top.steps[owner] : undefined;
+    const roots = rootNames(
+      inProvider ? "provider" : owner ? "step" : "outputs",
+      owner ? stepRoleAt(inStep) : "value",
+      isObj(stepValue) ? stepValue : undefined,
+    );
     return [
       ...roots.map((r): CompletionItem => ({
         label: r,
@@ -194,7 +199,8 @@ function completeExpression(
       return ids.map((id) => stepItem(top, id, where));
     }
     if (third === undefined) {
-      return [
+      const target = isObj(top.steps) ? top.steps[second] : undefined;
+      const items: CompletionItem[] = [
         { label: "output", kind: "field", detail: `the output of step '${second}'`, span: where },
         {
           label: "status",
@@ -203,6 +209,13 @@ function completeExpression(
           span: where,
         },
       ];
+      if (isObj(target) && "for_each" in target) {
+        items.push({ label: "items", kind: "field", detail: STEP_ITEMS_DOC, span: where });
+      }
+      if (isObj(target) && "repeat" in target) {
+        items.push({ label: "iterations", kind: "field", detail: ITERATIONS_DOC, span: where });
+      }
+      return items;
     }
     const step = model.parts?.steps.get(second);
     if (third !== "output" || !step) return [];
@@ -234,8 +247,14 @@ const ROOT_DOCS: Record<string, string> = {
   run: "run.id and run.started_at (the recorded clock)",
   env: "environment variables (recorded for replay)",
   secrets: "secrets, never written to the record",
-  output: "this step's own output",
+  output: "this step's own output (in repeat.until: the iteration's output)",
+  item: "the item of the for_each list this run of the step is for",
+  index: "the item's position in the for_each list, from 0",
+  iteration: "the iteration's number, from 1",
+  previous: "the iteration before: previous.output",
 };
+const STEP_ITEMS_DOC = "the items of the map: [{ key, index, status, output }]";
+const ITERATIONS_DOC = "the output of every iteration of the repeat";
 
 function functions(inIf: boolean, where: Span): CompletionItem[] {
   const names = [...JSONATA_FUNCTIONS].filter((f) => !IMPURE_FUNCTIONS.has(f));

@@ -118,6 +118,7 @@ test("values: step types, enums, provider ids and step ids in needs", async () =
     "shell",
     "transform",
     "assert",
+    "workflow",
   ]);
   assert.deepEqual(
     labels(await completeAt("    needs: [rank]", "    needs: [rank]\n    provider: ‸")),
@@ -146,10 +147,55 @@ test("under steps:, snippets insert a new step of each type, indented for the fi
     "shell step",
     "transform step",
     "assert step",
+    "workflow step",
   ]);
   const http = items[1]!;
   assert.equal(http.insertTextFormat, 2);
   assert.equal(http.textEdit.newText, "${1:http_step}:\n    type: http\n    url: ${2:https://}");
+});
+
+test("names of a scope: item and index in a map step (not in its for_each), output and iteration in repeat.until, previous in repeat.with; a map step's items", async () => {
+  const text = [
+    "keel: 1",
+    "name: scopes",
+    "steps:",
+    "  list: { type: transform, expr: '[1]' }",
+    "  map:",
+    "    type: transform",
+    "    for_each: ‸A",
+    "    expr: ‸B",
+    "  loop:",
+    "    type: workflow",
+    "    uses: ./child.keel.yaml",
+    "    repeat:",
+    "      max: 2",
+    "      until: ‸C",
+    '      with: { x: "${{ ‸D }}" }',
+    "  after:",
+    "    type: transform",
+    "    expr: steps.map.‸E",
+    "",
+  ].join("\n");
+  const names = ["A", "B", "C", "D", "E"];
+  const plain = names.reduce((t, n) => t.replace(`‸${n}`, ""), text);
+  const version = await client.change(uri, [{ text: plain }]);
+  await client.diagnostics(uri, version);
+  const at = async (name: string) => {
+    const before = text.slice(0, text.indexOf(`‸${name}`));
+    const offset = names.reduce((o, n) => (before.includes(`‸${n}`) ? o - 2 : o), before.length);
+    const position = client.documents.get(uri)!.positionAt(offset);
+    const list = await client.request<Item[]>("textDocument/completion", {
+      textDocument: { uri },
+      position,
+    });
+    return labels(list).filter((l) => !l.startsWith("$"));
+  };
+  const base5 = ["inputs", "steps", "run", "env", "secrets"];
+  assert.deepEqual(await at("A"), base5);
+  assert.deepEqual(await at("B"), [...base5, "item", "index"]);
+  assert.deepEqual(await at("C"), [...base5, "output", "iteration"]);
+  assert.deepEqual(await at("D"), [...base5, "iteration", "previous"]);
+  assert.deepEqual(await at("E"), ["output", "status", "items"]);
 });
 
 test("hover shows a key's documentation, and a step's type and dependencies", async () => {
