@@ -3,13 +3,16 @@ import type { Span } from "../model/diagnostic";
 import type { WorkflowModel } from "../check/validate";
 import { definitionOf, occurrenceAt, occurrencesOf } from "./symbols";
 
-/** Where a definition is: a span of this document, or an export of a tool module. */
+/** Where a definition is: a span of this document, an export of a tool module, a child workflow. */
 export type DefinitionTarget =
   | { readonly kind: "span"; readonly span: Span }
-  | { readonly kind: "module"; readonly module: string; readonly exportName: string };
+  | { readonly kind: "module"; readonly module: string; readonly exportName: string }
+  | { readonly kind: "workflow"; readonly file: string };
 
 /** `uses: ./module.js#export`, as the runner and the tool check read it. */
 const USES = /^(\.{1,2}\/[^#]+)#([A-Za-z_$][\w$]*)$/;
+/** A workflow step's `uses: ./child.keel.yaml`, as check/child-workflow.ts reads it. */
+const WORKFLOW_USES = /^\.\.?\/.*\.keel\.ya?ml$/;
 
 export function definitionAt(model: WorkflowModel, offset: number): DefinitionTarget | undefined {
   const o = occurrenceAt(model, offset);
@@ -20,7 +23,13 @@ export function definitionAt(model: WorkflowModel, offset: number): DefinitionTa
   for (const step of model.parts?.steps.values() ?? []) {
     const loc = step.loc.children?.get("uses");
     if (!loc || offset < loc.span.start || offset > loc.span.end) continue;
-    const m = typeof step.value.uses === "string" ? USES.exec(step.value.uses) : null;
+    const uses = step.value.uses;
+    if (step.type === "workflow") {
+      return typeof uses === "string" && WORKFLOW_USES.test(uses)
+        ? { kind: "workflow", file: uses }
+        : undefined;
+    }
+    const m = typeof uses === "string" ? USES.exec(uses) : null;
     return m ? { kind: "module", module: m[1]!, exportName: m[2]! } : undefined;
   }
   return undefined;

@@ -1,5 +1,5 @@
-// Go to definition (steps, inputs, providers, and a tool's `uses:` module), find references and
-// document highlights.
+// Go to definition (steps, inputs, providers, a tool's `uses:` module and a workflow step's child
+// file), find references and document highlights.
 import { DocumentHighlightKind, type Location } from "vscode-languageserver";
 import { dirname, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -24,7 +24,9 @@ export const navigation: Feature = {
       if (!target) return null;
       if (target.kind === "span")
         return { uri: textDocument.uri, range: toRange(a.index, target.span) };
-      return a.file ? moduleLocation(a.file, target.module, target.exportName, workspace) : null;
+      if (!a.file) return null;
+      if (target.kind === "workflow") return fileLocation(a.file, target.file, workspace);
+      return moduleLocation(a.file, target.module, target.exportName, workspace);
     });
     connection.onReferences(({ textDocument, position, context }) => {
       const a = workspace.analysis(textDocument.uri);
@@ -44,6 +46,29 @@ export const navigation: Feature = {
   },
 };
 
+/** A file named relative to the workflow's folder: its URI and text (open or on disk), if any. */
+function fileAt(
+  workflowFile: string,
+  relative: string,
+  workspace: Context["workspace"],
+): { uri: string; source: string } | null {
+  const path = resolve(dirname(workflowFile), relative);
+  const uri = pathToFileURL(path).href;
+  const source = workspace.documents.get(uri)?.getText() ?? nodeHost.readFile(path);
+  return source === undefined ? null : { uri, source };
+}
+
+/** A child workflow's file, at its start, when it exists. */
+function fileLocation(
+  workflowFile: string,
+  relative: string,
+  workspace: Context["workspace"],
+): Location | null {
+  const file = fileAt(workflowFile, relative, workspace);
+  const start = { line: 0, character: 0 };
+  return file && { uri: file.uri, range: { start, end: start } };
+}
+
 /** The tool module's file, at the statement exporting the name when it can be found. */
 function moduleLocation(
   workflowFile: string,
@@ -51,12 +76,10 @@ function moduleLocation(
   exportName: string,
   workspace: Context["workspace"],
 ): Location | null {
-  const path = resolve(dirname(workflowFile), module);
-  const uri = pathToFileURL(path).href;
-  const source = workspace.documents.get(uri)?.getText() ?? nodeHost.readFile(path);
-  if (source === undefined) return null;
-  const exports = readExports(source);
+  const file = fileAt(workflowFile, module, workspace);
+  if (!file) return null;
+  const exports = readExports(file.source);
   const at = exports instanceof Error ? undefined : exports.at.get(exportName);
-  const position = new LineIndex(source).position(at ?? 0);
-  return { uri, range: { start: position, end: position } };
+  const position = new LineIndex(file.source).position(at ?? 0);
+  return { uri: file.uri, range: { start: position, end: position } };
 }

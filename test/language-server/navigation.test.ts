@@ -1,8 +1,12 @@
 // Navigation over the protocol, on the built server: go to definition (steps, inputs, providers,
-// a tool's module), find references, document highlights, rename (with its refusals) and the
+// a tool's module, a workflow step's child file), find references, document highlights, rename (with its refusals) and the
 // document outline, on the samples and on a broken file.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { TextDocument } from "vscode-languageserver-textdocument";
 import { sample, TestClient, type Range } from "./client";
 
@@ -231,5 +235,36 @@ test("navigation keeps working in a file with errors", async () => {
     position: client.at(uri, "nope", 1),
   });
   assert.equal(unknown, null);
+  await client.close(uri);
+});
+
+test("definition on a workflow step's uses: opens the child file; nothing for a child that does not exist", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "keel-nav-"));
+  mkdirSync(join(dir, "flows"));
+  writeFileSync(
+    join(dir, "flows/child.keel.yaml"),
+    "keel: 1\nname: child\nsteps:\n  a: { type: transform, expr: 1 }\n",
+  );
+  const uri = pathToFileURL(join(dir, "parent.keel.yaml")).href;
+  const text = [
+    "keel: 1",
+    "name: parent",
+    "steps:",
+    "  child: { type: workflow, uses: ./flows/child.keel.yaml }",
+    "  gone: { type: workflow, uses: ./flows/gone.keel.yaml }",
+    "",
+  ].join("\n");
+  await client.open(uri, text);
+  const loc = await client.request<Location>("textDocument/definition", {
+    textDocument: { uri },
+    position: client.at(uri, "./flows/child", 4),
+  });
+  assert.equal(loc.uri, pathToFileURL(join(dir, "flows/child.keel.yaml")).href);
+  assert.deepEqual(loc.range.start, { line: 0, character: 0 });
+  const gone = await client.request<Location | null>("textDocument/definition", {
+    textDocument: { uri },
+    position: client.at(uri, "./flows/gone", 4),
+  });
+  assert.equal(gone, null);
   await client.close(uri);
 });
