@@ -4,7 +4,7 @@ import type { StepGraph } from "../graph/graph";
 import type { Workflow } from "../model/schema";
 import type { RunRecord, RunStatus } from "../record/records";
 import type { Recorder } from "./recorder";
-import type { RunContext } from "./scope";
+import { viewOf, type RunContext } from "./scope";
 import type { RunStore } from "../store/run-store";
 import { evaluateBare, toJson } from "../expr/evaluate";
 import {
@@ -60,7 +60,7 @@ export async function evaluateOutputs(
   signal?: AbortSignal,
 ): Promise<Record<string, unknown>> {
   const steps: Record<string, unknown> = {};
-  for (const [id, s] of states) steps[id] = { output: s.output, status: s.status };
+  for (const [id, s] of states) steps[id] = viewOf(s);
   const scope = { context: { ...base, steps } as Record<string, unknown>, signal };
   const out: Record<string, unknown> = {};
   for (const [name, expr] of Object.entries(workflow.outputs ?? {})) {

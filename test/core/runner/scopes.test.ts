@@ -1,0 +1,458 @@
+// Maps, child workflows and loops in the local runner (docs/format.md, "Maps, child workflows and
+// loops"; docs/dev/scopes.md): each item and iteration is a unit of the record with its own
+// events and attempts, and a child workflow is a run of its own linked to the unit that started it.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import type { Effects, LlmRequest } from "@keel/core/runner/effects";
+import { StepError } from "@keel/core/runner/errors";
+import { MemoryStore } from "@keel/core/store/memory-store";
+import { createNodeEffects } from "@keel/core/runner/node-effects";
+import { readRecordedRun } from "@keel/core/replay/record";
+import { replayRun } from "@keel/core/replay/replay";
+import { load, runText, stepOf, writeWorkflow } from "./harness";
+
+const DOCS = `[{"id": "a", "t": "one"}, {"id": "b", "t": "two"}, {"id": "c", "t": "three"}, {"id": "d", "t": "four"}]`;
+
+/** A workflow mapping an llm step over four documents; `extra` adds keys to the map step. */
+const mapFlow = (extra = "", prompt = "Summarize") => `keel: 1
+name: digest
+providers:
+  fake: { type: scripted, default: fine }
+steps:
+  docs:
+    type: transform
+    expr: '${DOCS}'
+  summarize:
+    type: llm
+    for_each: steps.docs.output
+    key: item.id
+${extra}
+    prompt: "${prompt} \${{ item.t }} (\${{ index + 1 }} of \${{ $count(steps.docs.output) }})"
+  combine:
+    type: transform
+    if: $always()
+    expr: '{"outs": steps.summarize.output, "statuses": steps.summarize.items.status, "keys": steps.summarize.items.key}'
+outputs:
+  combined: steps.combine.output
+`;
+
+const promptOf = (r: LlmRequest) => r.messages.map((m) => m.content).join("\n");
+
+/** Effects whose model calls fail for prompts containing one of `failing` (server_error). */
+function failingOn(failing: readonly string[], calls: string[] = []) {
+  return (base: Effects): Effects => ({
+    ...base,
+    llm: async (request, signal, key) => {
+      const prompt = promptOf(request);
+      calls.push(prompt);
+      if (failing.some((f) => prompt.includes(f)))
+        throw new StepError("server_error", `the provider failed on '${prompt}'`);
+      return base.llm(request, signal, key);
+    },
+  });
+}
+
+test("a map runs its step once per item, each a unit with its own events and attempts; the output is the items' outputs in list order", async () => {
+  const run = await runText(mapFlow());
+  assert.equal(run.result.status, "succeeded");
+  const combined = run.result.outputs!.combined as Record<string, unknown>;
+  assert.deepEqual(combined.outs, ["fine", "fine", "fine", "fine"]);
+  assert.deepEqual(combined.statuses, ["succeeded", "succeeded", "succeeded", "succeeded"]);
+  assert.deepEqual(combined.keys, ["a", "b", "c", "d"]);
+  const events = await run.store.events(run.result.runId);
+  const expanded = events.find((e) => e.type === "expanded")!;
+  assert.equal(expanded.stepId, "summarize");
+  assert.equal(expanded.scope, null);
+  assert.deepEqual(expanded.data?.keys, ["a", "b", "c", "d"]);
+  assert.equal(expanded.data?.count, 4);
+  const scoped = events.filter((e) => e.stepId === "summarize" && e.scope !== null);
+  assert.deepEqual([...new Set(scoped.map((e) => e.scope))].sort(), ["[a]", "[b]", "[c]", "[d]"]);
+  const attempts = await run.store.attempts(run.result.runId);
+  const items = attempts.filter((a) => a.stepId === "summarize");
+  assert.deepEqual(items.map((a) => [a.scope, a.attempt]).sort(), [
+    ["[a]", 1],
+    ["[b]", 1],
+    ["[c]", 1],
+    ["[d]", 1],
+  ]);
+  // The step's own end comes after every item's, with the assembled list by reference.
+  const ownEnd = events.findIndex(
+    (e) => e.stepId === "summarize" && e.scope === null && e.type === "step_succeeded",
+  );
+  assert.ok(scoped.every((e) => e.seq < events[ownEnd]!.seq));
+  // Each item saw its own item and index.
+  const inputs = items.map((a) => a.inputHash);
+  assert.equal(new Set(inputs).size, 4);
+});
+
+test("items start in list order and no more than the step's concurrency run at once", async () => {
+  let running = 0;
+  let most = 0;
+  const order: string[] = [];
+  const run = await runText(mapFlow("    concurrency: 2"), {
+    wrap: (base) => ({
+      ...base,
+      llm: async (request, signal, key) => {
+        order.push(promptOf(request).split(" ")[1]!);
+        most = Math.max(most, ++running);
+        await new Promise((r) => setTimeout(r, 20));
+        running--;
+        return base.llm(request, signal, key);
+      },
+    }),
+  });
+  assert.equal(run.result.status, "succeeded");
+  assert.equal(most, 2);
+  assert.deepEqual(order, ["one", "two", "three", "four"]);
+});
+
+test("on_item_error: fail (the default): no item starts after a failure, the running ones end, the others are recorded cancelled, and the step fails naming the item", async () => {
+  const run = await runText(mapFlow("    concurrency: 1"), { wrap: failingOn(["two"]) });
+  assert.equal(run.result.status, "failed");
+  const step = stepOf(run, "summarize");
+  assert.equal(step.status, "failed");
+  assert.equal(step.error?.kind, "item_failures");
+  assert.match(step.error!.message, /1 item of 4 failed; first summarize\[b\] \(item 2\)/);
+  const events = await run.store.events(run.result.runId);
+  const ends = Object.fromEntries(
+    events
+      .filter(
+        (e) =>
+          e.stepId === "summarize" && e.scope && /^step_(succeeded|failed|cancelled)$/.test(e.type),
+      )
+      .map((e) => [e.scope, e.type]),
+  );
+  assert.deepEqual(ends, {
+    "[a]": "step_succeeded",
+    "[b]": "step_failed",
+    "[c]": "step_cancelled",
+    "[d]": "step_cancelled",
+  });
+  // Cancelled items never started.
+  assert.ok(!events.some((e) => e.scope === "[c]" && e.type === "step_started"));
+  const combined = run.result.outputs;
+  assert.equal(combined, null);
+});
+
+test("on_item_error: continue puts null in place of a failed item; drop leaves it out; the step succeeds", async () => {
+  const cont = await runText(mapFlow("    on_item_error: continue"), { wrap: failingOn(["two"]) });
+  assert.equal(cont.result.status, "succeeded");
+  const c = cont.result.outputs!.combined as Record<string, unknown>;
+  assert.deepEqual(c.outs, ["fine", null, "fine", "fine"]);
+  assert.deepEqual(c.statuses, ["succeeded", "failed", "succeeded", "succeeded"]);
+  const drop = await runText(mapFlow("    on_item_error: drop"), { wrap: failingOn(["two"]) });
+  const d = drop.result.outputs!.combined as Record<string, unknown>;
+  assert.deepEqual(d.outs, ["fine", "fine", "fine"]);
+  assert.deepEqual(d.keys, ["a", "b", "c", "d"]);
+});
+
+test("max_failures, as a count or a share, fails the step once more items failed", async () => {
+  const two = ["two", "three"];
+  const within = await runText(mapFlow("    on_item_error: continue\n    max_failures: 2"), {
+    wrap: failingOn(two),
+  });
+  assert.equal(stepOf(within, "summarize").status, "succeeded");
+  const over = await runText(mapFlow("    on_item_error: continue\n    max_failures: 1"), {
+    wrap: failingOn(two),
+  });
+  assert.equal(stepOf(over, "summarize").status, "failed");
+  assert.match(
+    stepOf(over, "summarize").error!.message,
+    /2 items of 4 failed; first summarize\[b\]/,
+  );
+  // 25 % of 4 is one item: two failures are too many.
+  const share = await runText(mapFlow('    on_item_error: drop\n    max_failures: "25%"'), {
+    wrap: failingOn(two),
+  });
+  assert.equal(stepOf(share, "summarize").error?.kind, "item_failures");
+});
+
+test("a list over max_items, a duplicate key or a for_each that is not a list fails the step before any item runs", async () => {
+  const calls: string[] = [];
+  const long = await runText(mapFlow("    max_items: 3"), { wrap: failingOn([], calls) });
+  assert.equal(stepOf(long, "summarize").status, "failed");
+  assert.match(
+    stepOf(long, "summarize").error!.message,
+    /gave 4 items, more than its max_items \(3\): no item ran/,
+  );
+  assert.equal(calls.length, 0);
+  const dup = await runText(mapFlow().replace("key: item.id", "key: $length(item.t)"));
+  assert.match(stepOf(dup, "summarize").error!.message, /items 0 and 1 have the same key '3'/);
+  const notList = await runText(mapFlow().replace(`expr: '${DOCS}'`, `expr: '{"a": 1}'`));
+  assert.match(
+    stepOf(notList, "summarize").error!.message,
+    /for_each of step 'summarize' gave object, not a list/,
+  );
+  const events = await notList.store.events(notList.result.runId);
+  assert.ok(!events.some((e) => e.scope !== null));
+});
+
+test("an empty list succeeds with an empty output", async () => {
+  const run = await runText(mapFlow().replace(`expr: '${DOCS}'`, "expr: '[]'"));
+  assert.equal(run.result.status, "succeeded");
+  assert.deepEqual((run.result.outputs!.combined as Record<string, unknown>).outs, []);
+});
+
+test("retries are per item: a failing item is attempted again on its own", async () => {
+  let failedOnce = false;
+  const run = await runText(mapFlow("    retry: { max_attempts: 2, initial: 1ms }"), {
+    wrap: (base) => ({
+      ...base,
+      llm: async (request, signal, key) => {
+        if (promptOf(request).includes("three") && !failedOnce) {
+          failedOnce = true;
+          throw new StepError("rate_limit", "slow down");
+        }
+        return base.llm(request, signal, key);
+      },
+    }),
+  });
+  assert.equal(run.result.status, "succeeded");
+  const attempts = await run.store.attempts(run.result.runId);
+  const c = attempts.filter((a) => a.scope === "[c]").map((a) => [a.attempt, a.status]);
+  assert.deepEqual(c, [
+    [1, "failed"],
+    [2, "succeeded"],
+  ]);
+  assert.ok(
+    attempts.filter((a) => a.scope !== null && a.scope !== "[c]").every((a) => a.attempt === 1),
+  );
+});
+
+test("the cache is per item: after one item's input changes, only that item calls the model again", async () => {
+  const store = new MemoryStore();
+  const path = writeWorkflow(mapFlow());
+  const first: string[] = [];
+  await runText("", { path, store, wrap: failingOn([], first) });
+  assert.equal(first.length, 4);
+  const { writeFileSync } = await import("node:fs");
+  writeFileSync(path, mapFlow().replace('"t": "three"', '"t": "THREE"'));
+  const second: string[] = [];
+  const again = await runText("", { path, store, wrap: failingOn([], second) });
+  assert.deepEqual(
+    second.map((p) => p.split(" ")[1]),
+    ["THREE"],
+  );
+  const events = await store.events(again.result.runId);
+  assert.equal(
+    events.filter((e) => e.type === "step_cached" && e.stepId === "summarize").length,
+    3,
+  );
+});
+
+test("a replay of a map makes no call and finds no divergence; an edited prompt is reported at the first item, an added document as items added", async () => {
+  const run = await runText(mapFlow());
+  const record = (await readRecordedRun(run.store, run.result.runId))!;
+  const same = await replayRun(record, run.loaded);
+  assert.equal(same.divergence, null);
+  assert.equal(same.effectsExecuted, 0);
+  const edited = load(writeWorkflow(mapFlow("", "Sum up")));
+  const changed = await replayRun(record, edited);
+  assert.equal(changed.divergence?.step, "summarize");
+  assert.equal(changed.divergence?.scope, "[a]");
+  assert.equal(changed.divergence?.field, "prompt");
+  assert.match(changed.divergence!.message, /the prompt of summarize\[a\] \(item 1 of 4\) differs/);
+  const more = load(
+    writeWorkflow(mapFlow().replace('"t": "four"}]', '"t": "four"}, {"id": "e", "t": "five"}]')),
+  );
+  const added = await replayRun(record, more);
+  const items = added.divergences.find((d) => d.field === "items");
+  assert.match(
+    items!.message,
+    /the items of step 'summarize' differ from the record: 1 added \(e\), 0 removed/,
+  );
+});
+
+const CHILD = `keel: 1
+name: triage one
+inputs:
+  ticket: { type: object }
+  tone: { type: string, default: plain }
+providers:
+  fake: { type: scripted, default: billing }
+steps:
+  classify:
+    type: llm
+    prompt: "Classify \${{ inputs.ticket.text }} (\${{ inputs.tone }})"
+  shape:
+    type: transform
+    expr: '{"id": inputs.ticket.id, "label": steps.classify.output}'
+outputs:
+  result: steps.shape.output
+`;
+
+test("a workflow step runs its child as a run of its own, linked to the unit that started it; the child's outputs are the step's output", async () => {
+  const run = await runText(
+    `keel: 1
+name: triage all
+steps:
+  tickets:
+    type: transform
+    expr: '[{"id": "t1", "text": "refund"}, {"id": "t2", "text": "login"}]'
+  per_ticket:
+    type: workflow
+    uses: ./child.keel.yaml
+    for_each: steps.tickets.output
+    key: item.id
+    with: { ticket: "\${{ item }}" }
+  one:
+    type: workflow
+    uses: ./child.keel.yaml
+    with: { ticket: { id: solo, text: hi }, tone: warm }
+outputs:
+  all: steps.per_ticket.output
+  one: steps.one.output
+`,
+    { files: { "child.keel.yaml": CHILD } },
+  );
+  assert.equal(run.result.status, "succeeded", run.result.error ?? "");
+  assert.deepEqual(run.result.outputs, {
+    all: [{ result: { id: "t1", label: "billing" } }, { result: { id: "t2", label: "billing" } }],
+    one: { result: { id: "solo", label: "billing" } },
+  });
+  const runs = await run.store.listRuns();
+  const children = runs.filter((r) => r.parentId === run.result.runId);
+  assert.deepEqual(children.map((r) => r.parentScope).sort(), [
+    "one",
+    "per_ticket[t1]",
+    "per_ticket[t2]",
+  ]);
+  assert.ok(children.every((r) => r.status === "succeeded" && r.workflowName === "triage one"));
+  const events = await run.store.events(run.result.runId);
+  const started = events.filter((e) => e.type === "child_started");
+  assert.deepEqual(started.map((e) => `${e.stepId}${e.scope ?? ""}`).sort(), [
+    "one",
+    "per_ticket[t1]",
+    "per_ticket[t2]",
+  ]);
+  for (const e of started) assert.ok(children.some((c) => c.id === e.data?.childRun));
+  // The child's own record holds its steps and its resolved prompt.
+  const solo = children.find((c) => c.parentScope === "one")!;
+  const childAttempts = await run.store.attempts(solo.id);
+  assert.deepEqual(childAttempts.map((a) => a.stepId).sort(), ["classify", "shape"]);
+});
+
+test("a child that fails fails the step's attempt with the child step's kind; inputs that do not fit the child fail it with the reason", async () => {
+  const failing = await runText(
+    `keel: 1
+name: p
+steps:
+  one:
+    type: workflow
+    uses: ./child.keel.yaml
+    with: { ticket: { id: x, text: y } }
+`,
+    { files: { "child.keel.yaml": CHILD }, wrap: failingOn(["Classify"]) },
+  );
+  // The wrapped effects are the parent's: a child gets the Node effects of its own providers
+  // unless childEffects says otherwise.
+  assert.equal(failing.result.status, "succeeded");
+  const viaChild = await runText(
+    `keel: 1
+name: p
+steps:
+  one:
+    type: workflow
+    uses: ./child.keel.yaml
+    with: { ticket: { id: x, text: y } }
+`,
+    {
+      files: { "child.keel.yaml": CHILD },
+      childEffects: (child) =>
+        failingOn(["Classify"])(
+          createNodeEffects({ providers: child.workflow.providers ?? {}, dir: child.dir }),
+        ),
+    },
+  );
+  const one = stepOf(viaChild, "one");
+  assert.equal(one.status, "failed");
+  assert.equal(one.error?.kind, "server_error");
+  assert.match(
+    one.error!.message,
+    /the child run \S+ of \.\/child\.keel\.yaml failed at step 'classify'/,
+  );
+  const misfit = await runText(
+    `keel: 1
+name: p
+steps:
+  one:
+    type: workflow
+    uses: ./child.keel.yaml
+    with: { ticket: "\${{ 'just text' }}" }
+`,
+    { files: { "child.keel.yaml": CHILD } },
+  );
+  assert.equal(stepOf(misfit, "one").error?.kind, "config");
+  assert.match(
+    stepOf(misfit, "one").error!.message,
+    /the inputs given to \.\/child\.keel\.yaml do not fit it: input 'ticket'/,
+  );
+  // Nothing ran: no child run was recorded.
+  assert.deepEqual(
+    (await misfit.store.listRuns()).map((r) => r.id),
+    [misfit.result.runId],
+  );
+});
+
+const DRAFT = `keel: 1
+name: draft
+inputs:
+  n: { type: number }
+steps:
+  grade:
+    type: transform
+    expr: '{"score": inputs.n * 30}'
+outputs:
+  score: steps.grade.output.score
+`;
+
+const loopFlow = (repeat: string) => `keel: 1
+name: refine
+steps:
+  refine:
+    type: workflow
+    uses: ./draft.keel.yaml
+    with: { n: 1 }
+    repeat:
+${repeat}
+outputs:
+  last: steps.refine.output
+  all: steps.refine.iterations
+`;
+
+test("repeat runs iterations refine#1, #2, … until `until` holds; the next iteration reads previous.output", async () => {
+  const run = await runText(
+    loopFlow(
+      `      max: 5
+      until: output.score >= 80
+      with: { n: "\${{ previous.output.score / 30 + 1 }}" }`,
+    ),
+    { files: { "draft.keel.yaml": DRAFT } },
+  );
+  assert.equal(run.result.status, "succeeded", run.result.error ?? "");
+  assert.deepEqual(run.result.outputs, {
+    last: { score: 90 },
+    all: [{ score: 30 }, { score: 60 }, { score: 90 }],
+  });
+  const events = await run.store.events(run.result.runId);
+  assert.deepEqual(
+    events.filter((e) => e.type === "child_started").map((e) => e.scope),
+    ["#1", "#2", "#3"],
+  );
+});
+
+test("at max with `until` still false: on_max fail fails with max_iterations; on_max last keeps the last output", async () => {
+  const files = { files: { "draft.keel.yaml": DRAFT } };
+  const failing = await runText(loopFlow("      max: 2\n      until: output.score > 1000"), files);
+  const step = stepOf(failing, "refine");
+  assert.equal(step.error?.kind, "max_iterations");
+  assert.match(step.error!.message, /`until` was still not true after 2 iterations/);
+  const last = await runText(
+    loopFlow("      max: 2\n      until: output.score > 1000\n      on_max: last"),
+    files,
+  );
+  assert.deepEqual(last.result.outputs, {
+    last: { score: 30 },
+    all: [{ score: 30 }, { score: 30 }],
+  });
+});
