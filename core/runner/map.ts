@@ -4,7 +4,7 @@
 import type { Step } from "../model/schema";
 import { itemScope, unitKey } from "../record/records";
 import { StepError } from "./errors";
-import type { StepState } from "./types";
+import type { ItemView, StepState } from "./types";
 
 /** Items running at once when the step sets no `concurrency`. */
 export const DEFAULT_ITEM_CONCURRENCY = 4;
@@ -15,14 +15,6 @@ export interface Item {
   readonly index: number;
   readonly value: unknown;
   readonly unit: string;
-}
-
-/** What `steps.X.items` holds for each item. */
-export interface ItemView {
-  readonly key: string;
-  readonly index: number;
-  readonly status: string;
-  readonly output: unknown;
 }
 
 /** The list a `for_each` evaluated to; a step error when it is not one or is too long. */

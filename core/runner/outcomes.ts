@@ -9,9 +9,8 @@ import type { ErrorKind, StepError } from "./errors";
 import type { AfterFailure } from "./policy";
 import { costUsd } from "./prices";
 import type { Recorder } from "./recorder";
-import type { ItemView } from "./map";
 import type { PreparedStep, StepOutput } from "./steps";
-import type { StepState } from "./types";
+import type { ItemView, StepState } from "./types";
 import { evaluateBare, toJson, type ExprScope } from "../expr/evaluate";
 
 /** An unexpired cache entry and its output's text. */

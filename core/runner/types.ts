@@ -5,7 +5,6 @@ import type { EventRecord, Origin, RunMode, RunStatus } from "../record/records"
 import type { RunStore } from "../store/run-store";
 import type { Effects } from "./effects";
 import type { ErrorKind } from "./errors";
-import type { ItemView } from "./map";
 import type { StepOutput } from "./steps";
 
 export interface RunOptions {
@@ -82,6 +81,14 @@ export interface RunResult {
   readonly error: string | null;
   readonly findings: { kind: string; message: string }[];
   readonly steps: StepSummary[];
+}
+
+/** What `steps.X.items` holds for each item of a map (map.ts). */
+export interface ItemView {
+  readonly key: string;
+  readonly index: number;
+  readonly status: string;
+  readonly output: unknown;
 }
 
 export interface StepState {
