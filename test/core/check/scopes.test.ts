@@ -8,6 +8,9 @@ import { validate, validateInDetail } from "@keel/core/check/validate";
 import { incrementalState, revalidate } from "@keel/core/check/incremental";
 import { isBareExpressionPath } from "@keel/core/model/schema";
 import { complete } from "@keel/core/service/completion";
+import { nodeHost } from "@keel/core/node/host";
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
 
 test("exactly expr, if, that items, for_each, key, snapshot.version, repeat.until and outputs are bare", () => {
   const bare: PropertyKey[][] = [
@@ -136,4 +139,28 @@ steps:
       assert.notDeepEqual(validate(changed).diagnostics, validate(text).diagnostics, name);
     }
   }
+});
+
+test("with a host, re-checking one edited step gives what a full validation gives (child files read again)", () => {
+  const file = resolve("test/fixtures/diagnostics/workflow-steps.keel.yaml");
+  const options = { file, host: nodeHost };
+  const text = readFileSync(file, "utf8");
+  const steps = text.indexOf("\nsteps:\n");
+  const state = incrementalState(text, options, validateInDetail(text, options));
+  assert.ok(state);
+  let incremental = 0;
+  for (let at = steps + 9; at < text.length; at += 19) {
+    for (const insert of ["x", " 1", "\n    with: {}"]) {
+      const edited = text.slice(0, at) + insert + text.slice(at);
+      const again = revalidate(state, edited);
+      if (!again) continue;
+      incremental++;
+      assert.deepEqual(
+        again.diagnostics,
+        validate(edited, options).diagnostics,
+        JSON.stringify(insert) + ` at ${at}`,
+      );
+    }
+  }
+  assert.ok(incremental > 20, `only ${incremental} edits were re-checked incrementally`);
 });
