@@ -380,7 +380,9 @@ export class RunFold {
           status: "succeeded",
           origin:
             e.type === "step_succeeded" ? "live" : e.type === "step_cached" ? "cached" : "reused",
-          attempts: Math.max(s.attempts, e.attempt ?? 1),
+          // A success made of its items' or iterations' has no attempt of its own (attempt
+          // null); a reused step without one counts one.
+          attempts: Math.max(s.attempts, e.attempt ?? (e.type === "step_succeeded" ? 0 : 1)),
           output,
           error: null,
           ended: e,

@@ -8,7 +8,7 @@ import { dirname, isAbsolute, relative, resolve } from "node:path";
 import type { AttemptRecord, EventRecord, Finding, RunRecord, WriteBatch } from "../record/records";
 import { INLINE_MAX, inlineRef, inlineValue } from "../record/refs";
 import { sha256 } from "../runner/recorder";
-import { recordedRun, type RecordedRun } from "./record";
+import { EVENT_REF_FIELDS, eventRefs, recordedRun, type RecordedRun } from "./record";
 
 export const GOLDEN_VERSION = 1;
 export const GOLDEN_SUFFIX = ".keel-run.json";
@@ -62,7 +62,7 @@ export function toGolden(record: RecordedRun, workflow: string): GoldenFile {
     keep(a.inputHash);
     keep(a.outputHash);
   }
-  for (const e of record.events) if (typeof e.data?.output === "string") keep(e.data.output);
+  for (const e of record.events) for (const ref of eventRefs(e)) keep(ref);
   const { workflowPath: _path, ownerPid: _pid, heartbeatAt: _beat, ...run } = record.run;
   const strip = <T extends { runId: string }>({ runId: _id, ...rest }: T) => withoutNullScope(rest);
   return {
@@ -145,7 +145,10 @@ export function portableGolden(
     events: golden.events.map((e) => {
       if (!e.data) return e;
       const data = json(e.data) as Record<string, unknown>;
-      if (typeof e.data.output === "string") data.output = ref(e.data.output);
+      for (const field of EVENT_REF_FIELDS) {
+        const r = e.data[field];
+        if (typeof r === "string") data[field] = ref(r);
+      }
       return { ...e, data };
     }),
     attempts: golden.attempts.map((a) => ({

@@ -17,10 +17,31 @@ export interface RecordedRun {
    * file): shell steps' recorded folders are compared relative to it.
    */
   readonly recordedDir?: string;
+  /**
+   * The child runs its workflow steps started (docs/dev/scopes.md), by run id, each with its own
+   * children; a replay replays them in place of the steps that started them.
+   */
+  readonly children: ReadonlyMap<string, RecordedRun>;
   /** A value by its reference (core/record/refs.ts); undefined when the store lacks it. */
   value(ref: string): unknown;
   /** The JSON text of a reference. */
   text(ref: string): string | undefined;
+}
+
+/**
+ * The fields of an event's data that hold value references: a step's or unit's `output`, and a
+ * map's `list` (its `expanded` event: docs/dev/scopes.md).
+ */
+export const EVENT_REF_FIELDS = ["output", "list"] as const;
+
+/** The value references an event's data holds. */
+export function eventRefs(e: EventRecord): string[] {
+  const refs: string[] = [];
+  for (const field of EVENT_REF_FIELDS) {
+    const ref = e.data?.[field];
+    if (typeof ref === "string") refs.push(ref);
+  }
+  return refs;
 }
 
 /** Reads a run and every value its record refers to; undefined when the store has no such run. */
@@ -41,7 +62,7 @@ export async function readRecordedRun(
     refs.add(a.inputHash);
     if (a.outputHash) refs.add(a.outputHash);
   }
-  for (const e of events) if (typeof e.data?.output === "string") refs.add(e.data.output);
+  for (const e of events) for (const ref of eventRefs(e)) refs.add(ref);
   const texts = new Map<string, string>();
   await Promise.all(
     [...refs].map(async (ref) => {
@@ -49,7 +70,14 @@ export async function readRecordedRun(
       if (text !== undefined) texts.set(ref, text);
     }),
   );
-  return recordedRun({ run, events, attempts, findings, texts });
+  const children = new Map<string, RecordedRun>();
+  for (const e of events) {
+    const child = e.type === "child_started" ? e.data?.childRun : undefined;
+    if (typeof child !== "string" || children.has(child)) continue;
+    const read = await readRecordedRun(store, child);
+    if (read) children.set(child, read);
+  }
+  return recordedRun({ run, events, attempts, findings, texts, children });
 }
 
 /** A RecordedRun over values already at hand (a golden file, or a store's read). */
@@ -60,6 +88,7 @@ export function recordedRun(parts: {
   findings: readonly Finding[];
   texts: ReadonlyMap<string, string>;
   recordedDir?: string;
+  children?: ReadonlyMap<string, RecordedRun>;
 }): RecordedRun {
   const { run, texts } = parts;
   const text = (ref: string) =>
@@ -76,6 +105,7 @@ export function recordedRun(parts: {
     env: (started?.data?.env as Record<string, string | undefined> | undefined) ?? {},
     // An imported golden run keeps the folder it was recorded in (golden.ts importBatch).
     recordedDir: parts.recordedDir ?? (started?.data?.folder as string | undefined),
+    children: parts.children ?? new Map(),
     value,
     text,
   };

@@ -58,17 +58,23 @@ function applyMoves(fold: RunFold, moves: readonly Move[]): void {
   }
 }
 
+/** Every step's state in the fold is the runner's summary of it. */
+function assertSummary(fold: RunFold, r: TestRun): void {
+  for (const s of r.result.steps) {
+    const at = fold.step(s.id)!;
+    assert.deepEqual(
+      [at.status, at.origin, at.attempts, at.continued],
+      [s.status, s.origin, s.attempts, s.continued],
+      s.id,
+    );
+  }
+}
+
 test("at the end of the log every step's state is the runner's own summary", async () => {
   const r = await run();
   const fold = await foldOf(r);
   fold.seek(fold.length - 1);
-  for (const s of r.result.steps) {
-    const at = fold.step(s.id)!;
-    assert.equal(at.status, s.status, s.id);
-    assert.equal(at.origin, s.origin, s.id);
-    assert.equal(at.attempts, s.attempts, s.id);
-    assert.equal(at.continued, s.continued, s.id);
-  }
+  assertSummary(fold, r);
   assert.equal(fold.run.status, r.result.status);
   assert.equal(fold.step("ask")!.attempt!.meta!.provider, "steady");
   assert.equal(fold.step("skipped")!.status, "skipped");
@@ -132,6 +138,37 @@ test("foldToEnd of every sample's log agrees with the run's summary", async () =
     const fold = foldToEnd(await r.store.events(id), await r.store.attempts(id));
     for (const s of r.result.steps) assert.equal(fold.step(s.id)?.status ?? "pending", s.status);
   }
+});
+
+test("at the end of a map's run, the steps and the items are the runner's own summary", async () => {
+  const r = await runText(`keel: 1
+name: digest
+steps:
+  docs: { type: transform, expr: '[{"id": "a", "n": 1}, {"id": "b", "n": 2}, {"id": "c", "n": 3}]' }
+  up:
+    type: transform
+    for_each: steps.docs.output
+    key: item.id
+    on_item_error: continue
+    expr: 'item.n = 2 ? $error("two") : item.n * 10'
+  report:
+    type: transform
+    expr: '{"keys": steps.up.items.key, "statuses": steps.up.items.status}'
+outputs:
+  report: steps.report.output
+`);
+  const fold = await foldOf(r);
+  fold.seek(fold.length - 1);
+  assertSummary(fold, r);
+  const report = r.result.outputs!.report as { keys: string[]; statuses: string[] };
+  assert.deepEqual(report.statuses, ["succeeded", "failed", "succeeded"]);
+  assert.deepEqual(
+    fold.units("up").map((u) => [u.scope, u.status]),
+    report.keys.map((k, i) => [`[${k}]`, report.statuses[i]]),
+  );
+  assert.equal(fold.step("up")!.items, 3);
+  assert.deepEqual([fold.step("up")!.tally!.succeeded, fold.step("up")!.tally!.failed], [2, 1]);
+  assert.equal(fold.unit("up[c]")!.attempt!.attempt, 1);
 });
 
 test("the fold is browser-safe: it imports types, and records.ts, which imports nothing", () => {
