@@ -115,7 +115,10 @@ export function rootNames(
   if (owner === "provider") return ["inputs", "env", "secrets"];
   const roots = ["inputs", "steps", "run", "env", "secrets"];
   if (owner !== "step") return roots;
-  if (step && "for_each" in step && role !== "for_each") roots.push("item", "index");
+  // `for_each` and `if` are evaluated once for the step, before any item.
+  if (step && "for_each" in step && role !== "for_each" && role !== "if") {
+    roots.push("item", "index");
+  }
   if (role === "snapshot" || role === "until") roots.push("output");
   if (role === "until" || role === "repeat_with") roots.push("iteration");
   if (role === "repeat_with") roots.push("previous");
@@ -123,11 +126,14 @@ export function rootNames(
 }
 
 /** KEEL213's message for a name that exists only in a scope this site is not in. */
-function outsideScope(site: ExprSite, name: string): string | undefined {
+function outsideScope(site: ExprSite, name: string, maps: boolean): string | undefined {
   const step = site.owner.kind === "step" ? `step '${site.owner.id}'` : undefined;
   if (name === "item" || name === "index") {
     if (site.role === "for_each") {
       return `\`${name}\` is not defined in \`for_each\` of ${step}: the list is evaluated once, before any item; \`${name}\` is defined in the step's other expressions`;
+    }
+    if (site.role === "if" && maps) {
+      return `\`${name}\` is not defined in \`if\` of ${step}: \`if\` is evaluated once for the whole step, before its list; to leave items out, filter the list (\`for_each: list[condition]\`)`;
     }
     return step
       ? `\`${name}\` is defined only in a step with \`for_each\`, and ${step} has none: add \`for_each:\` with the list to map over`
@@ -163,7 +169,8 @@ function checkRef(
   const [root, second, third] = ref.segments;
   if (!root) return;
   if (!roots.includes(root.name)) {
-    const outside = outsideScope(site, root.name);
+    const step = site.owner.kind === "step" ? parts.steps.get(site.owner.id) : undefined;
+    const outside = outsideScope(site, root.name, step !== undefined && "for_each" in step.value);
     if (outside) {
       sink.add("KEEL213", span(root.start, root.end), outside);
       return;

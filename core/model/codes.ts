@@ -186,7 +186,7 @@ export const CODES = {
     severity: "error",
     name: "scope-name-outside",
     summary:
-      "A name that exists only in a scope, used outside it: `item` and `index` outside a step with `for_each` (or in its `for_each`, evaluated before any item), `iteration` outside `repeat.until` and `repeat.with`, `previous` outside `repeat.with`.",
+      "A name that exists only in a scope, used outside it: `item` and `index` outside a step with `for_each` (or in its `for_each` or `if`, evaluated once for the step, before any item), `iteration` outside `repeat.until` and `repeat.with`, `previous` outside `repeat.with`.",
   },
   KEEL214: {
     severity: "error",

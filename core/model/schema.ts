@@ -212,7 +212,7 @@ const stepCommon = {
   for_each: z
     .string()
     .describe(
-      "Run the step once per item of this list: a JSONata expression, written bare, whose value is an array. In the step's expressions `item` is the item and `index` its position (from 0). `steps.<id>.output` is then the list of the items' outputs, in list order; `steps.<id>.items` is `[{ key, index, status, output }]`.",
+      "Run the step once per item of this list: a JSONata expression, written bare, whose value is an array. In the step's other expressions but `if` (evaluated once, for the step) `item` is the item and `index` its position (from 0). `steps.<id>.output` is then the list of the items' outputs, in list order; `steps.<id>.items` is `[{ key, index, status, output }]`.",
     )
     .optional(),
   key: z
@@ -383,11 +383,13 @@ const WorkflowStep = z
     uses: z
       .string()
       .describe(
-        "The child workflow: a `*.keel.yaml` file, relative to this file (`./child.keel.yaml`).",
+        "The child workflow: a `.keel.yaml` (or `.keel.yml`) file, by a path relative to this file that starts with `./` or `../` (`./child.keel.yaml`).",
       ),
     with: z
       .record(z.string(), z.unknown())
-      .describe("The child's inputs by name; values may contain `${{ }}` templates.")
+      .describe(
+        "The child's inputs by name; values may contain `${{ }}` templates. Every input of the child without a `default` must be given.",
+      )
       .optional(),
     repeat: z
       .strictObject({
