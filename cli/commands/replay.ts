@@ -28,6 +28,7 @@ export async function runReplay(argv: readonly string[]): Promise<number> {
   // --record-tools: pure tools are answered from the record too, so nothing of the workspace runs.
   const report = await replayRun(record, loaded, {
     pureTools: !args.flags.has("--record-tools"),
+    currentChildren: current,
   });
   if (args.flags.has("--json")) {
     const d = report.divergence;

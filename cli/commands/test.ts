@@ -34,7 +34,8 @@ export async function runTest(argv: readonly string[]): Promise<number> {
       const loaded = loadForReplay(record, true);
       if (!loaded) problem = "  the workflow has errors";
       else {
-        const report = await replayRun(record, loaded);
+        // The workflows as they are now, child workflows included.
+        const report = await replayRun(record, loaded, { currentChildren: true });
         const wf = relative(process.cwd(), loaded.path) || loaded.path;
         if (report.divergence) problem = formatDivergence(report.divergence, wf, s);
       }

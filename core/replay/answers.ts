@@ -12,7 +12,11 @@ export class RecordedAnswers implements ReplayAnswers {
   /** Steps that asked for an attempt the record does not have. */
   readonly missing = new Map<string, number>();
 
-  constructor(private readonly record: RecordedRun) {
+  constructor(
+    private readonly record: RecordedRun,
+    /** Replays the child runs of workflow steps (replay.ts). */
+    readonly children?: ReplayAnswers["children"],
+  ) {
     for (const a of record.attempts) {
       if (a.origin === "reused") continue;
       const unit = unitKey(a.stepId, a.scope);

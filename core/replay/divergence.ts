@@ -26,6 +26,13 @@ export interface Divergence {
   readonly message: string;
   /** 1-based line of the replayed workflow's source that produced it; null when unknown. */
   readonly line: number | null;
+  /** A divergence inside a child run: where in the child's file (`step`, `scope` and `line` are the parent's). */
+  readonly within?: {
+    readonly file: string;
+    readonly step: string | null;
+    readonly scope: string | null;
+    readonly line: number | null;
+  };
 }
 
 type Path = (string | number)[];
@@ -61,12 +68,14 @@ export function divergences(
   recorded: RecordedRun,
   replayed: RecordedRun,
   loaded: LoadedWorkflow,
+  /** The first divergence inside each child run, by the unit that started it. */
+  inner: ReadonlyMap<string, Divergence> = new Map(),
 ): Divergence[] {
   const out: Divergence[] = [];
   const lines = new SourceLines(loaded.source);
   const rec = foldToEnd(recorded.events, recorded.attempts);
   const rep = foldToEnd(replayed.events, replayed.attempts);
-  const compare = new UnitComparison(recorded, replayed, loaded, lines);
+  const compare = new UnitComparison(recorded, replayed, loaded, lines, inner);
   for (const id of loaded.graph.order) {
     const step = loaded.workflow.steps[id] as Step;
     const r = rec.step(id);
@@ -143,6 +152,7 @@ class UnitComparison {
     private readonly replayed: RecordedRun,
     private readonly loaded: LoadedWorkflow,
     private readonly lines: SourceLines,
+    private readonly inner: ReadonlyMap<string, Divergence>,
   ) {
     this.recAttempts = byUnit(recorded.attempts);
     this.repAttempts = byUnit(replayed.attempts);
@@ -267,6 +277,9 @@ class UnitComparison {
         path.slice(1),
       );
     }
+    // Inside a child run: where the child departs, in its own file.
+    const within = this.inner.get(key);
+    if (within) return { ...within, step: id, scope, line: at("uses") };
     if (!r) return undefined;
     const status = (s: string) => (s === "skipped" ? "skipped" : s === "pending" ? s : "runs");
     if (!p || p.status !== r.status) {

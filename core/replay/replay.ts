@@ -24,6 +24,10 @@ import type { ReusedStep } from "../runner/types";
 import { RecordedAnswers } from "./answers";
 import { divergences, type Divergence } from "./divergence";
 import { readRecordedRun, type RecordedRun } from "./record";
+import { unitKey } from "../record/records";
+import { loadWorkflow, loadWorkflowText } from "../runner/load";
+import { resolveInputs } from "../runner/inputs";
+import type { ChildCall, StepOutput } from "../runner/steps";
 
 export interface ReplayReport {
   /** The replay's own id (it is not stored). */
@@ -47,16 +51,29 @@ export interface ReplayReport {
  * `pureTools: false` answers tools declared pure from the record too, so that nothing of the
  * workspace runs (an untrusted workspace).
  */
+export interface ReplayOptions {
+  /** False: tools declared pure are answered from the record too. */
+  readonly pureTools?: boolean;
+  /**
+   * Child workflows as their files are now (`--current`, `keel test`), rather than as recorded;
+   * the parent's own text is `loaded` either way.
+   */
+  readonly currentChildren?: boolean;
+}
+
 export async function replayRun(
   record: RecordedRun,
   loaded: LoadedWorkflow,
-  options: { readonly pureTools?: boolean } = {},
+  options: ReplayOptions = {},
+  /** A child's inputs as its parent's replay computed them (default: as recorded). */
+  inputs?: Record<string, unknown>,
 ): Promise<ReplayReport> {
   const workflow =
     options.pureTools === false ? withoutPureTools(loaded.workflow) : loaded.workflow;
   const store = new MemoryStore();
   const counter = { effects: 0 };
-  const answers = new RecordedAnswers(record);
+  const children = new ChildReplays(record, loaded, options, counter);
+  const answers = new RecordedAnswers(record, children);
   const runId = newRunId();
   const declared = loaded.workflow.inputs ?? {};
   const defaults = Object.fromEntries(
@@ -70,7 +87,7 @@ export async function replayRun(
     source: loaded.source,
     workflow,
     graph: loaded.graph,
-    inputs: { ...defaults, ...record.inputs },
+    inputs: { ...defaults, ...(inputs ?? record.inputs) },
     env: record.env,
     secrets,
     store,
@@ -88,7 +105,7 @@ export async function replayRun(
     replay: answers,
   });
   const replayed = (await readRecordedRun(store, runId))!;
-  const found = divergences(record, replayed, loaded);
+  const found = divergences(record, replayed, loaded, children.divergences);
   return {
     runId,
     replayOf: record.run.id,
@@ -154,4 +171,70 @@ function refusingEffects(
   const tool: Effects["tool"] = (call, signal, scope) =>
     pure.has(`${call.module}#${call.exportName}`) ? run(call, signal, scope) : refuse();
   return { now: () => startedAt, llm: refuse, http: refuse, shell: refuse, tool };
+}
+
+/**
+ * The child runs of a replayed run, replayed in place of the workflow steps' attempts that started
+ * them: the recorded child (found by the unit and attempt of its `child_started`) is replayed from
+ * its own record with the inputs the parent's replay gives it, so nothing runs and an edit inside
+ * the child is reported where it is, in the child's file.
+ */
+class ChildReplays {
+  /** The first divergence inside each unit's child run, by unit key. */
+  readonly divergences = new Map<string, Divergence>();
+
+  constructor(
+    private readonly record: RecordedRun,
+    private readonly loaded: LoadedWorkflow,
+    private readonly options: ReplayOptions,
+    private readonly counter: { effects: number },
+  ) {}
+
+  async run(unit: string, attempt: number, call: ChildCall): Promise<StepOutput> {
+    const started = this.record.events.find(
+      (e) =>
+        e.type === "child_started" &&
+        e.stepId !== null &&
+        unitKey(e.stepId, e.scope) === unit &&
+        e.attempt === attempt,
+    );
+    const child = this.record.children.get(String(started?.data?.childRun));
+    if (!child) {
+      throw new StepError(
+        "config",
+        `replay: the record has no attempt ${attempt} of step '${unit}' (no child run), so it is not run`,
+      );
+    }
+    const path = resolve(this.loaded.dir, call.uses);
+    const loaded = this.options.currentChildren
+      ? loadWorkflow(path)
+      : loadWorkflowText(child.run.workflowPath, child.source);
+    if (!loaded.ok) {
+      const first = loaded.diagnostics.find((d) => d.severity === "error");
+      throw new StepError(
+        "config",
+        `the child workflow ${call.uses} does not validate${first ? `: ${first.code} ${first.message}` : ""}`,
+      );
+    }
+    const resolved = resolveInputs(loaded.loaded.workflow, call.inputs, []);
+    const report = await replayRun(child, loaded.loaded, this.options, resolved.inputs);
+    this.counter.effects += report.effectsExecuted;
+    const d = report.divergence;
+    if (d && !this.divergences.has(unit)) {
+      const inner = d.step === null ? "(outputs)" : d.step + (d.scope ?? "");
+      const where = d.line !== null ? `${call.uses}:${d.line}` : call.uses;
+      this.divergences.set(unit, {
+        ...d,
+        message: `${unit} › ${inner} (${where}): ${d.message}`,
+        within: { file: call.uses, step: d.step, scope: d.scope, line: d.line },
+      });
+    }
+    if (report.status === "succeeded") return { value: report.outputs ?? {} };
+    const failed = report.replayed.events.find((e) => e.type === "step_failed" && e.scope === null);
+    const kind = typeof failed?.data?.kind === "string" ? failed.data.kind : "config";
+    throw new StepError(
+      kind as StepError["kind"],
+      `the child run of ${call.uses} failed${failed?.stepId ? ` at step '${failed.stepId}': ${String(failed.data?.message ?? "")}` : ""}`,
+    );
+  }
 }

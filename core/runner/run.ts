@@ -722,6 +722,9 @@ class LocalRun implements ScopeSource {
         "config",
         `${call.uses}: child workflows nest more than ${MAX_CHILD_DEPTH} deep; a workflow that uses itself never ends`,
       );
+    // A replay replays the recorded child in its place.
+    const replayed = this.o.replay?.children;
+    if (replayed) return replayed.run(unit, attempt, call, signal);
     const path = resolve(this.dir, call.uses);
     let loaded: LoadResult;
     try {

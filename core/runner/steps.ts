@@ -364,11 +364,16 @@ function* prepareTool(step: Extract<Step, { type: "tool" }>, env: StepEnv): Prep
 
 /**
  * Whether a replay computes the step again instead of answering it from the record: `transform`
- * and `assert`, and a `tool` declared `pure: true` (docs/replay.md).
+ * and `assert`, a `tool` declared `pure: true` (docs/replay.md), and a `workflow` step, whose
+ * child run is replayed from its own record.
  */
 export function replayRecomputes(step: Step): boolean {
   return (
-    step.type === "transform" || step.type === "assert" || (step.type === "tool" && !!step.pure)
+    step.type === "transform" ||
+    step.type === "assert" ||
+    (step.type === "tool" && !!step.pure) ||
+    // A child run is replayed from its own record, step by step (core/replay/replay.ts).
+    step.type === "workflow"
   );
 }
 

@@ -5,7 +5,7 @@ import type { EventRecord, Origin, RunMode, RunStatus } from "../record/records"
 import type { RunStore } from "../store/run-store";
 import type { Effects } from "./effects";
 import type { ErrorKind } from "./errors";
-import type { StepOutput } from "./steps";
+import type { ChildCall, StepOutput } from "./steps";
 
 export interface RunOptions {
   readonly workflowPath: string;
@@ -62,6 +62,13 @@ export interface ReplayAnswers {
    * undefined when the record has no such success (then `answer` says what happened).
    */
   success(stepId: string, attempt: number): StepOutput | undefined;
+  /**
+   * Replays the child run that a `workflow` step's attempt started, in its place (its record's
+   * own answers; core/replay/replay.ts); undefined: the step is answered like any other.
+   */
+  readonly children?: {
+    run(unit: string, attempt: number, call: ChildCall, signal: AbortSignal): Promise<StepOutput>;
+  };
 }
 
 export interface StepSummary {

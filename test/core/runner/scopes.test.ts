@@ -456,3 +456,54 @@ test("at max with `until` still false: on_max fail fails with max_iterations; on
     all: [{ score: 30 }, { score: 30 }],
   });
 });
+
+test("a replay replays each child run from its own record: no call; an edit inside the child file is reported there, under the step that started it", async () => {
+  const files = { "child.keel.yaml": CHILD };
+  const parent = `keel: 1
+name: triage all
+steps:
+  tickets:
+    type: transform
+    expr: '[{"id": "t1", "text": "refund"}, {"id": "t2", "text": "login"}]'
+  per_ticket:
+    type: workflow
+    uses: ./child.keel.yaml
+    for_each: steps.tickets.output
+    key: item.id
+    with: { ticket: "\${{ item }}" }
+outputs:
+  all: steps.per_ticket.output
+`;
+  const path = writeWorkflow(parent, files);
+  const run = await runText("", { path });
+  assert.equal(run.result.status, "succeeded", run.result.error ?? "");
+  const record = (await readRecordedRun(run.store, run.result.runId))!;
+  assert.equal(record.children.size, 2);
+  const same = await replayRun(record, run.loaded, { currentChildren: true });
+  assert.equal(same.divergence, null);
+  assert.equal(same.effectsExecuted, 0);
+  assert.deepEqual(same.outputs, run.result.outputs);
+  // The child file changes: the parent's replay finds where, in the child.
+  const { writeFileSync } = await import("node:fs");
+  const { dirname, join } = await import("node:path");
+  writeFileSync(join(dirname(path), "child.keel.yaml"), CHILD.replace("Classify", "Sort"));
+  const edited = await replayRun(record, run.loaded, { currentChildren: true });
+  const d = edited.divergence!;
+  assert.equal(d.step, "per_ticket");
+  assert.equal(d.scope, "[t1]");
+  assert.equal(d.field, "prompt");
+  assert.deepEqual(d.within, {
+    file: "./child.keel.yaml",
+    step: "classify",
+    scope: null,
+    line: 11,
+  });
+  assert.match(
+    d.message,
+    /^per_ticket\[t1\] › classify \(\.\/child\.keel\.yaml:11\): the prompt of step 'classify' differs/,
+  );
+  assert.equal(edited.effectsExecuted, 0);
+  // As recorded, the child's own text is replayed: no divergence.
+  const recorded = await replayRun(record, run.loaded);
+  assert.equal(recorded.divergence, null);
+});
