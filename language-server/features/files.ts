@@ -1,6 +1,7 @@
-// Cross-file awareness: a workflow's diagnostics follow the tool modules it uses. A module edited
-// in the editor (open document) or changed on disk (workspace/didChangeWatchedFiles) re-validates
-// every open workflow that read it; `.keel/settings.json` changes re-publish everything.
+// Cross-file awareness: a workflow's diagnostics follow the tool modules and child workflows it
+// uses. A file edited in the editor (open document) or changed on disk
+// (workspace/didChangeWatchedFiles) re-validates every other open workflow that read it;
+// `.keel/settings.json` changes re-publish everything.
 import { DidChangeWatchedFilesNotification } from "vscode-languageserver";
 import type { Feature } from "../context";
 import { filePath } from "../workspace";
@@ -11,12 +12,15 @@ export const files: Feature = {
     const changed = (paths: string[]) => {
       for (const uri of workspace.filesChanged(paths)) ctx.refreshDiagnostics(uri);
     };
-    const onModule = (uri: string) => {
+    // An edited workflow is re-validated by the server itself; here, those that use it as a child.
+    const onFile = (uri: string) => {
       const path = filePath(uri);
-      if (path && !workspace.isWorkflow(uri)) changed([path]);
+      if (!path) return;
+      for (const other of workspace.filesChanged([path]))
+        if (other !== uri) ctx.refreshDiagnostics(other);
     };
-    workspace.documents.onDidChangeContent((e) => onModule(e.document.uri));
-    workspace.documents.onDidClose((e) => onModule(e.document.uri));
+    workspace.documents.onDidChangeContent((e) => onFile(e.document.uri));
+    workspace.documents.onDidClose((e) => onFile(e.document.uri));
     connection.onDidChangeWatchedFiles(({ changes }) => {
       const paths = changes.map((c) => filePath(c.uri)).filter((p): p is string => !!p);
       changed(paths);
@@ -28,7 +32,11 @@ export const files: Feature = {
     connection.onInitialized(() => {
       if (!ctx.client.watchedFilesRegistration) return;
       void connection.client.register(DidChangeWatchedFilesNotification.type, {
-        watchers: [{ globPattern: "**/*.{js,mjs,cjs}" }, { globPattern: "**/.keel/settings.json" }],
+        watchers: [
+          { globPattern: "**/*.{js,mjs,cjs}" },
+          { globPattern: "**/*.keel.{yaml,yml}" },
+          { globPattern: "**/.keel/settings.json" },
+        ],
       });
     });
   },

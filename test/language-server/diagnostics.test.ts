@@ -1,6 +1,6 @@
 // Diagnostics over the protocol, on the built server (dist/server.js): incremental edits, the
 // debounce and the version check, severity settings (client and `.keel/settings.json`), tool
-// modules edited in the editor or on disk, closing, and the IPC transport the extension uses.
+// modules and child workflows edited in the editor or on disk, closing, and the IPC transport the extension uses.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
@@ -165,6 +165,50 @@ test("a tool module edited in the editor or on disk re-validates the workflows u
     writeFileSync(modulePath, "export function second() {}\n");
     await client.connection.sendNotification("workspace/didChangeWatchedFiles", {
       changes: [{ uri: moduleUri, type: 2 }],
+    });
+    const onDisk = await client.waitFor((p) => p.uri === file, 5000, before);
+    assert.deepEqual(onDisk.diagnostics, []);
+  } finally {
+    await client.stop();
+  }
+});
+
+test("a child workflow edited in the editor or on disk re-validates the workflows using it", async () => {
+  const root = mkdtempSync(join(tmpdir(), "keel-lsp-"));
+  const childPath = join(root, "child.keel.yaml");
+  const child = (input: string) =>
+    `keel: 1\nname: c\ninputs:\n  ${input}: { type: string, default: x }\nsteps:\n  a: { type: transform, expr: 1 }\n`;
+  writeFileSync(childPath, child("topic"));
+  const file = pathToFileURL(join(root, "parent.keel.yaml")).href;
+  const childUri = pathToFileURL(childPath).href;
+  const text =
+    "keel: 1\nname: p\nsteps:\n  c:\n    type: workflow\n    uses: ./child.keel.yaml\n    with: { subject: y }\n";
+  const client = await TestClient.start();
+  try {
+    await client.open(file, text);
+    assert.deepEqual(
+      (await client.diagnostics(file, 1)).map((d) => d.code),
+      ["KEEL604"],
+    );
+
+    let before = client.published.length;
+    await client.open(childUri, child("subject"));
+    const fixed = await client.waitFor((p) => p.uri === file, 5000, before);
+    assert.deepEqual(fixed.diagnostics, []);
+
+    // Closing the child falls back to the file on disk, which lacks the input.
+    before = client.published.length;
+    await client.close(childUri);
+    const reverted = await client.waitFor((p) => p.uri === file, 5000, before);
+    assert.deepEqual(
+      reverted.diagnostics.map((d) => d.code),
+      ["KEEL604"],
+    );
+
+    before = client.published.length;
+    writeFileSync(childPath, child("subject"));
+    await client.connection.sendNotification("workspace/didChangeWatchedFiles", {
+      changes: [{ uri: childUri, type: 2 }],
     });
     const onDisk = await client.waitFor((p) => p.uri === file, 5000, before);
     assert.deepEqual(onDisk.diagnostics, []);
