@@ -128,93 +128,80 @@ test("severity settings from the client and from .keel/settings.json change or d
   }
 });
 
-test("a tool module edited in the editor or on disk re-validates the workflows using it", async () => {
+/**
+ * A workflow (`text`) that reads another file (`used`, holding `broken` on disk) reports `code`;
+ * opening `used` with `fixed` clears it, closing it brings it back, writing `fixed` to disk (and
+ * the client's file-watch notice) clears it again.
+ */
+async function followsUsedFile(o: {
+  text: string;
+  used: string;
+  broken: string;
+  fixed: string;
+  languageId: string;
+  code: string;
+}): Promise<void> {
   const root = mkdtempSync(join(tmpdir(), "keel-lsp-"));
-  const modulePath = join(root, "tool.js");
-  writeFileSync(modulePath, "exports.first = () => 1;\n");
+  const usedPath = join(root, o.used);
+  writeFileSync(usedPath, o.broken);
   const file = pathToFileURL(join(root, "w.keel.yaml")).href;
-  const moduleUri = pathToFileURL(modulePath).href;
-  const text = "keel: 1\nname: t\nsteps:\n  a:\n    type: tool\n    uses: ./tool.js#second\n";
+  const usedUri = pathToFileURL(usedPath).href;
   const client = await TestClient.start();
   try {
-    await client.open(file, text);
+    await client.open(file, o.text);
     assert.deepEqual(
       (await client.diagnostics(file, 1)).map((d) => d.code),
-      ["KEEL502"],
+      [o.code],
     );
 
     let before = client.published.length;
-    await client.open(
-      moduleUri,
-      "exports.first = () => 1;\nexports.second = () => 2;\n",
-      "javascript",
-    );
+    await client.open(usedUri, o.fixed, o.languageId);
     const fixed = await client.waitFor((p) => p.uri === file, 5000, before);
     assert.deepEqual(fixed.diagnostics, []);
 
-    // Closing the module falls back to the file on disk, which lacks the export.
+    // Closing the file falls back to the one on disk, which is still broken.
     before = client.published.length;
-    await client.close(moduleUri);
+    await client.close(usedUri);
     const reverted = await client.waitFor((p) => p.uri === file, 5000, before);
     assert.deepEqual(
       reverted.diagnostics.map((d) => d.code),
-      ["KEEL502"],
+      [o.code],
     );
 
     before = client.published.length;
-    writeFileSync(modulePath, "export function second() {}\n");
+    writeFileSync(usedPath, o.fixed);
     await client.connection.sendNotification("workspace/didChangeWatchedFiles", {
-      changes: [{ uri: moduleUri, type: 2 }],
+      changes: [{ uri: usedUri, type: 2 }],
     });
     const onDisk = await client.waitFor((p) => p.uri === file, 5000, before);
     assert.deepEqual(onDisk.diagnostics, []);
   } finally {
     await client.stop();
   }
+}
+
+test("a tool module edited in the editor or on disk re-validates the workflows using it", async () => {
+  await followsUsedFile({
+    text: "keel: 1\nname: t\nsteps:\n  a:\n    type: tool\n    uses: ./tool.js#second\n",
+    used: "tool.js",
+    broken: "exports.first = () => 1;\n",
+    fixed: "exports.first = () => 1;\nexports.second = () => 2;\n",
+    languageId: "javascript",
+    code: "KEEL502",
+  });
 });
 
 test("a child workflow edited in the editor or on disk re-validates the workflows using it", async () => {
-  const root = mkdtempSync(join(tmpdir(), "keel-lsp-"));
-  const childPath = join(root, "child.keel.yaml");
   const child = (input: string) =>
     `keel: 1\nname: c\ninputs:\n  ${input}: { type: string, default: x }\nsteps:\n  a: { type: transform, expr: 1 }\n`;
-  writeFileSync(childPath, child("topic"));
-  const file = pathToFileURL(join(root, "parent.keel.yaml")).href;
-  const childUri = pathToFileURL(childPath).href;
-  const text =
-    "keel: 1\nname: p\nsteps:\n  c:\n    type: workflow\n    uses: ./child.keel.yaml\n    with: { subject: y }\n";
-  const client = await TestClient.start();
-  try {
-    await client.open(file, text);
-    assert.deepEqual(
-      (await client.diagnostics(file, 1)).map((d) => d.code),
-      ["KEEL604"],
-    );
-
-    let before = client.published.length;
-    await client.open(childUri, child("subject"));
-    const fixed = await client.waitFor((p) => p.uri === file, 5000, before);
-    assert.deepEqual(fixed.diagnostics, []);
-
-    // Closing the child falls back to the file on disk, which lacks the input.
-    before = client.published.length;
-    await client.close(childUri);
-    const reverted = await client.waitFor((p) => p.uri === file, 5000, before);
-    assert.deepEqual(
-      reverted.diagnostics.map((d) => d.code),
-      ["KEEL604"],
-    );
-
-    before = client.published.length;
-    writeFileSync(childPath, child("subject"));
-    await client.connection.sendNotification("workspace/didChangeWatchedFiles", {
-      changes: [{ uri: childUri, type: 2 }],
-    });
-    const onDisk = await client.waitFor((p) => p.uri === file, 5000, before);
-    assert.deepEqual(onDisk.diagnostics, []);
-  } finally {
-    await client.stop();
-  }
+  await followsUsedFile({
+    text: "keel: 1\nname: p\nsteps:\n  c:\n    type: workflow\n    uses: ./child.keel.yaml\n    with: { subject: y }\n",
+    used: "child.keel.yaml",
+    broken: child("topic"),
+    fixed: child("subject"),
+    languageId: "keel",
+    code: "KEEL604",
+  });
 });
 
 test("closing a workflow clears its diagnostics", async () => {
