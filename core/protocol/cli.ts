@@ -125,6 +125,17 @@ export type RerunPlan = z.infer<typeof RerunPlan>;
 
 const Pair = <T extends z.ZodType>(t: T) => z.tuple([t, t]).readonly();
 
+/** An item of a map step (by key) or an iteration of a repeated step (its number as text). */
+const UnitDiff = z.object({
+  key: z.string(),
+  status: Pair(z.string()),
+  inputEqual: z.boolean(),
+  outputEqual: z.boolean(),
+  latencyMs: Pair(z.number().nullable()),
+  /** Anything but latency differs, an iteration of the item included. */
+  differs: z.boolean(),
+});
+
 /**
  * `keel diff --json`: two recorded runs compared, as the core's `diffRuns` returns them
  * (`RunDiff` in core/replay/diff.ts). Each pair is [run a, run b]; a status is "absent" when the
@@ -146,8 +157,12 @@ export const RunDiff = z.object({
         costUsd: Pair(z.number().nullable()),
         model: Pair(z.string().nullable()),
         fingerprint: Pair(z.string().nullable()),
-        /** Anything above but latency differs. */
+        /** Anything above but latency, or an item or iteration, differs. */
         differs: z.boolean(),
+        /** A map step's items by key: run a's in list order, then those only in run b. */
+        items: z.array(UnitDiff).readonly().optional(),
+        /** A repeated step's iterations by number. */
+        iterations: z.array(UnitDiff).readonly().optional(),
       }),
     )
     .readonly(),

@@ -1,9 +1,24 @@
 // Diff of two recorded runs (docs/replay.md, "Diff"): per step, whether its input and output are
 // equal, its status in each, the change in latency and cost, a changed model or fingerprint; the
-// first divergence (the first step in run A's log order that differs) first.
-import type { AttemptRecord } from "../record/records";
-import { foldToEnd, type StepAt } from "../record/fold";
+// first divergence (the first step in run A's log order that differs) first. A map step's items
+// are compared by key and a repeated step's iterations by number (docs/dev/scopes.md), each like a
+// step of its own.
+import { unitKey, type AttemptRecord } from "../record/records";
+import { foldToEnd, type RunFold, type StepAt } from "../record/fold";
 import type { RecordedRun } from "./record";
+
+/** One item of a map step, or one iteration of a repeated step, in both runs. */
+export interface UnitDiff {
+  /** The item's key (`doc-17`), or the iteration's number as text (`2`). */
+  readonly key: string;
+  /** "absent" when the unit is not in that run (an item added or removed, one more iteration). */
+  readonly status: readonly [string, string];
+  readonly inputEqual: boolean;
+  readonly outputEqual: boolean;
+  readonly latencyMs: readonly [number | null, number | null];
+  /** True when anything but latency differs, an iteration of the item included. */
+  readonly differs: boolean;
+}
 
 export interface StepDiff {
   readonly step: string;
@@ -12,11 +27,16 @@ export interface StepDiff {
   readonly outputEqual: boolean;
   /** Milliseconds from start to end in each run; null when the step did not run there. */
   readonly latencyMs: readonly [number | null, number | null];
+  /** The step's attempts' cost in each run, its items' and iterations' included. */
   readonly costUsd: readonly [number | null, number | null];
   readonly model: readonly [string | null, string | null];
   readonly fingerprint: readonly [string | null, string | null];
-  /** True when anything above differs (latency alone does not count). */
+  /** True when anything above, or an item or iteration, differs (latency alone does not count). */
   readonly differs: boolean;
+  /** A map step's items by key: run A's in list order, then those only in run B. */
+  readonly items?: readonly UnitDiff[];
+  /** A repeated step's iterations by number. */
+  readonly iterations?: readonly UnitDiff[];
 }
 
 export interface RunDiff {
@@ -28,17 +48,62 @@ export interface RunDiff {
   readonly steps: readonly StepDiff[];
 }
 
+/** A unit (a step, an item, an iteration) in one run. */
 interface Side {
   readonly state: StepAt | undefined;
+  /** The unit's own attempts, in attempt order. */
   readonly attempts: readonly AttemptRecord[];
   readonly latencyMs: number | null;
 }
 
+/** One run read for the diff: its fold, and each unit's attempts and latency by unit key. */
+class RunSide {
+  readonly fold: RunFold;
+  private readonly attempts = new Map<string, AttemptRecord[]>();
+  private readonly started = new Map<string, number>();
+  private readonly ended = new Map<string, number>();
+
+  constructor(r: RecordedRun) {
+    this.fold = foldToEnd(r.events, r.attempts);
+    for (const a of r.attempts) push(this.attempts, unitKey(a.stepId, a.scope), a);
+    for (const list of this.attempts.values()) list.sort((x, y) => x.attempt - y.attempt);
+    for (const e of r.events) {
+      if (!e.stepId) continue;
+      const key = unitKey(e.stepId, e.scope);
+      if (e.type === "step_started" && !this.started.has(key))
+        this.started.set(key, Date.parse(e.at));
+      if (ENDS.test(e.type)) this.ended.set(key, Date.parse(e.at));
+    }
+  }
+
+  /** The unit by its key; undefined state when the run never had it. */
+  side(key: string): Side {
+    const s = this.started.get(key);
+    const t = this.ended.get(key);
+    return {
+      state: this.fold.unit(key),
+      attempts: this.attempts.get(key) ?? [],
+      latencyMs: s !== undefined && t !== undefined ? t - s : null,
+    };
+  }
+
+  /** Every attempt of the step, its items' and iterations' included. */
+  allAttempts(stepId: string): AttemptRecord[] {
+    const out = [...(this.attempts.get(stepId) ?? [])];
+    for (const u of this.fold.units(stepId)) out.push(...(this.attempts.get(u.id) ?? []));
+    return out;
+  }
+}
+
+const ENDS = /^step_(succeeded|failed|cached|reused|cancelled)$/;
+
 export function diffRuns(a: RecordedRun, b: RecordedRun): RunDiff {
-  const sideA = sides(a);
-  const sideB = sides(b);
-  const order = [...sideA.keys(), ...[...sideB.keys()].filter((id) => !sideA.has(id))];
-  const rows = order.map((id) => compare(id, sideA.get(id), sideB.get(id)));
+  const sideA = new RunSide(a);
+  const sideB = new RunSide(b);
+  const idsA = [...sideA.fold.steps()].map((s) => s.id);
+  const inA = new Set(idsA);
+  const order = [...idsA, ...[...sideB.fold.steps()].map((s) => s.id).filter((id) => !inA.has(id))];
+  const rows = order.map((id) => compareStep(id, sideA, sideB));
   const first = rows.find((r) => r.differs) ?? null;
   return {
     a: a.run.id,
@@ -48,56 +113,93 @@ export function diffRuns(a: RecordedRun, b: RecordedRun): RunDiff {
   };
 }
 
-/** Each step of a run in the order its log first mentions it. */
-function sides(r: RecordedRun): Map<string, Side> {
-  const fold = foldToEnd(r.events, r.attempts);
-  const started = new Map<string, number>();
-  const ended = new Map<string, number>();
-  for (const e of r.events) {
-    if (!e.stepId) continue;
-    if (e.type === "step_started" && !started.has(e.stepId))
-      started.set(e.stepId, Date.parse(e.at));
-    if (/^step_(succeeded|failed|cached|reused|cancelled)$/.test(e.type))
-      ended.set(e.stepId, Date.parse(e.at));
-  }
-  const out = new Map<string, Side>();
-  for (const state of fold.steps()) {
-    const s = started.get(state.id);
-    const t = ended.get(state.id);
-    out.set(state.id, {
-      state,
-      attempts: r.attempts.filter((x) => x.stepId === state.id),
-      latencyMs: s !== undefined && t !== undefined ? t - s : null,
-    });
-  }
-  return out;
-}
-
-function compare(step: string, a: Side | undefined, b: Side | undefined): StepDiff {
-  const last = (s: Side | undefined) => s?.attempts.at(-1);
-  const meta = (s: Side | undefined, key: string) =>
+function compareStep(step: string, runA: RunSide, runB: RunSide): StepDiff {
+  const a = runA.side(step);
+  const b = runB.side(step);
+  const last = (s: Side) => s.attempts.at(-1);
+  const meta = (s: Side, key: string) =>
     (last(s)?.meta?.[key] as string | null | undefined) ?? null;
-  const cost = (s: Side | undefined) => {
-    const costs = (s?.attempts ?? [])
-      .map((x) => x.meta?.costUsd)
-      .filter((c) => typeof c === "number");
+  const cost = (attempts: readonly AttemptRecord[]) => {
+    const costs = attempts.map((x) => x.meta?.costUsd).filter((c) => typeof c === "number");
     return costs.length > 0 ? (costs as number[]).reduce((x, y) => x + y, 0) : null;
   };
+  const own = compareUnit(a, b);
   const row = {
     step,
-    status: [a?.state?.status ?? "absent", b?.state?.status ?? "absent"] as const,
-    inputEqual: last(a)?.inputHash === last(b)?.inputHash,
-    outputEqual: (a?.state?.output ?? null) === (b?.state?.output ?? null),
-    latencyMs: [a?.latencyMs ?? null, b?.latencyMs ?? null] as const,
-    costUsd: [cost(a), cost(b)] as const,
+    status: own.status,
+    inputEqual: own.inputEqual,
+    outputEqual: own.outputEqual,
+    latencyMs: own.latencyMs,
+    costUsd: [cost(runA.allAttempts(step)), cost(runB.allAttempts(step))] as const,
     model: [meta(a, "model"), meta(b, "model")] as const,
     fingerprint: [meta(a, "fingerprint"), meta(b, "fingerprint")] as const,
   };
+  const scopes = scopesOf(step, runA, runB);
   const differs =
-    row.status[0] !== row.status[1] ||
-    !row.inputEqual ||
-    !row.outputEqual ||
+    own.differs ||
     row.model[0] !== row.model[1] ||
-    row.fingerprint[0] !== row.fingerprint[1];
-  return { ...row, differs };
+    row.fingerprint[0] !== row.fingerprint[1] ||
+    [...(scopes.items ?? []), ...(scopes.iterations ?? [])].some((u) => u.differs);
+  return { ...row, differs, ...scopes };
+}
+
+/**
+ * A step's items, by key in run A's list order and then B's new keys, and its own iterations, by
+ * number; each item's iterations count toward whether it differs. Neither when the step has none.
+ */
+function scopesOf(
+  step: string,
+  runA: RunSide,
+  runB: RunSide,
+): { items?: UnitDiff[]; iterations?: UnitDiff[] } {
+  const scopes: string[] = [];
+  const seen = new Set<string>();
+  for (const run of [runA, runB]) {
+    for (const u of run.fold.units(step)) {
+      if (seen.has(u.scope!)) continue;
+      seen.add(u.scope!);
+      scopes.push(u.scope!);
+    }
+  }
+  if (scopes.length === 0) return {};
+  const unit = (scope: string, key: string): UnitDiff => {
+    const full = unitKey(step, scope);
+    return { key, ...compareUnit(runA.side(full), runB.side(full)) };
+  };
+  const iterationsOf = (base: string) =>
+    scopes
+      .filter((s) => s.startsWith(`${base}#`) && /^\d+$/.test(s.slice(base.length + 1)))
+      .map((s) => unit(s, s.slice(base.length + 1)))
+      .sort((x, y) => Number(x.key) - Number(y.key));
+  const items = scopes
+    .filter((s) => s.startsWith("[") && s.endsWith("]"))
+    .map((s) => {
+      const row = unit(s, s.slice(1, -1));
+      return iterationsOf(s).some((i) => i.differs) ? { ...row, differs: true } : row;
+    });
+  const iterations = iterationsOf("");
+  return {
+    ...(items.length > 0 ? { items } : {}),
+    ...(iterations.length > 0 ? { iterations } : {}),
+  };
+}
+
+/** A unit in both runs: status, the last attempt's input, the output, the latency. */
+function compareUnit(a: Side, b: Side): Omit<UnitDiff, "key"> {
+  const inputEqual = a.attempts.at(-1)?.inputHash === b.attempts.at(-1)?.inputHash;
+  const outputEqual = (a.state?.output ?? null) === (b.state?.output ?? null);
+  const status = [a.state?.status ?? "absent", b.state?.status ?? "absent"] as const;
+  return {
+    status,
+    inputEqual,
+    outputEqual,
+    latencyMs: [a.latencyMs, b.latencyMs] as const,
+    differs: status[0] !== status[1] || !inputEqual || !outputEqual,
+  };
+}
+
+function push<T>(map: Map<string, T[]>, key: string, value: T): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
 }
