@@ -33,6 +33,12 @@ export interface GoldenFile {
   readonly findings: readonly Omit<Finding, "runId">[];
   /** JSON texts by content hash: every value a record refers to that is not inline. */
   readonly values: Readonly<Record<string, string>>;
+  /**
+   * The child runs its workflow steps started (docs/dev/scopes.md), each a golden run of its own
+   * whose `workflow` and `folder` are relative to this run's workflow folder; only when there
+   * are some.
+   */
+  readonly children?: readonly GoldenFile[];
 }
 
 type Optional<T, K extends keyof T> = Omit<T, K> & Partial<Pick<T, K>>;
@@ -65,6 +71,10 @@ export function toGolden(record: RecordedRun, workflow: string): GoldenFile {
   for (const e of record.events) for (const ref of eventRefs(e)) keep(ref);
   const { workflowPath: _path, ownerPid: _pid, heartbeatAt: _beat, ...run } = record.run;
   const strip = <T extends { runId: string }>({ runId: _id, ...rest }: T) => withoutNullScope(rest);
+  const dir = record.run.workflowPath.replace(/[\\/][^\\/]*$/, "");
+  const children = [...record.children.values()].map((child) =>
+    toGolden(child, relative(dir, child.run.workflowPath).replace(/\\/g, "/")),
+  );
   return {
     keelRun: GOLDEN_VERSION,
     workflow,
@@ -75,6 +85,7 @@ export function toGolden(record: RecordedRun, workflow: string): GoldenFile {
     attempts: record.attempts.map(strip),
     findings: record.findings.map(strip),
     values: Object.fromEntries(Object.entries(values).sort(([a], [b]) => (a < b ? -1 : 1))),
+    ...(children.length > 0 ? { children } : {}),
   };
 }
 
@@ -164,6 +175,13 @@ export function portableGolden(
       data: json(f.data) as Record<string, unknown>,
     })),
     values: Object.fromEntries(Object.entries(values).sort(([a], [b]) => (a < b ? -1 : 1))),
+    ...(golden.children
+      ? {
+          children: golden.children.map((c) =>
+            portableGolden(c, resolve(dir, dirname(c.workflow)), root, real, kept),
+          ),
+        }
+      : {}),
   };
 }
 
@@ -223,11 +241,33 @@ export function fromGolden(golden: GoldenFile, workflowPath: string): RecordedRu
     texts,
     // An exported file's folder is relative to the workflow's, which is beside the file now.
     recordedDir: resolve(dirname(workflowPath), golden.folder),
+    children: new Map(
+      (golden.children ?? []).map((c) => {
+        const child = fromGolden(c, resolve(dirname(workflowPath), c.workflow));
+        return [child.run.id, child];
+      }),
+    ),
   });
 }
 
-/** Everything a store needs to hold the run (keel import). */
+/** Everything a store needs to hold the run and its child runs (keel import). */
 export function importBatch(record: RecordedRun, golden: GoldenFile): WriteBatch {
+  const own = runBatch(record, golden);
+  const children = (golden.children ?? []).map((c) =>
+    importBatch(record.children.get(c.run.id)!, c),
+  );
+  const all = <K extends keyof WriteBatch>(key: K) =>
+    [own, ...children].flatMap((b) => (b[key] ?? []) as NonNullable<WriteBatch[K]>[number][]);
+  return {
+    runs: all("runs"),
+    events: all("events"),
+    attempts: all("attempts"),
+    findings: all("findings"),
+    blobs: all("blobs"),
+  } as WriteBatch;
+}
+
+function runBatch(record: RecordedRun, golden: GoldenFile): WriteBatch {
   return {
     runs: [record.run],
     // The recorded folder rides on the first event: the store's run record has no field for it.

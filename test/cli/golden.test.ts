@@ -221,3 +221,80 @@ steps:
   const tested = keel(["test"], dir);
   assert.equal(tested.code, 0, tested.stdout);
 });
+
+const PARENT = `keel: 1
+name: triage all
+steps:
+  tickets:
+    type: transform
+    expr: '[{"id": "t1", "text": "refund"}, {"id": "t2", "text": "login"}]'
+  per_ticket:
+    type: workflow
+    uses: ./lib/triage-one.keel.yaml
+    for_each: steps.tickets.output
+    key: item.id
+    with: { ticket: "\${{ item }}" }
+outputs:
+  labels: steps.per_ticket.output.label
+`;
+const CHILD = `keel: 1
+name: triage one
+inputs:
+  ticket: { type: object }
+providers:
+  p: { type: scripted, default: billing }
+steps:
+  classify:
+    type: llm
+    prompt: "Classify \${{ inputs.ticket.text }}"
+outputs:
+  label: steps.classify.output
+`;
+
+test("a parent's golden file holds its child runs: keel test replays them and reports an edit inside the child file; keel import stores them", () => {
+  const files = { "flows/triage.keel.yaml": PARENT, "flows/lib/triage-one.keel.yaml": CHILD };
+  const a = workspace(files);
+  const run = keel(["run", "flows/triage.keel.yaml"], a);
+  assert.equal(run.code, 0, run.stderr);
+  const exported = keel(["export", "latest"], a);
+  assert.equal(exported.code, 0, exported.stderr);
+  const golden = JSON.parse(exported.stdout) as {
+    run: { id: string };
+    children: { workflow: string; folder: string; run: { parentScope: string } }[];
+  };
+  const validate = new Ajv({ strict: false }).compile(
+    JSON.parse(readFileSync("schema/keel-run.schema.json", "utf8")) as object,
+  );
+  assert.ok(validate(golden), JSON.stringify(validate.errors));
+  assert.deepEqual(golden.children.map((c) => [c.workflow, c.folder, c.run.parentScope]).sort(), [
+    ["lib/triage-one.keel.yaml", ".", "per_ticket[t1]"],
+    ["lib/triage-one.keel.yaml", ".", "per_ticket[t2]"],
+  ]);
+  assert.ok(!exported.stdout.includes(a), "no absolute path of the workspace");
+
+  const b = workspace(files);
+  writeFileSync(join(b, "flows/triage.keel-run.json"), exported.stdout);
+  const passed = keel(["test"], b);
+  assert.equal(passed.code, 0, passed.stdout + passed.stderr);
+  assert.match(passed.stdout, /ℹ pass 1\nℹ fail 0/);
+
+  writeFileSync(join(b, "flows/lib/triage-one.keel.yaml"), CHILD.replace("Classify", "Sort"));
+  const failed = keel(["test"], b);
+  assert.equal(failed.code, 1, failed.stdout + failed.stderr);
+  assert.match(
+    failed.stdout,
+    /per_ticket\[t1\] › classify \(\.\/lib\/triage-one\.keel\.yaml:10\): the prompt of step 'classify' differs/,
+  );
+
+  const c = workspace(files);
+  writeFileSync(join(c, "flows/triage.keel-run.json"), exported.stdout);
+  const imported = keel(["import", "flows/triage.keel-run.json"], c);
+  assert.equal(imported.code, 0, imported.stderr);
+  const runs = JSON.parse(keel(["runs", "--json"], c).stdout || "[]") as {
+    id: string;
+    parentId: string | null;
+  }[];
+  assert.equal(runs.filter((r) => r.parentId === golden.run.id).length, 2);
+  const replayed = keel(["replay", golden.run.id], c);
+  assert.equal(replayed.code, 0, replayed.stdout + replayed.stderr);
+});
