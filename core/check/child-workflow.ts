@@ -162,7 +162,8 @@ function nesting(
 function checkWith(step: StepEntry, uses: string, child: Child, sink: DiagnosticSink): void {
   const inputs = isObj(child.top.inputs) ? child.top.inputs : {};
   const names = Object.keys(inputs);
-  const given = (value: unknown, loc: StepEntry["loc"] | undefined, required: boolean) => {
+  /** `where` is the key as messages name it; `value` replaces the child's inputs whole. */
+  const given = (value: unknown, loc: StepEntry["loc"] | undefined, where: string) => {
     const map = isObj(value) ? value : {};
     for (const [name, v] of Object.entries(map)) {
       const vLoc = loc?.children?.get(name);
@@ -182,21 +183,22 @@ function checkWith(step: StepEntry, uses: string, child: Child, sink: Diagnostic
       const problem = inputProblem(name, { type: type as InputType, schema }, v);
       if (problem) sink.add("KEEL606", vLoc.span, `the child's ${problem}`);
     }
-    if (!required) return;
     for (const name of names) {
       const input = inputs[name];
       if (!isObj(input) || "default" in input || name in map) continue;
+      const replaces =
+        where === "repeat.with" ? " (it replaces `with:` from the second iteration on)" : "";
       sink.add(
         "KEEL605",
         loc?.keySpan ?? step.loc.children?.get("uses")?.span ?? step.keySpan,
-        `child workflow '${uses}' needs input '${name}' (it has no default): add \`${name}:\` to \`with:\``,
+        `child workflow '${uses}' needs input '${name}' (it has no default): add \`${name}:\` to \`${where}:\`${replaces}`,
       );
     }
   };
-  given(step.value.with, step.loc.children?.get("with"), true);
+  given(step.value.with, step.loc.children?.get("with"), "with");
   const repeat = step.value.repeat;
-  if (isObj(repeat)) {
-    given(repeat.with, step.loc.children?.get("repeat")?.children?.get("with"), false);
+  if (isObj(repeat) && "with" in repeat) {
+    given(repeat.with, step.loc.children?.get("repeat")?.children?.get("with"), "repeat.with");
   }
 }
 
