@@ -10,6 +10,7 @@ import { isPgUrl } from "@keel/core/store/location";
 import { flag, parseArgs } from "../args";
 import { UsageError } from "../output";
 import { openStoreAt, storeName } from "../store";
+import { latestRunId } from "./recorded";
 
 export const usage = "keel pull <run id | latest> --store postgres://… [--into path]";
 
@@ -24,7 +25,7 @@ export async function runPull(argv: readonly string[]): Promise<number> {
   let record;
   try {
     const wanted = args.positionals[0]!;
-    const id = wanted === "latest" ? (await source.listRuns({ limit: 1 }))[0]?.id : wanted;
+    const id = wanted === "latest" ? await latestRunId(source) : wanted;
     record = id ? await readRecordedRun(source, id) : undefined;
     if (!record) throw new UsageError(`no run '${wanted}' in ${storeName(from)}`);
   } finally {

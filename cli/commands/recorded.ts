@@ -17,13 +17,25 @@ export async function readRunAt(storePath: string, wanted: string): Promise<Reco
   }
 }
 
+/**
+ * The id of the newest run that is not a child run (docs/cli.md: `latest`): a child workflow's
+ * runs start after their parent's, and `latest` means the run the user started.
+ */
+export async function latestRunId(store: RunStore): Promise<string | undefined> {
+  for (let limit = 64; ; limit *= 8) {
+    const runs = await store.listRuns({ limit });
+    const top = runs.find((r) => r.parentScope === null);
+    if (top || runs.length < limit) return top?.id;
+  }
+}
+
 /** The run named `wanted` (an id, or `latest`) read back whole; bad usage when there is none. */
 export async function findRecordedRun(
   store: RunStore,
   wanted: string,
   storePath: string,
 ): Promise<RecordedRun> {
-  const id = wanted === "latest" ? (await store.listRuns({ limit: 1 }))[0]?.id : wanted;
+  const id = wanted === "latest" ? await latestRunId(store) : wanted;
   const record = id ? await readRecordedRun(store, id) : undefined;
   if (!record) throw new UsageError(`no run '${wanted}' in ${storePath}`);
   return record;

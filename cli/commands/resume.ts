@@ -12,6 +12,7 @@ import { styleFor, UsageError } from "../output";
 import { openStoreAt } from "../store";
 import { secretsFromEnv } from "../run-options";
 import { performRun } from "./run";
+import { latestRunId } from "./recorded";
 
 export const usage = "keel resume <run id | latest> [--json] [--store path]";
 
@@ -28,7 +29,7 @@ export async function runResume(argv: readonly string[]): Promise<number> {
   let recorded;
   try {
     const wanted = args.positionals[0]!;
-    const id = wanted === "latest" ? (await store.listRuns({ limit: 1 }))[0]?.id : wanted;
+    const id = wanted === "latest" ? await latestRunId(store) : wanted;
     recorded = id ? await loadResumePoint(store, id) : undefined;
     if (!recorded) throw new UsageError(`no run '${wanted}' in ${storePath}`);
   } finally {

@@ -203,6 +203,8 @@ export async function performRun(o: PerformOptions): Promise<number> {
       store,
       effects: createNodeEffects({ providers: loaded.workflow.providers ?? {}, dir: loaded.dir }),
       env: o.env,
+      // A child workflow reads the `env.NAME` values it names itself, as its parent does.
+      readEnv: (names) => Object.fromEntries(names.map((n) => [n, process.env[n]])),
       secrets: o.secrets,
       signal: controller.signal,
       concurrency: o.concurrency,
