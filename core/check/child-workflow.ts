@@ -74,7 +74,7 @@ export function checkWorkflowStep(
     sink.add(
       "KEEL601",
       usesLoc.span,
-      `'${uses}' is not a workflow file: write a path relative to this file that ends in .keel.yaml, such as \`./child.keel.yaml\``,
+      `'${uses}' is not a workflow file: write a path relative to this file, starting with ./ or ../ and ending in .keel.yaml (or .keel.yml), such as \`./child.keel.yaml\``,
     );
     return;
   }
