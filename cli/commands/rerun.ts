@@ -1,5 +1,7 @@
 // `keel rerun <run> --from <step>`: a new run of the workflow file on disk that reuses the parent's
-// outputs upstream of the step (docs/replay.md, "Rerun from a step"). It lists the http, shell and
+// outputs upstream of the step (docs/replay.md, "Rerun from a step"). `--from 'step[key]'` runs
+// one item of a map again and keeps the others; `--failed` runs what failed again, keeping what
+// succeeded, items of a failed map included. It lists the http, shell and
 // tool steps that will execute again and asks first (`--yes` answers); it refuses a changed
 // upstream unless `--force`.
 import { createInterface } from "node:readline/promises";
@@ -13,10 +15,11 @@ import { secretsFromEnv } from "../run-options";
 import { performRun } from "./run";
 
 export const usage =
-  "keel rerun <run id | latest> --from <step> [--set step=json]... [--yes] [--force] [--plan] [--json | --events] [--store path]";
+  "keel rerun <run id | latest> (--from <step | step[key]> | --failed) [--set step=json]... [--yes] [--force] [--plan] [--json | --events] [--store path]";
 
 const SPEC = {
   "--from": true,
+  "--failed": false,
   "--set": true,
   "--yes": false,
   "--force": false,
@@ -29,8 +32,12 @@ const SPEC = {
 export async function runRerun(argv: readonly string[]): Promise<number> {
   const args = parseArgs(argv, SPEC, usage);
   if (args.positionals.length !== 1) throw new UsageError(`name one run\nusage: ${usage}`);
-  const from = flag(args, "--from");
-  if (!from) throw new UsageError(`--from <step> is required\nusage: ${usage}`);
+  const step = flag(args, "--from");
+  const failed = args.flags.has("--failed");
+  if (!step && !failed)
+    throw new UsageError(`--from <step> or --failed is required\nusage: ${usage}`);
+  if (step && failed) throw new UsageError(`give --from or --failed, not both\nusage: ${usage}`);
+  const from = step ?? ({ failed: true } as const);
   const set = new Map<string, unknown>();
   for (const pair of args.flags.get("--set") ?? []) {
     const eq = pair.indexOf("=");
@@ -52,7 +59,13 @@ export async function runRerun(argv: readonly string[]): Promise<number> {
   // What would run, for an editor to show and confirm; nothing runs.
   if (args.flags.has("--plan")) {
     const { live, effectful, changed } = plan;
-    const answer: RerunPlan = { from, reused: [...plan.reuse.keys()], live, effectful, changed };
+    const answer: RerunPlan = {
+      from: step ?? "--failed",
+      reused: [...plan.reuse.keys()],
+      live,
+      effectful,
+      changed,
+    };
     process.stdout.write(JSON.stringify(answer) + "\n");
     return 0;
   }

@@ -12,6 +12,8 @@ import { loadWorkflowText } from "../runner/load";
 import { stepChanged } from "../runner/step-run";
 import type { ReusedStep } from "../runner/types";
 import { foldToEnd } from "../record/fold";
+import { splitUnit } from "../record/records";
+import { closest } from "../model/suggest";
 import type { RecordedRun } from "./record";
 
 export type RerunPlan =
@@ -30,23 +32,35 @@ export type RerunPlan =
     }
   | { readonly ok: false; readonly problem: string };
 
+/**
+ * Where a rerun starts: a step (`summarize`), one item or iteration of it (`summarize[doc-17]`:
+ * its other items are reused), or every step that did not succeed (`--failed`: the succeeded
+ * items of a map that failed are reused).
+ */
+export type RerunFrom = string | { readonly failed: true };
+
 export function planRerun(
   record: RecordedRun,
   loaded: LoadedWorkflow,
-  from: string,
+  from: RerunFrom,
   set: ReadonlyMap<string, unknown>,
   force = false,
 ): RerunPlan {
   const graph = loaded.graph;
-  if (!graph.deps.has(from)) return { ok: false, problem: `no step '${from}' in the workflow` };
-  const downstream = withDescendants(graph, from);
+  const fold = foldToEnd(record.events, record.attempts);
+  const start = startsOf(record, loaded, fold, from);
+  if (typeof start === "string") return { ok: false, problem: start };
+  const downstream = new Set<string>();
+  for (const id of start.steps) for (const d of withDescendants(graph, id)) downstream.add(d);
+  // One label for messages: the step (or unit) asked for, or the failed steps.
+  const fromText = typeof from === "string" ? from : start.steps.join(", ");
   for (const id of set.keys()) {
     if (!graph.deps.has(id))
       return { ok: false, problem: `--set names no step of the workflow: '${id}'` };
     if (downstream.has(id))
       return {
         ok: false,
-        problem: `--set ${id}: '${id}' runs again (it is downstream of '${from}'), so its output cannot be set`,
+        problem: `--set ${id}: '${id}' runs again (it is downstream of '${fromText}'), so its output cannot be set`,
       };
   }
   // Every step below a set step runs again as well: its recorded output was computed from the
@@ -67,7 +81,6 @@ export function planRerun(
         problem: `--set ${id}: '${id}' runs again (it is downstream of --set ${above}), so its output cannot be set; set only '${above}', or only '${id}'`,
       };
   }
-  const fold = foldToEnd(record.events, record.attempts);
   const reuse = new Map<string, ReusedStep>();
   for (const id of graph.order) {
     if (runsAgain.has(id)) continue;
@@ -76,11 +89,27 @@ export function planRerun(
       reuse.set(id, { output: record.value(output) ?? null, sourceRunId: record.run.id });
   }
   for (const [id, value] of set) reuse.set(id, { output: value, sourceRunId: record.run.id });
-  const changed = changedReused(record, loaded, reuse.keys());
+  // A map that runs again because of its own items (not because what it reads changed) keeps its
+  // succeeded items, by key; the item asked for runs again.
+  const itemsKept: string[] = [];
+  for (const id of start.keepItems) {
+    if ([...start.steps, ...set.keys()].some((s) => s !== id && withDescendants(graph, s).has(id)))
+      continue;
+    itemsKept.push(id);
+    for (const u of fold.units(id)) {
+      if (u.id === start.unit || u.status !== "succeeded" || u.output === null) continue;
+      if (!u.scope?.startsWith("[") || u.scope.includes("#")) continue;
+      reuse.set(u.id, { output: record.value(u.output) ?? null, sourceRunId: record.run.id });
+    }
+  }
+  const changed = changedReused(record, loaded, [
+    ...[...reuse.keys()].filter((k) => graph.deps.has(k)),
+    ...itemsKept,
+  ]);
   if (changed.length > 0 && !force) {
     return {
       ok: false,
-      problem: `step '${changed[0]}' changed since run ${record.run.id}, and '${from}' would reuse its recorded output or depend on it: rerun from an earlier step, or pass --force`,
+      problem: `step '${changed[0]}' changed since run ${record.run.id}, and '${fromText}' would reuse its recorded output or depend on it: rerun from an earlier step, or pass --force`,
     };
   }
   const live = graph.order.filter((id) => !reuse.has(id));
@@ -89,6 +118,43 @@ export function planRerun(
     (id) => !skipped.has(id) && touchesTheWorld(loaded.workflow.steps[id] as Step | undefined),
   );
   return { ok: true, reuse, live, effectful, changed };
+}
+
+/**
+ * The steps a rerun starts from, the maps whose succeeded items it may keep, and the one unit it
+ * must run again; a problem (text) when `from` names nothing of the workflow or the run.
+ */
+function startsOf(
+  record: RecordedRun,
+  loaded: LoadedWorkflow,
+  fold: ReturnType<typeof foldToEnd>,
+  from: RerunFrom,
+): { steps: string[]; keepItems: string[]; unit?: string } | string {
+  const graph = loaded.graph;
+  if (typeof from !== "string") {
+    const bad = (s: { status: string } | undefined) =>
+      s !== undefined && (s.status === "failed" || s.status === "cancelled");
+    // A map that succeeded with failed items (`on_item_error: continue`) runs them again too.
+    const steps = graph.order.filter((id) => bad(fold.step(id)) || fold.units(id).some(bad));
+    if (steps.length === 0)
+      return `run ${record.run.id} has no failed or cancelled step: there is nothing to rerun`;
+    return { steps, keepItems: steps };
+  }
+  const { stepId, scope } = splitUnit(from);
+  if (!graph.deps.has(stepId)) {
+    const match = closest(stepId, graph.ids);
+    return `no step '${stepId}' in the workflow${match ? `: did you mean '${match}'?` : ""}`;
+  }
+  if (scope === null) return { steps: [stepId], keepItems: [] };
+  const known = fold
+    .units(stepId)
+    .filter((u) => u.scope?.startsWith("[") && !u.scope.includes("#"));
+  if (!known.some((u) => u.id === from)) {
+    const keys = known.map((u) => u.scope!.slice(1, -1));
+    const match = closest(scope.slice(1, -1), keys);
+    return `run ${record.run.id} has no item ${scope} of step '${stepId}'${match ? `: did you mean ${stepId}[${match}]?` : keys.length ? ` (its items: ${keys.slice(0, 5).join(", ")}${keys.length > 5 ? ", …" : ""})` : ": it has no items"}`;
+  }
+  return { steps: [stepId], keepItems: [stepId], unit: from };
 }
 
 /** Whether a step reaches outside when it runs: `http`, `shell`, and `tool` unless declared pure. */

@@ -179,8 +179,10 @@ class LocalRun implements ScopeSource {
         inputs: o.inputs,
         env: o.env ?? {},
       });
+      // Reused items are taken when their map runs (runMap).
       for (const [id, reused] of o.reuse ?? [])
-        this.outcomes.reuse(id, reused.output, reused.sourceRunId);
+        if (splitUnit(id).scope === null)
+          this.outcomes.reuse(id, reused.output, reused.sourceRunId);
     }
     // The owner says it is alive, so other processes can tell a running run from an interrupted one.
     const heartbeat = setInterval(() => {
@@ -547,6 +549,12 @@ class LocalRun implements ScopeSource {
     const lane = async () => {
       while (next < items.length && !stop()) {
         const item = items[next++]!;
+        // A rerun keeps an item that succeeded before (`keel rerun --failed`, `--from x[key]`).
+        const reused = this.o.reuse?.get(item.unit);
+        if (reused) {
+          this.outcomes.reuse(item.unit, reused.output, reused.sourceRunId);
+          continue;
+        }
         const state = this.units.get(item.unit)!;
         state.status = "running";
         state.startedMs = Date.now();

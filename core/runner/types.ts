@@ -24,7 +24,10 @@ export interface RunOptions {
   readonly noCache?: boolean;
   readonly onEvent?: (e: EventRecord) => void;
   readonly runId?: string;
-  /** Steps whose outputs come from an earlier run instead of running (keel run --step, rerun). */
+  /**
+   * Steps whose outputs come from an earlier run instead of running (keel run --step, rerun), by
+   * step id, and items of maps by unit key (`summarize[doc-3]`: rerun --failed, --from an item).
+   */
   readonly reuse?: ReadonlyMap<string, ReusedStep>;
   /** Continue a recorded run instead of starting one (keel resume). */
   readonly resume?: ResumePoint;

@@ -9,6 +9,7 @@ import { MemoryStore } from "@keel/core/store/memory-store";
 import { createNodeEffects } from "@keel/core/runner/node-effects";
 import { readRecordedRun } from "@keel/core/replay/record";
 import { replayRun } from "@keel/core/replay/replay";
+import { planRerun } from "@keel/core/replay/rerun";
 import { load, runText, stepOf, writeWorkflow } from "./harness";
 
 const DOCS = `[{"id": "a", "t": "one"}, {"id": "b", "t": "two"}, {"id": "c", "t": "three"}, {"id": "d", "t": "four"}]`;
@@ -506,4 +507,57 @@ outputs:
   // As recorded, the child's own text is replayed: no divergence.
   const recorded = await replayRun(record, run.loaded);
   assert.equal(recorded.divergence, null);
+});
+
+test("a rerun of what failed keeps the items that succeeded and runs the failed and never-started ones; --from one item runs that item alone", async () => {
+  const path = writeWorkflow(mapFlow("    concurrency: 1"));
+  const store = new MemoryStore();
+  const first = await runText("", { path, store, wrap: failingOn(["two"]) });
+  assert.equal(first.result.status, "failed");
+  const record = (await readRecordedRun(store, first.result.runId))!;
+  const plan = planRerun(record, first.loaded, { failed: true }, new Map());
+  assert.ok(plan.ok, plan.ok ? "" : plan.problem);
+  assert.deepEqual([...plan.reuse.keys()].sort(), ["docs", "summarize[a]"]);
+  const calls: string[] = [];
+  const again = await runText("", {
+    path,
+    store,
+    reuse: plan.reuse,
+    parentId: record.run.id,
+    mode: "rerun",
+    wrap: failingOn([], calls),
+  });
+  assert.equal(again.result.status, "succeeded");
+  assert.deepEqual(
+    calls.map((p) => p.split(" ")[1]),
+    ["two", "three", "four"],
+  );
+  const events = await store.events(again.result.runId);
+  assert.deepEqual(
+    events.filter((e) => e.type === "step_reused").map((e) => `${e.stepId}${e.scope ?? ""}`),
+    ["docs", "summarize[a]"],
+  );
+  const combined = again.result.outputs!.combined as Record<string, unknown>;
+  assert.deepEqual(combined.outs, ["fine", "fine", "fine", "fine"]);
+
+  // From one item: the others are kept, that one runs, and what reads the map runs again.
+  const done = (await readRecordedRun(store, again.result.runId))!;
+  const one = planRerun(done, again.loaded, "summarize[c]", new Map());
+  assert.ok(one.ok);
+  assert.deepEqual([...one.reuse.keys()].sort(), [
+    "docs",
+    "summarize[a]",
+    "summarize[b]",
+    "summarize[d]",
+  ]);
+  assert.deepEqual(one.live, ["summarize", "combine"]);
+  const typo = planRerun(done, again.loaded, "summarize[cc]", new Map());
+  assert.ok(!typo.ok);
+  assert.match(
+    typo.problem,
+    /has no item \[cc\] of step 'summarize': did you mean summarize\[c\]\?/,
+  );
+  const nothing = planRerun(done, again.loaded, { failed: true }, new Map());
+  assert.ok(!nothing.ok);
+  assert.match(nothing.problem, /has no failed or cancelled step/);
 });
