@@ -157,11 +157,14 @@ function startsOf(
   return { steps: [stepId], keepItems: [stepId], unit: from };
 }
 
-/** Whether a step reaches outside when it runs: `http`, `shell`, and `tool` unless declared pure. */
+/**
+ * Whether a step reaches outside when it runs: `http`, `shell`, `tool` unless declared pure, and
+ * a workflow step, whose child may do anything its file does.
+ */
 function touchesTheWorld(step: Step | undefined): boolean {
   if (!step) return false;
   if (step.type === "tool") return step.pure !== true;
-  return step.type === "http" || step.type === "shell";
+  return step.type === "http" || step.type === "shell" || step.type === "workflow";
 }
 
 /**

@@ -1,10 +1,24 @@
 // The pure parts of a `for_each` map (docs/format.md, "Maps, child workflows and loops"): its
 // list checked, the items' keys, when failures stop it, and its output assembled. The scheduler
 // (run.ts) runs the items; each is a unit of the record (docs/dev/scopes.md).
-import type { Step } from "../model/schema";
+import type { Step, Workflow } from "../model/schema";
 import { itemScope, unitKey } from "../record/records";
 import { StepError } from "./errors";
 import type { ItemView, StepState } from "./types";
+
+/**
+ * What the team's workers cannot run yet (docs/team.md): steps with `for_each` and workflow steps,
+ * each named with why; empty when the workflow has none. A run on the workers refuses them
+ * rather than run them as single steps, which would give a wrong result that looks right.
+ */
+export function notOnWorkers(workflow: Workflow): string[] {
+  const out: string[] = [];
+  for (const [id, step] of Object.entries(workflow.steps as Record<string, Step>)) {
+    if (step.for_each !== undefined) out.push(`${id} (for_each)`);
+    else if (step.type === "workflow") out.push(`${id} (a workflow step)`);
+  }
+  return out;
+}
 
 /** Items running at once when the step sets no `concurrency`. */
 export const DEFAULT_ITEM_CONCURRENCY = 4;

@@ -507,6 +507,10 @@ outputs:
   // As recorded, the child's own text is replayed: no divergence.
   const recorded = await replayRun(record, run.loaded);
   assert.equal(recorded.divergence, null);
+  // A rerun lists a workflow step among the steps that touch the world: its child may.
+  const plan = planRerun(record, run.loaded, "per_ticket", new Map());
+  assert.ok(plan.ok);
+  assert.deepEqual(plan.effectful, ["per_ticket"]);
 });
 
 test("a rerun of what failed keeps the items that succeeded and runs the failed and never-started ones; --from one item runs that item alone", async () => {
