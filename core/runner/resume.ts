@@ -5,7 +5,8 @@
 import type { ProcessRecord, RunRecord } from "../record/records";
 import type { RunStore } from "../store/run-store";
 import type { EndedStep, ResumePoint } from "./types";
-import { foldToEnd } from "../record/fold";
+import { foldToEnd, type StepAt } from "../record/fold";
+import { unitKey } from "../record/records";
 
 /** A run to resume: what it was started with and where its log stopped. */
 export interface ResumableRun {
@@ -37,12 +38,16 @@ export async function loadResumePoint(
     string | undefined
   >;
 
+  // Attempts per unit (a step, an item, an iteration), so that new ones continue its numbering.
   const counts = new Map<string, number>();
-  for (const a of attempts) counts.set(a.stepId, Math.max(counts.get(a.stepId) ?? 0, a.attempt));
+  for (const a of attempts) {
+    const unit = unitKey(a.stepId, a.scope);
+    counts.set(unit, Math.max(counts.get(unit) ?? 0, a.attempt));
+  }
   const fold = foldToEnd(events, attempts);
   const ended = new Map<string, EndedStep>();
   const inFlight: string[] = [];
-  for (const s of fold.steps()) {
+  const endOf = async (s: StepAt): Promise<EndedStep | undefined> => {
     const base = {
       attempts: counts.get(s.id) ?? 0,
       continued: false,
@@ -51,27 +56,31 @@ export async function loadResumePoint(
     };
     if (s.status === "succeeded") {
       const text = s.output === null ? undefined : await store.blob(s.output);
-      ended.set(s.id, {
+      return {
         ...base,
         status: "succeeded",
         output: text === undefined ? null : (JSON.parse(text) as unknown),
         origin: s.origin,
         snapshot: s.ended?.data?.snapshot as EndedStep["snapshot"],
         meta: s.attempt?.status === "succeeded" ? s.attempt.meta : null,
-      });
-    } else if (s.status === "failed") {
-      ended.set(s.id, {
-        ...base,
-        status: "failed",
-        output: null,
-        origin: null,
-        continued: s.continued,
-      });
-    } else if (s.status === "skipped") {
-      ended.set(s.id, { ...base, status: "skipped", output: null, origin: null });
-    } else if (s.startedAt !== null) {
-      // Started and not ended (running, or cancelled while it ran): it runs again.
+      };
+    }
+    if (s.status === "failed")
+      return { ...base, status: "failed", output: null, origin: null, continued: s.continued };
+    if (s.status === "skipped") return { ...base, status: "skipped", output: null, origin: null };
+    return undefined;
+  };
+  for (const s of fold.steps()) {
+    const end = await endOf(s);
+    if (end) ended.set(s.id, end);
+    else if (s.startedAt !== null) {
+      // Started and not ended (running, or cancelled while it ran): it runs again, keeping the
+      // items and iterations that had ended (docs/dev/scopes.md).
       inFlight.push(s.id);
+      for (const u of fold.units(s.id)) {
+        const unitEnd = await endOf(u);
+        if (unitEnd && unitEnd.status !== "skipped") ended.set(u.id, unitEnd);
+      }
     }
   }
   const lastSeq = events.length > 0 ? events[events.length - 1]!.seq : 0;

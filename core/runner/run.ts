@@ -439,6 +439,17 @@ class LocalRun implements ScopeSource {
   }
 
   /**
+   * A unit's state as a resumed run starts it: as it ended before, when it did (an item, an
+   * iteration), else pending with its attempts so far counted.
+   */
+  private resumedUnit(unit: string): StepState {
+    const state = pendingState(this.o.resume?.attempts.get(unit) ?? 0);
+    const ended = this.o.resume?.ended.get(unit);
+    if (ended) Object.assign(state, ended, { meta: ended.meta ?? null });
+    return state;
+  }
+
+  /**
    * A `repeat`: iteration n is the unit `<unit>#n`, a child run with its own attempts; the first
    * gets the step's `with`, the next ones `repeat.with`, which sees `previous.output` and
    * `iteration`. After each, `until` (over `output` and `iteration`) says whether to stop.
@@ -453,19 +464,23 @@ class LocalRun implements ScopeSource {
     const iterations: unknown[] = [];
     for (let n = 1; n <= repeat.max; n++) {
       const iteration = `${unit}#${n}`;
-      const state = pendingState();
+      const state = this.resumedUnit(iteration);
       this.units.set(iteration, state);
-      state.status = "running";
-      state.startedMs = Date.now();
-      this.outcomes.event("step_started", iteration, null, this.o.effects.now());
-      const body = n === 1 ? step : { ...step, with: repeat.with ?? step.with };
-      const previous = n === 1 ? null : { output: iterations.at(-1) };
-      await this.attempts(
-        iteration,
-        body,
-        withNames(scope, { iteration: n, previous }),
-        cancellable,
-      );
+      // An iteration that succeeded before a resume is kept; any other runs (again).
+      if (state.status !== "succeeded") {
+        Object.assign(state, pendingState(state.attempts));
+        state.status = "running";
+        state.startedMs = Date.now();
+        this.outcomes.event("step_started", iteration, null, this.o.effects.now());
+        const body = n === 1 ? step : { ...step, with: repeat.with ?? step.with };
+        const previous = n === 1 ? null : { output: iterations.at(-1) };
+        await this.attempts(
+          iteration,
+          body,
+          withNames(scope, { iteration: n, previous }),
+          cancellable,
+        );
+      }
       if ((state as StepState).status !== "succeeded") {
         const why = state.error ?? { kind: "config" as const, message: "did not succeed" };
         const err = new StepError(why.kind, `iteration ${n}: ${why.message}`);
@@ -540,11 +555,13 @@ class LocalRun implements ScopeSource {
       list: this.recorder.blob(list),
       concurrency,
     });
-    for (const item of items) this.units.set(item.unit, pendingState());
     const limit = failureLimit(step, items.length);
     const failed: Item[] = [];
+    for (const item of items) this.units.set(item.unit, this.resumedUnit(item.unit));
+    // A resumed map keeps the items that had ended; those that failed count as before.
+    for (const item of items) if (this.units.get(item.unit)!.status === "failed") failed.push(item);
     let next = 0;
-    let stopped = false;
+    let stopped = failed.length > limit;
     const stop = () => stopped || (cancellable && this.internal.signal.aborted);
     const lane = async () => {
       while (next < items.length && !stop()) {
@@ -556,6 +573,7 @@ class LocalRun implements ScopeSource {
           continue;
         }
         const state = this.units.get(item.unit)!;
+        if (state.status !== "pending") continue; // ended before a resume
         state.status = "running";
         state.startedMs = Date.now();
         this.outcomes.event("step_started", item.unit, null, this.o.effects.now());

@@ -129,7 +129,10 @@ export interface StepState {
   iterations?: readonly unknown[];
 }
 
-/** What a resumed run starts from: the recorded run's identity and the steps that had ended. */
+/**
+ * What a resumed run starts from: the recorded run's identity and the steps that had ended, by
+ * step id, with the items and iterations of steps in flight that had ended, by unit key.
+ */
 export interface ResumePoint {
   readonly runId: string;
   readonly startedAt: string;
@@ -137,7 +140,7 @@ export interface ResumePoint {
   readonly ended: ReadonlyMap<string, EndedStep>;
   /** Steps that had started and not ended: they run again. */
   readonly inFlight: readonly string[];
-  /** Attempts already recorded per step, so new attempts continue the numbering. */
+  /** Attempts already recorded per unit (step, item, iteration), so new ones continue the numbering. */
   readonly attempts: ReadonlyMap<string, number>;
 }
 

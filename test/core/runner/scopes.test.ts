@@ -10,6 +10,7 @@ import { createNodeEffects } from "@keel/core/runner/node-effects";
 import { readRecordedRun } from "@keel/core/replay/record";
 import { replayRun } from "@keel/core/replay/replay";
 import { planRerun } from "@keel/core/replay/rerun";
+import { loadResumePoint } from "@keel/core/runner/resume";
 import { load, runText, stepOf, writeWorkflow } from "./harness";
 
 const DOCS = `[{"id": "a", "t": "one"}, {"id": "b", "t": "two"}, {"id": "c", "t": "three"}, {"id": "d", "t": "four"}]`;
@@ -564,4 +565,56 @@ test("a rerun of what failed keeps the items that succeeded and runs the failed 
   const nothing = planRerun(done, again.loaded, { failed: true }, new Map());
   assert.ok(!nothing.ok);
   assert.match(nothing.problem, /has no failed or cancelled step/);
+});
+
+test("a run resumed after a crash in the middle of a map keeps the items that had ended and runs the others, numbering their attempts on", async () => {
+  const path = writeWorkflow(mapFlow("    concurrency: 1"));
+  const done = await runText("", { path });
+  const record = (await readRecordedRun(done.store, done.result.runId))!;
+  // The crash: the log ends just after item b ended; c had started.
+  const cut = record.events.findIndex((e) => e.scope === "[c]" && e.type === "step_started");
+  const events = record.events.slice(0, cut + 1);
+  const kept = new Set(["[a]", "[b]"]);
+  const store = new MemoryStore();
+  await store.commit({
+    runs: [{ ...record.run, status: "running", endedAt: null, outputsHash: null }],
+    events,
+    attempts: record.attempts.filter((a) => a.scope === null || kept.has(a.scope)),
+    blobs: [
+      ...new Set([
+        record.run.sourceHash,
+        record.run.inputsHash,
+        ...record.attempts.flatMap((a) => [a.inputHash, a.outputHash]),
+        ...events.map((e) => e.data?.output as string | undefined),
+        ...events.map((e) => e.data?.list as string | undefined),
+      ]),
+    ]
+      .filter((r): r is string => typeof r === "string" && !r.startsWith("="))
+      .map((hash) => ({ hash, text: record.text(hash)! })),
+  });
+  const resumed = (await loadResumePoint(store, record.run.id))!;
+  assert.deepEqual(resumed.point.inFlight, ["summarize"]);
+  assert.equal(resumed.point.ended.get("summarize[a]")?.status, "succeeded");
+  const calls: string[] = [];
+  const again = await runText("", {
+    path,
+    store,
+    resume: resumed.point,
+    inputs: resumed.inputs,
+    wrap: failingOn([], calls),
+  });
+  assert.equal(again.result.status, "succeeded");
+  assert.deepEqual(
+    calls.map((p) => p.split(" ")[1]),
+    ["three", "four"],
+  );
+  assert.deepEqual((again.result.outputs!.combined as Record<string, unknown>).outs, [
+    "fine",
+    "fine",
+    "fine",
+    "fine",
+  ]);
+  const attempts = await store.attempts(record.run.id);
+  const perUnit = attempts.filter((a) => a.scope !== null).map((a) => `${a.scope}:${a.attempt}`);
+  assert.deepEqual(perUnit.sort(), ["[a]:1", "[b]:1", "[c]:1", "[d]:1"]);
 });
