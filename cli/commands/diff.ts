@@ -1,9 +1,9 @@
 // `keel diff <runA> <runB>`: step by step, what changed between two recorded runs, the first
 // divergence first; a map step's items by key and a repeated step's iterations by number.
 // Exit codes: 0 the runs agree, 1 they differ, 2 bad usage.
-import { diffRuns, type StepDiff, type UnitDiff } from "@keel/core/replay/diff";
+import { diffRuns, type StepDiff } from "@keel/core/replay/diff";
 import { defaultStorePath } from "@keel/core/node/store-path";
-import type { RunDiff as RunDiffJson } from "@keel/core/protocol/cli";
+import { scopesInWords, type RunDiff as RunDiffJson } from "@keel/core/protocol/cli";
 import { flag, parseArgs } from "../args";
 import { styleFor, UsageError } from "../output";
 import { openStoreAt, storeName } from "../store";
@@ -58,34 +58,6 @@ function describe(r: StepDiff): string {
   if (r.model[0] !== r.model[1]) parts.push(`model ${r.model[0]} → ${r.model[1]}`);
   if (r.fingerprint[0] !== r.fingerprint[1])
     parts.push(`fingerprint ${r.fingerprint[0]} → ${r.fingerprint[1]}`);
-  if (r.items) parts.push(...units(r.items, "item", (k) => k));
-  if (r.iterations) parts.push(...units(r.iterations, "iteration", (k) => `#${k}`));
+  parts.push(...scopesInWords(r));
   return parts.join(", ");
-}
-
-/**
- * A step's items or iterations in words: how many of those in both runs differ, and which; then
- * those only in run B (added) and only in run A (removed).
- */
-function units(rows: readonly UnitDiff[], noun: string, name: (key: string) => string): string[] {
-  const both = rows.filter((u) => u.status[0] !== "absent" && u.status[1] !== "absent");
-  const differ = both.filter((u) => u.differs);
-  const added = rows.filter((u) => u.status[0] === "absent");
-  const removed = rows.filter((u) => u.status[1] === "absent");
-  const plural = (n: number) => `${noun}${n === 1 ? "" : "s"}`;
-  const listed = (us: readonly UnitDiff[]) =>
-    ` (${us
-      .slice(0, 5)
-      .map((u) => name(u.key))
-      .join(", ")}${us.length > 5 ? ", …" : ""})`;
-  const out: string[] = [];
-  if (differ.length > 0)
-    out.push(
-      `${differ.length} of ${both.length} ${plural(both.length)} differ${differ.length === 1 ? "s" : ""}${listed(differ)}`,
-    );
-  else if (both.length > 0) out.push(`${both.length} ${plural(both.length)} the same`);
-  if (added.length > 0) out.push(`${added.length} ${plural(added.length)} added${listed(added)}`);
-  if (removed.length > 0)
-    out.push(`${removed.length} ${plural(removed.length)} removed${listed(removed)}`);
-  return out;
 }

@@ -168,3 +168,43 @@ export const RunDiff = z.object({
     .readonly(),
 });
 export type RunDiff = z.infer<typeof RunDiff>;
+
+type UnitDiff = z.infer<typeof UnitDiff>;
+
+/**
+ * How a diff's step differs in its items and iterations, in words (keel diff's row, the panel's
+ * inspector): how many of those in both runs differ and which (`3 of 42 items differ (doc-3,
+ * doc-17, doc-30)`), then the keys only in run b (added) and only in run a (removed). Empty when
+ * none differs.
+ */
+export function scopesInWords(row: RunDiff["steps"][number]): string[] {
+  return [
+    ...unitsInWords(row.items ?? [], "item", (k) => k),
+    ...unitsInWords(row.iterations ?? [], "iteration", (k) => `#${k}`),
+  ];
+}
+
+function unitsInWords(
+  rows: readonly UnitDiff[],
+  noun: string,
+  name: (key: string) => string,
+): string[] {
+  const both = rows.filter((u) => u.status[0] !== "absent" && u.status[1] !== "absent");
+  const differ = both.filter((u) => u.differs);
+  const added = rows.filter((u) => u.status[0] === "absent");
+  const removed = rows.filter((u) => u.status[1] === "absent");
+  const count = (n: number) => `${n} ${noun}${n === 1 ? "" : "s"}`;
+  const listed = (us: readonly UnitDiff[]) =>
+    ` (${us
+      .slice(0, 5)
+      .map((u) => name(u.key))
+      .join(", ")}${us.length > 5 ? ", …" : ""})`;
+  const out: string[] = [];
+  if (differ.length > 0)
+    out.push(
+      `${differ.length} of ${count(both.length)} differ${differ.length === 1 ? "s" : ""}${listed(differ)}`,
+    );
+  if (added.length > 0) out.push(`${count(added.length)} added${listed(added)}`);
+  if (removed.length > 0) out.push(`${count(removed.length)} removed${listed(removed)}`);
+  return out;
+}

@@ -1,5 +1,6 @@
 // Pure mapping from a diff of two runs to what the graph marks on each step. No React here.
 import type { DiffMessage } from "@keel/core/protocol/webview";
+import { scopesInWords } from "@keel/core/protocol/cli";
 import type { DiffMark } from "../graph/step-views";
 
 export type StepDiff = DiffMessage["steps"][number];
@@ -30,5 +31,7 @@ export function differences(s: StepDiff): string[] {
     out.push(`model ${s.model[0] ?? "none"} → ${s.model[1] ?? "none"}`);
   if (s.fingerprint[0] !== s.fingerprint[1])
     out.push(`fingerprint ${s.fingerprint[0] ?? "none"} → ${s.fingerprint[1] ?? "none"}`);
+  // A map's items by key, a loop's iterations by number (docs/replay.md, "Diff").
+  out.push(...scopesInWords(s));
   return out;
 }
