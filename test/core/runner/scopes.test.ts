@@ -618,3 +618,35 @@ test("a run resumed after a crash in the middle of a map keeps the items that ha
   const perUnit = attempts.filter((a) => a.scope !== null).map((a) => `${a.scope}:${a.attempt}`);
   assert.deepEqual(perUnit.sort(), ["[a]:1", "[b]:1", "[c]:1", "[d]:1"]);
 });
+
+test("a cancel in the middle of a map lets the running items end as cancelled, records the never-started ones cancelled, and cancels the run", async () => {
+  const controller = new AbortController();
+  let calls = 0;
+  const run = await runText(mapFlow("    concurrency: 1"), {
+    signal: controller.signal,
+    wrap: (base) => ({
+      ...base,
+      llm: async (request, signal, key) => {
+        if (++calls === 2) {
+          controller.abort();
+          await new Promise((r) => setTimeout(r, 5));
+        }
+        return base.llm(request, signal, key);
+      },
+    }),
+  });
+  assert.equal(run.result.status, "cancelled");
+  assert.equal(stepOf(run, "summarize").status, "cancelled");
+  const events = await run.store.events(run.result.runId);
+  const ends = Object.fromEntries(
+    events
+      .filter((e) => e.stepId === "summarize" && e.scope && e.type !== "step_started")
+      .map((e) => [e.scope, e.type]),
+  );
+  assert.equal(ends["[a]"], "step_succeeded");
+  assert.equal(ends["[c]"], "step_cancelled");
+  assert.equal(ends["[d]"], "step_cancelled");
+  assert.ok(["step_succeeded", "step_cancelled"].includes(ends["[b]"]!));
+  assert.ok(!events.some((e) => e.scope === "[c]" && e.type === "step_started"));
+  assert.equal(calls, 2);
+});
