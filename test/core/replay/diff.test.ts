@@ -172,3 +172,37 @@ test("the same map and loop twice: no item or iteration differs", async () => {
   assert.equal(loop.firstDivergence, null);
   assert.equal(loop.steps.find((s) => s.step === "refine")!.iterations!.length, 3);
 });
+
+/** A map whose items each count with the child until `k` reaches the item's number. */
+const MAP_OF_LOOPS = (start: string) => `keel: 1
+name: loops
+steps:
+  refine:
+    type: workflow
+    uses: ./count.keel.yaml
+    for_each: "[1, 2]"
+    key: '"t" & $string(item)'
+    with: { ${start} }
+    repeat: { max: 5, until: "output.k >= item", with: { k: "\${{ previous.output.k }}" } }
+`;
+
+test("a map whose items loop: one row per item, which differs when one of its iterations does, even with the same output", async () => {
+  const files = { "count.keel.yaml": COUNT };
+  // Giving k: 0 explicitly changes each item's first iteration's input, not what it computes.
+  const diff = await runsOf(MAP_OF_LOOPS(""), MAP_OF_LOOPS("k: 0"), files);
+  const row = diff.steps.find((s) => s.step === "refine")!;
+  assert.deepEqual(
+    row.items!.map((u) => [u.key, u.status, u.inputEqual, u.outputEqual, u.differs]),
+    [
+      ["t1", ["succeeded", "succeeded"], true, true, true],
+      ["t2", ["succeeded", "succeeded"], true, true, true],
+    ],
+  );
+  assert.equal(row.iterations, undefined, "an item's iterations are not the step's");
+  assert.equal(row.differs, true);
+  const same = await runsOf(MAP_OF_LOOPS(""), MAP_OF_LOOPS(""), files);
+  assert.deepEqual(
+    same.steps[0]!.items!.map((u) => u.differs),
+    [false, false],
+  );
+});
