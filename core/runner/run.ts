@@ -439,6 +439,32 @@ class LocalRun implements ScopeSource {
   }
 
   /**
+   * An item of a pure map (a transform or assert) run on the spot, as `runQuick` runs a step:
+   * false, with nothing recorded, when only the general path can run it or it would fail.
+   */
+  private quickItem(id: string, unit: string, step: Step, scope: ExprScope): boolean {
+    if (step.type !== "transform" && step.type !== "assert") return false;
+    if (step.snapshot || step.cache) return false;
+    let ran: QuickRun | undefined;
+    try {
+      // The input is the step's own text: one reference for every item (kept on the step).
+      ran = this.quickPure(id, step, scope);
+      if (!ran) return false;
+      checkOutput(step.type, step.output?.schema, ran.output.value);
+    } catch {
+      return false;
+    }
+    const state = this.units.get(unit)!;
+    const at = this.o.effects.now();
+    state.status = "running";
+    state.startedMs = Date.now();
+    this.outcomes.event("step_started", unit, null, at);
+    const attempt = ++state.attempts;
+    this.outcomes.succeed(unit, attempt, at, ran.inputRef(), ran.output, ran, undefined, null);
+    return true;
+  }
+
+  /**
    * A unit's state as a resumed run starts it: as it ended before, when it did (an item, an
    * iteration), else pending with its attempts so far counted.
    */
@@ -563,6 +589,7 @@ class LocalRun implements ScopeSource {
     let next = 0;
     let stopped = failed.length > limit;
     const stop = () => stopped || (cancellable && this.internal.signal.aborted);
+    let sliceStart = performance.now();
     const lane = async () => {
       while (next < items.length && !stop()) {
         const item = items[next++]!;
@@ -574,10 +601,19 @@ class LocalRun implements ScopeSource {
         }
         const state = this.units.get(item.unit)!;
         if (state.status !== "pending") continue; // ended before a resume
+        const itemScope = withItem(scope, item.value, item.index);
+        if (this.quickItem(id, item.unit, step, itemScope)) {
+          // Quick items run without a turn of the event loop: give one now and then.
+          if (performance.now() - sliceStart > SLICE_MS) {
+            await new Promise<void>((r) => setImmediate(r));
+            sliceStart = performance.now();
+          }
+          continue;
+        }
         state.status = "running";
         state.startedMs = Date.now();
         this.outcomes.event("step_started", item.unit, null, this.o.effects.now());
-        await this.runUnit(item.unit, step, withItem(scope, item.value, item.index), cancellable);
+        await this.runUnit(item.unit, step, itemScope, cancellable);
         // `attempts` ended the item: failed, succeeded or cancelled.
         if ((state as StepState).status === "failed") {
           failed.push(item);
