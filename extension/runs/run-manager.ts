@@ -176,7 +176,9 @@ export class RunManager implements vscode.Disposable {
           const e = parsed.event;
           runId ??= e.runId;
           active.events.push(e);
-          if (e.stepId && e.type !== "step_started") report(`${e.stepId}: ${e.type.slice(5)}`);
+          // An item's or iteration's event names its unit (summarize[doc-17]: succeeded).
+          if (e.stepId && e.type.startsWith("step_") && e.type !== "step_started")
+            report(`${e.stepId}${e.scope ?? ""}: ${e.type.slice(5)}`);
           this.log.trace(`${e.seq} ${e.type}${e.stepId ? ` ${e.stepId}` : ""}`);
           if (!timer)
             timer = setTimeout(sendStatus, Math.max(0, STATUS_EVERY_MS - (Date.now() - sent)));
