@@ -51,14 +51,23 @@ export function eventLabel(e: EventRecord): string {
         : "succeeded";
     case "step_failed":
       return `failed${kind}${d.continued === true ? ", continued" : ""}`;
+    case "expanded":
+      return `${typeof d.count === "number" ? d.count : "?"} items`;
+    case "child_started":
+      return `child run ${typeof d.childRun === "string" ? d.childRun : "?"} started`;
+    case "child_finished":
+      return `child run ${typeof d.status === "string" ? d.status : "ended"}`;
     default:
       return e.type.replace(/^step_/, "");
   }
 }
 
-/** `summarize · attempt 2 failed (rate_limit)`, or the run event's label. */
+/**
+ * `summarize · attempt 2 failed (rate_limit)`, `summarize[doc-17] · succeeded` for an item, or
+ * the run event's label.
+ */
 export function describeEvent(e: EventRecord): string {
-  return e.stepId === null ? eventLabel(e) : `${e.stepId} · ${eventLabel(e)}`;
+  return e.stepId === null ? eventLabel(e) : `${e.stepId}${e.scope ?? ""} · ${eventLabel(e)}`;
 }
 
 export class Moves {
