@@ -24,7 +24,7 @@ export async function readRunAt(storePath: string, wanted: string): Promise<Reco
 export async function latestRunId(store: RunStore): Promise<string | undefined> {
   for (let limit = 64; ; limit *= 8) {
     const runs = await store.listRuns({ limit });
-    const top = runs.find((r) => r.parentScope === null);
+    const top = runs.find((r) => !r.parentScope);
     if (top || runs.length < limit) return top?.id;
   }
 }
