@@ -1,8 +1,20 @@
 // Live progress of a run in the terminal, from the run's events. On a terminal, one line per step
 // that has started, redrawn in place (state, duration, attempt, cached); otherwise one line per
-// step as it ends, so logs stay readable.
-import type { EventRecord } from "@keel/core/record/records";
+// step as it ends, so logs stay readable. An item's or iteration's event (its `scope` set) never
+// makes a line of its own: it updates its step's (a map's tally, a loop's iteration; docs/cli.md).
+import { itemScope, type EventRecord } from "@keel/core/record/records";
 import type { Style } from "./output";
+
+type ItemState = "running" | "succeeded" | "failed" | "skipped" | "cancelled";
+
+/** A map step's items as its line shows them: how many, and how many are in each state. */
+interface Items {
+  readonly total: number;
+  /** The scopes of its items (`[doc-17]`), from `expanded`; an item's iterations are not items. */
+  readonly scopes: ReadonlySet<string>;
+  readonly states: Map<string, ItemState>;
+  readonly counts: Record<ItemState, number>;
+}
 
 interface Line {
   id: string;
@@ -11,7 +23,23 @@ interface Line {
   started: number;
   ended: number;
   note: string;
+  items: Items | null;
+  /** A repeated step's latest iteration; 0 before the first. */
+  iteration: number;
+  /** The child run a workflow step (or its current iteration) started. */
+  child: string | null;
 }
+
+/** What an item's event makes of it; undefined: the event does not change its state. */
+const ITEM_STATE: Partial<Record<EventRecord["type"], ItemState>> = {
+  step_started: "running",
+  step_succeeded: "succeeded",
+  step_cached: "succeeded",
+  step_reused: "succeeded",
+  step_failed: "failed",
+  step_skipped: "skipped",
+  step_cancelled: "cancelled",
+};
 
 export class Progress {
   private readonly lines: Line[] = [];
@@ -43,12 +71,52 @@ export class Progress {
         started: Date.now(),
         ended: 0,
         note: "",
+        items: null,
+        iteration: 0,
+        child: null,
       };
       this.byId.set(e.stepId, line);
       this.lines.push(line);
     }
+    if (e.scope === null) this.onStepEvent(line, e);
+    else this.onUnitEvent(line, e, e.scope);
+    if (this.live) this.redraw();
+  }
+
+  /** An event of an item or iteration: it moves the step's tally, or names its iteration. */
+  private onUnitEvent(line: Line, e: EventRecord, scope: string): void {
+    const items = line.items;
+    if (items?.scopes.has(scope)) {
+      const next = ITEM_STATE[e.type];
+      const before = items.states.get(scope);
+      if (next === undefined || next === before) return;
+      if (before) items.counts[before]--;
+      items.counts[next]++;
+      items.states.set(scope, next);
+    } else if (/^#\d+$/.test(scope)) {
+      if (e.type === "step_started") line.iteration = Number(scope.slice(1));
+      if (e.type === "child_started" && typeof e.data?.childRun === "string")
+        line.child = e.data.childRun;
+    }
+  }
+
+  /** An event of the step itself. */
+  private onStepEvent(line: Line, e: EventRecord): void {
     const data = e.data ?? {};
     switch (e.type) {
+      case "expanded": {
+        const keys = Array.isArray(data.keys) ? data.keys.map(String) : [];
+        line.items = {
+          total: typeof data.count === "number" ? data.count : keys.length,
+          scopes: new Set(keys.map(itemScope)),
+          states: new Map(),
+          counts: { running: 0, succeeded: 0, failed: 0, skipped: 0, cancelled: 0 },
+        };
+        break;
+      }
+      case "child_started":
+        if (typeof data.childRun === "string") line.child = data.childRun;
+        break;
       case "attempt_failed":
         if (data.next == null) break;
         line.attempt = (e.attempt ?? line.attempt) + 1;
@@ -78,7 +146,6 @@ export class Progress {
         this.end(line, "cancelled", "");
         break;
     }
-    if (this.live) this.redraw();
   }
 
   stop(): void {
@@ -114,16 +181,51 @@ export class Progress {
     if (line.state === "continued") parts.push(s.yellow("failed, continued"));
     if (line.state === "skipped" || line.state === "cancelled") parts.push(s.dim(line.state));
     if (line.attempt > 1) parts.push(s.dim(`attempt ${line.attempt}`));
-    let note = override ?? line.note;
+    if (line.items) parts.push(...this.tally(line.items, parts));
+    if (line.iteration > 0)
+      parts.push(
+        line.ended
+          ? `${line.iteration} iteration${line.iteration > 1 ? "s" : ""}`
+          : `iteration ${line.iteration}`,
+      );
+    let note = override ?? (line.note || (line.child ? `child run ${line.child}` : ""));
     if (note && this.live) {
       // A redrawn line must fit on one row, or moving the cursor up would miss the wrapped part.
-      const used = parts.reduce((n, p) => n + visibleLength(p) + 2, 0);
-      const room = (this.out.columns ?? 100) - used - 1;
+      const room = this.columns() - used(parts) - 1;
       if (room < 4) note = "";
       else if (note.length > room) note = note.slice(0, room - 1) + "…";
     }
     if (note) parts.push(line.state === "failed" ? s.red(note) : s.dim(note));
     return parts.join("  ");
+  }
+
+  /**
+   * A map step's items: `40/42  38 ✓ 2 ✗` (ended of all, succeeded, failed; a cached item
+   * succeeded), then those running, cancelled and skipped when there are any and, on a terminal,
+   * they fit.
+   */
+  private tally(items: Items, before: readonly string[]): string[] {
+    const s = this.s;
+    const c = items.counts;
+    const ended = c.succeeded + c.failed + c.skipped + c.cancelled;
+    const parts = [
+      `${ended}/${items.total}`,
+      `${c.succeeded} ${s.green("✓")} ${c.failed} ${s.red("✗")}`,
+    ];
+    const more = [
+      c.running ? s.blue(`${c.running} running`) : "",
+      c.cancelled ? s.yellow(`${c.cancelled} cancelled`) : "",
+      c.skipped ? s.dim(`${c.skipped} skipped`) : "",
+    ];
+    for (const part of more) {
+      if (part && (!this.live || used([...before, ...parts, part]) < this.columns()))
+        parts.push(part);
+    }
+    return parts;
+  }
+
+  private columns(): number {
+    return this.out.columns ?? 100;
   }
 
   private redraw(): void {
@@ -135,6 +237,11 @@ export class Progress {
 }
 
 const COLOUR_CODE = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, "g");
+
+/** Columns the parts of a line take, with the two spaces after each. */
+function used(parts: readonly string[]): number {
+  return parts.reduce((n, p) => n + visibleLength(p) + 2, 0);
+}
 
 /** Characters a terminal shows for a string with colour codes. */
 function visibleLength(text: string): number {
