@@ -5,7 +5,16 @@ import { z } from "zod";
 import { ATTEMPT_STATUSES, ORIGINS, STEP_STATUSES } from "../record/records";
 import { EventRecord, RunDiff } from "./cli";
 
-export const StepType = z.enum(["llm", "http", "tool", "shell", "transform", "assert", "unknown"]);
+export const StepType = z.enum([
+  "llm",
+  "http",
+  "tool",
+  "shell",
+  "transform",
+  "assert",
+  "workflow",
+  "unknown",
+]);
 
 /** The workflow as a graph: what parses of the file, also while it has errors. */
 export const GraphMessage = z.object({
@@ -21,6 +30,10 @@ export const GraphMessage = z.object({
       line: z.number().int().min(0),
       /** The step has an `if`: edges into it are drawn dashed. */
       conditional: z.boolean(),
+      /** The step has `for_each`: its node counts its items (docs/editor.md, "The graph panel"). */
+      map: z.boolean().optional(),
+      /** A `workflow` step with `repeat`: its node counts its iterations. */
+      repeat: z.boolean().optional(),
     }),
   ),
   edges: z.array(z.object({ from: z.string(), to: z.string() })),
@@ -30,6 +43,16 @@ export const GraphMessage = z.object({
 export type GraphMessage = z.infer<typeof GraphMessage>;
 
 export const StepStatus = z.enum(STEP_STATUSES);
+
+/** A map's items or a loop's iterations by status (core/record/fold.ts Tally). */
+export const TallyMessage = z.object({
+  pending: z.number().int().min(0),
+  running: z.number().int().min(0),
+  succeeded: z.number().int().min(0),
+  failed: z.number().int().min(0),
+  skipped: z.number().int().min(0),
+  cancelled: z.number().int().min(0),
+});
 
 /** Step states of a run, live or recorded; steps not listed are pending. */
 export const StatusMessage = z.object({
@@ -42,6 +65,10 @@ export const StatusMessage = z.object({
       durationMs: z.number().min(0).optional(),
       attempts: z.number().int().min(0).optional(),
       cached: z.boolean().optional(),
+      /** A map step's item count, once its list is known. */
+      items: z.number().int().min(0).optional(),
+      /** A map's items or a loop's iterations known so far, by status. */
+      tally: TallyMessage.optional(),
     }),
   ),
 });

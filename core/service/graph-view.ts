@@ -21,11 +21,15 @@ export function graphView(
   const steps = (section?.children ?? []).map((item) => {
     const value = stepValues[item.name];
     const type = StepType.safeParse(item.detail);
+    const step = isObj(value) ? value : {};
     return {
       id: item.name,
       type: type.success ? type.data : ("unknown" as const),
       line: index.position(item.selection.start).line,
-      conditional: isObj(value) && value.if !== undefined,
+      conditional: step.if !== undefined,
+      // Said only when true: most steps are neither.
+      ...(step.for_each !== undefined ? { map: true } : {}),
+      ...(step.type === "workflow" && step.repeat !== undefined ? { repeat: true } : {}),
     };
   });
   const seen = new Set<string>();

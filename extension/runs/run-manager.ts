@@ -264,6 +264,8 @@ function liveStatus(runId: string, events: readonly EventRecord[], stepIds: read
       attempts: s.attempts,
       cached: s.origin === "cached",
       ...(typeof ms === "number" ? { durationMs: ms } : {}),
+      ...(s.items !== null ? { items: s.items } : {}),
+      ...(s.tally !== null ? { tally: s.tally } : {}),
     };
   }
   return { type: "status", runId, steps } satisfies StatusMessage;

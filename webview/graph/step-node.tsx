@@ -6,8 +6,8 @@
 import { memo, useContext } from "react";
 import type { NodeProps } from "@xyflow/react";
 import { FarContext } from "./far";
-import { duration, labelId, labelOf, type StepNode } from "./to-flow";
-import { useStepView, type DiffMark } from "./step-views";
+import { STRIP_ORDER, duration, labelId, labelOf, unitTotal, type StepNode } from "./to-flow";
+import { useStepView, type DiffMark, type StepView } from "./step-views";
 
 const TYPE_LABEL: Record<string, string> = {
   llm: "LLM",
@@ -16,6 +16,7 @@ const TYPE_LABEL: Record<string, string> = {
   shell: "SH",
   transform: "FX",
   assert: "ASSERT",
+  workflow: "FLOW",
   unknown: "?",
 };
 
@@ -41,12 +42,41 @@ const SOURCE = {
 /** A diff mark in text too, so it does not rest on colour alone. */
 const DIFF_BADGE: Record<DiffMark, string> = { same: "=", changed: "≠", added: "+", removed: "−" };
 
+/** A map's or loop's units as coloured segments, one per status, as wide as its share. */
+function Strip(props: { tally: NonNullable<StepView["tally"]>; total: number }) {
+  const { tally, total } = props;
+  const known = STRIP_ORDER.reduce((n, s) => n + tally[s], 0);
+  // Items the list names that no event has made known yet draw as pending.
+  const unknown = Math.max(0, total - known);
+  return (
+    <span className="keel-strip" aria-hidden="true">
+      {STRIP_ORDER.map((s) => {
+        const n = tally[s] + (s === "pending" ? unknown : 0);
+        return n > 0 ? (
+          <span key={s} className={`keel-seg seg-${s}`} style={{ flexGrow: n }} data-count={n} />
+        ) : null;
+      })}
+    </span>
+  );
+}
+
+/** The units in a few characters under the step's id: "38/42 · 2 ✗". */
+function counts(v: StepView, total: number): string {
+  const t = v.tally!;
+  return [`${t.succeeded}/${total}`, t.failed > 0 ? `${t.failed} ✗` : ""]
+    .filter(Boolean)
+    .join(" · ");
+}
+
 export const StepNodeView = memo(function StepNodeView({ data, selected }: NodeProps<StepNode>) {
   const v = useStepView(data.id);
   // Zoomed out, the canvas draws the node (far-canvas.tsx): the element keeps its accessible
   // name, state attributes and classes, not its text.
   const far = useContext(FarContext);
+  const tally = v.tally;
+  const total = unitTotal(data, v);
   const details = [
+    tally ? counts(v, total) : "",
     duration(v.durationMs),
     v.attempts && v.attempts > 1 ? `${v.attempts} attempts` : "",
     v.cached ? "cached" : "",
@@ -58,6 +88,7 @@ export const StepNodeView = memo(function StepNodeView({ data, selected }: NodeP
     v.current ? "current" : "",
     v.diff ? `diff-${v.diff}` : "",
     v.first ? "first-divergence" : "",
+    tally ? "has-strip" : "",
   ].filter(Boolean);
   return (
     <div
@@ -82,6 +113,7 @@ export const StepNodeView = memo(function StepNodeView({ data, selected }: NodeP
               {details.length > 0 ? ` · ${details.join(" · ")}` : ""}
             </span>
           </span>
+          {tally ? <Strip tally={tally} total={total} /> : null}
           {v.diff ? (
             <span className="keel-diff-badge" aria-hidden="true">
               {DIFF_BADGE[v.diff]}

@@ -17,12 +17,18 @@ export interface StepView {
   readonly durationMs?: number;
   readonly attempts?: number;
   readonly cached?: boolean;
+  /** A map step's item count, once its list is known. */
+  readonly items?: number;
+  /** A map's items or a loop's iterations known so far, by status (the node's status strip). */
+  readonly tally?: Tally;
   /** The step the step-through's current event concerns. */
   readonly current: boolean;
   /** Diff mode: how the step compares between the two runs, and whether it is the first divergence. */
   readonly diff?: DiffMark;
   readonly first: boolean;
 }
+
+export type Tally = NonNullable<States[string]["tally"]>;
 
 export const PENDING: StepView = { status: "pending", current: false, first: false };
 
@@ -32,9 +38,25 @@ function same(a: StepView, b: StepView): boolean {
     a.durationMs === b.durationMs &&
     a.attempts === b.attempts &&
     a.cached === b.cached &&
+    a.items === b.items &&
+    sameTally(a.tally, b.tally) &&
     a.current === b.current &&
     a.diff === b.diff &&
     a.first === b.first
+  );
+}
+
+/** Same counts (the fold keeps a tally's object until it changes; a live status makes new ones). */
+function sameTally(a: Tally | undefined, b: Tally | undefined): boolean {
+  if (a === b) return true;
+  if (!a || !b) return false;
+  return (
+    a.pending === b.pending &&
+    a.running === b.running &&
+    a.succeeded === b.succeeded &&
+    a.failed === b.failed &&
+    a.skipped === b.skipped &&
+    a.cancelled === b.cancelled
   );
 }
 

@@ -46,6 +46,10 @@ export const EDGE_IN = { x: -HANDLE / 2, y: NODE_HEIGHT / 2 };
 export interface StepData extends Record<string, unknown> {
   readonly id: string;
   readonly type: GraphMessage["steps"][number]["type"];
+  /** A `for_each` step: its items by status under its name. */
+  readonly map?: boolean;
+  /** A workflow step with `repeat`: its iterations by status. */
+  readonly repeat?: boolean;
 }
 
 export type StepNode = FlowNode<StepData, "step">;
@@ -75,12 +79,47 @@ export function positions(graph: GraphMessage): Map<string, { x: number; y: numb
 /** The element whose text is a node's accessible name (the node wrapper is labelled by it). */
 export const labelId = (id: string) => `keel-label-${id}`;
 
+/** A map's or loop's units by status, in the order the node's strip draws them. */
+export const STRIP_ORDER = [
+  "succeeded",
+  "failed",
+  "running",
+  "cancelled",
+  "skipped",
+  "pending",
+] as const;
+
+/** How many items or iterations the node counts: a map's item count, at least the units known. */
+export function unitTotal(d: StepData, v: StepView): number {
+  const t = v.tally;
+  const known = t ? STRIP_ORDER.reduce((n, s) => n + t[s], 0) : 0;
+  return d.map && v.items !== undefined ? Math.max(v.items, known) : known;
+}
+
+/**
+ * A map's items or a loop's iterations in words: "38 of 42 items succeeded, 2 failed, 2
+ * running". The total is the map's item count once its list is known, else the units known.
+ */
+export function tallyText(d: StepData, v: StepView): string {
+  const t = v.tally;
+  if (!t) return "";
+  const total = unitTotal(d, v);
+  const noun = d.map || !d.repeat ? "item" : "iteration";
+  const rest = STRIP_ORDER.slice(1)
+    .filter((s) => t[s] > 0)
+    .map((s) => `${t[s]} ${s}`);
+  return [`${t.succeeded} of ${total} ${noun}${total === 1 ? "" : "s"} succeeded`, ...rest].join(
+    ", ",
+  );
+}
+
 /** What a screen reader says for a node. */
 export function labelOf(d: StepData, v: StepView): string {
   const details = [
     duration(v.durationMs),
     v.attempts && v.attempts > 1 ? `${v.attempts} attempts` : "",
     v.cached ? "cached" : "",
+    tallyText(d, v),
   ].filter(Boolean);
   const diff =
     v.diff === undefined ? "" : `, ${DIFF_LABEL[v.diff]}${v.first ? ", first divergence" : ""}`;
@@ -116,6 +155,8 @@ export function viewsOf(
       durationMs: state?.durationMs,
       attempts: state?.attempts,
       cached: state?.cached,
+      items: state?.items,
+      tally: state?.tally,
       current: s.id === current,
       diff: marks?.get(s.id),
       first: s.id === first,
@@ -145,7 +186,9 @@ export function toFlow(
       old &&
       old.position === position &&
       old.selected === (s.id === selected) &&
-      old.data.type === s.type
+      old.data.type === s.type &&
+      old.data.map === s.map &&
+      old.data.repeat === s.repeat
     ) {
       if (previous!.nodes[i] !== old) nodesReused = false;
       return old;
@@ -163,7 +206,7 @@ export function toFlow(
       selected: s.id === selected,
       ariaRole: "treeitem",
       domAttributes: { "aria-selected": s.id === selected, "aria-labelledby": labelId(s.id) },
-      data: { id: s.id, type: s.type },
+      data: { id: s.id, type: s.type, map: s.map, repeat: s.repeat },
     };
   });
   // An edge runs from the dependency to the step that needs it, left to right.

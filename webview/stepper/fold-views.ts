@@ -24,6 +24,8 @@ export function viewOfStep(s: StepAt | undefined, current: boolean): StepView {
     attempts: s.attempts,
     cached: s.origin === "cached",
     durationMs: durationOf(s),
+    ...(s.items !== null ? { items: s.items } : {}),
+    ...(s.tally !== null ? { tally: s.tally } : {}),
     current,
     first: false,
   };

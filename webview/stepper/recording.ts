@@ -26,6 +26,8 @@ export function statesAt(fold: RunFold): States {
       attempts: s.attempts,
       cached: s.origin === "cached",
       durationMs: durationOf(s),
+      ...(s.items !== null ? { items: s.items } : {}),
+      ...(s.tally !== null ? { tally: s.tally } : {}),
     };
   }
   return out;

@@ -80,3 +80,28 @@ test("every sample's graph has its steps and only known ids in edges", () => {
     assert.equal(g.errors, 0, name);
   }
 });
+
+test("a map step and a workflow step with repeat say so; a workflow step is of type workflow", () => {
+  const { g } = view(`keel: 1
+name: scopes
+steps:
+  each:
+    type: transform
+    for_each: "[1, 2, 3]"
+    expr: item * 2
+  child:
+    type: workflow
+    uses: ./child.keel.yaml
+  loop:
+    type: workflow
+    uses: ./child.keel.yaml
+    repeat:
+      max: 3
+      until: output.done
+`);
+  assert.deepEqual(g.steps, [
+    { id: "each", type: "transform", line: 3, conditional: false, map: true },
+    { id: "child", type: "workflow", line: 7, conditional: false },
+    { id: "loop", type: "workflow", line: 10, conditional: false, repeat: true },
+  ]);
+});
