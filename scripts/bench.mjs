@@ -12,6 +12,7 @@ const BENCHES = [
   ["replay (#5)", "bench/replay/replay.bench.ts"],
   ["replay debugger (#9)", "bench/debug/debug.bench.ts"],
   ["workers on PostgreSQL (#10)", "bench/workers/workers.bench.ts"],
+  ["maps (#18)", "bench/scopes/scopes.bench.ts"],
 ];
 
 let failed = 0;

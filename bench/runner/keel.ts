@@ -8,7 +8,7 @@ import { join } from "node:path";
 import type { Effects } from "@keel/core/runner/effects";
 import { loadWorkflow, type LoadedWorkflow } from "@keel/core/runner/load";
 import { createNodeEffects } from "@keel/core/runner/node-effects";
-import { runWorkflow } from "@keel/core/runner/run";
+import { runWorkflow, type RunResult } from "@keel/core/runner/run";
 import { openSqliteStore } from "@keel/core/store/sqlite-store";
 import type { RunStore } from "@keel/core/store/run-store";
 import { NOOP_MODULE, workflowYaml, type Dag } from "./shapes";
@@ -48,11 +48,12 @@ function noopToolEffects(base: Effects): Effects {
   };
 }
 
-/** One timed run; throws unless it succeeded, recorded N `step_succeeded` and computed `expected`. */
-export async function runKeelOnce(p: Prepared, dag: Dag, kind: KeelKind): Promise<number> {
-  const { loaded, store } = p;
-  const base = createNodeEffects({ providers: loaded.workflow.providers ?? {}, dir: loaded.dir });
-  const effects = kind === "effect" ? noopToolEffects(base) : base;
+/** One timed `runWorkflow` of a loaded workflow, no inputs; throws unless the run succeeded. */
+export async function runLoaded(
+  loaded: LoadedWorkflow,
+  store: RunStore,
+  effects: Effects,
+): Promise<{ ms: number; result: RunResult }> {
   const start = performance.now();
   const result = await runWorkflow({
     workflowPath: loaded.path,
@@ -66,6 +67,15 @@ export async function runKeelOnce(p: Prepared, dag: Dag, kind: KeelKind): Promis
   const ms = performance.now() - start;
   if (result.status !== "succeeded")
     throw new Error(`run ${result.status}: ${result.error ?? "no error"}`);
+  return { ms, result };
+}
+
+/** One timed run; throws unless it succeeded, recorded N `step_succeeded` and computed `expected`. */
+export async function runKeelOnce(p: Prepared, dag: Dag, kind: KeelKind): Promise<number> {
+  const { loaded, store } = p;
+  const base = createNodeEffects({ providers: loaded.workflow.providers ?? {}, dir: loaded.dir });
+  const effects = kind === "effect" ? noopToolEffects(base) : base;
+  const { ms, result } = await runLoaded(loaded, store, effects);
   const succeeded = (await store.events(result.runId)).filter(
     (e) => e.type === "step_succeeded",
   ).length;

@@ -9,12 +9,12 @@
 // another's JIT or heap. The worker is bundled once with esbuild (as the CLI is) and run with
 // plain `node`: under `--import tsx` every process carries tsx's transpiler, ~55 MB of RSS that
 // `keel run` never has, which would blur the 150 MB target.
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { bundleWorker } from "../bundle";
+import { fail, median, table, workerResult } from "../figures";
 import type { System, WorkerResult } from "./shapes";
 import { SHAPES, type Shape } from "./shapes";
 
@@ -50,17 +50,6 @@ interface Measured {
   readonly peakRssMb: number;
 }
 
-function fail(message: string): never {
-  console.error(`error: ${message}`);
-  process.exit(1);
-}
-
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
-
 async function bundleRunnerWorker(dir: string): Promise<string> {
   return bundleWorker(join(ROOT, "bench/runner/worker.ts"), join(dir, "worker.cjs"));
 }
@@ -68,22 +57,8 @@ async function bundleRunnerWorker(dir: string): Promise<string> {
 function measure(worker: string, system: System, shape: Shape, n: number): Measured {
   const { warmup, reps } = runsFor(system, n);
   const label = `${system} ${shape} ${n} ×${warmup}+${reps}`;
-  process.stderr.write(`  ${label} …`);
-  const args = [worker, system, shape, String(n), String(warmup + reps)];
-  const child = spawnSync(process.execPath, args, {
-    cwd: ROOT,
-    encoding: "utf8",
-    maxBuffer: 64 * 1024 * 1024,
-    timeout: 240_000,
-    // The bundle lives in a temp folder: this is where its externals are found.
-    env: { ...process.env, NODE_PATH: join(ROOT, "node_modules") },
-  });
-  const line = child.stdout?.split("\n").find((l) => l.startsWith("RESULT "));
-  if (child.status !== 0 || !line) {
-    process.stderr.write(" failed\n");
-    fail(`${label}: ${child.error?.message ?? child.stderr?.trim() ?? `exit ${child.status}`}`);
-  }
-  const r = JSON.parse(line.slice("RESULT ".length)) as WorkerResult;
+  const args = [system, shape, String(n), String(warmup + reps)];
+  const r = workerResult<WorkerResult>(worker, args, label);
   const m = {
     median: median(r.ms.slice(warmup)),
     first: r.ms[0]!,
@@ -95,14 +70,6 @@ function measure(worker: string, system: System, shape: Shape, n: number): Measu
 
 function perStep(m: Measured | undefined, n: number, which: "median" | "first" = "median"): string {
   return m ? ((m[which] * 1000) / n).toFixed(1) : "—";
-}
-
-function table(rows: readonly string[][]): string {
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  return rows
-    .map((r) => r.map((cell, c) => (c < 2 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))))
-    .map((r) => r.join("  "))
-    .join("\n");
 }
 
 async function main(): Promise<void> {
@@ -178,7 +145,7 @@ async function main(): Promise<void> {
   rmSync(dir, { recursive: true, force: true });
 
   console.log();
-  console.log(table(rows));
+  console.log(table(rows, 2));
   console.log();
   const notes = [
     "µs/step: wall time of one run / N, median of 7 runs (5 at 10,000) after warm-up runs in the",
