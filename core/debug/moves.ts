@@ -75,6 +75,9 @@ export class Moves {
   private lineBreakpoints = new Map<string, number[]>();
   private functionBreakpoints = new Map<string, number[]>();
   private filters = new Set<FailureFilter>();
+  /** Which of the breakpoints at an event hold there (their conditions); all when unset. */
+  private holding: (i: number, ids: readonly number[]) => Promise<readonly number[]> = (_, ids) =>
+    Promise.resolve(ids);
 
   constructor(readonly fold: RunFold) {}
 
@@ -88,6 +91,10 @@ export class Moves {
 
   setFunctionBreakpoints(byStep: ReadonlyMap<string, number[]>): void {
     this.functionBreakpoints = new Map(byStep);
+  }
+
+  setConditions(holding: (i: number, ids: readonly number[]) => Promise<readonly number[]>): void {
+    this.holding = holding;
   }
 
   setFilters(filters: Iterable<string>): void {
@@ -129,21 +136,39 @@ export class Moves {
     return k <= 0 ? this.atStart() : this.stop(k - 1, "step");
   }
 
-  /** Step Into: the next event of the same step (the next event when there is none). */
+  /**
+   * Step Into: on a map's or loop's own event, the first event of one of its items or iterations
+   * after it (it enters the item); on an item's event, that item's next event; else the next
+   * event of the same step. The next event when there is none.
+   */
   stepIn(): Stop {
     const e = this.fold.current;
     const k = this.fold.position;
-    const next = e?.stepId ? this.fold.nextEventOf(e.stepId, k) : -1;
+    let next = -1;
+    if (e?.stepId && e.scope !== null) next = this.fold.nextEventOf(e.stepId + e.scope, k);
+    else if (e?.stepId) {
+      next = this.fold.nextEventOf(e.stepId, k);
+      for (let i = next; i >= 0; i = this.fold.nextEventOf(e.stepId, i)) {
+        if (this.fold.events[i]!.scope !== null) {
+          next = i;
+          break;
+        }
+      }
+    }
     return next >= 0 ? this.stop(next, "step") : this.next();
   }
 
-  /** Step Out: the event that ends the current step (the next event when it has ended). */
+  /**
+   * Step Out: the event that ends the current step (the next event when it has ended); from an
+   * item or iteration, the event that ends its step (the map's or loop's own end).
+   */
   stepOut(): Stop {
     const e = this.fold.current;
     const k = this.fold.position;
-    if (e?.stepId && !STEP_ENDING_EVENTS.has(e.type)) {
+    if (e?.stepId && (e.scope !== null || !STEP_ENDING_EVENTS.has(e.type))) {
       for (let i = this.fold.nextEventOf(e.stepId, k); i >= 0;) {
-        if (STEP_ENDING_EVENTS.has(this.fold.events[i]!.type)) return this.stop(i, "step");
+        const x = this.fold.events[i]!;
+        if (STEP_ENDING_EVENTS.has(x.type) && x.scope === null) return this.stop(i, "step");
         i = this.fold.nextEventOf(e.stepId, i);
       }
     }
@@ -151,18 +176,18 @@ export class Moves {
   }
 
   /** Continue: the next breakpoint or enabled failure; the end of the recording when none. */
-  continue(): Stop {
+  async continue(): Promise<Stop> {
     for (let i = this.fold.position + 1; i <= this.last; i++) {
-      const hit = this.hit(i);
+      const hit = await this.hit(i);
       if (hit) return hit;
     }
     return this.atEnd();
   }
 
   /** Reverse Continue: the previous breakpoint or enabled failure; `run started` when none. */
-  reverseContinue(): Stop {
+  async reverseContinue(): Promise<Stop> {
     for (let i = this.fold.position - 1; i >= 0; i--) {
-      const hit = this.hit(i);
+      const hit = await this.hit(i);
       if (hit) return hit;
     }
     return this.atStart();
@@ -187,8 +212,28 @@ export class Moves {
     return out;
   }
 
+  /**
+   * The events of a step where its breakpoints can stop, in log order: where the step, or one of
+   * its items or iterations, begins.
+   */
+  *beginnings(stepId: string): Generator<number> {
+    for (let i = this.fold.nextEventOf(stepId, -1); i >= 0; i = this.fold.nextEventOf(stepId, i))
+      if (this.begins(i)) yield i;
+  }
+
+  /**
+   * A breakpoint holds where its step begins: its `step started`, or its first event when it
+   * never started (skipped, reused); and where each of its items or iterations starts.
+   */
+  private begins(i: number): boolean {
+    const e = this.fold.events[i]!;
+    return (
+      e.stepId !== null && (e.type === "step_started" || this.fold.previousEventOf(e.stepId, i) < 0)
+    );
+  }
+
   /** The stop at event i, if a breakpoint or an enabled filter holds there. */
-  private hit(i: number): Stop | undefined {
+  private async hit(i: number): Promise<Stop | undefined> {
     const e = this.fold.events[i]!;
     if (
       (e.type === "step_failed" && this.filters.has("step-failed")) ||
@@ -199,14 +244,11 @@ export class Moves {
         text: `${String(d.kind ?? "error")}: ${String(d.message ?? "")}`,
       });
     }
-    if (e.stepId === null) return undefined;
-    // A breakpoint holds where the step begins: its `step started`, or its first event when it
-    // never started (skipped, reused).
-    if (e.type !== "step_started" && this.fold.previousEventOf(e.stepId, i) >= 0) return undefined;
-    const line = this.lineBreakpoints.get(e.stepId);
-    if (line?.length) return this.stop(i, "breakpoint", { hitBreakpointIds: line });
-    const fn = this.functionBreakpoints.get(e.stepId);
-    if (fn?.length) return this.stop(i, "function breakpoint", { hitBreakpointIds: fn });
+    if (e.stepId === null || !this.begins(i)) return undefined;
+    const line = await this.holding(i, this.lineBreakpoints.get(e.stepId) ?? []);
+    if (line.length) return this.stop(i, "breakpoint", { hitBreakpointIds: line });
+    const fn = await this.holding(i, this.functionBreakpoints.get(e.stepId) ?? []);
+    if (fn.length) return this.stop(i, "function breakpoint", { hitBreakpointIds: fn });
     return undefined;
   }
 }

@@ -21,6 +21,7 @@ import {
 import type { DebugProtocol } from "@vscode/debugprotocol";
 import { basename, resolve } from "node:path";
 import { RunFold } from "../record/fold";
+import { splitUnit } from "../record/records";
 import type { RunStore } from "../store/run-store";
 import { evaluate as evaluateExpression } from "../expr/evaluate";
 import { layoutOf, type WorkflowLayout } from "./layout";
@@ -35,7 +36,8 @@ import {
   display,
   type Container,
 } from "./variables";
-import { runView, stepView } from "./views";
+import { eventView, runView, stepView } from "./views";
+import { RUN_THREAD, Threads, type UnitFacts } from "./threads";
 
 /** How long the Debug Console's evaluate may run an expression. */
 export const EVALUATE_TIMEOUT_MS = 5_000;
@@ -84,12 +86,33 @@ interface DiskView {
   layout(): WorkflowLayout;
 }
 
-const THREAD = 1;
 const MAX_FRAMES = 20;
 const RECORDED_SOURCE = 1;
 
 type Handle =
-  Container | { readonly scope: "step"; readonly id: string } | { readonly scope: "run" };
+  | Container
+  | { readonly scope: "step"; readonly id: string }
+  | { readonly scope: "unit"; readonly unit: string }
+  | { readonly scope: "run" };
+
+/**
+ * A frame of the current stop. `step` is the step whose state the frame shows (null: the run);
+ * `unit` an item's or iteration's key when the frame is that unit's; `event` the log index the
+ * frame names (its top event), else the frame names the step's or unit's status.
+ */
+interface FrameAt {
+  readonly step: string | null;
+  readonly unit: string | null;
+  readonly event?: number;
+}
+
+/** A breakpoint's condition and hit condition (docs/debugger.md, "Breakpoints"). */
+interface Condition {
+  readonly condition?: string;
+  readonly hitCondition?: string;
+  /** Whether the condition held at an event index, once evaluated. */
+  readonly held: Map<number, boolean>;
+}
 
 interface Loaded {
   readonly rec: DebugRecording;
@@ -97,6 +120,7 @@ interface Loaded {
   readonly moves: Moves;
   readonly store: RunStore;
   readonly values: ValueCache;
+  readonly threads: Threads;
 }
 
 export class ReplayDebugSession extends DebugSession {
@@ -108,8 +132,13 @@ export class ReplayDebugSession extends DebugSession {
   /** The file on disk as read for the current stop (read again at the next stop). */
   private diskNow: DiskView | undefined;
   private readonly handles = new Handles<Handle>();
-  /** Frame id - 1 → the step of that frame (null: the run), for the current stop. */
-  private frames: (string | null)[] = [];
+  /** Frame id - 1 → that frame, for the current stop (every thread's frames, as listed). */
+  private frames: FrameAt[] = [];
+  /** A thread's frame ids at the current stop, made on its first stackTrace. */
+  private framesOf = new Map<number, number[]>();
+  /** Conditions by breakpoint id (breakpoints without one are not here). */
+  private conditions = new Map<number, Condition>();
+  private conditionNoted = new Set<string>();
   private lastStop: Stop | undefined;
   private nextBreakpointId = 1;
   private readonly lineBreakpoints = new Map<string, Map<string, number[]>>();
@@ -134,6 +163,8 @@ export class ReplayDebugSession extends DebugSession {
       supportsGotoTargetsRequest: true,
       supportsRestartFrame: true,
       supportsFunctionBreakpoints: true,
+      supportsConditionalBreakpoints: true,
+      supportsHitConditionalBreakpoints: true,
       supportsExceptionInfoRequest: true,
       supportsClipboardContext: true,
       supportsDelayedStackTraceLoading: true,
@@ -163,7 +194,9 @@ export class ReplayDebugSession extends DebugSession {
         moves: new Moves(fold),
         store: s,
         values: new ValueCache((ref) => s.blob(ref)),
+        threads: new Threads(fold),
       };
+      this.loaded.moves.setConditions((i, ids) => this.holding(i, ids));
     } catch (e) {
       await store?.close().catch(() => undefined);
       this.sendErrorResponse(response, {
@@ -201,9 +234,14 @@ export class ReplayDebugSession extends DebugSession {
     this.shutdown();
   }
 
+  /** The run's thread, then one per item or iteration in flight (threads.ts). */
   protected override threadsRequest(response: DebugProtocol.ThreadsResponse): void {
-    const id = this.loaded?.rec.run.id;
-    response.body = { threads: [new Thread(THREAD, id ? `run ${id} (replay)` : "replay")] };
+    const l = this.loaded;
+    const id = l?.rec.run.id;
+    const threads = [new Thread(RUN_THREAD, id ? `run ${id} (replay)` : "replay")];
+    for (const u of l?.threads.inFlight() ?? [])
+      threads.push(new Thread(l!.threads.idOf(u.id), l!.threads.name(u.id)));
+    response.body = { threads };
     this.sendResponse(response);
   }
 
@@ -214,7 +252,8 @@ export class ReplayDebugSession extends DebugSession {
     args: DebugProtocol.SetBreakpointsArguments,
   ): void {
     const path = args.source.path ? resolve(args.source.path) : undefined;
-    const requested = args.breakpoints ?? (args.lines ?? []).map((line) => ({ line }));
+    const requested: DebugProtocol.SourceBreakpoint[] =
+      args.breakpoints ?? (args.lines ?? []).map((line) => ({ line }));
     const byStep = new Map<string, number[]>();
     const refuse = (line: number, message: string): DebugProtocol.Breakpoint => ({
       id: this.nextBreakpointId++,
@@ -233,6 +272,7 @@ export class ReplayDebugSession extends DebugSession {
       const step = layout.layout().stepAtLine(this.convertClientLineToDebugger(b.line));
       if (!step) return refuse(b.line, "not inside a step: a breakpoint goes on a step");
       const id = this.nextBreakpointId++;
+      this.noteCondition(id, b);
       const ids = byStep.get(step.id) ?? [];
       ids.push(id);
       byStep.set(step.id, ids);
@@ -266,6 +306,7 @@ export class ReplayDebugSession extends DebugSession {
     const byStep = new Map<string, number[]>();
     const breakpoints = args.breakpoints.map((b): DebugProtocol.Breakpoint => {
       const id = this.nextBreakpointId++;
+      this.noteCondition(id, b);
       const name = b.name.trim();
       if (!l || (l.fold.step(name) === undefined && !this.recorded().steps.has(name)))
         return { id, verified: false, message: `no step '${name}' in this run` };
@@ -282,6 +323,84 @@ export class ReplayDebugSession extends DebugSession {
     this.sendResponse(response);
   }
 
+  private noteCondition(id: number, b: { condition?: string; hitCondition?: string }): void {
+    const condition = b.condition?.trim() || undefined;
+    const hitCondition = b.hitCondition?.trim() || undefined;
+    if (condition || hitCondition)
+      this.conditions.set(id, { condition, hitCondition, held: new Map() });
+  }
+
+  /**
+   * Which of the breakpoints `ids` (on the step of event i, which begins its step or one of its
+   * items or iterations there) hold at event i: their condition is true there, and their hit
+   * condition holds for the number of such events up to i where the condition was true.
+   */
+  private async holding(i: number, ids: readonly number[]): Promise<number[]> {
+    const out: number[] = [];
+    for (const id of ids) {
+      const c = this.conditions.get(id);
+      if (!c) out.push(id);
+      else if ((await this.held(c, i)) && (await this.hitHolds(c, i))) out.push(id);
+    }
+    return out;
+  }
+
+  private async held(c: Condition, i: number): Promise<boolean> {
+    if (!c.condition) return true;
+    const known = c.held.get(i);
+    if (known !== undefined) return known;
+    const l = this.loaded!;
+    const e = l.rec.events[i]!;
+    const facts: Partial<UnitFacts> =
+      e.stepId === null ? {} : l.threads.facts(e.scope === null ? e.stepId : e.stepId + e.scope);
+    let value: unknown;
+    try {
+      value = await evaluateExpression(c.condition, {
+        context: {
+          step: e.stepId,
+          unit: facts.unit ?? null,
+          key: facts.key,
+          index: facts.index,
+          iteration: facts.iteration,
+          event: eventView(e),
+        },
+        timeoutMs: EVALUATE_TIMEOUT_MS,
+      });
+    } catch (err) {
+      this.noteOnce(
+        `Breakpoint condition \`${c.condition}\` cannot be evaluated (${(err as Error).message}): the breakpoint does not stop there; fix the condition in the Breakpoints view.\n`,
+      );
+      value = false;
+    }
+    const holds = value !== undefined && value !== null && value !== false;
+    c.held.set(i, holds);
+    return holds;
+  }
+
+  private noteOnce(text: string): void {
+    if (this.conditionNoted.has(text)) return;
+    this.conditionNoted.add(text);
+    this.print(text);
+  }
+
+  /** A hit condition over the count of events up to i where the breakpoint's condition held. */
+  private async hitHolds(c: Condition, i: number): Promise<boolean> {
+    if (!c.hitCondition) return true;
+    const l = this.loaded!;
+    const stepId = l.rec.events[i]!.stepId!;
+    let hits = 0;
+    for (const j of l.moves.beginnings(stepId)) {
+      if (j > i) break;
+      if (await this.held(c, j)) hits++;
+    }
+    const holds = hitConditionHolds(c.hitCondition, hits);
+    if (holds === undefined)
+      this.noteOnce(
+        `Breakpoint hit count \`${c.hitCondition}\` is not a count: write 3, >= 3, > 3, < 3, <= 3 or % 3 in the Breakpoints view.\n`,
+      );
+    return holds === true;
+  }
+
   protected override setExceptionBreakPointsRequest(
     response: DebugProtocol.SetExceptionBreakpointsResponse,
     args: DebugProtocol.SetExceptionBreakpointsArguments,
@@ -295,7 +414,7 @@ export class ReplayDebugSession extends DebugSession {
 
   // ---- moves ----
 
-  private move(response: DebugProtocol.Response, how: (m: Moves) => Stop): void {
+  private move(response: DebugProtocol.Response, how: (m: Moves) => Stop | Promise<Stop>): void {
     const l = this.loaded;
     if (!l) {
       this.sendErrorResponse(response, 3002, "no recorded run is loaded");
@@ -303,7 +422,9 @@ export class ReplayDebugSession extends DebugSession {
     }
     if (response.command === "continue") response.body = { allThreadsContinued: true };
     this.sendResponse(response);
-    this.report(how(l.moves));
+    void Promise.resolve(how(l.moves)).then((stop) => {
+      if (this.loaded === l) this.report(stop);
+    });
   }
 
   protected override nextRequest(response: DebugProtocol.NextResponse): void {
@@ -339,8 +460,8 @@ export class ReplayDebugSession extends DebugSession {
     response: DebugProtocol.RestartFrameResponse,
     args: DebugProtocol.RestartFrameArguments,
   ): void {
-    const step = this.frames[args.frameId - 1];
-    this.move(response, (m) => m.restart(step ?? null));
+    const f = this.frames[args.frameId - 1];
+    this.move(response, (m) => m.restart(f?.unit ?? f?.step ?? null));
   }
 
   protected override gotoTargetsRequest(
@@ -394,10 +515,11 @@ export class ReplayDebugSession extends DebugSession {
     this.lastStop = stop;
     this.handles.reset();
     this.frames = [];
+    this.framesOf.clear();
     this.diskNow = undefined;
     const stopped: DebugProtocol.StoppedEvent = new Event("stopped", {
       reason: stop.reason,
-      threadId: THREAD,
+      threadId: l.threads.threadOfEvent(l.rec.events[stop.index]),
       allThreadsStopped: true,
       description: stop.description,
       ...(stop.text ? { text: stop.text } : {}),
@@ -446,20 +568,41 @@ export class ReplayDebugSession extends DebugSession {
       this.sendResponse(response);
       return;
     }
-    if (this.frames.length === 0) this.frames = this.chain(l);
+    let ids = this.framesOf.get(args.threadId);
+    if (!ids) {
+      ids = this.framesOfThread(l, args.threadId).map((f) => this.frames.push(f));
+      this.framesOf.set(args.threadId, ids);
+    }
     const start = args.startFrame ?? 0;
-    const end = args.levels
-      ? Math.min(this.frames.length, start + args.levels)
-      : this.frames.length;
+    const end = args.levels ? Math.min(ids.length, start + args.levels) : ids.length;
     const stackFrames: DebugProtocol.StackFrame[] = [];
-    for (let i = start; i < end; i++) stackFrames.push(this.frame(l, i));
-    response.body = { stackFrames, totalFrames: this.frames.length };
+    for (let i = start; i < end; i++) stackFrames.push(this.frame(l, ids[i]!, i));
+    response.body = { stackFrames, totalFrames: ids.length };
     this.sendResponse(response);
   }
 
-  /** The current event's step, then its upstream critical path: the dependency that ended last. */
-  private chain(l: Loaded): (string | null)[] {
-    const top = l.fold.current?.stepId ?? null;
+  /**
+   * A thread's frames. The run's: the current event's step, then its upstream chain. An item's or
+   * iteration's: its own frame (its event at or before the position), then its step's frame and
+   * the step's upstream chain.
+   */
+  private framesOfThread(l: Loaded, threadId: number): FrameAt[] {
+    const unit = l.threads.unitOf(threadId);
+    const at = l.fold.position;
+    if (unit === undefined) {
+      const chain = this.chain(l, l.fold.current?.stepId ?? null);
+      return chain.map((step, i) =>
+        i === 0 ? { step, unit: null, event: at } : { step, unit: null },
+      );
+    }
+    const { stepId } = splitUnit(unit);
+    const event = l.fold.previousEventOf(unit, at + 1);
+    const own: FrameAt = event < 0 ? { step: stepId, unit } : { step: stepId, unit, event };
+    return [own, ...this.chain(l, stepId).map((step) => ({ step, unit: null }))];
+  }
+
+  /** A step, then its upstream critical path: the dependency that ended last. */
+  private chain(l: Loaded, top: string | null): (string | null)[] {
     const out: (string | null)[] = [top];
     if (top === null) return out;
     const layout = this.recorded();
@@ -484,26 +627,26 @@ export class ReplayDebugSession extends DebugSession {
     return out;
   }
 
-  private frame(l: Loaded, i: number): DebugProtocol.StackFrame {
-    const id = this.frames[i]!;
-    const e = l.fold.current!;
+  /** The frame `id` (1-based), the `depth`th of its thread. */
+  private frame(l: Loaded, id: number, depth: number): DebugProtocol.StackFrame {
+    const f = this.frames[id - 1]!;
     let name: string;
-    if (i === 0) name = describeEvent(e);
+    if (f.event !== undefined) name = describeEvent(l.rec.events[f.event]!);
     else {
-      const s = l.fold.step(id!);
-      name = `${id} · ${s?.ended ? eventLabel(s.ended) : (s?.status ?? "pending")}`;
+      const s = l.fold.unit(f.unit ?? f.step!);
+      name = `${f.unit ?? f.step} · ${s?.ended ? eventLabel(s.ended) : (s?.status ?? "pending")}`;
     }
-    const place = id === null ? this.placeOfRun() : this.placeOf(id);
-    const f: DebugProtocol.StackFrame = new StackFrame(
-      i + 1,
+    const place = f.step === null ? this.placeOfRun() : this.placeOf(f.step);
+    const frame: DebugProtocol.StackFrame = new StackFrame(
+      id,
       name,
       undefined,
       place?.line ?? 0,
       this.convertDebuggerColumnToClient(0),
     );
-    if (place) f.source = place.source;
-    if (i > 0) f.presentationHint = "subtle";
-    return f;
+    if (place) frame.source = place.source;
+    if (depth > 0) frame.presentationHint = "subtle";
+    return frame;
   }
 
   /** Where a step is shown: the file on disk when it has the step, else the recorded text. */
@@ -608,8 +751,15 @@ export class ReplayDebugSession extends DebugSession {
     response: DebugProtocol.ScopesResponse,
     args: DebugProtocol.ScopesArguments,
   ): void {
-    const step = this.frames[args.frameId - 1];
+    const f = this.frames[args.frameId - 1];
     const scopes: DebugProtocol.Scope[] = [];
+    if (f?.unit) {
+      const what = splitUnit(f.unit).scope?.startsWith("#") ? "Iteration" : "Item";
+      scopes.push(
+        new Scope(`${what} ${f.unit}`, this.handles.create({ scope: "unit", unit: f.unit })),
+      );
+    }
+    const step = f?.step;
     if (step)
       scopes.push(new Scope(`Step ${step}`, this.handles.create({ scope: "step", id: step })));
     scopes.push(new Scope("Run", this.handles.create({ scope: "run" }), false));
@@ -633,6 +783,9 @@ export class ReplayDebugSession extends DebugSession {
     if ("scope" in h) {
       if (h.scope === "step") {
         container = { value: stepView(l.fold, h.id), path: fieldPath("steps", h.id) };
+      } else if (h.scope === "unit") {
+        // Its fields are at the top of the expression scope of its frame (scope() below).
+        container = { value: await this.unitView(l, h.unit), path: "" };
       } else {
         // `inputs` is at the top of the expression scope; the rest under `run`.
         const inputs = await l.values.load(l.rec.run.inputsHash);
@@ -648,6 +801,23 @@ export class ReplayDebugSession extends DebugSession {
     } else container = h;
     response.body = { variables: await childrenOf(container, args, l.values, handle) };
     this.sendResponse(response);
+  }
+
+  /**
+   * An item's or iteration's scope: `key`, `index` and `item` (its value in the map's list), or
+   * `iteration`; and `unit`, its own state (as a step's: status, input, output, attempts, …).
+   */
+  private async unitView(l: Loaded, unit: string): Promise<Record<string, unknown>> {
+    const f = l.threads.facts(unit);
+    const ref = f.index === undefined ? null : l.threads.listOf(f.stepId);
+    const list = ref === null ? undefined : await l.values.load(ref);
+    return {
+      ...(f.key === undefined ? {} : { key: f.key }),
+      ...(f.index === undefined ? {} : { index: f.index }),
+      ...(Array.isArray(list) ? { item: list[f.index!] as unknown } : {}),
+      ...(f.iteration === undefined ? {} : { iteration: f.iteration }),
+      unit: stepView(l.fold, unit),
+    };
   }
 
   private page(all: DebugProtocol.Variable[], args: DebugProtocol.VariablesArguments) {
@@ -692,7 +862,8 @@ export class ReplayDebugSession extends DebugSession {
   }
 
   /**
-   * What an expression sees at the current position: `inputs`, `run` and `steps`. Steps the
+   * What an expression sees at the current position: `inputs`, `run` and `steps`, and on an
+   * item's or iteration's frame (or event) its `key`, `index`, `item`, `iteration` and `unit`. Steps the
    * expression names (and the selected frame's) come whole, values read; the others with their
    * status, origin and error only, so that a large run costs no store reads it does not need.
    */
@@ -700,7 +871,10 @@ export class ReplayDebugSession extends DebugSession {
     l: Loaded,
     args: DebugProtocol.EvaluateArguments,
   ): Promise<Record<string, unknown>> {
-    const framed = args.frameId ? this.frames[args.frameId - 1] : l.fold.current?.stepId;
+    const frame = args.frameId ? this.frames[args.frameId - 1] : undefined;
+    const e = l.fold.current;
+    const framed = frame ? frame.step : e?.stepId;
+    const unit = frame ? frame.unit : e?.stepId && e.scope !== null ? e.stepId + e.scope : null;
     const steps: Record<string, unknown> = {};
     for (const s of l.fold.steps()) {
       if (s.id === framed || args.expression.includes(s.id)) {
@@ -714,6 +888,8 @@ export class ReplayDebugSession extends DebugSession {
       }
     }
     return {
+      // An item's or iteration's frame: `key`, `index`, `item` or `iteration`, and `unit`.
+      ...(unit ? ((await l.values.resolve(await this.unitView(l, unit))) as object) : {}),
       inputs: await l.values.load(l.rec.run.inputsHash),
       run: runView(l.fold, l.rec.run, l.rec.findings),
       steps,
@@ -722,5 +898,32 @@ export class ReplayDebugSession extends DebugSession {
 
   private print(text: string): void {
     this.sendEvent(new OutputEvent(text, "console"));
+  }
+}
+
+/**
+ * A hit condition as VS Code's breakpoint widget takes it: `3` (the third hit only), `= 3`,
+ * `== 3`, `>= 3`, `> 3`, `< 3`, `<= 3`, `% 3` (every third). Undefined when it is none of those.
+ */
+export function hitConditionHolds(text: string, hits: number): boolean | undefined {
+  const m = /^(>=|<=|==|=|>|<|%)?\s*(\d+)$/.exec(text.trim());
+  if (!m) return undefined;
+  const n = Number(m[2]);
+  switch (m[1]) {
+    case ">":
+      return hits > n;
+    case "<":
+      return hits < n;
+    case "<=":
+      return hits <= n;
+    case "=":
+    case "==":
+      return hits === n;
+    case "%":
+      return n > 0 && hits % n === 0;
+    case ">=":
+      return hits >= n;
+    default:
+      return hits === n;
   }
 }

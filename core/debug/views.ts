@@ -41,9 +41,9 @@ function shownAttempt(fold: RunFold, s: StepAt): AttemptRecord | null {
   return s.attempt;
 }
 
-/** A step at the fold's position (the Step scope). */
+/** A step, or an item or iteration by its unit key, at the fold's position (the Step scope). */
 export function stepView(fold: RunFold, id: string): Record<string, unknown> {
-  const s = fold.step(id);
+  const s = fold.unit(id);
   if (!s) return { status: "unknown" };
   const shown = shownAttempt(fold, s);
   const ended = s.attempt?.attempt ?? 0;
