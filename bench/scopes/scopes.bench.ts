@@ -8,7 +8,8 @@
 // 3. LangGraph.js `Send` map-reduce with its SQLite checkpointer at 100 and 1,000 items, beside
 //    Keel's figures of 1: overhead per item, peak RSS, reading one item back.
 // Options: `-- --sizes 100,1000` limits the pure sizes, `--no-peer` skips LangGraph, `--no-llm`
-// skips 2, `--profile` adds a CPU profile summary of the 10,000-item map (or the largest size).
+// skips 2, `--profile` adds CPU profile summaries of the 10,000-item map (or the largest size)
+// and of the llm map at concurrency 16.
 //
 // Every configuration runs in a fresh child process (its peak RSS is its own), bundled with
 // esbuild and run with plain `node` as the CLI is (bench/bundle.ts). Figures only: nothing here
@@ -228,17 +229,13 @@ function peerTable(keel: readonly Pure[], lg: readonly Pure[]): string {
 }
 
 /**
- * The CPU profile of a 10,000-item map process (3 runs, no read-back or replay), summarised as
- * self time by source file and by function. The bundle keeps esbuild's `// path/file.ts` markers,
- * so a line of the bundle is attributed to the source file whose marker comes before it.
+ * The CPU profile of one worker process (`args`), summarised as self time by source file and by
+ * function. The bundle keeps esbuild's `// path/file.ts` markers, so a line of the bundle is
+ * attributed to the source file whose marker comes before it.
  */
-function profileSummary(worker: string, n: number, dir: string): string {
-  const profDir = join(dir, "prof");
-  runWorker(
-    worker,
-    ["keel", String(n), "3", "profile"],
-    ["--cpu-prof", `--cpu-prof-dir=${profDir}`],
-  );
+function profileSummary(worker: string, args: string[], title: string, dir: string): string {
+  const profDir = join(dir, `prof-${args[0]}`);
+  runWorker(worker, args, ["--cpu-prof", `--cpu-prof-dir=${profDir}`]);
   const file = readdirSync(profDir).find((f) => f.endsWith(".cpuprofile"));
   if (!file) return "(no profile written)";
   const prof = JSON.parse(readFileSync(join(profDir, file), "utf8")) as {
@@ -279,8 +276,9 @@ function profileSummary(worker: string, n: number, dir: string): string {
   let total = 0;
   for (const node of prof.nodes) {
     const hits = node.hitCount ?? 0;
-    if (!hits) continue;
     const { functionName, url, lineNumber } = node.callFrame;
+    // Waiting is not work: the shares are of the busy time.
+    if (!hits || functionName === "(idle)") continue;
     const src = sourceOf(url, lineNumber);
     const ms = hits * msPerSample;
     total += ms;
@@ -298,8 +296,7 @@ function profileSummary(worker: string, n: number, dir: string): string {
       )
       .join("\n");
   return [
-    `CPU profile: ${n.toLocaleString("en")}-item map, 3 runs in one process (load, validation and`,
-    `the runs; ${total.toFixed(0)} ms of samples). Self time by source file:`,
+    `CPU profile: ${title}; ${total.toFixed(0)} ms busy (idle left out). Self time by source file:`,
     top(byFile, 12),
     "By function:",
     top(byFn, 20),
@@ -392,8 +389,20 @@ async function main(): Promise<void> {
 
     if (args.includes("--profile")) {
       const n = Math.max(...sizes);
+      const title = `${n.toLocaleString("en")}-item map, 3 runs in one process (load, validation, the runs)`;
       console.log();
-      console.log(profileSummary(worker, n, dir));
+      console.log(profileSummary(worker, ["keel", String(n), "3", "profile"], title, dir));
+      if (!args.includes("--no-llm")) {
+        const provider = await startProvider(providerScript);
+        const llmArgs = ["llm", String(LLM_CALLS), "16", "-", provider.url];
+        const llmTitle = `the llm map at concurrency 16, one run (load, validation, the run)`;
+        try {
+          console.log();
+          console.log(profileSummary(worker, llmArgs, llmTitle, dir));
+        } finally {
+          await provider.stop();
+        }
+      }
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
