@@ -104,6 +104,8 @@ interface FrameAt {
   readonly step: string | null;
   readonly unit: string | null;
   readonly event?: number;
+  /** A child run's step, shown above the unit that started the child (its own name and place). */
+  readonly child?: { readonly name: string; readonly source: Source; readonly line: number };
 }
 
 /** A breakpoint's condition and hit condition (docs/debugger.md, "Breakpoints"). */
@@ -121,6 +123,8 @@ interface Loaded {
   readonly store: RunStore;
   readonly values: ValueCache;
   readonly threads: Threads;
+  /** Child runs by id, read from the store the first time a frame needs one. */
+  readonly children: Map<string, Promise<DebugRecording | undefined>>;
 }
 
 export class ReplayDebugSession extends DebugSession {
@@ -135,7 +139,7 @@ export class ReplayDebugSession extends DebugSession {
   /** Frame id - 1 → that frame, for the current stop (every thread's frames, as listed). */
   private frames: FrameAt[] = [];
   /** A thread's frame ids at the current stop, made on its first stackTrace. */
-  private framesOf = new Map<number, number[]>();
+  private framesOf = new Map<number, Promise<number[]>>();
   /** Conditions by breakpoint id (breakpoints without one are not here). */
   private conditions = new Map<number, Condition>();
   private conditionNoted = new Set<string>();
@@ -195,6 +199,7 @@ export class ReplayDebugSession extends DebugSession {
         store: s,
         values: new ValueCache((ref) => s.blob(ref)),
         threads: new Threads(fold),
+        children: new Map(),
       };
       this.loaded.moves.setConditions((i, ids) => this.holding(i, ids));
     } catch (e) {
@@ -558,20 +563,30 @@ export class ReplayDebugSession extends DebugSession {
 
   // ---- call stack ----
 
-  protected override stackTraceRequest(
+  protected override async stackTraceRequest(
     response: DebugProtocol.StackTraceResponse,
     args: DebugProtocol.StackTraceArguments,
-  ): void {
+  ): Promise<void> {
     const l = this.loaded;
+    const stop = this.lastStop;
     if (!l) {
       response.body = { stackFrames: [], totalFrames: 0 };
       this.sendResponse(response);
       return;
     }
-    let ids = this.framesOf.get(args.threadId);
-    if (!ids) {
-      ids = this.framesOfThread(l, args.threadId).map((f) => this.frames.push(f));
-      this.framesOf.set(args.threadId, ids);
+    let made = this.framesOf.get(args.threadId);
+    if (!made) {
+      made = this.framesOfThread(l, args.threadId).then((frames) =>
+        // Frames of a stop that has since been left are not kept.
+        this.lastStop === stop ? frames.map((f) => this.frames.push(f)) : [],
+      );
+      this.framesOf.set(args.threadId, made);
+    }
+    const ids = await made;
+    if (this.lastStop !== stop) {
+      response.body = { stackFrames: [], totalFrames: 0 };
+      this.sendResponse(response);
+      return;
     }
     const start = args.startFrame ?? 0;
     const end = args.levels ? Math.min(ids.length, start + args.levels) : ids.length;
@@ -586,19 +601,67 @@ export class ReplayDebugSession extends DebugSession {
    * iteration's: its own frame (its event at or before the position), then its step's frame and
    * the step's upstream chain.
    */
-  private framesOfThread(l: Loaded, threadId: number): FrameAt[] {
+  private async framesOfThread(l: Loaded, threadId: number): Promise<FrameAt[]> {
     const unit = l.threads.unitOf(threadId);
     const at = l.fold.position;
     if (unit === undefined) {
-      const chain = this.chain(l, l.fold.current?.stepId ?? null);
-      return chain.map((step, i) =>
+      const top = l.fold.current?.stepId ?? null;
+      const chain = this.chain(l, top).map((step, i): FrameAt =>
         i === 0 ? { step, unit: null, event: at } : { step, unit: null },
       );
+      const child = top === null ? undefined : await this.childFrame(l, top, null);
+      return child ? [child, ...chain] : chain;
     }
     const { stepId } = splitUnit(unit);
     const event = l.fold.previousEventOf(unit, at + 1);
     const own: FrameAt = event < 0 ? { step: stepId, unit } : { step: stepId, unit, event };
-    return [own, ...this.chain(l, stepId).map((step) => ({ step, unit: null }))];
+    const child = await this.childFrame(l, unit, unit);
+    return [
+      ...(child ? [child] : []),
+      own,
+      ...this.chain(l, stepId).map((step) => ({ step, unit: null })),
+    ];
+  }
+
+  /**
+   * The frame of the child run a step or unit (`key`) has in flight at the position (its
+   * `child_started` is its last event): the child's step at the moment of the current event (its
+   * last step event recorded by then, else its first), at that step's key line in the child's
+   * file. Undefined when there is none, or the store does not have the child run.
+   */
+  private async childFrame(
+    l: Loaded,
+    key: string,
+    unit: string | null,
+  ): Promise<FrameAt | undefined> {
+    const last = l.fold.previousEventOf(key, l.fold.position + 1);
+    const started = last < 0 ? undefined : l.rec.events[last]!;
+    // A step's id names its items' events too: only the step's (or unit's) own child counts.
+    const own = started?.type === "child_started" && started.scope === splitUnit(key).scope;
+    const childId = own ? started.data?.childRun : undefined;
+    if (typeof childId !== "string") return undefined;
+    let read = l.children.get(childId);
+    if (!read) {
+      read = loadRecording(l.store, childId).catch(() => undefined);
+      l.children.set(childId, read);
+    }
+    const child = await read;
+    if (!child) return undefined;
+    const now = l.fold.current!.at;
+    const steps = child.events.filter((e) => e.stepId !== null);
+    const shown = steps.filter((e) => e.at <= now).pop() ?? steps[0];
+    if (!shown) return undefined;
+    const path = child.run.workflowPath;
+    const place = layoutOf(child.source).steps.get(shown.stepId!);
+    return {
+      step: splitUnit(key).stepId,
+      unit,
+      child: {
+        name: `${key} › ${describeEvent(shown)}`,
+        source: new Source(basename(path), path),
+        line: this.convertDebuggerLineToClient(place?.keyLine ?? 0),
+      },
+    };
   }
 
   /** A step, then its upstream critical path: the dependency that ended last. */
@@ -631,12 +694,13 @@ export class ReplayDebugSession extends DebugSession {
   private frame(l: Loaded, id: number, depth: number): DebugProtocol.StackFrame {
     const f = this.frames[id - 1]!;
     let name: string;
-    if (f.event !== undefined) name = describeEvent(l.rec.events[f.event]!);
+    if (f.child) name = f.child.name;
+    else if (f.event !== undefined) name = describeEvent(l.rec.events[f.event]!);
     else {
       const s = l.fold.unit(f.unit ?? f.step!);
       name = `${f.unit ?? f.step} · ${s?.ended ? eventLabel(s.ended) : (s?.status ?? "pending")}`;
     }
-    const place = f.step === null ? this.placeOfRun() : this.placeOf(f.step);
+    const place = f.child ?? (f.step === null ? this.placeOfRun() : this.placeOf(f.step));
     const frame: DebugProtocol.StackFrame = new StackFrame(
       id,
       name,

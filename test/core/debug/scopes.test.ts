@@ -5,6 +5,7 @@
 // scope shows its `item`, `index` and `key`.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
+import { dirname, join } from "node:path";
 import type { DebugProtocol } from "@vscode/debugprotocol";
 import type { DebugClient } from "@vscode/debugadapter-testsupport";
 import type { EventRecord } from "@keel/core/record/records";
@@ -256,4 +257,30 @@ test("an item's frame has an Item scope with its item, index and key, and its ow
     (await named(dc, vars.get("unit")!.variablesReference)).get("status")?.value,
     '"succeeded"',
   );
+});
+
+test("a child run in flight shows its step above the item or iteration that started it, in the child's file at that step's key line", async () => {
+  const { dc } = await open();
+  const child = join(dirname(path), "grade.keel.yaml");
+  const childLine = (id: string) => GRADE.split("\n").indexOf(`  ${id}:`) + 1;
+  for (const [step, scope, thread] of [
+    ["per_doc", "[b]", "per_doc[b] (item 2 of 3)"],
+    ["refine", "#2", "refine#2 (iteration 2)"],
+  ] as const) {
+    await goto(dc, seqOf("child_started", step, scope));
+    const [top, own, parent] = await trace(dc, (await threads(dc)).get(thread)!);
+    const m = new RegExp(`^${step}\\${scope} › (score|label) · `).exec(top!.name);
+    assert.ok(m, top!.name);
+    assert.equal(top!.source?.path, child);
+    assert.equal(top!.line, childLine(m[1]!));
+    assert.match(own!.name, new RegExp(`^${step}\\${scope} · child run .* started$`));
+    assert.equal(parent!.name, `${step} · running`);
+    // Once the child run finished, its frame is gone.
+    await goto(dc, seqOf("child_finished", step, scope));
+    const after = await trace(dc, (await threads(dc)).get(thread)!);
+    assert.equal(after[0]!.name, `${step}${scope} · child run succeeded`);
+  }
+  // The run's thread shows no child frame for an item's child run.
+  await goto(dc, seqOf("child_started", "per_doc", "[b]"));
+  assert.match((await trace(dc, 1))[0]!.name, /^per_doc\[b\] · child run/);
 });
