@@ -53,10 +53,13 @@ const COMMANDS: Record<string, { readonly usage: string; readonly does: string }
     usage: testUsage,
     does: "Replays every golden file under a folder against its workflow; exit 1 on a divergence.",
   },
-  runs: { usage: runsUsage, does: "Lists the recorded runs, newest first." },
+  runs: {
+    usage: runsUsage,
+    does: "Lists the recorded runs, newest first, each with how many child runs it started.",
+  },
   show: {
     usage: showUsage,
-    does: "Shows a run's summary, or one step of it: its resolved input, output, attempts and logs.",
+    does: "Shows a run's summary, or one step, item (step[key]) or iteration (step#n) of it: its resolved input, output, attempts, logs, items and child runs.",
   },
   dap: {
     usage: dapUsage,

@@ -1,9 +1,13 @@
-// `keel runs [<file>]`: the recorded runs, newest first.
+// `keel runs [<file>]`: the recorded runs, newest first. A child run (one a `workflow` step
+// started: parentScope set) is not a row of its own; its parent's row counts it (docs/cli.md).
+// `--json` lists every run, children too.
 import { resolve } from "node:path";
 import { defaultStorePath } from "@keel/core/node/store-path";
 import { shownStatus } from "@keel/core/node/liveness";
 import { isPgUrl } from "@keel/core/store/location";
 import type { RunList } from "@keel/core/protocol/cli";
+import type { RunRecord } from "@keel/core/record/records";
+import type { RunStore } from "@keel/core/store/run-store";
 import { flag, parseArgs } from "../args";
 import { styleFor, UsageError } from "../output";
 import { duration } from "../progress";
@@ -36,9 +40,10 @@ export async function runRuns(argv: readonly string[]): Promise<number> {
       process.stdout.write(JSON.stringify(shown, null, 2) + "\n");
       return 0;
     }
+    const { top, children } = await topLevelRuns(store, file, limit);
     const s = styleFor(process.stdout);
-    if (runs.length === 0) process.stdout.write("no runs recorded yet\n");
-    for (const record of runs) {
+    if (top.length === 0) process.stdout.write("no runs recorded yet\n");
+    for (const record of top) {
       const r = { ...record, status: shownStatus(record, Date.now(), where) };
       const colour =
         r.status === "succeeded"
@@ -49,12 +54,45 @@ export async function runRuns(argv: readonly string[]): Promise<number> {
               ? s.yellow
               : s.red;
       const took = r.endedAt ? duration(Date.parse(r.endedAt) - Date.parse(r.startedAt)) : "";
+      const n = children.get(r.id) ?? 0;
+      const more = n > 0 ? s.dim(`  +${n} child run${n > 1 ? "s" : ""}`) : "";
       process.stdout.write(
-        `${r.id}  ${colour(r.status.padEnd(11))} ${r.startedAt}  ${took.padStart(7)}  ${r.workflowName}\n`,
+        `${r.id}  ${colour(r.status.padEnd(11))} ${r.startedAt}  ${took.padStart(7)}  ${r.workflowName}${more}\n`,
       );
     }
     return 0;
   } finally {
     await store.close();
+  }
+}
+
+/**
+ * The newest `limit` runs that are not child runs (of `file`, when given), and how many child
+ * runs each run started. A child starts after its parent, so the runs newer than the oldest row
+ * hold every child of the rows: the store is read, newest first, until that far.
+ */
+async function topLevelRuns(
+  store: RunStore,
+  file: string | undefined,
+  limit: number,
+): Promise<{ top: RunRecord[]; children: Map<string, number> }> {
+  let top: RunRecord[] = [];
+  for (let fetch = limit * 4; ; fetch *= 8) {
+    const runs = await store.listRuns({ workflowPath: file, limit: fetch });
+    top = runs.filter((r) => !r.parentScope).slice(0, limit);
+    if (top.length === limit || runs.length < fetch) break;
+  }
+  const children = new Map<string, number>();
+  const oldest = top.at(-1)?.id;
+  if (oldest === undefined) return { top, children };
+  for (let fetch = limit * 4; ; fetch *= 8) {
+    const runs = await store.listRuns({ limit: fetch });
+    const reached = runs.length < fetch || runs.at(-1)!.id <= oldest;
+    if (!reached) continue;
+    for (const r of runs) {
+      if (r.parentScope && r.parentId)
+        children.set(r.parentId, (children.get(r.parentId) ?? 0) + 1);
+    }
+    return { top, children };
   }
 }

@@ -2,10 +2,13 @@
 // it was sent (prompt, request, arguments, command), its output, every attempt (status, origin,
 // error, timing, provider and model, usage) and what it printed (a shell step's stdout and
 // stderr, a tool's captured output). Secrets were replaced before anything was recorded.
+// `<step>` may name one item or iteration of a step (a unit key: `summarize[doc-17]`, `refine#2`),
+// shown the same way; a map step lists its items, a repeated step its iterations, and a workflow
+// step (or its item or iteration) names the child run it started (docs/cli.md).
 import { parse } from "yaml";
-import { foldToEnd } from "@keel/core/record/fold";
+import { foldToEnd, type RunFold, type StepAt } from "@keel/core/record/fold";
 import type { RecordedRun } from "@keel/core/replay/record";
-import type { AttemptRecord } from "@keel/core/record/records";
+import { splitUnit, type AttemptRecord } from "@keel/core/record/records";
 import { didYouMean } from "@keel/core/model/suggest";
 import { styleFor, UsageError, type Style } from "../output";
 import { duration } from "../progress";
@@ -37,10 +40,30 @@ interface AttemptView {
   readonly logs: Logs;
 }
 
+/** One item or iteration of a step, as a row of its step's list. */
+export interface UnitRow {
+  /** Its unit key: `summarize[doc-17]`, `refine#2`. */
+  readonly unit: string;
+  /** An item's key, or an iteration's number (as text). */
+  readonly key: string;
+  readonly status: string;
+  readonly origin: string | null;
+  readonly attempts: number;
+  readonly durationMs: number | null;
+  readonly error: { readonly kind: string; readonly message: string } | null;
+  /** The child run it started (a workflow step); null when none. */
+  readonly childRun: string | null;
+}
+
+/** How many of a map step's items are in each status. */
+export type ItemTally = Readonly<Record<string, number>>;
+
 export interface StepView {
   readonly runId: string;
   readonly workflow: string;
   readonly step: string;
+  /** The item or iteration shown (`[doc-17]`, `#2`); null for the step itself. */
+  readonly scope: string | null;
   readonly type: string | null;
   readonly status: string;
   readonly origin: string | null;
@@ -52,35 +75,52 @@ export interface StepView {
   readonly output: unknown;
   readonly error: { readonly kind: string; readonly message: string } | null;
   readonly attempts: readonly AttemptView[];
+  /** A map step's items in list order, with their tally; null for another step or a unit. */
+  readonly items: readonly UnitRow[] | null;
+  readonly tally: ItemTally | null;
+  /** A repeated step's (or item's) iterations by number; null when it does not repeat. */
+  readonly iterations: readonly UnitRow[] | null;
+  /** The child runs it started: its own, its iterations' and its items' (`keel show <id>`). */
+  readonly childRuns: readonly string[];
 }
 
-/** Prints the step (`--json`: the StepView); bad usage when the run has no such step. */
-export function showStep(record: RecordedRun, stepId: string, json: boolean): number {
-  const view = stepView(record, stepId);
+/**
+ * Prints the step, item or iteration `key` names (`--json`: the StepView); bad usage when the run
+ * has no such step or unit.
+ */
+export function showStep(record: RecordedRun, key: string, json: boolean): number {
+  const view = stepView(record, key);
   if (json) process.stdout.write(JSON.stringify(view, null, 2) + "\n");
   else process.stdout.write(formatStep(view, styleFor(process.stdout)));
   return 0;
 }
 
-export function stepView(record: RecordedRun, stepId: string): StepView {
+/** The step, or the item or iteration of a step, that the unit key `key` names. */
+export function stepView(record: RecordedRun, key: string): StepView {
+  const { stepId, scope } = splitUnit(key);
   const types = stepTypes(record.source);
-  const state = foldToEnd(record.events, record.attempts).step(stepId);
-  if ((!state || state.lastSeq === 0) && !types.has(stepId)) {
+  const fold = foldToEnd(record.events, record.attempts);
+  const own = fold.step(stepId);
+  if ((!own || own.lastSeq === 0) && !types.has(stepId)) {
     const known = [...types.keys()];
     throw new UsageError(
       `run ${record.run.id} has no step '${stepId}'${didYouMean(stepId, known)}${known.length ? ` (its steps: ${known.join(", ")})` : ""}`,
     );
   }
+  const state = scope === null ? own : fold.unit(key);
+  if (!state) throw new UsageError(noUnit(record, fold, stepId, key));
   const attempts = record.attempts
-    .filter((a) => a.stepId === stepId)
+    .filter((a) => a.stepId === stepId && a.scope === scope)
     .map((a) => attemptView(record, a));
   const last = attempts.at(-1);
   const endedAt = state?.ended?.at ?? null;
   const startedAt = state?.startedAt ?? attempts[0]?.startedAt ?? null;
+  const units = unitsOf(fold, stepId, scope);
   return {
     runId: record.run.id,
     workflow: record.run.workflowName,
     step: stepId,
+    scope,
     type: types.get(stepId) ?? null,
     status: state?.status ?? "pending",
     origin: state?.origin ?? null,
@@ -91,7 +131,91 @@ export function stepView(record: RecordedRun, stepId: string): StepView {
     output: state?.output ? (record.value(state.output) ?? null) : null,
     error: state?.status === "failed" || state?.status === "cancelled" ? state.error : null,
     attempts,
+    items: units.items && units.items.map(unitRow),
+    tally: units.items && tallyOf(units.items),
+    iterations: units.iterations && units.iterations.map(unitRow),
+    childRuns: units.childRuns,
   };
+}
+
+/**
+ * The units under a step (`scope` null) or under one of its items: its items (a map step's, in
+ * list order) and its iterations (by number), null when it has none, and every child run they
+ * and it started.
+ */
+export function unitsOf(
+  fold: RunFold,
+  stepId: string,
+  scope: string | null,
+): {
+  readonly items: readonly StepAt[] | null;
+  readonly iterations: readonly StepAt[] | null;
+  readonly childRuns: readonly string[];
+} {
+  const all = fold.units(stepId);
+  // An item's scope is its key in brackets; an iteration's `#n` after its unit's scope.
+  const items = scope === null ? all.filter((u) => /^\[.*\]$/s.test(u.scope!)) : [];
+  const prefix = scope ?? "";
+  const iterations = all.filter(
+    (u) => u.scope!.startsWith(`${prefix}#`) && /^\d+$/.test(u.scope!.slice(prefix.length + 1)),
+  );
+  const self = scope === null ? fold.step(stepId) : fold.unit(stepId + scope);
+  const under = scope === null ? all : [self, ...iterations];
+  const childRuns = [self, ...under].flatMap((u) => (u?.childRun ? [u.childRun] : []));
+  return {
+    items: items.length > 0 || self?.items != null ? items : null,
+    iterations: iterations.length > 0 ? iterations : null,
+    childRuns: [...new Set(childRuns)],
+  };
+}
+
+function unitRow(u: StepAt): UnitRow {
+  const scope = u.scope!;
+  const ended = u.ended?.at ?? null;
+  return {
+    unit: u.id,
+    key: scope.startsWith("[") ? scope.slice(1, -1) : scope.slice(scope.lastIndexOf("#") + 1),
+    status: u.status,
+    origin: u.origin,
+    attempts: u.attempts,
+    durationMs: u.startedAt && ended ? Date.parse(ended) - Date.parse(u.startedAt) : null,
+    error: u.status === "failed" || u.status === "cancelled" ? u.error : null,
+    childRun: u.childRun,
+  };
+}
+
+/** How many units are in each status that any is in. */
+export function tallyOf(units: readonly { readonly status: string }[]): ItemTally {
+  const out: Record<string, number> = {};
+  for (const u of units) out[u.status] = (out[u.status] ?? 0) + 1;
+  return out;
+}
+
+/** `40 ✓ 2 ✗` and the other statuses that have units (`1 cancelled`). */
+export function tallyText(tally: ItemTally, s: Style): string {
+  const rest = Object.entries(tally)
+    .filter(([status, n]) => n > 0 && status !== "succeeded" && status !== "failed")
+    .map(([status, n]) => `${n} ${status}`);
+  return [
+    `${tally.succeeded ?? 0} ${s.green("✓")} ${tally.failed ?? 0} ${s.red("✗")}`,
+    ...rest,
+  ].join(", ");
+}
+
+/** A unit key of a known step that names no item or iteration: what it has, and the closest. */
+function noUnit(record: RecordedRun, fold: RunFold, stepId: string, key: string): string {
+  const units = unitsOf(fold, stepId, null);
+  const keys = fold.units(stepId).map((u) => u.id);
+  const what = key.slice(stepId.length).startsWith("#") ? "iteration" : "item";
+  const its = [
+    units.items ? `${units.items.length} items` : "",
+    units.iterations ? `${units.iterations.length} iterations` : "",
+  ].filter(Boolean);
+  const has =
+    its.length === 0
+      ? `step '${stepId}' has no items or iterations`
+      : `keel show ${record.run.id} ${stepId} lists its ${its.join(" and ")}`;
+  return `run ${record.run.id} has no ${what} '${key}'${didYouMean(key, keys)} (${has})`;
 }
 
 function attemptView(record: RecordedRun, a: AttemptRecord): AttemptView {
@@ -141,11 +265,15 @@ function stepTypes(source: string): Map<string, string> {
   return out;
 }
 
+/** How many rows of items or iterations are printed; --json has them all. */
+const LISTED = 50;
+
 function formatStep(v: StepView, s: Style): string {
   const lines: string[] = [];
   const colour = v.status === "succeeded" ? s.green : v.status === "failed" ? s.red : s.yellow;
+  const unit = v.step + (v.scope ?? "");
   const head = [
-    s.bold(v.step),
+    s.bold(unit),
     v.type ?? "",
     colour(v.status),
     v.origin && v.origin !== "live" ? v.origin : "",
@@ -153,7 +281,17 @@ function formatStep(v: StepView, s: Style): string {
   ].filter(Boolean);
   lines.push(`${head.join("  ")}  ${s.dim(`(run ${v.runId}, ${v.workflow})`)}`);
   if (v.error) lines.push(s.red(`${v.error.kind}: ${v.error.message}`));
-  if (v.attempts.length === 0) lines.push(s.dim("no attempt was recorded for this step"));
+  if (v.tally) lines.push(`${v.items!.length} items: ${tallyText(v.tally, s)}`);
+  for (const child of v.iterations ? [] : v.childRuns.slice(0, v.items ? 0 : 1))
+    lines.push(`child run ${child}: ${s.dim(`keel show ${child}`)}`);
+  if (v.items && v.items.length > 0 && v.childRuns.length > 0)
+    lines.push(`${v.childRuns.length} child runs, one per item (listed below)`);
+  // A map or a loop has no attempt of its own: its items and iterations have them.
+  const units = v.items ?? v.iterations;
+  if (v.attempts.length === 0 && units) {
+    // Nothing to show of an input: each unit was sent its own.
+  } else if (v.attempts.length === 0)
+    lines.push(s.dim(`no attempt was recorded for this ${v.scope ? "unit" : "step"}`));
   else if (v.origin === "reused" && v.input === null) {
     // A reused step did not run here: what it was sent is in the run it came from.
     const from = v.attempts.at(-1)?.sourceRunId;
@@ -186,7 +324,43 @@ function formatStep(v: StepView, s: Style): string {
     if (a.logs.stderr) block(lines, s, "stderr", a.logs.stderr, "  ");
     if (a.logs.printed) block(lines, s, "printed", a.logs.printed, "  ");
   }
+  if (v.items) unitList(lines, s, v, "items", v.items);
+  if (v.iterations) unitList(lines, s, v, "iterations", v.iterations);
   return lines.join("\n") + "\n";
+}
+
+/** A map's items or a loop's iterations, one row each: the first LISTED, then how many more. */
+function unitList(
+  lines: string[],
+  s: Style,
+  v: StepView,
+  title: string,
+  rows: readonly UnitRow[],
+): void {
+  lines.push("", s.dim(`${title}:`));
+  if (rows.length === 0) {
+    lines.push("  none");
+    return;
+  }
+  const width = Math.min(30, Math.max(4, ...rows.slice(0, LISTED).map((r) => r.key.length)));
+  for (const r of rows.slice(0, LISTED)) {
+    const colour = r.status === "succeeded" ? s.green : r.status === "failed" ? s.red : s.yellow;
+    const extra = [
+      r.origin && r.origin !== "live" ? r.origin : "",
+      r.childRun ? `child run ${r.childRun}` : "",
+      r.error ? `${r.error.kind}: ${r.error.message}` : "",
+    ].filter(Boolean);
+    lines.push(
+      `  ${r.key.padEnd(width)}  ${colour(r.status.padEnd(9))}  ${`${r.attempts} attempt${r.attempts === 1 ? "" : "s"}`.padEnd(10)}  ${(r.durationMs !== null ? duration(r.durationMs) : "").padStart(7)}  ${s.dim(extra.join(", "))}`.trimEnd(),
+    );
+  }
+  if (rows.length > LISTED) lines.push(`  … ${rows.length - LISTED} more (--json lists them all)`);
+  const example = (rows.find((r) => r.status === "failed") ?? rows[0]!).unit;
+  lines.push(
+    s.dim(
+      `keel show ${v.runId} '${example}': one of them, its input, output, attempts and logs${v.childRuns.length > 0 ? "; keel show <child run id>: its child run" : ""}`,
+    ),
+  );
 }
 
 function json(value: unknown): string {

@@ -8,10 +8,11 @@ import { flag, parseArgs } from "../args";
 import { styleFor, UsageError } from "../output";
 import { duration } from "../progress";
 import { openStoreAt, storeName } from "../store";
-import { findRecordedRun } from "./recorded";
-import { showStep } from "./show-step";
+import { findRecordedRun, latestRunId } from "./recorded";
+import { showStep, tallyOf, tallyText, unitsOf, type ItemTally } from "./show-step";
 
-export const usage = "keel show <run id | latest> [<step>] [--json] [--store path]";
+export const usage =
+  "keel show <run id | latest> [<step> | <step>[<item key>] | <step>#<iteration>] [--json] [--store path]";
 
 export async function runShow(argv: readonly string[]): Promise<number> {
   const args = parseArgs(argv, { "--json": false, "--store": true }, usage);
@@ -26,8 +27,8 @@ export async function runShow(argv: readonly string[]): Promise<number> {
       const record = await findRecordedRun(store, wanted, storeName(location));
       return showStep(record, stepId, args.flags.has("--json"));
     }
-    const run =
-      wanted === "latest" ? (await store.listRuns({ limit: 1 }))[0] : await store.getRun(wanted);
+    const id = wanted === "latest" ? await latestRunId(store) : wanted;
+    const run = id === undefined ? undefined : await store.getRun(id);
     if (!run) throw new UsageError(`no run '${wanted}' in the store`);
     const [events, attempts, findings] = await Promise.all([
       store.events(run.id),
@@ -49,10 +50,17 @@ export async function runShow(argv: readonly string[]): Promise<number> {
     process.stdout.write(
       `${run.status}, started ${run.startedAt}${run.endedAt ? `, took ${duration(Date.parse(run.endedAt) - Date.parse(run.startedAt))}` : ""}\n`,
     );
+    if (run.parentId && run.parentScope)
+      process.stdout.write(
+        `child run of ${run.parentId}, started by ${run.parentScope}: ${s.dim(`keel show ${run.parentId} '${run.parentScope}'`)}\n`,
+      );
     if (run.error) process.stdout.write(`${s.red(run.error)}\n`);
     process.stdout.write("\n");
     for (const st of steps) {
       const extra = [
+        st.items ? `${st.items.count} items: ${tallyText(st.items.tally, s)}` : "",
+        st.iterations !== null ? `${st.iterations} iteration${st.iterations === 1 ? "" : "s"}` : "",
+        childRunsText(st.childRuns),
         st.attempts > 1 ? `${st.attempts} attempts` : "",
         st.origin && st.origin !== "live" ? st.origin : "",
         st.error ?? "",
@@ -68,8 +76,12 @@ export async function runShow(argv: readonly string[]): Promise<number> {
     if (outputs !== null) process.stdout.write(`\noutputs: ${JSON.stringify(outputs, null, 2)}\n`);
     if (steps.length > 0)
       process.stdout.write(
-        s.dim(`\nkeel show ${run.id} <step>: a step's input, output, attempts and logs\n`),
+        s.dim(
+          `\nkeel show ${run.id} <step>: a step's input, output, attempts and logs (a map's items, a loop's iterations)\n`,
+        ),
       );
+    if (steps.some((st) => st.childRuns.length > 0))
+      process.stdout.write(s.dim(`keel show <child run id>: a child run\n`));
     return 0;
   } finally {
     await store.close();
@@ -83,14 +95,29 @@ interface StepView {
   durationMs: number;
   origin: string | null;
   error: string | null;
+  /** A map step's items: how many, and how many in each status. */
+  items: { count: number; tally: ItemTally } | null;
+  /** A repeated step's iterations; null when it does not repeat. */
+  iterations: number | null;
+  /** The child runs the step (its items, its iterations) started. */
+  childRuns: readonly string[];
+}
+
+/** One child run's id; a few; or how many when there are more. */
+function childRunsText(ids: readonly string[]): string {
+  if (ids.length === 0) return "";
+  if (ids.length === 1) return `child run ${ids[0]!}`;
+  return ids.length <= 3 ? `child runs ${ids.join(", ")}` : `${ids.length} child runs`;
 }
 
 /** One line per step that has an event, in the order steps first appear in the log. */
 function stepsOf(events: readonly EventRecord[], attempts: readonly AttemptRecord[]): StepView[] {
   const out: StepView[] = [];
-  for (const st of foldToEnd(events, attempts).steps()) {
+  const fold = foldToEnd(events, attempts);
+  for (const st of fold.steps()) {
     if (st.lastSeq === 0) continue; // named by a finding only
     const ended = st.status === "succeeded" || st.status === "failed";
+    const units = unitsOf(fold, st.id, null);
     out.push({
       id: st.id,
       status: st.status,
@@ -99,6 +126,12 @@ function stepsOf(events: readonly EventRecord[], attempts: readonly AttemptRecor
         ended && st.ended && st.startedAt ? Date.parse(st.ended.at) - Date.parse(st.startedAt) : 0,
       origin: st.origin,
       error: st.status === "failed" && st.error ? `${st.error.kind}: ${st.error.message}` : null,
+      items: units.items && {
+        count: st.items ?? units.items.length,
+        tally: tallyOf(units.items),
+      },
+      iterations: units.iterations && units.iterations.length,
+      childRuns: units.childRuns,
     });
   }
   return out;
