@@ -24,6 +24,7 @@ import { RunFold } from "../record/fold";
 import { splitUnit } from "../record/records";
 import type { RunStore } from "../store/run-store";
 import { evaluate as evaluateExpression } from "../expr/evaluate";
+import { parseExpression } from "../expr/parse";
 import { layoutOf, type WorkflowLayout } from "./layout";
 import { describeEvent, eventLabel, FAILURE_FILTERS, Moves, type Stop } from "./moves";
 import { loadRecording, type DebugRecording } from "./recording";
@@ -276,6 +277,8 @@ export class ReplayDebugSession extends DebugSession {
         return refuse(b.line, `not the workflow of this run (${l.rec.run.workflowPath})`);
       const step = layout.layout().stepAtLine(this.convertClientLineToDebugger(b.line));
       if (!step) return refuse(b.line, "not inside a step: a breakpoint goes on a step");
+      const wrong = conditionError(b);
+      if (wrong) return refuse(b.line, wrong);
       const id = this.nextBreakpointId++;
       this.noteCondition(id, b);
       const ids = byStep.get(step.id) ?? [];
@@ -311,6 +314,8 @@ export class ReplayDebugSession extends DebugSession {
     const byStep = new Map<string, number[]>();
     const breakpoints = args.breakpoints.map((b): DebugProtocol.Breakpoint => {
       const id = this.nextBreakpointId++;
+      const wrong = conditionError(b);
+      if (wrong) return { id, verified: false, message: wrong };
       this.noteCondition(id, b);
       const name = b.name.trim();
       if (!l || (l.fold.step(name) === undefined && !this.recorded().steps.has(name)))
@@ -398,12 +403,8 @@ export class ReplayDebugSession extends DebugSession {
       if (j > i) break;
       if (await this.held(c, j)) hits++;
     }
-    const holds = hitConditionHolds(c.hitCondition, hits);
-    if (holds === undefined)
-      this.noteOnce(
-        `Breakpoint hit count \`${c.hitCondition}\` is not a count: write 3, >= 3, > 3, < 3, <= 3 or % 3 in the Breakpoints view.\n`,
-      );
-    return holds === true;
+    // A hit count that is not one was refused when set (conditionError).
+    return hitConditionHolds(c.hitCondition, hits) === true;
   }
 
   protected override setExceptionBreakPointsRequest(
@@ -963,6 +964,17 @@ export class ReplayDebugSession extends DebugSession {
   private print(text: string): void {
     this.sendEvent(new OutputEvent(text, "console"));
   }
+}
+
+/** Why a breakpoint's condition or hit count cannot be used; undefined when both can. */
+function conditionError(b: { condition?: string; hitCondition?: string }): string | undefined {
+  const condition = b.condition?.trim();
+  const error = condition ? parseExpression(condition).error : undefined;
+  if (error) return `the condition \`${condition}\` is not JSONata: ${error.message}`;
+  const hits = b.hitCondition?.trim();
+  if (hits && hitConditionHolds(hits, 0) === undefined)
+    return `the hit count \`${hits}\` is not a count: write 3, >= 3, > 3, < 3, <= 3 or % 3`;
+  return undefined;
 }
 
 /**

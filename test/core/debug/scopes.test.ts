@@ -223,6 +223,29 @@ test("breakpoint conditions read the item's key and index and the iteration; a h
   await goto(dc, 1);
   assert.match((await moveBy(dc, "continue")).body.description ?? "", /summarize\[b\] · started/);
   assert.match((await moveBy(dc, "continue")).body.description ?? "", /summarize\[c\] · started/);
+  // A line breakpoint takes a condition too.
+  await set([]);
+  const line = await dc.setBreakpointsRequest({
+    source: { path },
+    breakpoints: [{ line: keyLine("per_doc") + 1, condition: 'key = "c"' }],
+  });
+  assert.equal(line.body.breakpoints[0]!.verified, true);
+  await goto(dc, 1);
+  assert.match((await moveBy(dc, "continue")).body.description ?? "", /per_doc\[c\] · started/);
+
+  // A condition that is not JSONata, or a hit count that is not a count, is refused with why.
+  const refused = (
+    await set([
+      { name: "summarize", condition: "key = " },
+      { name: "summarize", hitCondition: "often" },
+    ])
+  ).body.breakpoints;
+  assert.deepEqual(
+    refused.map((b) => b.verified),
+    [false, false],
+  );
+  assert.match(refused[0]!.message ?? "", /the condition `key =` is not JSONata/);
+  assert.match(refused[1]!.message ?? "", /the hit count `often` is not a count: write 3/);
 });
 
 test("an item's frame has an Item scope with its item, index and key, and its own state; evaluate on that frame sees them", async () => {
