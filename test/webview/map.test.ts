@@ -82,7 +82,7 @@ for (const [theme, name] of [
     );
     assert.deepEqual(await segments(page, "summarize"), { succeeded: 40, failed: 2 });
     assert.match(
-      await page.locator('[data-step="summarize"] .keel-state').innerText(),
+      await page.locator('[data-step="summarize"] .keel-count').innerText(),
       /40\/42 · 2 ✗/,
     );
     // The other steps have no strip.
@@ -136,5 +136,83 @@ test("a live run's status message gives a map step's node its items by status", 
     running: 4,
     pending: 17,
   });
+  await page.close();
+});
+
+const rowsShown = (page: Page) => page.locator(".keel-unit-list .keel-unit-row").count();
+const row = (page: Page, key: string) => page.locator(`[data-unit="summarize[${key}]"]`);
+
+for (const [theme, name] of [
+  [DARK, "dark"],
+  [LIGHT, "light"],
+] as const) {
+  test(`the inspector lists a map's 10,000 items with only the rows in view in the DOM (${name})`, async () => {
+    const page = await open(theme, `items-${name}`);
+    await send(page, mapGraph);
+    await page.waitForSelector(".keel-node");
+    await send(page, mapRecording(10_000, 6));
+    await page.waitForSelector('[data-step="summarize"] .keel-strip');
+    await page.locator('[data-step="summarize"]').click();
+    await page.waitForSelector(".keel-unit-list");
+    assert.equal(await page.locator(".keel-units h3").innerText(), "Items (10000)");
+    assert.ok((await rowsShown(page)) < 40, `${await rowsShown(page)} rows in the DOM`);
+    // A row: key, status, attempts, latency, cost (the attempt's meta.costUsd).
+    assert.deepEqual(await row(page, "doc-3").locator("span").allInnerTexts(), [
+      "doc-3",
+      "succeeded",
+      "1",
+      "100 ms",
+      "$0.0012",
+    ]);
+    assert.equal(await row(page, "doc-5").locator(".keel-unit-status").innerText(), "failed");
+    // Choosing an item shows its attempts, resolved input and output like a step's.
+    await row(page, "doc-5").click();
+    const unit = page.locator(".keel-unit");
+    await unit.locator("h3", { hasText: "summarize[doc-5]" }).waitFor();
+    assert.match(await unit.locator(".keel-attempt").innerText(), /attempt 1: failed/);
+    assert.match(await unit.locator(".keel-error").first().innerText(), /server_error: 500/);
+    assert.match(await unit.locator(".keel-value pre").first().innerText(), /"doc": "\[doc-5\]"/);
+    await page.screenshot({ path: join(SHOTS, `map-items-${name}.png`) });
+    // ↓ chooses the next item.
+    await page.locator(".keel-unit-list").press("ArrowDown");
+    await unit.locator("h3", { hasText: "summarize[doc-6]" }).waitFor();
+    assert.match(
+      await unit.locator(".keel-value", { hasText: "Output" }).innerText(),
+      /summary of/,
+    );
+    // Scrolled to the end: the last items are drawn, still only a few rows.
+    await page.locator(".keel-unit-list").hover();
+    await page.mouse.wheel(0, 10_000 * 22);
+    await row(page, "doc-9999").waitFor();
+    assert.equal(await row(page, "doc-3").count(), 0);
+    assert.ok((await rowsShown(page)) < 40);
+    await page.close();
+  });
+}
+
+test("the item list follows the step-through: an item's status is the one at the position", async () => {
+  const page = await open(DARK, "items-step");
+  await send(page, mapGraph);
+  await page.waitForSelector(".keel-node");
+  await send(page, mapRecording(42));
+  await page.locator('[data-step="summarize"]').click();
+  await page.waitForSelector(".keel-unit-list");
+  await page.locator('input[type="range"]').fill(String(at.itemEnded(2)));
+  const status = (key: string) => row(page, key).locator(".keel-unit-status").innerText();
+  await page.waitForFunction(
+    () =>
+      document.querySelector('[data-unit="summarize[doc-2]"] .keel-unit-status')?.textContent ===
+      "succeeded",
+  );
+  assert.equal(await status("doc-3"), "pending");
+  await page.keyboard.press("ArrowRight");
+  await page.waitForFunction(
+    () =>
+      document.querySelector('[data-unit="summarize[doc-3]"] .keel-unit-status')?.textContent ===
+      "running",
+  );
+  // Before the map's list is known it has no items to list.
+  await page.locator('input[type="range"]').fill(String(at.expanded - 1));
+  await page.waitForFunction(() => document.querySelector(".keel-unit-list") === null);
   await page.close();
 });

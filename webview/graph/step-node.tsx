@@ -60,7 +60,7 @@ function Strip(props: { tally: NonNullable<StepView["tally"]>; total: number }) 
   );
 }
 
-/** The units in a few characters under the step's id: "38/42 · 2 ✗". */
+/** The units in a few characters beside the strip: "38/42 · 2 ✗". */
 function counts(v: StepView, total: number): string {
   const t = v.tally!;
   return [`${t.succeeded}/${total}`, t.failed > 0 ? `${t.failed} ✗` : ""]
@@ -76,7 +76,6 @@ export const StepNodeView = memo(function StepNodeView({ data, selected }: NodeP
   const tally = v.tally;
   const total = unitTotal(data, v);
   const details = [
-    tally ? counts(v, total) : "",
     duration(v.durationMs),
     v.attempts && v.attempts > 1 ? `${v.attempts} attempts` : "",
     v.cached ? "cached" : "",
@@ -112,8 +111,13 @@ export const StepNodeView = memo(function StepNodeView({ data, selected }: NodeP
               {v.status}
               {details.length > 0 ? ` · ${details.join(" · ")}` : ""}
             </span>
+            {tally ? (
+              <span className="keel-units-line">
+                <span className="keel-count">{counts(v, total)}</span>
+                <Strip tally={tally} total={total} />
+              </span>
+            ) : null}
           </span>
-          {tally ? <Strip tally={tally} total={total} /> : null}
           {v.diff ? (
             <span className="keel-diff-badge" aria-hidden="true">
               {DIFF_BADGE[v.diff]}

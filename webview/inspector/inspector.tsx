@@ -6,6 +6,7 @@ import type { AttemptRecord } from "@keel/core/record/records";
 import { inlineValue } from "@keel/core/record/refs";
 import { post } from "../channel";
 import { durationOf } from "../stepper/recording";
+import { UnitList, unitName } from "./unit-list";
 
 /** Values fetched from the host by reference, shared by every inspector render. */
 const values = new Map<string, string | null>();
@@ -126,6 +127,8 @@ export interface InspectorProps {
 
 export function Inspector(props: InspectorProps) {
   const { fold, step, id } = props;
+  // The item or iteration chosen in the selected step's list (forgotten with another step).
+  const [chosen, setChosen] = useState<{ step: string; key: string } | null>(null);
   if (id === null) {
     return (
       <aside className="keel-inspector" aria-label="Step inspector">
@@ -137,7 +140,20 @@ export function Inspector(props: InspectorProps) {
     <aside className="keel-inspector" aria-label={`Step ${id}`}>
       <h2>{id}</h2>
       <Actions id={id} runId={props.runId} />
-      {props.children ?? (step ? <StepState fold={fold} step={step} /> : null)}
+      {props.children ??
+        (step ? (
+          <>
+            <StepState fold={fold} step={step} />
+            {fold ? (
+              <Units
+                fold={fold}
+                step={step}
+                chosen={chosen?.step === step.id ? chosen.key : null}
+                choose={(key) => setChosen({ step: step.id, key })}
+              />
+            ) : null}
+          </>
+        ) : null)}
     </aside>
   );
 }
@@ -174,6 +190,30 @@ function StepState(props: { fold: RunFold | undefined; step: StepAt }) {
       ) : null}
       <Value label="Resolved input" valueRef={shown?.inputHash ?? null} />
       <Value label="Output" valueRef={step.output} />
+    </>
+  );
+}
+
+/** A step's items or iterations known at this position, and the chosen one as a step is shown. */
+function Units(props: {
+  fold: RunFold;
+  step: StepAt;
+  chosen: string | null;
+  choose: (key: string) => void;
+}) {
+  const { fold, step, chosen } = props;
+  const units = fold.units(step.id);
+  if (units.length === 0) return null;
+  const unit = chosen !== null ? fold.unit(chosen) : undefined;
+  return (
+    <>
+      <UnitList step={step} units={units} fold={fold} chosen={chosen} choose={props.choose} />
+      {unit ? (
+        <section className="keel-unit" aria-label={`${step.id} ${unitName(unit) ?? ""}`}>
+          <h3>{unit.id}</h3>
+          <StepState fold={fold} step={unit} />
+        </section>
+      ) : null}
     </>
   );
 }
