@@ -223,13 +223,14 @@ export class Moves {
 
   /**
    * A breakpoint holds where its step begins: its `step started`, or its first event when it
-   * never started (skipped, reused); and where each of its items or iterations starts.
+   * never started (skipped, reused); and likewise where each of its items or iterations begins.
    */
   private begins(i: number): boolean {
     const e = this.fold.events[i]!;
-    return (
-      e.stepId !== null && (e.type === "step_started" || this.fold.previousEventOf(e.stepId, i) < 0)
-    );
+    if (e.stepId === null) return false;
+    // An item's or iteration's own events only (a step's id names its units' too, all later).
+    const unit = e.scope === null ? e.stepId : e.stepId + e.scope;
+    return e.type === "step_started" || this.fold.previousEventOf(unit, i) < 0;
   }
 
   /** The stop at event i, if a breakpoint or an enabled filter holds there. */

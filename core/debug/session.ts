@@ -115,6 +115,8 @@ interface Condition {
   readonly hitCondition?: string;
   /** Whether the condition held at an event index, once evaluated. */
   readonly held: Map<number, boolean>;
+  /** With a hit count: the count at each place its step's breakpoints can stop, made once. */
+  hits?: Map<number, number>;
 }
 
 interface Loaded {
@@ -396,15 +398,19 @@ export class ReplayDebugSession extends DebugSession {
   /** A hit condition over the count of events up to i where the breakpoint's condition held. */
   private async hitHolds(c: Condition, i: number): Promise<boolean> {
     if (!c.hitCondition) return true;
-    const l = this.loaded!;
-    const stepId = l.rec.events[i]!.stepId!;
-    let hits = 0;
-    for (const j of l.moves.beginnings(stepId)) {
-      if (j > i) break;
-      if (await this.held(c, j)) hits++;
+    if (!c.hits) {
+      // Counted over the whole log once, so that every move sees the same counts.
+      const l = this.loaded!;
+      const hits = new Map<number, number>();
+      let n = 0;
+      for (const j of l.moves.beginnings(l.rec.events[i]!.stepId!)) {
+        if (await this.held(c, j)) n++;
+        hits.set(j, n);
+      }
+      c.hits = hits;
     }
     // A hit count that is not one was refused when set (conditionError).
-    return hitConditionHolds(c.hitCondition, hits) === true;
+    return hitConditionHolds(c.hitCondition, c.hits.get(i) ?? 0) === true;
   }
 
   protected override setExceptionBreakPointsRequest(

@@ -307,3 +307,29 @@ test("a child run in flight shows its step above the item or iteration that star
   await goto(dc, seqOf("child_started", "per_doc", "[b]"));
   assert.match((await trace(dc, 1))[0]!.name, /^per_doc\[b\] · child run/);
 });
+
+test("a breakpoint stops where an item that never started begins: its cancellation", async () => {
+  const failing = new MemoryStore();
+  const run = await runText(
+    `keel: 1
+name: stops early
+steps:
+  check:
+    type: transform
+    for_each: '["a", "b", "c"]'
+    key: item
+    concurrency: 1
+    expr: 'item = "b" ? $error("no b") : item'
+`,
+    { store: failing },
+  );
+  assert.equal(run.result.status, "failed");
+  await adapter?.close();
+  adapter = await inProcess(hostOf(failing));
+  const { dc } = adapter;
+  await launch(dc, { runId: run.result.runId, workflow: run.loaded.path }, {});
+  await dc.setFunctionBreakpointsRequest({
+    breakpoints: [{ name: "check", condition: 'key = "c"' }],
+  });
+  assert.match((await moveBy(dc, "continue")).body.description ?? "", /check\[c\] · cancelled/);
+});
