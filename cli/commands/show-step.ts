@@ -46,6 +46,8 @@ export interface UnitRow {
   readonly unit: string;
   /** An item's key, or an iteration's number (as text). */
   readonly key: string;
+  /** How many iterations an item of a repeated step ran; null otherwise. */
+  readonly iterations: number | null;
   readonly status: string;
   readonly origin: string | null;
   readonly attempts: number;
@@ -116,6 +118,7 @@ export function stepView(record: RecordedRun, key: string): StepView {
   const endedAt = state?.ended?.at ?? null;
   const startedAt = state?.startedAt ?? attempts[0]?.startedAt ?? null;
   const units = unitsOf(fold, stepId, scope);
+  const counts = units.items ? iterationCounts(fold, stepId) : new Map<string, number>();
   return {
     runId: record.run.id,
     workflow: record.run.workflowName,
@@ -131,9 +134,9 @@ export function stepView(record: RecordedRun, key: string): StepView {
     output: state?.output ? (record.value(state.output) ?? null) : null,
     error: state?.status === "failed" || state?.status === "cancelled" ? state.error : null,
     attempts,
-    items: units.items && units.items.map(unitRow),
+    items: units.items && units.items.map((u) => unitRow(u, counts)),
     tally: units.items && tallyOf(units.items),
-    iterations: units.iterations && units.iterations.map(unitRow),
+    iterations: units.iterations && units.iterations.map((u) => unitRow(u, counts)),
     childRuns: units.childRuns,
   };
 }
@@ -169,12 +172,26 @@ export function unitsOf(
   };
 }
 
-function unitRow(u: StepAt): UnitRow {
+/** How many iterations each item of a repeated map step ran, by the item's scope. */
+function iterationCounts(fold: RunFold, stepId: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const u of fold.units(stepId)) {
+    const m = /^(\[.*\])#\d+$/s.exec(u.scope!);
+    if (m) out.set(m[1]!, (out.get(m[1]!) ?? 0) + 1);
+  }
+  return out;
+}
+
+/** The row of the item or iteration `u`; `iterations`: iterationCounts of its step. */
+function unitRow(u: StepAt, iterations: ReadonlyMap<string, number>): UnitRow {
   const scope = u.scope!;
   const ended = u.ended?.at ?? null;
+  const item = scope.endsWith("]");
   return {
     unit: u.id,
-    key: scope.startsWith("[") ? scope.slice(1, -1) : scope.slice(scope.lastIndexOf("#") + 1),
+    key: item ? scope.slice(1, -1) : scope.slice(scope.lastIndexOf("#") + 1),
+    // An item of a repeated step: its iterations have the attempts.
+    iterations: (item && iterations.get(scope)) || null,
     status: u.status,
     origin: u.origin,
     attempts: u.attempts,
@@ -347,6 +364,7 @@ function unitList(
     const colour = r.status === "succeeded" ? s.green : r.status === "failed" ? s.red : s.yellow;
     const extra = [
       r.origin && r.origin !== "live" ? r.origin : "",
+      r.iterations !== null ? `${r.iterations} iteration${r.iterations === 1 ? "" : "s"}` : "",
       r.childRun ? `child run ${r.childRun}` : "",
       r.error ? `${r.error.kind}: ${r.error.message}` : "",
     ].filter(Boolean);

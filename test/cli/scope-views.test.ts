@@ -175,6 +175,7 @@ interface Row {
   durationMs: number | null;
   childRun: string | null;
   error: { kind: string } | null;
+  iterations: number | null;
 }
 
 interface Shown {
@@ -413,4 +414,49 @@ test("keel runs lists child runs under their parent's row (+N child runs), --jso
   assert.equal(latest.run.id, refine);
   assert.match(keel(["show", "latest"], dir).stdout, new RegExp(`^refine {2}${refine}$`, "m"));
   assert.equal(shown(dir, "latest", "refine").iterations!.length, 3);
+});
+
+test("keel show of a map of loops: each item with how many iterations it ran, an item's iterations by number, one of them by step[key]#n", () => {
+  const mapOfLoops = `keel: 1
+name: refine each
+steps:
+  seeds:
+    type: transform
+    expr: '[{"id": "a", "n": 1}, {"id": "b", "n": 2}]'
+  refine:
+    type: workflow
+    uses: ./draft.keel.yaml
+    for_each: steps.seeds.output
+    key: item.id
+    with: { n: "\${{ item.n }}" }
+    repeat:
+      max: 5
+      until: output.score >= 80
+      with: { n: "\${{ previous.output.score / 30 + 1 }}" }
+`;
+  const dir = workspace({ "draft.keel.yaml": DRAFT, "each.keel.yaml": mapOfLoops });
+  const id = run(dir, "each.keel.yaml");
+  const step = shown(dir, id, "refine");
+  assert.deepEqual(
+    step.items!.map((r) => [r.key, r.status, r.iterations]),
+    [
+      ["a", "succeeded", 3],
+      ["b", "succeeded", 2],
+    ],
+  );
+  assert.equal(step.childRuns.length, 5);
+  assert.match(keel(["show", id, "refine"], dir).stdout, /^ {2}b +succeeded .* 2 iterations$/m);
+  const item = shown(dir, id, "refine[b]");
+  assert.deepEqual(
+    item.iterations!.map((r) => [r.unit, r.key]),
+    [
+      ["refine[b]#1", "1"],
+      ["refine[b]#2", "2"],
+    ],
+  );
+  const second = shown(dir, id, "refine[b]#2");
+  assert.equal(second.scope, "[b]#2");
+  assert.deepEqual(second.output, { score: 90 });
+  const children = runs(dir).filter((r) => r.parentScope === "refine[b]#2");
+  assert.deepEqual(second.childRuns, [children[0]!.id]);
 });
