@@ -163,6 +163,12 @@ test("an item's thread shows the item's current event above its map step's frame
   const b = await trace(dc, t.get("summarize[b] (item 2 of 3)")!);
   const ids = [...a, ...run, ...b].map((f) => f.id);
   assert.equal(new Set(ids).size, ids.length);
+  // Restart Frame on an item's frame goes to the item's first event.
+  const restarted = await stopAfter(dc, () => dc.restartFrameRequest({ frameId: a[0]!.id }));
+  assert.equal(
+    restarted.body.description,
+    `event ${seqOf("step_started", "summarize", "[a]")} · summarize[a] · started`,
+  );
 
   await goto(dc, seqOf("step_started", "refine", "#2"));
   const it = await trace(dc, (await threads(dc)).get("refine#2 (iteration 2)")!);
