@@ -341,13 +341,19 @@ class LocalRun implements ScopeSource {
       this.notRun(id);
       return true;
     }
+    this.quickSucceeded(id, ran);
+    return true;
+  }
+
+  /** Records a unit run on the spot: its start and its success, at once. */
+  private quickSucceeded(unit: string, ran: QuickRun): void {
+    const state = this.units.get(unit)!;
     const at = this.o.effects.now();
     state.status = "running";
     state.startedMs = Date.now();
-    this.recorder.event("step_started", id, null, at);
+    this.outcomes.event("step_started", unit, null, at);
     const attempt = ++state.attempts;
-    this.outcomes.succeed(id, attempt, at, ran.inputRef(), ran.output, ran, undefined, null);
-    return true;
+    this.outcomes.succeed(unit, attempt, at, ran.inputRef(), ran.output, ran, undefined, null);
   }
 
   /** A transform's or assert's quick run; undefined when only the general path can run it. */
@@ -454,13 +460,7 @@ class LocalRun implements ScopeSource {
     } catch {
       return false;
     }
-    const state = this.units.get(unit)!;
-    const at = this.o.effects.now();
-    state.status = "running";
-    state.startedMs = Date.now();
-    this.outcomes.event("step_started", unit, null, at);
-    const attempt = ++state.attempts;
-    this.outcomes.succeed(unit, attempt, at, ran.inputRef(), ran.output, ran, undefined, null);
+    this.quickSucceeded(unit, ran);
     return true;
   }
 

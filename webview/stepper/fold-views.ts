@@ -6,7 +6,7 @@
 import type { RunFold, StepAt } from "@keel/core/record/fold";
 import type { GraphMessage } from "@keel/core/protocol/webview";
 import type { StepView, StepViews } from "../graph/step-views";
-import { durationOf } from "./recording";
+import { stateOf } from "./recording";
 
 /** What the views were last made from. */
 export interface Followed {
@@ -19,16 +19,7 @@ export interface Followed {
 /** A step's view from its state in the fold. */
 export function viewOfStep(s: StepAt | undefined, current: boolean): StepView {
   if (!s) return { status: "pending", current, first: false };
-  return {
-    status: s.status,
-    attempts: s.attempts,
-    cached: s.origin === "cached",
-    durationMs: durationOf(s),
-    ...(s.items !== null ? { items: s.items } : {}),
-    ...(s.tally !== null ? { tally: s.tally } : {}),
-    current,
-    first: false,
-  };
+  return { ...stateOf(s), current, first: false };
 }
 
 /** The steps whose state or current mark may differ between positions `from` and `to`. */

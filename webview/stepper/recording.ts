@@ -18,18 +18,21 @@ export function durationOf(s: StepAt): number | undefined {
   return a ? Math.max(0, Date.parse(a.endedAt) - Date.parse(a.startedAt)) : undefined;
 }
 
+/** A step's state as the graph shows it, from the fold. */
+export function stateOf(s: StepAt): States[string] {
+  return {
+    status: s.status,
+    attempts: s.attempts,
+    cached: s.origin === "cached",
+    durationMs: durationOf(s),
+    ...(s.items !== null ? { items: s.items } : {}),
+    ...(s.tally !== null ? { tally: s.tally } : {}),
+  };
+}
+
 export function statesAt(fold: RunFold): States {
   const out: States = {};
-  for (const s of fold.steps()) {
-    out[s.id] = {
-      status: s.status,
-      attempts: s.attempts,
-      cached: s.origin === "cached",
-      durationMs: durationOf(s),
-      ...(s.items !== null ? { items: s.items } : {}),
-      ...(s.tally !== null ? { tally: s.tally } : {}),
-    };
-  }
+  for (const s of fold.steps()) out[s.id] = stateOf(s);
   return out;
 }
 
