@@ -189,6 +189,16 @@ export function App() {
               ? ` · ${graph.errors} error${graph.errors === 1 ? "" : "s"} in the file: the graph shows what parses`
               : ""}
           </span>
+          {recording?.parentId && !diff ? (
+            <button
+              type="button"
+              className="keel-parent"
+              title={`This is a child run, started by ${recording.parentScope ?? "a step"} of run ${recording.parentId}`}
+              onClick={() => post({ type: "open", runId: recording.parentId! })}
+            >
+              ↩ Parent run{recording.parentScope ? ` (${recording.parentScope})` : ""}
+            </button>
+          ) : null}
           {timeline && !diff ? (
             <button
               type="button"

@@ -99,6 +99,9 @@ export const RecordingMessage = z.object({
   runId: z.string(),
   status: z.string(),
   startedAt: z.string(),
+  /** A child run's parent run and the unit there that started it (`per_ticket[t-9]`, `refine#2`). */
+  parentId: z.string().nullable().optional(),
+  parentScope: z.string().nullable().optional(),
   events: z.array(EventRecord),
   attempts: z.array(AttemptRecord),
 });
@@ -166,5 +169,10 @@ export const PanelMessage = z.discriminatedUnion("type", [
    * step-through controls while a session follows the panel); starts a session when none does.
    */
   z.object({ type: z.literal("debug"), runId: z.string(), seq: z.number().int().min(1) }),
+  /**
+   * Show recorded run `runId` (a child run of the shown run, or its parent) in the graph panel of
+   * its own workflow file, opened beside if need be.
+   */
+  z.object({ type: z.literal("open"), runId: z.string() }),
 ]);
 export type PanelMessage = z.infer<typeof PanelMessage>;

@@ -16,7 +16,7 @@ import {
   type RecordingMessage,
   type StatusMessage,
 } from "@keel/core/protocol/webview";
-import { recording, valueText } from "../runs/last-run";
+import { recording, valueText, workflowOfRun } from "../runs/last-run";
 
 export const GRAPH_VIEW_TYPE = "keel.graph";
 
@@ -162,6 +162,8 @@ export class GraphPanel implements vscode.Disposable {
         run: { id: m.runId, workflowPath: this.uri.fsPath },
         seq: m.seq,
       });
+    } else if (m.type === "open") {
+      await this.openRun(m.runId);
     } else if (m.type === "rerun") {
       await vscode.commands.executeCommand("keel.run.rerunFrom", {
         run: { id: m.runId, workflowPath: this.uri.fsPath },
@@ -174,6 +176,28 @@ export class GraphPanel implements vscode.Disposable {
         m.id,
       );
     }
+  }
+
+  /**
+   * Shows a child run (or the parent run it came from) in its own workflow's panel: the panel is
+   * opened beside if need be and sent that run's recording, read from this panel's store (a child
+   * run is in its parent's).
+   */
+  private async openRun(runId: string): Promise<void> {
+    const path = await workflowOfRun(this.uri.fsPath, runId);
+    if (!path) {
+      void vscode.window.showWarningMessage(
+        `Keel: run ${runId} is not in this workspace's run store (.keel/runs.sqlite): it may have been deleted.`,
+      );
+      return;
+    }
+    const document = await vscode.workspace.openTextDocument(vscode.Uri.file(path));
+    const target = GraphPanel.show(this.context, document);
+    // A panel opened just now sends the run it is to show once it is ready.
+    target.shownRun = runId;
+    if (!target.ready) return;
+    const r = await recording(this.uri.fsPath, runId);
+    if (r) target.post(r);
   }
 
   private schedule(): void {

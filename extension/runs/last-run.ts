@@ -86,11 +86,21 @@ export function recording(
       runId: run.id,
       status: shownStatus(run),
       startedAt: run.startedAt,
+      parentId: run.parentId ?? null,
+      parentScope: run.parentScope ?? null,
       events: events as RecordingMessage["events"],
       attempts: attempts as RecordingMessage["attempts"],
     }),
     runId,
   );
+}
+
+/**
+ * The workflow file of recorded run `runId`, from the store of `workflowPath` (a child run is in
+ * its parent's store): where the graph panel opens a child run or goes back to its parent.
+ */
+export async function workflowOfRun(workflowPath: string, runId: string): Promise<string | null> {
+  return (await withLastRun(workflowPath, async ({ run }) => run.workflowPath, runId)) ?? null;
 }
 
 /** The JSON text behind a value reference, from the workflow's store. */

@@ -9,7 +9,7 @@ import type { RecordingMessage } from "@keel/core/protocol/webview";
 import { StepViews } from "../../webview/graph/step-views";
 import { follow, viewOfStep, type Followed } from "../../webview/stepper/fold-views";
 import { foldOf } from "../../webview/stepper/recording";
-import { DARK, LIGHT, SHOTS, closeBrowser, open, send, startBrowser } from "./panel";
+import { DARK, LIGHT, SHOTS, atRest, closeBrowser, open, send, startBrowser } from "./panel";
 import { at, mapGraph, mapRecording } from "./map-run";
 
 before(startBrowser);
@@ -152,6 +152,7 @@ for (const [theme, name] of [
     await page.waitForSelector(".keel-node");
     await send(page, mapRecording(10_000, 6));
     await page.waitForSelector('[data-step="summarize"] .keel-strip');
+    await atRest(page, '[data-step="summarize"]');
     await page.locator('[data-step="summarize"]').click();
     await page.waitForSelector(".keel-unit-list");
     assert.equal(await page.locator(".keel-units h3").innerText(), "Items (10000)");
@@ -195,6 +196,7 @@ test("the item list follows the step-through: an item's status is the one at the
   await send(page, mapGraph);
   await page.waitForSelector(".keel-node");
   await send(page, mapRecording(42));
+  await atRest(page, '[data-step="summarize"]');
   await page.locator('[data-step="summarize"]').click();
   await page.waitForSelector(".keel-unit-list");
   await page.locator('input[type="range"]').fill(String(at.itemEnded(2)));

@@ -137,6 +137,20 @@ export async function send(page: Page, message: HostMessage | Record<string, unk
       state: "attached",
     });
 }
+/**
+ * Waits until a node stays where it is: a recording opens the inspector and the timeline, and the
+ * graph is fitted again to its smaller area (graph/fit-on-resize.tsx) after a short delay.
+ */
+export async function atRest(page: Page, selector: string): Promise<void> {
+  let last = "";
+  for (;;) {
+    const box = JSON.stringify(await page.locator(selector).boundingBox());
+    if (box === last) return;
+    last = box;
+    await page.waitForTimeout(150);
+  }
+}
+
 export const posted = (page: Page) =>
   page.evaluate(() => window.__posted) as Promise<PanelMessage[]>;
 export const states = (page: Page) =>

@@ -90,6 +90,22 @@ function Attempt(props: { a: AttemptRecord }) {
   );
 }
 
+/** The child run a workflow step (or one of its items or iterations) started, and a way to it. */
+function ChildRun(props: { id: string }) {
+  return (
+    <p className="keel-child">
+      child run <code title={props.id}>{props.id}</code>
+      <button
+        type="button"
+        title="Show this child run in its workflow's graph, with a way back here"
+        onClick={() => post({ type: "open", runId: props.id })}
+      >
+        Open child run
+      </button>
+    </p>
+  );
+}
+
 /** What can be done with the selected step: run it, run up to it, rerun the shown run from it. */
 function Actions(props: { id: string; runId: string | undefined }) {
   const { id, runId } = props;
@@ -176,6 +192,7 @@ function StepState(props: { fold: RunFold | undefined; step: StepAt }) {
         {ms !== undefined ? ` · ${ms} ms` : ""}
         {step.continued ? " · continued" : ""}
       </p>
+      {step.childRun ? <ChildRun id={step.childRun} /> : null}
       {step.error ? (
         <p className="keel-error">
           {step.error.kind}: {step.error.message}
