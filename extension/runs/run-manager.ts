@@ -10,14 +10,13 @@ import { validate } from "@keel/core/check/validate";
 import { withAncestors } from "@keel/core/graph/graph";
 import { nodeHost } from "@keel/core/node/host";
 import { effectfulSteps } from "@keel/core/service/trust";
-import { foldToEnd } from "@keel/core/record/fold";
-import type { EventRecord } from "@keel/core/record/records";
-import type { StatusMessage } from "@keel/core/protocol/webview";
 import type { RunSummary } from "@keel/core/protocol/cli";
 import { GraphPanel } from "../panel/graph-panel";
 import type { Secrets } from "./secrets";
 import { readEventsLine, spawnCli, storeOf } from "./cli";
 import { otelArgs } from "./production-settings";
+import { liveStatus } from "./live-status";
+import type { EventRecord } from "@keel/core/record/records";
 
 export interface Selection {
   /** Run this step alone on the recorded outputs of its dependencies. */
@@ -251,22 +250,4 @@ export class RunManager implements vscode.Disposable {
     if (!doc) return [];
     return validate(doc.getText()).model.graph.ids.slice();
   }
-}
-
-/** The live state of a run from its events so far, through the one reader of the log. */
-function liveStatus(runId: string, events: readonly EventRecord[], stepIds: readonly string[]) {
-  const steps: StatusMessage["steps"] = {};
-  for (const s of foldToEnd(events, [], stepIds).steps()) {
-    const ended = events[s.lastSeq - 1];
-    const ms = ended?.data?.durationMs;
-    steps[s.id] = {
-      status: s.status,
-      attempts: s.attempts,
-      cached: s.origin === "cached",
-      ...(typeof ms === "number" ? { durationMs: ms } : {}),
-      ...(s.items !== null ? { items: s.items } : {}),
-      ...(s.tally !== null ? { tally: s.tally } : {}),
-    };
-  }
-  return { type: "status", runId, steps } satisfies StatusMessage;
 }

@@ -218,3 +218,18 @@ test("the item list follows the step-through: an item's status is the one at the
   await page.waitForFunction(() => document.querySelector(".keel-unit-list") === null);
   await page.close();
 });
+
+test("a loop's node counts iterations, a map's items, in its spoken label", async () => {
+  const { labelOf } = await import("../../webview/graph/to-flow");
+  const tally = { pending: 0, running: 1, succeeded: 2, failed: 0, skipped: 0, cancelled: 0 };
+  const view = { status: "running", tally, current: false, first: false } as const;
+  assert.equal(
+    labelOf({ id: "refine", type: "workflow", repeat: true }, view),
+    "refine, workflow step, running, 2 of 3 iterations succeeded, 1 running",
+  );
+  // A map counts the items its list names, even those no event has reached.
+  assert.equal(
+    labelOf({ id: "each", type: "workflow", map: true }, { ...view, items: 5 }),
+    "each, workflow step, running, 2 of 5 items succeeded, 1 running, 2 pending",
+  );
+});

@@ -6,8 +6,16 @@
 import { memo, useContext } from "react";
 import type { NodeProps } from "@xyflow/react";
 import { FarContext } from "./far";
-import { STRIP_ORDER, duration, labelId, labelOf, unitTotal, type StepNode } from "./to-flow";
-import { useStepView, type DiffMark, type StepView } from "./step-views";
+import {
+  STRIP_ORDER,
+  duration,
+  labelId,
+  labelOf,
+  unitCounts,
+  unitTotal,
+  type StepNode,
+} from "./to-flow";
+import { useStepView, type DiffMark, type StepView, type Tally } from "./step-views";
 
 const TYPE_LABEL: Record<string, string> = {
   llm: "LLM",
@@ -43,19 +51,20 @@ const SOURCE = {
 const DIFF_BADGE: Record<DiffMark, string> = { same: "=", changed: "≠", added: "+", removed: "−" };
 
 /** A map's or loop's units as coloured segments, one per status, as wide as its share. */
-function Strip(props: { tally: NonNullable<StepView["tally"]>; total: number }) {
-  const { tally, total } = props;
-  const known = STRIP_ORDER.reduce((n, s) => n + tally[s], 0);
-  // Items the list names that no event has made known yet draw as pending.
-  const unknown = Math.max(0, total - known);
+function Strip(props: { counts: Tally }) {
+  const { counts } = props;
   return (
     <span className="keel-strip" aria-hidden="true">
-      {STRIP_ORDER.map((s) => {
-        const n = tally[s] + (s === "pending" ? unknown : 0);
-        return n > 0 ? (
-          <span key={s} className={`keel-seg seg-${s}`} style={{ flexGrow: n }} data-count={n} />
-        ) : null;
-      })}
+      {STRIP_ORDER.map((s) =>
+        counts[s] > 0 ? (
+          <span
+            key={s}
+            className={`keel-seg seg-${s}`}
+            style={{ flexGrow: counts[s] }}
+            data-count={counts[s]}
+          />
+        ) : null,
+      )}
     </span>
   );
 }
@@ -114,7 +123,7 @@ export const StepNodeView = memo(function StepNodeView({ data, selected }: NodeP
             {tally ? (
               <span className="keel-units-line">
                 <span className="keel-count">{counts(v, total)}</span>
-                <Strip tally={tally} total={total} />
+                <Strip counts={unitCounts(data, v)!} />
               </span>
             ) : null}
           </span>

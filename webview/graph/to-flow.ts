@@ -5,7 +5,7 @@ import { Position, type Edge as FlowEdge, type Node as FlowNode } from "@xyflow/
 import { buildGraph, type Edge } from "@keel/core/graph/graph";
 import { placeLayered } from "@keel/core/graph/layers";
 import type { GraphMessage } from "@keel/core/protocol/webview";
-import type { DiffMark, States, StepView } from "./step-views";
+import type { DiffMark, States, StepView, Tally } from "./step-views";
 
 /** A node's size is known in advance: React Flow then draws only what is on screen, unmeasured. */
 export const NODE_WIDTH = 214;
@@ -101,7 +101,7 @@ export function unitTotal(d: StepData, v: StepView): number {
  * running". The total is the map's item count once its list is known, else the units known.
  */
 export function tallyText(d: StepData, v: StepView): string {
-  const t = v.tally;
+  const t = unitCounts(d, v);
   if (!t) return "";
   const total = unitTotal(d, v);
   const noun = d.map || !d.repeat ? "item" : "iteration";
@@ -111,6 +111,14 @@ export function tallyText(d: StepData, v: StepView): string {
   return [`${t.succeeded} of ${total} ${noun}${total === 1 ? "" : "s"} succeeded`, ...rest].join(
     ", ",
   );
+}
+
+/** The units by status as the node shows them: a map's items no event has reached yet are pending. */
+export function unitCounts(d: StepData, v: StepView): Tally | undefined {
+  const t = v.tally;
+  if (!t) return undefined;
+  const unknown = unitTotal(d, v) - STRIP_ORDER.reduce((n, s) => n + t[s], 0);
+  return unknown > 0 ? { ...t, pending: t.pending + unknown } : t;
 }
 
 /** What a screen reader says for a node. */

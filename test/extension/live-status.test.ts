@@ -1,0 +1,41 @@
+// A live run's status for the graph panel (extension/runs/live-status.ts) from the events of a
+// real map run so far: the map step's item count and its items by status, as its node shows them.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { liveStatus } from "../../extension/runs/live-status";
+import { runText } from "../core/runner/harness";
+
+test("the status of a run in the middle of a map gives the map step its item count and tally", async () => {
+  const run = await runText(`keel: 1
+name: doubles
+steps:
+  each:
+    type: transform
+    for_each: "[1, 2, 3, 4]"
+    expr: item * 2
+  sum:
+    type: transform
+    expr: steps.each.output
+`);
+  assert.equal(run.result.status, "succeeded", run.result.error ?? "");
+  const events = await run.store.events(run.result.runId);
+  // Up to the second item's end: two succeeded, two not started.
+  const ends = events.flatMap((e, i) =>
+    e.stepId === "each" && e.scope !== null && e.type === "step_succeeded" ? [i] : [],
+  );
+  const mid = liveStatus(run.result.runId, events.slice(0, ends[1]! + 1), ["each", "sum"]);
+  assert.equal(mid.steps.each?.status, "running");
+  assert.equal(mid.steps.each?.items, 4);
+  assert.deepEqual(mid.steps.each?.tally, {
+    pending: 2,
+    running: 0,
+    succeeded: 2,
+    failed: 0,
+    skipped: 0,
+    cancelled: 0,
+  });
+  assert.equal(mid.steps.sum?.tally, undefined);
+  const end = liveStatus(run.result.runId, events, ["each", "sum"]);
+  assert.equal(end.steps.each?.tally?.succeeded, 4);
+  assert.equal(end.steps.each?.status, "succeeded");
+});
