@@ -153,11 +153,11 @@ export function App() {
     setSelected(id);
     post({ type: "select", id });
   }, []);
-  /** A timeline bar: the step, at its first event. */
+  /** A timeline bar: the step, at its first event (an item's or iteration's bar: that unit's). */
   const pickFromTimeline = useCallback(
-    (id: string) => {
+    (id: string, unit?: string) => {
       choose(id);
-      if (fold) seek(fold.nextEventOf(id, -1));
+      if (fold) seek(fold.nextEventOf(unit ?? id, -1));
     },
     [choose, fold, seek],
   );

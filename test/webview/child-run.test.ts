@@ -110,7 +110,7 @@ for (const [theme, name] of [
     // A map of workflow steps: each item's child run, once the item is chosen.
     await page.locator('[data-step="per_ticket"]').click();
     assert.equal(await page.locator(".keel-inspector .keel-child").count(), 0);
-    await page.locator('[data-unit="per_ticket[t2]"]').click();
+    await page.locator('.keel-unit-list [data-unit="per_ticket[t2]"]').click();
     await page
       .locator(".keel-unit .keel-child")
       .getByRole("button", { name: "Open child run" })

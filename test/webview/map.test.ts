@@ -140,7 +140,8 @@ test("a live run's status message gives a map step's node its items by status", 
 });
 
 const rowsShown = (page: Page) => page.locator(".keel-unit-list .keel-unit-row").count();
-const row = (page: Page, key: string) => page.locator(`[data-unit="summarize[${key}]"]`);
+const row = (page: Page, key: string) =>
+  page.locator(`.keel-unit-list [data-unit="summarize[${key}]"]`);
 
 for (const [theme, name] of [
   [DARK, "dark"],
@@ -203,15 +204,15 @@ test("the item list follows the step-through: an item's status is the one at the
   const status = (key: string) => row(page, key).locator(".keel-unit-status").innerText();
   await page.waitForFunction(
     () =>
-      document.querySelector('[data-unit="summarize[doc-2]"] .keel-unit-status')?.textContent ===
-      "succeeded",
+      document.querySelector('.keel-unit-list [data-unit="summarize[doc-2]"] .keel-unit-status')
+        ?.textContent === "succeeded",
   );
   assert.equal(await status("doc-3"), "pending");
   await page.keyboard.press("ArrowRight");
   await page.waitForFunction(
     () =>
-      document.querySelector('[data-unit="summarize[doc-3]"] .keel-unit-status')?.textContent ===
-      "running",
+      document.querySelector('.keel-unit-list [data-unit="summarize[doc-3]"] .keel-unit-status')
+        ?.textContent === "running",
   );
   // Before the map's list is known it has no items to list.
   await page.locator('input[type="range"]').fill(String(at.expanded - 1));
@@ -232,4 +233,38 @@ test("a loop's node counts iterations, a map's items, in its spoken label", asyn
     labelOf({ id: "each", type: "workflow", map: true }, { ...view, items: 5 }),
     "each, workflow step, running, 2 of 5 items succeeded, 1 running, 2 pending",
   );
+});
+
+test("the timeline draws a map's items on their step's lane, one bar each, named by item; a click moves to the item's first event", async () => {
+  const page = await open(DARK, "items-lane");
+  const errors: string[] = [];
+  page.on("console", (m) => {
+    if (m.type() === "error") errors.push(m.text());
+  });
+  await send(page, mapGraph);
+  await page.waitForSelector(".keel-node");
+  await send(page, mapRecording(42));
+  const lane = page.locator('.keel-trow[data-row="summarize"] .keel-bar');
+  await lane.first().waitFor();
+  assert.equal(await lane.count(), 42);
+  assert.equal(
+    await lane.nth(20).getAttribute("aria-label"),
+    "summarize[doc-20] attempt 1: failed, 100 ms, from 4.5 s",
+  );
+  // In time order, the order the items ran in.
+  const units = await page.$$eval('.keel-trow[data-row="summarize"] .keel-bar', (els) =>
+    els.map((e) => e.getAttribute("data-unit")),
+  );
+  assert.deepEqual(
+    units,
+    Array.from({ length: 42 }, (_, i) => `summarize[doc-${i}]`),
+  );
+  await page.locator('.keel-bar[data-unit="summarize[doc-7]"]').click();
+  assert.match(
+    await page.locator(".keel-position").innerText(),
+    new RegExp(`^${at.itemStarted(7) + 1}/\\d+ · step started · summarize`),
+  );
+  // React keys each bar apart (a repeated key is an error in the console).
+  assert.deepEqual(errors, []);
+  await page.close();
 });

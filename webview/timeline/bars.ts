@@ -1,10 +1,13 @@
 // Pure mapping from a recorded run to the timeline's rows: one row per step, one bar per attempt
-// (its start and end in milliseconds from the run's start), a mark where a step was skipped.
+// (its start and end in milliseconds from the run's start; a map's items' and a loop's
+// iterations' attempts on their step's row), a mark where a step was skipped.
 // No React here, so it is tested as plain data.
 import type { RecordingMessage } from "@keel/core/protocol/webview";
 import type { AttemptStatus, Origin } from "@keel/core/record/records";
 
 export interface Bar {
+  /** The item or iteration the attempt was of (`[doc-17]`, `#2`); null for the step itself. */
+  readonly scope: string | null;
   readonly attempt: number;
   readonly status: AttemptStatus;
   readonly origin: Origin;
@@ -41,7 +44,14 @@ export function timelineOf(recording: RecordingMessage, order: readonly string[]
     const start = Date.parse(a.startedAt) - origin;
     const end = Math.max(start, Date.parse(a.endedAt) - origin);
     const list = bars.get(a.stepId) ?? [];
-    list.push({ attempt: a.attempt, status: a.status, origin: a.origin, start, end });
+    list.push({
+      scope: a.scope ?? null,
+      attempt: a.attempt,
+      status: a.status,
+      origin: a.origin,
+      start,
+      end,
+    });
     bars.set(a.stepId, list);
     last = Math.max(last, end + origin);
   }
@@ -55,7 +65,12 @@ export function timelineOf(recording: RecordingMessage, order: readonly string[]
     const list = bars.get(step);
     const skippedAt = skipped.get(step) ?? null;
     if (!list && skippedAt === null) continue;
-    rows.push({ step, bars: (list ?? []).sort((x, y) => x.attempt - y.attempt), skippedAt });
+    // A map's items and a loop's iterations share their step's row (a lane), in time order.
+    rows.push({
+      step,
+      bars: (list ?? []).sort((x, y) => x.start - y.start || x.attempt - y.attempt),
+      skippedAt,
+    });
   }
   return { rows, span: Math.max(1, last - origin), origin };
 }

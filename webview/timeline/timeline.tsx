@@ -1,6 +1,7 @@
 // The timeline (Gantt) of a recorded run: a row per step, a bar per attempt coloured by its
 // outcome, a mark where a step was skipped, and the step-through's position as a cursor. A click
-// on a bar selects the step and moves the step-through to its first event. Rows are memoised: a
+// on a bar selects the step and moves the step-through to its first event (an item's or
+// iteration's bar: that unit's first event). Rows are memoised: a
 // step-through move redraws the cursor only (the rows are not even compared).
 import { memo } from "react";
 import type { Bar, Row, Timeline as TimelineData } from "./bars";
@@ -14,14 +15,14 @@ const pct = (t: number, span: number) => `${((t / span) * 100).toFixed(3)}%`;
 
 function barLabel(step: string, b: Bar): string {
   const how = b.origin === "live" ? b.status : `${b.status}, ${b.origin}`;
-  return `${step} attempt ${b.attempt}: ${how}, ${ms(b.end - b.start)}, from ${ms(b.start)}`;
+  return `${step}${b.scope ?? ""} attempt ${b.attempt}: ${how}, ${ms(b.end - b.start)}, from ${ms(b.start)}`;
 }
 
 interface RowProps {
   readonly row: Row;
   readonly span: number;
   readonly selected: boolean;
-  readonly pick: (step: string) => void;
+  readonly pick: (step: string, unit?: string) => void;
 }
 
 const TimelineRow = memo(function TimelineRow({ row, span, selected, pick }: RowProps) {
@@ -33,7 +34,7 @@ const TimelineRow = memo(function TimelineRow({ row, span, selected, pick }: Row
       <span className="keel-track">
         {row.bars.map((b) => (
           <button
-            key={b.attempt}
+            key={`${b.scope ?? ""}:${b.attempt}`}
             type="button"
             tabIndex={-1}
             className={`keel-bar bar-${b.status} origin-${b.origin}`}
@@ -41,7 +42,8 @@ const TimelineRow = memo(function TimelineRow({ row, span, selected, pick }: Row
             title={barLabel(row.step, b)}
             aria-label={barLabel(row.step, b)}
             data-attempt={b.attempt}
-            onClick={() => pick(row.step)}
+            data-unit={b.scope === null ? undefined : row.step + b.scope}
+            onClick={() => pick(row.step, b.scope === null ? undefined : row.step + b.scope)}
           />
         ))}
         {row.skippedAt !== null ? (
@@ -80,7 +82,8 @@ export interface TimelineProps {
   /** The step-through's position in ms from the run's start; null before the first event. */
   readonly cursor: number | null;
   readonly selected: string | null;
-  readonly pick: (step: string) => void;
+  /** A bar was clicked: its step, and its item or iteration's unit key if it was one's. */
+  readonly pick: (step: string, unit?: string) => void;
 }
 
 export function Timeline({ data, cursor, selected, pick }: TimelineProps) {
