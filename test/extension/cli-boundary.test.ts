@@ -37,7 +37,7 @@ const oddReplay = () =>
     runId: "01R",
     replayOf: runId,
     status: "succeeded",
-    divergence: { step: "classify", field: "output", line: "12", message: "differs" },
+    divergence: { step: "classify", scope: null, field: "output", line: "12", message: "differs" },
     effectsExecuted: 0,
     outputs: null,
   });
