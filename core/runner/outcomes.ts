@@ -10,7 +10,7 @@ import type { AfterFailure } from "./policy";
 import { costUsd } from "./prices";
 import type { Recorder } from "./recorder";
 import type { PreparedStep, StepOutput } from "./steps";
-import type { ItemView, StepState } from "./types";
+import type { StepState } from "./types";
 import { evaluateBare, toJson, type ExprScope } from "../expr/evaluate";
 
 /** An unexpired cache entry and its output's text. */
@@ -199,10 +199,10 @@ export class Outcomes {
    * Ends a map step whose items ended within what it allows: its output is the list of the items'
    * outputs (map.ts), recorded by reference like any output; the event counts the items by status.
    */
-  mapped(id: string, output: unknown[], items: readonly ItemView[]): void {
+  mapped(id: string, output: unknown[]): void {
     const tally: Record<string, number> = {};
-    for (const i of items) tally[i.status] = (tally[i.status] ?? 0) + 1;
-    this.gathered(id, output, { items: tally }).items = items;
+    for (const i of this.states.get(id)!.items ?? []) tally[i.status] = (tally[i.status] ?? 0) + 1;
+    this.gathered(id, output, { items: tally });
   }
 
   /** Ends a repeated unit (a step or an item) with its last iteration's output. */

@@ -583,9 +583,12 @@ class LocalRun implements ScopeSource {
     });
     const limit = failureLimit(step, items.length);
     const failed: Item[] = [];
-    for (const item of items) this.units.set(item.unit, this.resumedUnit(item.unit));
     // A resumed map keeps the items that had ended; those that failed count as before.
-    for (const item of items) if (this.units.get(item.unit)!.status === "failed") failed.push(item);
+    for (const item of items) {
+      const state = this.resumedUnit(item.unit);
+      this.units.set(item.unit, state);
+      if (state.status === "failed") failed.push(item);
+    }
     let next = 0;
     let stopped = failed.length > limit;
     const stop = () => stopped || (cancellable && this.internal.signal.aborted);
@@ -630,14 +633,12 @@ class LocalRun implements ScopeSource {
     }
     const { output, views } = assemble(step, items, this.units);
     failed.sort((a, b) => a.index - b.index);
-    const state = this.states.get(id)!;
-    if (cancellable && this.internal.signal.aborted) {
-      state.items = views;
-      this.outcomes.fail(id, CANCELLED(), 0);
-    } else if (failed.length > limit) {
-      state.items = views;
+    // `steps.<id>.items` holds whether the map succeeded or not.
+    this.states.get(id)!.items = views;
+    if (cancellable && this.internal.signal.aborted) this.outcomes.fail(id, CANCELLED(), 0);
+    else if (failed.length > limit)
       this.outcomes.fail(id, itemsError(id, failed, this.units, items.length), 0);
-    } else this.outcomes.mapped(id, output, views);
+    else this.outcomes.mapped(id, output);
   }
 
   cancelled(): boolean {
