@@ -36,7 +36,27 @@ function keelAsUser(args: string[], cwd: string) {
     env: { ...process.env, NO_COLOR: "", FORCE_COLOR: "" },
     ...asUser,
   });
+  if (asUser.uid !== undefined && /Cannot find module|EACCES/.test(r.stderr) && !readableByUser()) {
+    throw new Error(
+      `${bin} cannot be read by uid ${asUser.uid}, whom these tests run the CLI as when run as root: ` +
+        "run them from a checkout every user may read (each folder above it needs o+x, e.g. not under a 0700 mktemp folder)",
+    );
+  }
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Whether the user the CLI runs as here can read the built CLI (root's checkout may be private). */
+function readableByUser(): boolean {
+  const probe = spawnSync(
+    process.execPath,
+    [
+      "-e",
+      "require('node:fs').accessSync(process.argv[1], require('node:fs').constants.R_OK)",
+      bin,
+    ],
+    { ...asUser },
+  );
+  return probe.status === 0;
 }
 
 /** A workspace with one recorded run; its folders readable by everyone. */
