@@ -14,6 +14,7 @@ import { toFlow, viewsOf, type Flow } from "./graph/to-flow";
 import type { States } from "./graph/step-views";
 import { StepViews, StepViewsContext } from "./graph/step-views";
 import { GraphCanvas } from "./graph/graph-canvas";
+import { UnitChoiceContext, type UnitChoice } from "./graph/lane";
 import { useLayout } from "./layout/use-layout";
 import { useNodeKeys } from "./graph/node-keys";
 import { foldOf } from "./stepper/recording";
@@ -52,6 +53,8 @@ export function App() {
   const [diff, setDiff] = useState<DiffMessage>();
   const [position, setPosition] = useState(-1);
   const [selected, setSelected] = useState<string | null>(null);
+  /** The item or iteration chosen in the inspector or on a loop's node (forgotten with its step). */
+  const [chosenUnit, setChosenUnit] = useState<{ step: string; key: string } | null>(null);
   const [showTimeline, setShowTimeline] = useState(true);
   /** The run a replay debugger session is stepping through (it drives the step-through). */
   const [debugRun, setDebugRun] = useState<string | null>(null);
@@ -161,6 +164,21 @@ export function App() {
     },
     [choose, fold, seek],
   );
+  const chooseUnit = useCallback(
+    (key: string) => selected !== null && setChosenUnit({ step: selected, key }),
+    [selected],
+  );
+  const chosen = chosenUnit !== null && chosenUnit.step === selected ? chosenUnit.key : null;
+  const unitChoice = useMemo<UnitChoice>(
+    () => ({
+      chosen,
+      open: (stepId, unit) => {
+        choose(stepId);
+        if (unit !== null) setChosenUnit({ step: stepId, key: unit });
+      },
+    }),
+    [chosen, choose],
+  );
   const { reveal, ...nodeKeys } = useNodeKeys(at, choose);
 
   // Diff mode: the first divergence is selected (above) and gets the keyboard focus, in view.
@@ -231,14 +249,16 @@ export function App() {
         ) : null}
         <div className="keel-body">
           <div className="keel-column">
-            <GraphCanvas
-              name={graph.name}
-              flow={flow}
-              layout={layout.kind}
-              settling={layout.settling}
-              choose={choose}
-              {...nodeKeys}
-            />
+            <UnitChoiceContext.Provider value={unitChoice}>
+              <GraphCanvas
+                name={graph.name}
+                flow={flow}
+                layout={layout.kind}
+                settling={layout.settling}
+                choose={choose}
+                {...nodeKeys}
+              />
+            </UnitChoiceContext.Provider>
             {timeline && showTimeline && !diff ? (
               <Timeline
                 data={timeline}
@@ -254,6 +274,8 @@ export function App() {
               fold={fold}
               step={fold && selected ? fold.step(selected) : undefined}
               runId={diff ? diff.b : recording?.runId}
+              chosen={chosen}
+              choose={chooseUnit}
             >
               {diff && selected ? (
                 <DiffStep row={diffRow} id={selected} runs={[diff.a, diff.b]} />

@@ -69,6 +69,8 @@ export const StatusMessage = z.object({
       items: z.number().int().min(0).optional(),
       /** A map's items or a loop's iterations known so far, by status. */
       tally: TallyMessage.optional(),
+      /** A loop's iterations' statuses by number, `[0]` being #1 (the node's lane of cells). */
+      iterations: z.array(StepStatus).optional(),
     }),
   ),
 });

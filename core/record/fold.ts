@@ -436,6 +436,21 @@ function keysOf(e: EventRecord): string[] {
 const isIteration = (scope: string) => scope.startsWith("#");
 const iterationOf = (scope: string) => Number(scope.slice(1));
 
+/**
+ * A loop's iterations' statuses at the fold's position, by number: `[0]` is #1 (a number not yet
+ * known is pending). Empty for a step without iterations. The graph panel's lane of cells.
+ */
+export function iterationStatuses(fold: RunFold, stepId: string): StepStatus[] {
+  const out: StepStatus[] = [];
+  for (const u of fold.units(stepId)) {
+    if (u.scope === null || !isIteration(u.scope)) continue;
+    const n = iterationOf(u.scope);
+    while (out.length < n - 1) out.push("pending");
+    out[n - 1] = u.status;
+  }
+  return out;
+}
+
 function push<T>(map: Map<string, T[]>, key: string, value: T): void {
   const list = map.get(key);
   if (list) list.push(value);

@@ -3,6 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { liveStatus } from "../../extension/runs/live-status";
+import { resolve } from "node:path";
 import { runText } from "../core/runner/harness";
 
 test("the status of a run in the middle of a map gives the map step its item count and tally", async () => {
@@ -38,4 +39,22 @@ steps:
   const end = liveStatus(run.result.runId, events, ["each", "sum"]);
   assert.equal(end.steps.each?.tally?.succeeded, 4);
   assert.equal(end.steps.each?.status, "succeeded");
+});
+
+test("the status of a run in the middle of a loop gives the loop its iterations by number", async () => {
+  const run = await runText("", { path: resolve("samples/digest.keel.yaml") });
+  assert.equal(run.result.status, "succeeded", run.result.error ?? "");
+  const events = await run.store.events(run.result.runId);
+  const ids = ["split", "summarize", "reduce", "refine"];
+  // Up to the second iteration's start: the first succeeded, the second running.
+  const second = events.findIndex((e) => e.type === "step_started" && e.scope === "#2");
+  const mid = liveStatus(run.result.runId, events.slice(0, second + 1), ids);
+  assert.deepEqual(mid.steps.refine?.iterations, ["succeeded", "running"]);
+  assert.deepEqual(liveStatus(run.result.runId, events, ids).steps.refine?.iterations, [
+    "succeeded",
+    "succeeded",
+  ]);
+  // A map's items are counted, not listed; a plain step has neither.
+  assert.equal(mid.steps.summarize?.iterations, undefined);
+  assert.equal(mid.steps.reduce?.iterations, undefined);
 });

@@ -16,6 +16,7 @@ import {
   type StepNode,
 } from "./to-flow";
 import { useStepView, type DiffMark, type StepView, type Tally } from "./step-views";
+import { Lane } from "./lane";
 
 const TYPE_LABEL: Record<string, string> = {
   llm: "LLM",
@@ -84,6 +85,8 @@ export const StepNodeView = memo(function StepNodeView({ data, selected }: NodeP
   const far = useContext(FarContext);
   const tally = v.tally;
   const total = unitTotal(data, v);
+  // A loop's iterations as a lane of cells (lane.tsx) instead of a strip.
+  const lane = !data.map && (v.iterations?.length ?? 0) > 0;
   const details = [
     duration(v.durationMs),
     v.attempts && v.attempts > 1 ? `${v.attempts} attempts` : "",
@@ -96,7 +99,7 @@ export const StepNodeView = memo(function StepNodeView({ data, selected }: NodeP
     v.current ? "current" : "",
     v.diff ? `diff-${v.diff}` : "",
     v.first ? "first-divergence" : "",
-    tally ? "has-strip" : "",
+    tally || lane ? "has-strip" : "",
   ].filter(Boolean);
   return (
     <div
@@ -120,7 +123,11 @@ export const StepNodeView = memo(function StepNodeView({ data, selected }: NodeP
               {v.status}
               {details.length > 0 ? ` · ${details.join(" · ")}` : ""}
             </span>
-            {tally ? (
+            {lane ? (
+              <span className="keel-units-line">
+                <Lane stepId={data.id} iterations={v.iterations!} />
+              </span>
+            ) : tally ? (
               <span className="keel-units-line">
                 <span className="keel-count">{counts(v, total)}</span>
                 <Strip counts={unitCounts(data, v)!} />

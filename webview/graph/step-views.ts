@@ -21,6 +21,8 @@ export interface StepView {
   readonly items?: number;
   /** A map's items or a loop's iterations known so far, by status (the node's status strip). */
   readonly tally?: Tally;
+  /** A loop's iterations' statuses by number (`[0]` is #1): the node's lane of cells. */
+  readonly iterations?: readonly States[string]["status"][];
   /** The step the step-through's current event concerns. */
   readonly current: boolean;
   /** Diff mode: how the step compares between the two runs, and whether it is the first divergence. */
@@ -40,6 +42,7 @@ function same(a: StepView, b: StepView): boolean {
     a.cached === b.cached &&
     a.items === b.items &&
     sameTally(a.tally, b.tally) &&
+    sameList(a.iterations, b.iterations) &&
     a.current === b.current &&
     a.diff === b.diff &&
     a.first === b.first
@@ -58,6 +61,12 @@ function sameTally(a: Tally | undefined, b: Tally | undefined): boolean {
     a.skipped === b.skipped &&
     a.cancelled === b.cancelled
   );
+}
+
+function sameList<T>(a: readonly T[] | undefined, b: readonly T[] | undefined): boolean {
+  if (a === b) return true;
+  if (!a || !b || a.length !== b.length) return false;
+  return a.every((x, i) => x === b[i]);
 }
 
 export class StepViews {

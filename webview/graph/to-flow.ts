@@ -165,6 +165,7 @@ export function viewsOf(
       cached: state?.cached,
       items: state?.items,
       tally: state?.tally,
+      iterations: state?.iterations,
       current: s.id === current,
       diff: marks?.get(s.id),
       first: s.id === first,

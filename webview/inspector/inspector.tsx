@@ -137,14 +137,15 @@ export interface InspectorProps {
   readonly fold?: RunFold;
   readonly step?: StepAt;
   readonly runId?: string;
+  /** The item or iteration chosen in the selected step's list, or on its node (its unit key). */
+  readonly chosen?: string | null;
+  readonly choose?: (key: string) => void;
   /** Shown instead of the recorded state (diff mode). */
   readonly children?: ReactNode;
 }
 
 export function Inspector(props: InspectorProps) {
-  const { fold, step, id } = props;
-  // The item or iteration chosen in the selected step's list (forgotten with another step).
-  const [chosen, setChosen] = useState<{ step: string; key: string } | null>(null);
+  const { fold, step, id, chosen = null, choose = () => {} } = props;
   if (id === null) {
     return (
       <aside className="keel-inspector" aria-label="Step inspector">
@@ -160,14 +161,7 @@ export function Inspector(props: InspectorProps) {
         (step ? (
           <>
             <StepState fold={fold} step={step} />
-            {fold ? (
-              <Units
-                fold={fold}
-                step={step}
-                chosen={chosen?.step === step.id ? chosen.key : null}
-                choose={(key) => setChosen({ step: step.id, key })}
-              />
-            ) : null}
+            {fold ? <Units fold={fold} step={step} chosen={chosen} choose={choose} /> : null}
           </>
         ) : null)}
     </aside>

@@ -2,7 +2,7 @@
 // position: key, status, attempts, latency and cost, one row each. Virtualised: only the rows in
 // view (and a few either side) are in the DOM, so a map of 10,000 items makes a few dozen rows.
 // Choosing a row shows that item's attempts, resolved input and output below the list.
-import { useState, type KeyboardEvent } from "react";
+import { useEffect, useRef, useState, type KeyboardEvent } from "react";
 import type { RunFold, StepAt } from "@keel/core/record/fold";
 import { durationOf } from "../stepper/recording";
 
@@ -26,6 +26,13 @@ export function costOf(fold: RunFold, unit: StepAt): number | undefined {
 /** The item's key or the iteration's number as the list shows it: `doc-17`, `#2`. */
 export const unitName = (u: StepAt) => (u.scope?.startsWith("[") ? u.scope.slice(1, -1) : u.scope);
 
+/** Scrolls the list so that row `i` is in view. */
+function keepInView(box: HTMLElement, i: number): void {
+  if (i * ROW_HEIGHT < box.scrollTop) box.scrollTop = i * ROW_HEIGHT;
+  else if ((i + 1) * ROW_HEIGHT > box.scrollTop + box.clientHeight)
+    box.scrollTop = (i + 1) * ROW_HEIGHT - box.clientHeight;
+}
+
 export interface UnitListProps {
   readonly step: StepAt;
   readonly units: readonly StepAt[];
@@ -44,6 +51,11 @@ export function UnitList(props: UnitListProps) {
   const first = Math.max(0, Math.floor(top / ROW_HEIGHT) - OVERSCAN);
   const last = Math.min(units.length, Math.ceil((top + height) / ROW_HEIGHT) + OVERSCAN);
   const index = chosen === null ? -1 : units.findIndex((u) => u.id === chosen);
+  // A unit chosen elsewhere (a loop's cell on its node) is scrolled into view.
+  const box = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    if (box.current && index >= 0) keepInView(box.current, index);
+  }, [index]);
   // ↑ ↓ move the choice; the list scrolls to keep it in view.
   const onKey = (e: KeyboardEvent<HTMLDivElement>) => {
     const to =
@@ -61,10 +73,7 @@ export function UnitList(props: UnitListProps) {
     e.stopPropagation();
     const i = Math.max(0, Math.min(units.length - 1, to));
     choose(units[i]!.id);
-    const box = e.currentTarget;
-    if (i * ROW_HEIGHT < box.scrollTop) box.scrollTop = i * ROW_HEIGHT;
-    else if ((i + 1) * ROW_HEIGHT > box.scrollTop + box.clientHeight)
-      box.scrollTop = (i + 1) * ROW_HEIGHT - box.clientHeight;
+    keepInView(e.currentTarget, i);
   };
   const rows = [];
   for (let i = first; i < last; i++) {
@@ -119,6 +128,7 @@ export function UnitList(props: UnitListProps) {
       <div
         className="keel-unit-list"
         role="listbox"
+        ref={box}
         tabIndex={0}
         aria-label={`${noun} of ${step.id}: ↑ ↓ to choose`}
         aria-activedescendant={index >= first && index < last ? `keel-unit-${index}` : undefined}

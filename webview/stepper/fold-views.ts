@@ -3,7 +3,7 @@
 // position p to q changes only the steps of the events between them (the fold's one delta per
 // event) and which step is current, so only those views are built and compared: a move of one
 // event costs O(1), whatever the graph's size. A new fold or graph sets every view once.
-import type { RunFold, StepAt } from "@keel/core/record/fold";
+import { iterationStatuses, type RunFold, type StepAt } from "@keel/core/record/fold";
 import type { GraphMessage } from "@keel/core/protocol/webview";
 import type { StepView, StepViews } from "../graph/step-views";
 import { stateOf } from "./recording";
@@ -16,10 +16,19 @@ export interface Followed {
   readonly current: string | null;
 }
 
-/** A step's view from its state in the fold. */
-export function viewOfStep(s: StepAt | undefined, current: boolean): StepView {
+/**
+ * A step's view from its state in the fold; with the fold, a loop's view has its iterations'
+ * statuses (a loop: a tally without an item count; a map's items are never listed per move).
+ */
+export function viewOfStep(s: StepAt | undefined, current: boolean, fold?: RunFold): StepView {
   if (!s) return { status: "pending", current, first: false };
-  return { ...stateOf(s), current, first: false };
+  const loop = fold !== undefined && s.tally !== null && s.items === null;
+  return {
+    ...stateOf(s),
+    ...(loop ? { iterations: iterationStatuses(fold, s.id) } : {}),
+    current,
+    first: false,
+  };
 }
 
 /** The steps whose state or current mark may differ between positions `from` and `to`. */
@@ -60,12 +69,12 @@ export function follow(
   ) {
     const changed = new Map<string, StepView>();
     for (const id of touchedBetween(fold, last.position, fold.position, last.current))
-      changed.set(id, viewOfStep(fold.step(id), id === current));
+      changed.set(id, viewOfStep(fold.step(id), id === current, fold));
     views.patch(changed);
     return next;
   }
   const all = new Map<string, StepView>();
-  for (const s of graph.steps) all.set(s.id, viewOfStep(fold.step(s.id), s.id === current));
+  for (const s of graph.steps) all.set(s.id, viewOfStep(fold.step(s.id), s.id === current, fold));
   views.update(all);
   return next;
 }
