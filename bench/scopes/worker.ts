@@ -208,12 +208,16 @@ async function llm(
 
 /**
  * The floor of the llm map: the same calls with the `openai` client alone (as Keel builds it: no
- * retries), `concurrency` lanes, nothing recorded. What the client, the loopback HTTP and the
+ * retries, Keel's transport), `concurrency` lanes, nothing recorded. What the client, the loopback HTTP and the
  * server's delay cost without Keel.
  */
 async function llmFloor(n: number, concurrency: number, baseUrl: string): Promise<ScopesResult> {
   const { default: OpenAI } = await import("openai");
-  const client = new OpenAI({ apiKey: "bench", baseURL: baseUrl, maxRetries: 0 });
+  const { clientSettings, unlimitedDispatcher } =
+    await import("../../core/runner/providers/connection");
+  const connection = { baseUrl, apiKey: "bench", headers: {} };
+  const settings = clientSettings(connection, baseUrl, await unlimitedDispatcher());
+  const client = new OpenAI({ ...settings, organization: null, project: null });
   let next = 0;
   let answered = 0;
   const lane = async () => {

@@ -1,6 +1,7 @@
 // What every provider client is built from, and the settings they share (docs/runner.md,
 // "Providers"): no retries of the SDK's own, Keel's deadline instead of the SDK's, nothing read
 // from the environment.
+import { providerFetch } from "./transport";
 
 export interface Connection {
   readonly baseUrl: string | null;
@@ -13,6 +14,8 @@ export function clientSettings(c: Connection, defaultBaseUrl: string, dispatcher
   return {
     // fetch's own idle limits would end a slow reply first, as a dropped connection.
     ...(dispatcher ? { fetchOptions: { dispatcher } as Record<never, never> } : {}),
+    // Without a dispatcher, fetch's agent was replaced (a proxy's): every request goes through it.
+    ...(dispatcher ? { fetch: providerFetch((input, init) => fetch(input, init)) } : {}),
     // A keyless OpenAI-compatible server (Ollama, vLLM) still gets a placeholder key.
     apiKey: c.apiKey ?? "keel-no-key",
     baseURL: c.baseUrl ?? defaultBaseUrl,
