@@ -1,0 +1,185 @@
+// The replay debugger's Call Stack (docs/debugger.md, "Call Stack"): a thread's frames at the
+// current stop. The run's thread shows the current event's step, then its upstream critical path;
+// an item's or iteration's thread its own frame, then its step's and the step's upstream path. A
+// child run in flight shows its step above the step or unit that started it. Frame ids count
+// across every thread of a stop and are valid until the next stop.
+import { Source, StackFrame } from "@vscode/debugadapter";
+import type { DebugProtocol } from "@vscode/debugprotocol";
+import { basename } from "node:path";
+import { splitUnit } from "../record/records";
+import { layoutOf } from "./layout";
+import type { Level } from "./level";
+import { describeEvent, eventLabel } from "./moves";
+import type { Place } from "./places";
+import type { DebugRecording } from "./recording";
+
+const MAX_FRAMES = 20;
+
+/**
+ * A frame of the current stop, in the run of `level`. `step` is the step whose state the frame
+ * shows (null: the run); `unit` an item's or iteration's key when the frame is that unit's; `event`
+ * the log index the frame names (its top event), else the frame names the step's or unit's status.
+ */
+export interface FrameAt {
+  readonly level: Level;
+  readonly step: string | null;
+  readonly unit: string | null;
+  readonly event?: number;
+  /** A child run's step, shown above the unit that started the child (its own name and place). */
+  readonly child?: { readonly name: string } & Place;
+}
+
+export class Frames {
+  /** Frame id - 1 → that frame, for the current stop (every thread's frames, as listed). */
+  private all: FrameAt[] = [];
+  /** A thread's frame ids at the current stop, made on its first stackTrace. */
+  private readonly ofThread = new Map<number, Promise<number[]>>();
+
+  constructor(
+    /** A zero-based line and column as the client counts them. */
+    private readonly lineToClient: (line: number) => number,
+    private readonly columnToClient: (column: number) => number,
+    /** A child run's record, read from the store once; undefined when the store lacks it. */
+    private readonly childRun: (id: string) => Promise<DebugRecording | undefined>,
+  ) {}
+
+  /** A new stop: the last one's frames are gone. */
+  reset(): void {
+    this.all = [];
+    this.ofThread.clear();
+  }
+
+  get(id: number): FrameAt | undefined {
+    return this.all[id - 1];
+  }
+
+  /**
+   * A thread's frame ids, made on the first asking at a stop; none when the stop has been left
+   * (`current` false) by the time they are made: frames of a stop that is gone are not kept.
+   */
+  idsOf(level: Level, threadId: number, current: () => boolean): Promise<number[]> {
+    let made = this.ofThread.get(threadId);
+    if (!made) {
+      made = this.framesOfThread(level, threadId).then((frames) =>
+        current() ? frames.map((f) => this.all.push(f)) : [],
+      );
+      this.ofThread.set(threadId, made);
+    }
+    return made;
+  }
+
+  /**
+   * A thread's frames. The run's: the current event's step, then its upstream chain. An item's or
+   * iteration's: its own frame (its event at or before the position), then its step's frame and
+   * the step's upstream chain.
+   */
+  private async framesOfThread(l: Level, threadId: number): Promise<FrameAt[]> {
+    const unit = l.threads.unitOf(threadId);
+    const at = l.fold.position;
+    if (unit === undefined) {
+      const top = l.fold.current?.stepId ?? null;
+      const chain = this.chain(l, top).map((step, i): FrameAt =>
+        i === 0 ? { level: l, step, unit: null, event: at } : { level: l, step, unit: null },
+      );
+      const child = top === null ? undefined : await this.childFrame(l, top, null);
+      return child ? [child, ...chain] : chain;
+    }
+    const { stepId } = splitUnit(unit);
+    const event = l.fold.previousEventOf(unit, at + 1);
+    const own: FrameAt =
+      event < 0 ? { level: l, step: stepId, unit } : { level: l, step: stepId, unit, event };
+    const child = await this.childFrame(l, unit, unit);
+    return [
+      ...(child ? [child] : []),
+      own,
+      ...this.chain(l, stepId).map((step) => ({ level: l, step, unit: null })),
+    ];
+  }
+
+  /**
+   * The frame of the child run a step or unit (`key`) has in flight at the position (its
+   * `child_started` is its last event): the child's step at the moment of the current event (its
+   * last step event recorded by then, else its first), at that step's key line in the child's
+   * file. Undefined when there is none, or the store does not have the child run.
+   */
+  private async childFrame(
+    l: Level,
+    key: string,
+    unit: string | null,
+  ): Promise<FrameAt | undefined> {
+    const last = l.fold.previousEventOf(key, l.fold.position + 1);
+    const started = last < 0 ? undefined : l.rec.events[last]!;
+    // A step's id names its items' events too: only the step's (or unit's) own child counts.
+    const own = started?.type === "child_started" && started.scope === splitUnit(key).scope;
+    const childId = own ? started.data?.childRun : undefined;
+    if (typeof childId !== "string") return undefined;
+    const child = await this.childRun(childId);
+    if (!child) return undefined;
+    const now = l.fold.current!.at;
+    const steps = child.events.filter((e) => e.stepId !== null);
+    const shown = steps.filter((e) => e.at <= now).pop() ?? steps[0];
+    if (!shown) return undefined;
+    const path = child.run.workflowPath;
+    const place = layoutOf(child.source).steps.get(shown.stepId!);
+    return {
+      level: l,
+      step: splitUnit(key).stepId,
+      unit,
+      child: {
+        name: `${key} › ${describeEvent(shown)}`,
+        source: new Source(basename(path), path),
+        line: this.lineToClient(place?.keyLine ?? 0),
+      },
+    };
+  }
+
+  /** A step, then its upstream critical path: the dependency that ended last. */
+  private chain(l: Level, top: string | null): (string | null)[] {
+    const out: (string | null)[] = [top];
+    if (top === null) return out;
+    const layout = l.file.recorded();
+    const seen = new Set<string>([top]);
+    let at = top;
+    while (out.length < MAX_FRAMES) {
+      let best: string | undefined;
+      let bestSeq = -1;
+      for (const d of layout.depsOf(at)) {
+        const s = l.fold.step(d);
+        const seq = s ? (s.ended?.seq ?? s.lastSeq) : 0;
+        if (!seen.has(d) && seq > bestSeq) {
+          best = d;
+          bestSeq = seq;
+        }
+      }
+      if (best === undefined) break;
+      seen.add(best);
+      out.push(best);
+      at = best;
+    }
+    return out;
+  }
+
+  /** The frame `id` (1-based), the `depth`th of its thread. */
+  frame(id: number, depth: number): DebugProtocol.StackFrame {
+    const f = this.all[id - 1]!;
+    const l = f.level;
+    let name: string;
+    if (f.child) name = f.child.name;
+    else if (f.event !== undefined) name = describeEvent(l.rec.events[f.event]!);
+    else {
+      const s = l.fold.unit(f.unit ?? f.step!);
+      name = `${f.unit ?? f.step} · ${s?.ended ? eventLabel(s.ended) : (s?.status ?? "pending")}`;
+    }
+    const place = f.child ?? (f.step === null ? l.file.placeOfRun() : l.file.placeOf(f.step));
+    const frame: DebugProtocol.StackFrame = new StackFrame(
+      id,
+      name,
+      undefined,
+      place?.line ?? 0,
+      this.columnToClient(0),
+    );
+    if (place) frame.source = place.source;
+    if (depth > 0) frame.presentationHint = "subtle";
+    return frame;
+  }
+}
