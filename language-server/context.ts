@@ -4,12 +4,15 @@ import type { Connection, ServerCapabilities } from "vscode-languageserver";
 import type { Workspace } from "./workspace";
 import type { Settings } from "./settings";
 import type { LastRuns } from "./last-run";
+import type { Callers } from "./callers";
 
 export interface Context {
   readonly connection: Connection;
   readonly workspace: Workspace;
   readonly settings: Settings;
   readonly lastRuns: LastRuns;
+  /** The workspace's workflows that call a child workflow file. */
+  readonly callers: Callers;
   /** Schedules a (debounced) diagnostics update of a document. */
   readonly refreshDiagnostics: (uri: string) => void;
   /** Capabilities the client announced at initialize. */

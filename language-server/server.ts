@@ -7,9 +7,10 @@ import {
   type ServerCapabilities,
 } from "vscode-languageserver";
 import { runDidFinishNotification } from "@keel/core/protocol/lsp";
-import { Workspace } from "./workspace";
+import { filePath, Workspace } from "./workspace";
 import { Settings } from "./settings";
 import { LastRuns } from "./last-run";
+import { Callers } from "./callers";
 import type { Context, Feature } from "./context";
 import { DiagnosticsPublisher } from "./features/diagnostics";
 import { files } from "./features/files";
@@ -44,13 +45,16 @@ export function startServer(connection: Connection): void {
     workspace,
     settings,
     lastRuns,
+    callers: new Callers(workspace),
     refreshDiagnostics: (uri) => diagnostics.schedule(uri),
     client: { codeLensRefresh: false, watchedFilesRegistration: false },
   };
   const log = (problems: string[]) => problems.forEach((p) => connection.console.warn(p));
 
-  connection.onInitialize(({ initializationOptions, capabilities }) => {
+  connection.onInitialize(({ initializationOptions, capabilities, workspaceFolders, rootUri }) => {
     log(settings.update(initializationOptions));
+    const folders = workspaceFolders?.map((f) => f.uri) ?? (rootUri ? [rootUri] : []);
+    ctx.callers.setFolders(folders.map(filePath).filter((p): p is string => !!p));
     ctx.client.codeLensRefresh = capabilities.workspace?.codeLens?.refreshSupport === true;
     ctx.client.watchedFilesRegistration =
       capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration === true;

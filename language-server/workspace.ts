@@ -7,6 +7,7 @@ import { TextDocument } from "vscode-languageserver-textdocument";
 import { fileURLToPath } from "node:url";
 import type { ValidationHost } from "@keel/core/index";
 import { analyze, reanalyze, type Analysis } from "@keel/core/service/analysis";
+import { childReader, type ChildReader } from "@keel/core/service/children";
 import { nodeHost } from "@keel/core/node/host";
 
 const WORKFLOW = /\.keel\.ya?ml$/;
@@ -47,6 +48,11 @@ export class Workspace {
       : analyze(doc.getText(), options);
     this.cache.set(uri, { version: doc.version, analysis });
     return analysis;
+  }
+
+  /** Reads the child workflows of the workflow at `uri` (open text first, else disk). */
+  children(uri: string): ChildReader | undefined {
+    return childReader(filePath(uri), this.host);
   }
 
   /** The version an analysis was made for, if it is still cached. */

@@ -19,6 +19,8 @@ import { rootNames } from "../check/references";
 import { stepRoleAt } from "../check/sites";
 import type { WorkflowModel } from "../check/validate";
 import { cursorContext, type CursorContext } from "./cursor";
+import type { ChildReader, ChildWorkflow } from "./children";
+import { inputFact } from "./hover";
 
 export type CompletionKind =
   "key" | "value" | "step" | "input" | "provider" | "field" | "function" | "namespace" | "snippet";
@@ -40,11 +42,17 @@ export interface CompletionItem {
 const STEP_SCHEMA = Step as unknown as ZodLike;
 const EXPR_TAIL = /((?:[A-Za-z_][\w]*\.)*)(\$?[A-Za-z_]?\w*)$/;
 
-export function complete(model: WorkflowModel, text: string, offset: number): CompletionItem[] {
+/** `children` reads the child workflow of a `workflow` step (its inputs in `with:`, its outputs). */
+export function complete(
+  model: WorkflowModel,
+  text: string,
+  offset: number,
+  children?: ChildReader,
+): CompletionItem[] {
   const ctx = cursorContext(text, offset);
   const root = model.yaml.value;
   const expr = expressionPrefix(ctx);
-  if (expr !== undefined) return completeExpression(model, ctx, expr, offset);
+  if (expr !== undefined) return completeExpression(model, ctx, expr, offset, children);
   if (ctx.inBlock) return [];
   if (ctx.at === "value")
     return completeValue(model, ctx.path, ctx.key!, listTail(ctx.valuePrefix), offset);
@@ -62,7 +70,73 @@ export function complete(model: WorkflowModel, text: string, offset: number): Co
       );
     }
   }
-  return completeKeys(model, ctx, offset);
+  const inputs = children && childInputs(model, text, ctx, offset, children);
+  return inputs ?? completeKeys(model, ctx, offset);
+}
+
+/** Under a workflow step's `with:` (or `repeat.with:`): the child's inputs not given yet. */
+function childInputs(
+  model: WorkflowModel,
+  text: string,
+  ctx: CursorContext,
+  offset: number,
+  children: ChildReader,
+): CompletionItem[] | undefined {
+  const [section, id, ...rest] = ctx.path;
+  const inWith =
+    rest.length === 1 ? rest[0] === "with" : rest[0] === "repeat" && rest[1] === "with";
+  if (section !== "steps" || typeof id !== "string" || !inWith || rest.length > 2) return undefined;
+  const step = model.parts?.steps.get(id);
+  const child = step && children(step);
+  if (!child) return undefined;
+  const word = /[\w-]*$/.exec(ctx.before)![0];
+  // From the text: the model may be older than the keys just typed (analysis.ts, semanticModel).
+  const present = siblingKeys(text, offset, ctx.indent);
+  const declared = (v: unknown) => (isObj(v) ? v : {});
+  // Required inputs (no default) first.
+  return [...child.inputs.values()]
+    .filter((i) => !present.has(i.name) || i.name === word)
+    .sort((a, b) => Number("default" in declared(a.value)) - Number("default" in declared(b.value)))
+    .map((i) => {
+      const v = declared(i.value);
+      return {
+        label: i.name,
+        kind: "input" as const,
+        detail: [str(v.type), inputFact(v)].filter(Boolean).join(" · "),
+        documentation: str(v.description),
+        insertText: `${i.name}: `,
+        span: span(offset, word),
+      };
+    });
+}
+
+/** The keys written at column `indent` in the block around the line of `offset`. */
+function siblingKeys(text: string, offset: number, indent: number): Set<string> {
+  const start = text.lastIndexOf("\n", offset - 1) + 1;
+  const end = text.indexOf("\n", offset);
+  const above = text.slice(0, start).split(/\r?\n/).reverse();
+  const below = end < 0 ? [] : text.slice(end + 1).split(/\r?\n/);
+  const keys = new Set<string>();
+  for (const lines of [above, below]) {
+    for (const line of lines) {
+      const m = /^( *)(?:([\w-]+)\s*:(?:\s|$))?/.exec(line)!;
+      if (line.trim() === "" || line.trimStart().startsWith("#")) continue;
+      if (m[1]!.length < indent) break;
+      if (m[1]!.length === indent && m[2]) keys.add(m[2]);
+    }
+  }
+  return keys;
+}
+
+/** The child's outputs as completion items. */
+function childOutputItems(child: ChildWorkflow, where: Span): CompletionItem[] {
+  return [...child.outputs.values()].map((o) => ({
+    label: o.name,
+    kind: "field",
+    detail: typeof o.value === "string" ? o.value : undefined,
+    documentation: `output of the child workflow \`${child.name ?? child.path}\``,
+    span: where,
+  }));
 }
 
 /** The expression text before the cursor, when the cursor is inside one. */
@@ -162,6 +236,7 @@ function completeExpression(
   ctx: CursorContext,
   prefix: string,
   offset: number,
+  children: ChildReader | undefined,
 ): CompletionItem[] {
   const m = EXPR_TAIL.exec(prefix);
   const segments = m?.[1] ? m[1].split(".").slice(0, -1) : [];
@@ -219,7 +294,21 @@ function completeExpression(
     }
     const step = model.parts?.steps.get(second);
     if (third !== "output" || !step) return [];
+    if (step.type === "workflow") {
+      // A map of a child reads each item's outputs by the same names (JSONata maps the path).
+      const child = fields.length === 0 ? children?.(step) : undefined;
+      return child ? childOutputItems(child, where) : [];
+    }
     return outputFieldsAt(step, fields).map((f) => ({ label: f, kind: "field", span: where }));
+  }
+  const ownStep = owner ? model.parts?.steps.get(owner) : undefined;
+  const ownChild = ownStep?.type === "workflow" ? children?.(ownStep) : undefined;
+  if (ownChild && third === undefined) {
+    // A loop of a child: `previous.output.` and, in `repeat.until`, `output.`.
+    const until = stepRoleAt([...ctx.path.slice(2), ctx.key ?? ""]) === "until";
+    if (first === "previous" && second === "output") return childOutputItems(ownChild, where);
+    if (first === "output" && second === undefined && until)
+      return childOutputItems(ownChild, where);
   }
   if (second !== undefined) return [];
   if (first === "inputs") {

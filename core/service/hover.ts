@@ -4,10 +4,16 @@
 import type { Span } from "../model/diagnostic";
 import type { Loc } from "../model/parse";
 import { schemaAt, WORKFLOW_SCHEMA } from "../model/schema-walk";
-import { isObj, str } from "../model/untyped";
+import { isObj, str, type Obj } from "../model/untyped";
 import type { WorkflowModel } from "../check/validate";
 import type { LastRun, StepRunSummary } from "../protocol/lsp";
 import { occurrenceAt } from "./symbols";
+import {
+  childMentionAt,
+  type ChildMention,
+  type ChildReader,
+  type ChildWorkflow,
+} from "./children";
 
 export interface HoverInfo {
   readonly span: Span;
@@ -17,7 +23,12 @@ export interface HoverInfo {
   readonly stepId?: string;
 }
 
-export function hoverAt(model: WorkflowModel, offset: number): HoverInfo | undefined {
+/** `children` reads a workflow step's child, for hovers on `uses:`, `with:` keys and its outputs. */
+export function hoverAt(
+  model: WorkflowModel,
+  offset: number,
+  children?: ChildReader,
+): HoverInfo | undefined {
   const o = occurrenceAt(model, offset);
   if (o) {
     const markdown =
@@ -29,6 +40,12 @@ export function hoverAt(model: WorkflowModel, offset: number): HoverInfo | undef
     return markdown === undefined
       ? undefined
       : { span: o.span, markdown, stepId: o.kind === "step" ? o.name : undefined };
+  }
+  const mention = children && childMentionAt(model, offset);
+  const child = mention && children(mention.step);
+  if (mention && child) {
+    const markdown = childHover(mention, child);
+    return markdown === undefined ? undefined : { span: mention.span, markdown };
   }
   const root = model.yaml.root;
   const key = root && keyAt(root, offset, []);
@@ -70,13 +87,70 @@ function entryHover(
   if (description) lines.push("", description);
   const facts: string[] = [];
   if (section === "inputs") {
-    facts.push("default" in v ? `Default: \`${short(JSON.stringify(v.default))}\`` : "Required");
+    facts.push(capital(inputFact(v)));
   } else {
     if (str(v.model)) facts.push(`Model: \`${str(v.model)}\``);
     if (str(v.fallback)) facts.push(`Falls back to: \`${str(v.fallback)}\``);
   }
   if (facts.length > 0) lines.push("", facts.join("  \n"));
   return lines.join("\n");
+}
+
+/** An input's default or that it is required: "default `3`", "required". */
+export function inputFact(v: Obj): string {
+  return "default" in v ? `default \`${short(JSON.stringify(v.default))}\`` : "required";
+}
+
+/** Hover on a child's `uses:`, one of its inputs under `with:` or one of its outputs read. */
+function childHover(mention: ChildMention, child: ChildWorkflow): string | undefined {
+  const uses = String(mention.step.value.uses);
+  const at = (span: Span) => `\`${uses}:${child.index.position(span.start).line + 1}\``;
+  if (mention.kind === "uses") {
+    const lines = [`**workflow \`${child.name ?? uses}\`** · \`${uses}\``];
+    if (child.description) lines.push("", child.description);
+    const inputs = [...child.inputs.values()].map((i) => {
+      const v = isObj(i.value) ? i.value : {};
+      const about = str(v.description);
+      const facts = [str(v.type) && `\`${str(v.type)}\``, inputFact(v)].filter(Boolean);
+      return `- \`${i.name}\` · ${facts.join(" · ")}${about ? `: ${about}` : ""}`;
+    });
+    lines.push("", inputs.length > 0 ? "Inputs:" : "Inputs: none", ...inputs);
+    const outputs = [...child.outputs.values()].map(
+      (o) => `- \`${o.name}\`: \`${short(outputText(o.value))}\``,
+    );
+    lines.push("", outputs.length > 0 ? "Outputs:" : "Outputs: none", ...outputs);
+    return lines.join("\n");
+  }
+  if (mention.kind === "input") {
+    const input = child.inputs.get(mention.name);
+    if (!input) return undefined;
+    const v = isObj(input.value) ? input.value : {};
+    const type = str(v.type);
+    const lines = [`**input \`${mention.name}\`** of \`${uses}\`${type ? ` · \`${type}\`` : ""}`];
+    const description = str(v.description);
+    if (description) lines.push("", description);
+    lines.push("", `${capital(inputFact(v))}  `, `Declared at ${at(input.keySpan)}`);
+    return lines.join("\n");
+  }
+  const output = child.outputs.get(mention.name);
+  if (!output) return undefined;
+  return [
+    `**output \`${mention.name}\`** of \`${uses}\``,
+    "",
+    "```",
+    short(outputText(output.value), 500),
+    "```",
+    "",
+    `Declared at ${at(output.keySpan)}`,
+  ].join("\n");
+}
+
+function capital(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+function outputText(value: unknown): string {
+  return typeof value === "string" ? value : JSON.stringify(value);
 }
 
 /** The last run's figures for a step, as a hover section. */

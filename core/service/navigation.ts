@@ -2,23 +2,34 @@
 import type { Span } from "../model/diagnostic";
 import type { WorkflowModel } from "../check/validate";
 import { definitionOf, occurrenceAt, occurrencesOf } from "./symbols";
+import { childMentionAt, WORKFLOW_USES, type ChildReader, type ChildWorkflow } from "./children";
 
 /** Where a definition is: a span of this document, an export of a tool module, a child workflow. */
 export type DefinitionTarget =
   | { readonly kind: "span"; readonly span: Span }
   | { readonly kind: "module"; readonly module: string; readonly exportName: string }
-  | { readonly kind: "workflow"; readonly file: string };
+  | { readonly kind: "workflow"; readonly file: string }
+  /** A place in a child workflow: the declaration of one of its inputs or outputs. */
+  | { readonly kind: "child"; readonly child: ChildWorkflow; readonly span: Span };
 
 /** `uses: ./module.js#export`, as the runner and the tool check read it. */
 const USES = /^(\.{1,2}\/[^#]+)#([A-Za-z_$][\w$]*)$/;
-/** A workflow step's `uses: ./child.keel.yaml`, as check/child-workflow.ts reads it. */
-const WORKFLOW_USES = /^\.\.?\/.*\.keel\.ya?ml$/;
-
-export function definitionAt(model: WorkflowModel, offset: number): DefinitionTarget | undefined {
+/** `children` reads a workflow step's child: from a `with:` key or an output read, to its declaration. */
+export function definitionAt(
+  model: WorkflowModel,
+  offset: number,
+  children?: ChildReader,
+): DefinitionTarget | undefined {
   const o = occurrenceAt(model, offset);
   if (o) {
     const def = definitionOf(model, o.kind, o.name);
     return def && { kind: "span", span: def.span };
+  }
+  const mention = children && childMentionAt(model, offset);
+  if (mention && mention.kind !== "uses") {
+    const child = children(mention.step);
+    const entry = (mention.kind === "input" ? child?.inputs : child?.outputs)?.get(mention.name);
+    return child && entry && { kind: "child", child, span: entry.keySpan };
   }
   for (const step of model.parts?.steps.values() ?? []) {
     const loc = step.loc.children?.get("uses");

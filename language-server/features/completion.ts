@@ -28,7 +28,8 @@ export const completion: Feature = {
     connection.onCompletion(({ textDocument, position }) => {
       const a = workspace.analysis(textDocument.uri);
       if (!a) return null;
-      return complete(a.semanticModel, a.text, a.index.offset(position)).map(
+      const children = workspace.children(textDocument.uri);
+      return complete(a.semanticModel, a.text, a.index.offset(position), children).map(
         (item, i): CompletionItem => ({
           label: item.label,
           kind: KINDS[item.kind],

@@ -2,7 +2,7 @@
 // uses. A file edited in the editor (open document) or changed on disk
 // (workspace/didChangeWatchedFiles) re-validates every other open workflow that read it;
 // `.keel/settings.json` changes re-publish everything.
-import { DidChangeWatchedFilesNotification } from "vscode-languageserver";
+import { DidChangeWatchedFilesNotification, FileChangeType } from "vscode-languageserver";
 import type { Feature } from "../context";
 import { filePath } from "../workspace";
 
@@ -22,6 +22,10 @@ export const files: Feature = {
     workspace.documents.onDidChangeContent((e) => onFile(e.document.uri));
     workspace.documents.onDidClose((e) => onFile(e.document.uri));
     connection.onDidChangeWatchedFiles(({ changes }) => {
+      for (const c of changes) {
+        const path = filePath(c.uri);
+        if (path) ctx.callers.fileEvent(path, c.type === FileChangeType.Deleted);
+      }
       const paths = changes.map((c) => filePath(c.uri)).filter((p): p is string => !!p);
       changed(paths);
       if (paths.some((p) => /[\\/]\.keel[\\/]settings\.json$/.test(p))) {

@@ -11,7 +11,7 @@ export const hover: Feature = {
     connection.onHover(async ({ textDocument, position }) => {
       const a = workspace.analysis(textDocument.uri);
       if (!a) return null;
-      const info = hoverAt(a.model, a.index.offset(position));
+      const info = hoverAt(a.model, a.index.offset(position), workspace.children(textDocument.uri));
       if (!info) return null;
       let value = info.markdown;
       if (info.stepId) {

@@ -6,6 +6,7 @@ import { pathToFileURL } from "node:url";
 import { LineIndex } from "@keel/core/index";
 import { readExports } from "@keel/core/check/tool-exports";
 import { definitionAt, highlightsAt, referencesAt } from "@keel/core/service/navigation";
+import { callSpans, childPartAt } from "@keel/core/service/children";
 import { nodeHost } from "@keel/core/node/host";
 import type { Context, Feature } from "../context";
 import { toRange } from "../convert";
@@ -16,14 +17,19 @@ export const navigation: Feature = {
     referencesProvider: true,
     documentHighlightProvider: true,
   },
-  register({ connection, workspace }) {
+  register({ connection, workspace, callers }) {
     connection.onDefinition(({ textDocument, position }) => {
       const a = workspace.analysis(textDocument.uri);
       if (!a) return null;
-      const target = definitionAt(a.model, a.index.offset(position));
+      const offset = a.index.offset(position);
+      const target = definitionAt(a.model, offset, workspace.children(textDocument.uri));
       if (!target) return null;
       if (target.kind === "span")
         return { uri: textDocument.uri, range: toRange(a.index, target.span) };
+      if (target.kind === "child") {
+        const { child, span } = target;
+        return { uri: pathToFileURL(child.path).href, range: toRange(child.index, span) };
+      }
       if (!a.file) return null;
       if (target.kind === "workflow") return fileLocation(a.file, target.file, workspace);
       return moduleLocation(a.file, target.module, target.exportName, workspace);
@@ -31,9 +37,20 @@ export const navigation: Feature = {
     connection.onReferences(({ textDocument, position, context }) => {
       const a = workspace.analysis(textDocument.uri);
       if (!a) return null;
-      return referencesAt(a.model, a.index.offset(position), context.includeDeclaration).map(
+      const offset = a.index.offset(position);
+      const here = referencesAt(a.model, offset, context.includeDeclaration).map(
         (span): Location => ({ uri: textDocument.uri, range: toRange(a.index, span) }),
       );
+      // In a child workflow: where its callers run it, pass the input or read the output.
+      const part = a.file && childPartAt(a.model, offset);
+      if (!part || !a.file) return here;
+      const there = callers.of(a.file).flatMap((c) =>
+        callSpans(c.calls, part).map((span): Location => ({
+          uri: c.uri,
+          range: toRange(c.index, span),
+        })),
+      );
+      return [...here, ...there];
     });
     connection.onDocumentHighlight(({ textDocument, position }) => {
       const a = workspace.analysis(textDocument.uri);

@@ -43,6 +43,8 @@ export interface ClientOptions {
   transport?: "stdio" | "ipc";
   initializationOptions?: unknown;
   capabilities?: Record<string, unknown>;
+  /** Folders (paths) sent as the workspace's `workspaceFolders`. */
+  workspaceFolders?: readonly string[];
   /** Registers handlers (e.g. `keel/lastRun`) before the connection starts listening. */
   setup?: (connection: MessageConnection) => void;
 }
@@ -82,6 +84,9 @@ export class TestClient {
     await connection.sendRequest("initialize", {
       processId: process.pid,
       rootUri: null,
+      workspaceFolders:
+        options.workspaceFolders?.map((path) => ({ uri: pathToFileURL(path).href, name: path })) ??
+        null,
       capabilities: options.capabilities ?? {},
       initializationOptions: options.initializationOptions ?? { debounceMs: 0 },
     });

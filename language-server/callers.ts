@@ -1,0 +1,77 @@
+// The workflows of the workspace that call a child workflow file, for references (and the
+// "N callers" lens) of a child. The workspace folders are searched for `*.keel.yaml` once, on the
+// first question; the list then follows didChangeWatchedFiles (created, deleted) and the
+// documents opened in the editor. Each question reads the listed files (open text first, else
+// disk) and parses only those whose text names the child's file; parses are kept by text.
+import { basename } from "node:path";
+import { pathToFileURL } from "node:url";
+import { validate, type WorkflowModel } from "@keel/core/check/validate";
+import { LineIndex } from "@keel/core/index";
+import { callsOf, type ChildCall } from "@keel/core/service/children";
+import { findWorkflowFiles, nodeHost } from "@keel/core/node/host";
+import { filePath, type Workspace } from "./workspace";
+
+/** A workflow file that calls the child, with its calls. */
+export interface Caller {
+  readonly uri: string;
+  readonly index: LineIndex;
+  readonly calls: readonly ChildCall[];
+}
+
+const WORKFLOW = /\.keel\.ya?ml$/;
+
+export class Callers {
+  private folders: readonly string[] = [];
+  private files?: Set<string>;
+  private readonly parsed = new Map<
+    string,
+    { text: string; model: WorkflowModel; index: LineIndex }
+  >();
+
+  constructor(private readonly workspace: Workspace) {}
+
+  /** The workspace folders (paths) to search; forgets an earlier search. */
+  setFolders(folders: readonly string[]): void {
+    this.folders = folders;
+    this.files = undefined;
+  }
+
+  /** A workflow file was created or deleted on disk. */
+  fileEvent(path: string, deleted: boolean): void {
+    if (!WORKFLOW.test(path)) return;
+    if (deleted) {
+      this.files?.delete(path);
+      this.parsed.delete(path);
+    } else this.files?.add(path);
+  }
+
+  /** The workflows that call the file `child` (an absolute path), in path order. */
+  of(child: string): Caller[] {
+    this.files ??= new Set(this.folders.length ? findWorkflowFiles(this.folders).files : []);
+    const uris = new Map<string, string>([...this.files].map((p) => [p, pathToFileURL(p).href]));
+    for (const doc of this.workspace.documents.all()) {
+      const path = filePath(doc.uri);
+      if (path && this.workspace.isWorkflow(doc.uri)) uris.set(path, doc.uri);
+    }
+    const name = basename(child);
+    const out: Caller[] = [];
+    for (const [path, uri] of [...uris].sort(([a], [b]) => a.localeCompare(b))) {
+      const open = this.workspace.analysis(uri);
+      const text = open?.text ?? nodeHost.readFile(path);
+      if (text === undefined || !text.includes(name)) continue;
+      const known = open ? { model: open.model, index: open.index } : this.parse(path, text);
+      const calls = callsOf(known.model, (uses) => nodeHost.resolve(path, uses), child);
+      if (calls.length > 0) out.push({ uri, index: known.index, calls });
+    }
+    return out;
+  }
+
+  /** A file not open in the editor, validated without reading its children. */
+  private parse(path: string, text: string): { model: WorkflowModel; index: LineIndex } {
+    const hit = this.parsed.get(path);
+    if (hit && hit.text === text) return hit;
+    const made = { text, model: validate(text, { file: path }).model, index: new LineIndex(text) };
+    this.parsed.set(path, made);
+    return made;
+  }
+}
