@@ -1,8 +1,9 @@
 // The workflows of the workspace that call a child workflow file, for references (and the
 // "N callers" lens) of a child. The workspace folders are searched for `*.keel.yaml` once, on the
-// first question; the list then follows didChangeWatchedFiles (created, deleted) and the
-// documents opened in the editor. Each question reads the listed files (open text first, else
-// disk) and parses only those whose text names the child's file; parses are kept by text.
+// first question; the list then follows didChangeWatchedFiles (created, changed, deleted) and the
+// documents opened in the editor. A file's text is its open document's, else read from disk once
+// and again after a watched-file event for it; only the files whose text names the child's file
+// are parsed, and a parse is kept while the text stays the same.
 import { basename } from "node:path";
 import { pathToFileURL } from "node:url";
 import { validate, type WorkflowModel } from "@keel/core/check/validate";
@@ -23,6 +24,8 @@ const WORKFLOW = /\.keel\.ya?ml$/;
 export class Callers {
   private folders: readonly string[] = [];
   private files?: Set<string>;
+  /** Files' text on disk (undefined: unreadable), until a watched-file event for them. */
+  private readonly disk = new Map<string, string | undefined>();
   private readonly parsed = new Map<
     string,
     { text: string; model: WorkflowModel; index: LineIndex }
@@ -36,9 +39,10 @@ export class Callers {
     this.files = undefined;
   }
 
-  /** A workflow file was created or deleted on disk. */
+  /** A workflow file was created, changed or deleted on disk. */
   fileEvent(path: string, deleted: boolean): void {
     if (!WORKFLOW.test(path)) return;
+    this.disk.delete(path);
     if (deleted) {
       this.files?.delete(path);
       this.parsed.delete(path);
@@ -56,14 +60,20 @@ export class Callers {
     const name = basename(child);
     const out: Caller[] = [];
     for (const [path, uri] of [...uris].sort(([a], [b]) => a.localeCompare(b))) {
-      const open = this.workspace.analysis(uri);
-      const text = open?.text ?? nodeHost.readFile(path);
+      const doc = this.workspace.documents.get(uri);
+      const text = doc ? doc.getText() : this.diskText(path);
       if (text === undefined || !text.includes(name)) continue;
+      const open = doc && this.workspace.analysis(uri);
       const known = open ? { model: open.model, index: open.index } : this.parse(path, text);
       const calls = callsOf(known.model, (uses) => nodeHost.resolve(path, uses), child);
       if (calls.length > 0) out.push({ uri, index: known.index, calls });
     }
     return out;
+  }
+
+  private diskText(path: string): string | undefined {
+    if (!this.disk.has(path)) this.disk.set(path, nodeHost.readFile(path));
+    return this.disk.get(path);
   }
 
   /** A file not open in the editor, validated without reading its children. */

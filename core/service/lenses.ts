@@ -22,6 +22,17 @@ const STATUS_MARK: Record<string, string> = {
   pending: "…",
 };
 
+/**
+ * Over a child workflow's `name:`: how many workflow steps in the workspace run it. It carries no
+ * command (an editor shows it as text); references on the same line list them.
+ */
+export function callersLens(model: WorkflowModel, callers: number): Lens | undefined {
+  const root = model.yaml.root?.children;
+  const span = root?.get("name")?.keySpan ?? root?.get("keel")?.keySpan;
+  if (callers === 0 || !span) return undefined;
+  return { span, title: `${callers} caller${callers === 1 ? "" : "s"}`, command: "", args: [] };
+}
+
 export function codeLenses(model: WorkflowModel, uri: string, run: LastRun | null): Lens[] {
   const parts = model.parts;
   const stepsKey = model.yaml.root?.children?.get("steps")?.keySpan;

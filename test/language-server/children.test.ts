@@ -237,6 +237,17 @@ test("references of a child file list its callers, open in the editor or not", a
   assert.deepEqual(await referencesOf("keel: 1", 0), await referencesOf("name: summarize", 0));
 });
 
+test("a child file has a lens over its name: with the number of workflow steps running it", async () => {
+  const lenses = (uri: string) =>
+    client.request<{ range: Range; command: { title: string } }[]>("textDocument/codeLens", {
+      textDocument: { uri },
+    });
+  const [first] = await lenses(child);
+  assert.equal(first!.command.title, "3 callers");
+  assert.equal(first!.range.start.line, 1);
+  assert.ok((await lenses(parent)).every((l) => !/callers?$/.test(l.command.title)));
+});
+
 test("references of a child's input list the with: keys passing it; of an output, the expressions reading it", async () => {
   assert.deepEqual(await referencesOf("  limit:", 3), [
     "child.keel.yaml:11: limit",
@@ -273,8 +284,11 @@ test("a caller deleted, created or edited on disk changes the references; a rena
   });
   assert.equal((await rows()).length, 3);
   writeFileSync(join(dir, "other.keel.yaml"), OTHER.replace("./flows/child", "./flows/gone"));
+  const changed = { changes: [{ uri: other, type: 2 }] };
+  await client.connection.sendNotification("workspace/didChangeWatchedFiles", changed);
   assert.equal((await rows()).length, 2);
   writeFileSync(join(dir, "other.keel.yaml"), OTHER);
+  await client.connection.sendNotification("workspace/didChangeWatchedFiles", changed);
 
   // The child renamed: the callers name a file that no longer exists.
   await client.close(child);
