@@ -9,7 +9,7 @@
 import type { Step } from "../model/schema";
 import type { RunOptions, RunResult, StepState } from "./types";
 import type { RunStatus } from "../record/records";
-import { raceAbort, Semaphores, sleep } from "./async";
+import { sleep } from "./async";
 import { recordEnd, summaries } from "./result";
 import { dependenciesAllow, STATUS_FUNCTIONS } from "./conditions";
 import {
@@ -25,16 +25,9 @@ import { evaluateBare, evaluateBareSync, FALLBACK, toJson, type ExprScope } from
 import { Recorder } from "./recorder";
 import { Outcomes, pendingState, snapshotOf } from "./outcomes";
 import { cacheKey, cachePolicy } from "./cache";
-import { setMaxListeners } from "node:events";
 import { Redactor } from "./redact";
 import { checkOutput } from "./output-schema";
-import {
-  afterFailure,
-  durationMs,
-  fallbackRetryPolicy,
-  stepRetryPolicy,
-  stepTimeout,
-} from "./policy";
+import { afterFailure, fallbackRetryPolicy, stepRetryPolicy, stepTimeout } from "./policy";
 import {
   prepareStep,
   prepareStepSync,
@@ -62,13 +55,9 @@ import {
   type Item,
 } from "./map";
 import { splitUnit } from "../record/records";
+import { cancelledError, RunLimits } from "./limits";
 
 export type { RunOptions, RunResult, StepSummary } from "./types";
-
-/** The signal of work nothing will abort. */
-const NEVER = new AbortController().signal;
-
-const CANCELLED = () => new StepError("cancelled", "the run was cancelled");
 
 /** The longest a run of quick steps holds the event loop before it lets other work go on. */
 const SLICE_MS = 10;
@@ -103,10 +92,8 @@ class LocalRun implements ScopeSource {
   readonly context: RunContext;
   private readonly steps: Record<string, Step>;
   private readonly dir: string;
-  private readonly semaphores = new Semaphores();
   private readonly internal = new AbortController();
-  /** Attempts a cancel aborts: one listener on the run's signal, not one per attempt. */
-  private readonly cancellable = new Set<AbortController>();
+  private readonly limits: RunLimits;
   private readonly outcomes: Outcomes;
   private readonly runView: { readonly id: string; readonly started_at: string };
 
@@ -148,11 +135,7 @@ class LocalRun implements ScopeSource {
       this.states.set(id, state);
       this.units.set(id, state);
     }
-    // Effects without a time limit listen to the run's signal, as many at once as run concurrently.
-    setMaxListeners(0, this.internal.signal);
-    this.internal.signal.addEventListener("abort", () => {
-      for (const c of this.cancellable) c.abort(CANCELLED());
-    });
+    this.limits = new RunLimits(this.internal.signal, o.effects, o.workflow);
     for (const [id, n] of o.resume?.attempts ?? []) {
       const state = this.states.get(id);
       if (state) state.attempts = n;
@@ -193,7 +176,7 @@ class LocalRun implements ScopeSource {
     }, HEARTBEAT_MS);
     heartbeat.unref();
     // A cancel reaches the steps and, after them, the evaluation of the run's outputs.
-    const abort = () => this.internal.abort(CANCELLED());
+    const abort = () => this.internal.abort(cancelledError());
     o.signal?.addEventListener("abort", abort);
     try {
       try {
@@ -635,7 +618,7 @@ class LocalRun implements ScopeSource {
     failed.sort((a, b) => a.index - b.index);
     // `steps.<id>.items` holds whether the map succeeded or not.
     this.states.get(id)!.items = views;
-    if (cancellable && this.internal.signal.aborted) this.outcomes.fail(id, CANCELLED(), 0);
+    if (cancellable && this.internal.signal.aborted) this.outcomes.fail(id, cancelledError(), 0);
     else if (failed.length > limit)
       this.outcomes.fail(id, itemsError(id, failed, this.units, items.length), 0);
     else this.outcomes.mapped(id, output);
@@ -673,11 +656,7 @@ class LocalRun implements ScopeSource {
         policy = fallbackRetryPolicy(wf, provider);
         tries = 0;
       } else {
-        this.outcomes.fail(
-          id,
-          cancelled ? new StepError("cancelled", "the run was cancelled") : err,
-          attempt,
-        );
+        this.outcomes.fail(id, cancelled ? cancelledError() : err, attempt);
         return;
       }
     }
@@ -702,7 +681,7 @@ class LocalRun implements ScopeSource {
     const limit =
       timeout === undefined
         ? undefined
-        : this.limitSignal(timeout, cancellable, "its templates were not evaluated");
+        : this.limits.limit(timeout, cancellable, "its templates were not evaluated");
     try {
       prepared = await prepareStep(
         step,
@@ -740,7 +719,7 @@ class LocalRun implements ScopeSource {
     const unbound = prepared;
     const bound: PreparedStep = { ...unbound, execute: (e, s) => unbound.execute(e, s, at) };
     try {
-      const output = await this.withLimits(bound, timeout, provider, cancellable);
+      const output = await this.limits.execute(bound, timeout, provider, cancellable);
       this.verifyStore(id, prepared);
       checkOutput(step.type, step.output?.schema, output.value);
       const snapshot = await snapshotOf(step, scope, output.value);
@@ -848,7 +827,7 @@ class LocalRun implements ScopeSource {
       status: result.status,
     });
     if (result.status === "succeeded") return { value: result.outputs ?? {} };
-    if (result.status === "cancelled") throw CANCELLED();
+    if (result.status === "cancelled") throw cancelledError();
     const failed = result.steps.find((s) => s.status === "failed" && !s.continued);
     throw new StepError(
       failed?.error?.kind ?? "config",
@@ -878,73 +857,6 @@ class LocalRun implements ScopeSource {
       output: (text) => output.add(text),
       processStarted: (p) => this.recorder.process({ runId: this.runId, stepId, attempt, ...p }),
       log: () => output.value(),
-    };
-  }
-
-  /** Runs the effect within its timeout and its provider's concurrency, telling a timeout from a cancel. */
-  private async withLimits(
-    prepared: PreparedStep,
-    timeout: string | undefined,
-    provider: string | undefined,
-    cancellable: boolean,
-  ): Promise<StepOutput> {
-    const limit = provider ? this.o.workflow.providers?.[provider]?.concurrency : undefined;
-    // A pure step without a time limit ends by itself, quickly: no controller to set up.
-    // Its expressions still stop at a cancel (a transform can loop: docs/runner.md).
-    if (prepared.quick && timeout === undefined) {
-      return prepared.execute(this.o.effects, cancellable ? this.internal.signal : NEVER);
-    }
-    if (provider && limit) await this.semaphores.acquire(provider, limit);
-    try {
-      // Without a time limit, only a cancel can stop the effect: the run's own signal says when.
-      if (timeout === undefined) {
-        const signal = cancellable ? this.internal.signal : NEVER;
-        return await raceAbort(prepared.execute(this.o.effects, signal), signal);
-      }
-      return await this.withTimeout(prepared, timeout, cancellable);
-    } finally {
-      if (provider && limit) this.semaphores.release(provider);
-    }
-  }
-
-  private async withTimeout(
-    prepared: PreparedStep,
-    timeout: string,
-    cancellable: boolean,
-  ): Promise<StepOutput> {
-    const what = prepared.quick ? "the expression did not end" : "no answer";
-    const limit = this.limitSignal(timeout, cancellable, what);
-    try {
-      return await raceAbort(prepared.execute(this.o.effects, limit.signal), limit.signal);
-    } finally {
-      limit.release();
-    }
-  }
-
-  /**
-   * A signal that aborts at a step's time limit (a timeout: "<what> within <timeout>") and, when
-   * the step is cancellable, at the run's cancel; release it when the work is done.
-   */
-  private limitSignal(
-    timeout: string,
-    cancellable: boolean,
-    what: string,
-  ): { signal: AbortSignal; release(): void } {
-    const controller = new AbortController();
-    if (cancellable) {
-      if (this.internal.signal.aborted) controller.abort(CANCELLED());
-      else this.cancellable.add(controller);
-    }
-    const timer = setTimeout(
-      () => controller.abort(new StepError("timeout", `${what} within ${timeout}`)),
-      durationMs(timeout),
-    );
-    return {
-      signal: controller.signal,
-      release: () => {
-        clearTimeout(timer);
-        this.cancellable.delete(controller);
-      },
     };
   }
 
