@@ -3,7 +3,7 @@
 // run is followed: progress from the events the workers commit, then the same summary, JSON and
 // exit code. The workflow is validated here first; its secrets come from the workers.
 import { foldToEnd } from "@keel/core/record/fold";
-import { notOnWorkers } from "@keel/core/runner/map";
+import { workersRefusal } from "@keel/core/runner/map";
 import type { LoadedWorkflow } from "@keel/core/runner/load";
 import type { RunResult, StepSummary } from "@keel/core/runner/types";
 import { newRunId } from "@keel/core/store/ids";
@@ -33,11 +33,8 @@ export interface RunOnOptions {
 }
 
 export async function performRunOn(o: RunOnOptions): Promise<number> {
-  const refused = notOnWorkers(o.loaded.workflow);
-  if (refused.length > 0)
-    throw new UsageError(
-      `${refused.join(", ")}: maps, child workflows and loops do not run on workers yet; run ${o.loaded.path} locally (keel run without --on)`,
-    );
+  const refused = workersRefusal(o.loaded.workflow, o.loaded.path);
+  if (refused) throw new UsageError(refused);
   const { openDbosExecutor, RunNotExecutedError } = await import("@keel/workers");
   let executor;
   try {

@@ -1,6 +1,7 @@
 // One attempt of a step of a distributed run: the DBOS workflow `keel_attempt`, a child of the
 // run's workflow (dbos-run.ts), on the queue of the step's provider, so it executes on whichever
-// worker takes it. Its id is `<run>:<step>:<attempt>`: starting it twice starts it once.
+// worker takes it. It attempts a unit (docs/dev/scopes.md): a step, or an item of a map. Its id is
+// `<run>:<unit>:<attempt>` (`<run>:summarize[doc-17]:1`): starting it twice starts it once.
 // Within it, two DBOS steps:
 // 1. `keel.effect`: the step's templates (within its time limit), the cache lookup and, on a
 //    miss, the effect itself, DBOS retries off (Keel's retry policy decides, in the run's
@@ -12,7 +13,7 @@
 // What it returns crosses PostgreSQL (DBOS's tables), so values in it are redacted like the record.
 import { DBOS } from "@dbos-inc/dbos-sdk";
 import type { Step } from "../model/schema";
-import type { Origin } from "../record/records";
+import { unitKey, type Origin } from "../record/records";
 import { cacheKey, cachePolicy } from "../runner/cache";
 import { raceAbort } from "../runner/async";
 import { StepError, asStepError, type ErrorKind } from "../runner/errors";
@@ -47,6 +48,11 @@ import {
 export interface AttemptTask {
   readonly runId: string;
   readonly stepId: string;
+  /** The unit's scope within the step (`[doc-17]` for an item), null for the step itself. */
+  readonly scope: string | null;
+  /** Names the unit's expressions see beside the step's (an item's `item` and `index`). */
+  readonly names: Record<string, unknown> | null;
+  /** The attempt's number within its unit. */
   readonly attempt: number;
   /** Which try this is on `provider` (1 after a fallback). */
   readonly tries: number;
@@ -97,8 +103,9 @@ export async function executeAttempt(w: WorkerContext, task: AttemptTask): Promi
     return { status: "failed", error: { kind: "config", message }, unrecorded: true };
   }
   const { workflow: wf } = loaded;
-  const id = task.stepId;
-  const step = wf.steps[id] as Step;
+  // The unit's key: its attempts, events and state are kept by it.
+  const id = unitKey(task.stepId, task.scope);
+  const step = wf.steps[task.stepId] as Step;
   const provider = task.provider ?? undefined;
   const state: StepState = {
     ...pendingState(task.attempt - 1),
@@ -123,7 +130,10 @@ export async function executeAttempt(w: WorkerContext, task: AttemptTask): Promi
     wf,
   );
   const scope: ExprScope = {
-    context: contextWith({ ...task.context, secrets }, task.steps),
+    context: {
+      ...contextWith({ ...task.context, secrets }, task.steps),
+      ...(task.names ?? {}),
+    },
     bindings: {
       always: () => true,
       success: () => task.success,
@@ -197,7 +207,7 @@ export async function executeAttempt(w: WorkerContext, task: AttemptTask): Promi
       const printed = new AttemptOutput();
       const at = {
         runId: task.runId,
-        stepId: id,
+        stepId: task.stepId,
         attempt: task.attempt,
         output: (text: string) => printed.add(text),
       };

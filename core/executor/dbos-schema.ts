@@ -18,6 +18,11 @@ export const RUN_WORKFLOW = "keel_run";
 export const ATTEMPT_WORKFLOW = "keel_attempt";
 /** The queue of attempts whose provider sets no `concurrency`. */
 export const STEPS_QUEUE = "keel-steps";
+/**
+ * The queue of child runs (a `workflow` step's attempts), without a limit: a run waiting for its
+ * children must never hold the slot they need, and a child's attempts are on the steps' queues.
+ */
+export const CHILD_RUNS_QUEUE = "keel-child-runs";
 
 /** The queue of a provider's attempts: its `concurrency` is the queue's, across every worker. */
 export function providerQueue(provider: string, concurrency: number): string {

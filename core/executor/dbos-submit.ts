@@ -11,6 +11,7 @@ import { foldToEnd } from "../record/fold";
 import type { EventRecord } from "../record/records";
 import type { Executor, RunHandle, RunSpec } from "./executor";
 import { storeHandle } from "./local";
+import { childFiles } from "./dbos-children";
 import { appVersion, DBOS_APP, migrateDbos, RUN_WORKFLOW, RUNS_QUEUE } from "./dbos-schema";
 
 export interface DbosExecutorOptions {
@@ -49,6 +50,8 @@ export class DbosExecutor implements Executor {
   ) {}
 
   async start(spec: RunSpec): Promise<RunHandle> {
+    // The child workflows' files go with the run, read here, where it is submitted.
+    const children = spec.children ?? childFiles(spec.workflowPath, spec.source);
     await this.client.enqueue(
       {
         workflowName: RUN_WORKFLOW,
@@ -56,7 +59,7 @@ export class DbosExecutor implements Executor {
         workflowID: spec.runId,
         appVersion: appVersion(this.options.keelVersion),
       },
-      spec,
+      { ...spec, children },
     );
     return this.attach(spec.runId);
   }

@@ -23,6 +23,7 @@ import type { RunSpec } from "./executor";
 import {
   appVersion,
   ATTEMPT_WORKFLOW,
+  CHILD_RUNS_QUEUE,
   DBOS_APP,
   migrateDbos,
   providerQueue,
@@ -110,8 +111,13 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
     { name: ATTEMPT_WORKFLOW },
   );
   const queues = new Set<string>();
+  // Registered below: a workflow step's child run is a run workflow of its own.
+  const registered: { run?: (spec: RunSpec) => Promise<Executed> } = {};
   const flows = {
     attempt,
+    get run() {
+      return registered.run!;
+    },
     // A provider with a `concurrency` gets a queue of its own, limited pool-wide; the others
     // share the steps' queue. Registered on first use; every worker picks it up from the database.
     async queueOf(limit: number | undefined, provider: string | undefined) {
@@ -128,7 +134,7 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
       return name;
     },
   };
-  DBOS.registerWorkflow(
+  registered.run = DBOS.registerWorkflow(
     async (spec: RunSpec) => {
       log(`run ${spec.runId} started`);
       const executed: Executed = await executeDistributed(context, flows, spec);
@@ -165,6 +171,10 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
       onConflict: "always_update",
     });
   }
+  await DBOS.registerQueue(CHILD_RUNS_QUEUE, {
+    minPollingIntervalMs: pollMs,
+    onConflict: "always_update",
+  });
 
   let recovered = 0;
   let recovering = false;

@@ -17,6 +17,21 @@ export interface RunSpec {
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly concurrency?: number;
   readonly noCache?: boolean;
+  /**
+   * The child workflow files its `workflow` steps use, and theirs, by absolute path: read and
+   * validated where the run is submitted, like `source` (core/executor/dbos-children.ts).
+   */
+  readonly children?: Readonly<Record<string, ChildFile>>;
+  /** A child run: the run and the unit (`per_ticket[t-9]`, `refine#2`) that started it. */
+  readonly parent?: { readonly runId: string; readonly scope: string; readonly depth: number };
+  /** Wait this long before the run starts (a retried child run's backoff). */
+  readonly delayMs?: number;
+}
+
+/** A child workflow file as submitted: its text, and the `env.NAME` values it reads. */
+export interface ChildFile {
+  readonly source: string;
+  readonly env: Readonly<Record<string, string | undefined>>;
 }
 
 /** A started run: its events as they commit, and its end. */

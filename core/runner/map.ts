@@ -4,20 +4,28 @@
 import type { Step, Workflow } from "../model/schema";
 import { itemScope, unitKey } from "../record/records";
 import { StepError } from "./errors";
+import { stepTimeout } from "./policy";
 import type { ItemView, StepState } from "./types";
 
 /**
- * What the team's workers cannot run yet (docs/team.md): steps with `for_each` and workflow steps,
- * each named with why; empty when the workflow has none. A run on the workers refuses them
- * rather than run them as single steps, which would give a wrong result that looks right.
+ * What the team's workers cannot run as a local run does (docs/team.md): a workflow step with a
+ * time limit (its `timeout` or `defaults.timeout`), which a local run applies to its whole child
+ * run, each named; empty when the workflow has none. Maps, workflow steps and loops run there.
  */
 export function notOnWorkers(workflow: Workflow): string[] {
   const out: string[] = [];
   for (const [id, step] of Object.entries(workflow.steps as Record<string, Step>)) {
-    if (step.for_each !== undefined) out.push(`${id} (for_each)`);
-    else if (step.type === "workflow") out.push(`${id} (a workflow step)`);
+    if (step.type === "workflow" && stepTimeout(step, workflow, undefined) !== undefined)
+      out.push(`${id} (a workflow step with a time limit)`);
   }
   return out;
+}
+
+/** Why `file` cannot run on the workers, with the fix; undefined when it can. */
+export function workersRefusal(workflow: Workflow, file: string): string | undefined {
+  const refused = notOnWorkers(workflow);
+  if (refused.length === 0) return undefined;
+  return `${file}: ${refused.join(", ")}: the workers do not keep a time limit on a child run yet; remove the step's timeout (or defaults.timeout), or run the workflow locally (keel run without --on)`;
 }
 
 /** Items running at once when the step sets no `concurrency`. */

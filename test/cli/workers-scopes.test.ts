@@ -1,35 +1,330 @@
-// Maps and child workflows do not run on the team's workers yet (docs/team.md): keel run --on
-// refuses them before anything is submitted, rather than run them as single steps.
-import { test } from "node:test";
+// Maps, child workflows and loops on a team's workers (docs/team.md, issue #18): on two
+// `keel worker` processes and a throw-away PostgreSQL, a `for_each` map (with a failing item kept
+// by `on_item_error: continue` and retried per item), a pure map over its output, a workflow step,
+// a map of a workflow step and a `repeat` loop with `until` give the outputs, items, child runs and
+// record of a local run of the same file (keel diff's own comparison); a list the map rules refuse
+// fails the step before any item starts, with the local message.
+import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { openPgStore, type PgStore } from "@keel/core/store/pg-store";
+import { openSqliteStore } from "@keel/core/store/sqlite-store";
+import { readRecordedRun } from "@keel/core/replay/record";
+import { diffRuns } from "@keel/core/replay/diff";
+import type { EventRecord } from "@keel/core/record/records";
+import type { RunStore } from "@keel/core/store/run-store";
 import { keel, workspace } from "../helpers/cli";
+import { keelAsync } from "../helpers/otlp";
+import { postgresMissing, startPostgres, type ThrowawayPostgres } from "../helpers/postgres";
+import { killWorkers, startWorkerProcess, type StartedWorker } from "../helpers/workers";
 
-test("keel run --on refuses a workflow with a map or a workflow step, naming them, before it reaches the workers", () => {
-  const dir = workspace({
-    "flow.keel.yaml": `keel: 1
-name: digest
-providers:
-  p: { type: scripted, default: fine }
+const MAP = `keel: 1
+name: map on workers
 steps:
   docs:
     type: transform
-    expr: '["a", "b"]'
-  summarize:
-    type: llm
+    expr: '[{"id": "a", "n": 1}, {"id": "b", "n": 2}, {"id": "bad", "n": 3}, {"id": "c", "n": 4}, {"id": "d", "n": 5}]'
+  squared:
+    type: tool
+    uses: ./item.js#square
     for_each: steps.docs.output
-    prompt: "Summarize \${{ item }}"
-  again:
+    key: item.id
+    concurrency: 2
+    with: { id: "\${{ item.id }}", n: "\${{ item.n }}", index: "\${{ index }}" }
+    on_item_error: continue
+    retry: { max_attempts: 2, initial: 10ms, on: [tool_error] }
+  doubled:
+    type: transform
+    for_each: steps.squared.output
+    expr: 'item = null ? 0 : item.sq * 2'
+  total:
+    type: transform
+    expr: '$sum(steps.doubled.output)'
+outputs:
+  squared: steps.squared.output
+  doubled: steps.doubled.output
+  keys: steps.squared.items.key
+  statuses: steps.squared.items.status
+  total: steps.total.output
+`;
+const NEST = `keel: 1
+name: nest
+steps:
+  one: { type: workflow, uses: ./child.keel.yaml, with: { n: 5 } }
+  many:
     type: workflow
     uses: ./child.keel.yaml
+    for_each: '[1, 2, 3]'
+    with: { n: "\${{ item }}" }
+  loop:
+    type: workflow
+    uses: ./inc.keel.yaml
+    with: { n: 0 }
+    repeat: { max: 5, until: output.n >= 3, with: { n: "\${{ previous.output.n }}" } }
+outputs:
+  one: steps.one.output.v
+  many: steps.many.output.v
+  loop: steps.loop.output.n
+  iterations: $count(steps.loop.iterations)
+`;
+const CHILD = `keel: 1
+name: child
+inputs:
+  n: { type: number }
+steps:
+  work: { type: tool, uses: ./item.js#tenfold, with: { n: "\${{ inputs.n }}" } }
+outputs:
+  v: steps.work.output
+`;
+const INC = `keel: 1
+name: inc
+inputs:
+  n: { type: number }
+steps:
+  next: { type: tool, uses: ./item.js#inc, with: { n: "\${{ inputs.n }}" } }
+outputs:
+  n: steps.next.output
+`;
+const DUPLICATE = `keel: 1
+name: duplicate keys
+steps:
+  twice:
+    type: tool
+    uses: ./item.js#square
+    for_each: '[{"id": "a", "n": 1}, {"id": "a", "n": 2}]'
+    key: item.id
+    with: { id: "\${{ item.id }}", n: "\${{ item.n }}" }
+`;
+// Each execution appends a line to the file the environment names, as it starts.
+const ITEM = `const { appendFileSync } = require("node:fs");
+const note = (line) => appendFileSync(process.env.KEEL_TEST_EFFECTS, line + "\\n");
+exports.square = async (args) => {
+  note("square " + args.id);
+  await new Promise((r) => setTimeout(r, 50));
+  if (args.id === "bad") throw new Error("bad item " + args.id);
+  return { id: args.id, sq: args.n * args.n, index: args.index };
+};
+exports.tenfold = async (args) => {
+  note("tenfold " + args.n);
+  return args.n * 10;
+};
+exports.inc = async (args) => {
+  note("inc " + args.n);
+  return args.n + 1;
+};
+`;
+
+const missing = postgresMissing();
+let server: ThrowawayPostgres | undefined;
+const pool: StartedWorker[] = [];
+let dir = "";
+let url = "";
+
+before(async () => {
+  if (missing) return;
+  server = await startPostgres();
+  url = server.url;
+  dir = workspace({
+    "map.keel.yaml": MAP,
+    "nest.keel.yaml": NEST,
+    "child.keel.yaml": CHILD,
+    "inc.keel.yaml": INC,
+    "duplicate.keel.yaml": DUPLICATE,
+    "item.js": ITEM,
+  });
+  writeFileSync(join(dir, "effects.log"), "");
+  for (const id of ["m1", "m2"])
+    pool.push(startWorkerProcess(url, id, dir, join(dir, "effects.log")));
+  await Promise.all(pool.map((w) => w.ready));
+});
+after(() => {
+  killWorkers();
+  server?.stop();
+});
+
+/** Runs `file` on the workers and locally; both results, and both records. */
+async function bothWays(file: string) {
+  const remote = await keelAsync(["run", file, "--on", url, "--json"], dir);
+  const local = keel(["run", file, "--json"], dir, {
+    KEEL_TEST_EFFECTS: join(dir, "local-effects.log"),
+  });
+  const r = JSON.parse(remote.stdout || "{}") as {
+    runId: string;
+    status: string;
+    outputs: unknown;
+  };
+  const l = JSON.parse(local.stdout || "{}") as { runId: string; status: string; outputs: unknown };
+  return { remote, local, r, l };
+}
+
+/** keel diff's comparison of a run on the workers with a local one: null when they agree. */
+async function divergence(remoteId: string, localId: string): Promise<unknown> {
+  const pg = await openPgStore(url, { readOnly: true });
+  const sqlite = openSqliteStore(join(dir, ".keel", "runs.sqlite"));
+  try {
+    const theirs = (await readRecordedRun(pg, remoteId))!;
+    const mine = (await readRecordedRun(sqlite, localId))!;
+    return diffRuns(mine, theirs).firstDivergence;
+  } finally {
+    await sqlite.close();
+    await pg.close();
+  }
+}
+
+const unitEvents = (events: EventRecord[], step: string, scope: string) =>
+  events
+    .filter((e) => e.stepId === step && e.scope === scope)
+    .map((e) => `${e.type}${e.attempt ? `#${e.attempt}` : ""}`);
+
+async function withStore<T>(f: (store: PgStore) => Promise<T>): Promise<T> {
+  const store = await openPgStore(url, { readOnly: true });
+  try {
+    return await f(store);
+  } finally {
+    await store.close();
+  }
+}
+
+test(
+  "a map on the workers: each item an attempt of its own, retried per item, a failed item kept by on_item_error: continue, outputs and record as a local run's",
+  { skip: missing, timeout: 120_000 },
+  async () => {
+    const { remote, local, r, l } = await bothWays("map.keel.yaml");
+    assert.equal(remote.code, 0, remote.stderr + remote.stdout);
+    assert.equal(local.code, 0, local.stderr + local.stdout);
+    const expected = {
+      squared: [
+        { id: "a", sq: 1, index: 0 },
+        { id: "b", sq: 4, index: 1 },
+        null,
+        { id: "c", sq: 16, index: 3 },
+        { id: "d", sq: 25, index: 4 },
+      ],
+      doubled: [2, 8, 0, 32, 50],
+      keys: ["a", "b", "bad", "c", "d"],
+      statuses: ["succeeded", "succeeded", "failed", "succeeded", "succeeded"],
+      total: 92,
+    };
+    assert.deepEqual(r.outputs, expected);
+    assert.deepEqual(l.outputs, expected);
+    await withStore(async (store) => {
+      const events = await store.events(r.runId);
+      // The failing item's own attempts, numbered within it, then its end; the others once each.
+      assert.deepEqual(unitEvents(events, "squared", "[bad]"), [
+        "step_started",
+        "attempt_failed#1",
+        "attempt_failed#2",
+        "step_failed#2",
+      ]);
+      assert.deepEqual(unitEvents(events, "squared", "[c]"), ["step_started", "step_succeeded#1"]);
+      const expanded = events.find((e) => e.stepId === "squared" && e.type === "expanded")!;
+      assert.deepEqual(expanded.data?.keys, ["a", "b", "bad", "c", "d"]);
+      assert.equal(expanded.data?.concurrency, 2);
+      const attempts = (await store.attempts(r.runId)).filter((a) => a.stepId === "squared");
+      assert.deepEqual(attempts.map((a) => `${a.scope}:${a.attempt}:${a.status}`).sort(), [
+        "[a]:1:succeeded",
+        "[b]:1:succeeded",
+        "[bad]:1:failed",
+        "[bad]:2:failed",
+        "[c]:1:succeeded",
+        "[d]:1:succeeded",
+      ]);
+    });
+    // Every item was an attempt of its own: executed on the workers, once each but the retried one.
+    const lines = readFileSync(join(dir, "effects.log"), "utf8").trim().split("\n");
+    for (const id of ["a", "b", "c", "d"])
+      assert.equal(lines.filter((x) => x === `square ${id}`).length, 1, id);
+    assert.equal(lines.filter((x) => x === "square bad").length, 2);
+    assert.equal(await divergence(r.runId, l.runId), null);
+  },
+);
+
+test(
+  "a workflow step, a map of a workflow step and a repeat loop with until run their child runs on the workers, recorded as locally",
+  { skip: missing, timeout: 120_000 },
+  async () => {
+    const { remote, local, r, l } = await bothWays("nest.keel.yaml");
+    assert.equal(remote.code, 0, remote.stderr + remote.stdout);
+    assert.equal(local.code, 0, local.stderr + local.stdout);
+    const expected = { one: 50, many: [10, 20, 30], loop: 3, iterations: 3 };
+    assert.deepEqual(r.outputs, expected);
+    assert.deepEqual(l.outputs, expected);
+    await withStore(async (store: RunStore) => {
+      const events = await store.events(r.runId);
+      const started = events.filter((e) => e.type === "child_started");
+      const finished = events.filter((e) => e.type === "child_finished");
+      assert.deepEqual(started.map((e) => `${e.stepId}${e.scope ?? ""}`).sort(), [
+        "loop#1",
+        "loop#2",
+        "loop#3",
+        "many[0]",
+        "many[1]",
+        "many[2]",
+        "one",
+      ]);
+      assert.deepEqual(
+        finished.map((e) => e.data?.status),
+        finished.map(() => "succeeded"),
+      );
+      // Each child is a run of its own in the same store, naming its parent and the unit.
+      for (const e of started) {
+        const child = (await store.getRun(String(e.data?.childRun)))!;
+        assert.equal(child.status, "succeeded");
+        assert.equal(child.parentId, r.runId);
+        assert.equal(child.parentScope, `${e.stepId}${e.scope ?? ""}`);
+        assert.equal(child.workflowName, e.stepId === "loop" ? "inc" : "child");
+        assert.ok(finished.some((f) => f.data?.childRun === e.data?.childRun));
+      }
+      // The loop's iterations, one after another, and the loop's own end with their count.
+      const loop = events.filter((e) => e.stepId === "loop");
+      assert.deepEqual(
+        loop.filter((e) => e.type === "step_started").map((e) => e.scope),
+        [null, "#1", "#2", "#3"],
+      );
+      assert.equal(
+        loop.find((e) => e.type === "step_succeeded" && e.scope === null)?.data?.iterations,
+        3,
+      );
+    });
+    assert.equal(await divergence(r.runId, l.runId), null);
+  },
+);
+
+test(
+  "a map whose keys repeat fails on the workers before any item starts, with the local run's message",
+  { skip: missing, timeout: 60_000 },
+  async () => {
+    const { remote, local, r, l } = await bothWays("duplicate.keel.yaml");
+    assert.equal(remote.code, 1, remote.stderr + remote.stdout);
+    assert.equal(local.code, 1, local.stderr + local.stdout);
+    assert.equal(r.status, "failed");
+    await withStore(async (store) => {
+      const events = await store.events(r.runId);
+      const failed = events.find((e) => e.type === "step_failed")!;
+      assert.match(String(failed.data?.message), /items 0 and 1 have the same key 'a'/);
+      assert.equal(events.filter((e) => e.scope !== null).length, 0, "an item started");
+    });
+    assert.equal(await divergence(r.runId, l.runId), null);
+  },
+);
+
+test("keel run --on refuses a workflow step with a time limit, naming it, before it reaches the workers", () => {
+  const d = workspace({
+    "flow.keel.yaml": `keel: 1
+name: timed
+defaults: { timeout: 1m }
+steps:
+  again: { type: workflow, uses: ./child.keel.yaml }
 `,
     "child.keel.yaml": "keel: 1\nname: child\nsteps:\n  x: { type: transform, expr: '1' }\n",
   });
   // Nothing listens there: the refusal comes first.
-  const r = keel(["run", "flow.keel.yaml", "--on", "postgres://keel@127.0.0.1:1/none"], dir);
+  const r = keel(["run", "flow.keel.yaml", "--on", "postgres://keel@127.0.0.1:1/none"], d);
   assert.equal(r.code, 2, r.stdout + r.stderr);
   assert.match(
     r.stderr,
-    /summarize \(for_each\), again \(a workflow step\): maps, child workflows and loops do not run on workers yet/,
+    /flow\.keel\.yaml: again \(a workflow step with a time limit\): the workers do not keep a time limit on a child run yet/,
   );
   assert.doesNotMatch(r.stderr, /cannot reach/);
 });
