@@ -104,10 +104,21 @@ export interface OutputRef {
   readonly span: Span;
 }
 
+const refsMemo = new WeakMap<WorkflowModel, readonly OutputRef[]>();
+
 /** Every mention of a workflow step's child's outputs in `model`, in the order of the sites. */
-export function childOutputRefs(model: WorkflowModel): OutputRef[] {
+export function childOutputRefs(model: WorkflowModel): readonly OutputRef[] {
+  let hit = refsMemo.get(model);
+  if (!hit) {
+    hit = collectOutputRefs(model);
+    refsMemo.set(model, hit);
+  }
+  return hit;
+}
+
+function collectOutputRefs(model: WorkflowModel): OutputRef[] {
   const parts = model.parts;
-  if (!parts) return [];
+  if (!parts || ![...parts.steps.values()].some((s) => s.type === "workflow")) return [];
   const out: OutputRef[] = [];
   for (const { site, info } of model.sites) {
     const owner = site.owner.kind === "step" ? parts.steps.get(site.owner.id) : undefined;
