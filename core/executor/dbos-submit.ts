@@ -98,7 +98,9 @@ export class DbosExecutor implements Executor {
    */
   async cancel(runId: string): Promise<boolean> {
     await this.client.cancelWorkflow(runId, { cancelChildren: true });
-    return recordCancelled(this.store, runId);
+    const ended = await recordCancelled(this.store, runId);
+    await recordChildrenCancelled(this.store, runId);
+    return ended;
   }
 
   async close(): Promise<void> {
@@ -110,6 +112,23 @@ export class DbosExecutor implements Executor {
 }
 
 const CANCELLED = "the run was cancelled";
+
+/**
+ * Records the end of the child runs of `runId` that were under way (started, not finished), and
+ * of theirs: DBOS cancelled their workflows with their parent's.
+ */
+async function recordChildrenCancelled(store: PgStore, runId: string): Promise<void> {
+  const events = await store.events(runId);
+  const finished = new Set(
+    events.filter((e) => e.type === "child_finished").map((e) => e.data?.childRun),
+  );
+  for (const e of events) {
+    const child = e.data?.childRun;
+    if (e.type !== "child_started" || typeof child !== "string" || finished.has(child)) continue;
+    await recordCancelled(store, child);
+    await recordChildrenCancelled(store, child);
+  }
+}
 
 /**
  * Records the end of a cancelled run that has not ended, on one transaction with the run's row

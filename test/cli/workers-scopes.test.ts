@@ -96,6 +96,16 @@ steps:
     key: item.id
     with: { id: "\${{ item.id }}", n: "\${{ item.n }}" }
 `;
+const SLOW_PARENT = `keel: 1
+name: slow parent
+steps:
+  wait: { type: workflow, uses: ./slow.keel.yaml }
+`;
+const SLOW = `keel: 1
+name: slow
+steps:
+  hold: { type: tool, uses: ./item.js#hold }
+`;
 // Each execution appends a line to the file the environment names, as it starts.
 const ITEM = `const { appendFileSync } = require("node:fs");
 const note = (line) => appendFileSync(process.env.KEEL_TEST_EFFECTS, line + "\\n");
@@ -108,6 +118,13 @@ exports.square = async (args) => {
 exports.tenfold = async (args) => {
   note("tenfold " + args.n);
   return args.n * 10;
+};
+// Holds until the test writes \`release\` beside the effects file.
+exports.hold = async () => {
+  note("hold");
+  const release = require("node:path").join(require("node:path").dirname(process.env.KEEL_TEST_EFFECTS), "release");
+  while (!require("node:fs").existsSync(release)) await new Promise((r) => setTimeout(r, 20));
+  return "released";
 };
 exports.inc = async (args) => {
   note("inc " + args.n);
@@ -132,6 +149,8 @@ before(async () => {
     "inc.keel.yaml": INC,
     "duplicate.keel.yaml": DUPLICATE,
     "item.js": ITEM,
+    "slow-parent.keel.yaml": SLOW_PARENT,
+    "slow.keel.yaml": SLOW,
   });
   writeFileSync(join(dir, "effects.log"), "");
   for (const id of ["m1", "m2"])
@@ -328,3 +347,37 @@ steps:
   );
   assert.doesNotMatch(r.stderr, /cannot reach/);
 });
+
+test(
+  "keel cancel of a run on the workers ends its child run under way cancelled too",
+  { skip: missing, timeout: 60_000 },
+  async () => {
+    const submitted = await keelAsync(
+      ["run", "slow-parent.keel.yaml", "--on", url, "--detach", "--json"],
+      dir,
+    );
+    assert.equal(submitted.code, 0, submitted.stderr);
+    const { runId } = JSON.parse(submitted.stdout) as { runId: string };
+    await withStore(async (store) => {
+      let child: string | undefined;
+      for (let i = 0; !child; i++) {
+        assert.ok(i < 300, "the child run never started its step");
+        const started = (await store.events(runId)).find((e) => e.type === "child_started");
+        const id = started?.data?.childRun as string | undefined;
+        if (id && (await store.events(id)).some((e) => e.type === "step_started")) child = id;
+        else await new Promise((r) => setTimeout(r, 50));
+      }
+      const cancelled = keel(["cancel", runId, "--store", url], dir);
+      assert.equal(cancelled.code, 0, cancelled.stderr);
+      writeFileSync(join(dir, "release"), "");
+      assert.equal((await store.getRun(runId))!.status, "cancelled");
+      const run = (await store.getRun(child))!;
+      assert.deepEqual([run.status, run.parentId, run.parentScope], ["cancelled", runId, "wait"]);
+      const events = await store.events(child);
+      assert.deepEqual(
+        events.slice(-2).map((e) => `${e.type}:${e.stepId}`),
+        ["step_cancelled:hold", "run_finished:null"],
+      );
+    });
+  },
+);
