@@ -30,6 +30,8 @@ export interface WorkflowLayout {
   depsOf(id: string): readonly string[];
   /** The step whose entry holds the zero-based line, if any. */
   stepAtLine(line: number): StepPlace | undefined;
+  /** The `uses` of its `type: workflow` steps (child workflow files, relative to this one). */
+  readonly uses: readonly string[];
 }
 
 export function layoutOf(text: string): WorkflowLayout {
@@ -53,9 +55,15 @@ export function layoutOf(text: string): WorkflowLayout {
   const steps = new Map(order.map((s) => [s.id, s]));
   const parts = yaml.root ? readParts(text, yaml.value, yaml.root) : undefined;
   const deps = new Map<string, readonly string[]>();
+  const entries = (yaml.value as { steps?: unknown } | undefined)?.steps;
+  const uses = Object.values(entries && typeof entries === "object" ? entries : {}).flatMap(
+    (s: { type?: unknown; uses?: unknown } | null) =>
+      s?.type === "workflow" && typeof s.uses === "string" ? [s.uses] : [],
+  );
   return {
     steps,
     order,
+    uses,
     depsOf(id) {
       let found = deps.get(id);
       if (found) return found;

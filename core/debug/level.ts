@@ -14,13 +14,24 @@ export interface Level extends ConditionSite {
   readonly moves: Moves;
   readonly threads: Threads;
   readonly file: WorkflowFile;
+  /**
+   * Where a child run is in its parent, put before its frames' names and stops' descriptions:
+   * `per_doc[b] › ` (the unit that started it), `outer › inner › ` two deep; "" for the root run.
+   */
+  readonly path: string;
 }
 
 /** A run's level, its breakpoints' conditions read by `conditions`. */
-export function levelOf(rec: DebugRecording, file: WorkflowFile, conditions: Conditions): Level {
+export function levelOf(
+  rec: DebugRecording,
+  file: WorkflowFile,
+  conditions: Conditions,
+  path = "",
+): Level {
   const fold = new RunFold(rec.events, rec.attempts);
-  const moves = new Moves(fold);
-  const level: Level = { rec, fold, moves, threads: new Threads(fold), file, events: rec.events };
+  const moves = new Moves(fold, path);
+  const threads = new Threads(fold);
+  const level: Level = { rec, fold, moves, threads, file, path, events: rec.events };
   moves.setConditions((i, ids) => conditions.holding(level, i, ids));
   return level;
 }

@@ -79,7 +79,11 @@ export class Moves {
   private holding: (i: number, ids: readonly number[]) => Promise<readonly number[]> = (_, ids) =>
     Promise.resolve(ids);
 
-  constructor(readonly fold: RunFold) {}
+  constructor(
+    readonly fold: RunFold,
+    /** Put before a stop's description: a child run's place in its parent (`per_doc[b] › `). */
+    private readonly prefix = "",
+  ) {}
 
   get last(): number {
     return this.fold.length - 1;
@@ -108,19 +112,25 @@ export class Moves {
     this.fold.seek(index);
     const e = this.fold.events[index];
     const description =
-      extra.description ?? (e ? `event ${e.seq} · ${describeEvent(e)}` : "empty recording");
+      extra.description ??
+      (e ? `${this.prefix}event ${e.seq} · ${describeEvent(e)}` : "empty recording");
     return { index, reason, ...extra, description };
+  }
+
+  /** A stop at event `index` (a move that crosses into or out of a child run lands there). */
+  land(index: number, reason: StopReason): Stop {
+    return this.stop(index, reason);
   }
 
   entry(): Stop {
     return this.stop(0, "entry");
   }
 
-  private atEnd(): Stop {
+  atEnd(): Stop {
     return this.stop(this.last, "step", { description: "end of recording" });
   }
 
-  private atStart(): Stop {
+  atStart(): Stop {
     return this.stop(0, "entry", { description: "start of recording" });
   }
 
@@ -142,6 +152,12 @@ export class Moves {
    * event of the same step. The next event when there is none.
    */
   stepIn(): Stop {
+    const next = this.intoTarget();
+    return next >= 0 ? this.stop(next, "step") : this.next();
+  }
+
+  /** Where Step Into goes within this log: -1 when it goes to the next event. */
+  intoTarget(): number {
     const e = this.fold.current;
     const k = this.fold.position;
     let next = -1;
@@ -155,7 +171,7 @@ export class Moves {
         }
       }
     }
-    return next >= 0 ? this.stop(next, "step") : this.next();
+    return next;
   }
 
   /**
@@ -163,34 +179,22 @@ export class Moves {
    * item or iteration, the event that ends its step (the map's or loop's own end).
    */
   stepOut(): Stop {
+    const end = this.outTarget();
+    return end >= 0 ? this.stop(end, "step") : this.next();
+  }
+
+  /** Where Step Out goes within this log: -1 when the current step has ended (or there is none). */
+  outTarget(): number {
     const e = this.fold.current;
     const k = this.fold.position;
     if (e?.stepId && (e.scope !== null || !STEP_ENDING_EVENTS.has(e.type))) {
       for (let i = this.fold.nextEventOf(e.stepId, k); i >= 0;) {
         const x = this.fold.events[i]!;
-        if (STEP_ENDING_EVENTS.has(x.type) && x.scope === null) return this.stop(i, "step");
+        if (STEP_ENDING_EVENTS.has(x.type) && x.scope === null) return i;
         i = this.fold.nextEventOf(e.stepId, i);
       }
     }
-    return this.next();
-  }
-
-  /** Continue: the next breakpoint or enabled failure; the end of the recording when none. */
-  async continue(): Promise<Stop> {
-    for (let i = this.fold.position + 1; i <= this.last; i++) {
-      const hit = await this.hit(i);
-      if (hit) return hit;
-    }
-    return this.atEnd();
-  }
-
-  /** Reverse Continue: the previous breakpoint or enabled failure; `run started` when none. */
-  async reverseContinue(): Promise<Stop> {
-    for (let i = this.fold.position - 1; i >= 0; i--) {
-      const hit = await this.hit(i);
-      if (hit) return hit;
-    }
-    return this.atStart();
+    return -1;
   }
 
   /** Jump to an event (Jump to Cursor, the graph panel). */
@@ -234,7 +238,7 @@ export class Moves {
   }
 
   /** The stop at event i, if a breakpoint or an enabled filter holds there. */
-  private async hit(i: number): Promise<Stop | undefined> {
+  async hit(i: number): Promise<Stop | undefined> {
     const e = this.fold.events[i]!;
     if (
       (e.type === "step_failed" && this.filters.has("step-failed")) ||

@@ -1,8 +1,9 @@
 // The replay debugger (docs/debugger.md, #9): a recorded run in any Debug Adapter Protocol client.
 // One class serves VS Code inline (the extension hands it to DebugAdapterInlineImplementation) and
 // any other client over stdio (`keel dap`). The session answers the protocol's requests; the
-// moves are in moves.ts, the Call Stack in stack.ts, breakpoint conditions in conditions.ts, where
-// steps are shown in places.ts, what Variables and evaluate read in inspect.ts. Invariants:
+// moves are in moves.ts (within one run's log) and nest.ts (into and out of child runs), the
+// Call Stack in stack.ts, breakpoint conditions in conditions.ts, where steps are shown in
+// places.ts, what Variables and evaluate read in inspect.ts. Invariants:
 // - Nothing executes: the session reads the run's record through the step-through fold and the
 //   store's values, and imports nothing that could call a provider, a server, a tool or a shell.
 // - At the end of the recording it stays paused: the user can always step back.
@@ -25,10 +26,12 @@ import type { RunStore } from "../store/run-store";
 import { evaluate as evaluateExpression } from "../expr/evaluate";
 import { Conditions, conditionError, EVALUATE_TIMEOUT_MS } from "./conditions";
 import { expressionScope, unitView } from "./inspect";
-import { levelOf, type Level } from "./level";
-import { describeEvent, FAILURE_FILTERS, type Moves, type Stop } from "./moves";
-import { WorkflowFile } from "./places";
-import { loadRecording, type DebugRecording } from "./recording";
+import type { Level } from "./level";
+import { Runs } from "./runs";
+import { layoutOf } from "./layout";
+import { describeEvent, FAILURE_FILTERS, type Stop } from "./moves";
+import { Nest } from "./nest";
+import { loadRecording } from "./recording";
 import { Frames } from "./stack";
 import { childrenOf, fieldPath, fullText, ValueCache, variableOf, display } from "./variables";
 import type { Container } from "./variables";
@@ -71,7 +74,8 @@ export interface PositionBody {
   readonly reason: string;
 }
 
-const RECORDED_SOURCE = 1;
+/** Jump to Cursor's target ids: event index + 1 in the root run, plus this for each later run. */
+const TARGETS_PER_RUN = 2 ** 32;
 
 type Handle =
   | Container
@@ -82,10 +86,12 @@ type Handle =
 interface Loaded {
   /** The run the session was started on. */
   readonly root: Level;
+  /** The root run and the child runs the session knows. */
+  readonly runs: Runs;
+  /** The root, and the child runs stepped into above it. */
+  readonly nest: Nest;
   readonly store: RunStore;
   readonly values: ValueCache;
-  /** Child runs by id, read from the store the first time they are needed. */
-  readonly children: Map<string, Promise<DebugRecording | undefined>>;
 }
 
 export class ReplayDebugSession extends DebugSession {
@@ -94,12 +100,11 @@ export class ReplayDebugSession extends DebugSession {
   private readonly frames = new Frames(
     (line) => this.convertDebuggerLineToClient(line),
     (column) => this.convertDebuggerColumnToClient(column),
-    (id) => this.childRun(id),
+    (id) => this.loaded!.runs.childRun(id),
   );
   private readonly conditions = new Conditions((text) => this.print(text));
   private lastStop: Stop | undefined;
   private nextBreakpointId = 1;
-  private readonly lineBreakpoints = new Map<string, Map<string, number[]>>();
   private configured!: () => void;
   private readonly configurationDone = new Promise<void>((r) => (this.configured = r));
 
@@ -145,11 +150,21 @@ export class ReplayDebugSession extends DebugSession {
       const workflow = args.workflow ? resolve(args.workflow) : undefined;
       const rec = await loadRecording(store, args.runId ?? "latest", workflow);
       const s = store;
+      const runs = new Runs(rec, s, this.conditions, {
+        readText: (path) => this.host.readText(path),
+        print: (text) => this.print(text),
+        lineToClient: (line) => this.convertDebuggerLineToClient(line),
+      });
       this.loaded = {
-        root: levelOf(rec, this.fileOf(rec, RECORDED_SOURCE), this.conditions),
+        root: runs.root,
+        runs,
+        nest: new Nest(
+          runs.root,
+          (level, i) => runs.childAt(level, i),
+          () => runs.descends(),
+        ),
         store: s,
         values: new ValueCache((ref) => s.blob(ref)),
-        children: new Map(),
       };
     } catch (e) {
       await store?.close().catch(() => undefined);
@@ -170,26 +185,6 @@ export class ReplayDebugSession extends DebugSession {
     const at = args.seq === undefined ? -1 : rec.events.findIndex((e) => e.seq === args.seq);
     const moves = this.loaded.root.moves;
     this.report(at > 0 ? moves.goto(at) : moves.entry());
-  }
-
-  /** A run's workflow file, its recorded text answered by `sourceReference`. */
-  private fileOf(rec: DebugRecording, sourceReference: number): WorkflowFile {
-    return new WorkflowFile(rec.run.workflowPath, rec.source, rec.run.id, sourceReference, {
-      readText: (path) => this.host.readText(path),
-      print: (text) => this.print(text),
-      lineToClient: (line) => this.convertDebuggerLineToClient(line),
-    });
-  }
-
-  /** A child run's record, read from the store once; undefined when the store lacks it. */
-  private childRun(id: string): Promise<DebugRecording | undefined> {
-    const l = this.loaded!;
-    let read = l.children.get(id);
-    if (!read) {
-      read = loadRecording(l.store, id).catch(() => undefined);
-      l.children.set(id, read);
-    }
-    return read;
   }
 
   protected override configurationDoneRequest(
@@ -239,14 +234,20 @@ export class ReplayDebugSession extends DebugSession {
     const root = this.loaded?.root;
     root?.file.refresh();
     const file = path && root && path === resolve(root.rec.run.workflowPath) ? root : undefined;
+    // A child workflow's file (a breakpoint there stops in its child runs), as it is on disk.
+    const childText =
+      !file && path && root && this.loaded!.runs.childFiles().has(path)
+        ? this.host.readText(path)
+        : undefined;
+    const layout = file ? file.file.current().layout() : childText && layoutOf(childText);
     const breakpoints = requested.map((b) => {
       if (!root) return refuse(b.line, "no recorded run is loaded");
-      if (!file)
-        return refuse(b.line, `not the workflow of this run (${root.rec.run.workflowPath})`);
-      const step = file.file
-        .current()
-        .layout()
-        .stepAtLine(this.convertClientLineToDebugger(b.line));
+      if (!layout)
+        return refuse(
+          b.line,
+          `not the workflow of this run (${root.rec.run.workflowPath}) nor a child workflow it uses`,
+        );
+      const step = layout.stepAtLine(this.convertClientLineToDebugger(b.line));
       if (!step) return refuse(b.line, "not inside a step: a breakpoint goes on a step");
       const wrong = conditionError(b);
       if (wrong) return refuse(b.line, wrong);
@@ -256,7 +257,7 @@ export class ReplayDebugSession extends DebugSession {
       ids.push(id);
       byStep.set(step.id, ids);
       const known =
-        file.fold.step(step.id) !== undefined || file.file.recorded().steps.has(step.id);
+        !file || file.fold.step(step.id) !== undefined || file.file.recorded().steps.has(step.id);
       return {
         id,
         verified: true,
@@ -265,17 +266,9 @@ export class ReplayDebugSession extends DebugSession {
         ...(known ? {} : { message: `step '${step.id}' is not in the recorded run` }),
       };
     });
-    if (path) this.lineBreakpoints.set(path, byStep);
-    this.applyLineBreakpoints();
+    if (path) this.loaded?.runs.setLineBreakpoints(path, byStep);
     response.body = { breakpoints };
     this.sendResponse(response);
-  }
-
-  private applyLineBreakpoints(): void {
-    const all = new Map<string, number[]>();
-    for (const byStep of this.lineBreakpoints.values())
-      for (const [id, ids] of byStep) all.set(id, [...(all.get(id) ?? []), ...ids]);
-    this.loaded?.root.moves.setLineBreakpoints(all);
   }
 
   protected override setFunctionBreakPointsRequest(
@@ -309,7 +302,7 @@ export class ReplayDebugSession extends DebugSession {
     response: DebugProtocol.SetExceptionBreakpointsResponse,
     args: DebugProtocol.SetExceptionBreakpointsArguments,
   ): void {
-    this.loaded?.root.moves.setFilters([
+    this.loaded?.runs.setFilters([
       ...args.filters,
       ...(args.filterOptions ?? []).map((f) => f.filterId),
     ]);
@@ -318,7 +311,7 @@ export class ReplayDebugSession extends DebugSession {
 
   // ---- moves ----
 
-  private move(response: DebugProtocol.Response, how: (m: Moves) => Stop | Promise<Stop>): void {
+  private move(response: DebugProtocol.Response, how: (n: Nest) => Stop | Promise<Stop>): void {
     const l = this.loaded;
     if (!l) {
       this.sendErrorResponse(response, 3002, "no recorded run is loaded");
@@ -326,33 +319,33 @@ export class ReplayDebugSession extends DebugSession {
     }
     if (response.command === "continue") response.body = { allThreadsContinued: true };
     this.sendResponse(response);
-    void Promise.resolve(how(l.root.moves)).then((stop) => {
+    void Promise.resolve(how(l.nest)).then((stop) => {
       if (this.loaded === l) this.report(stop);
     });
   }
 
   protected override nextRequest(response: DebugProtocol.NextResponse): void {
-    this.move(response, (m) => m.next());
+    this.move(response, (n) => n.next());
   }
 
   protected override stepInRequest(response: DebugProtocol.StepInResponse): void {
-    this.move(response, (m) => m.stepIn());
+    this.move(response, (n) => n.stepIn());
   }
 
   protected override stepOutRequest(response: DebugProtocol.StepOutResponse): void {
-    this.move(response, (m) => m.stepOut());
+    this.move(response, (n) => n.stepOut());
   }
 
   protected override stepBackRequest(response: DebugProtocol.StepBackResponse): void {
-    this.move(response, (m) => m.back());
+    this.move(response, (n) => n.back());
   }
 
   protected override continueRequest(response: DebugProtocol.ContinueResponse): void {
-    this.move(response, (m) => m.continue());
+    this.move(response, (n) => n.continue());
   }
 
   protected override reverseContinueRequest(response: DebugProtocol.ReverseContinueResponse): void {
-    this.move(response, (m) => m.reverseContinue());
+    this.move(response, (n) => n.reverseContinue());
   }
 
   protected override pauseRequest(response: DebugProtocol.PauseResponse): void {
@@ -360,30 +353,45 @@ export class ReplayDebugSession extends DebugSession {
     this.sendResponse(response);
   }
 
+  /** Restart Frame: the first event of the frame's step or unit, in the frame's run. */
   protected override restartFrameRequest(
     response: DebugProtocol.RestartFrameResponse,
     args: DebugProtocol.RestartFrameArguments,
   ): void {
     const f = this.frames.get(args.frameId);
-    this.move(response, (m) => m.restart(f?.unit ?? f?.step ?? null));
+    this.move(response, (n) => {
+      if (f) n.popTo(f.level);
+      return n.top.moves.restart(f?.unit ?? f?.step ?? null);
+    });
   }
 
+  /**
+   * Jump to Cursor's targets: the events of the step under the cursor, in the innermost run
+   * stepped into whose file it is (else the root run's).
+   */
   protected override gotoTargetsRequest(
     response: DebugProtocol.GotoTargetsResponse,
     args: DebugProtocol.GotoTargetsArguments,
   ): void {
-    const root = this.loaded?.root;
+    const l = this.loaded;
+    const path = args.source.path ? resolve(args.source.path) : undefined;
+    const level =
+      [...(l?.nest.stack ?? [])].reverse().find((x) => resolve(x.rec.run.workflowPath) === path) ??
+      l?.root;
     const line = this.convertClientLineToDebugger(args.line);
-    const step = root ? root.file.current().layout().stepAtLine(line) : undefined;
-    const targets: DebugProtocol.GotoTarget[] =
-      root && step
-        ? root.moves.eventsOf(step.id).map((i) => ({
-            id: i + 1,
-            label: `event ${root.rec.events[i]!.seq} · ${describeEvent(root.rec.events[i]!)}`,
-            line: args.line,
-          }))
-        : [];
-    response.body = { targets };
+    const step = level?.file.current().layout().stepAtLine(line);
+    // A target's id names its event and its run: the root run's events are 1, 2, …
+    const base = level ? l!.runs.opened.indexOf(level) * TARGETS_PER_RUN : 0;
+    response.body = {
+      targets:
+        level && step
+          ? level.moves.eventsOf(step.id).map((i) => {
+              const e = level.rec.events[i]!;
+              const label = `event ${e.seq} · ${describeEvent(e)}`;
+              return { id: base + i + 1, label, line: args.line };
+            })
+          : [],
+    };
     this.sendResponse(response);
   }
 
@@ -391,7 +399,11 @@ export class ReplayDebugSession extends DebugSession {
     response: DebugProtocol.GotoResponse,
     args: DebugProtocol.GotoArguments,
   ): void {
-    this.move(response, (m) => m.goto(args.targetId - 1));
+    const level = this.loaded?.runs.opened[Math.floor((args.targetId - 1) / TARGETS_PER_RUN)];
+    this.move(response, (n) => {
+      if (level) n.popTo(level);
+      return n.top.moves.goto((args.targetId - 1) % TARGETS_PER_RUN);
+    });
   }
 
   protected override customRequest(
@@ -403,36 +415,51 @@ export class ReplayDebugSession extends DebugSession {
       super.customRequest(command, response, args);
       return;
     }
-    const seq = Number((args as { seq?: unknown } | undefined)?.seq);
-    const root = this.loaded?.root;
-    const index = root ? root.rec.events.findIndex((e) => e.seq === seq) : -1;
-    if (index < 0) {
-      this.sendErrorResponse(response, 3003, `no event ${String(seq)} in this run`);
+    const a = args as { seq?: unknown; runId?: unknown } | undefined;
+    const seq = Number(a?.seq);
+    const stack = this.loaded?.nest.stack ?? [];
+    const level =
+      a?.runId === undefined ? stack.at(-1) : stack.find((x) => x.rec.run.id === a.runId);
+    const index = level ? level.rec.events.findIndex((e) => e.seq === seq) : -1;
+    if (!level || index < 0) {
+      this.sendErrorResponse(
+        response,
+        3003,
+        `no event ${String(seq)} in ${a?.runId === undefined ? "this run" : `run ${String(a.runId)} on the Call Stack`}`,
+      );
       return;
     }
-    this.move(response, (m) => m.goto(index));
+    this.move(response, (n) => {
+      n.popTo(level);
+      return n.top.moves.goto(index);
+    });
   }
 
-  /** Sends the stop: `stopped`, then the position for the graph panel. */
+  /**
+   * Sends the stop (in the innermost run stepped into): `stopped`, on the root run's thread that
+   * holds it, then the position for the graph panel of that run's workflow.
+   */
   private report(stop: Stop): void {
-    const root = this.loaded!.root;
+    const l = this.loaded!;
+    const { root } = l;
+    const top = l.nest.top;
     this.lastStop = stop;
     this.handles.reset();
     this.frames.reset();
-    root.file.refresh();
+    for (const level of l.runs.opened) level.file.refresh();
     const stopped: DebugProtocol.StoppedEvent = new Event("stopped", {
       reason: stop.reason,
-      threadId: root.threads.threadOfEvent(root.rec.events[stop.index]),
+      threadId: root.threads.threadOfEvent(root.fold.current),
       allThreadsStopped: true,
       description: stop.description,
       ...(stop.text ? { text: stop.text } : {}),
       ...(stop.hitBreakpointIds ? { hitBreakpointIds: [...stop.hitBreakpointIds] } : {}),
     }) as DebugProtocol.StoppedEvent;
     this.sendEvent(stopped);
-    const e = root.rec.events[stop.index]!;
+    const e = top.rec.events[stop.index]!;
     const body: PositionBody = {
-      runId: root.rec.run.id,
-      workflow: root.rec.run.workflowPath,
+      runId: top.rec.run.id,
+      workflow: top.rec.run.workflowPath,
       index: stop.index,
       seq: e.seq,
       stepId: e.stepId,
@@ -442,7 +469,7 @@ export class ReplayDebugSession extends DebugSession {
   }
 
   protected override exceptionInfoRequest(response: DebugProtocol.ExceptionInfoResponse): void {
-    const e = this.loaded?.root.fold.current;
+    const e = this.loaded?.nest.top.fold.current;
     const d = e?.data ?? {};
     const kind = typeof d.kind === "string" ? d.kind : "error";
     const message = typeof d.message === "string" ? d.message : "";
@@ -472,7 +499,7 @@ export class ReplayDebugSession extends DebugSession {
       this.sendResponse(response);
       return;
     }
-    const ids = await this.frames.idsOf(l.root, args.threadId, () => this.lastStop === stop);
+    const ids = await this.frames.idsOf(l.nest.stack, args.threadId, () => this.lastStop === stop);
     if (this.lastStop !== stop) {
       response.body = { stackFrames: [], totalFrames: 0 };
       this.sendResponse(response);
@@ -490,12 +517,12 @@ export class ReplayDebugSession extends DebugSession {
     response: DebugProtocol.SourceResponse,
     args: DebugProtocol.SourceArguments,
   ): void {
-    const root = this.loaded?.root;
-    if (!root || args.sourceReference !== root.file.sourceReference) {
+    const file = this.loaded?.runs.source(args.sourceReference ?? 0);
+    if (!file) {
       this.sendErrorResponse(response, 3004, "no such source");
       return;
     }
-    response.body = { content: root.file.source, mimeType: "text/x-yaml" };
+    response.body = { content: file.source, mimeType: "text/x-yaml" };
     this.sendResponse(response);
   }
 
@@ -506,7 +533,7 @@ export class ReplayDebugSession extends DebugSession {
     args: DebugProtocol.ScopesArguments,
   ): void {
     const f = this.frames.get(args.frameId);
-    const level = f?.level ?? this.loaded?.root;
+    const level = f?.level ?? this.loaded?.nest.top;
     const scopes: DebugProtocol.Scope[] = [];
     if (f?.unit) {
       const what = splitUnit(f.unit).scope?.startsWith("#") ? "Iteration" : "Item";
@@ -584,7 +611,12 @@ export class ReplayDebugSession extends DebugSession {
       // Bounded as a run's expressions are (docs/runner.md): an expression typed here that never
       // ends, or recurses without end, fails with D1012 or D1011 instead of holding the adapter.
       value = await evaluateExpression(args.expression, {
-        context: await expressionScope(frame?.level ?? l.root, l.values, frame, args.expression),
+        context: await expressionScope(
+          frame?.level ?? l.nest.top,
+          l.values,
+          frame,
+          args.expression,
+        ),
         timeoutMs: EVALUATE_TIMEOUT_MS,
       });
     } catch (e) {

@@ -1,8 +1,10 @@
 // The replay debugger's Call Stack (docs/debugger.md, "Call Stack"): a thread's frames at the
 // current stop. The run's thread shows the current event's step, then its upstream critical path;
 // an item's or iteration's thread its own frame, then its step's and the step's upstream path. A
-// child run in flight shows its step above the step or unit that started it. Frame ids count
-// across every thread of a stop and are valid until the next stop.
+// child run in flight shows its step above the step or unit that started it; a child run stepped
+// into shows its own frames there instead (its run's thread's, in its file), above its parent's
+// on the root run's thread that started it. Frame ids count across every thread of a stop and are
+// valid until the next stop.
 import { Source, StackFrame } from "@vscode/debugadapter";
 import type { DebugProtocol } from "@vscode/debugprotocol";
 import { basename } from "node:path";
@@ -27,6 +29,8 @@ export interface FrameAt {
   readonly event?: number;
   /** A child run's step, shown above the unit that started the child (its own name and place). */
   readonly child?: { readonly name: string } & Place;
+  /** The top frame of a run stepped into, or of the parent run below it: not dimmed. */
+  readonly lead?: boolean;
 }
 
 export class Frames {
@@ -57,10 +61,10 @@ export class Frames {
    * A thread's frame ids, made on the first asking at a stop; none when the stop has been left
    * (`current` false) by the time they are made: frames of a stop that is gone are not kept.
    */
-  idsOf(level: Level, threadId: number, current: () => boolean): Promise<number[]> {
+  idsOf(levels: readonly Level[], threadId: number, current: () => boolean): Promise<number[]> {
     let made = this.ofThread.get(threadId);
     if (!made) {
-      made = this.framesOfThread(level, threadId).then((frames) =>
+      made = this.framesOfStack(levels, threadId).then((frames) =>
         current() ? frames.map((f) => this.all.push(f)) : [],
       );
       this.ofThread.set(threadId, made);
@@ -69,11 +73,31 @@ export class Frames {
   }
 
   /**
+   * A thread's frames when `levels` are the root run, then the child runs stepped into. The root
+   * run's thread of the current event holds them: the innermost run's frames (as its run's thread
+   * shows them), then each parent's frames on the thread of the event that started the child,
+   * without the frame that stood for the child.
+   */
+  private async framesOfStack(levels: readonly Level[], threadId: number): Promise<FrameAt[]> {
+    const root = levels[0]!;
+    if (levels.length === 1 || threadId !== root.threads.threadOfEvent(root.fold.current))
+      return this.framesOfThread(root, threadId);
+    const out: FrameAt[] = [];
+    for (let d = levels.length - 1; d >= 0; d--) {
+      const l = levels[d]!;
+      const thread = d === 0 ? threadId : l.threads.threadOfEvent(l.fold.current);
+      const frames = await this.framesOfThread(l, thread, d === levels.length - 1);
+      out.push(...frames.map((f, i) => (i === 0 ? { ...f, lead: true } : f)));
+    }
+    return out;
+  }
+
+  /**
    * A thread's frames. The run's: the current event's step, then its upstream chain. An item's or
    * iteration's: its own frame (its event at or before the position), then its step's frame and
    * the step's upstream chain.
    */
-  private async framesOfThread(l: Level, threadId: number): Promise<FrameAt[]> {
+  private async framesOfThread(l: Level, threadId: number, children = true): Promise<FrameAt[]> {
     const unit = l.threads.unitOf(threadId);
     const at = l.fold.position;
     if (unit === undefined) {
@@ -81,14 +105,14 @@ export class Frames {
       const chain = this.chain(l, top).map((step, i): FrameAt =>
         i === 0 ? { level: l, step, unit: null, event: at } : { level: l, step, unit: null },
       );
-      const child = top === null ? undefined : await this.childFrame(l, top, null);
+      const child = top === null || !children ? undefined : await this.childFrame(l, top, null);
       return child ? [child, ...chain] : chain;
     }
     const { stepId } = splitUnit(unit);
     const event = l.fold.previousEventOf(unit, at + 1);
     const own: FrameAt =
       event < 0 ? { level: l, step: stepId, unit } : { level: l, step: stepId, unit, event };
-    const child = await this.childFrame(l, unit, unit);
+    const child = children ? await this.childFrame(l, unit, unit) : undefined;
     return [
       ...(child ? [child] : []),
       own,
@@ -163,12 +187,13 @@ export class Frames {
   frame(id: number, depth: number): DebugProtocol.StackFrame {
     const f = this.all[id - 1]!;
     const l = f.level;
-    let name: string;
-    if (f.child) name = f.child.name;
-    else if (f.event !== undefined) name = describeEvent(l.rec.events[f.event]!);
+    // A child run's frames are named by its place in its parent (`per_doc[b] › score · started`).
+    let name = l.path;
+    if (f.child) name += f.child.name;
+    else if (f.event !== undefined) name += describeEvent(l.rec.events[f.event]!);
     else {
       const s = l.fold.unit(f.unit ?? f.step!);
-      name = `${f.unit ?? f.step} · ${s?.ended ? eventLabel(s.ended) : (s?.status ?? "pending")}`;
+      name += `${f.unit ?? f.step} · ${s?.ended ? eventLabel(s.ended) : (s?.status ?? "pending")}`;
     }
     const place = f.child ?? (f.step === null ? l.file.placeOfRun() : l.file.placeOf(f.step));
     const frame: DebugProtocol.StackFrame = new StackFrame(
@@ -179,7 +204,7 @@ export class Frames {
       this.columnToClient(0),
     );
     if (place) frame.source = place.source;
-    if (depth > 0) frame.presentationHint = "subtle";
+    if (depth > 0 && !f.lead) frame.presentationHint = "subtle";
     return frame;
   }
 }

@@ -3,12 +3,16 @@
 // reached) or against `keel dap` over stdio.
 import { createServer, type Server } from "node:net";
 import type { AddressInfo } from "node:net";
+import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { DebugClient } from "@vscode/debugadapter-testsupport";
 import type { DebugProtocol } from "@vscode/debugprotocol";
 import { ReplayDebugSession, type ReplayHost } from "@keel/core/debug/session";
+import type { EventRecord } from "@keel/core/record/records";
+import { MemoryStore } from "@keel/core/store/memory-store";
 import type { RunStore } from "@keel/core/store/run-store";
+import { runText } from "../runner/harness";
 
 export interface Adapter {
   readonly dc: DebugClient;
@@ -110,6 +114,38 @@ export async function launch(
     dc.launchRequest(args as DebugProtocol.LaunchRequestArguments),
   ]);
   return { capabilities: init.body ?? {}, stopped, breakpoints, functions };
+}
+
+/** Sessions one at a time, in this process: `open` launches one (ending the one before). */
+export class Sessions {
+  private adapter: Adapter | undefined;
+
+  async open(store: RunStore, args: Record<string, unknown>, config: Config = {}) {
+    await this.adapter?.close();
+    this.adapter = await inProcess(hostOf(store));
+    return { dc: this.adapter.dc, ...(await launch(this.adapter.dc, args, config)) };
+  }
+
+  async close(): Promise<void> {
+    await this.adapter?.close();
+  }
+}
+
+export interface Recorded {
+  readonly store: MemoryStore;
+  readonly runId: string;
+  /** The workflow file, in a temp folder with the `files` beside it. */
+  readonly path: string;
+  readonly events: EventRecord[];
+}
+
+/** A run of `flow` recorded in a memory store, child workflows in `files`; it must succeed. */
+export async function recordRun(flow: string, files: Record<string, string>): Promise<Recorded> {
+  const store = new MemoryStore();
+  const run = await runText(flow, { store, files });
+  assert.equal(run.result.status, "succeeded", run.result.error ?? "");
+  const runId = run.result.runId;
+  return { store, runId, path: run.loaded.path, events: await store.events(runId) };
 }
 
 type Mover = (a: { threadId: number }) => Promise<unknown>;

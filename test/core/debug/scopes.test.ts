@@ -11,7 +11,7 @@ import type { DebugClient } from "@vscode/debugadapter-testsupport";
 import type { EventRecord } from "@keel/core/record/records";
 import { MemoryStore } from "@keel/core/store/memory-store";
 import { runText } from "../runner/harness";
-import { hostOf, inProcess, launch, moveBy, named, stopAfter, type Adapter } from "./harness";
+import { moveBy, named, recordRun, Sessions, stopAfter, type Config } from "./harness";
 
 /** The child workflow of both the map of child runs and the loop: a score, then its label. */
 const GRADE = `keel: 1
@@ -69,28 +69,14 @@ let store: MemoryStore;
 let runId: string;
 let path: string;
 let events: EventRecord[];
-let adapter: Adapter | undefined;
+const sessions = new Sessions();
 
 before(async () => {
-  store = new MemoryStore();
-  const run = await runText(FLOW, {
-    store,
-    files: { "grade.keel.yaml": GRADE },
-  });
-  assert.equal(run.result.status, "succeeded", run.result.error ?? "");
-  runId = run.result.runId;
-  path = run.loaded.path;
-  events = await store.events(runId);
+  ({ store, runId, path, events } = await recordRun(FLOW, { "grade.keel.yaml": GRADE }));
 });
-after(async () => {
-  await adapter?.close();
-});
+after(() => sessions.close());
 
-async function open(config: Parameters<typeof launch>[2] = {}) {
-  await adapter?.close();
-  adapter = await inProcess(hostOf(store));
-  return { dc: adapter.dc, ...(await launch(adapter.dc, { runId, workflow: path }, config)) };
-}
+const open = (config: Config = {}) => sessions.open(store, { runId, workflow: path }, config);
 
 /** The seq of the event of `type` on step `stepId` with `scope`. */
 function seqOf(type: string, stepId: string, scope: string | null): number {
@@ -330,10 +316,10 @@ steps:
     { store: failing },
   );
   assert.equal(run.result.status, "failed");
-  await adapter?.close();
-  adapter = await inProcess(hostOf(failing));
-  const { dc } = adapter;
-  await launch(dc, { runId: run.result.runId, workflow: run.loaded.path }, {});
+  const { dc } = await sessions.open(failing, {
+    runId: run.result.runId,
+    workflow: run.loaded.path,
+  });
   await dc.setFunctionBreakpointsRequest({
     breakpoints: [{ name: "check", condition: 'key = "c"' }],
   });
