@@ -6,8 +6,11 @@
 //   level below (a `child_started` at that level's position).
 // - Continue and Reverse Continue read the logs as one: a child run's events come right after its
 //   `child_started`; they enter a child only when a breakpoint or a failure filter could stop in one.
-// - Leaving a child forwards (Step Over at its last event, Step Out) lands on its parent's
-//   `child_finished`; backwards (Step Back at its first event) on its `child_started`.
+// - Leaving a child forwards (Step Over at its last event, Step Out) lands on the event after its
+//   `child_finished` in the parent (that step's, item's or iteration's next: its end or its next
+//   attempt), the child's end being its last event already; backwards (Step Back at its first
+//   event) on its `child_started`.
+import { unitKey } from "../record/records";
 import type { Level } from "./level";
 import type { Stop } from "./moves";
 
@@ -40,7 +43,7 @@ export class Nest {
     return true;
   }
 
-  /** Step Over: the next event; at a child run's last event, its `child_finished` in the parent. */
+  /** Step Over: the next event; at a child run's last event, the parent's after `child_finished`. */
   next(): Stop {
     const l = this.top;
     return this.levels.length > 1 && l.fold.position >= l.moves.last
@@ -81,28 +84,32 @@ export class Nest {
 
   /**
    * Step Out: the end of the current step (moves.ts); in a child run, once its step has ended (or
-   * on its run's own events), the child run's `child_finished` in the parent.
+   * on its run's own events), the parent's event after the child run's `child_finished`.
    */
   stepOut(): Stop {
     const l = this.top;
     return this.levels.length > 1 && l.moves.outTarget() < 0 ? this.leave() : l.moves.stepOut();
   }
 
-  /** Back to the parent, at the `child_finished` of the child run left. */
+  /**
+   * Back to the parent, after the `child_finished` of the child run left: the next event of the
+   * step, item or iteration that started it (else the next event of the log).
+   */
   private leave(): Stop {
     const child = this.levels.pop()!;
     const l = this.top;
     const id = child.rec.run.id;
     const events = l.rec.events;
-    let end = l.fold.position + 1;
-    for (let i = end; i < events.length; i++) {
+    let after = l.fold.position + 1;
+    for (let i = after; i < events.length; i++) {
       const e = events[i]!;
-      if (e.type === "child_finished" && e.data?.childRun === id) {
-        end = i;
+      if (e.type === "child_finished" && e.data?.childRun === id && e.stepId !== null) {
+        const next = l.fold.nextEventOf(unitKey(e.stepId, e.scope), i);
+        after = next < 0 ? i + 1 : next;
         break;
       }
     }
-    return l.moves.land(Math.min(end, l.moves.last), "step");
+    return l.moves.land(Math.min(after, l.moves.last), "step");
   }
 
   /** Continue: the next breakpoint or enabled failure, in child runs too; else the root's end. */

@@ -1,7 +1,7 @@
 // The replay debugger steps into child runs (docs/debugger.md, "Child runs"): Step Into a
 // workflow step (or an item or iteration that runs a child) enters the child run's own recorded
 // log, shown in the child's file above the parent's frames; Step Over at its last event and Step
-// Out leave it at the parent's `child_finished`, Step Back at its first event at its
+// Out leave it at the parent's event after `child_finished`, Step Back at its first event at its
 // `child_started`; breakpoints in a child workflow's file stop Continue and Reverse Continue from
 // the parent; a child of a child works the same. Over the real adapter, on a real recorded run.
 import { after, before, test } from "node:test";
@@ -188,10 +188,13 @@ test("Step Into a workflow step's start enters its child run at the child's firs
   assert.equal((await trace(dc))[0]!.source?.path, path);
 });
 
-test("Step Out in a child run ends its step, then returns to the parent at child_finished; Step Over at the child's last event returns there too", async () => {
+test("Step Out in a child run ends its step, then returns to the parent at the event after child_finished; Step Over at the child's last event returns there too", async () => {
   const { dc } = await open();
   const sub = await childLog(events, "sub");
   const finished = find(events, "child_finished", "sub");
+  // The workflow step's end follows its child's end.
+  const ended = find(events, "step_succeeded", "sub");
+  assert.equal(events[events.indexOf(finished) + 1], ended);
   await goto(dc, find(events, "step_started", "sub").seq);
   await moveBy(dc, "stepIn");
   assert.equal(
@@ -199,8 +202,8 @@ test("Step Out in a child run ends its step, then returns to the parent at child
     described("sub › ", find(sub.log, "step_succeeded", "score"), "succeeded"),
   );
   const out = await moveBy(dc, "stepOut");
-  assert.equal(out.body.description, `event ${finished.seq} · sub · child run succeeded`);
-  assert.equal((await trace(dc))[0]!.name, "sub · child run succeeded");
+  assert.equal(out.body.description, `event ${ended.seq} · sub · succeeded`);
+  assert.equal((await trace(dc))[0]!.name, "sub · succeeded");
   assert.equal((await trace(dc))[0]!.source?.path, path);
 
   // Step Over from the child's last event (its run finished).
@@ -213,8 +216,10 @@ test("Step Out in a child run ends its step, then returns to the parent at child
     stop.body.description,
     `sub › event ${sub.log.at(-1)!.seq} · run finished (succeeded)`,
   );
+  assert.equal((await moveBy(dc, "next")).body.description, `event ${ended.seq} · sub · succeeded`);
+  // Step Back from there stays in the parent: its child_finished.
   assert.equal(
-    (await moveBy(dc, "next")).body.description,
+    (await moveBy(dc, "stepBack")).body.description,
     `event ${finished.seq} · sub · child run succeeded`,
   );
 });
@@ -313,13 +318,15 @@ test("Step Into an item of a map of child runs enters that item's child run, on 
     restarted.body.description,
     `event ${find(events, "step_started", "per_doc", "[b]").seq} · per_doc[b] · started`,
   );
-  // Step Out from the item's child returns to the item's child_finished.
+  // Step Out from the item's child returns to the item's event after its child_finished: its end.
   await moveBy(dc, "stepIn");
   await moveBy(dc, "stepOut");
+  const out = await moveBy(dc, "stepOut");
   assert.equal(
-    (await moveBy(dc, "stepOut")).body.description,
-    `event ${find(events, "child_finished", "per_doc", "[b]").seq} · per_doc[b] · child run succeeded`,
+    out.body.description,
+    `event ${find(events, "step_succeeded", "per_doc", "[b]").seq} · per_doc[b] · succeeded`,
   );
+  assert.equal(out.body.threadId, into.body.threadId);
 });
 
 test("a child of a child: Step Into enters two deep, the stack holds the three runs, a breakpoint in the deepest file stops Continue, and Step Out climbs back", async () => {
@@ -344,22 +351,30 @@ test("a child of a child: Step Into enters two deep, the stack holds the three r
       [`sub · child run ${sub.id} started`, path],
     ],
   );
-  // Out: the leaf's step ends, then the leaf run's end in grade, then grade's step, then the root.
+  // Out: the leaf's step ends, then grade's `deeper` ends (after its child_finished), then the root's
+  // `sub` ends (after its child_finished).
   assert.match(
     (await moveBy(dc, "stepOut")).body.description ?? "",
     /^sub › deeper › event \d+ · inner · succeeded$/,
   );
   assert.equal(
     (await moveBy(dc, "stepOut")).body.description,
-    described("sub › ", find(sub.log, "child_finished", "deeper"), "child run succeeded"),
+    described("sub › ", find(sub.log, "step_succeeded", "deeper"), "succeeded"),
   );
   assert.equal(
     (await moveBy(dc, "stepOut")).body.description,
-    described("sub › ", find(sub.log, "step_succeeded", "deeper"), "succeeded"),
+    `event ${find(events, "step_succeeded", "sub").seq} · sub · succeeded`,
   );
-  // And in again by Step Into, from grade's `deeper` start.
-  await stopAfter(dc, () =>
+  // And in again by Step Into twice: `sub`'s start, then (keel/goto moves within the innermost
+  // run) grade's `deeper` start.
+  await goto(dc, find(events, "step_started", "sub").seq);
+  await moveBy(dc, "stepIn");
+  const moved = await stopAfter(dc, () =>
     dc.customRequest("keel/goto", { seq: find(sub.log, "step_started", "deeper").seq }),
+  );
+  assert.equal(
+    moved.body.description,
+    described("sub › ", find(sub.log, "step_started", "deeper"), "started"),
   );
   assert.equal(
     (await moveBy(dc, "stepIn")).body.description,
