@@ -12,12 +12,18 @@ export interface OtelOptions {
   readonly content: boolean;
 }
 
-/** Reads a run from the store and sends its spans; false (with a message) when that failed. */
+/**
+ * Reads a run from the store and sends its spans; false (with a message) when that failed.
+ * `parentsOnly` (a worker, which ends child runs too): a child run sends nothing, since its spans
+ * are sent in its parent's trace (docs/dev/production-mode.md, "OpenTelemetry export").
+ */
 export async function exportRunToOtel(
   store: RunStore,
   runId: string,
   options: OtelOptions,
+  parentsOnly = false,
 ): Promise<boolean> {
+  if (parentsOnly && (await store.getRun(runId))?.parentId) return true;
   const record = await readRecordedRun(store, runId);
   if (!record) {
     process.stderr.write(`keel: run ${runId} is not in the store: no spans sent\n`);

@@ -73,7 +73,7 @@ export async function runWorker(argv: readonly string[]): Promise<number> {
         }
       },
       onRunEnded: otel
-        ? (store, run) => exportRunToOtel(store, run.runId, otel).then(() => {})
+        ? (store, run) => exportRunToOtel(store, run.runId, otel, true).then(() => {})
         : undefined,
       log,
     });

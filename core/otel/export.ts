@@ -7,12 +7,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context } from "@opentelemetry/api";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { resourceFromAttributes } from "@opentelemetry/resources";
-import {
-  InMemorySpanExporter,
-  SimpleSpanProcessor,
-  TracerProvider,
-  type ReadableSpan,
-} from "@opentelemetry/sdk-trace";
+import { TracerProvider, type ReadableSpan, type SpanProcessor } from "@opentelemetry/sdk-trace";
 import type { SpanSpec } from "./spans";
 
 export interface OtelTarget {
@@ -40,6 +35,13 @@ export function traceIdOf(runId: string): string {
   return createHash("sha256").update(`keel.run:${runId}`).digest("hex").slice(0, 32);
 }
 
+/**
+ * Spans per OTLP request: about 0.8 kB of JSON each without content (measured on a 10,000-item
+ * map), so a request stays near 1 MB, under a collector's default 20 MiB body limit and the 4 MiB
+ * of a gRPC hop behind it.
+ */
+export const EXPORT_BATCH = 1000;
+
 /** Sends the spans of one run; resolves with how many were sent, rejects when the collector did not take them. */
 export async function exportSpans(
   root: SpanSpec,
@@ -55,13 +57,18 @@ export async function exportSpans(
     ...(target.timeoutMs !== undefined ? { timeoutMillis: target.timeoutMs } : {}),
   });
   try {
-    await new Promise<void>((resolve, reject) => {
-      exporter.export(spans, (result) => {
-        // ExportResultCode.SUCCESS is 0 (@opentelemetry/core).
-        if (result.code === 0) resolve();
-        else reject(result.error ?? new Error("the collector did not accept the spans"));
+    // A large map is many spans: one request per batch keeps each body small enough for a
+    // collector's limit; the first batch refused ends the export (and decides the exit code).
+    for (let i = 0; i < spans.length; i += EXPORT_BATCH) {
+      const batch = spans.slice(i, i + EXPORT_BATCH);
+      await new Promise<void>((resolve, reject) => {
+        exporter.export(batch, (result) => {
+          // ExportResultCode.SUCCESS is 0 (@opentelemetry/core).
+          if (result.code === 0) resolve();
+          else reject(result.error ?? new Error("the collector did not accept the spans"));
+        });
       });
-    });
+    }
   } finally {
     await exporter.shutdown();
   }
@@ -70,11 +77,19 @@ export async function exportSpans(
 
 /** The finished SDK spans of a run's span tree, made with the recorded times. */
 export function buildSpans(root: SpanSpec, runId: string, version = "0"): ReadableSpan[] {
-  const memory = new InMemorySpanExporter();
+  // Each ended span is kept as it ends: no export per span (the SDK's simple processor starts an
+  // export, a promise, per span: 2.7 s for the 20,000 spans of a 10,000-item map, against 0.6 s).
+  const finished: ReadableSpan[] = [];
+  const collect: SpanProcessor = {
+    onStart: () => {},
+    onEnd: (span) => void finished.push(span),
+    forceFlush: () => Promise.resolve(),
+    shutdown: () => Promise.resolve(),
+  };
   const traceId = traceIdOf(runId);
   const provider = new TracerProvider({
     resource: resourceFromAttributes({ "service.name": "keel", "service.version": version }),
-    spanProcessors: [new SimpleSpanProcessor({ exporter: memory })],
+    spanProcessors: [collect],
     idGenerator: {
       generateTraceId: () => traceId,
       generateSpanId: () => randomBytes(8).toString("hex"),
@@ -92,12 +107,18 @@ export function buildSpans(root: SpanSpec, runId: string, version = "0"): Readab
       parent,
     );
     if (spec.error !== null) span.setStatus({ code: SpanStatusCode.ERROR, message: spec.error });
+    for (const e of spec.events ?? []) {
+      span.addEvent(
+        e.name,
+        e.attributes as Record<string, string | number | boolean | string[]>,
+        new Date(e.at),
+      );
+    }
     const inner = trace.setSpan(parent, span);
     for (const child of spec.children) emit(child, inner);
     span.end(new Date(spec.endedAt));
   };
   emit(root, ROOT_CONTEXT);
-  const spans = memory.getFinishedSpans();
   void provider.shutdown();
-  return [...spans];
+  return finished;
 }

@@ -5,6 +5,10 @@
 // parameters, served model, response id and token usage, a `tool` step `execute_tool {id}`, an
 // `http` step an HTTP client span named by its method; every step's attempts are its child spans;
 // `keel.run.id`, `keel.step.id` and `keel.step.status` are on each.
+// Scopes (docs/dev/production-mode.md, "OpenTelemetry export"): a map's or a loop's span holds one
+// span per item (`summarize[doc-17]`) or iteration (`refine#2`), each a step span of its own with
+// its attempts; a child run's span (its steps, items, children…) sits under the attempt that
+// started it, read from `RecordedRun.children`, so it is in the parent's trace.
 // Invariant: without `content`, no prompt, reply, tool argument or result, query string or error
 // message (which may quote them) is put in any span: only names, kinds, timings, parameters,
 // usage and error kinds.
@@ -48,7 +52,7 @@ import {
 } from "@opentelemetry/semantic-conventions/incubating";
 import { foldToEnd, type StepAt } from "../record/fold";
 import type { RecordedRun } from "../replay/record";
-import type { AttemptRecord } from "../record/records";
+import { itemScope, splitUnit, unitKey, type AttemptRecord } from "../record/records";
 
 export type AttributeValue = string | number | boolean | readonly string[];
 
@@ -63,6 +67,15 @@ export interface SpanSpec {
   /** The span's status is an error with this message; null: unset (a success). */
   readonly error: string | null;
   readonly children: readonly SpanSpec[];
+  /** Point-in-time events on the span (a child run missing from the store). */
+  readonly events?: readonly SpanEventSpec[];
+}
+
+export interface SpanEventSpec {
+  readonly name: string;
+  /** ISO-8601 UTC. */
+  readonly at: string;
+  readonly attributes: Readonly<Record<string, AttributeValue>>;
 }
 
 export interface SpanOptions {
@@ -80,39 +93,88 @@ const PROVIDER_NAMES: Record<string, string> = {
 interface StepInfo {
   readonly type: string;
   readonly uses?: string;
+  /** A `for_each` map or a `repeat` loop: its span holds one span per item or iteration. */
+  readonly scoped: boolean;
 }
 
 /** The run's span, with a child per step that started or ended, and their attempts below them. */
 export function spansOfRun(record: RecordedRun, options: SpanOptions = {}): SpanSpec {
+  return runSpan(record, options.content === true, new Set());
+}
+
+/** A unit's key and an attempt number, as one map key (a unit key may hold `#`). */
+const attemptKey = (unit: string, attempt: number | null) => `${unit}\u0000${attempt ?? ""}`;
+
+/**
+ * A run's span. The child runs its workflow steps started are spans of their own under the attempt
+ * (or unit) that started them, read from `record.children`; `seen` guards against a record whose
+ * children lead back to a run already on the path.
+ */
+function runSpan(record: RecordedRun, content: boolean, seen: ReadonlySet<string>): SpanSpec {
   const { run, events } = record;
   const steps = stepsOf(record.source);
   const fold = foldToEnd(events, record.attempts, [...steps.keys()]);
   const firstStart = new Map<string, string>();
+  const itemIndex = new Map<string, number>();
+  const childRuns = new Map<string, string[]>();
   for (const e of events) {
-    if (e.type === "step_started" && e.stepId && !firstStart.has(e.stepId)) {
-      firstStart.set(e.stepId, e.at);
+    if (e.stepId === null) continue;
+    const unit = unitKey(e.stepId, e.scope);
+    if (e.type === "step_started" && !firstStart.has(unit)) firstStart.set(unit, e.at);
+    else if (e.type === "expanded" && Array.isArray(e.data?.keys)) {
+      e.data.keys.forEach((k, i) => {
+        const key = unitKey(e.stepId!, itemScope(String(k)));
+        if (!itemIndex.has(key)) itemIndex.set(key, i);
+      });
+    } else if (e.type === "child_started" && typeof e.data?.childRun === "string") {
+      push(childRuns, attemptKey(unit, e.attempt), e.data.childRun);
     }
   }
   const attemptsOf = new Map<string, AttemptRecord[]>();
-  for (const a of record.attempts) {
-    const list = attemptsOf.get(a.stepId);
-    if (list) list.push(a);
-    else attemptsOf.set(a.stepId, [a]);
-  }
+  for (const a of record.attempts) push(attemptsOf, unitKey(a.stepId, a.scope), a);
   const runEnd = run.endedAt ?? events[events.length - 1]?.at ?? run.startedAt;
+  const path = new Set(seen).add(run.id);
+  const ctx: RunContext = {
+    record,
+    runEnd,
+    content,
+    firstStart,
+    attemptsOf,
+    // The spans of the child runs an attempt (or a unit, when no attempt is named) started.
+    children: (unit, attempt) =>
+      (childRuns.get(attemptKey(unit, attempt)) ?? []).map((id) => {
+        const child = record.children.get(id);
+        return child && !path.has(id)
+          ? { id, span: runSpan(child, content, path) }
+          : { id, span: null };
+      }),
+  };
   const children: SpanSpec[] = [];
   for (const state of fold.steps()) {
     if (state.status === "pending") continue;
-    const info = steps.get(state.id) ?? { type: "unknown" };
+    const info = steps.get(state.id) ?? { type: "unknown", scoped: false };
+    const units = fold.units(state.id);
+    if (!info.scoped && units.length === 0) {
+      children.push(stepSpan(ctx, state, info));
+      continue;
+    }
+    // A map's or a loop's span: its units below it, each a step span of its own. An item that
+    // never started (cancelled once the map's failure limit was passed, or never reached) is left
+    // out; the step's `keel.step.units.*` counts say how many there were.
+    const shown = units.filter(
+      (u) => u.status !== "pending" && !(u.status === "cancelled" && !firstStart.has(u.id)),
+    );
     children.push(
-      stepSpan(record, state, info, attemptsOf.get(state.id) ?? [], {
-        start: firstStart.get(state.id),
-        runEnd,
-        content: options.content === true,
-      }),
+      scopedStepSpan(
+        ctx,
+        state,
+        info,
+        shown.map((u) => unitSpan(ctx, u, info, itemIndex.get(u.id))),
+        units.length - shown.length,
+      ),
     );
   }
-  children.sort((a, b) => (a.startedAt < b.startedAt ? -1 : a.startedAt > b.startedAt ? 1 : 0));
+  children.sort(byStart);
   const attributes: Record<string, AttributeValue> = {
     [ATTR_GEN_AI_OPERATION_NAME]: GEN_AI_OPERATION_NAME_VALUE_INVOKE_WORKFLOW,
     [ATTR_GEN_AI_WORKFLOW_NAME]: run.workflowName,
@@ -122,6 +184,7 @@ export function spansOfRun(record: RecordedRun, options: SpanOptions = {}): Span
     "keel.workflow.source_hash": run.sourceHash,
   };
   if (run.parentId) attributes["keel.run.parent_id"] = run.parentId;
+  if (run.parentScope) attributes["keel.run.parent_scope"] = run.parentScope;
   const failed = run.status === "failed" || run.status === "cancelled";
   if (failed) attributes[ATTR_ERROR_TYPE] = run.status;
   return {
@@ -131,9 +194,19 @@ export function spansOfRun(record: RecordedRun, options: SpanOptions = {}): Span
     endedAt: runEnd,
     attributes,
     // An error message may quote a reply or an input: only with content.
-    error: failed ? ((options.content ? run.error : null) ?? run.status) : null,
+    error: failed ? ((content ? run.error : null) ?? run.status) : null,
     children,
   };
+}
+
+function byStart(a: SpanSpec, b: SpanSpec): number {
+  return a.startedAt < b.startedAt ? -1 : a.startedAt > b.startedAt ? 1 : 0;
+}
+
+function push<T>(map: Map<string, T[]>, key: string, value: T): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
 }
 
 /** Each step's type (and a tool's module), read from the recorded source; empty if unreadable. */
@@ -148,9 +221,10 @@ function stepsOf(source: string): Map<string, StepInfo> {
   const steps = (doc as { steps?: unknown } | null)?.steps;
   if (!steps || typeof steps !== "object") return out;
   for (const [id, step] of Object.entries(steps as Record<string, unknown>)) {
-    const s = (step ?? {}) as { type?: unknown; uses?: unknown };
+    const s = (step ?? {}) as Record<string, unknown>;
     out.set(id, {
       type: typeof s.type === "string" ? s.type : "unknown",
+      scoped: s.for_each !== undefined || s.repeat !== undefined,
       ...(typeof s.uses === "string" ? { uses: s.uses } : {}),
     });
   }
@@ -161,35 +235,43 @@ function earliest(a: string, b: string | undefined): string {
   return b !== undefined && b < a ? b : a;
 }
 
-interface StepContext {
-  readonly start: string | undefined;
+interface RunContext {
+  readonly record: RecordedRun;
   readonly runEnd: string;
   readonly content: boolean;
+  /** A unit's first `step_started`, by unit key. */
+  readonly firstStart: ReadonlyMap<string, string>;
+  /** A unit's attempts, by unit key. */
+  readonly attemptsOf: ReadonlyMap<string, readonly AttemptRecord[]>;
+  /** The child runs a unit's attempt started: their spans, null for one missing from the store. */
+  children(unit: string, attempt: number | null): { id: string; span: SpanSpec | null }[];
 }
 
-function stepSpan(
-  record: RecordedRun,
-  state: StepAt,
-  info: StepInfo,
-  attempts: readonly AttemptRecord[],
-  ctx: StepContext,
-): SpanSpec {
+/** A step's (or an item's, an iteration's) span, its attempts below it. */
+function stepSpan(ctx: RunContext, state: StepAt, info: StepInfo): SpanSpec {
+  const { record } = ctx;
+  const attempts = ctx.attemptsOf.get(state.id) ?? [];
   const status =
     state.origin === "cached" || state.origin === "reused" ? state.origin : state.status;
+  const { stepId } = splitUnit(state.id);
   const common: Record<string, AttributeValue> = {
     "keel.run.id": record.run.id,
-    "keel.step.id": state.id,
+    "keel.step.id": stepId,
     "keel.step.status": status,
   };
+  if (state.scope !== null) common["keel.scope"] = state.scope;
   const last = attempts[attempts.length - 1];
   const success = attempts.find((a) => a.status === "succeeded");
   // The call the step's outcome came from: after a fallback, the fallback's provider and model.
   const call = success ?? last;
-  const input = call ? asObject(record.value(call.inputHash)) : {};
-  const output = success?.outputHash ? record.value(success.outputHash) : undefined;
-  const typed = typeSpecific(info, state.id, input, output, success, ctx.content);
+  // Only a model call, a tool and an HTTP request say more from their values; the others' input
+  // may be large (a pure map's items share one input: the whole list), so it is not read.
+  const reads = TYPED.has(info.type);
+  const input = call && reads ? asObject(record.value(call.inputHash)) : {};
+  const output = success?.outputHash && reads ? record.value(success.outputHash) : undefined;
+  const typed = typeSpecific(info, stepId, input, output, success, ctx.content);
   const endedAt = state.ended?.at ?? last?.endedAt ?? ctx.runEnd;
-  const startedAt = [ctx.start, attempts[0]?.startedAt].reduce<string>(
+  const startedAt = [ctx.firstStart.get(state.id), attempts[0]?.startedAt].reduce<string>(
     (min, t) => (t !== undefined && t < min ? t : min),
     endedAt,
   );
@@ -202,14 +284,91 @@ function stepSpan(
   if (state.continued) attributes["keel.step.continued"] = true;
   if (state.error) attributes[ATTR_ERROR_TYPE] = state.error.kind;
   const failed = state.status === "failed" || state.status === "cancelled";
-  return {
+  const span: SpanSpec = {
     name: typed.name,
     kind: typed.kind,
     startedAt,
     endedAt,
     attributes,
     error: failed ? (errorText(state.error, ctx.content) ?? state.status) : null,
-    children: attempts.map((a) => attemptSpan(a, common, ctx.content)),
+    children: attempts.map((a) =>
+      withChildRuns(attemptSpan(a, common, ctx.content), ctx.children(state.id, a.attempt)),
+    ),
+  };
+  return withChildRuns(span, ctx.children(state.id, null));
+}
+
+/**
+ * An item's or an iteration's span: a step span named by its unit key (`summarize[doc-17]`,
+ * `refine#2`), with the item's key and index or the iteration's number.
+ */
+function unitSpan(
+  ctx: RunContext,
+  state: StepAt,
+  info: StepInfo,
+  index: number | undefined,
+): SpanSpec {
+  const span = stepSpan(ctx, state, info);
+  const attributes: Record<string, AttributeValue> = { ...span.attributes };
+  const scope = state.scope ?? "";
+  if (scope.startsWith("#")) attributes["keel.iteration"] = Number(scope.slice(1));
+  else if (scope.startsWith("[")) {
+    attributes["keel.item.key"] = scope.slice(1, -1);
+    if (index !== undefined) attributes["keel.item.index"] = index;
+  }
+  return { ...span, name: state.id, attributes };
+}
+
+/**
+ * A map's or a loop's own span: its items or iterations below it, and what its tally counts
+ * (`keel.step.units.<status>`, and `keel.step.units.not_started`: items left out).
+ */
+function scopedStepSpan(
+  ctx: RunContext,
+  state: StepAt,
+  info: StepInfo,
+  units: SpanSpec[],
+  notStarted: number,
+): SpanSpec {
+  const own = stepSpan(ctx, state, { ...info, type: "scoped" });
+  const attributes: Record<string, AttributeValue> = {
+    ...own.attributes,
+    "keel.step.type": info.type,
+  };
+  if (state.items !== null) attributes["keel.step.items"] = state.items;
+  for (const [status, n] of Object.entries(state.tally ?? {})) {
+    if (n > 0) attributes[`keel.step.units.${status}`] = n;
+  }
+  if (notStarted > 0) attributes["keel.step.units.not_started"] = notStarted;
+  const children = [...own.children, ...units];
+  const startedAt = children.reduce((min, c) => earliest(min, c.startedAt), own.startedAt);
+  return { ...own, name: `${info.type} ${state.id}`, startedAt, attributes, children };
+}
+
+/**
+ * A span with the child runs it started below it. A child run the store lacks is an event
+ * (`keel.child_run.missing`) and `keel.child_run.missing` on the span, never a failure.
+ */
+function withChildRuns(span: SpanSpec, runs: { id: string; span: SpanSpec | null }[]): SpanSpec {
+  if (runs.length === 0) return span;
+  const missing = runs.filter((r) => r.span === null);
+  const attributes: Record<string, AttributeValue> = {
+    ...span.attributes,
+    "keel.child_run.ids": runs.map((r) => r.id),
+  };
+  if (missing.length > 0) attributes["keel.child_run.missing"] = missing.map((r) => r.id);
+  return {
+    ...span,
+    attributes,
+    children: [...span.children, ...runs.flatMap((r) => (r.span ? [r.span] : []))],
+    events: [
+      ...(span.events ?? []),
+      ...missing.map((r) => ({
+        name: "keel.child_run.missing",
+        at: span.startedAt,
+        attributes: { "keel.child_run.id": r.id },
+      })),
+    ],
   };
 }
 
@@ -249,6 +408,9 @@ function attemptSpan(
     children: [],
   };
 }
+
+/** The step types whose spans carry what their input and output say. */
+const TYPED = new Set(["llm", "tool", "http"]);
 
 interface Typed {
   readonly name: string;

@@ -5,6 +5,7 @@
 // `--otel-content` is given.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
+import { traceIdOf } from "@keel/core/otel/export";
 import { keel, workspace } from "../helpers/cli";
 import { keelAsync, startReceiver, type ReceivedSpan, type Receiver } from "../helpers/otlp";
 
@@ -222,4 +223,76 @@ test("a collector that does not answer: keel run still records and exits by the 
   const bad = await keelAsync(["export", runId, "--otel", "not a url"], dir);
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /--otel takes a URL/);
+});
+
+test("a map of a child workflow: each item's attempt holds its child run's spans, all in the parent's trace; a child exported alone is a trace of its own", async () => {
+  const nested = workspace({
+    "parent.keel.yaml": `keel: 1
+name: triage all
+steps:
+  tickets: { type: transform, expr: '[{"id": "t1", "text": "refund"}, {"id": "t2", "text": "login"}]' }
+  per_ticket:
+    type: workflow
+    uses: ./child.keel.yaml
+    for_each: steps.tickets.output
+    key: item.id
+    with: { ticket: "\${{ item }}" }
+`,
+    "child.keel.yaml": `keel: 1
+name: triage one
+inputs:
+  ticket: { type: object }
+providers:
+  model: { type: scripted, model: scripted-m1, default: billing }
+steps:
+  classify: { type: llm, provider: model, prompt: "Classify \${{ inputs.ticket.text }}" }
+outputs:
+  label: steps.classify.output
+`,
+  });
+  const r = await keelAsync(
+    ["run", "parent.keel.yaml", "--json", "--otel", receiver.endpoint],
+    nested,
+  );
+  assert.equal(r.code, 0, r.stderr);
+  const runId = JSON.parse(r.stdout).runId as string;
+  const trace = traceIdOf(runId);
+  const spans = receiver.spans.filter((s) => s.traceId === trace);
+  // The run; tickets and its attempt; the map; per item: its span, its attempt, the child run,
+  // its step and that step's attempt.
+  assert.equal(spans.length, 1 + 2 + 1 + 2 * 5);
+  assert.match(r.stderr, new RegExp(`sent 14 spans of run ${runId}`));
+  const root = byName(spans, "invoke_workflow triage all");
+  const map = byName(spans, "workflow per_ticket");
+  assert.equal(map.parentSpanId, root.spanId);
+  const children = new Set<string>();
+  for (const key of ["t1", "t2"]) {
+    const item = byName(spans, `per_ticket[${key}]`);
+    assert.equal(item.parentSpanId, map.spanId);
+    assert.equal(item.attributes["keel.item.key"], key);
+    const attempt = spans.find((s) => s.parentSpanId === item.spanId)!;
+    assert.equal(attempt.name, "attempt 1");
+    const child = spans.find(
+      (s) =>
+        s.name === "invoke_workflow triage one" &&
+        s.attributes["keel.run.parent_scope"] === `per_ticket[${key}]`,
+    )!;
+    assert.equal(child.parentSpanId, attempt.spanId);
+    assert.deepEqual(attempt.attributes["keel.child_run.ids"], [child.attributes["keel.run.id"]]);
+    const chat = spans.find((s) => s.parentSpanId === child.spanId)!;
+    assert.equal(chat.name, "chat scripted-m1");
+    assert.equal(chat.attributes["keel.run.id"], child.attributes["keel.run.id"]);
+    children.add(String(child.attributes["keel.run.id"]));
+  }
+  assert.equal(children.size, 2);
+  assert.equal(receiver.bodies.join("\n").includes("refund"), false, "no content without the flag");
+
+  const childId = [...children][0]!;
+  const alone = await keelAsync(["export", childId, "--otel", receiver.endpoint], nested);
+  assert.equal(alone.code, 0, alone.stderr);
+  const own = receiver.spans.filter((s) => s.traceId === traceIdOf(childId));
+  assert.equal(own.length, 3);
+  const childRoot = byName(own, "invoke_workflow triage one");
+  assert.equal(childRoot.parentSpanId, undefined);
+  assert.equal(childRoot.attributes["keel.run.parent_id"], runId);
 });
