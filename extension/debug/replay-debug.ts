@@ -17,6 +17,7 @@ import { shownStatus } from "@keel/core/node/liveness";
 import { openSqliteStore } from "@keel/core/store/sqlite-store";
 import type { RunRecord } from "@keel/core/record/records";
 import { GraphPanel } from "../panel/graph-panel";
+import type { DebugMessage } from "@keel/core/protocol/webview";
 
 export const DEBUG_TYPE = "keel-replay";
 
@@ -36,7 +37,14 @@ export class ReplayDebugging implements vscode.Disposable {
     { readonly session: vscode.DebugSession; at?: PositionBody }
   >();
 
-  constructor(private readonly context: vscode.ExtensionContext) {
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    /** Moves (or stops) the graph panel of a workflow with the session: GraphPanel.follow. */
+    private readonly followPanel: (uri: vscode.Uri, message: DebugMessage) => Promise<void> = (
+      uri,
+      message,
+    ) => GraphPanel.follow(uri, message),
+  ) {
     this.disposables.push(
       vscode.debug.onDidStartDebugSession((s) => {
         if (s.type === DEBUG_TYPE) this.sessions.set(s.id, { session: s });
@@ -47,13 +55,22 @@ export class ReplayDebugging implements vscode.Disposable {
         const known = this.sessions.get(e.session.id);
         const first = !known?.at;
         this.sessions.set(e.session.id, { session: e.session, at });
+        // Stepping into a child run (or back out) moves to another workflow's panel: the one
+        // left is no longer following.
+        const left = known?.at;
+        if (left && (left.workflow !== at.workflow || left.runId !== at.runId))
+          void this.followPanel(vscode.Uri.file(left.workflow), {
+            type: "debug",
+            runId: left.runId,
+            active: false,
+          });
         void this.follow(at, first);
       }),
       vscode.debug.onDidTerminateDebugSession((s) => {
         const at = this.sessions.get(s.id)?.at;
         this.sessions.delete(s.id);
         if (at)
-          void GraphPanel.follow(vscode.Uri.file(at.workflow), {
+          void this.followPanel(vscode.Uri.file(at.workflow), {
             type: "debug",
             runId: at.runId,
             active: false,
@@ -206,7 +223,7 @@ export class ReplayDebugging implements vscode.Disposable {
       const document = await vscode.workspace.openTextDocument(uri);
       GraphPanel.show(this.context, document);
     }
-    await GraphPanel.follow(uri, {
+    await this.followPanel(uri, {
       type: "debug",
       runId: p.runId,
       active: true,

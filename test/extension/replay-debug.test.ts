@@ -125,3 +125,44 @@ test("in Restricted Mode it says why and offers the graph panel's step-through i
   vscode.trusted = true;
   vscode.answer = undefined;
 });
+
+test("the graph panel left when a session steps into a child run (or back out) stops following; the last one at the end", async () => {
+  const { ReplayDebugging } = await import("../../extension/debug/replay-debug");
+  const told: { workflow: string; runId: string; active: boolean }[] = [];
+  const panels = new ReplayDebugging({} as never, async (uri, message) => {
+    if (message.type === "debug")
+      told.push({ workflow: uri.fsPath, runId: message.runId, active: message.active });
+  });
+  const session = { id: "s-child", type: "keel-replay" };
+  const stop = (workflow: string, run: string, index: number) => {
+    for (const l of vscode.listeners.custom)
+      l({
+        session,
+        event: "keel/position",
+        body: { runId: run, workflow, index, seq: index + 1, stepId: "x", reason: "step" },
+      });
+  };
+  // Paths that do not exist: no editor is opened for the first stop.
+  const parent = join(ws, "missing-parent.keel.yaml");
+  const child = join(ws, "missing-child.keel.yaml");
+  for (const l of vscode.listeners.start) l(session);
+  stop(parent, "run-p", 1);
+  stop(child, "run-c", 0); // Step Into the child run
+  stop(child, "run-c", 1);
+  stop(parent, "run-p", 5); // back out
+  for (const l of vscode.listeners.end) l(session);
+  await new Promise((r) => setImmediate(r));
+  panels.dispose();
+  assert.deepEqual(
+    told.map((t) => `${t.workflow === parent ? "parent" : "child"} ${t.runId} ${t.active}`),
+    [
+      "parent run-p true",
+      "parent run-p false",
+      "child run-c true",
+      "child run-c true",
+      "child run-c false",
+      "parent run-p true",
+      "parent run-p false",
+    ],
+  );
+});
