@@ -16,6 +16,7 @@ const os = require("node:os");
 const path = require("node:path");
 const { chromium } = require(process.env.PW_CORE || "playwright-core");
 const { checkDebugger } = require("./debug.cjs");
+const { checkMap } = require("./map.cjs");
 
 const env = (name) => {
   const v = process.env[name];
@@ -177,6 +178,16 @@ async function openFromExplorer(page, file, mustContain) {
     .locator(".editor-group-container.active .monaco-editor .view-lines", { hasText: mustContain })
     .first()
     .waitFor({ timeout: 20000 });
+  await palette(page, "View: Focus Active Editor Group");
+}
+
+/** Closes the graph panel's tab (a middle click: once the panel has the focus, keys go to it). */
+async function closeGraph(page) {
+  await page
+    .locator(".tabs-container .tab", { hasText: "Graph:" })
+    .first()
+    .click({ button: "middle" });
+  await page.locator("iframe.webview.ready").waitFor({ state: "detached", timeout: 15000 });
   await palette(page, "View: Focus Active Editor Group");
 }
 
@@ -753,10 +764,12 @@ async function checkTheme(page, theme) {
     await palette(page, "View: Show Explorer");
     // the panel is in the second editor group: close it, keep the editors of the first
     // a middle click on its tab closes it: once the panel has the focus, keys go to the webview
-    const graphTab = page.locator(".tabs-container .tab", { hasText: "Graph:" }).first();
-    await graphTab.click({ button: "middle" });
-    await page.locator("iframe.webview.ready").waitFor({ state: "detached", timeout: 15000 });
-    await palette(page, "View: Focus Active Editor Group");
+    await closeGraph(page);
+
+    // a map and a loop (map.cjs): samples/digest.keel.yaml run from the editor, one item opened
+    const mapHelpers = { palette, check, log, shots, openFromExplorer, closePanel };
+    await checkMap(page, { ...mapHelpers, theme: "dark", run: true });
+    await closeGraph(page);
 
     // 3. the light theme, picked with "Preferences: Color Theme" as a user would (rewriting
     //    settings.json while code-server runs was not picked up)
@@ -784,6 +797,7 @@ async function checkTheme(page, theme) {
       .first()
       .waitFor({ timeout: 20000 });
     await checkTheme(page, "light");
+    await checkMap(page, { ...mapHelpers, theme: "light", run: false });
   } catch (e) {
     ok = false;
     // the first lines of a Playwright error name the locator it waited for

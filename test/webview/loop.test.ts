@@ -147,6 +147,12 @@ for (const [theme, name] of [
       "refine#1",
     );
     assert.match(await unit.locator(".keel-attempt").innerText(), /attempt 1: succeeded/);
+    // The loop's own output (it has no attempt of its own) starts folded, the iteration's open.
+    const own = page.locator(".keel-inspector > details.keel-value");
+    assert.deepEqual(
+      await own.evaluateAll((els) => els.map((e) => `${e.textContent} ${e.hasAttribute("open")}`)),
+      ["Outputloading… false"],
+    );
     const first = digest.attempts.find((a) => a.stepId === "refine" && a.scope === "#1")!;
     await answerValues(page, [first.inputHash, first.outputHash!]);
     const input = unit.locator(".keel-value", { hasText: "Resolved input" });

@@ -45,11 +45,11 @@ function pretty(text: string | null | undefined): string {
   }
 }
 
-function Value(props: { label: string; valueRef: string | null }) {
+function Value(props: { label: string; valueRef: string | null; open?: boolean }) {
   const text = useValue(props.valueRef);
   if (props.valueRef === null) return null;
   return (
-    <details open className="keel-value">
+    <details open={props.open ?? true} className="keel-value">
       <summary>{props.label}</summary>
       <pre>{pretty(text)}</pre>
     </details>
@@ -170,6 +170,9 @@ export function Inspector(props: InspectorProps) {
 
 function StepState(props: { fold: RunFold | undefined; step: StepAt }) {
   const { fold, step } = props;
+  // A map's or loop's own input and output (its list, its last iteration's) start folded: its
+  // items or iterations, listed under them, are what it is opened for.
+  const open = step.tally === null;
   // The attempts that had ended at this position.
   const attempts: AttemptRecord[] = [];
   for (let n = 1; fold && n <= (step.attempt?.attempt ?? 0); n++) {
@@ -199,8 +202,8 @@ function StepState(props: { fold: RunFold | undefined; step: StepAt }) {
           ))}
         </ul>
       ) : null}
-      <Value label="Resolved input" valueRef={shown?.inputHash ?? null} />
-      <Value label="Output" valueRef={step.output} />
+      <Value label="Resolved input" valueRef={shown?.inputHash ?? null} open={open} />
+      <Value label="Output" valueRef={step.output} open={open} />
     </>
   );
 }
