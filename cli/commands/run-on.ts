@@ -3,7 +3,6 @@
 // run is followed: progress from the events the workers commit, then the same summary, JSON and
 // exit code. The workflow is validated here first; its secrets come from the workers.
 import { foldToEnd } from "@keel/core/record/fold";
-import { workersRefusal } from "@keel/core/runner/map";
 import type { LoadedWorkflow } from "@keel/core/runner/load";
 import type { RunResult, StepSummary } from "@keel/core/runner/types";
 import { newRunId } from "@keel/core/store/ids";
@@ -33,8 +32,6 @@ export interface RunOnOptions {
 }
 
 export async function performRunOn(o: RunOnOptions): Promise<number> {
-  const refused = workersRefusal(o.loaded.workflow, o.loaded.path);
-  if (refused) throw new UsageError(refused);
   const { openDbosExecutor, RunNotExecutedError } = await import("@keel/workers");
   let executor;
   try {

@@ -10,7 +10,6 @@ import { runTransactionalInternalStep } from "@dbos-inc/dbos-sdk/internal/dbos";
 import { DBOSExecutor } from "@dbos-inc/dbos-sdk/internal/dbos-executor";
 import type { CancellationWatch } from "@dbos-inc/dbos-sdk/internal/system_database";
 import { loadValidText, type LoadedWorkflow } from "../runner/load";
-import { workersRefusal } from "../runner/map";
 import { createNodeEffects } from "../runner/node-effects";
 import type { Effects } from "../runner/effects";
 import type { Recorder } from "../runner/recorder";
@@ -42,8 +41,6 @@ export function loadOnWorker(path: string, text: string): Loaded {
   let loaded = loadedByText.get(key);
   if (!loaded) {
     const valid = loadValidText(path, text);
-    const refused = workersRefusal(valid.workflow, path);
-    if (refused) throw new Error(refused);
     const { providers = {} } = valid.workflow;
     loaded = { ...valid, effects: createNodeEffects({ providers, dir: valid.dir }) };
     if (loadedByText.size >= 32) loadedByText.clear();

@@ -44,7 +44,7 @@ import {
 } from "../runner/map";
 import { checkOutput } from "../runner/output-schema";
 import { lookupCache, Outcomes, pendingState, snapshotOf, type CacheHit } from "../runner/outcomes";
-import { afterFailure, stepRetryPolicy, stepTimeout } from "../runner/policy";
+import { afterFailure, durationMs, stepRetryPolicy, stepTimeout } from "../runner/policy";
 import {
   iterationError,
   iterationNames,
@@ -84,6 +84,7 @@ import {
 } from "./dbos-record";
 import type { RunSpec } from "./executor";
 import { CHILD_RUNS_QUEUE } from "./dbos-schema";
+import { recordCancelled, recordChildrenCancelled } from "./dbos-submit";
 
 /**
  * The attempt and run workflows as registered (a child run is a run workflow of its own), and the
@@ -92,6 +93,8 @@ import { CHILD_RUNS_QUEUE } from "./dbos-schema";
 export interface AttemptFlows {
   readonly attempt: (task: AttemptTask) => Promise<AttemptOutcome>;
   readonly run: (spec: RunSpec) => Promise<Executed>;
+  /** Sleeps durably for the milliseconds given: a workflow step's time limit. */
+  readonly timer: (ms: number) => Promise<number>;
   queueOf(limit: number | undefined, provider: string | undefined): Promise<string>;
 }
 
@@ -162,6 +165,8 @@ interface ChildAttempt {
   readonly uses: string;
   readonly childRun: string;
   readonly key: string | null;
+  /** The step's time limit, and the id of the timer workflow that bounds the child by it. */
+  readonly timeout: { readonly text: string; readonly timer: string } | null;
 }
 
 /** A DBOS workflow this run waits for: an attempt's, or a child run's. */
@@ -177,7 +182,8 @@ type Running =
       readonly handle: WorkflowHandle<Executed>;
       readonly unit: Unit;
       readonly child: ChildAttempt;
-    };
+    }
+  | { readonly kind: "timer"; readonly handle: WorkflowHandle<number>; readonly childRun: string };
 
 class DistributedRun implements ScopeSource {
   readonly graph: StepGraph;
@@ -354,7 +360,8 @@ class DistributedRun implements ScopeSource {
       const done = this.running.get(first.workflowID)!;
       this.running.delete(first.workflowID);
       if (done.kind === "attempt") await this.attemptEnded(done.unit, done.task, done.handle);
-      else await this.childEnded(done.unit, done.child, done.handle);
+      else if (done.kind === "child") await this.childEnded(done.unit, done.child, done.handle);
+      else await this.timedOut(done.childRun);
     }
   }
 
@@ -768,12 +775,65 @@ class DistributedRun implements ScopeSource {
       workflowID: childRun,
       queueName: CHILD_RUNS_QUEUE,
     })({ ...spec, runId: childRun, delayMs });
+    // The step's time limit bounds the whole child run, from its start (after its backoff).
+    const limit = stepTimeout(step, wf, undefined);
+    let timeout: ChildAttempt["timeout"] = null;
+    if (limit !== undefined) {
+      const timer = await DBOS.startWorkflow(this.flows.timer, {
+        workflowID: `${childRun}:timeout`,
+      })(delayMs + durationMs(limit));
+      this.running.set(timer.workflowID, { kind: "timer", handle: timer, childRun });
+      timeout = { text: limit, timer: timer.workflowID };
+    }
     this.running.set(childRun, {
       kind: "child",
       handle,
       unit,
-      child: { attempt, tries, startedAt, inputHash, prepared, uses: call.uses, childRun, key },
+      child: {
+        attempt,
+        tries,
+        startedAt,
+        inputHash,
+        prepared,
+        uses: call.uses,
+        childRun,
+        key,
+        timeout,
+      },
     });
+  }
+
+  /**
+   * A child run's time limit passed before it ended: it is cancelled (its workflow and its
+   * record, as a local run's child is at its parent's time limit), and the attempt fails as a
+   * `timeout`, as locally.
+   */
+  private async timedOut(childRun: string): Promise<void> {
+    const running = this.running.get(childRun);
+    // The child ended first: its end was taken, and its timer cancelled.
+    if (running?.kind !== "child") return;
+    this.running.delete(childRun);
+    const { unit, child } = running;
+    await DBOS.cancelWorkflow(childRun, { cancelChildren: true });
+    await recordInStep(this.w, this.recorder, "keel.timeout", async () => {
+      await recordCancelled(this.w.store, childRun);
+      await recordChildrenCancelled(this.w.store, childRun);
+      return null;
+    });
+    this.outcomes.event("child_finished", unit.key, child.attempt, isoNow(), {
+      childRun,
+      status: "cancelled",
+    });
+    const err = new StepError("timeout", `no answer within ${child.timeout!.text}`);
+    this.outcomes.failedAttempt(
+      unit.key,
+      child.attempt,
+      child.startedAt,
+      child.inputHash,
+      err,
+      undefined,
+    );
+    await this.childFailed(unit, unit.step as WorkflowStep, child.attempt, child.tries, err);
   }
 
   /** The child's run as submitted: its file's text, its inputs checked, one level deeper. */
@@ -818,6 +878,9 @@ class DistributedRun implements ScopeSource {
     handle: WorkflowHandle<Executed>,
   ): Promise<void> {
     const step = unit.step as WorkflowStep;
+    // Its time limit no longer matters.
+    if (child.timeout && this.running.delete(child.timeout.timer))
+      await DBOS.cancelWorkflow(child.timeout.timer);
     const result = await this.resultOf(handle);
     const end: Executed = result.ok
       ? result.value

@@ -16,6 +16,8 @@ export const RUNS_QUEUE = "keel-runs";
 export const RUN_WORKFLOW = "keel_run";
 /** The registered name of the workflow that executes one attempt of a step. */
 export const ATTEMPT_WORKFLOW = "keel_attempt";
+/** The registered name of the workflow that bounds a child run by its step's time limit. */
+export const TIMER_WORKFLOW = "keel_timer";
 /** The queue of attempts whose provider sets no `concurrency`. */
 export const STEPS_QUEUE = "keel-steps";
 /**

@@ -117,7 +117,7 @@ const CANCELLED = "the run was cancelled";
  * Records the end of the child runs of `runId` that were under way (started, not finished), and
  * of theirs: DBOS cancelled their workflows with their parent's.
  */
-async function recordChildrenCancelled(store: PgStore, runId: string): Promise<void> {
+export async function recordChildrenCancelled(store: PgStore, runId: string): Promise<void> {
   const events = await store.events(runId);
   const finished = new Set(
     events.filter((e) => e.type === "child_finished").map((e) => e.data?.childRun),

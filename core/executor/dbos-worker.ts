@@ -30,6 +30,7 @@ import {
   RUN_WORKFLOW,
   RUNS_QUEUE,
   STEPS_QUEUE,
+  TIMER_WORKFLOW,
 } from "./dbos-schema";
 import { executeDistributed, type Executed } from "./dbos-run";
 import { executeAttempt, type AttemptTask } from "./dbos-attempt";
@@ -113,8 +114,17 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
   const queues = new Set<string>();
   // Registered below: a workflow step's child run is a run workflow of its own.
   const registered: { run?: (spec: RunSpec) => Promise<Executed> } = {};
+  // A workflow step's time limit: a durable sleep the run waits for beside the child run.
+  const sleeper = DBOS.registerWorkflow(
+    async (ms: number) => {
+      await DBOS.sleep(ms);
+      return ms;
+    },
+    { name: TIMER_WORKFLOW },
+  );
   const flows = {
     attempt,
+    timer: sleeper,
     get run() {
       return registered.run!;
     },
@@ -185,7 +195,7 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
       const owners = await liveness.query(
         `SELECT DISTINCT executor_id FROM dbos.workflow_status
          WHERE status = 'PENDING' AND name = ANY($1) AND executor_id <> $2`,
-        [[RUN_WORKFLOW, ATTEMPT_WORKFLOW], o.id],
+        [[RUN_WORKFLOW, ATTEMPT_WORKFLOW, TIMER_WORKFLOW], o.id],
       );
       for (const { executor_id: dead } of owners.rows as { executor_id: string }[]) {
         const free = await liveness.query("SELECT pg_try_advisory_lock(hashtext($1)) AS ok", [

@@ -1,32 +1,10 @@
 // The pure parts of a `for_each` map (docs/format.md, "Maps, child workflows and loops"): its
 // list checked, the items' keys, when failures stop it, and its output assembled. The scheduler
 // (run.ts) runs the items; each is a unit of the record (docs/dev/scopes.md).
-import type { Step, Workflow } from "../model/schema";
+import type { Step } from "../model/schema";
 import { itemScope, unitKey } from "../record/records";
 import { StepError } from "./errors";
-import { stepTimeout } from "./policy";
 import type { ItemView, StepState } from "./types";
-
-/**
- * What the team's workers cannot run as a local run does (docs/team.md): a workflow step with a
- * time limit (its `timeout` or `defaults.timeout`), which a local run applies to its whole child
- * run, each named; empty when the workflow has none. Maps, workflow steps and loops run there.
- */
-export function notOnWorkers(workflow: Workflow): string[] {
-  const out: string[] = [];
-  for (const [id, step] of Object.entries(workflow.steps as Record<string, Step>)) {
-    if (step.type === "workflow" && stepTimeout(step, workflow, undefined) !== undefined)
-      out.push(`${id} (a workflow step with a time limit)`);
-  }
-  return out;
-}
-
-/** Why `file` cannot run on the workers, with the fix; undefined when it can. */
-export function workersRefusal(workflow: Workflow, file: string): string | undefined {
-  const refused = notOnWorkers(workflow);
-  if (refused.length === 0) return undefined;
-  return `${file}: ${refused.join(", ")}: the workers do not keep a time limit on a child run yet; remove the step's timeout (or defaults.timeout), or run the workflow locally (keel run without --on)`;
-}
 
 /** Items running at once when the step sets no `concurrency`. */
 export const DEFAULT_ITEM_CONCURRENCY = 4;

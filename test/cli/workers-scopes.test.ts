@@ -8,6 +8,7 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import pg from "pg";
 import { openPgStore, type PgStore } from "@keel/core/store/pg-store";
 import { openSqliteStore } from "@keel/core/store/sqlite-store";
 import { readRecordedRun } from "@keel/core/replay/record";
@@ -51,7 +52,8 @@ outputs:
 const NEST = `keel: 1
 name: nest
 steps:
-  one: { type: workflow, uses: ./child.keel.yaml, with: { n: 5 } }
+  # A time limit its child keeps: the timer is cancelled once the child ends.
+  one: { type: workflow, uses: ./child.keel.yaml, with: { n: 5 }, timeout: 30s }
   many:
     type: workflow
     uses: ./child.keel.yaml
@@ -96,6 +98,19 @@ steps:
     key: item.id
     with: { id: "\${{ item.id }}", n: "\${{ item.n }}" }
 `;
+const TIMED = `keel: 1
+name: timed
+steps:
+  wait: { type: workflow, uses: ./nap.keel.yaml, timeout: 1s, on_error: continue }
+  after: { type: transform, expr: steps.wait.status }
+outputs:
+  status: steps.after.output
+`;
+const NAP = `keel: 1
+name: nap
+steps:
+  nap: { type: tool, uses: ./item.js#nap }
+`;
 const SLOW_PARENT = `keel: 1
 name: slow parent
 steps:
@@ -126,6 +141,11 @@ exports.hold = async () => {
   while (!require("node:fs").existsSync(release)) await new Promise((r) => setTimeout(r, 20));
   return "released";
 };
+exports.nap = async () => {
+  note("nap");
+  await new Promise((r) => setTimeout(r, 4000));
+  return "rested";
+};
 exports.inc = async (args) => {
   note("inc " + args.n);
   return args.n + 1;
@@ -151,6 +171,8 @@ before(async () => {
     "item.js": ITEM,
     "slow-parent.keel.yaml": SLOW_PARENT,
     "slow.keel.yaml": SLOW,
+    "timed.keel.yaml": TIMED,
+    "nap.keel.yaml": NAP,
   });
   writeFileSync(join(dir, "effects.log"), "");
   for (const id of ["m1", "m2"])
@@ -305,6 +327,16 @@ test(
         loop.find((e) => e.type === "step_succeeded" && e.scope === null)?.data?.iterations,
         3,
       );
+      // `one`'s time limit was a timer beside its child run, cancelled once the child ended.
+      const one = String(started.find((e) => e.stepId === "one")!.data?.childRun);
+      const db = new pg.Client({ connectionString: url });
+      await db.connect();
+      const timer = await db.query(
+        "SELECT status FROM dbos.workflow_status WHERE workflow_uuid = $1",
+        [`${one}:timeout`],
+      );
+      await db.end();
+      assert.deepEqual(timer.rows, [{ status: "CANCELLED" }]);
     });
     assert.equal(await divergence(r.runId, l.runId), null);
   },
@@ -328,25 +360,51 @@ test(
   },
 );
 
-test("keel run --on refuses a workflow step with a time limit, naming it, before it reaches the workers", () => {
-  const d = workspace({
-    "flow.keel.yaml": `keel: 1
-name: timed
-defaults: { timeout: 1m }
-steps:
-  again: { type: workflow, uses: ./child.keel.yaml }
-`,
-    "child.keel.yaml": "keel: 1\nname: child\nsteps:\n  x: { type: transform, expr: '1' }\n",
-  });
-  // Nothing listens there: the refusal comes first.
-  const r = keel(["run", "flow.keel.yaml", "--on", "postgres://keel@127.0.0.1:1/none"], d);
-  assert.equal(r.code, 2, r.stdout + r.stderr);
-  assert.match(
-    r.stderr,
-    /flow\.keel\.yaml: again \(a workflow step with a time limit\): the workers do not keep a time limit on a child run yet/,
-  );
-  assert.doesNotMatch(r.stderr, /cannot reach/);
-});
+test(
+  "a workflow step's time limit bounds its child run on the workers: the child is cancelled and the step fails as a timeout, as locally",
+  { skip: missing, timeout: 60_000 },
+  async () => {
+    const { remote, local, r, l } = await bothWays("timed.keel.yaml");
+    assert.equal(remote.code, 0, remote.stderr + remote.stdout);
+    assert.equal(local.code, 0, local.stderr + local.stdout);
+    assert.deepEqual(r.outputs, { status: "failed" });
+    assert.deepEqual(l.outputs, { status: "failed" });
+    const facts = async (store: RunStore, runId: string) => {
+      const events = await store.events(runId);
+      const failed = events.find((e) => e.stepId === "wait" && e.type === "step_failed")!;
+      const started = events.find((e) => e.type === "child_started")!;
+      const run = (await store.getRun(String(started.data?.childRun)))!;
+      const wait = events
+        .filter((e) => e.stepId === "wait")
+        .map((e) => `${e.type}${e.attempt ? `#${e.attempt}` : ""}`);
+      return {
+        wait,
+        failed: [failed.data?.kind, failed.data?.message],
+        child: [run.status, run.parentScope],
+      };
+    };
+    const sqlite = openSqliteStore(join(dir, ".keel", "runs.sqlite"));
+    try {
+      const mine = await facts(sqlite, l.runId);
+      assert.deepEqual(mine.failed, ["timeout", "no answer within 1s"]);
+      assert.deepEqual(mine.child, ["cancelled", "wait"]);
+      await withStore(async (store) => {
+        const theirs = await facts(store, r.runId);
+        assert.deepEqual([theirs.failed, theirs.child], [mine.failed, mine.child]);
+        // The workers record the child's end too (a local run at its time limit leaves it out).
+        assert.deepEqual(theirs.wait, [
+          "step_started",
+          "child_started#1",
+          "child_finished#1",
+          "attempt_failed#1",
+          "step_failed#1",
+        ]);
+      });
+    } finally {
+      await sqlite.close();
+    }
+  },
+);
 
 test(
   "keel cancel of a run on the workers ends its child run under way cancelled too",
