@@ -193,6 +193,8 @@ class DistributedRun implements ScopeSource {
   private readonly units = new Map<string, StepState>();
   /** The workflows of attempts and child runs under way, by workflow id. */
   private readonly running = new Map<string, Running>();
+  /** A map step's dependencies as its items' attempts see them, recorded once: their reference. */
+  private readonly viewRefs = new Map<string, string>();
   /** Units that have ended, whose ends are to be taken, in order. */
   private readonly ended: Unit[] = [];
   context!: RunContext;
@@ -463,7 +465,17 @@ class DistributedRun implements ScopeSource {
     }
     const state = this.units.get(unit.key)!;
     const provider = step.type === "llm" ? providerOf(step, this.loaded.workflow) : undefined;
-    const deps = dependencyViews(this, unit.stepId);
+    // An item's task names its step's dependencies by reference, recorded once per step: in the
+    // task itself they would be copied into DBOS's tables once per item.
+    const item = splitUnit(unit.key).scope !== null;
+    let stepsRef: string | undefined;
+    if (item) {
+      stepsRef = this.viewRefs.get(unit.stepId);
+      if (stepsRef === undefined) {
+        stepsRef = this.recorder.blob(dependencyViews(this, unit.stepId));
+        this.viewRefs.set(unit.stepId, stepsRef);
+      }
+    }
     await this.dispatch(unit, {
       runId: this.spec.runId,
       stepId: unit.stepId,
@@ -477,7 +489,8 @@ class DistributedRun implements ScopeSource {
       workflowPath: this.loaded.path,
       sourceHash: this.begun.sourceHash,
       context: { inputs: this.context.inputs, run: this.context.run, env: this.context.env },
-      steps: this.redactor.value(deps),
+      steps: item ? {} : this.redactor.value(dependencyViews(this, unit.stepId)),
+      stepsRef,
       success: (unit.scope.bindings!.success as () => boolean)(),
       failure: (unit.scope.bindings!.failure as () => boolean)(),
       noCache: this.spec.noCache === true,
@@ -560,7 +573,7 @@ class DistributedRun implements ScopeSource {
               : toJson(await evaluateBare(step.key, withNames(bounded, { item: l[index], index }))),
           );
         }
-        return [l, itemsOf(id, l, keys)] as const;
+        return [l, itemsOf(id, l, keys, (k) => this.redactor.text(k))] as const;
       });
     } catch (e) {
       throwIfCancelled(e);

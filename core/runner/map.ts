@@ -42,16 +42,19 @@ export function keyText(value: unknown): string {
 
 /**
  * The items of the list with their keys (the values of the step's `key` expression, else the
- * indexes). A duplicate key fails the step before any item runs, naming both positions.
+ * indexes). A key is redacted (`redact`) before anything sees it: it names the item's unit in the
+ * record, the CLI and span names, so a key made from a secret holds its mark, never its value.
+ * A duplicate key fails the step before any item runs, naming both positions.
  */
 export function itemsOf(
   stepId: string,
   list: readonly unknown[],
   keys: readonly unknown[],
+  redact: (key: string) => string,
 ): Item[] {
   const seen = new Map<string, number>();
   return list.map((value, index) => {
-    const k = keyText(keys[index]);
+    const k = redact(keyText(keys[index]));
     const first = seen.get(k);
     if (first !== undefined) {
       throw new StepError(

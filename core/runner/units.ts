@@ -69,7 +69,7 @@ export async function runMap(
           : toJson(await evaluateBare(step.key, withNames(scope, { item: list[index], index }))),
       );
     }
-    items = itemsOf(id, list, keys);
+    items = itemsOf(id, list, keys, (k) => r.redactor.text(k));
   } catch (e) {
     r.outcomes.fail(id, asStepError(e, "expression"), 0);
     return;

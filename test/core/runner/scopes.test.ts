@@ -87,6 +87,35 @@ test("a map runs its step once per item, each a unit with its own events and att
   assert.equal(new Set(inputs).size, 4);
 });
 
+test("a key made from a secret names its item with the secret's mark, in every event and attempt and in steps.X.items", async () => {
+  const secret = "tok-very-secret-123";
+  const flow = mapFlow().replace("key: item.id", 'key: item.id & "-" & secrets.TOKEN');
+  const run = await runText(flow, {
+    secrets: { TOKEN: secret },
+  });
+  assert.equal(run.result.status, "succeeded");
+  const events = await run.store.events(run.result.runId);
+  const attempts = await run.store.attempts(run.result.runId);
+  const recorded = JSON.stringify([events, attempts, run.result]);
+  assert.ok(!recorded.includes(secret), "the secret is in the record");
+  const scopes = [...new Set(events.filter((e) => e.scope !== null).map((e) => e.scope))].sort();
+  assert.deepEqual(
+    scopes,
+    ["a", "b", "c", "d"].map((k) => `[${k}-«secret:TOKEN»]`),
+  );
+  // The expanded keys and the items' scopes agree: one unit per item in the fold.
+  const expanded = events.find((e) => e.type === "expanded")!;
+  assert.deepEqual(
+    (expanded.data?.keys as string[]).map((k) => `[${k}]`),
+    scopes,
+  );
+  const combined = run.result.outputs!.combined as Record<string, unknown>;
+  assert.deepEqual(
+    combined.keys,
+    ["a", "b", "c", "d"].map((k) => `${k}-«secret:TOKEN»`),
+  );
+});
+
 test("items start in list order and no more than the step's concurrency run at once", async () => {
   let running = 0;
   let most = 0;
