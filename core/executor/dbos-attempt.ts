@@ -37,6 +37,7 @@ import { prepareStep, type PreparedStep, type StepOutput } from "../runner/steps
 import type { StepState } from "../runner/types";
 import {
   loadRecorded,
+  recordedValue,
   recordInStep,
   throwIfCancelled,
   untilCancelled,
@@ -67,6 +68,8 @@ export interface AttemptTask {
   readonly context: Omit<RunContext, "secrets">;
   /** The dependencies as the step's expressions see them. */
   readonly steps: Record<string, unknown>;
+  /** Else (an item's attempt) the reference of their recorded value, masked like the record. */
+  readonly stepsRef?: string;
   /** What `$success()` and `$failure()` answer for the step. */
   readonly success: boolean;
   readonly failure: boolean;
@@ -103,6 +106,15 @@ export async function executeAttempt(w: WorkerContext, task: AttemptTask): Promi
     return { status: "failed", error: { kind: "config", message }, unrecorded: true };
   }
   const { workflow: wf } = loaded;
+  let steps = task.steps;
+  if (task.stepsRef !== undefined) {
+    try {
+      steps = await recordedValue<Record<string, unknown>>(w, task.stepsRef);
+    } catch (e) {
+      const message = `worker ${w.id}: ${(e as Error).message}`;
+      return { status: "failed", error: { kind: "config", message }, unrecorded: true };
+    }
+  }
   // The unit's key: its attempts, events and state are kept by it.
   const id = unitKey(task.stepId, task.scope);
   const step = wf.steps[task.stepId] as Step;
@@ -131,7 +143,7 @@ export async function executeAttempt(w: WorkerContext, task: AttemptTask): Promi
   );
   const scope: ExprScope = {
     context: {
-      ...contextWith({ ...task.context, secrets }, task.steps),
+      ...contextWith({ ...task.context, secrets }, steps),
       ...(task.names ?? {}),
     },
     bindings: {

@@ -15,6 +15,7 @@ import type { Effects } from "../runner/effects";
 import type { Recorder } from "../runner/recorder";
 import type { PgStore } from "../store/pg-store";
 import type { WriteBatch } from "../record/records";
+import { inlineValue } from "../record/refs";
 
 /** The process a run's workflows execute in. */
 export interface WorkerContext {
@@ -68,6 +69,20 @@ export async function loadRecorded(
     sourceByHash.set(sourceHash, source);
   }
   return loadOnWorker(path, source);
+}
+
+/** Recorded values read so far, by reference: content-addressed, so they never change. */
+const valueByRef = new Map<string, unknown>();
+
+/** A value the run recorded (`Recorder.blob`), by its reference; read once per worker. */
+export async function recordedValue<T>(w: WorkerContext, ref: string): Promise<T> {
+  if (!valueByRef.has(ref)) {
+    const text = inlineValue(ref) ?? (await w.store.blob(ref));
+    if (text === undefined) throw new Error(`the recorded value ${ref} is not in the store`);
+    if (valueByRef.size >= 32) valueByRef.clear();
+    valueByRef.set(ref, JSON.parse(text) as unknown);
+  }
+  return valueByRef.get(ref) as T;
 }
 
 /**

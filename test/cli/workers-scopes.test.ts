@@ -272,6 +272,16 @@ test(
         "[d]:1:succeeded",
       ]);
     });
+    // An item's task names the map's dependencies by reference: the list (`docs`, with "bad" in it)
+    // is not copied into DBOS's tables once per item.
+    const db = new pg.Client({ connectionString: url });
+    await db.connect();
+    const task = await db.query("SELECT inputs FROM dbos.workflow_input WHERE workflow_uuid = $1", [
+      `${r.runId}:squared[a]:1`,
+    ]);
+    await db.end();
+    assert.match(String(task.rows[0]?.inputs), /"item":\{"id":"a","n":1\}/);
+    assert.doesNotMatch(String(task.rows[0]?.inputs), /bad/);
     // Every item was an attempt of its own: executed on the workers, once each but the retried one.
     const lines = readFileSync(join(dir, "effects.log"), "utf8").trim().split("\n");
     for (const id of ["a", "b", "c", "d"])
