@@ -825,14 +825,17 @@ class DistributedRun implements ScopeSource {
     const running = this.running.get(childRun);
     // The child ended first: its end was taken, and its timer cancelled.
     if (running?.kind !== "child") return;
-    this.running.delete(childRun);
     const { unit, child } = running;
-    await DBOS.cancelWorkflow(childRun, { cancelChildren: true });
-    await recordInStep(this.w, this.recorder, "keel.timeout", async () => {
-      await recordCancelled(this.w.store, childRun);
-      await recordChildrenCancelled(this.w.store, childRun);
-      return null;
+    // The child's record ends here unless it has ended already: then its end is taken as it
+    // comes, as if it had come first.
+    const cancelled = await recordInStep(this.w, this.recorder, "keel.timeout", async () => {
+      const now = await recordCancelled(this.w.store, childRun);
+      if (now) await recordChildrenCancelled(this.w.store, childRun);
+      return now;
     });
+    if (!cancelled) return;
+    this.running.delete(childRun);
+    await DBOS.cancelWorkflow(childRun, { cancelChildren: true });
     this.outcomes.event("child_finished", unit.key, child.attempt, isoNow(), {
       childRun,
       status: "cancelled",
