@@ -1,9 +1,12 @@
 // Maps, child workflows and loops on a team's workers (docs/team.md, issue #18): on two
-// `keel worker` processes and a throw-away PostgreSQL, a `for_each` map (with a failing item kept
-// by `on_item_error: continue` and retried per item), a pure map over its output, a workflow step,
-// a map of a workflow step and a `repeat` loop with `until` give the outputs, items, child runs and
-// record of a local run of the same file (keel diff's own comparison); a list the map rules refuse
-// fails the step before any item starts, with the local message.
+// `keel worker` processes and a throw-away PostgreSQL, a `for_each` map (items spread over both
+// workers, at most `concurrency` at once, a failing item retried per item and kept by
+// `on_item_error: continue`), a pure map over its output, a workflow step, a map of a workflow
+// step and a `repeat` loop with `until` give the outputs, items, child runs and record of a local
+// run of the same file (keel diff's own comparison). A map stops at its first failed item, and a
+// list the map rules refuse fails the step before any item starts, with the local messages. A
+// workflow step's time limit cancels its child run and fails the step as a timeout, and a cancel
+// of the run ends its child run under way.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
@@ -88,6 +91,17 @@ steps:
 outputs:
   n: steps.next.output
 `;
+const STOP = `keel: 1
+name: stop at a failure
+steps:
+  squared:
+    type: tool
+    uses: ./item.js#square
+    for_each: '[{"id": "a", "n": 1}, {"id": "bad", "n": 2}, {"id": "c", "n": 3}, {"id": "d", "n": 4}]'
+    key: item.id
+    concurrency: 1
+    with: { id: "\${{ item.id }}", n: "\${{ item.n }}" }
+`;
 const DUPLICATE = `keel: 1
 name: duplicate keys
 steps:
@@ -125,8 +139,9 @@ steps:
 const ITEM = `const { appendFileSync } = require("node:fs");
 const note = (line) => appendFileSync(process.env.KEEL_TEST_EFFECTS, line + "\\n");
 exports.square = async (args) => {
-  note("square " + args.id);
-  await new Promise((r) => setTimeout(r, 50));
+  note("start " + args.id);
+  await new Promise((r) => setTimeout(r, 150));
+  note("end " + args.id);
   if (args.id === "bad") throw new Error("bad item " + args.id);
   return { id: args.id, sq: args.n * args.n, index: args.index };
 };
@@ -168,6 +183,7 @@ before(async () => {
     "child.keel.yaml": CHILD,
     "inc.keel.yaml": INC,
     "duplicate.keel.yaml": DUPLICATE,
+    "stop.keel.yaml": STOP,
     "item.js": ITEM,
     "slow-parent.keel.yaml": SLOW_PARENT,
     "slow.keel.yaml": SLOW,
@@ -285,8 +301,16 @@ test(
     // Every item was an attempt of its own: executed on the workers, once each but the retried one.
     const lines = readFileSync(join(dir, "effects.log"), "utf8").trim().split("\n");
     for (const id of ["a", "b", "c", "d"])
-      assert.equal(lines.filter((x) => x === `square ${id}`).length, 1, id);
-    assert.equal(lines.filter((x) => x === "square bad").length, 2);
+      assert.equal(lines.filter((x) => x === `start ${id}`).length, 1, id);
+    assert.equal(lines.filter((x) => x === "start bad").length, 2);
+    // At most `concurrency` items at once, across both workers, and that many at some point.
+    let now = 0;
+    let most = 0;
+    for (const x of lines) {
+      if (x.startsWith("start ")) most = Math.max(most, ++now);
+      else if (x.startsWith("end ")) now--;
+    }
+    assert.equal(most, 2, `${most} items at once`);
     assert.equal(await divergence(r.runId, l.runId), null);
   },
 );
@@ -347,6 +371,28 @@ test(
       );
       await db.end();
       assert.deepEqual(timer.rows, [{ status: "CANCELLED" }]);
+    });
+    assert.equal(await divergence(r.runId, l.runId), null);
+  },
+);
+
+test(
+  "a map stops at its first failed item on the workers, as locally: the items not started are cancelled, the step names the failure",
+  { skip: missing, timeout: 60_000 },
+  async () => {
+    const { remote, local, r, l } = await bothWays("stop.keel.yaml");
+    assert.equal(remote.code, 1, remote.stderr + remote.stdout);
+    assert.equal(local.code, 1, local.stderr + local.stdout);
+    await withStore(async (store) => {
+      const events = await store.events(r.runId);
+      const failed = events.find((e) => e.type === "step_failed" && e.scope === null)!;
+      assert.equal(failed.data?.kind, "item_failures");
+      assert.match(
+        String(failed.data?.message),
+        /^1 item of 4 failed; first squared\[bad\] \(item 2\): bad item bad/,
+      );
+      assert.deepEqual(unitEvents(events, "squared", "[c]"), ["step_cancelled"]);
+      assert.deepEqual(unitEvents(events, "squared", "[d]"), ["step_cancelled"]);
     });
     assert.equal(await divergence(r.runId, l.runId), null);
   },
