@@ -67,6 +67,9 @@ async function attempt(
   const startedAt = r.now();
   const timeout = stepTimeout(step, wf, provider);
   let prepared: PreparedStep;
+  // A child run started by this attempt: a timeout or cancel ends the attempt at once, and the
+  // child, cancelled by the same signal, is waited for, so its end is recorded before the failure.
+  let child: Promise<unknown> | undefined;
   // The step's time limit bounds the evaluation of its templates too.
   const limit =
     timeout === undefined
@@ -79,7 +82,13 @@ async function attempt(
       {
         workflow: wf,
         dir: r.dir,
-        children: { run: (call, signal) => runChild(r, unit, attempt, call, signal) },
+        children: {
+          run: (call, signal) => {
+            const started = runChild(r, unit, attempt, call, signal);
+            child = started.catch(() => undefined);
+            return started;
+          },
+        },
       },
       isFallback ? provider : undefined,
     );
@@ -123,6 +132,7 @@ async function attempt(
     if (key) r.outcomes.cacheEntry(key, unit, output.value, cache.ttlMs);
     return undefined;
   } catch (e) {
+    if (child) await child;
     // A store the effect destroyed stops the run here: nothing more can be recorded.
     verifyStore(r, unit, prepared);
     const err = asStepError(e);

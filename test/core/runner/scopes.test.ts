@@ -451,6 +451,44 @@ outputs:
   all: steps.refine.iterations
 `;
 
+test("a workflow step that times out waits for its child run to end cancelled and records child_finished before its failure", async () => {
+  const run = await runText(
+    `keel: 1
+name: parent
+steps:
+  slow:
+    type: workflow
+    uses: ./child.keel.yaml
+    timeout: 300ms
+    on_error: continue
+`,
+    {
+      files: {
+        "child.keel.yaml": `keel: 1
+name: child
+steps:
+  hang: { type: tool, uses: ./t.js#hang }
+`,
+        "t.js": "exports.hang = () => new Promise(() => {});\n",
+      },
+    },
+  );
+  assert.equal(stepOf(run, "slow").error?.kind, "timeout");
+  const events = await run.store.events(run.result.runId);
+  const types = events.filter((e) => e.stepId === "slow").map((e) => e.type);
+  assert.deepEqual(types, [
+    "step_started",
+    "child_started",
+    "child_finished",
+    "attempt_failed",
+    "step_failed",
+  ]);
+  const finished = events.find((e) => e.type === "child_finished")!;
+  assert.equal(finished.data?.status, "cancelled");
+  const child = (await run.store.listRuns()).find((r) => r.parentId === run.result.runId)!;
+  assert.equal(child.status, "cancelled");
+});
+
 test("repeat runs iterations refine#1, #2, … until `until` holds; the next iteration reads previous.output", async () => {
   const run = await runText(
     loopFlow(
