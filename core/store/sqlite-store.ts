@@ -179,6 +179,8 @@ class SqliteStore implements RunStore {
   readonly readOnly: boolean;
 
   private readonly logFiles = new Map<string, { readonly dev: number; readonly ino: number }>();
+  /** The store file's modification time and size when `verify` last read its header. */
+  private headerRead: { readonly mtimeMs: number; readonly size: number } | undefined;
   /** The store file's identity when it was opened (`verify`). */
   private readonly identity: { readonly dev: number; readonly ino: number } | undefined;
 
@@ -214,9 +216,14 @@ class SqliteStore implements RunStore {
     if (!stat) what = "was deleted";
     else if (stat.ino !== this.identity.ino || stat.dev !== this.identity.dev)
       what = "was replaced by another file";
+    else if (this.headerRead?.mtimeMs === stat.mtimeMs && this.headerRead.size === stat.size)
+      return; // not written since its header was last read (commits go to the -wal file)
     else if (!startsAsSqlite(path))
       what = "was overwritten (it no longer starts as a SQLite database)";
-    if (what === undefined) return;
+    if (what === undefined) {
+      this.headerRead = { mtimeMs: stat.mtimeMs, size: stat.size };
+      return;
+    }
     if (stat?.ino !== this.identity.ino) this.dropOwnLog();
     throw new StoreFileError(
       path,
