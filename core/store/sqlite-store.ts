@@ -220,7 +220,7 @@ class SqliteStore implements RunStore {
       return; // not written since its header was last read (commits go to the -wal file)
     else if (!startsAsSqlite(path))
       what = "was overwritten (it no longer starts as a SQLite database)";
-    if (what === undefined) {
+    if (what === undefined && stat) {
       this.headerRead = { mtimeMs: stat.mtimeMs, size: stat.size };
       return;
     }

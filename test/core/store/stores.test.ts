@@ -242,14 +242,14 @@ test("verify notices the store file overwritten in place at its own size, after 
   try {
     await store.commit({ runs: [run(newRunId())] });
     // Commits go to the -wal file: the store file itself is unchanged between them.
-    for (let i = 0; i < 5; i++) store.verify("a step");
+    for (let i = 0; i < 5; i++) store.verify!("a step");
     const { openSync, writeSync, closeSync, statSync } = await import("node:fs");
     const size = statSync(file).size;
     const fd = openSync(file, "r+");
     writeSync(fd, Buffer.from("not SQLite at all"), 0, 16, 0);
     closeSync(fd);
     assert.equal(statSync(file).size, size);
-    assert.throws(() => store.verify("a step"), /was overwritten/);
+    assert.throws(() => store.verify!("a step"), /was overwritten/);
   } finally {
     await store.close().catch(() => undefined);
   }
