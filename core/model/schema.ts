@@ -157,6 +157,20 @@ export const Provider = z
                 .describe("Answer with this error instead of a reply.")
                 .optional(),
               delay: duration("Wait this long before answering").optional(),
+              chunks: z
+                .array(
+                  z.union([
+                    z.string(),
+                    z.strictObject({
+                      text: z.string().describe("The piece of the reply."),
+                      delay: duration("Wait this long before sending it").optional(),
+                    }),
+                  ]),
+                )
+                .describe(
+                  "The reply in pieces, as a stream sends it (a `stream: true` step reports each); instead of `reply`. With `error`, the pieces arrive and then the error: a stream cut in the middle.",
+                )
+                .optional(),
             }),
           )
           .describe("Answers tried in order; the first whose `match` fits wins.")
@@ -274,6 +288,26 @@ const LlmStep = z
       )
       .describe("A conversation, instead of `prompt`.")
       .optional(),
+    prompt_file: z
+      .string()
+      .regex(/^\.\.?\//)
+      .describe(
+        "A prompt file (`./prompts/x.md` or a GitHub Models `.prompt.yml`), relative to this file, instead of `prompt` and `messages`: its front matter declares `inputs` and `params`, `## system`, `## user`, `## assistant` headings make messages. Its inputs are given by `with:`.",
+      )
+      .optional(),
+    system_file: z
+      .string()
+      .regex(/^\.\.?\//)
+      .describe(
+        "A prompt file whose text is the system prompt, instead of `system`; its inputs are given by `with:`.",
+      )
+      .optional(),
+    with: z
+      .record(z.string(), z.unknown())
+      .describe(
+        "The inputs of `prompt_file` / `system_file`, by name; templates here see the workflow.",
+      )
+      .optional(),
     params: z
       .strictObject({
         temperature: z.union([z.number(), z.string()]).describe("Sampling temperature.").optional(),
@@ -286,6 +320,12 @@ const LlmStep = z
           .optional(),
       })
       .describe("Model parameters.")
+      .optional(),
+    stream: z
+      .boolean()
+      .describe(
+        "Stream the reply: `keel run --stream` prints its tokens as they arrive and the record keeps time to first token and chunk count; the output is the assembled reply either way.",
+      )
       .optional(),
     ...stepCommon,
   })
@@ -319,9 +359,16 @@ const HttpStep = z
 
 const ToolStep = z
   .strictObject({
-    type: z.literal("tool").describe("A local JavaScript function."),
-    uses: z.string().describe("`./relative/module.js#exportName`, relative to the workflow file."),
-    with: z.record(z.string(), z.unknown()).describe("Arguments passed to the export.").optional(),
+    type: z.literal("tool").describe("A local JavaScript or Python function."),
+    uses: z
+      .string()
+      .describe(
+        "`./relative/module.js#exportName`, or `./relative/module.py#function` for a Python function, relative to the workflow file.",
+      ),
+    with: z
+      .record(z.string(), z.unknown())
+      .describe("Arguments passed to the export (to a Python function: as keyword arguments).")
+      .optional(),
     pure: z
       .boolean()
       .describe(
@@ -432,6 +479,23 @@ export const Step = z
   ])
   .describe("A step of the workflow.");
 
+/**
+ * `defaults.<type>`: what every step of that type gets when it does not say (docs/format.md,
+ * "Defaults"); the step's own keys, then its provider's, win.
+ */
+function typeDefaults<E extends z.ZodRawShape>(type: string, extra: E = {} as E) {
+  return z
+    .strictObject({
+      timeout: duration(`Time limit of one attempt of every \`${type}\` step`).optional(),
+      retry: Retry.optional(),
+      cache: Cache.optional(),
+      on_error: stepCommon.on_error,
+      ...extra,
+    })
+    .describe(`Defaults for every \`${type}\` step; a step's own keys win.`)
+    .optional();
+}
+
 export const Input = z
   .strictObject({
     type: z
@@ -459,6 +523,32 @@ export const Workflow = z
         timeout: duration("Time limit of one attempt of every step").optional(),
         retry: Retry.optional(),
         cache: Cache.optional(),
+        llm: typeDefaults("llm", { params: LlmStep.shape.params }),
+        http: typeDefaults("http"),
+        tool: typeDefaults("tool"),
+        shell: typeDefaults("shell"),
+        transform: typeDefaults("transform"),
+        assert: typeDefaults("assert"),
+        workflow: typeDefaults("workflow"),
+        python: z
+          .strictObject({
+            interpreter: z
+              .string()
+              .min(1)
+              .describe(
+                "The Python that runs `.py` tools: a path relative to the workflow's folder, or a command on PATH. Default: the KEEL_PYTHON variable, else `.venv/bin/python` beside the workflow (or above it, up to the workspace), else `python3`. Keel installs nothing.",
+              )
+              .optional(),
+            lockfile: z
+              .string()
+              .min(1)
+              .describe(
+                "The file that pins the tools' packages (`uv.lock`, `requirements.txt`, relative to the workflow's folder): its hash is recorded with each Python tool call and is part of its cache key.",
+              )
+              .optional(),
+          })
+          .describe('How Python tools run (docs/format.md, "Python tools").')
+          .optional(),
       })
       .describe("Defaults for every step.")
       .optional(),

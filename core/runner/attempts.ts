@@ -82,6 +82,7 @@ async function attempt(
       {
         workflow: wf,
         dir: r.dir,
+        prompts: r.prompts,
         children: {
           run: (call, signal) => {
             const started = runChild(r, unit, attempt, call, signal);
@@ -156,11 +157,12 @@ function attemptScope(
   unit: string,
   attempt: number,
 ): AttemptScope & { log(): string | undefined } {
-  const { stepId } = splitUnit(unit);
+  const { stepId, scope } = splitUnit(unit);
   const output = new AttemptOutput();
   return {
     runId: r.runId,
     stepId,
+    scope,
     attempt,
     output: (text) => output.add(text),
     processStarted: (p) => r.recorder.process({ runId: r.runId, stepId, attempt, ...p }),

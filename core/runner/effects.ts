@@ -20,6 +20,18 @@ export interface LlmRequest {
   /** The provider's API base URL and extra headers, as rendered (null: the provider's default). */
   readonly baseUrl: string | null;
   readonly headers: Readonly<Record<string, string>>;
+  /**
+   * The prompt file the messages (`promptFile`) or the system text (`systemFile`) came from: its
+   * path as written and the hash of its text, stored in the run's record (docs/dev/authoring.md).
+   */
+  readonly promptFile?: PromptFileRef;
+  readonly systemFile?: PromptFileRef;
+}
+
+/** A prompt file as an attempt's input names it: its text is a blob of the record by `hash`. */
+export interface PromptFileRef {
+  readonly path: string;
+  readonly hash: string;
 }
 
 export interface LlmResponse {
@@ -29,6 +41,22 @@ export interface LlmResponse {
   readonly responseId: string | null;
   readonly fingerprint: string | null;
   readonly usage: { readonly input: number; readonly output: number } | null;
+  /** A streamed call: how the reply arrived (node-effects.ts measures it; docs/dev/authoring.md). */
+  readonly stream?: StreamTiming;
+}
+
+/** How a streamed reply arrived: its chunks' lengths and times, as the provider sent them. */
+export interface StreamTiming {
+  /** Milliseconds from the call's start to its first chunk; null when none came. */
+  readonly ttftMs: number | null;
+  /** Each chunk as [length in UTF-16 code units of the raw text, ms since the call's start]. */
+  readonly chunks: readonly (readonly [number, number])[];
+}
+
+/** A streamed model call (`stream: true`): the reply's chunks are reported as they arrive. */
+export interface LlmStream {
+  /** The attempt the call works for: its chunks are reported with its step, scope and number. */
+  readonly scope?: AttemptScope;
 }
 
 export interface HttpRequest {
@@ -66,6 +94,18 @@ export interface ToolCall {
   readonly dir: string;
 }
 
+/** A Python tool's call (docs/format.md, "Python tools"): `args` are passed as keyword arguments. */
+export interface PythonCall extends ToolCall {
+  /** Absolute path of the interpreter that runs it (core/runner/python/interpreter.ts). */
+  readonly interpreter: string;
+}
+
+export interface PythonResult {
+  readonly value: unknown;
+  /** The interpreter's version (`3.12.1`), recorded with the attempt. */
+  readonly version: string;
+}
+
 /** A process group a command started: its leader's pid and start time (processes.ts). */
 export interface StartedProcess {
   readonly pid: number;
@@ -81,6 +121,8 @@ export interface AttemptScope {
   readonly runId: string;
   readonly stepId: string;
   readonly attempt: number;
+  /** The unit's item or iteration (`[doc-3]`, `#2`); null or absent for the step itself. */
+  readonly scope?: string | null;
   processStarted?(p: StartedProcess): void;
   output?(text: string): void;
 }
@@ -88,9 +130,22 @@ export interface AttemptScope {
 export interface Effects {
   /** The wall clock, as ISO-8601 UTC with milliseconds. */
   now(): string;
-  /** `apiKey` is passed apart from the request, which is recorded. */
-  llm(request: LlmRequest, signal: AbortSignal, apiKey?: string): Promise<LlmResponse>;
+  /**
+   * `apiKey` is passed apart from the request, which is recorded. With `stream`, the reply is
+   * streamed and each chunk reported as it arrives; it never enters the record (only the
+   * assembled reply and its `stream` timing do).
+   */
+  llm(
+    request: LlmRequest,
+    signal: AbortSignal,
+    apiKey?: string,
+    stream?: LlmStream,
+  ): Promise<LlmResponse>;
   http(request: HttpRequest, signal: AbortSignal): Promise<HttpResponse>;
   shell(command: ShellCommand, signal: AbortSignal, scope?: AttemptScope): Promise<ShellResult>;
   tool(call: ToolCall, signal: AbortSignal, scope?: AttemptScope): Promise<unknown>;
+  /** Runs a Python tool in a worker; absent where Python tools cannot run (a replay answers them). */
+  python?(call: PythonCall, signal: AbortSignal, scope?: AttemptScope): Promise<PythonResult>;
+  /** Ends what the effects keep between calls (Python workers): called at the run's end. */
+  close?(): Promise<void>;
 }

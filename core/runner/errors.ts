@@ -20,6 +20,12 @@ export type ErrorKind =
   | "max_iterations";
 
 export class StepError extends Error {
+  /**
+   * What a streamed model call had received when it failed (a stream cut off, a timeout): kept,
+   * redacted, on the failed attempt's meta as `partial`, never used as an output.
+   */
+  partial?: string;
+
   constructor(
     readonly kind: ErrorKind,
     message: string,

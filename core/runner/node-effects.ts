@@ -11,6 +11,7 @@ import type {
   HttpResponse,
   LlmRequest,
   LlmResponse,
+  LlmStream,
   ShellCommand,
   ShellResult,
   ToolCall,
@@ -22,20 +23,42 @@ import { callAnthropic } from "./providers/anthropic";
 import { withoutSecrets } from "../node/secrets";
 import { processStart } from "../node/processes";
 import { isIdleTimeout, unlimitedDispatcher } from "./providers/connection";
+import { PythonWorkers } from "./python/workers";
 
 export interface NodeEffectsOptions {
   readonly providers: Readonly<Record<string, Provider>>;
   /** Folder of the workflow file (scripted `file:` is relative to it). */
   readonly dir: string;
+  /**
+   * Where a streamed step's chunks go as they arrive (keel run --stream, --events): raw text,
+   * not redacted (the receiver redacts what it shows; docs/dev/authoring.md, "Streaming").
+   */
+  readonly onChunk?: (chunk: LiveChunk) => void;
+}
+
+/** A piece of a streamed reply, live: never recorded. */
+export interface LiveChunk {
+  readonly runId: string | null;
+  readonly stepId: string | null;
+  readonly scope: string | null;
+  readonly attempt: number | null;
+  readonly text: string;
 }
 
 export function createNodeEffects(options: NodeEffectsOptions): Effects {
+  // Python tools' workers live as long as these effects: the run closes them at its end.
+  const python = new PythonWorkers();
   return {
     now: isoNow,
-    llm: (request, signal, apiKey) => callModel(options, request, signal, apiKey),
+    llm: (request, signal, apiKey, stream) =>
+      stream
+        ? streamModel(options, request, signal, apiKey, stream)
+        : callModel(options, request, signal, apiKey),
     http: fetchHttp,
     shell: runCommand,
     tool: runTool,
+    python: (call, signal, scope) => python.call(call, signal, scope),
+    close: () => python.close(),
   };
 }
 
@@ -44,15 +67,55 @@ async function callModel(
   request: LlmRequest,
   signal: AbortSignal,
   apiKey: string | undefined,
+  onChunk?: (text: string) => void,
 ): Promise<LlmResponse> {
   const provider = options.providers[request.provider];
   if (!provider) throw new StepError("config", `unknown provider '${request.provider}'`);
   if (provider.type === "scripted")
-    return answerScripted(provider as ScriptedConfig, request, options.dir, signal);
+    return answerScripted(provider as ScriptedConfig, request, options.dir, signal, onChunk);
   const connection = { baseUrl: request.baseUrl, apiKey, headers: request.headers };
   return provider.type === "openai"
-    ? callOpenAi(request, connection, signal)
-    : callAnthropic(request, connection, signal);
+    ? callOpenAi(request, connection, signal, onChunk)
+    : callAnthropic(request, connection, signal, onChunk);
+}
+
+/**
+ * A streamed call: each chunk is timed, kept for the partial reply and passed on live. The reply
+ * carries the timing (recorded on the attempt); a failure carries what had arrived (`partial`).
+ */
+async function streamModel(
+  options: NodeEffectsOptions,
+  request: LlmRequest,
+  signal: AbortSignal,
+  apiKey: string | undefined,
+  stream: LlmStream,
+): Promise<LlmResponse> {
+  const started = performance.now();
+  const chunks: [number, number][] = [];
+  let received = "";
+  const at = stream.scope;
+  const onChunk = (text: string) => {
+    chunks.push([text.length, Math.round(performance.now() - started)]);
+    received += text;
+    options.onChunk?.({
+      runId: at?.runId ?? null,
+      stepId: at?.stepId ?? null,
+      scope: at?.scope ?? null,
+      attempt: at?.attempt ?? null,
+      text,
+    });
+  };
+  try {
+    const reply = await callModel(options, request, signal, apiKey, onChunk);
+    return { ...reply, stream: { ttftMs: chunks[0]?.[1] ?? null, chunks } };
+  } catch (e) {
+    if (received === "") throw e;
+    const err = e instanceof StepError ? e : new StepError("server_error", String(e));
+    err.partial = received;
+    if (!signal.aborted)
+      err.message += ` (the stream broke after ${chunks.length} chunk${chunks.length === 1 ? "" : "s"}; the partial reply is kept on the attempt)`;
+    throw err;
+  }
 }
 
 async function fetchHttp(request: HttpRequest, signal: AbortSignal): Promise<HttpResponse> {

@@ -6,8 +6,9 @@ import { splitUnit, type AttemptRecord, type EventType } from "../record/records
 import type { RunStore } from "../store/run-store";
 import type { Effects, LlmResponse } from "./effects";
 import type { ErrorKind, StepError } from "./errors";
-import type { AfterFailure } from "./policy";
+import { continuesOnError, type AfterFailure } from "./policy";
 import { costUsd } from "./prices";
+import { streamMeta } from "./stream";
 import type { Recorder } from "./recorder";
 import type { PreparedStep, StepOutput } from "./steps";
 import type { StepState } from "./types";
@@ -155,13 +156,22 @@ export class Outcomes {
           responseId: reply.responseId,
           fingerprint: reply.fingerprint,
           usage: reply.usage,
+          // Timing and piece boundaries of a streamed reply, never its chunks (stream.ts).
+          ...(reply.stream
+            ? {
+                stream: streamMeta(reply.stream, reply.text, output.value, (t) =>
+                  this.recorder.redact(t),
+                ),
+              }
+            : {}),
           // A scripted reply costs nothing: its model name may still match the price table.
           ...(this.costOf(prepared.provider, reply) !== null
             ? { costUsd: this.costOf(prepared.provider, reply) }
             : {}),
         }
       : null;
-    const meta = log !== undefined ? { ...replyMeta, log } : replyMeta;
+    const own = output.meta ? { ...replyMeta, ...output.meta } : replyMeta;
+    const meta = log !== undefined ? { ...own, log } : own;
     const endedAt = this.effects.now();
     this.attempt(id, attempt, startedAt, inputHash, {
       outputHash,
@@ -286,7 +296,12 @@ export class Outcomes {
     /** What a tool printed (attempt-output.ts). */
     log?: string,
   ): void {
-    const meta = { ...(provider ? { provider } : {}), ...(log !== undefined ? { log } : {}) };
+    const meta = {
+      ...(provider ? { provider } : {}),
+      ...(log !== undefined ? { log } : {}),
+      // What a streamed reply had received: redacted whole with the meta, never an output.
+      ...(err.partial !== undefined ? { partial: err.partial } : {}),
+    };
     this.attempt(id, attempt, startedAt, inputHash, {
       status: "failed",
       errorKind: err.kind,
@@ -322,7 +337,8 @@ export class Outcomes {
     const state = this.states.get(id)!;
     state.status = err.kind === "cancelled" ? "cancelled" : "failed";
     // An item's failure is the map's to weigh (`on_item_error`); `on_error` is the step's own.
-    state.continued = state.status === "failed" && scope === null && step.on_error === "continue";
+    state.continued =
+      state.status === "failed" && scope === null && continuesOnError(step, this.workflow);
     state.output = null;
     state.error = { kind: err.kind, message: err.message };
     state.endedMs = Date.now();

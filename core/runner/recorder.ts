@@ -122,6 +122,11 @@ export class Recorder {
     return raw.length <= INLINE_MAX ? inlineRef(raw) : this.storeText(raw);
   }
 
+  /** A text with the run's secrets replaced by their marks, as anything recorded is. */
+  redact(text: string): string {
+    return this.redactor.text(text);
+  }
+
   /** Stores a text (a workflow's source) once by the hash of its redacted text. */
   textBlob(raw: string): string {
     return this.storeText(this.redactor.text(raw));

@@ -99,6 +99,31 @@ export class Redactor {
     return this.forms.length > 0;
   }
 
+  /** The length of the longest text this replaces: a live print holds back one less (stream.ts). */
+  get longest(): number {
+    return this.forms[0]?.[0].length ?? 0;
+  }
+
+  /**
+   * `at`, or past the end of every secret that starts before `at` in `s` and ends after it: a
+   * place to cut `s` that splits no secret in two.
+   */
+  safeCut(s: string, at: number): number {
+    for (let moved = true; moved;) {
+      moved = false;
+      for (const [form] of this.forms) {
+        const from = Math.max(0, at - form.length + 1);
+        for (let i = s.indexOf(form, from); i >= 0 && i < at; i = s.indexOf(form, i + 1)) {
+          if (i + form.length > at) {
+            at = i + form.length;
+            moved = true;
+          }
+        }
+      }
+    }
+    return at;
+  }
+
   /** A string with every secret replaced by its mark. */
   text(s: string): string {
     if (!this.active || !this.triggers.some((t) => s.includes(t))) return s;

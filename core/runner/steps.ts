@@ -6,6 +6,9 @@ import type { Provider, Step, Workflow } from "../model/schema";
 import type { AttemptScope, Effects, LlmMessage, LlmRequest, LlmResponse } from "./effects";
 import { StepError } from "./errors";
 import { toolModuleHash } from "./cache";
+import { chooseInterpreter, isPythonTool, lockfileHash } from "./python/interpreter";
+import { PromptFiles, type PromptText } from "./prompt-files";
+import { MUSTACHE } from "../model/prompt-file";
 import {
   asText,
   evaluateBare,
@@ -20,6 +23,8 @@ export interface StepOutput {
   readonly value: unknown;
   /** Provider metadata of a model call. */
   readonly reply?: LlmResponse;
+  /** What else the attempt records in its `meta` (a Python tool's version and lockfile hash). */
+  readonly meta?: Readonly<Record<string, unknown>>;
 }
 
 export interface PreparedStep {
@@ -41,6 +46,8 @@ export interface StepEnv {
   readonly dir: string;
   /** Runs a `workflow` step's child workflow; given by the scheduler that can. */
   readonly children?: ChildRuns;
+  /** The run's prompt files, read once per run (default: read from `dir` at each preparation). */
+  readonly prompts?: PromptFiles;
 }
 
 /** A child workflow to run: its file as written in `uses`, and its inputs. */
@@ -60,6 +67,24 @@ export interface ChildRuns {
  */
 type Preparation = Generator<unknown, PreparedStep, unknown>;
 
+/**
+ * A value a preparation yields to have it rendered in a context of its own instead of the step's:
+ * a prompt file's text, which sees its declared inputs only (docs/format.md "Prompt files").
+ */
+class Scoped {
+  constructor(
+    readonly value: unknown,
+    readonly context: Readonly<Record<string, unknown>>,
+  ) {}
+}
+
+/** What a yielded value renders, and in which scope. */
+function renderOf(value: unknown, scope: ExprScope): [unknown, ExprScope] {
+  return value instanceof Scoped
+    ? [value.value, { context: value.context, signal: scope.signal, timeoutMs: scope.timeoutMs }]
+    : [value, scope];
+}
+
 export async function prepareStep(
   step: Step,
   scope: ExprScope,
@@ -68,7 +93,7 @@ export async function prepareStep(
 ): Promise<PreparedStep> {
   const preparation = prepare(step, scope, env, providerOverride);
   let next = preparation.next();
-  while (!next.done) next = preparation.next(await render(next.value, scope));
+  while (!next.done) next = preparation.next(await render(...renderOf(next.value, scope)));
   return next.value;
 }
 
@@ -86,7 +111,7 @@ export function prepareStepSync(
   const preparation = prepare(step, scope, env, providerOverride);
   let next = preparation.next();
   while (!next.done) {
-    const rendered = renderSync(next.value, scope);
+    const rendered = renderSync(...renderOf(next.value, scope));
     if (rendered === FALLBACK) return FALLBACK;
     next = preparation.next(rendered);
   }
@@ -184,12 +209,46 @@ function* prepareLlm(
     ? env.workflow.providers?.[providerId]
     : undefined;
   if (!providerId || !provider) throw new StepError("config", `llm step has no provider`);
+  const files =
+    (step.prompt_file ?? step.system_file) ? (env.prompts ?? new PromptFiles(env.dir)) : undefined;
+  const promptFile = step.prompt_file !== undefined ? files!.get(step.prompt_file) : undefined;
+  const systemFile = step.system_file !== undefined ? files!.get(step.system_file) : undefined;
+  const args = files ? (toJson(yield step.with ?? {}) as Record<string, unknown>) : {};
   const messages: LlmMessage[] = [];
-  if (step.messages) {
+  let system: string | null = null;
+  if (systemFile) {
+    const only = systemFile.file.messages;
+    if (only.length !== 1 || (only[0]!.role !== "system" && !systemFile.file.headless))
+      throw new StepError(
+        "config",
+        `the system_file ${systemFile.path} must be one text (no heading, or one \`## system\`)`,
+      );
+    system = yield* renderPromptText(
+      systemFile,
+      only[0]!.text,
+      promptArgs(systemFile, args, promptFile),
+    );
+  } else if (step.system !== undefined) system = asText(yield step.system);
+  if (promptFile) {
+    const context = promptArgs(promptFile, args, systemFile);
+    for (const m of promptFile.file.messages)
+      messages.push({
+        role: m.role,
+        content: yield* renderPromptText(promptFile, m.text, context),
+      });
+  } else if (step.messages) {
     for (const m of step.messages)
       messages.push({ role: m.role, content: asText(yield m.content) });
   } else messages.push({ role: "user", content: asText(yield step.prompt ?? "") });
-  const params = (toJson(yield step.params ?? {}) ?? {}) as Record<string, unknown>;
+  // A prompt file's `params` lie under the step's own.
+  let params = {
+    ...systemFile?.file.params,
+    ...promptFile?.file.params,
+    ...((toJson(yield step.params ?? {}) ?? {}) as Record<string, unknown>),
+  };
+  // `defaults.llm.params` lie under the step's own, key by key.
+  const typeParams = env.workflow.defaults?.llm?.params;
+  if (typeParams) params = { ...(toJson(yield typeParams) as Record<string, unknown>), ...params };
   const connection = yield* renderConnection(provider);
   const request: LlmRequest = {
     provider: providerId,
@@ -201,21 +260,26 @@ function* prepareLlm(
         : step.model !== undefined
           ? asText(yield step.model)
           : undefined) ??
+      (providerOverride ? undefined : (promptFile?.file.model ?? systemFile?.file.model)) ??
       provider.model ??
       null,
-    system: step.system !== undefined ? asText(yield step.system) : null,
+    system,
     messages,
     params,
     json: step.output?.format === "json",
     baseUrl: connection.baseUrl,
     headers: connection.headers,
+    ...(promptFile ? { promptFile: { path: promptFile.path, hash: promptFile.hash } } : {}),
+    ...(systemFile ? { systemFile: { path: systemFile.path, hash: systemFile.hash } } : {}),
   };
   return {
     input: request,
     effectful: provider.type !== "scripted",
     provider: providerId,
-    execute: async (effects, signal) => {
-      const reply = await effects.llm(request, signal, connection.apiKey);
+    execute: async (effects, signal, at) => {
+      // Streaming changes how the reply arrives, never what is asked: it is not in the request.
+      const stream = step.stream ? { scope: at } : undefined;
+      const reply = await effects.llm(request, signal, connection.apiKey, stream);
       if (!request.json) return { value: reply.text, reply };
       try {
         return { value: JSON.parse(reply.text) as unknown, reply };
@@ -227,6 +291,47 @@ function* prepareLlm(
       }
     },
   };
+}
+
+/**
+ * The context a prompt file's templates see: its declared inputs, each given by `with:` or its
+ * default; a `with:` key it does not declare, or a required input not given, fails the step.
+ */
+function promptArgs(
+  p: PromptText,
+  given: Record<string, unknown>,
+  /** The step's other prompt file, whose inputs `with:` gives too. */
+  other?: PromptText,
+): Record<string, unknown> {
+  const context: Record<string, unknown> = {};
+  for (const key of Object.keys(given)) {
+    if (!p.file.inputs.has(key) && !other?.file.inputs.has(key))
+      throw new StepError(
+        "config",
+        `\`with: ${key}\` is not an input of the prompt file ${p.path} (it declares ${[...p.file.inputs.keys()].join(", ") || "none"})`,
+      );
+  }
+  for (const input of p.file.inputs.values()) {
+    if (input.name in given) context[input.name] = given[input.name];
+    else if (!input.required) context[input.name] = input.default;
+    else
+      throw new StepError(
+        "config",
+        `the prompt file ${p.path} needs input \`${input.name}\`: give it in the step's \`with:\``,
+      );
+  }
+  return context;
+}
+
+/** One message of a prompt file rendered over its inputs. */
+function* renderPromptText(
+  p: PromptText,
+  text: string,
+  context: Record<string, unknown>,
+): Generator<unknown, string, unknown> {
+  if (p.file.syntax === "mustache")
+    return text.replace(MUSTACHE, (_, name: string) => asText(context[name]));
+  return asText(yield new Scoped(text, context));
 }
 
 /** A provider's connection settings; templates there read inputs, env and secrets only. */
@@ -352,9 +457,29 @@ function* prepareTool(step: Extract<Step, { type: "tool" }>, env: StepEnv): Prep
     args: toJson(yield step.with ?? {}),
     dir: env.dir,
   };
+  // The module's hash is part of what the attempt ran on: replay reports a changed module.
+  const input = { uses: step.uses, args: call.args, source: toolModuleHash(step.uses, env.dir) };
+  if (isPythonTool(step.uses)) {
+    const settings = env.workflow.defaults?.python;
+    return {
+      input,
+      effectful: true,
+      // The interpreter is chosen when the call runs: a replay, answered from the record, needs none.
+      execute: async (effects, signal, at) => {
+        const step = at?.stepId ?? path;
+        const interpreter = chooseInterpreter(settings, env.dir, step).path;
+        if (!effects.python)
+          throw new StepError("config", `step '${step}': Python tools cannot run here`);
+        const result = await effects.python({ ...call, interpreter }, signal, at);
+        return {
+          value: toJson(result.value),
+          meta: { python: result.version, lockfile: lockfileHash(settings, env.dir) },
+        };
+      },
+    };
+  }
   return {
-    // The module's hash is part of what the attempt ran on: replay reports a changed module.
-    input: { uses: step.uses, args: call.args, source: toolModuleHash(step.uses, env.dir) },
+    input,
     effectful: true,
     execute: async (effects, signal, at) => ({
       value: toJson(await effects.tool(call, signal, at)),
@@ -371,7 +496,8 @@ export function replayRecomputes(step: Step): boolean {
   return (
     step.type === "transform" ||
     step.type === "assert" ||
-    (step.type === "tool" && !!step.pure) ||
+    // A Python tool is answered from the record even when pure: a replay needs no Python.
+    (step.type === "tool" && !!step.pure && !isPythonTool(step.uses)) ||
     // A child run is replayed from its own record, step by step (core/replay/replay.ts).
     step.type === "workflow"
   );

@@ -14,6 +14,8 @@ export async function callAnthropic(
   request: LlmRequest,
   c: Connection,
   signal: AbortSignal,
+  /** A streamed step's sink: each text delta as it arrives (docs/runner.md, "Streaming"). */
+  onChunk?: (text: string) => void,
 ): Promise<LlmResponse> {
   // The Messages API takes the system prompt apart from the conversation.
   const system = [
@@ -42,6 +44,7 @@ export async function callAnthropic(
       params as Parameters<Anthropic["messages"]["stream"]>[0],
       { signal },
     );
+    if (onChunk) stream.on("text", (delta) => delta !== "" && onChunk(delta));
     const message = await stream.finalMessage();
     const text = message.content.map((block) => (block.type === "text" ? block.text : "")).join("");
     if (message.content.length === 0) {

@@ -22,28 +22,27 @@ export async function callOpenAi(
   request: LlmRequest,
   c: Connection,
   signal: AbortSignal,
+  /** A streamed step's sink: each text delta as it arrives (docs/runner.md, "Streaming"). */
+  onChunk?: (text: string) => void,
 ): Promise<LlmResponse> {
   const messages = [
     ...(request.system !== null ? [{ role: "system" as const, content: request.system }] : []),
     ...request.messages.map((m) => ({ role: m.role, content: m.content })),
   ];
   const p = request.params;
+  const body = {
+    model: request.model ?? "gpt-4o-mini",
+    messages,
+    ...(p.temperature !== undefined ? { temperature: Number(p.temperature) } : {}),
+    ...(p.max_tokens !== undefined ? { max_tokens: Number(p.max_tokens) } : {}),
+    ...(p.top_p !== undefined ? { top_p: Number(p.top_p) } : {}),
+    ...(p.seed !== undefined ? { seed: Number(p.seed) } : {}),
+    ...(p.stop !== undefined ? { stop: p.stop as string | string[] } : {}),
+    ...(request.json ? { response_format: { type: "json_object" as const } } : {}),
+  };
   try {
-    const completion = await (
-      await client(c)
-    ).chat.completions.create(
-      {
-        model: request.model ?? "gpt-4o-mini",
-        messages,
-        ...(p.temperature !== undefined ? { temperature: Number(p.temperature) } : {}),
-        ...(p.max_tokens !== undefined ? { max_tokens: Number(p.max_tokens) } : {}),
-        ...(p.top_p !== undefined ? { top_p: Number(p.top_p) } : {}),
-        ...(p.seed !== undefined ? { seed: Number(p.seed) } : {}),
-        ...(p.stop !== undefined ? { stop: p.stop as string | string[] } : {}),
-        ...(request.json ? { response_format: { type: "json_object" as const } } : {}),
-      },
-      { signal },
-    );
+    if (onChunk) return await streamOpenAi(await client(c), body, request, signal, onChunk);
+    const completion = await (await client(c)).chat.completions.create(body, { signal });
     const text = completion.choices?.[0]?.message?.content;
     if (typeof text !== "string") {
       throw new StepError(
@@ -63,4 +62,49 @@ export async function callOpenAi(
   } catch (e) {
     throw classifyProviderError(e, signal, request.provider);
   }
+}
+
+/**
+ * A streamed completion: the text deltas of the first choice, reported and assembled; usage
+ * comes in the last chunk (`stream_options.include_usage`). A stream that ends without a
+ * finish reason was cut off, whatever the connection said.
+ */
+async function streamOpenAi(
+  openai: OpenAI,
+  body: OpenAI.ChatCompletionCreateParamsNonStreaming,
+  request: LlmRequest,
+  signal: AbortSignal,
+  onChunk: (text: string) => void,
+): Promise<LlmResponse> {
+  const stream = await openai.chat.completions.create(
+    { ...body, stream: true, stream_options: { include_usage: true } },
+    { signal },
+  );
+  let text = "";
+  let finished = false;
+  let servedModel: string | null = null;
+  let responseId: string | null = null;
+  let fingerprint: string | null = null;
+  let usage: LlmResponse["usage"] = null;
+  for await (const chunk of stream) {
+    servedModel ??= chunk.model ?? null;
+    responseId ??= chunk.id ?? null;
+    fingerprint ??= chunk.system_fingerprint ?? null;
+    if (chunk.usage)
+      usage = { input: chunk.usage.prompt_tokens, output: chunk.usage.completion_tokens };
+    const choice = chunk.choices?.[0];
+    if (choice?.finish_reason) finished = true;
+    const delta = choice?.delta?.content;
+    if (typeof delta === "string" && delta !== "") {
+      text += delta;
+      onChunk(delta);
+    }
+  }
+  if (!finished) {
+    throw new StepError(
+      "server_error",
+      `provider '${request.provider}': the stream ended before the reply's end`,
+    );
+  }
+  return { text, servedModel, responseId, fingerprint, usage };
 }

@@ -1,7 +1,9 @@
 // The built-in `scripted` provider (docs/runner.md, "Providers"): deterministic offline answers.
 // `match` is a substring of the rendered prompt (system + messages), or a regular expression
 // written `/…/flags`; the first match wins, then `default`; a response may answer with an error
-// kind instead, after an optional `delay`.
+// kind instead, after an optional `delay`. `chunks` sends the reply in pieces, each after its
+// own optional delay, as a streamed provider would (a step with `stream: true` reports them); with
+// `error` as well, the chunks arrive and then the error does: a stream cut in the middle.
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parse } from "yaml";
@@ -15,7 +17,11 @@ interface ScriptedResponse {
   reply?: unknown;
   error?: "rate_limit" | "timeout" | "server_error";
   delay?: string;
+  chunks?: ScriptedChunk[];
 }
+
+/** A piece of a scripted reply: its text, or its text after a delay. */
+type ScriptedChunk = string | { text: string; delay?: string };
 
 export interface ScriptedConfig {
   model?: string;
@@ -29,6 +35,7 @@ export async function answerScripted(
   request: LlmRequest,
   dir: string,
   signal: AbortSignal,
+  onChunk?: (text: string) => void,
 ): Promise<LlmResponse> {
   const prompt = [request.system ?? "", ...request.messages.map((m) => m.content)].join("\n");
   const responses = [
@@ -37,9 +44,18 @@ export async function answerScripted(
   ];
   const hit = responses.find((r) => matches(r.match, prompt));
   if (hit?.delay) await wait(durationMs(hit.delay), signal);
+  for (const chunk of hit?.chunks ?? []) {
+    const piece = typeof chunk === "string" ? chunk : chunk.text;
+    if (typeof chunk !== "string" && chunk.delay) await wait(durationMs(chunk.delay), signal);
+    if (piece !== "") onChunk?.(piece);
+  }
   if (hit?.error)
     throw new StepError(hit.error, `scripted provider '${request.provider}' answered ${hit.error}`);
-  const reply = hit ? hit.reply : config.default;
+  const reply = hit?.chunks
+    ? hit.chunks.map((c) => (typeof c === "string" ? c : c.text)).join("")
+    : hit
+      ? hit.reply
+      : config.default;
   if (reply === undefined) {
     throw new StepError(
       "config",
