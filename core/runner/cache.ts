@@ -2,14 +2,15 @@
 // parameters (and, for a tool, its module's text; for a scripted provider, its replies) are the
 // same as an earlier successful run's reuses that result, and so do the secrets it uses.
 // Which steps use it: `llm` by default; `http`, `shell`, `tool` and `transform` only when the step
-// itself says `cache: true` or `{ ttl }`; `defaults.cache` applies to `llm`. `cache: false` turns
-// it off.
+// itself says `cache: true` or `{ ttl }` (or its type's `defaults.<type>.cache` does);
+// `defaults.cache` applies to `llm`. `cache: false` turns it off.
 import { scryptSync } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Step, Workflow } from "../model/schema";
-import { durationMs } from "./policy";
+import { durationMs, typeDefaults } from "./policy";
 import { sha256 } from "./recorder";
+import { isPythonTool, pythonEnvironment } from "./python/interpreter";
 
 export interface CachePolicy {
   readonly enabled: boolean;
@@ -20,7 +21,7 @@ export interface CachePolicy {
 type CacheSetting = boolean | { ttl: string } | undefined;
 
 export function cachePolicy(step: Step, workflow: Workflow): CachePolicy {
-  const own = step.cache as CacheSetting;
+  const own = (step.cache ?? typeDefaults(step, workflow)?.cache) as CacheSetting;
   // An http GET reaches a server whose answer may change at any time: cached only when asked.
   const byDefault = step.type === "llm";
   const setting = own ?? (byDefault ? ((workflow.defaults?.cache as CacheSetting) ?? true) : false);
@@ -57,6 +58,9 @@ export function cacheKey(
       : null;
   }
   if (step.type === "tool") parts.module = toolModuleHash(step.uses, dir);
+  // A Python tool's result depends on its interpreter's version and its packages too.
+  if (step.type === "tool" && isPythonTool(step.uses))
+    parts.python = pythonEnvironment(workflow.defaults?.python, dir);
   const used = secretsRead([step, config], secrets);
   if (used.length > 0)
     parts.secrets = used.map((name) => [name, secretFingerprint(name, secrets[name]!)]);

@@ -1,5 +1,5 @@
-// Timeouts and retry policy: which settings apply to a step (step, then provider, then
-// `defaults`), and how long to wait between attempts.
+// Timeouts and retry policy: which settings apply to a step (the step's, its provider's,
+// `defaults.<type>`, then `defaults`), and how long to wait between attempts.
 import type { Step, Workflow } from "../model/schema";
 import type { ErrorKind } from "./errors";
 
@@ -83,8 +83,25 @@ export const DEFAULT_TIMEOUTS: Readonly<Record<Step["type"], string | undefined>
 };
 
 /**
- * A step's time limit on `provider`: the step's, the provider's, the workflow's default, then the
- * step type's own (DEFAULT_TIMEOUTS).
+ * What `defaults.<type>` says for the step's type (docs/format.md, "Defaults"): below the step's
+ * own keys and its provider's, above `defaults` for every step.
+ */
+export function typeDefaults(
+  step: Pick<Step, "type">,
+  workflow: Workflow,
+): NonNullable<NonNullable<Workflow["defaults"]>["llm"]> | undefined {
+  const defaults = workflow.defaults as Record<string, unknown> | undefined;
+  return defaults?.[step.type] as NonNullable<NonNullable<Workflow["defaults"]>["llm"]> | undefined;
+}
+
+/** Whether a failure of the step lets the run go on (`on_error`, then `defaults.<type>`). */
+export function continuesOnError(step: Step, workflow: Workflow): boolean {
+  return (step.on_error ?? typeDefaults(step, workflow)?.on_error) === "continue";
+}
+
+/**
+ * A step's time limit on `provider`: the step's, the provider's, the step type's default, the
+ * workflow's default, then the step type's own (DEFAULT_TIMEOUTS).
  */
 export function stepTimeout(
   step: Step,
@@ -94,6 +111,7 @@ export function stepTimeout(
   return firstOf(
     step.timeout,
     provider ? workflow.providers?.[provider]?.timeout : undefined,
+    typeDefaults(step, workflow)?.timeout,
     workflow.defaults?.timeout,
     DEFAULT_TIMEOUTS[step.type],
   );
@@ -105,6 +123,7 @@ export function stepRetryPolicy(step: Step, workflow: Workflow, provider?: strin
     firstOf(
       step.retry,
       provider ? workflow.providers?.[provider]?.retry : undefined,
+      typeDefaults(step, workflow)?.retry,
       workflow.defaults?.retry,
     ),
   );
@@ -112,7 +131,13 @@ export function stepRetryPolicy(step: Step, workflow: Workflow, provider?: strin
 
 /** The retry policy once a step has fallen back to `provider`. */
 export function fallbackRetryPolicy(workflow: Workflow, provider: string): RetryPolicy {
-  return retryPolicy(firstOf(workflow.providers?.[provider]?.retry, workflow.defaults?.retry));
+  return retryPolicy(
+    firstOf(
+      workflow.providers?.[provider]?.retry,
+      workflow.defaults?.llm?.retry,
+      workflow.defaults?.retry,
+    ),
+  );
 }
 
 /** What follows a failed attempt: another one after a wait, the provider's fallback, or the end. */
