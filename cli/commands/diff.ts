@@ -58,6 +58,10 @@ function describe(r: StepDiff): string {
   if (r.model[0] !== r.model[1]) parts.push(`model ${r.model[0]} → ${r.model[1]}`);
   if (r.fingerprint[0] !== r.fingerprint[1])
     parts.push(`fingerprint ${r.fingerprint[0]} → ${r.fingerprint[1]}`);
+  for (const p of r.promptFiles ?? [])
+    parts.push(
+      `prompt file ${p.path} ${p.hash[0] === null ? "added" : p.hash[1] === null ? "removed" : "changed"} (${(p.hash[0] ?? "none").slice(0, 8)} → ${(p.hash[1] ?? "none").slice(0, 8)})`,
+    );
   parts.push(...scopesInWords(r));
   return parts.join(", ");
 }

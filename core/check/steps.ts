@@ -4,25 +4,39 @@ import { describeValue, isObj } from "../model/untyped";
 import type { StepEntry, WorkflowParts } from "./parts";
 import { inputProblem } from "../model/json-values";
 
-/** An `llm` step has exactly one of `prompt` and `messages`. */
+/**
+ * An `llm` step has exactly one of `prompt`, `messages` and `prompt_file`, at most one of `system`
+ * and `system_file`, and `with:` only beside a prompt file (docs/format.md "Prompt files").
+ */
 export function checkStepRules(step: StepEntry, sink: DiagnosticSink): void {
   if (step.type !== "llm") return;
-  const hasPrompt = "prompt" in step.value;
-  const hasMessages = "messages" in step.value;
-  if (hasPrompt && hasMessages) {
-    const loc = step.loc.children?.get("messages");
+  const asks = (["prompt", "messages", "prompt_file"] as const).filter((k) => k in step.value);
+  const at = (key: string) => step.loc.children?.get(key)?.keySpan ?? step.keySpan;
+  if (asks.length > 1) {
     sink.add(
       "KEEL108",
-      loc?.keySpan ?? step.keySpan,
-      `llm step '${step.id}' has both \`prompt\` and \`messages\`: keep one`,
+      at(asks[1]!),
+      `llm step '${step.id}' has both \`${asks[0]}\` and \`${asks[1]}\`: keep one`,
     );
-  } else if (!hasPrompt && !hasMessages) {
+  } else if (asks.length === 0) {
     sink.add(
       "KEEL108",
       step.keySpan,
-      `llm step '${step.id}' has no \`prompt\` or \`messages\`: add what to ask the model`,
+      `llm step '${step.id}' has no \`prompt\`, \`messages\` or \`prompt_file\`: add what to ask the model`,
     );
   }
+  if ("system" in step.value && "system_file" in step.value)
+    sink.add(
+      "KEEL108",
+      at("system_file"),
+      `llm step '${step.id}' has both \`system\` and \`system_file\`: keep one`,
+    );
+  if ("with" in step.value && !("prompt_file" in step.value) && !("system_file" in step.value))
+    sink.add(
+      "KEEL108",
+      at("with"),
+      `llm step '${step.id}' has \`with:\` but no \`prompt_file\` or \`system_file\` to give it to`,
+    );
 }
 
 /**

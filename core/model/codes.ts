@@ -94,7 +94,8 @@ export const CODES = {
   KEEL108: {
     severity: "error",
     name: "llm-prompt",
-    summary: "An `llm` step needs exactly one of `prompt` and `messages`.",
+    summary:
+      "An `llm` step needs exactly one of `prompt`, `messages` and `prompt_file`, at most one of `system` and `system_file`, and `with:` only beside a prompt file.",
   },
   KEEL109: {
     severity: "error",

@@ -132,6 +132,25 @@ export const Provider = z
       .describe("An OpenAI-compatible provider."),
     z
       .strictObject({
+        type: z
+          .literal("azure_openai")
+          .describe(
+            "Azure OpenAI: a resource's deployments, through the openai SDK's Azure client.",
+          ),
+        endpoint: template("The resource's endpoint: `https://<resource>.openai.azure.com`"),
+        deployment: z
+          .string()
+          .describe("The deployment called (a step's `model` names another one)."),
+        api_version: z
+          .string()
+          .describe("The API version sent as `api-version`, e.g. `2024-10-21`."),
+        api_key: template("API key: must be `${{ secrets.NAME }}`").optional(),
+        headers: z.record(z.string(), z.string()).describe("Extra HTTP headers.").optional(),
+        ...providerCommon,
+      })
+      .describe("An Azure OpenAI provider."),
+    z
+      .strictObject({
         type: z.literal("anthropic").describe("The Anthropic Messages API."),
         model: z.string().describe("Model name sent to the API.").optional(),
         base_url: template("API base URL; default Anthropic's").optional(),

@@ -5,7 +5,7 @@
 // step of its own.
 import { unitKey, type AttemptRecord } from "../record/records";
 import { foldToEnd, type RunFold, type StepAt } from "../record/fold";
-import type { RecordedRun } from "./record";
+import { promptFileRefs, type RecordedRun } from "./record";
 
 /** One item of a map step, or one iteration of a repeated step, in both runs. */
 export interface UnitDiff {
@@ -31,12 +31,22 @@ export interface StepDiff {
   readonly costUsd: readonly [number | null, number | null];
   readonly model: readonly [string | null, string | null];
   readonly fingerprint: readonly [string | null, string | null];
+  /**
+   * The prompt files of the step's last attempt whose text differs between the runs: the path as
+   * written and the hash in each (null where the run's attempt names no such file).
+   */
+  readonly promptFiles?: readonly PromptFileChange[];
   /** True when anything above, or an item or iteration, differs (latency alone does not count). */
   readonly differs: boolean;
   /** A map step's items by key: run A's in list order, then those only in run B. */
   readonly items?: readonly UnitDiff[];
   /** A repeated step's iterations by number. */
   readonly iterations?: readonly UnitDiff[];
+}
+
+export interface PromptFileChange {
+  readonly path: string;
+  readonly hash: readonly [string | null, string | null];
 }
 
 export interface RunDiff {
@@ -63,7 +73,7 @@ class RunSide {
   private readonly started = new Map<string, number>();
   private readonly ended = new Map<string, number>();
 
-  constructor(r: RecordedRun) {
+  constructor(readonly r: RecordedRun) {
     this.fold = foldToEnd(r.events, r.attempts);
     for (const a of r.attempts) push(this.attempts, unitKey(a.stepId, a.scope), a);
     for (const list of this.attempts.values()) list.sort((x, y) => x.attempt - y.attempt);
@@ -135,12 +145,33 @@ function compareStep(step: string, runA: RunSide, runB: RunSide): StepDiff {
     fingerprint: [meta(a, "fingerprint"), meta(b, "fingerprint")] as const,
   };
   const scopes = scopesOf(step, runA, runB);
+  const prompts = promptFileChanges(runA.r, last(a), runB.r, last(b));
   const differs =
     own.differs ||
+    prompts.length > 0 ||
     row.model[0] !== row.model[1] ||
     row.fingerprint[0] !== row.fingerprint[1] ||
     [...(scopes.items ?? []), ...(scopes.iterations ?? [])].some((u) => u.differs);
-  return { ...row, differs, ...scopes };
+  return { ...row, ...(prompts.length > 0 ? { promptFiles: prompts } : {}), differs, ...scopes };
+}
+
+/** The prompt files two attempts' inputs name whose hashes differ, by path. */
+function promptFileChanges(
+  ra: RecordedRun,
+  a: AttemptRecord | undefined,
+  rb: RecordedRun,
+  b: AttemptRecord | undefined,
+): PromptFileChange[] {
+  const files = (r: RecordedRun, at: AttemptRecord | undefined) =>
+    new Map(promptFileRefs(at ? r.text(at.inputHash) : undefined).map((f) => [f.path, f.hash]));
+  const fa = files(ra, a);
+  const fb = files(rb, b);
+  const changes: PromptFileChange[] = [];
+  for (const path of new Set([...fa.keys(), ...fb.keys()])) {
+    const hash = [fa.get(path) ?? null, fb.get(path) ?? null] as const;
+    if (hash[0] !== hash[1]) changes.push({ path, hash });
+  }
+  return changes;
 }
 
 /**

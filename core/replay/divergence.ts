@@ -10,6 +10,7 @@ import { DiagnosticSink } from "../model/diagnostic";
 import { LineIndex } from "../model/line-index";
 import { locate, parseYaml } from "../model/parse";
 import { foldToEnd } from "../record/fold";
+import { firstChangedLine, lineOf, parsePromptFile } from "../model/prompt-file";
 import type { RecordedRun } from "./record";
 
 export interface Divergence {
@@ -17,7 +18,7 @@ export interface Divergence {
   readonly step: string | null;
   /** The item or iteration of the step (`[doc-17]`, `#2`); null for the step itself. */
   readonly scope: string | null;
-  /** Which part: prompt, system, model, params, request, arguments, tool source, command, cwd, env, expr, that, condition, status, attempts, output, step, outputs. */
+  /** Which part: prompt, prompt file, system, model, params, request, arguments, tool source, command, cwd, env, expr, that, condition, status, attempts, output, step, outputs. */
   readonly field: string;
   /** Where inside the step's resolved input, e.g. `messages[0].content`; "" for the whole. */
   readonly path: string;
@@ -39,8 +40,9 @@ type Path = (string | number)[];
 
 /** Input part → the step keys of the workflow file that produce it. */
 const KEYS: Record<string, string[]> = {
-  prompt: ["messages", "prompt"],
-  system: ["system"],
+  prompt: ["messages", "prompt", "prompt_file"],
+  system: ["system", "system_file"],
+  "prompt file": ["prompt_file", "system_file"],
   model: ["model"],
   params: ["params"],
   provider: ["provider"],
@@ -261,6 +263,9 @@ class UnitComparison {
       );
       const path = firstDifference(expected, actual);
       if (path === undefined) continue;
+      const prompt = this.promptFile(step, expected, actual, path);
+      if (prompt)
+        return make({ ...prompt.divergence, message: prompt.message(label) }, prompt.part);
       const part = partOf(step, path);
       return make(
         {
@@ -322,6 +327,69 @@ class UnitComparison {
         },
         "step",
       );
+    }
+    return undefined;
+  }
+
+  /**
+   * Where an llm step's prompt departs when it came from a prompt file: a file whose text changed
+   * since the record (its first changed line), or else the message its `with:` inputs changed.
+   */
+  private promptFile(
+    step: Step,
+    expected: unknown,
+    actual: unknown,
+    path: Path,
+  ):
+    | {
+        divergence: Omit<Divergence, "step" | "scope" | "line" | "message">;
+        part: string;
+        message: (label: string) => string;
+      }
+    | undefined {
+    if (step.type !== "llm" || !isObject(expected) || !isObject(actual)) return undefined;
+    for (const key of ["systemFile", "promptFile"] as const) {
+      const r = expected[key] as { path?: string; hash?: string } | undefined;
+      const p = actual[key] as { path?: string; hash?: string } | undefined;
+      if (!p?.path || !p.hash) continue;
+      const file = p.path;
+      const before = r?.hash ? this.recorded.text(r.hash) : undefined;
+      const after = this.replayed.text(p.hash);
+      if (r?.hash !== p.hash) {
+        const line =
+          before !== undefined && after !== undefined ? firstChangedLine(before, after) : null;
+        return {
+          divergence: {
+            field: "prompt file",
+            path: key,
+            expected: r ?? null,
+            actual: p,
+            within: { file, step: null, scope: null, line },
+          },
+          part: "prompt file",
+          message: (label) =>
+            `the prompt file ${file} of ${label} changed since the record${line !== null ? `: it first differs at ${file}:${line}` : ""}`,
+        };
+      }
+      // The same text rendered differently: its inputs changed.
+      const rendered = key === "promptFile" ? path[0] === "messages" : path[0] === "system";
+      if (!rendered || after === undefined) continue;
+      const parsed = parsePromptFile(after, file);
+      const message =
+        key === "promptFile" ? parsed.messages[Number(path[1] ?? 0)] : parsed.messages[0];
+      const line = message ? lineOf(parsed, message.start) : null;
+      return {
+        divergence: {
+          field: key === "promptFile" ? "prompt" : "system",
+          path: pathText(path),
+          expected: valueAt(expected, path),
+          actual: valueAt(actual, path),
+          within: { file, step: null, scope: null, line },
+        },
+        part: "with",
+        message: (label) =>
+          `the ${key === "promptFile" ? "prompt" : "system prompt"} of ${label} differs from the record at ${pathText(path)} (${file}${line !== null ? `:${line}` : ""}): the prompt file is unchanged, its \`with:\` inputs differ`,
+      };
     }
     return undefined;
   }

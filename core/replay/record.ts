@@ -70,6 +70,18 @@ export async function readRecordedRun(
       if (text !== undefined) texts.set(ref, text);
     }),
   );
+  // The prompt files' texts the attempts' inputs name (docs/dev/authoring.md).
+  const promptRefs = attempts.flatMap((a) =>
+    promptFileRefs(a.inputHash.startsWith("=") ? a.inputHash.slice(1) : texts.get(a.inputHash)).map(
+      (ref) => ref.hash,
+    ),
+  );
+  await Promise.all(
+    promptRefs.map(async (ref) => {
+      const text = texts.has(ref) ? undefined : await store.blob(ref);
+      if (text !== undefined) texts.set(ref, text);
+    }),
+  );
   const children = new Map<string, RecordedRun>();
   for (const e of events) {
     const child = e.type === "child_started" ? e.data?.childRun : undefined;
@@ -78,6 +90,37 @@ export async function readRecordedRun(
     if (read) children.set(child, read);
   }
   return recordedRun({ run, events, attempts, findings, texts, children });
+}
+
+/**
+ * The prompt files an llm attempt's input (its JSON text) names, `systemFile` then `promptFile`:
+ * each path as written and the hash of its text in the record (docs/dev/authoring.md).
+ */
+export function promptFileRefs(
+  input: string | undefined,
+): { readonly path: string; readonly hash: string }[] {
+  if (input === undefined || !input.includes('File":{"path"')) return [];
+  const v = JSON.parse(input) as Record<string, { path?: unknown; hash?: unknown } | undefined>;
+  return [v.systemFile, v.promptFile].flatMap((ref) =>
+    typeof ref?.path === "string" && typeof ref.hash === "string"
+      ? [{ path: ref.path, hash: ref.hash }]
+      : [],
+  );
+}
+
+/**
+ * The prompt files' texts a run rendered, by path as written: what its replay renders again
+ * (docs/replay.md), whatever the files hold now. The newest attempt's text wins.
+ */
+export function recordedPromptTexts(record: RecordedRun): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const a of record.attempts) {
+    for (const ref of promptFileRefs(record.text(a.inputHash))) {
+      const text = record.text(ref.hash);
+      if (text !== undefined) out.set(ref.path, text);
+    }
+  }
+  return out;
 }
 
 /** A RecordedRun over values already at hand (a golden file, or a store's read). */

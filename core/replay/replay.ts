@@ -23,7 +23,7 @@ import { replayRecomputes } from "../runner/steps";
 import type { ReusedStep } from "../runner/types";
 import { RecordedAnswers } from "./answers";
 import { divergences, type Divergence } from "./divergence";
-import { readRecordedRun, type RecordedRun } from "./record";
+import { readRecordedRun, recordedPromptTexts, type RecordedRun } from "./record";
 import { unitKey } from "../record/records";
 import { loadWorkflow, loadWorkflowText } from "../runner/load";
 import { resolveInputs } from "../runner/inputs";
@@ -55,8 +55,8 @@ export interface ReplayOptions {
   /** False: tools declared pure are answered from the record too. */
   readonly pureTools?: boolean;
   /**
-   * Child workflows as their files are now (`--current`, `keel test`), rather than as recorded;
-   * the parent's own text is `loaded` either way.
+   * Child workflows and prompt files as their files are now (`--current`, `keel test`), rather
+   * than as recorded; the parent's own text is `loaded` either way.
    */
   readonly currentChildren?: boolean;
 }
@@ -103,6 +103,8 @@ export async function replayRun(
     parentId: record.run.id,
     reuse: reusedSteps(record),
     replay: answers,
+    // The prompt files as recorded; `--current` (and `keel test`) reads them from disk.
+    promptTexts: options.currentChildren ? undefined : recordedPromptTexts(record),
   });
   const replayed = (await readRecordedRun(store, runId))!;
   const found = divergences(record, replayed, loaded, children.divergences);

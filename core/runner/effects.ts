@@ -11,7 +11,9 @@ export interface LlmMessage {
 /** A model call as resolved from the step: exactly what is sent (and recorded). */
 export interface LlmRequest {
   readonly provider: string;
-  readonly providerType: "openai" | "anthropic" | "scripted";
+  readonly providerType: "openai" | "azure_openai" | "anthropic" | "scripted";
+  /** Azure OpenAI's `api-version` (the deployment is `model`). */
+  readonly apiVersion?: string;
   readonly model: string | null;
   readonly system: string | null;
   readonly messages: readonly LlmMessage[];

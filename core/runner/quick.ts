@@ -133,7 +133,11 @@ function quickPure(r: RunCore, id: string, step: Step, scope: ExprScope): QuickR
  * resolved without jsonata, its recorded success taken. Undefined when either is not at hand.
  */
 function quickReplayed(r: RunCore, id: string, step: Step, scope: ExprScope): QuickRun | undefined {
-  const prepared = prepareStepSync(step, scope, { workflow: r.o.workflow, dir: r.dir });
+  const prepared = prepareStepSync(step, scope, {
+    workflow: r.o.workflow,
+    dir: r.dir,
+    prompts: r.prompts,
+  });
   if (prepared === FALLBACK) return undefined;
   const output = r.o.replay!.success(id, r.states.get(id)!.attempts + 1);
   if (!output) return undefined;

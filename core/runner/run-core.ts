@@ -6,6 +6,7 @@ import type { Step } from "../model/schema";
 import { newRunId } from "../store/ids";
 import { RunLimits } from "./limits";
 import { Outcomes, pendingState } from "./outcomes";
+import { PromptFiles } from "./prompt-files";
 import { Recorder } from "./recorder";
 import { Redactor } from "./redact";
 import type { RunContext, ScopeSource } from "./scope";
@@ -32,6 +33,8 @@ export class RunCore implements ScopeSource {
   readonly internal = new AbortController();
   readonly limits: RunLimits;
   readonly outcomes: Outcomes;
+  /** The prompt files the run's steps read, each read and recorded once. */
+  readonly prompts: PromptFiles;
 
   constructor(
     readonly o: RunOptions,
@@ -69,6 +72,9 @@ export class RunCore implements ScopeSource {
       o.workflow,
     );
     this.dir = o.workflowPath.replace(/[\\/][^\\/]*$/, "") || ".";
+    this.prompts = new PromptFiles(this.dir, o.promptTexts, (text) =>
+      this.recorder.textBlob(text),
+    );
     for (const id of o.graph.ids) {
       const state = pendingState();
       this.states.set(id, state);

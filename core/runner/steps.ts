@@ -261,7 +261,7 @@ function* prepareLlm(
           ? asText(yield step.model)
           : undefined) ??
       (providerOverride ? undefined : (promptFile?.file.model ?? systemFile?.file.model)) ??
-      provider.model ??
+      (provider.type === "azure_openai" ? provider.deployment : provider.model) ??
       null,
     system,
     messages,
@@ -269,6 +269,7 @@ function* prepareLlm(
     json: step.output?.format === "json",
     baseUrl: connection.baseUrl,
     headers: connection.headers,
+    ...(provider.type === "azure_openai" ? { apiVersion: provider.api_version } : {}),
     ...(promptFile ? { promptFile: { path: promptFile.path, hash: promptFile.hash } } : {}),
     ...(systemFile ? { systemFile: { path: systemFile.path, hash: systemFile.hash } } : {}),
   };
@@ -344,11 +345,12 @@ function* renderConnection(
 > {
   if (provider.type === "scripted") return { baseUrl: null, apiKey: undefined, headers: {} };
   const headers: Record<string, string> = {};
-  if (provider.type === "openai") {
+  if (provider.type === "openai" || provider.type === "azure_openai") {
     for (const [k, v] of Object.entries(provider.headers ?? {})) headers[k] = asText(yield v);
   }
+  const baseUrl = provider.type === "azure_openai" ? provider.endpoint : provider.base_url;
   return {
-    baseUrl: provider.base_url !== undefined ? asText(yield provider.base_url) : null,
+    baseUrl: baseUrl !== undefined ? asText(yield baseUrl) : null,
     apiKey: provider.api_key !== undefined ? asText(yield provider.api_key) : undefined,
     headers,
   };

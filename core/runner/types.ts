@@ -54,6 +54,11 @@ export interface RunOptions {
   readonly replay?: ReplayAnswers;
   /** What expressions see as `run.id` and `run.started_at`, when not this run's own (a replay). */
   readonly runView?: { readonly id: string; readonly startedAt: string };
+  /**
+   * Prompt files' texts by path as written, instead of the files on disk: a replay renders the
+   * texts its record holds (docs/dev/authoring.md). A path not here is read from disk.
+   */
+  readonly promptTexts?: ReadonlyMap<string, string>;
 }
 
 /** Answers a step's attempts from a recorded run (core/replay/answers.ts). */
