@@ -29,11 +29,14 @@ import type { GraphMessage, RecordingMessage } from "@keel/core/protocol/webview
 import { dependencies, Random } from "../plan";
 import { build } from "esbuild";
 import { CHROMIUM, DARK, panelPage } from "../../test/webview/panel";
+import { runText } from "../../test/core/runner/harness";
 
 const TARGET_RENDER_MS = 1000;
 const TARGET_MOVE_MS = 16;
 const RENDER_REPS = 3;
 const MOVES = Number(process.env.KEEL_BENCH_MOVES ?? 120);
+/** Items of the map case (#18's target: a map of 10,000 items moves at ≤ 16 ms a move). */
+const MAP_ITEMS = Number(process.env.KEEL_BENCH_MAP_ITEMS ?? 10_000);
 type Shape = "chain" | "layered" | "fanout";
 const TYPES = ["llm", "transform", "http", "shell", "assert"] as const;
 
@@ -66,6 +69,7 @@ function recordingOf(graph: GraphMessage): RecordingMessage {
       seq,
       type,
       stepId,
+      scope: null,
       attempt,
       at: t(seq),
       data: null,
@@ -140,6 +144,18 @@ window.__again = (message) => new Promise((resolve) => {
     });
   };
   check();
+});
+window.__keyOn = (selector, key, shown) => new Promise((resolve) => {
+  requestAnimationFrame(() => {
+    const t0 = performance.now();
+    document.querySelector(selector).dispatchEvent(new KeyboardEvent("keydown", { key, bubbles: true }));
+    const ch = new MessageChannel();
+    ch.port1.onmessage = () => resolve({
+      ms: performance.now() - t0,
+      text: document.querySelector(shown)?.textContent ?? "",
+    });
+    ch.port2.postMessage(0);
+  });
 });
 window.__move = (key) => new Promise((resolve) => {
   requestAnimationFrame(() => {
@@ -233,6 +249,38 @@ async function firstRender(graph: GraphMessage): Promise<FirstRender> {
   return { ms: median(times), nodes, refinedMs: median(refinedTimes), againMs: median(again) };
 }
 
+/** Sets the scrubber to event index `k` (as a user dragging it would). */
+const scrub = (page: Page, k: number) =>
+  page.evaluate(`(() => {
+    const input = document.querySelector('input[type="range"]');
+    Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, "value").set.call(input, "${k}");
+    input.dispatchEvent(new Event("input", { bubbles: true }));
+  })()`);
+
+/**
+ * MOVES step-through moves with `key` (→ or ←) from event index `from`, each timed to the end of
+ * its frame and checked to show the position it should (`step`: +1 or −1 a move).
+ */
+async function stepThrough(
+  page: Page,
+  key: string,
+  from: number,
+  step: number,
+  events: number,
+): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 1; i <= MOVES; i++) {
+    const r = (await page.evaluate(`window.__move(${JSON.stringify(key)})`)) as {
+      ms: number;
+      text: string;
+    };
+    const want = `${from + step * i + 1}/${events}`;
+    if (!r.text.startsWith(want)) throw new Error(`move ${key}: shows ${r.text}, wanted ${want}`);
+    out.push(r.ms);
+  }
+  return out;
+}
+
 interface Moves {
   readonly recordingMs: number;
   readonly forward: number[];
@@ -251,29 +299,150 @@ async function moves(
   const shown = await render(page, recording, ".keel-trow");
   // To the middle of the log (the scrubber), where the fitted view shows the steps concerned.
   const middle = Math.floor(recording.events.length / 2);
-  await page.evaluate(`(() => {
-    const input = document.querySelector('input[type="range"]');
-    Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, "value").set.call(input, "${middle}");
-    input.dispatchEvent(new Event("input", { bubbles: true }));
-  })()`);
-  const run = async (key: string, from: number, step: number) => {
-    const out: number[] = [];
-    for (let i = 1; i <= MOVES; i++) {
-      const r = (await page.evaluate(`window.__move(${JSON.stringify(key)})`)) as {
-        ms: number;
-        text: string;
-      };
-      const want = `${from + step * i + 1}/${recording.events.length}`;
-      if (!r.text.startsWith(want)) throw new Error(`move ${key}: shows ${r.text}, wanted ${want}`);
-      out.push(r.ms);
-    }
-    return out;
-  };
+  await scrub(page, middle);
+  const run = (key: string, from: number, step: number) =>
+    stepThrough(page, key, from, step, recording.events.length);
   await beforeMoves?.();
   const forward = await run("ArrowRight", middle, 1);
   const backward = await run("ArrowLeft", middle + MOVES, -1);
   if (!drawn) await page.close();
   return { recordingMs: shown.ms, forward, backward };
+}
+
+/** The map case's graph: a list, a pure map over it (`each`), a step reading the map's output. */
+const MAP_GRAPH: GraphMessage = {
+  type: "graph",
+  uri: "file:///bench/pure-map.keel.yaml",
+  name: "pure map",
+  steps: [
+    { id: "list", type: "transform", line: 3, conditional: false },
+    { id: "each", type: "transform", line: 6, conditional: false, map: true },
+    { id: "total", type: "transform", line: 10, conditional: false },
+  ],
+  edges: [
+    { from: "each", to: "list" },
+    { from: "total", to: "each" },
+  ],
+  errors: 0,
+};
+
+/**
+ * A recorded run of a pure map of `n` items, run for real by the local runner (MemoryStore): its
+ * log (each item's step_started and step_succeeded, 2n + 9 events) and attempts, as the panel gets
+ * them.
+ */
+async function mapRun(n: number): Promise<RecordingMessage> {
+  const { result, store } = await runText(`keel: 1
+name: pure map
+steps:
+  list:
+    type: transform
+    expr: "[1..${n}]"
+  each:
+    type: transform
+    for_each: steps.list.output
+    expr: item * 2
+  total:
+    type: transform
+    expr: $sum(steps.each.output)
+`);
+  if (result.status !== "succeeded")
+    throw new Error(`the map run ${result.status}: ${result.error}`);
+  const run = (await store.getRun(result.runId))!;
+  return {
+    type: "recording",
+    runId: result.runId,
+    status: run.status,
+    startedAt: run.startedAt,
+    events: (await store.events(result.runId)) as RecordingMessage["events"],
+    attempts: (await store.attempts(result.runId)) as RecordingMessage["attempts"],
+  };
+}
+
+interface MapFigures {
+  readonly events: number;
+  /** From posting the recording to the paint of the map's strip, list and timeline (median). */
+  readonly drawMs: number;
+  readonly forward: number[];
+  readonly backward: number[];
+  /** The same moves with the map step selected: its inspector lists the items at each position. */
+  readonly listedForward: number[];
+  readonly listedBackward: number[];
+  /** ↓ in the inspector's virtualised item list: the next item chosen and shown. */
+  readonly choose: number[];
+}
+
+/**
+ * The issue's case (#18): a recorded map of `n` items with a pure body. First draw: a fresh page
+ * with the graph drawn at rest, from posting the recording to the paint after the last change (the
+ * map node's strip and the timeline's bars). Moves: → then ← one event at a time from the middle of
+ * the items' events, without and then with the map step selected (its item list redrawn at each
+ * position), each timed like the moves above; then ↓ in the item list, one item at a time.
+ */
+async function mapCase(
+  n: number,
+  hooks?: { start: (page: Page) => Promise<void>; stop: () => Promise<void> },
+): Promise<MapFigures> {
+  const recording = await mapRun(n);
+  const events = recording.events.length;
+  const draws: number[] = [];
+  let page: Page | undefined;
+  for (let i = 0; i < RENDER_REPS; i++) {
+    await page?.close();
+    page = await freshPage();
+    await render(page, MAP_GRAPH, ".keel-node");
+    await refined(page);
+    draws.push((await render(page, recording, ".keel-seg, .keel-bar")).ms);
+  }
+  page = page!;
+  const middle = Math.floor(events / 2);
+  const run = (key: string, from: number, step: number) =>
+    stepThrough(page, key, from, step, events);
+  await scrub(page, middle);
+  await hooks?.start(page);
+  const forward = await run("ArrowRight", middle, 1);
+  const backward = await run("ArrowLeft", middle + MOVES, -1);
+  // The map step selected: the inspector lists its items (virtualised) at every position.
+  await page.evaluate(`document.querySelector('[data-step="each"]').click()`);
+  await page.waitForSelector(".keel-unit-list");
+  const listedForward = await run("ArrowRight", middle, 1);
+  const listedBackward = await run("ArrowLeft", middle + MOVES, -1);
+  // At the end (every item known), ↓ in the list from the item at its middle.
+  await scrub(page, events - 1);
+  const start = Math.floor(n / 2);
+  await page.evaluate(`document.querySelector('.keel-unit-list [data-unit="each[0]"]').click()`);
+  await page.evaluate(`(() => {
+    const list = document.querySelector(".keel-unit-list");
+    list.scrollTop = ${start} * 22;
+    list.dispatchEvent(new Event("scroll"));
+  })()`);
+  await page.waitForSelector(`.keel-unit-list [data-unit="each[${start}]"]`);
+  await page.evaluate(
+    `document.querySelector('.keel-unit-list [data-unit="each[${start}]"]').click()`,
+  );
+  await page.waitForFunction(
+    `document.querySelector(".keel-unit h3")?.textContent === "each[${start}]"`,
+  );
+  const choose: number[] = [];
+  for (let i = 1; i <= MOVES; i++) {
+    const r = (await page.evaluate(
+      `window.__keyOn(".keel-unit-list", "ArrowDown", ".keel-unit h3")`,
+    )) as { ms: number; text: string };
+    if (r.text !== `each[${start + i}]`)
+      throw new Error(`↓ shows ${r.text}, wanted each[${start + i}]`);
+    choose.push(r.ms);
+  }
+  await hooks?.stop();
+  await page.close();
+  return {
+    events,
+    drawMs: median(draws),
+    forward,
+    backward,
+    listedForward,
+    listedBackward,
+    choose,
+  };
 }
 
 function table(rows: string[][]): string {
@@ -304,41 +473,33 @@ async function bundle(): Promise<void> {
   writeFileSync(pageFile, panelPage(DARK, dir));
 }
 
-/**
- * Where the time of the moves (or with `render`, of the first render) on one shape goes: the
- * trace's events and the functions with the most self time.
- */
-async function profile(shape: Shape, what: "move" | "render"): Promise<void> {
-  const graph = graphOf(shape, 1000);
-  const page = await freshPage();
+/** Starts the CPU profile and the trace of a page; `stop` ends both and gives the profile. */
+async function startProfile(page: Page) {
   const cdp = await page.context().newCDPSession(page);
-  const start = async () => {
-    await cdp.send("Profiler.enable");
-    await cdp.send("Profiler.start");
-    await browser.startTracing(page, {
-      path: join(dir, "trace.json"),
-      categories: ["devtools.timeline"],
-    });
+  await cdp.send("Profiler.enable");
+  await cdp.send("Profiler.start");
+  await browser.startTracing(page, {
+    path: join(dir, "trace.json"),
+    categories: ["devtools.timeline"],
+  });
+  return {
+    stop: async () => {
+      await browser.stopTracing();
+      return (await cdp.send("Profiler.stop")).profile;
+    },
   };
-  let m: Moves = { recordingMs: 0, forward: [], backward: [] };
-  if (what === "render") {
-    await start();
-    const r = await render(page, graph, ".keel-node");
-    m = { recordingMs: 0, forward: [r.ms], backward: [] };
-  } else {
-    await render(page, graph, ".keel-node");
-    // Only the moves are traced and profiled (not the recording's first render).
-    m = await moves(graph, page, start);
-  }
-  await browser.stopTracing();
-  const { profile: p } = await cdp.send("Profiler.stop");
+}
+
+type CpuProfile = Awaited<ReturnType<Awaited<ReturnType<typeof startProfile>>["stop"]>>;
+
+/** The trace's events by name (mean per timed action) and the functions with the most self time. */
+function report(p: CpuProfile, n: number, what: string, headline: string): void {
   const trace = JSON.parse(readFileSync(join(dir, "trace.json"), "utf8")) as {
     traceEvents: { name: string; ph: string; dur?: number; tid: number }[];
   };
   const byName = new Map<string, number>();
   for (const e of trace.traceEvents)
     if (e.ph === "X" && e.dur) byName.set(e.name, (byName.get(e.name) ?? 0) + e.dur / 1000);
-  const n = m.forward.length + m.backward.length;
   console.log(`trace: per ${what} (mean of ${n}), by event name`);
   for (const [name, ms] of [...byName].sort((a, b) => b[1] - a[1]).slice(0, 20))
     console.log(`trace ${(ms / n).toFixed(2).padStart(7)} ms  ${name}`);
@@ -350,20 +511,80 @@ async function profile(shape: Shape, what: "move" | "render"): Promise<void> {
     const name = `${f.functionName || "(anonymous)"} ${f.url.split("/").pop()}:${f.lineNumber}:${f.columnNumber}`;
     self.set(name, (self.get(name) ?? 0) + (dt[i] ?? 0) / 1000);
   });
-  if (what === "render") console.log(`first render of ${shape}: ${m.forward[0]!.toFixed(0)} ms`);
-  else
-    console.log(
-      `moves on ${shape}: → median ${median(m.forward).toFixed(1)} ms, ← ${median(m.backward).toFixed(1)} ms`,
-    );
+  console.log(headline);
   for (const [name, ms] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 30))
     console.log(`${ms.toFixed(0).padStart(7)} ms  ${name}`);
 }
 
+/**
+ * Where the time of the moves (or with `render`, of the first render) on one shape goes: the
+ * trace's events and the functions with the most self time. `map`: the map case's moves and
+ * item choices (mapCase), from its first move on.
+ */
+async function profile(shape: Shape | "map", what: "move" | "render"): Promise<void> {
+  if (shape === "map" && what === "render") {
+    const recording = await mapRun(MAP_ITEMS);
+    const page = await freshPage();
+    await render(page, MAP_GRAPH, ".keel-node");
+    await refined(page);
+    const { stop } = await startProfile(page);
+    const r = await render(page, recording, ".keel-seg, .keel-bar");
+    report(
+      await stop(),
+      1,
+      "first draw",
+      `first draw of the map of ${MAP_ITEMS}: ${r.ms.toFixed(0)} ms`,
+    );
+    return;
+  }
+  if (shape === "map") {
+    let stop: (() => Promise<CpuProfile>) | undefined;
+    let p: CpuProfile | undefined;
+    const m = await mapCase(MAP_ITEMS, {
+      start: async (page) => void ({ stop } = await startProfile(page)),
+      stop: async () => void (p = await stop!()),
+    });
+    const all = [m.forward, m.backward, m.listedForward, m.listedBackward, m.choose];
+    const medians = all.map((xs) => median(xs).toFixed(1)).join(", ");
+    report(
+      p!,
+      all.flat().length,
+      "move or choice",
+      `map of ${MAP_ITEMS}: medians → ← →listed ←listed ↓ ${medians} ms`,
+    );
+    return;
+  }
+  const graph = graphOf(shape, 1000);
+  const page = await freshPage();
+  let m: Moves = { recordingMs: 0, forward: [], backward: [] };
+  let stop: (() => Promise<CpuProfile>) | undefined;
+  if (what === "render") {
+    ({ stop } = await startProfile(page));
+    const r = await render(page, graph, ".keel-node");
+    m = { recordingMs: 0, forward: [r.ms], backward: [] };
+  } else {
+    await render(page, graph, ".keel-node");
+    // Only the moves are traced and profiled (not the recording's first render).
+    m = await moves(graph, page, async () => void ({ stop } = await startProfile(page)));
+  }
+  const p = await stop!();
+  report(
+    p,
+    m.forward.length + m.backward.length,
+    what,
+    what === "render"
+      ? `first render of ${shape}: ${m.forward[0]!.toFixed(0)} ms`
+      : `moves on ${shape}: → median ${median(m.forward).toFixed(1)} ms, ← ${median(m.backward).toFixed(1)} ms`,
+  );
+}
+
 const USAGE = `npm run bench:webview -- [options]
   --shape chain|layered|fanout   only this shape
-  --part render|move             only the first renders or only the moves
+  --part render|move|map         only the first renders, the moves, or the map of 10,000 items
   --profile <shape> [render]     profile the moves (or the first render) on that shape
-  KEEL_BENCH_MOVES=n             moves each way (default 120)`;
+  --profile map [render]         profile the map case's moves and item choices (or its first draw)
+  KEEL_BENCH_MOVES=n             moves each way (default 120)
+  KEEL_BENCH_MAP_ITEMS=n         items of the map case (default 10,000)`;
 
 function option(name: string): string | undefined {
   const at = process.argv.indexOf(name);
@@ -380,7 +601,7 @@ async function main(): Promise<void> {
   const at = process.argv.indexOf("--profile");
   if (at >= 0) {
     await profile(
-      (process.argv[at + 1] ?? "layered") as Shape,
+      (process.argv[at + 1] ?? "layered") as Shape | "map",
       process.argv.includes("render") ? "render" : "move",
     );
     await browser.close();
@@ -412,7 +633,7 @@ async function main(): Promise<void> {
       "same shape again",
     ],
   ];
-  for (const [shape, label] of part === "move" ? [] : shapes) {
+  for (const [shape, label] of part === "move" || part === "map" ? [] : shapes) {
     for (const n of [100, 1000]) {
       const graph = graphOf(shape, n);
       const r = await firstRender(graph);
@@ -429,8 +650,10 @@ async function main(): Promise<void> {
       ]);
     }
   }
-  console.log(`\nfirst full render, median of ${RENDER_REPS} fresh pages, viewport 1200×700\n`);
-  console.log(table(renderRows));
+  if (renderRows.length > 1) {
+    console.log(`\nfirst full render, median of ${RENDER_REPS} fresh pages, viewport 1200×700\n`);
+    console.log(table(renderRows));
+  }
 
   const moveRows = [
     [
@@ -445,7 +668,7 @@ async function main(): Promise<void> {
       "target",
     ],
   ];
-  for (const [shape, label] of part === "render" ? [] : shapes) {
+  for (const [shape, label] of part === "render" || part === "map" ? [] : shapes) {
     const graph = graphOf(shape, shape === "fanout" ? 998 : 1000);
     const m = await moves(graph);
     const worst = Math.max(p95(m.forward), p95(m.backward));
@@ -461,10 +684,33 @@ async function main(): Promise<void> {
       worst <= TARGET_MOVE_MS ? "ok" : `miss >${TARGET_MOVE_MS} ms`,
     ]);
   }
-  console.log(
-    `\none step-through move on a recorded run, ${MOVES} moves each way from the middle\n`,
-  );
-  console.log(table(moveRows));
+  if (moveRows.length > 1) {
+    console.log(
+      `\none step-through move on a recorded run, ${MOVES} moves each way from the middle\n`,
+    );
+    console.log(table(moveRows));
+  }
+  if (part === undefined || part === "map") {
+    const n = MAP_ITEMS;
+    const m = await mapCase(n);
+    const figure = (xs: number[]) => `${median(xs).toFixed(1)} / ${p95(xs).toFixed(1)} ms`;
+    const ok = (xs: number[]) => (p95(xs) <= TARGET_MOVE_MS ? "ok" : `miss >${TARGET_MOVE_MS} ms`);
+    console.log(
+      `\na recorded map of ${n.toLocaleString("en")} items with a pure body (${m.events.toLocaleString("en")} events), run by the local runner; ` +
+        `first draw median of ${RENDER_REPS} fresh pages, then ${MOVES} moves each way (p50 / p95)\n`,
+    );
+    console.log(
+      table([
+        ["what", "p50 / p95", "target"],
+        ["first draw of the recording", `${m.drawMs.toFixed(0)} ms`, "—"],
+        ["move → over item events", figure(m.forward), ok(m.forward)],
+        ["move ← over item events", figure(m.backward), ok(m.backward)],
+        ["move →, map selected (items listed)", figure(m.listedForward), ok(m.listedForward)],
+        ["move ←, map selected (items listed)", figure(m.listedBackward), ok(m.listedBackward)],
+        ["↓ next item in the list", figure(m.choose), ok(m.choose)],
+      ]),
+    );
+  }
   console.log(
     `\ntargets: 1,000 nodes rendered ≤ ${TARGET_RENDER_MS} ms; a move ≤ ${TARGET_MOVE_MS} ms (median and p95)`,
   );

@@ -136,6 +136,13 @@ export class RunFold {
   private readonly unitInfo = new Map<string, UnitInfo>();
   /** A step's items and iterations (their scopes) in order of first showing. */
   private readonly scopesOf = new Map<string, string[]>();
+  /** Where each of them first shows (UnitInfo.knownAt), in the same order: never decreasing. */
+  private readonly knownAtOf = new Map<string, number[]>();
+  /** A step's known unit keys, in `units` order, by how many of its units are known. */
+  private readonly keysCache = new Map<
+    string,
+    { readonly count: number; readonly keys: string[] }
+  >();
   private pos = -1;
 
   /**
@@ -174,6 +181,7 @@ export class RunFold {
     if (this.unitInfo.has(key)) return;
     this.unitInfo.set(key, { scope, knownAt: i });
     push(this.scopesOf, stepId, scope);
+    push(this.knownAtOf, stepId, i);
   }
 
   /** Index of the last event applied: -1 before the first, `events.length - 1` at the end. */
@@ -222,12 +230,34 @@ export class RunFold {
    * (before any item's) names its items in the list's order; then iterations by number.
    */
   units(stepId: string): StepAt[] {
+    return this.unitKeys(stepId).map((key) => this.unit(key)!);
+  }
+
+  /**
+   * The unit keys of `units(stepId)`, without their states: O(log n) a call while the known
+   * units stay the same (a move within a map), so a view can read the states of the units it
+   * shows only (the graph panel's virtualised item list). The array is shared: do not change it.
+   */
+  unitKeys(stepId: string): readonly string[] {
     const scopes = this.scopesOf.get(stepId);
     if (!scopes) return [];
-    let ordered = scopes.filter((s) => this.unitInfo.get(unitKey(stepId, s))!.knownAt <= this.pos);
+    // Units are added in the order they first show, so those known here are a prefix.
+    const knownAt = this.knownAtOf.get(stepId)!;
+    let lo = 0;
+    let hi = knownAt.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (knownAt[mid]! <= this.pos) lo = mid + 1;
+      else hi = mid;
+    }
+    const cached = this.keysCache.get(stepId);
+    if (cached?.count === lo) return cached.keys;
+    let ordered = scopes.slice(0, lo);
     const iterations = ordered.filter(isIteration).sort((a, b) => iterationOf(a) - iterationOf(b));
     if (iterations.length > 0) ordered = [...ordered.filter((s) => !isIteration(s)), ...iterations];
-    return ordered.map((s) => this.unit(unitKey(stepId, s))!);
+    const keys = ordered.map((s) => unitKey(stepId, s));
+    this.keysCache.set(stepId, { count: lo, keys });
+    return keys;
   }
 
   /**

@@ -216,12 +216,12 @@ function Units(props: {
   choose: (key: string) => void;
 }) {
   const { fold, step, chosen } = props;
-  const units = fold.units(step.id);
-  if (units.length === 0) return null;
+  const keys = fold.unitKeys(step.id);
+  if (keys.length === 0) return null;
   const unit = chosen !== null ? fold.unit(chosen) : undefined;
   return (
     <>
-      <UnitList step={step} units={units} fold={fold} chosen={chosen} choose={props.choose} />
+      <UnitList step={step} keys={keys} fold={fold} chosen={chosen} choose={props.choose} />
       {unit ? (
         <section className="keel-unit" aria-label={`${step.id} ${unitName(unit) ?? ""}`}>
           <h3>{unit.id}</h3>

@@ -2,7 +2,7 @@
 // position: key, status, attempts, latency and cost, one row each. Virtualised: only the rows in
 // view (and a few either side) are in the DOM, so a map of 10,000 items makes a few dozen rows.
 // Choosing a row shows that item's attempts, resolved input and output below the list.
-import { useEffect, useRef, useState, type KeyboardEvent } from "react";
+import { useEffect, useMemo, useRef, useState, type KeyboardEvent } from "react";
 import type { RunFold, StepAt } from "@keel/core/record/fold";
 import { durationOf } from "../stepper/recording";
 
@@ -35,7 +35,8 @@ function keepInView(box: HTMLElement, i: number): void {
 
 export interface UnitListProps {
   readonly step: StepAt;
-  readonly units: readonly StepAt[];
+  /** The units' keys known at the position (RunFold.unitKeys); only the rows shown are read. */
+  readonly keys: readonly string[];
   readonly fold: RunFold;
   /** The chosen unit's key, if any. */
   readonly chosen: string | null;
@@ -43,14 +44,16 @@ export interface UnitListProps {
 }
 
 export function UnitList(props: UnitListProps) {
-  const { step, units, fold, chosen, choose } = props;
+  const { step, keys, fold, chosen, choose } = props;
   const [top, setTop] = useState(0);
-  const iterations = units[0]?.scope?.startsWith("#") ?? false;
+  const iterations = keys.length > 0 && fold.unit(keys[0]!)?.scope?.startsWith("#") === true;
   const noun = iterations ? "Iterations" : "Items";
-  const height = Math.min(units.length, VISIBLE) * ROW_HEIGHT;
+  const height = Math.min(keys.length, VISIBLE) * ROW_HEIGHT;
   const first = Math.max(0, Math.floor(top / ROW_HEIGHT) - OVERSCAN);
-  const last = Math.min(units.length, Math.ceil((top + height) / ROW_HEIGHT) + OVERSCAN);
-  const index = chosen === null ? -1 : units.findIndex((u) => u.id === chosen);
+  const last = Math.min(keys.length, Math.ceil((top + height) / ROW_HEIGHT) + OVERSCAN);
+  // Rows by key, made once per list of keys (the fold keeps it while the known units stay).
+  const rowOf = useMemo(() => new Map(keys.map((k, i) => [k, i])), [keys]);
+  const index = chosen === null ? -1 : (rowOf.get(chosen) ?? -1);
   // A unit chosen elsewhere (a loop's cell on its node) is scrolled into view.
   const box = useRef<HTMLDivElement>(null);
   useEffect(() => {
@@ -66,18 +69,18 @@ export function UnitList(props: UnitListProps) {
           : e.key === "Home"
             ? 0
             : e.key === "End"
-              ? units.length - 1
+              ? keys.length - 1
               : null;
-    if (to === null || units.length === 0) return;
+    if (to === null || keys.length === 0) return;
     e.preventDefault();
     e.stopPropagation();
-    const i = Math.max(0, Math.min(units.length - 1, to));
-    choose(units[i]!.id);
+    const i = Math.max(0, Math.min(keys.length - 1, to));
+    choose(keys[i]!);
     keepInView(e.currentTarget, i);
   };
   const rows = [];
   for (let i = first; i < last; i++) {
-    const u = units[i]!;
+    const u = fold.unit(keys[i]!)!;
     const ms = durationOf(u);
     const cost = costOf(fold, u);
     rows.push(
@@ -87,7 +90,7 @@ export function UnitList(props: UnitListProps) {
         id={`keel-unit-${i}`}
         aria-selected={u.id === chosen}
         aria-posinset={i + 1}
-        aria-setsize={units.length}
+        aria-setsize={keys.length}
         className={`keel-unit-row status-${u.status}${u.id === chosen ? " chosen" : ""}`}
         aria-label={[
           unitName(u),
@@ -115,8 +118,8 @@ export function UnitList(props: UnitListProps) {
   return (
     <section className="keel-units" aria-label={`${noun} of ${step.id}`}>
       <h3>
-        {noun} ({units.length}
-        {step.items !== null && step.items > units.length ? ` of ${step.items}` : ""})
+        {noun} ({keys.length}
+        {step.items !== null && step.items > keys.length ? ` of ${step.items}` : ""})
       </h3>
       <div className="keel-unit-row keel-unit-head" aria-hidden="true">
         <span>{iterations ? "iteration" : "key"}</span>
@@ -136,7 +139,7 @@ export function UnitList(props: UnitListProps) {
         onScroll={(e) => setTop(e.currentTarget.scrollTop)}
         onKeyDown={onKey}
       >
-        <div style={{ height: units.length * ROW_HEIGHT, position: "relative" }}>{rows}</div>
+        <div style={{ height: keys.length * ROW_HEIGHT, position: "relative" }}>{rows}</div>
       </div>
     </section>
   );

@@ -479,6 +479,35 @@ test("iterations list by number; a child run is recorded on the unit that starte
   );
 });
 
+test("unitKeys: the keys of units(), the same array while the known units stay (a move within a map)", () => {
+  const fold = new RunFold(MAP_LOG, MAP_ATTEMPTS);
+  const expanded = MAP_LOG.findIndex((e) => e.type === "expanded");
+  fold.seek(expanded - 1);
+  assert.deepEqual(fold.unitKeys("summarize"), []);
+  fold.seek(expanded);
+  const keys = fold.unitKeys("summarize");
+  assert.deepEqual(keys, ["summarize[a]", "summarize[b]", "summarize[c]"]);
+  // Every item's move, forwards and back: the known items stay, so does the array.
+  for (const k of [expanded + 3, expanded + 7, expanded + 1, expanded]) {
+    fold.seek(k);
+    assert.equal(fold.unitKeys("summarize"), keys, `at ${k}`);
+    assert.deepEqual(
+      fold.units("summarize").map((u) => u.id),
+      keys,
+    );
+  }
+  // A loop's known iterations grow one by one: a new array each time.
+  const first = MAP_LOG.findIndex((e) => e.scope === "#1");
+  const second = MAP_LOG.findIndex((e) => e.scope === "#2");
+  fold.seek(first);
+  const one = fold.unitKeys("refine");
+  assert.deepEqual(one, ["refine#1"]);
+  fold.seek(second);
+  assert.deepEqual(fold.unitKeys("refine"), ["refine#1", "refine#2"]);
+  fold.seek(first + 1);
+  assert.deepEqual(fold.unitKeys("refine"), one);
+});
+
 const OUTCOMES = ["succeeded", "failed", "retried", "cancelled", "unstarted"] as const;
 
 /** A map's log: its items' events interleaved as `picks` say, then a loop of `loops` iterations. */
