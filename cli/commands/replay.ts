@@ -9,22 +9,34 @@ import type { ReplayResult } from "@keel/core/protocol/cli";
 import { flag, parseArgs } from "../args";
 import { styleFor, UsageError, type Style } from "../output";
 import { loadForReplay, readRunAt } from "./recorded";
+import { replayChunks, StreamPrinter } from "../stream";
 
 export const usage =
-  "keel replay <run id | latest> [--current] [--record-tools] [--json] [--store path]";
+  "keel replay <run id | latest> [--current] [--record-tools] [--json | --stream] [--store path]";
 
 export async function runReplay(argv: readonly string[]): Promise<number> {
   const args = parseArgs(
     argv,
-    { "--current": false, "--record-tools": false, "--json": false, "--store": true },
+    {
+      "--current": false,
+      "--record-tools": false,
+      "--json": false,
+      "--stream": false,
+      "--store": true,
+    },
     usage,
   );
   if (args.positionals.length !== 1) throw new UsageError(`name one run\nusage: ${usage}`);
   const storePath = flag(args, "--store") ?? defaultStorePath(".");
   const record = await readRunAt(storePath, args.positionals[0]!);
+  if (args.flags.has("--stream") && args.flags.has("--json"))
+    throw new UsageError("--stream prints text as it comes; it does not go with --json");
   const current = args.flags.has("--current");
   const loaded = loadForReplay(record, current);
   if (!loaded) return 2;
+  // --stream: the recorded chunks first, from the record alone, at their recorded pace.
+  if (args.flags.has("--stream"))
+    await replayChunks(record, new StreamPrinter((t) => process.stdout.write(t)));
   // --record-tools: pure tools are answered from the record too, so nothing of the workspace runs.
   const report = await replayRun(record, loaded, {
     pureTools: !args.flags.has("--record-tools"),

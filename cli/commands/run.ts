@@ -21,15 +21,18 @@ import { printSummary, summaryJson, writeEventsLine } from "../summary";
 import { openStoreAt, storeName } from "../store";
 import { isPgUrl } from "@keel/core/store/location";
 import { StoreFileError } from "@keel/core/store/sqlite-store";
+import type { Workflow } from "@keel/core/model/schema";
+import { chunkLines, liveStreams, StreamPrinter } from "../stream";
 
 export const usage =
-  "keel run <file> [--step S | --to S] [--input name=value]... [--inputs file.json] [--json | --events] [--no-cache] [--store path | postgres://… | --on postgres://… [--detach]] [--concurrency n] [--otel endpoint [--otel-content]]";
+  "keel run <file> [--step S | --to S] [--input name=value]... [--inputs file.json] [--json | --events] [--stream] [--no-cache] [--store path | postgres://… | --on postgres://… [--detach]] [--concurrency n] [--otel endpoint [--otel-content]]";
 
 const SPEC = {
   "--input": true,
   "--inputs": true,
   "--json": false,
   "--events": false,
+  "--stream": false,
   "--store": true,
   "--concurrency": true,
   "--no-cache": false,
@@ -78,7 +81,13 @@ export async function runRun(argv: readonly string[]): Promise<number> {
       throw new UsageError(`cannot read the inputs file ${inputsFile}: ${(e as Error).message}`);
     }
   }
+  if (json && args.flags.has("--stream"))
+    throw new UsageError("--stream prints text as it arrives; it does not go with --json");
   const on = flag(args, "--on");
+  if (on !== undefined && args.flags.has("--stream"))
+    throw new UsageError(
+      "--stream does not go with --on yet: the workers record the streamed replies, and `keel show` prints them once recorded",
+    );
   if (on !== undefined) return runOn(args, loaded, on, fromFile, given);
   if (args.flags.has("--detach")) throw new UsageError("--detach goes with --on postgres://…");
   const storePath = flag(args, "--store") ?? defaultStorePath(loaded.dir);
@@ -106,6 +115,7 @@ export async function runRun(argv: readonly string[]): Promise<number> {
     storePath,
     json,
     events: args.flags.has("--events"),
+    stream: args.flags.has("--stream"),
     noCache: args.flags.has("--no-cache"),
     concurrency: concurrency ? Number(concurrency) : undefined,
     otel: otelOf(args),
@@ -158,6 +168,8 @@ export interface PerformOptions {
    * stdout, then `{"result": …}` (what --json prints) on the last line.
    */
   readonly events?: boolean;
+  /** Print the text of streamed steps on stdout as it arrives (cli/stream.ts). */
+  readonly stream?: boolean;
   readonly noCache?: boolean;
   readonly concurrency?: number;
   readonly resume?: ResumePoint;
@@ -188,6 +200,20 @@ export async function performRun(o: PerformOptions): Promise<number> {
   process.on("SIGINT", onSigint);
   const progress =
     o.json || o.events ? undefined : new Progress(process.stderr, s, (o.graph ?? loaded.graph).ids);
+  // Streamed steps' text, live: chunk lines with --events, the text itself with --stream.
+  const live =
+    o.events || o.stream
+      ? liveStreams(
+          o.secrets,
+          o.events ? chunkLines : new StreamPrinter((t) => process.stdout.write(t)),
+        )
+      : undefined;
+  const effectsFor = (providers: Workflow["providers"], dir: string) =>
+    createNodeEffects({
+      providers: providers ?? {},
+      dir,
+      ...(live ? { onChunk: live.onChunk, onStreamEnd: live.onStreamEnd } : {}),
+    });
   let result: RunResult;
   const started = Date.now();
   try {
@@ -201,7 +227,8 @@ export async function performRun(o: PerformOptions): Promise<number> {
       mode: o.parentId ? "rerun" : "run",
       parentId: o.parentId ?? null,
       store,
-      effects: createNodeEffects({ providers: loaded.workflow.providers ?? {}, dir: loaded.dir }),
+      effects: effectsFor(loaded.workflow.providers, loaded.dir),
+      ...(live ? { childEffects: (c) => effectsFor(c.workflow.providers, c.dir) } : {}),
       env: o.env,
       // A child workflow reads the `env.NAME` values it names itself, as its parent does.
       readEnv: (names) => Object.fromEntries(names.map((n) => [n, process.env[n]])),
@@ -228,6 +255,7 @@ export async function performRun(o: PerformOptions): Promise<number> {
     );
     return 1;
   } finally {
+    live?.close();
     progress?.stop();
     process.off("SIGINT", onSigint);
     await store.close();

@@ -37,6 +37,10 @@ interface AttemptView {
   readonly responseId: string | null;
   readonly usage: unknown;
   readonly costUsd: number | null;
+  /** A streamed reply's time to first token and chunk count (core/runner/stream.ts). */
+  readonly stream: { readonly ttftMs: number | null; readonly chunks: number } | null;
+  /** What a streamed reply had received when its attempt failed (a stream cut off). */
+  readonly partial: string | null;
   readonly logs: Logs;
 }
 
@@ -255,7 +259,18 @@ function attemptView(record: RecordedRun, a: AttemptRecord): AttemptView {
     responseId: text("responseId"),
     usage: meta.usage ?? null,
     costUsd: typeof meta.costUsd === "number" ? meta.costUsd : null,
+    stream: streamOf(meta.stream),
+    partial: text("partial"),
     logs: { ...streamsOf(output), printed: text("log") },
+  };
+}
+
+function streamOf(value: unknown): AttemptView["stream"] {
+  if (!value || typeof value !== "object") return null;
+  const v = value as { ttftMs?: unknown; chunks?: unknown };
+  return {
+    ttftMs: typeof v.ttftMs === "number" ? v.ttftMs : null,
+    chunks: typeof v.chunks === "number" ? v.chunks : 0,
   };
 }
 
@@ -329,10 +344,14 @@ function formatStep(v: StepView, s: Style): string {
       a.model ? `model ${a.model}` : "",
       usageText(a.usage),
       a.costUsd !== null ? `$${a.costUsd.toFixed(6)}` : "",
+      a.stream
+        ? `streamed in ${a.stream.chunks} chunk${a.stream.chunks === 1 ? "" : "s"}${a.stream.ttftMs !== null ? `, first after ${duration(a.stream.ttftMs)}` : ""}`
+        : "",
       a.responseId ? s.dim(`response ${a.responseId}`) : "",
     ].filter(Boolean);
     if (call.length > 0) lines.push(`  ${call.join(", ")}`);
     if (a.error) lines.push(`  ${s.red(`${a.error.kind}: ${a.error.message}`)}`);
+    if (a.partial !== null) block(lines, s, "partial reply", a.partial, "  ");
     // An attempt sent something else than the step's last one (a fallback, a changed retry).
     const later = v.attempts[i + 1] ?? null;
     if (later && json(a.input) !== json(v.input)) block(lines, s, "input", json(a.input), "  ");

@@ -47,11 +47,26 @@ export const RunSummary = z.object({
 export type RunSummary = z.infer<typeof RunSummary>;
 
 /**
+ * A piece of a streamed step's reply as it arrives (`stream: true`; docs/runner.md, "Streaming"):
+ * redacted, never recorded. Joined in order, the pieces of one attempt give its reply.
+ */
+export const Chunk = z.object({
+  runId: z.string().nullable(),
+  stepId: z.string().nullable(),
+  /** The item or iteration (docs/dev/scopes.md); null for the step itself. */
+  scope: z.string().nullable(),
+  attempt: z.number().int().nullable(),
+  text: z.string(),
+});
+export type Chunk = z.infer<typeof Chunk>;
+
+/**
  * One line of `keel run --events` (and `keel rerun --events`): every event as it is recorded,
- * then the result on the last line.
+ * the chunks of streamed steps as they arrive, then the result on the last line.
  */
 export const EventsLine = z.union([
   z.object({ event: EventRecord }),
+  z.object({ chunk: Chunk }),
   z.object({ result: RunSummary }),
 ]);
 export type EventsLine = z.infer<typeof EventsLine>;

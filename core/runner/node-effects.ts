@@ -34,6 +34,8 @@ export interface NodeEffectsOptions {
    * not redacted (the receiver redacts what it shows; docs/dev/authoring.md, "Streaming").
    */
   readonly onChunk?: (chunk: LiveChunk) => void;
+  /** A streamed call ended, however it ended: the receiver releases what it held back. */
+  readonly onStreamEnd?: (stream: Omit<LiveChunk, "text">) => void;
 }
 
 /** A piece of a streamed reply, live: never recorded. */
@@ -73,8 +75,13 @@ async function callModel(
   if (!provider) throw new StepError("config", `unknown provider '${request.provider}'`);
   if (provider.type === "scripted")
     return answerScripted(provider as ScriptedConfig, request, options.dir, signal, onChunk);
-  const connection = { baseUrl: request.baseUrl, apiKey, headers: request.headers };
-  return provider.type === "openai"
+  const connection = {
+    baseUrl: request.baseUrl,
+    apiKey,
+    headers: request.headers,
+    ...(request.apiVersion !== undefined ? { azure: { apiVersion: request.apiVersion } } : {}),
+  };
+  return provider.type === "openai" || provider.type === "azure_openai"
     ? callOpenAi(request, connection, signal, onChunk)
     : callAnthropic(request, connection, signal, onChunk);
 }
@@ -94,16 +101,16 @@ async function streamModel(
   const chunks: [number, number][] = [];
   let received = "";
   const at = stream.scope;
+  const ids = {
+    runId: at?.runId ?? null,
+    stepId: at?.stepId ?? null,
+    scope: at?.scope ?? null,
+    attempt: at?.attempt ?? null,
+  };
   const onChunk = (text: string) => {
     chunks.push([text.length, Math.round(performance.now() - started)]);
     received += text;
-    options.onChunk?.({
-      runId: at?.runId ?? null,
-      stepId: at?.stepId ?? null,
-      scope: at?.scope ?? null,
-      attempt: at?.attempt ?? null,
-      text,
-    });
+    options.onChunk?.({ ...ids, text });
   };
   try {
     const reply = await callModel(options, request, signal, apiKey, onChunk);
@@ -115,6 +122,8 @@ async function streamModel(
     if (!signal.aborted)
       err.message += ` (the stream broke after ${chunks.length} chunk${chunks.length === 1 ? "" : "s"}; the partial reply is kept on the attempt)`;
     throw err;
+  } finally {
+    options.onStreamEnd?.(ids);
   }
 }
 

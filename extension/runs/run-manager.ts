@@ -181,7 +181,7 @@ export class RunManager implements vscode.Disposable {
           this.log.trace(`${e.seq} ${e.type}${e.stepId ? ` ${e.stepId}` : ""}`);
           if (!timer)
             timer = setTimeout(sendStatus, Math.max(0, STATUS_EVERY_MS - (Date.now() - sent)));
-        } else result = parsed.result;
+        } else if ("result" in parsed) result = parsed.result;
       }
     });
     child.stderr!.setEncoding("utf8");
