@@ -58,7 +58,7 @@ const STEP_PLAIN_KEYS = new Set([
   "max_failures",
   "repeat",
 ]);
-const PROVIDER_TEMPLATE_KEYS = new Set(["base_url", "api_key", "headers"]);
+const PROVIDER_TEMPLATE_KEYS = new Set(["base_url", "endpoint", "api_key", "headers"]);
 
 /** The role of an expression at `path` inside a step (`["repeat", "until"]`); see collectStepSites. */
 export function stepRoleAt(path: readonly (string | number)[]): SiteRole {

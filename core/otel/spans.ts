@@ -86,6 +86,7 @@ export interface SpanOptions {
 /** The provider name of the GenAI conventions for a Keel provider type. */
 const PROVIDER_NAMES: Record<string, string> = {
   openai: GEN_AI_PROVIDER_NAME_VALUE_OPENAI,
+  azure_openai: "azure.ai.openai",
   anthropic: GEN_AI_PROVIDER_NAME_VALUE_ANTHROPIC,
   scripted: "keel.scripted",
 };

@@ -51,7 +51,8 @@ export function cacheKey(
       ? {
           type: config.type,
           base_url: "base_url" in config ? (config.base_url ?? null) : null,
-          model: config.model ?? null,
+          // Azure's endpoint, deployment and api-version are in the input (the request).
+          model: "model" in config ? (config.model ?? null) : null,
           // A scripted provider's replies are its output: an edited reply is a new entry.
           ...(config.type === "scripted" ? scriptedReplies(config, dir) : {}),
         }

@@ -7,6 +7,8 @@ export interface Connection {
   readonly baseUrl: string | null;
   readonly apiKey: string | undefined;
   readonly headers: Readonly<Record<string, string>>;
+  /** Azure OpenAI (`azure_openai`): `baseUrl` is the resource's endpoint. */
+  readonly azure?: { readonly apiVersion: string };
 }
 
 /** Settings common to the `openai` and `@anthropic-ai/sdk` clients. */
@@ -34,7 +36,7 @@ export function clientCache<T>(
   const clients = new Map<string, T>();
   return async (c) => {
     const dispatcher = await unlimitedDispatcher();
-    const key = JSON.stringify([c.baseUrl, c.apiKey, c.headers]);
+    const key = JSON.stringify([c.baseUrl, c.apiKey, c.headers, c.azure]);
     let found = clients.get(key);
     if (!found) {
       found = withoutProviderEnv(() => make(c, dispatcher));
@@ -78,14 +80,14 @@ export function isIdleTimeout(e: unknown): boolean {
 }
 
 /**
- * Runs `fn` with every OPENAI_* and ANTHROPIC_* variable hidden. The SDKs read some of them
+ * Runs `fn` with every OPENAI_*, AZURE_OPENAI_* and ANTHROPIC_* variable hidden. The SDKs read some of them
  * (custom headers, log level, organisation) when a client is built, even when everything is
  * passed explicitly; a workflow's requests must depend on the workflow only.
  */
 function withoutProviderEnv<T>(fn: () => T): T {
   const hidden: [string, string][] = [];
   for (const [name, value] of Object.entries(process.env)) {
-    if (value !== undefined && /^(OPENAI|ANTHROPIC)_/.test(name)) {
+    if (value !== undefined && /^(OPENAI|ANTHROPIC|AZURE_OPENAI)_/.test(name)) {
       hidden.push([name, value]);
       delete process.env[name];
     }

@@ -1,7 +1,7 @@
 // Model calls to any OpenAI-compatible Chat Completions API through the `openai` SDK.
 // The client is built with everything explicit (docs/runner.md, "Providers"): no retries of its own
 // (Keel's policy records every attempt), no key, URL, organisation or project from the environment.
-import OpenAI from "openai";
+import OpenAI, { AzureOpenAI } from "openai";
 import type { LlmRequest, LlmResponse } from "../effects";
 import { StepError } from "../errors";
 import { classifyProviderError } from "./classify";
@@ -9,14 +9,24 @@ import { clientCache, clientSettings, type Connection } from "./connection";
 
 export type { Connection };
 
-const client = clientCache(
-  (c, dispatcher) =>
-    new OpenAI({
+const client = clientCache((c, dispatcher): OpenAI => {
+  if (!c.azure)
+    return new OpenAI({
       ...clientSettings(c, "https://api.openai.com/v1", dispatcher),
       organization: null,
       project: null,
-    }),
-);
+    });
+  // Azure: the endpoint, not a base URL; the deployment is each request's model; the key goes in
+  // `api-key`. Nothing is read from the AZURE_OPENAI_* variables: every setting is given.
+  const { baseURL, ...settings } = clientSettings(c, "", dispatcher);
+  return new AzureOpenAI({
+    ...settings,
+    endpoint: baseURL,
+    apiVersion: c.azure.apiVersion,
+    organization: null,
+    project: null,
+  });
+});
 
 export async function callOpenAi(
   request: LlmRequest,

@@ -45,6 +45,12 @@ const ROUTES: Record<string, ApiFormat> = {
   "/v1/messages": anthropicFormat,
 };
 
+/** The API a path speaks: OpenAI's, Anthropic's, or Azure OpenAI's deployment routes (OpenAI's format). */
+function routeOf(pathname: string): ApiFormat | undefined {
+  if (/^\/openai\/deployments\/[^/]+\/chat\/completions$/.test(pathname)) return openaiFormat;
+  return ROUTES[pathname];
+}
+
 function flatten(headers: IncomingHttpHeaders): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) {
@@ -55,7 +61,7 @@ function flatten(headers: IncomingHttpHeaders): Record<string, string> {
 
 function apiKeyOf(headers: Record<string, string>): string | undefined {
   const bearer = /^Bearer\s+(.*)$/i.exec(headers["authorization"] ?? "");
-  return bearer ? bearer[1] : headers["x-api-key"];
+  return bearer ? bearer[1] : (headers["x-api-key"] ?? headers["api-key"]);
 }
 
 function parse(text: string): unknown {
@@ -75,6 +81,7 @@ function record(req: IncomingMessage, api: RecordedRequest["api"], raw: string):
     api,
     method: req.method ?? "GET",
     path: new URL(req.url ?? "/", "http://localhost").pathname,
+    query: new URL(req.url ?? "/", "http://localhost").search,
     headers,
     apiKey: apiKeyOf(headers),
     body,
@@ -137,7 +144,7 @@ export async function startProviderServer(): Promise<ProviderServer> {
     void (async () => {
       const raw = await readBody(req);
       const format =
-        req.method === "POST" ? ROUTES[new URL(req.url ?? "/", "http://x").pathname] : undefined;
+        req.method === "POST" ? routeOf(new URL(req.url ?? "/", "http://x").pathname) : undefined;
       if (!format) {
         // Answer in the format of the API the client seems to speak, so its SDK reads the error.
         const guess = "x-api-key" in req.headers || "anthropic-version" in req.headers;

@@ -111,9 +111,11 @@ export interface RecordedRequest {
   method: string;
   /** The path without the query string. */
   path: string;
+  /** The query string (`?api-version=…`), or "". */
+  query: string;
   /** Header names lower-cased; repeated headers joined with ", ". */
   headers: Record<string, string>;
-  /** The key that arrived: the Bearer token of `Authorization`, else `x-api-key`. */
+  /** The key that arrived: the Bearer token of `Authorization`, else `x-api-key`, else `api-key`. */
   apiKey: string | undefined;
   /** The parsed JSON body, or the raw text when it was not JSON. */
   body: unknown;
