@@ -127,7 +127,12 @@ export interface CacheEntry {
   readonly expiresAt: string | null;
 }
 
-export const FINDING_KINDS = ["stale_context", "provider_drift", "skipped_output"] as const;
+export const FINDING_KINDS = [
+  "stale_context",
+  "provider_drift",
+  "skipped_output",
+  "tool_env_drift",
+] as const;
 export type FindingKind = (typeof FINDING_KINDS)[number];
 
 export interface Finding {

@@ -30,7 +30,10 @@ export function staleContextFindings(
   return out;
 }
 
-/** A live model call whose served model or fingerprint differs from the previous live one of the step. */
+/**
+ * A live model call whose served model or fingerprint differs from the previous live one of the
+ * step; a Python tool call whose interpreter version or lockfile hash does.
+ */
 export async function driftFindings(
   store: RunStore,
   workflowPath: string,
@@ -51,6 +54,22 @@ export async function driftFindings(
           data: { step, field, before, now, previousRun: prev.runId },
         });
       }
+    }
+    // A Python tool's interpreter version or lockfile changed (docs/runner.md, "Findings").
+    for (const field of ["python", "lockfile"] as const) {
+      if (!(field in meta) || !(field in prev.meta)) continue;
+      const before = prev.meta[field] ?? null;
+      const now = meta[field] ?? null;
+      if (before === now) continue;
+      const what =
+        field === "python"
+          ? `Python changed from ${String(before)} to ${String(now)}`
+          : `the lockfile (defaults.python.lockfile) ${before === null ? "was declared" : now === null ? "is no longer declared" : "changed"}`;
+      out.push({
+        kind: "tool_env_drift",
+        message: `step '${step}': ${what} since run ${prev.runId}`,
+        data: { step, field, before, now, previousRun: prev.runId },
+      });
     }
   }
   return out;

@@ -80,6 +80,8 @@ class LocalRun {
       return await this.finish(sourceHash, inputsHash);
     } finally {
       o.signal?.removeEventListener("abort", abort);
+      // Python tools' workers end with the run (docs/dev/authoring.md, "Python tools").
+      await o.effects.close?.();
     }
   }
 
