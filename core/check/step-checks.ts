@@ -19,6 +19,7 @@ import { checkStepProvider } from "./providers";
 import { checkStepSecrets } from "./secrets";
 import { checkStepTool, type ValidationHost } from "./tools";
 import { checkStepRules } from "./steps";
+import { checkStepPromptFiles } from "./prompt-file";
 import { checkStepMap } from "./map-checks";
 import { checkWorkflowStep, childOutputs, type ChildContext } from "./child-workflow";
 
@@ -115,6 +116,7 @@ export function finishStep(
     checkStepProvider(ctx.parts, entry, sink);
     checkStepRules(entry, sink);
     checkStepTool(ctx.parts, entry, ctx.file, host, sink);
+    checkStepPromptFiles(entry, ctx.file, host, sink);
     checkWorkflowStep(entry, children, sink);
   }
   checkStepSecrets(ctx.text, step.value, step.loc, sites, sink);

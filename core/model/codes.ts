@@ -330,6 +330,35 @@ export const CODES = {
     summary:
       "Workflow files use each other in a cycle (the message names the whole cycle), or child workflows nest deeper than 8 levels.",
   },
+  KEEL621: {
+    severity: "error",
+    name: "prompt-file-missing",
+    summary:
+      "`prompt_file:` or `system_file:` names a file that does not exist (paths are relative to the workflow file's folder).",
+  },
+  KEEL622: {
+    severity: "error",
+    name: "prompt-file-invalid",
+    summary:
+      "A prompt file that cannot be read as one: its front matter is not YAML or not `inputs`/`params`/`model`, text stands before the first heading, a `system_file` has more than one message, or a `.prompt.yml` has no `messages`. On the step, the message quotes the file's first problem and its line.",
+  },
+  KEEL623: {
+    severity: "error",
+    name: "prompt-variable-unknown",
+    summary:
+      "A `${{ }}` in a prompt file reads a name its front matter does not declare under `inputs` (a prompt file sees its inputs only); reported in the prompt file and on the steps that use it.",
+  },
+  KEEL624: {
+    severity: "error",
+    name: "prompt-input-unknown",
+    summary: "A key of an `llm` step's `with:` that is not an input of its prompt file.",
+  },
+  KEEL625: {
+    severity: "error",
+    name: "prompt-input-missing",
+    summary:
+      "An input of the prompt file without a `default` (so required) that the step's `with:` does not give.",
+  },
 } as const satisfies Record<string, CodeInfo>;
 
 export type Code = keyof typeof CODES;

@@ -46,6 +46,8 @@ export interface PromptFile {
   readonly params: Readonly<Record<string, unknown>>;
   /** A model named by the file, used when the step names none. */
   readonly model?: string;
+  /** False when the front matter could not be read, so the inputs are not known. */
+  readonly inputsKnown: boolean;
   /** True when the body had no role heading: the whole body is the one prompt. */
   readonly headless: boolean;
   readonly problems: readonly PromptProblem[];
@@ -99,6 +101,7 @@ function parseMarkdown(text: string): PromptFile {
   let params: Record<string, unknown> = {};
   let model: string | undefined;
   let bodyStart = 0;
+  let inputsKnown = true;
   const open = /^---[ \t]*\r?\n/.exec(text);
   if (open) {
     const close = /^---[ \t]*$/m;
@@ -112,10 +115,12 @@ function parseMarkdown(text: string): PromptFile {
           "the front matter opened by `---` on line 1 is never closed: end it with a `---` line",
       });
       bodyStart = text.length;
+      inputsKnown = false;
     } else {
       const yamlStart = open[0].length;
       const yamlText = rest.slice(0, end.index);
       const front = readFrontMatter(yamlText, yamlStart, problems);
+      inputsKnown = front.known;
       for (const i of front.inputs) inputs.set(i.name, i);
       params = front.params;
       model = front.model;
@@ -130,17 +135,21 @@ function parseMarkdown(text: string): PromptFile {
     inputs,
     params,
     model,
+    inputsKnown,
     headless,
     problems,
     lines: new LineIndex(text),
   };
 }
 
-function readFrontMatter(
-  yamlText: string,
-  offset: number,
-  problems: PromptProblem[],
-): { inputs: PromptInput[]; params: Record<string, unknown>; model?: string } {
+interface FrontMatter {
+  inputs: PromptInput[];
+  params: Record<string, unknown>;
+  model?: string;
+  known: boolean;
+}
+
+function readFrontMatter(yamlText: string, offset: number, problems: PromptProblem[]): FrontMatter {
   const doc = parseDocument(yamlText, { keepSourceTokens: false });
   const at = (node: YamlNode | null | undefined, fallback: Span): Span =>
     node?.range ? { start: offset + node.range[0], end: offset + node.range[1] } : fallback;
@@ -152,14 +161,12 @@ function readFrontMatter(
       message: `the front matter is not valid YAML: ${yamlMessage(e.message)}`,
     });
   }
-  const out: { inputs: PromptInput[]; params: Record<string, unknown>; model?: string } = {
-    inputs: [],
-    params: {},
-  };
-  if (doc.errors.length > 0 || doc.contents === null) return out;
+  const out: FrontMatter = { inputs: [], params: {}, known: true };
+  if (doc.errors.length > 0) return { ...out, known: false };
+  if (doc.contents === null) return out;
   if (!isMap(doc.contents)) {
     problems.push({ ...at(doc.contents, whole), message: "the front matter must be a mapping" });
-    return out;
+    return { ...out, known: false };
   }
   for (const pair of (doc.contents as YAMLMap).items) {
     const key = isScalar(pair.key) ? String(pair.key.value) : "";
@@ -383,6 +390,7 @@ function parsePromptYaml(text: string): PromptFile {
     inputs,
     params,
     model,
+    inputsKnown: doc.errors.length === 0,
     headless: false,
     problems,
     lines: new LineIndex(text),
