@@ -213,10 +213,9 @@ async function llm(
  */
 async function llmFloor(n: number, concurrency: number, baseUrl: string): Promise<ScopesResult> {
   const { default: OpenAI } = await import("openai");
-  const { clientSettings, unlimitedDispatcher } =
-    await import("../../core/runner/providers/connection");
+  const { clientSettings } = await import("../../core/runner/providers/connection");
   const connection = { baseUrl, apiKey: "bench", headers: {} };
-  const settings = clientSettings(connection, baseUrl, await unlimitedDispatcher());
+  const settings = clientSettings(connection, baseUrl);
   const client = new OpenAI({ ...settings, organization: null, project: null });
   let next = 0;
   let answered = 0;

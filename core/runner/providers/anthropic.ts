@@ -6,9 +6,7 @@ import { StepError } from "../errors";
 import { classifyProviderError } from "./classify";
 import { clientCache, clientSettings, type Connection } from "./connection";
 
-const client = clientCache(
-  (c, dispatcher) => new Anthropic(clientSettings(c, "https://api.anthropic.com", dispatcher)),
-);
+const client = clientCache((c) => new Anthropic(clientSettings(c, "https://api.anthropic.com")));
 
 export async function callAnthropic(
   request: LlmRequest,

@@ -12,12 +12,11 @@ export interface Connection {
 }
 
 /** Settings common to the `openai` and `@anthropic-ai/sdk` clients. */
-export function clientSettings(c: Connection, defaultBaseUrl: string, dispatcher?: object) {
+export function clientSettings(c: Connection, defaultBaseUrl: string) {
   return {
-    // fetch's own idle limits would end a slow reply first, as a dropped connection.
-    ...(dispatcher ? { fetchOptions: { dispatcher } as Record<never, never> } : {}),
-    // Without a dispatcher, fetch's agent was replaced (a proxy's): every request goes through it.
-    ...(dispatcher ? { fetch: providerFetch((input, init) => fetch(input, init)) } : {}),
+    // Keel's transport (transport.ts); what it hands over goes to Node's fetch, whose agent is
+    // looked up only then.
+    fetch: providerFetch(unlimitedFetch),
     // A keyless OpenAI-compatible server (Ollama, vLLM) still gets a placeholder key.
     apiKey: c.apiKey ?? "keel-no-key",
     baseURL: c.baseUrl ?? defaultBaseUrl,
@@ -30,20 +29,30 @@ export function clientSettings(c: Connection, defaultBaseUrl: string, dispatcher
 }
 
 /** One client per connection, built on first use, blind to the SDKs' environment variables. */
-export function clientCache<T>(
-  make: (c: Connection, dispatcher: object | undefined) => T,
-): (c: Connection) => Promise<T> {
+export function clientCache<T>(make: (c: Connection) => T): (c: Connection) => Promise<T> {
   const clients = new Map<string, T>();
   return async (c) => {
-    const dispatcher = await unlimitedDispatcher();
     const key = JSON.stringify([c.baseUrl, c.apiKey, c.headers, c.azure]);
     let found = clients.get(key);
     if (!found) {
-      found = withoutProviderEnv(() => make(c, dispatcher));
+      found = withoutProviderEnv(() => make(c));
       clients.set(key, found);
     }
     return found;
   };
+}
+
+/**
+ * Node's fetch with an agent of its own kind without idle limits (`unlimitedDispatcher`): fetch's
+ * own limits would end a slow reply first, as a dropped connection. When fetch's agent was
+ * replaced (a proxy's), every request goes through that one.
+ */
+async function unlimitedFetch(
+  input: string | URL | Request,
+  init?: RequestInit,
+): Promise<Response> {
+  const dispatcher = await unlimitedDispatcher();
+  return fetch(input, dispatcher ? ({ ...init, dispatcher } as RequestInit) : init);
 }
 
 /** Where fetch keeps its dispatcher, shared by Node's built-in undici and the undici package. */

@@ -9,16 +9,16 @@ import { clientCache, clientSettings, type Connection } from "./connection";
 
 export type { Connection };
 
-const client = clientCache((c, dispatcher): OpenAI => {
+const client = clientCache((c): OpenAI => {
   if (!c.azure)
     return new OpenAI({
-      ...clientSettings(c, "https://api.openai.com/v1", dispatcher),
+      ...clientSettings(c, "https://api.openai.com/v1"),
       organization: null,
       project: null,
     });
   // Azure: the endpoint, not a base URL; the deployment is each request's model; the key goes in
   // `api-key`. Nothing is read from the AZURE_OPENAI_* variables: every setting is given.
-  const { baseURL, ...settings } = clientSettings(c, "", dispatcher);
+  const { baseURL, ...settings } = clientSettings(c, "");
   return new AzureOpenAI({
     ...settings,
     endpoint: baseURL,
