@@ -13,6 +13,7 @@ const BENCHES = [
   ["replay debugger (#9)", "bench/debug/debug.bench.ts"],
   ["workers on PostgreSQL (#10)", "bench/workers/workers.bench.ts"],
   ["maps (#18)", "bench/scopes/scopes.bench.ts"],
+  ["Python tools (#19)", "bench/python/python.bench.ts"],
 ];
 
 let failed = 0;

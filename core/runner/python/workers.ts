@@ -95,6 +95,8 @@ class Worker {
       this.end(new StepError("tool_error", `the Python worker (${interpreter}) ${why}`));
     });
     this.hold(false);
+    for (const stream of [1, 2, 3, 4])
+      (this.child.stdio[stream] as unknown as { unref?(): void } | null)?.unref?.();
   }
 
   get busy(): boolean {
@@ -160,15 +162,13 @@ class Worker {
     this.onEnd(this);
   }
 
-  /** An idle worker does not keep Node running; one with a call in flight does. */
+  /**
+   * An idle worker does not keep Node running; one with a call in flight does (its pipes never
+   * do: the process handle alone decides).
+   */
   private hold(held: boolean): void {
     if (held) this.child.ref();
     else this.child.unref();
-    for (const s of [1, 2, 3, 4]) {
-      const stream = this.child.stdio[s] as unknown as { ref?(): void; unref?(): void } | null;
-      if (held) stream?.ref?.();
-      else stream?.unref?.();
-    }
   }
 }
 
