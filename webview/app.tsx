@@ -276,6 +276,7 @@ export function App() {
               runId={diff ? diff.b : recording?.runId}
               chosen={chosen}
               choose={chooseUnit}
+              reply={live && selected !== null ? live[selected]?.reply : undefined}
             >
               {diff && selected ? (
                 <DiffStep row={diffRow} id={selected} runs={[diff.a, diff.b]} />

@@ -71,6 +71,11 @@ export const StatusMessage = z.object({
       tally: TallyMessage.optional(),
       /** A loop's iterations' statuses by number, `[0]` being #1 (the node's lane of cells). */
       iterations: z.array(StepStatus).optional(),
+      /**
+       * A streamed step's reply so far (`stream: true`), redacted: its latest attempt's chunks
+       * from `keel run --events`, joined (the inspector shows it growing).
+       */
+      reply: z.string().optional(),
     }),
   ),
 });

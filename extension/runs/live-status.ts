@@ -4,12 +4,15 @@
 import { foldToEnd, iterationStatuses } from "@keel/core/record/fold";
 import type { EventRecord } from "@keel/core/record/records";
 import type { StatusMessage } from "@keel/core/protocol/webview";
+import type { Chunk } from "@keel/core/protocol/cli";
 
 /** The live state of a run from its events so far, through the one reader of the log. */
 export function liveStatus(
   runId: string,
   events: readonly EventRecord[],
   stepIds: readonly string[],
+  /** Streamed steps' replies so far, by step id (chunks of the step itself, not of its items). */
+  replies: ReadonlyMap<string, string> = new Map(),
 ) {
   const steps: StatusMessage["steps"] = {};
   const fold = foldToEnd(events, [], stepIds);
@@ -26,7 +29,24 @@ export function liveStatus(
       ...(s.items !== null ? { items: s.items } : {}),
       ...(s.tally !== null ? { tally: s.tally } : {}),
       ...(iterations.length > 0 ? { iterations } : {}),
+      ...(replies.has(s.id) ? { reply: replies.get(s.id)! } : {}),
     };
   }
   return { type: "status", runId, steps } satisfies StatusMessage;
+}
+
+/**
+ * Collects the replies of a run's streamed steps from the `{"chunk": …}` lines of `--events`: a
+ * step's own chunks (not its items', nor a child run's), its latest attempt's only.
+ */
+export class LiveReplies {
+  readonly replies = new Map<string, string>();
+  private readonly attempts = new Map<string, number | null>();
+
+  add(runId: string | undefined, c: Chunk): void {
+    if (c.runId !== runId || c.stepId === null || c.scope !== null) return;
+    const same = this.attempts.get(c.stepId) === c.attempt;
+    this.attempts.set(c.stepId, c.attempt);
+    this.replies.set(c.stepId, (same ? (this.replies.get(c.stepId) ?? "") : "") + c.text);
+  }
 }

@@ -15,7 +15,7 @@ import { GraphPanel } from "../panel/graph-panel";
 import type { Secrets } from "./secrets";
 import { readEventsLine, spawnCli, storeOf } from "./cli";
 import { otelArgs } from "./production-settings";
-import { liveStatus } from "./live-status";
+import { LiveReplies, liveStatus } from "./live-status";
 import type { EventRecord } from "@keel/core/record/records";
 
 export interface Selection {
@@ -152,10 +152,16 @@ export class RunManager implements vscode.Disposable {
     let sent = 0;
     let timer: NodeJS.Timeout | undefined;
     const stepIds = this.stepIds(uri);
+    const live = new LiveReplies();
     const sendStatus = () => {
       timer = undefined;
       sent = Date.now();
-      if (runId) GraphPanel.status(uri, liveStatus(runId, active.events, stepIds));
+      if (runId) GraphPanel.status(uri, liveStatus(runId, active.events, stepIds, live.replies));
+    };
+    // At most one status every STATUS_EVERY_MS, however fast events and chunks come.
+    const schedule = () => {
+      if (!timer)
+        timer = setTimeout(sendStatus, Math.max(0, STATUS_EVERY_MS - (Date.now() - sent)));
     };
     let buffered = "";
     child.stdout!.setEncoding("utf8");
@@ -179,9 +185,12 @@ export class RunManager implements vscode.Disposable {
           if (e.stepId && e.type.startsWith("step_") && e.type !== "step_started")
             report(`${e.stepId}${e.scope ?? ""}: ${e.type.slice(5)}`);
           this.log.trace(`${e.seq} ${e.type}${e.stepId ? ` ${e.stepId}` : ""}`);
-          if (!timer)
-            timer = setTimeout(sendStatus, Math.max(0, STATUS_EVERY_MS - (Date.now() - sent)));
-        } else if ("result" in parsed) result = parsed.result;
+          schedule();
+        } else if ("chunk" in parsed) {
+          // A streamed step's text: the inspector shows its reply growing.
+          live.add(runId, parsed.chunk);
+          schedule();
+        } else result = parsed.result;
       }
     });
     child.stderr!.setEncoding("utf8");

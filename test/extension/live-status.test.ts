@@ -2,9 +2,10 @@
 // real map run so far: the map step's item count and its items by status, as its node shows them.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { liveStatus } from "../../extension/runs/live-status";
+import { LiveReplies, liveStatus } from "../../extension/runs/live-status";
+import { createNodeEffects, type LiveChunk } from "@keel/core/runner/node-effects";
 import { resolve } from "node:path";
-import { runText } from "../core/runner/harness";
+import { load, runText, writeWorkflow } from "../core/runner/harness";
 
 test("the status of a run in the middle of a map gives the map step its item count and tally", async () => {
   const run = await runText(`keel: 1
@@ -57,4 +58,52 @@ test("the status of a run in the middle of a loop gives the loop its iterations 
   // A map's items are counted, not listed; a plain step has neither.
   assert.equal(mid.steps.summarize?.iterations, undefined);
   assert.equal(mid.steps.reduce?.iterations, undefined);
+});
+
+test("a streamed step's chunks give its live status the reply so far: its own chunks, of its latest attempt, not its items' nor another run's", async () => {
+  const text = `keel: 1
+name: streams
+providers:
+  fake:
+    type: scripted
+    responses:
+      - match: cut
+        chunks: ["half ", "a reply"]
+        error: server_error
+      - match: item
+        chunks: ["an item"]
+steps:
+  draft:
+    type: llm
+    stream: true
+    prompt: cut
+    retry: { max_attempts: 2, initial: 1ms, on: [server_error] }
+  each:
+    type: llm
+    stream: true
+    for_each: "[1, 2]"
+    prompt: item
+`;
+  const path = writeWorkflow(text);
+  const loaded = load(path);
+  const chunks: LiveChunk[] = [];
+  const effects = createNodeEffects({
+    providers: loaded.workflow.providers ?? {},
+    dir: loaded.dir,
+    onChunk: (c) => chunks.push(c),
+  });
+  const run = await runText(text, { path, effects });
+  const events = await run.store.events(run.result.runId);
+  const live = new LiveReplies();
+  for (const c of chunks) live.add(run.result.runId, c);
+  live.add(run.result.runId, { ...chunks[0]!, runId: "01OTHER", text: "another run" });
+  // Two attempts streamed "half a reply": the second's replaces the first's.
+  assert.equal(chunks.filter((c) => c.stepId === "draft").length, 4);
+  const status = liveStatus(run.result.runId, events, ["draft", "each"], live.replies);
+  assert.equal(status.steps.draft?.reply, "half a reply");
+  assert.equal(status.steps.each?.reply, undefined);
+  assert.equal(
+    liveStatus(run.result.runId, events, ["draft", "each"]).steps.draft?.reply,
+    undefined,
+  );
 });

@@ -142,6 +142,8 @@ export interface InspectorProps {
   readonly choose?: (key: string) => void;
   /** Shown instead of the recorded state (diff mode). */
   readonly children?: ReactNode;
+  /** A live run's streamed step: its reply so far, growing as chunks arrive. */
+  readonly reply?: string;
 }
 
 export function Inspector(props: InspectorProps) {
@@ -164,6 +166,12 @@ export function Inspector(props: InspectorProps) {
             {fold ? <Units fold={fold} step={step} chosen={chosen} choose={choose} /> : null}
           </>
         ) : null)}
+      {props.reply !== undefined ? (
+        <details open className="keel-value keel-reply">
+          <summary>Reply so far</summary>
+          <pre aria-live="polite">{props.reply}</pre>
+        </details>
+      ) : null}
     </aside>
   );
 }
