@@ -1,7 +1,7 @@
 // `keel pull <run> --store postgres://… [--into path]`: copies a run that ended from a team's
 // PostgreSQL store into a local SQLite store (default the workspace's `.keel/runs.sqlite`), with
-// its source, inputs, events, attempts, findings and every value they refer to, so the editor
-// steps through it, replays it and diffs it offline.
+// its source, inputs, events, attempts, findings and every value they refer to, and its child
+// runs, so the editor steps through it, replays it and diffs it offline.
 import { basename } from "node:path";
 import { importBatch, toGolden } from "@keel/core/replay/golden";
 import { readRecordedRun } from "@keel/core/replay/record";
@@ -40,9 +40,11 @@ export async function runPull(argv: readonly string[]): Promise<number> {
       process.stdout.write(`run ${record.run.id} is already in ${into}\n`);
       return 0;
     }
+    // The run with its child runs (a workflow step's, a map's items', a loop's iterations').
     const batch = importBatch(record, toGolden(record, basename(record.run.workflowPath)));
-    // The copy has no owner here: no heartbeat to keep.
-    await target.commit({ ...batch, runs: [{ ...record.run, ownerPid: null, heartbeatAt: null }] });
+    // The copies have no owner here: no heartbeat to keep.
+    const runs = (batch.runs ?? []).map((r) => ({ ...r, ownerPid: null, heartbeatAt: null }));
+    await target.commit({ ...batch, runs });
   } finally {
     await target.close();
   }

@@ -130,3 +130,54 @@ test(
     assert.equal(JSON.parse(replay.stdout).effectsExecuted, 0);
   },
 );
+
+test(
+  "keel pull copies a run with its child runs: the local copy replays the map of children with no effect",
+  { skip: missing },
+  () => {
+    const url = server!.urlOf("postgres");
+    const dir = workspace({
+      "parent.keel.yaml": `keel: 1
+name: parent
+steps:
+  docs: { type: transform, expr: '["a", "b", "c"]' }
+  each:
+    type: workflow
+    uses: ./child.keel.yaml
+    for_each: steps.docs.output
+    key: item
+    with: { doc: "\${{ item }}" }
+outputs:
+  all: steps.each.output
+`,
+      "child.keel.yaml": `keel: 1
+name: child
+inputs:
+  doc: { type: string }
+providers:
+  m: { type: scripted, default: "summary" }
+steps:
+  sum: { type: llm, provider: m, prompt: "Sum up \${{ inputs.doc }}" }
+outputs:
+  text: steps.sum.output
+`,
+    });
+    const ran = keel(["run", "parent.keel.yaml", "--store", url, "--json"], dir);
+    assert.equal(ran.code, 0, ran.stderr);
+    const { runId } = JSON.parse(ran.stdout) as { runId: string };
+    const into = join(dir, "copy.sqlite");
+    const pulled = keel(["pull", runId, "--store", url, "--into", into], dir);
+    assert.equal(pulled.code, 0, pulled.stderr);
+    const runs = keel(["runs", "--store", into, "--json"], dir);
+    assert.equal(runs.code, 0, runs.stderr);
+    const listed = JSON.parse(runs.stdout) as { runs: { id: string; parentId?: string | null }[] };
+    const all = JSON.stringify(listed);
+    // The parent, and three child runs whose parent it is.
+    assert.equal((all.match(new RegExp(runId, "g")) ?? []).length >= 4, true, all);
+    const replay = keel(["replay", runId, "--store", into, "--json"], dir);
+    assert.equal(replay.code, 0, replay.stdout + replay.stderr);
+    const report = JSON.parse(replay.stdout) as { divergence: unknown; effectsExecuted: number };
+    assert.equal(report.divergence, null);
+    assert.equal(report.effectsExecuted, 0);
+  },
+);
