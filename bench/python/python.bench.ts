@@ -15,10 +15,10 @@ import { performance } from "node:perf_hooks";
 import { PythonWorkers } from "../../core/runner/python/workers";
 import { chooseInterpreter } from "../../core/runner/python/interpreter";
 import { loadWorkflow } from "../../core/runner/load";
-import { runWorkflow } from "../../core/runner/run";
 import { createNodeEffects } from "../../core/runner/node-effects";
 import { MemoryStore } from "../../core/store/memory-store";
 import { fail, median, table } from "../figures";
+import { runLoaded } from "../runner/keel";
 
 const TARGET_MS = 2;
 const CALLS = 2000;
@@ -85,19 +85,11 @@ ${step}
   );
   const r = loadWorkflow(path);
   if (!r.ok) fail(r.diagnostics.map((d) => d.message).join("; "));
-  const { loaded } = r;
-  const t = performance.now();
-  const result = await runWorkflow({
-    workflowPath: loaded.path,
-    source: loaded.source,
-    workflow: loaded.workflow,
-    graph: loaded.graph,
-    inputs: {},
-    store: new MemoryStore(),
-    effects: createNodeEffects({ providers: {}, dir }),
-  });
-  const ms = performance.now() - t;
-  if (result.status !== "succeeded") fail(`the ${n}-item map ${result.status}: ${result.error}`);
+  const { ms } = await runLoaded(
+    r.loaded,
+    new MemoryStore(),
+    createNodeEffects({ providers: {}, dir }),
+  );
   return ms;
 }
 

@@ -54,6 +54,12 @@ def loud(n):
 
 def where():
     return sys.executable
+
+class Busy(Exception):
+    kind = "rate_limit"
+
+def busy():
+    raise Busy("the service is busy")
 `;
 
 function alive(pid: number): boolean {
@@ -107,7 +113,7 @@ name: t
 steps:
   bad: { type: tool, uses: ./t.py#not_json, on_error: continue }
   boom: { type: tool, uses: ./t.py#fails, with: { token: "\${{ secrets.TOKEN }}" }, on_error: continue }
-  missing: { type: tool, uses: ./t.py#nothing, on_error: continue }
+  busy: { type: tool, uses: ./t.py#busy, on_error: continue }
 `,
     { files: { "t.py": TOOLS }, secrets: { TOKEN: SECRET } },
   );
@@ -127,9 +133,34 @@ steps:
   assert.match(log, /line 21, in helper\n/);
   assert.ok(!log.includes("<string>"), "the worker's own frames are left out");
   assert.ok(!JSON.stringify(await run.store.attempts(run.result.runId)).includes(SECRET));
-  const missing = stepOf(run, "missing").error!;
-  assert.equal(missing.kind, "config");
-  assert.match(missing.message, /t\.py has no function 'nothing': it defines add, fails, helper/);
+  const busy = stepOf(run, "busy").error!;
+  assert.equal(busy.kind, "rate_limit", "an exception's kind attribute is its error kind");
+  assert.match(busy.message, /^Busy: the service is busy \(t\.py, line \d+, in busy\)$/);
+});
+
+test("a function gone from its module by the time it is called is a config error naming what the module defines", async () => {
+  const path = writeWorkflow(
+    `keel: 1
+name: t
+steps:
+  a: { type: tool, uses: ./m.py#gone }
+`,
+    { "m.py": "def gone():\n    return 1\n" },
+  );
+  const run = await runText("", {
+    path,
+    wrap: (effects) => ({
+      ...effects,
+      // Edited after the workflow was validated, before the call.
+      python: (call, signal, scope) => {
+        writeFileSync(call.module, "def kept():\n    return 1\n");
+        return effects.python!(call, signal, scope);
+      },
+    }),
+  });
+  const err = stepOf(run, "a").error!;
+  assert.equal(err.kind, "config");
+  assert.equal(err.message, "m.py has no function 'gone': it defines kept");
 });
 
 test("a module with a syntax error is a config error naming its file and line", async () => {
