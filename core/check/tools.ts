@@ -5,6 +5,7 @@ import { scalarSourceMap } from "../model/scalar-map";
 import { didYouMean } from "../model/suggest";
 import type { StepEntry, WorkflowParts } from "./parts";
 import { readExports } from "./tool-exports";
+import { checkPythonTool } from "./python-tool";
 
 /** What validation may ask of its surroundings. Without a host, checks that read files are skipped. */
 export interface ValidationHost {
@@ -54,10 +55,13 @@ export function checkStepTool(
     );
     return;
   }
-  // A Python module is not read by the JavaScript parser (docs/format.md, "Python tools").
-  if (modulePath.endsWith(".py")) return;
-  const exports = readExports(source);
   const exportSpan = part(modulePath.length + 1, uses.length);
+  // A Python module is read by its own reader, never the JavaScript parser (python-tool.ts).
+  if (modulePath.endsWith(".py")) {
+    checkPythonTool(step, modulePath, exportName, source, { uses: loc.span, fn: exportSpan }, sink);
+    return;
+  }
+  const exports = readExports(source);
   if (exports instanceof Error) {
     sink.add(
       "KEEL504",

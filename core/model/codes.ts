@@ -283,6 +283,30 @@ export const CODES = {
     name: "tool-module-unreadable",
     summary: "A `tool` module could not be read or parsed, so its exports could not be checked.",
   },
+  KEEL505: {
+    severity: "error",
+    name: "python-function-missing",
+    summary:
+      "A Python tool's `uses: ./x.py#fn` names a function the module does not define at its top level (nor bind by an import or assignment).",
+  },
+  KEEL506: {
+    severity: "error",
+    name: "python-parameter-unknown",
+    summary:
+      "A key of a Python tool's `with:` that is not a keyword parameter of its function (which has no `**kwargs`), or names a positional-only one (before `/`).",
+  },
+  KEEL507: {
+    severity: "error",
+    name: "python-parameter-missing",
+    summary:
+      "A parameter of a Python tool's function without a default (not `*args` or `**kwargs`) that the step's `with:` does not give, or a required positional-only one, which `with:` cannot give.",
+  },
+  KEEL508: {
+    severity: "warning",
+    name: "python-module-unreadable",
+    summary:
+      "A Python tool's module could not be read statically (the message names the line), so its function and parameters are not checked; it is checked when it runs.",
+  },
   KEEL601: {
     severity: "error",
     name: "workflow-uses-format",
