@@ -41,6 +41,20 @@ interface Pending {
   reject(e: Error): void;
 }
 
+/** Every worker alive in this process, whoever owns it: Keel exiting ends them. */
+const live = new Set<Worker>();
+let watching = false;
+
+/** One `exit` listener for the process, however many runs start workers. */
+function watchExit(): void {
+  if (watching) return;
+  watching = true;
+  // A worker also ends itself when Keel is gone; this ends it without waiting.
+  process.once("exit", () => {
+    for (const w of [...live]) w.kill();
+  });
+}
+
 class Worker {
   private readonly child: ChildProcess;
   private readonly commands: Writable;
@@ -57,6 +71,8 @@ class Worker {
     readonly interpreter: string,
     private readonly onEnd: (w: Worker) => void,
   ) {
+    watchExit();
+    live.add(this);
     this.child = spawn(interpreter, ["-u", "-c", WORKER_SOURCE], {
       detached: process.platform !== "win32",
       stdio: ["ignore", "pipe", "pipe", "pipe", "pipe"],
@@ -155,6 +171,7 @@ class Worker {
   private end(error: StepError | undefined): void {
     if (this.ended) return;
     this.ended = true;
+    live.delete(this);
     const pending = this.pending;
     this.pending = undefined;
     if (pending && error) pending.p.reject(error);
@@ -175,7 +192,6 @@ class Worker {
 /** The workers of one Effects, by interpreter. */
 export class PythonWorkers {
   private readonly workers = new Set<Worker>();
-  private exitHook: (() => void) | undefined;
 
   call(call: PythonCall, signal: AbortSignal, scope?: AttemptScope): Promise<PythonResult> {
     if (signal.aborted) return Promise.reject(signal.reason as Error);
@@ -227,11 +243,6 @@ export class PythonWorkers {
       if (!ended.alive) this.workers.delete(ended);
     });
     this.workers.add(w);
-    if (!this.exitHook) {
-      // Keel exiting ends its workers (a worker also ends itself when Keel is gone).
-      this.exitHook = () => void this.close();
-      process.once("exit", this.exitHook);
-    }
     return w;
   }
 }

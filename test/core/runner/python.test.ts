@@ -444,3 +444,25 @@ steps:
     else process.env.KEEL_PYTHON = saved.KEEL_PYTHON;
   }
 });
+
+test("runs one after another each end their worker, and add no listener to the process each", async () => {
+  const path = writeWorkflow(
+    `keel: 1
+name: t
+steps:
+  a: { type: tool, uses: ./p.py#pid }
+`,
+    { "p.py": "import os\ndef pid():\n    return os.getpid()\n" },
+  );
+  const pids: number[] = [];
+  let listeners = -1;
+  for (let i = 0; i < 12; i++) {
+    const run = await runText("", { path });
+    const [attempt] = await run.store.attempts(run.result.runId);
+    pids.push(JSON.parse((await run.store.blob(attempt!.outputHash!))!) as number);
+    if (i === 0) listeners = process.listenerCount("exit");
+  }
+  assert.equal(process.listenerCount("exit"), listeners);
+  assert.equal(new Set(pids).size, 12, "each run had its own worker");
+  await until(() => pids.every((pid) => !alive(pid)));
+});
