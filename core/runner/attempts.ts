@@ -8,6 +8,7 @@ import { cacheKey, cachePolicy } from "./cache";
 import { runChild } from "./child-run";
 import type { AttemptScope } from "./effects";
 import { AttemptOutput } from "./attempt-output";
+import { withPartial } from "./stream";
 import { asStepError, type StepError } from "./errors";
 import { cancelledError } from "./limits";
 import { snapshotOf } from "./outcomes";
@@ -136,7 +137,7 @@ async function attempt(
     if (child) await child;
     // A store the effect destroyed stops the run here: nothing more can be recorded.
     verifyStore(r, unit, prepared);
-    const err = asStepError(e);
+    const err = withPartial(asStepError(e), at.received());
     const log = at.log();
     r.outcomes.failedAttempt(unit, attempt, startedAt, inputHash, err, prepared.provider, log);
     return { err, attempt, log };
@@ -156,9 +157,10 @@ function attemptScope(
   r: RunCore,
   unit: string,
   attempt: number,
-): AttemptScope & { log(): string | undefined } {
+): AttemptScope & { log(): string | undefined; received(): string } {
   const { stepId, scope } = splitUnit(unit);
   const output = new AttemptOutput();
+  let received = "";
   return {
     runId: r.runId,
     stepId,
@@ -167,5 +169,9 @@ function attemptScope(
     output: (text) => output.add(text),
     processStarted: (p) => r.recorder.process({ runId: r.runId, stepId, attempt, ...p }),
     log: () => output.value(),
+    chunk: (text) => {
+      received += text;
+    },
+    received: () => received,
   };
 }

@@ -127,6 +127,8 @@ export interface AttemptScope {
   readonly scope?: string | null;
   processStarted?(p: StartedProcess): void;
   output?(text: string): void;
+  /** A streamed reply's text as it arrives: kept as the partial reply if the attempt times out. */
+  chunk?(text: string): void;
 }
 
 export interface Effects {

@@ -110,17 +110,19 @@ async function streamModel(
   const onChunk = (text: string) => {
     chunks.push([text.length, Math.round(performance.now() - started)]);
     received += text;
+    at?.chunk?.(text);
     options.onChunk?.({ ...ids, text });
   };
   try {
     const reply = await callModel(options, request, signal, apiKey, onChunk);
     return { ...reply, stream: { ttftMs: chunks[0]?.[1] ?? null, chunks } };
   } catch (e) {
-    if (received === "") throw e;
+    // A timeout's or cancel's error is the signal's, shared: the attempt keeps the partial
+    // reply it was told of through its scope instead (stream.ts, withPartial).
+    if (received === "" || signal.aborted) throw e;
     const err = e instanceof StepError ? e : new StepError("server_error", String(e));
     err.partial = received;
-    if (!signal.aborted)
-      err.message += ` (the stream broke after ${chunks.length} chunk${chunks.length === 1 ? "" : "s"}; the partial reply is kept on the attempt)`;
+    err.message += ` (the stream broke after ${chunks.length} chunk${chunks.length === 1 ? "" : "s"}; the partial reply is kept on the attempt)`;
     throw err;
   } finally {
     options.onStreamEnd?.(ids);

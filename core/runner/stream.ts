@@ -4,6 +4,7 @@
 // chunks again. A live print (`keel run --stream`, `--events`) redacts as it goes by holding back
 // the tail that may still turn out to be the start of a secret.
 import type { StreamTiming } from "./effects";
+import { StepError } from "./errors";
 import type { Redactor } from "./redact";
 
 /** What an attempt's meta keeps of a streamed reply, as `meta.stream`. */
@@ -123,4 +124,17 @@ export class LiveRedaction {
     this.released = cut;
     return this.redactor.text(piece);
   }
+}
+
+/**
+ * The error an attempt records when its streamed call was stopped by its time limit or a cancel
+ * after `received` arrived: a copy carrying it as `partial` (the signal's error is shared by
+ * every step it stops, so it is never changed). Other errors come with their partial already.
+ */
+export function withPartial(err: StepError, received: string): StepError {
+  if (received === "" || err.partial !== undefined) return err;
+  if (err.kind !== "timeout" && err.kind !== "cancelled") return err;
+  const copy = new StepError(err.kind, err.message, err.retryAfterMs);
+  copy.partial = received;
+  return copy;
 }

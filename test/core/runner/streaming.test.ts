@@ -230,3 +230,52 @@ for (const api of ["openai", "anthropic"] as const) {
     assert.ok(!JSON.stringify(run.attempts).includes("7c2e"));
   });
 }
+
+test("a streamed step that times out mid-stream keeps what had arrived as its partial reply", async () => {
+  const run = await runStreaming(
+    scripted(`        chunks: ["arrived ", { text: "never", delay: 5s }]`).replace(
+      "    prompt: hello\n",
+      "    prompt: hello\n    timeout: 200ms\n    retry: { max_attempts: 1 }\n",
+    ),
+  );
+  assert.equal(run.result.status, "failed");
+  const failed = run.attempts[0]!;
+  assert.equal(failed.errorKind, "timeout");
+  assert.equal((failed.meta as { partial: string }).partial, "arrived ");
+});
+
+test("a cancel stopping two streams at once keeps each attempt's own partial reply", async () => {
+  const text = `keel: 1
+name: s
+providers:
+  p:
+    type: scripted
+    responses:
+      - match: one
+        chunks: ["first ", { text: "never", delay: 5s }]
+      - match: two
+        chunks: ["second ", { text: "never", delay: 5s }]
+steps:
+  a: { type: llm, stream: true, prompt: one }
+  b: { type: llm, stream: true, prompt: two }
+`;
+  const controller = new AbortController();
+  const chunks: LiveChunk[] = [];
+  const path = writeWorkflow(text);
+  const loaded = load(path);
+  const effects = createNodeEffects({
+    providers: loaded.workflow.providers ?? {},
+    dir: loaded.dir,
+    onChunk: (c) => {
+      chunks.push(c);
+      if (chunks.length === 2) setTimeout(() => controller.abort(), 20);
+    },
+  });
+  const run = await runText(text, { path, effects, signal: controller.signal });
+  assert.equal(run.result.status, "cancelled");
+  const attempts = await run.store.attempts(run.result.runId);
+  const partial = (id: string) =>
+    (attempts.find((a) => a.stepId === id)!.meta as { partial?: string } | null)?.partial;
+  assert.equal(partial("a"), "first ");
+  assert.equal(partial("b"), "second ");
+});
