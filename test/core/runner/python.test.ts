@@ -55,6 +55,10 @@ def loud(n):
 def where():
     return sys.executable
 
+def nap(ms):
+    time.sleep(ms / 1000)
+    return os.getpid()
+
 class Busy(Exception):
     kind = "rate_limit"
 
@@ -465,4 +469,26 @@ steps:
   assert.equal(process.listenerCount("exit"), listeners);
   assert.equal(new Set(pids).size, 12, "each run had its own worker");
   await until(() => pids.every((pid) => !alive(pid)));
+});
+
+test("calls in parallel run in workers of their own: a timeout kills only its call's worker", async () => {
+  const path = writeWorkflow(
+    `keel: 1
+name: t
+inputs:
+  marker: { type: string }
+steps:
+  stuck: { type: tool, uses: ./t.py#stuck, with: { marker: "\${{ inputs.marker }}" }, timeout: 700ms, on_error: continue }
+  slow: { type: tool, uses: ./t.py#nap, with: { ms: 2500 } }
+`,
+    { "t.py": TOOLS },
+  );
+  const marker = join(dirname(path), "pids");
+  const run = await runText("", { path, inputs: { marker } });
+  assert.equal(stepOf(run, "stuck").error?.kind, "timeout");
+  assert.equal(stepOf(run, "slow").status, "succeeded", JSON.stringify(run.result.steps));
+  const [killed] = readFileSync(marker, "utf8").split(" ").map(Number) as [number];
+  const attempts = await run.store.attempts(run.result.runId);
+  const slow = attempts.find((a) => a.stepId === "slow")!;
+  assert.notEqual(JSON.parse((await run.store.blob(slow.outputHash!))!), killed);
 });
