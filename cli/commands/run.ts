@@ -199,7 +199,15 @@ export async function performRun(o: PerformOptions): Promise<number> {
   };
   process.on("SIGINT", onSigint);
   const progress =
-    o.json || o.events ? undefined : new Progress(process.stderr, s, (o.graph ?? loaded.graph).ids);
+    o.json || o.events
+      ? undefined
+      : // Streamed text on the same terminal: progress lines as steps end, never redrawn over it.
+        new Progress(
+          process.stderr,
+          s,
+          (o.graph ?? loaded.graph).ids,
+          o.stream && process.stdout.isTTY ? false : undefined,
+        );
   // Streamed steps' text, live: chunk lines with --events, the text itself with --stream.
   const live =
     o.events || o.stream

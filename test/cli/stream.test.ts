@@ -3,7 +3,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { EventsLine } from "@keel/core/protocol/cli";
-import { keel, workspace } from "../helpers/cli";
+import { spawnSync } from "node:child_process";
+import { bin, keel, workspace } from "../helpers/cli";
 
 const SECRET = "sk-live-4f9a 7c2e-Q81";
 const env = { KEEL_SECRET_TOKEN: SECRET };
@@ -156,4 +157,31 @@ test("keel replay --stream re-emits the recorded chunks offline, at their pace, 
   assert.ok(Date.now() - started >= 80);
   const shown = keel(["show", "latest", "greet"], dir);
   assert.match(shown.stdout, /streamed in 3 chunks, first after/);
+});
+
+test("on a terminal, keel run --stream keeps the progress from redrawing over the streamed text", (t) => {
+  // A pseudo-terminal for the CLI's stdout and stderr, as a person's shell gives it.
+  if (spawnSync("script", ["--version"]).status !== 0) return t.skip("no `script` command");
+  const flow = `keel: 1
+name: one
+providers:
+  fake:
+    type: scripted
+    responses:
+      - match: hi
+        chunks: ["Hel", { text: "lo ", delay: 150ms }, { text: "there", delay: 150ms }]
+steps:
+  greet: { type: llm, stream: true, prompt: hi }
+`;
+  const dir = workspace({ "one.keel.yaml": flow });
+  const command = `${JSON.stringify(process.execPath)} ${JSON.stringify(bin)} run one.keel.yaml --stream`;
+  const r = spawnSync("script", ["-qc", command, "/dev/null"], {
+    cwd: dir,
+    encoding: "utf8",
+    env: { ...process.env, NO_COLOR: "1" },
+  });
+  assert.equal(r.status, 0, r.stdout);
+  assert.match(r.stdout, /Hello there\r?\n/);
+  // No line moved up and erased (the live progress's redraw).
+  assert.ok(!r.stdout.includes("\x1b[1A"), JSON.stringify(r.stdout));
 });
