@@ -111,7 +111,7 @@ function childInputs(
 }
 
 /** The keys written at column `indent` in the block around the line of `offset`. */
-function siblingKeys(text: string, offset: number, indent: number): Set<string> {
+export function siblingKeys(text: string, offset: number, indent: number): Set<string> {
   const start = text.lastIndexOf("\n", offset - 1) + 1;
   const end = text.indexOf("\n", offset);
   const above = text.slice(0, start).split(/\r?\n/).reverse();
@@ -151,7 +151,7 @@ function expressionPrefix(ctx: CursorContext): string | undefined {
   return ctx.inBlock ? prefix : prefix.replace(/^["']/, "");
 }
 
-function span(offset: number, word: string): Span {
+export function span(offset: number, word: string): Span {
   return { start: offset - word.length, end: offset };
 }
 

@@ -7,6 +7,7 @@ import {
   type CompletionItem,
 } from "vscode-languageserver";
 import { complete, type CompletionKind } from "@keel/core/service/completion";
+import { completePython } from "@keel/core/service/python";
 import type { Feature } from "../context";
 import { toRange } from "../convert";
 
@@ -29,21 +30,24 @@ export const completion: Feature = {
       const a = workspace.analysis(textDocument.uri);
       if (!a) return null;
       const children = workspace.children(textDocument.uri);
-      return complete(a.semanticModel, a.text, a.index.offset(position), children).map(
-        (item, i): CompletionItem => ({
-          label: item.label,
-          kind: KINDS[item.kind],
-          detail: item.detail,
-          documentation: item.documentation && {
-            kind: MarkupKind.Markdown,
-            value: item.documentation,
-          },
-          sortText: String(i).padStart(4, "0"),
-          textEdit: { range: toRange(a.index, item.span), newText: item.insertText ?? item.label },
-          insertTextFormat: item.snippet ? InsertTextFormat.Snippet : InsertTextFormat.PlainText,
-          insertTextMode: item.snippet ? InsertTextMode.asIs : undefined,
-        }),
-      );
+      const offset = a.index.offset(position);
+      const python = workspace.python(textDocument.uri);
+      const items =
+        (python && completePython(a.semanticModel, a.text, offset, python)) ??
+        complete(a.semanticModel, a.text, offset, children);
+      return items.map((item, i): CompletionItem => ({
+        label: item.label,
+        kind: KINDS[item.kind],
+        detail: item.detail,
+        documentation: item.documentation && {
+          kind: MarkupKind.Markdown,
+          value: item.documentation,
+        },
+        sortText: String(i).padStart(4, "0"),
+        textEdit: { range: toRange(a.index, item.span), newText: item.insertText ?? item.label },
+        insertTextFormat: item.snippet ? InsertTextFormat.Snippet : InsertTextFormat.PlainText,
+        insertTextMode: item.snippet ? InsertTextMode.asIs : undefined,
+      }));
     });
   },
 };

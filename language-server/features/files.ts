@@ -37,8 +37,9 @@ export const files: Feature = {
       if (!ctx.client.watchedFilesRegistration) return;
       void connection.client.register(DidChangeWatchedFilesNotification.type, {
         watchers: [
-          { globPattern: "**/*.{js,mjs,cjs}" },
+          { globPattern: "**/*.{js,mjs,cjs,py}" },
           { globPattern: "**/*.keel.{yaml,yml}" },
+          { globPattern: "**/*.{md,prompt.yml,prompt.yaml}" },
           { globPattern: "**/.keel/settings.json" },
         ],
       });

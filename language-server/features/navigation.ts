@@ -1,13 +1,20 @@
 // Go to definition (steps, inputs, providers, a tool's `uses:` module and a workflow step's child
 // file), find references and document highlights.
-import { DocumentHighlightKind, type Location } from "vscode-languageserver";
+import { DocumentHighlightKind, type Location, type Position } from "vscode-languageserver";
 import { dirname, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { LineIndex } from "@keel/core/index";
 import { readExports } from "@keel/core/check/tool-exports";
 import { definitionAt, highlightsAt, referencesAt } from "@keel/core/service/navigation";
 import { callSpans, childPartAt } from "@keel/core/service/children";
+import { pythonDefinitionAt } from "@keel/core/service/python";
 import { nodeHost } from "@keel/core/node/host";
+import {
+  promptFileAt,
+  promptInputAt,
+  promptInputOccurrences,
+} from "@keel/core/service/prompt-files";
+import type { PromptDocument } from "../workspace";
 import type { Context, Feature } from "../context";
 import { toRange } from "../convert";
 
@@ -19,9 +26,25 @@ export const navigation: Feature = {
   },
   register({ connection, workspace, callers }) {
     connection.onDefinition(({ textDocument, position }) => {
+      // In a prompt file: from a `${{ name }}` to the input's declaration in the front matter.
+      const prompt = workspace.promptDocument(textDocument.uri);
+      if (prompt) {
+        const at = promptInputAt(prompt.check, prompt.index.offset(position));
+        const decl = at && prompt.check.file.inputs.get(at.name);
+        return decl ? { uri: textDocument.uri, range: toRange(prompt.index, decl.span) } : null;
+      }
       const a = workspace.analysis(textDocument.uri);
       if (!a) return null;
       const offset = a.index.offset(position);
+      const promptFile = a.file && promptFileAt(a.model, offset);
+      if (promptFile && a.file) return fileLocation(a.file, promptFile.path, workspace);
+      // A Python tool: from `uses:` to the `def`, from a `with:` key to the parameter.
+      const python = workspace.python(textDocument.uri);
+      const def = python && pythonDefinitionAt(a.model, offset, python);
+      if (def) {
+        const at = def.index.position(def.offset);
+        return { uri: pathToFileURL(def.path).href, range: { start: at, end: at } };
+      }
       const target = definitionAt(a.model, offset, workspace.children(textDocument.uri));
       if (!target) return null;
       if (target.kind === "span")
@@ -35,6 +58,8 @@ export const navigation: Feature = {
       return moduleLocation(a.file, target.module, target.exportName, workspace);
     });
     connection.onReferences(({ textDocument, position, context }) => {
+      const prompt = workspace.promptDocument(textDocument.uri);
+      if (prompt) return promptReferences(prompt, textDocument.uri, position, context, callers);
       const a = workspace.analysis(textDocument.uri);
       if (!a) return null;
       const offset = a.index.offset(position);
@@ -62,6 +87,36 @@ export const navigation: Feature = {
     });
   },
 };
+
+/**
+ * References in a prompt file: of an input, its declaration and reads in the file and the `with:`
+ * keys that give it in the workspace's workflows; elsewhere, the steps that use the file.
+ */
+function promptReferences(
+  prompt: PromptDocument,
+  uri: string,
+  position: Position,
+  context: { includeDeclaration: boolean },
+  callers: Context["callers"],
+): Location[] {
+  const at = promptInputAt(prompt.check, prompt.index.offset(position));
+  const users = callers.promptUsers(prompt.path);
+  if (!at) {
+    return users.flatMap((u) =>
+      u.uses.map((use): Location => ({ uri: u.uri, range: toRange(u.index, use.file) })),
+    );
+  }
+  const here = promptInputOccurrences(prompt.check, at.name, context.includeDeclaration).map(
+    (span): Location => ({ uri, range: toRange(prompt.index, span) }),
+  );
+  const there = users.flatMap((u) =>
+    u.uses.flatMap((use) => {
+      const key = use.inputs.get(at.name);
+      return key ? [{ uri: u.uri, range: toRange(u.index, key) }] : [];
+    }),
+  );
+  return [...here, ...there];
+}
 
 /** A file named relative to the workflow's folder: its URI and text (open or on disk), if any. */
 function fileAt(

@@ -7,21 +7,7 @@ import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "node:
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { TestClient, type Position, type Range } from "./client";
-
-interface Item {
-  label: string;
-  detail?: string;
-  documentation?: { value: string };
-  textEdit: { newText: string };
-}
-interface Hover {
-  contents: { value: string };
-}
-interface Location {
-  uri: string;
-  range: Range;
-}
+import { TestClient, type Hover, type Item, type Location, type Range } from "./client";
 
 const CHILD = [
   "keel: 1",
@@ -115,20 +101,8 @@ after(async () => {
 });
 
 /** Replaces `find` in the parent with `replace` (holding the cursor as `‸`) and completes there. */
-async function completeAt(find: string, replace: string): Promise<Item[]> {
-  const text = PARENT.replace(find, replace.replace("‸", ""));
-  assert.notEqual(text, PARENT, `'${find}' not found`);
-  const version = await client.change(parent, [{ text }]);
-  await client.diagnostics(parent, version);
-  const offset = PARENT.indexOf(find) + replace.indexOf("‸");
-  const position: Position = client.documents.get(parent)!.positionAt(offset);
-  const items = await client.request<Item[]>("textDocument/completion", {
-    textDocument: { uri: parent },
-    position,
-  });
-  await client.change(parent, [{ text: PARENT }]);
-  return items;
-}
+const completeAt = (find: string, replace: string) =>
+  client.completeIn<Item>(parent, PARENT, find, replace);
 const labels = (items: Item[]) => items.map((i) => i.label);
 /** A hover or definition in the parent, at the `nth` `needle` plus `delta` characters. */
 const ask = <R>(what: "hover" | "definition", needle: string, delta: number, nth = 0) =>

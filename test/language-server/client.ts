@@ -49,6 +49,21 @@ export interface ClientOptions {
   setup?: (connection: MessageConnection) => void;
 }
 
+/** What the tests read of a completion item, a hover and a location. */
+export interface Item {
+  label: string;
+  detail?: string;
+  documentation?: { value: string };
+  textEdit: { newText: string };
+}
+export interface Hover {
+  contents: { value: string };
+}
+export interface Location {
+  uri: string;
+  range: Range;
+}
+
 export class TestClient {
   readonly documents = new Map<string, TextDocument>();
   readonly published: Published[] = [];
@@ -140,6 +155,25 @@ export class TestClient {
         });
       });
     }
+  }
+
+  /**
+   * Replaces `find` in `base` (the document's text) with `replace`, holding the cursor as `‸`,
+   * completes there once the edit is analysed, and puts `base` back.
+   */
+  async completeIn<I>(uri: string, base: string, find: string, replace: string): Promise<I[]> {
+    const text = base.replace(find, replace.replace("‸", ""));
+    if (text === base) throw new Error(`'${find}' not found`);
+    const version = await this.change(uri, [{ text }]);
+    await this.diagnostics(uri, version);
+    const offset = base.indexOf(find) + replace.indexOf("‸");
+    const position = this.documents.get(uri)!.positionAt(offset);
+    const items = await this.request<I[]>("textDocument/completion", {
+      textDocument: { uri },
+      position,
+    });
+    await this.change(uri, [{ text: base }]);
+    return items;
   }
 
   request<R>(method: string, params: unknown): Promise<R> {
