@@ -17,7 +17,12 @@ export async function startClient(context: vscode.ExtensionContext): Promise<Lan
     },
   };
   const client = new LanguageClient("keel", "Keel", serverOptions, {
-    documentSelector: [{ language: "keel" }],
+    // Prompt files too (docs/editor.md "Prompt files"): the server checks a Markdown file only
+    // when its front matter declares inputs or it holds a `${{ }}`.
+    documentSelector: [
+      { language: "keel" },
+      { scheme: "file", pattern: "**/*.{md,prompt.yml,prompt.yaml}" },
+    ],
   });
   context.subscriptions.push(client);
   client.onRequest(lastRunRequest.method, async (raw: unknown) => {

@@ -77,7 +77,8 @@ export function startServer(connection: Connection): void {
   });
 
   workspace.documents.onDidChangeContent((e) => {
-    if (workspace.isWorkflow(e.document.uri)) diagnostics.schedule(e.document.uri);
+    if (workspace.isWorkflow(e.document.uri) || workspace.isPromptFile(e.document.uri))
+      diagnostics.schedule(e.document.uri);
   });
   workspace.documents.onDidClose((e) => {
     workspace.forget(e.document.uri);

@@ -30,6 +30,11 @@ export const StepRunSummary = z.object({
   /** A short rendering of the output (the extension truncates it). */
   outputPreview: z.string().optional(),
   error: z.string().optional(),
+  /**
+   * An llm step's prompt as its last attempt rendered it, when it came from a prompt file: each
+   * message as `role: text` (docs/editor.md "Prompt files"; the extension truncates it).
+   */
+  promptPreview: z.string().optional(),
 });
 export type StepRunSummary = z.infer<typeof StepRunSummary>;
 

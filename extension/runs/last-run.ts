@@ -13,6 +13,8 @@ import type { RecordingMessage } from "@keel/core/protocol/webview";
 import type { LastRun } from "@keel/core/protocol/lsp";
 
 const PREVIEW_CHARS = 200;
+/** How much of a rendered prompt a hover shows. */
+const PROMPT_CHARS = 2000;
 
 interface Recorded {
   readonly run: RunRecord;
@@ -68,10 +70,42 @@ export async function lastRun(workflowPath: string): Promise<LastRun | null> {
             }),
         ...(s.error ? { error: `${s.error.kind}: ${s.error.message}` } : {}),
       };
+      const prompt = await promptPreview(store, attempts, s.id);
+      if (prompt !== undefined) out[s.id] = { ...out[s.id]!, promptPreview: prompt };
     }
     return { runId: run.id, status: shownStatus(run), startedAt: run.startedAt, steps: out };
   });
   return found ?? null;
+}
+
+/**
+ * The prompt an llm step's last attempt rendered from a prompt file (its recorded input names
+ * `promptFile` or `systemFile`), each message as `role: text`; undefined for any other step.
+ */
+async function promptPreview(
+  store: RunStore,
+  attempts: readonly AttemptRecord[],
+  stepId: string,
+): Promise<string | undefined> {
+  const last = attempts
+    .filter((a) => a.stepId === stepId && a.scope === null)
+    .sort((x, y) => x.attempt - y.attempt)
+    .at(-1);
+  if (!last) return undefined;
+  const text = last.inputHash.startsWith("=")
+    ? last.inputHash.slice(1)
+    : await store.blob(last.inputHash);
+  if (!text || !text.includes('File":{"path"')) return undefined;
+  const input = JSON.parse(text) as {
+    system?: string | null;
+    messages?: { role: string; content: string }[];
+  };
+  const parts = [
+    ...(input.system ? [`system: ${input.system}`] : []),
+    ...(input.messages ?? []).map((m) => `${m.role}: ${m.content}`),
+  ];
+  const all = parts.join("\n\n");
+  return all.length > PROMPT_CHARS ? `${all.slice(0, PROMPT_CHARS)}…` : all;
 }
 
 /** A recorded run for the panel's step-through: the newest of the workflow, or the one given. */

@@ -30,7 +30,8 @@ export class DiagnosticsPublisher {
   /** Re-publishes every open workflow (settings changed). */
   scheduleAll(): void {
     for (const doc of this.workspace.documents.all()) {
-      if (this.workspace.isWorkflow(doc.uri)) this.schedule(doc.uri);
+      if (this.workspace.isWorkflow(doc.uri) || this.workspace.isPromptFile(doc.uri))
+        this.schedule(doc.uri);
     }
   }
 
@@ -45,6 +46,19 @@ export class DiagnosticsPublisher {
   private publish(uri: string): void {
     this.timers.delete(uri);
     const doc = this.workspace.documents.get(uri);
+    const prompt = this.workspace.promptDocument(uri);
+    if (doc && prompt) {
+      // A prompt file's own diagnostics (core/check/prompt-file.ts), always of its current text.
+      this.published.set(uri, doc.version);
+      void this.connection.sendDiagnostics({
+        uri,
+        version: doc.version,
+        diagnostics: applySeverities(prompt.check.diagnostics, this.settings.overridesFor(uri)).map(
+          (d) => toLspDiagnostic(d, prompt.index),
+        ),
+      });
+      return;
+    }
     const analysis = this.workspace.analysis(uri);
     if (!doc || !analysis || this.workspace.versionOf(uri) !== doc.version) return;
     const last = this.published.get(uri);
