@@ -6,7 +6,7 @@
 // stderr, which Keel keeps with the call in flight. The worker never writes its protocol to stdout.
 
 export const WORKER_SOURCE = String.raw`
-import asyncio, codecs, hashlib, inspect, io, json, math, os, sys, threading, time, traceback
+import asyncio, codecs, hashlib, inspect, io, json, math, os, select, sys, threading, time, traceback
 
 CHUNK = 65536
 commands = os.fdopen(3, "rb")
@@ -59,58 +59,48 @@ sys.stderr = Capture(sys.__stderr__)
 sys.dont_write_bytecode = True
 
 # Text written to fd 1 or 2 (a C extension, a subprocess) comes back through a pipe of the worker's
-# own, read by a thread that sends it with the call in flight; the call's reply waits for a mark
-# written after it, so nothing printed during a call arrives after its reply.
-MARK = b"\0keel:flushed\0"
-flushed = threading.Event()
+# own, read by a thread that sends it with the call in flight. At the end of a call the worker
+# reads what the pipe still holds before its reply (under the same lock, without waiting for the
+# thread), so nothing a call printed arrives after its reply.
 low_read, low_write = os.pipe()
 os.dup2(low_write, 1)
 os.dup2(low_write, 2)
 os.close(low_write)
+os.set_blocking(low_read, False)
+low_lock = threading.Lock()
+low_text = codecs.getincrementaldecoder("utf-8")("replace")
 
 
-def pump():
-    decoder = codecs.getincrementaldecoder("utf-8")("replace")
-    pending = b""
-
-    def emit(data):
-        text = decoder.decode(data)
+def take():
+    """Sends what the pipe holds now with the call in flight; False at its end. Hold low_lock."""
+    while True:
+        try:
+            data = os.read(low_read, CHUNK)
+        except BlockingIOError:
+            return True
+        if not data:
+            return False
+        text = low_text.decode(data)
         call = current[0]
         if text and call is not None:
             for start in range(0, len(text), CHUNK):
                 send({"id": call, "out": text[start:start + CHUNK]})
 
+
+def pump():
     while True:
-        data = os.read(low_read, CHUNK)
-        if not data:
-            return
-        pending += data
-        while True:
-            at = pending.find(MARK)
-            if at < 0:
-                break
-            emit(pending[:at])
-            pending = pending[at + len(MARK):]
-            flushed.set()
-        keep = 0
-        for size in range(min(len(MARK) - 1, len(pending)), 0, -1):
-            if MARK.startswith(pending[-size:]):
-                keep = size
-                break
-        emit(pending[:len(pending) - keep])
-        pending = pending[len(pending) - keep:]
+        select.select([low_read], [], [])
+        with low_lock:
+            if not take():
+                return
 
 
 threading.Thread(target=pump, daemon=True).start()
 
 
 def drain():
-    flushed.clear()
-    try:
-        os.write(1, MARK)
-    except OSError:
-        return
-    flushed.wait(2)
+    with low_lock:
+        take()
 
 
 def watch_parent(parent):
