@@ -265,3 +265,18 @@ test("agrees with Python's ast on every top-level function of tricky modules", (
   ];
   for (const source of modules) assert.deepEqual(ourView(source), astView(source), source);
 });
+
+test("a module cut, with a character dropped or a quote or bracket added anywhere, never throws", () => {
+  for (let i = 0; i <= TRICKY.length; i++) {
+    const head = TRICKY.slice(0, i);
+    for (const source of [
+      head,
+      head + TRICKY.slice(i + 1),
+      `${head}(${TRICKY.slice(i)}`,
+      `${head}"${TRICKY.slice(i)}`,
+    ]) {
+      const m = readPythonModule(source);
+      assert.ok(m instanceof PythonSyntaxError || m.functions instanceof Map, source);
+    }
+  }
+});
