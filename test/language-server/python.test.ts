@@ -110,6 +110,19 @@ test("a valid Python tool step has no diagnostics; a wrong with: key and a missi
       ],
     ],
   );
+  // The did-you-mean of a with: key is a quick fix.
+  const actions = await client.request<{ title: string; diagnostics: { code: string }[] }[]>(
+    "textDocument/codeAction",
+    {
+      textDocument: { uri: flow },
+      range: diagnostics[1]!.range,
+      context: { diagnostics: [] },
+    },
+  );
+  assert.deepEqual(
+    actions.filter((a) => a.diagnostics[0]?.code === "KEEL506").map((a) => a.title),
+    ["Change to 'query'"],
+  );
   await client.change(flow, [{ text: FLOW }]);
 });
 
