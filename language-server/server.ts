@@ -38,14 +38,15 @@ const FEATURES: readonly Feature[] = [
 export function startServer(connection: Connection): void {
   const workspace = new Workspace();
   const settings = new Settings();
-  const diagnostics = new DiagnosticsPublisher(connection, workspace, settings);
+  const callers = new Callers(workspace);
+  const diagnostics = new DiagnosticsPublisher(connection, workspace, settings, callers);
   const lastRuns = new LastRuns(connection);
   const ctx: Context = {
     connection,
     workspace,
     settings,
     lastRuns,
-    callers: new Callers(workspace),
+    callers,
     refreshDiagnostics: (uri) => diagnostics.schedule(uri),
     client: { codeLensRefresh: false, watchedFilesRegistration: false },
   };
@@ -79,6 +80,10 @@ export function startServer(connection: Connection): void {
   workspace.documents.onDidChangeContent((e) => {
     if (workspace.isWorkflow(e.document.uri) || workspace.isPromptFile(e.document.uri))
       diagnostics.schedule(e.document.uri);
+    // An open prompt file shows its callers' with: problems: an edited workflow may change them.
+    if (workspace.isWorkflow(e.document.uri))
+      for (const doc of workspace.documents.all())
+        if (workspace.isPromptFile(doc.uri)) diagnostics.schedule(doc.uri);
   });
   workspace.documents.onDidClose((e) => {
     workspace.forget(e.document.uri);

@@ -2,7 +2,7 @@
 // step's `prompt_file:` / `system_file:` names; in a prompt file, the input a `${{ }}` reads or
 // declares, its occurrences, and the steps of the workspace's workflows that use the file (their
 // `prompt_file:` value and the `with:` keys that give its inputs). Browser-safe: texts come in.
-import type { Span } from "../model/diagnostic";
+import { DiagnosticSink, type Diagnostic, type Span } from "../model/diagnostic";
 import type { StepEntry } from "../check/parts";
 import type { WorkflowModel } from "../check/validate";
 import { checkPromptFile, type PromptFileCheck } from "../check/prompt-file";
@@ -142,4 +142,45 @@ export function promptInputHover(check: PromptFileCheck, name: string): string |
 function inputLine(i: PromptInput): string {
   const how = i.required ? "required" : `default \`${JSON.stringify(i.default)}\``;
   return `\`${i.name}\` · \`${i.type}\` · ${how}${i.description ? `: ${i.description}` : ""}`;
+}
+
+/** A step using a prompt file, as the prompt file's own diagnostics name it. */
+export interface PromptCaller {
+  /** How a message names it: `step 'draft' of flow.keel.yaml`. */
+  readonly label: string;
+  /** The keys its `with:` gives. */
+  readonly inputs: Iterable<string>;
+}
+
+/**
+ * The callers' `with:` problems, shown in the prompt file (the steps show them too: KEEL624/625):
+ * a required input a caller does not give, at its declaration; a key a caller gives that the file
+ * does not declare, at the front matter's first line.
+ */
+export function callerDiagnostics(
+  check: PromptFileCheck,
+  callers: readonly PromptCaller[],
+): Diagnostic[] {
+  if (!check.file.inputsKnown || check.file.problems.length > 0) return [];
+  const sink = new DiagnosticSink();
+  for (const caller of callers) {
+    const given = new Set(caller.inputs);
+    for (const input of check.file.inputs.values()) {
+      if (input.required && !given.has(input.name))
+        sink.add(
+          "KEEL625",
+          input.span,
+          `${caller.label} does not give \`${input.name}\` in its \`with:\`, and it has no default`,
+        );
+    }
+    for (const key of given) {
+      if (!check.file.inputs.has(key))
+        sink.add(
+          "KEEL624",
+          { start: 0, end: Math.min(3, check.file.lines.text.length) },
+          `${caller.label} gives \`${key}\` in its \`with:\`, which this file does not declare under \`inputs\``,
+        );
+    }
+  }
+  return sink.items;
 }

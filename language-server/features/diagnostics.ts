@@ -5,7 +5,11 @@
 // fresh one.
 import type { Connection } from "vscode-languageserver";
 import { applySeverities } from "@keel/core/index";
-import type { Workspace } from "../workspace";
+import { basename } from "node:path";
+import type { Diagnostic } from "@keel/core/index";
+import { callerDiagnostics } from "@keel/core/service/prompt-files";
+import { filePath, type PromptDocument, type Workspace } from "../workspace";
+import type { Callers } from "../callers";
 import type { Settings } from "../settings";
 import { toLspDiagnostic } from "../convert";
 
@@ -17,6 +21,8 @@ export class DiagnosticsPublisher {
     private readonly connection: Connection,
     private readonly workspace: Workspace,
     private readonly settings: Settings,
+    /** The workspace's workflows, for the callers of a prompt file. */
+    private readonly callers?: Callers,
   ) {}
 
   schedule(uri: string): void {
@@ -43,6 +49,20 @@ export class DiagnosticsPublisher {
     if (known) void this.connection.sendDiagnostics({ uri, diagnostics: [] });
   }
 
+  /** The `with:` problems of the steps using a prompt file, shown in the file. */
+  private callerProblems(prompt: PromptDocument): Diagnostic[] {
+    const users = this.callers?.promptUsers(prompt.path) ?? [];
+    return callerDiagnostics(
+      prompt.check,
+      users.flatMap((u) =>
+        u.uses.map((use) => ({
+          label: `step '${use.step}' of ${basename(filePath(u.uri) ?? u.uri)}`,
+          inputs: use.inputs.keys(),
+        })),
+      ),
+    );
+  }
+
   private publish(uri: string): void {
     this.timers.delete(uri);
     const doc = this.workspace.documents.get(uri);
@@ -53,9 +73,10 @@ export class DiagnosticsPublisher {
       void this.connection.sendDiagnostics({
         uri,
         version: doc.version,
-        diagnostics: applySeverities(prompt.check.diagnostics, this.settings.overridesFor(uri)).map(
-          (d) => toLspDiagnostic(d, prompt.index),
-        ),
+        diagnostics: applySeverities(
+          [...prompt.check.diagnostics, ...this.callerProblems(prompt)],
+          this.settings.overridesFor(uri),
+        ).map((d) => toLspDiagnostic(d, prompt.index)),
       });
       return;
     }

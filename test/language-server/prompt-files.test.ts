@@ -232,3 +232,34 @@ test("hover on prompt_file shows the file's inputs and the prompt the last run r
     ].join("\n"),
   );
 });
+
+test("the prompt file shows its callers' with: problems, and follows edits of an open caller", async () => {
+  const from = client.published.length;
+  const edited = FLOW.replace("      ticket: hello", "      tonee: calm");
+  const version = await client.change(flow, [{ text: edited }]);
+  const onStep = await client.diagnostics(flow, version);
+  assert.deepEqual(onStep.map((d) => d.code).sort(), ["KEEL624", "KEEL625"]);
+  const inFile = await client.waitFor(
+    (p) => p.uri === prompt && p.diagnostics.length === 2,
+    5000,
+    from,
+  );
+  assert.deepEqual(
+    inFile.diagnostics.map((d) => [d.code, d.range.start.line, d.message]),
+    [
+      [
+        "KEEL625",
+        2,
+        "step 'draft' of flow.keel.yaml does not give `ticket` in its `with:`, and it has no default",
+      ],
+      [
+        "KEEL624",
+        0,
+        "step 'draft' of flow.keel.yaml gives `tonee` in its `with:`, which this file does not declare under `inputs`",
+      ],
+    ],
+  );
+  const back = client.published.length;
+  await client.change(flow, [{ text: FLOW }]);
+  await client.waitFor((p) => p.uri === prompt && p.diagnostics.length === 0, 5000, back);
+});
