@@ -104,10 +104,13 @@ def drain():
 
 
 def watch_parent(parent):
-    # Keel died without closing fd 3 while a call is stuck: end the worker all the same.
+    # Keel died while a call is stuck (so fd 3 is never read again): end the worker's process
+    # group, with what the tool started in it, all the same.
     while True:
         time.sleep(1)
         if os.getppid() != parent:
+            if hasattr(os, "killpg"):
+                os.killpg(os.getpgid(0), 9)
             os._exit(3)
 
 

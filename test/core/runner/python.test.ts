@@ -4,7 +4,7 @@
 // cache key (module, Python version, lockfile), tool_env_drift, and a replay needing no Python.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -491,4 +491,33 @@ steps:
   const attempts = await run.store.attempts(run.result.runId);
   const slow = attempts.find((a) => a.stepId === "slow")!;
   assert.notEqual(JSON.parse((await run.store.blob(slow.outputHash!))!), killed);
+});
+
+test("a worker whose Keel died in the middle of a stuck call ends its process group by itself", async () => {
+  const path = writeWorkflow(
+    `keel: 1
+name: t
+inputs:
+  marker: { type: string }
+steps:
+  wait: { type: tool, uses: ./t.py#stuck, with: { marker: "\${{ inputs.marker }}" } }
+`,
+    { "t.py": TOOLS },
+  );
+  const marker = join(dirname(path), "pids");
+  const script = join(dirname(path), "run.ts");
+  writeFileSync(
+    script,
+    `import { runText } from ${JSON.stringify(join(import.meta.dirname, "harness.ts"))};
+void runText("", { path: ${JSON.stringify(path)}, inputs: { marker: ${JSON.stringify(marker)} } });
+`,
+  );
+  const keel = spawn(process.execPath, ["--import", "tsx", script], { stdio: "ignore" });
+  try {
+    await until(() => existsSync(marker) && readFileSync(marker, "utf8").includes(" "), 20_000);
+  } finally {
+    keel.kill("SIGKILL");
+  }
+  const [worker, child] = readFileSync(marker, "utf8").split(" ").map(Number) as [number, number];
+  await until(() => !alive(worker) && !alive(child));
 });
