@@ -80,17 +80,21 @@ export async function lastRun(workflowPath: string): Promise<LastRun | null> {
 
 /**
  * The prompt an llm step's last attempt rendered from a prompt file (its recorded input names
- * `promptFile` or `systemFile`), each message as `role: text`; undefined for any other step.
+ * `promptFile` or `systemFile`), each message as `role: text`; undefined for any other step. A
+ * map's items each render their own: the last one recorded stands for them.
  */
 async function promptPreview(
   store: RunStore,
   attempts: readonly AttemptRecord[],
   stepId: string,
 ): Promise<string | undefined> {
-  const last = attempts
-    .filter((a) => a.stepId === stepId && a.scope === null)
-    .sort((x, y) => x.attempt - y.attempt)
-    .at(-1);
+  // The step's own last attempt; for a map or loop, the last attempt of its items recorded.
+  const own = attempts.filter((a) => a.stepId === stepId);
+  const last =
+    own
+      .filter((a) => a.scope === null)
+      .sort((x, y) => x.attempt - y.attempt)
+      .at(-1) ?? own.at(-1);
   if (!last) return undefined;
   const text = last.inputHash.startsWith("=")
     ? last.inputHash.slice(1)

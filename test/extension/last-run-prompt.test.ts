@@ -22,6 +22,11 @@ steps:
   inline:
     type: llm
     prompt: hello
+  each:
+    type: llm
+    for_each: '["a", "b"]'
+    prompt_file: ./draft.md
+    with: { ticket: "\${{ item }}" }
 `;
 
 const PROMPT =
@@ -40,4 +45,6 @@ test("lastRun gives an llm step's last rendered prompt when it came from a promp
   const last = await lastRun(path);
   assert.equal(last?.steps.draft?.promptPreview, "system: Be brief.\n\nuser: Ticket: my printer");
   assert.equal(last?.steps.inline?.promptPreview, undefined);
+  // A map's items each render their own prompt: the last one recorded stands for them.
+  assert.match(last?.steps.each?.promptPreview ?? "", /^system: Be brief\.\n\nuser: Ticket: [ab]$/);
 });
