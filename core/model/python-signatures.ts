@@ -250,7 +250,7 @@ class LineStarts {
   }
 }
 
-const DEF = /^(async[ \t\\\r\n]+)?def[ \t\\\r\n]+([A-Za-z_]\w*)[ \t\\\r\n]*\(/;
+const DEF = /^(async[ \t\\\r\n]+)?def[ \t\\\r\n]+([A-Za-z_]\w*)\b/;
 
 function readModule(text: string): PythonModule {
   // A byte order mark is kept so offsets stay those of the text.
@@ -329,8 +329,15 @@ function readDef(
 ): PythonFunction {
   const name = def[2]!;
   const base = l.start + (text.charCodeAt(l.start) === 0xfeff ? 1 : 0);
-  const nameAt = base + def[0].lastIndexOf(name, def[0].length - 1);
-  const open = base + def[0].length - 1;
+  const nameAt = base + def[0].length - name.length;
+  // Type parameters (`def f[T](x: T)`, Python 3.12) come before the parameters.
+  let open = skipBlank(text, nameAt + name.length);
+  if (text[open] === "[") open = skipBlank(text, matching(text, open, l.end, lines) + 1);
+  if (text[open] !== "(")
+    throw new PythonSyntaxError(
+      `\`def ${name}\` has no \`(\` for its parameters`,
+      lines.line(open),
+    );
   const close = matching(text, open, l.end, lines);
   const parameters = readParameters(text, splitTopLevel(text, open + 1, close), lines);
   // After `)`: `-> hint` then `:`.
@@ -354,6 +361,16 @@ function readDef(
     nameAt,
     line: lines.line(base) - 1,
   };
+}
+
+/** The first offset from `i` that is not a space, a tab or a line continuation. */
+function skipBlank(text: string, i: number): number {
+  for (;;) {
+    if (text[i] === " " || text[i] === "\t") i++;
+    else if (text[i] === "\\" && (text[i + 1] === "\n" || text[i + 1] === "\r"))
+      i = skipNewline(text, i + 1);
+    else return i;
+  }
 }
 
 /** The docstring when the statement from `from` to `end` is one string literal (or several, concatenated). */

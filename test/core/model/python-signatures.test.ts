@@ -181,6 +181,24 @@ test("an @overload keeps the implementation's signature; a later assignment hide
   assert.equal(hidden.others.has("g"), true);
 });
 
+test("type parameters (Python 3.12) before the parameters; a def without parameters is reported", () => {
+  const m = read(
+    "def first[T: (int, str)](items: list[T], \\\n  n: int = 1) -> T:\n    return items[0]\n",
+  );
+  const first = m.functions.get("first")!;
+  assert.deepEqual(
+    first.parameters.map((p) => [p.name, p.annotation, p.default ?? null]),
+    [
+      ["items", "list[T]", null],
+      ["n", "int", "1"],
+    ],
+  );
+  assert.equal(first.returns, "T");
+  const bad = readPythonModule("x = 1\ndef broken:\n    pass\n");
+  assert.ok(bad instanceof PythonSyntaxError);
+  assert.equal(bad.message, "line 2: `def broken` has no `(` for its parameters");
+});
+
 test("CRLF, tabs, a byte order mark and f-strings with nested quotes", () => {
   const m = read('\uFEFFdef a(x,\r\n\ty=f"{\'}\'}"):\r\n\t"""Doc\r\n\tmore."""\r\n\treturn x\r\n');
   const a = m.functions.get("a")!;
