@@ -7,6 +7,7 @@ import { DiagnosticSink, type Span } from "../model/diagnostic";
 import { LineIndex } from "../model/line-index";
 import { parseYaml, type Loc } from "../model/parse";
 import { isObj, str } from "../model/untyped";
+import { parsePromptFile } from "../model/prompt-file";
 import type { StepEntry } from "../check/parts";
 import { siteSpan } from "../check/sites";
 import type { ValidationHost } from "../check/tools";
@@ -88,6 +89,7 @@ export function childReader(
 ): ChildReader | undefined {
   if (!file || !host) return undefined;
   return (step) => {
+    if (step.type === "llm") return promptFileInputs(file, host, step);
     const uses = step.value.uses;
     if (step.type !== "workflow" || typeof uses !== "string" || !WORKFLOW_USES.test(uses))
       return undefined;
@@ -95,6 +97,44 @@ export function childReader(
     const text = host.readFile(path);
     return text === undefined ? undefined : readChildText(path, text);
   };
+}
+
+/**
+ * The inputs an llm step's prompt files declare (`prompt_file`, then `system_file`), read as a
+ * child's, so that completion under its `with:` offers them (docs/editor.md "Prompt files").
+ */
+function promptFileInputs(
+  file: string,
+  host: ValidationHost,
+  step: StepEntry,
+): ChildWorkflow | undefined {
+  const inputs = new Map<string, ChildEntry>();
+  let first: { path: string; text: string } | undefined;
+  for (const key of ["prompt_file", "system_file"]) {
+    const rel = step.value[key];
+    if (typeof rel !== "string") continue;
+    const path = host.resolve(file, rel);
+    const text = host.readFile(path);
+    if (text === undefined) continue;
+    first ??= { path, text };
+    for (const i of parsePromptFile(text, rel).inputs.values()) {
+      if (inputs.has(i.name)) continue;
+      const value = {
+        type: i.type,
+        ...("default" in i ? { default: i.default } : {}),
+        ...(i.description !== undefined ? { description: i.description } : {}),
+      };
+      inputs.set(i.name, { name: i.name, value, keySpan: i.span, span: i.span });
+    }
+  }
+  return (
+    first && {
+      ...first,
+      index: new LineIndex(first.text),
+      inputs,
+      outputs: new Map(),
+    }
+  );
 }
 
 /** A mention of a child's output in its caller: `steps.X.output.<name>`, `previous.output.<name>`, `output.<name>` in `repeat.until`. */

@@ -263,3 +263,24 @@ test("the prompt file shows its callers' with: problems, and follows edits of an
   await client.change(flow, [{ text: FLOW }]);
   await client.waitFor((p) => p.uri === prompt && p.diagnostics.length === 0, 5000, back);
 });
+
+test("under an llm step's with: completion offers its prompt file's inputs not given yet, required ones first", async () => {
+  const text = FLOW.replace("      ticket: hello\n", "      \n");
+  const version = await client.change(flow, [{ text }]);
+  await client.diagnostics(flow, version);
+  const items = await client.request<{ label: string; detail?: string }[]>(
+    "textDocument/completion",
+    {
+      textDocument: { uri: flow },
+      position: client.documents.get(flow)!.positionAt(text.indexOf("      \n") + 6),
+    },
+  );
+  assert.deepEqual(
+    items.map((i) => [i.label, i.detail]),
+    [
+      ["ticket", "string · required"],
+      ["tone", 'string · default `"friendly"`'],
+    ],
+  );
+  await client.change(flow, [{ text: FLOW }]);
+});
