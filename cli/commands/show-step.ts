@@ -41,6 +41,9 @@ interface AttemptView {
   readonly stream: { readonly ttftMs: number | null; readonly chunks: number } | null;
   /** What a streamed reply had received when its attempt failed (a stream cut off). */
   readonly partial: string | null;
+  /** A Python tool's interpreter version and lockfile sha256 (docs/format.md, "Python tools"). */
+  readonly python: string | null;
+  readonly lockfile: string | null;
   readonly logs: Logs;
 }
 
@@ -261,6 +264,8 @@ function attemptView(record: RecordedRun, a: AttemptRecord): AttemptView {
     costUsd: typeof meta.costUsd === "number" ? meta.costUsd : null,
     stream: streamOf(meta.stream),
     partial: text("partial"),
+    python: text("python"),
+    lockfile: text("lockfile"),
     logs: { ...streamsOf(output), printed: text("log") },
   };
 }
@@ -348,6 +353,8 @@ function formatStep(v: StepView, s: Style): string {
         ? `streamed in ${a.stream.chunks} chunk${a.stream.chunks === 1 ? "" : "s"}${a.stream.ttftMs !== null ? `, first after ${duration(a.stream.ttftMs)}` : ""}`
         : "",
       a.responseId ? s.dim(`response ${a.responseId}`) : "",
+      a.python ? `Python ${a.python}` : "",
+      a.lockfile ? `lockfile ${s.dim(`sha256 ${a.lockfile.slice(0, 12)}`)}` : "",
     ].filter(Boolean);
     if (call.length > 0) lines.push(`  ${call.join(", ")}`);
     if (a.error) lines.push(`  ${s.red(`${a.error.kind}: ${a.error.message}`)}`);
