@@ -309,13 +309,21 @@ function bind(src: string, add: (name: string) => void): void {
     }
     return;
   }
-  // `a = b = …`, `a: T = …`, `a, b = …`, `for x in …:`, `with … as x:`: the names before `=`/`:`.
-  const assign = /^([\w\s,().[\]*]+?)\s*(?::[^=]*)?=(?!=)/.exec(src);
-  if (assign) {
-    for (const name of assign[1]!.match(/[A-Za-z_]\w*/g) ?? []) add(name);
-    const rest = src.slice(assign[0].length);
-    const chained = /^\s*([A-Za-z_]\w*)\s*=(?!=)/.exec(rest);
-    if (chained) add(chained[1]!);
+  // `a = b = …`, `a: T = …`, `a, *b = …`, `(a, b) = …`: the plain names of the targets, before
+  // each `=` at depth 0 (a call's `f(x=1)` binds nothing, `a.b = …` and `a[k] = …` rebind no name).
+  const cuts: number[] = [];
+  walkTop(src, 0, src.length, (i) => {
+    if (src[i] === "=" && !"=!<>+-*/%&|^@:".includes(src[i - 1] ?? "") && src[i + 1] !== "=")
+      cuts.push(i);
+  });
+  let from = 0;
+  for (const cut of cuts) {
+    const target = src.slice(from, cut).replace(/:.*$/s, "");
+    for (const piece of target.replace(/^\s*[([]|[)\]]\s*$/g, "").split(",")) {
+      const name = /^\s*\*?\s*([A-Za-z_]\w*)\s*$/.exec(piece);
+      if (name) add(name[1]!);
+    }
+    from = cut + 1;
   }
 }
 

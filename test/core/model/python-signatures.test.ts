@@ -176,6 +176,11 @@ test("an @overload keeps the implementation's signature; a later assignment hide
     m.functions.get("f")!.parameters.map((p) => p.name),
     ["a", "b"],
   );
+  const calls = read(
+    "def x(a): pass\ndef k(b): pass\napp.add(x=1)\nd[k] = 2\nobj.x = 3\nn: int = 4\n(p, *q) = r, s = 1, 2\nn += 1\n",
+  );
+  assert.deepEqual([...calls.functions.keys()], ["x", "k"]);
+  assert.deepEqual([...calls.others].sort(), ["n", "p", "q", "r", "s"]);
   const hidden = read("def g(x): pass\ng = something_else\n");
   assert.equal(hidden.functions.has("g"), false);
   assert.equal(hidden.others.has("g"), true);
