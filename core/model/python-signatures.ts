@@ -252,6 +252,8 @@ class LineStarts {
 
 const DEF = /^(async[ \t\\\r\n]+)?def[ \t\\\r\n]+([A-Za-z_]\w*)\b/;
 
+const BLOCK = /^(?:if|elif|else|try|except|finally|with|for|while|match|async\s+(?:with|for))\b/;
+
 function readModule(text: string): PythonModule {
   // A byte order mark is kept so offsets stay those of the text.
   const lines = new LineStarts(text);
@@ -260,10 +262,26 @@ function readModule(text: string): PythonModule {
   const others = new Set<string>();
   let open = false;
   let decorators: string[] = [];
+  // Inside a top-level `if`/`try`/`with`/… block: what it defines or binds is a module attribute
+  // too (`try: from fast import f` / `except ImportError: def f(…)`), taken as an other name.
+  let inBlock = false;
+  const other = (name: string) => {
+    functions.delete(name);
+    others.add(name);
+  };
   for (let k = 0; k < logical.length; k++) {
     const l = logical[k]!;
-    if (l.indent !== 0) continue;
+    if (l.indent !== 0) {
+      if (!inBlock) continue;
+      const inner = text.slice(l.start, l.end);
+      const def = DEF.exec(inner);
+      if (def) other(def[2]!);
+      else bind(inner, other);
+      if (/^from\s+\S+\s+import\s+\*/.test(inner)) open = true;
+      continue;
+    }
     const src = text.slice(l.start, l.end).replace(/^\uFEFF/, "");
+    inBlock = BLOCK.test(src);
     if (src.startsWith("@")) {
       decorators.push(src.slice(1).replace(/\s+/g, " ").trim());
       continue;
@@ -280,10 +298,7 @@ function readModule(text: string): PythonModule {
       continue;
     }
     decorators = [];
-    bind(src, (name) => {
-      functions.delete(name);
-      others.add(name);
-    });
+    bind(src, other);
     if (/^from\s+\S+\s+import\s+\*/.test(src)) open = true;
   }
   return { functions, others, open };

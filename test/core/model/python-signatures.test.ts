@@ -181,6 +181,11 @@ test("an @overload keeps the implementation's signature; a later assignment hide
   );
   assert.deepEqual([...calls.functions.keys()], ["x", "k"]);
   assert.deepEqual([...calls.others].sort(), ["n", "p", "q", "r", "s"]);
+  const blocks = read(
+    "try:\n    from fast import search\nexcept ImportError:\n    def search(q):\n        def deep(): pass\nif X:\n    import json as j\n    rank = None\nelse:\n    class Rank: pass\ndef after(z):\n    inner = 1\n",
+  );
+  assert.deepEqual([...blocks.functions.keys()], ["after"]);
+  assert.deepEqual([...blocks.others].sort(), ["Rank", "deep", "j", "rank", "search"]);
   const hidden = read("def g(x): pass\ng = something_else\n");
   assert.equal(hidden.functions.has("g"), false);
   assert.equal(hidden.others.has("g"), true);
