@@ -64,7 +64,9 @@ function checkArguments(
     const message =
       param?.kind === "positional-only"
         ? `parameter '${key}' of ${of} is positional-only (before \`/\`): \`with:\` passes keyword arguments, so it cannot give it`
-        : `${of} has no parameter '${key}'${didYouMean(key, keywords) || (keywords.length ? `: its parameters are ${keywords.join(", ")}` : ": it takes no keyword arguments")}`;
+        : param?.kind === "var-positional"
+          ? `\`*${key}\` of ${of} takes positional arguments: \`with:\` passes keyword arguments, so it cannot give it`
+          : `${of} has no parameter '${key}'${didYouMean(key, keywords) || (keywords.length ? `: its parameters are ${keywords.join(", ")}` : ": it takes no keyword arguments")}`;
     sink.add("KEEL506", loc.keySpan ?? loc.span, message);
   }
   for (const p of fn.parameters) {
