@@ -8,7 +8,7 @@ import { StepError } from "./errors";
 import { toolModuleHash } from "./cache";
 import { chooseInterpreter, isPythonTool, lockfileHash } from "./python/interpreter";
 import { PromptFiles, type PromptText } from "./prompt-files";
-import { MUSTACHE } from "../model/prompt-file";
+import { lineOf, MUSTACHE, type PromptMessage } from "../model/prompt-file";
 import {
   asText,
   evaluateBare,
@@ -75,6 +75,8 @@ class Scoped {
   constructor(
     readonly value: unknown,
     readonly context: Readonly<Record<string, unknown>>,
+    /** Where the text is, `file:line`, for the message of an expression that fails there. */
+    readonly where: string,
   ) {}
 }
 
@@ -85,6 +87,29 @@ function renderOf(value: unknown, scope: ExprScope): [unknown, ExprScope] {
     : [value, scope];
 }
 
+/** Renders a yielded value; an expression failing in a prompt file names the file and line. */
+async function renderYielded(value: unknown, scope: ExprScope): Promise<unknown> {
+  try {
+    return await render(...renderOf(value, scope));
+  } catch (e) {
+    throw located(e, value);
+  }
+}
+
+function renderYieldedSync(value: unknown, scope: ExprScope): unknown {
+  try {
+    return renderSync(...renderOf(value, scope));
+  } catch (e) {
+    throw located(e, value);
+  }
+}
+
+function located(e: unknown, value: unknown): unknown {
+  if (value instanceof Scoped && e instanceof Error && !e.message.startsWith(value.where))
+    e.message = `${value.where}: ${e.message}`;
+  return e;
+}
+
 export async function prepareStep(
   step: Step,
   scope: ExprScope,
@@ -93,7 +118,7 @@ export async function prepareStep(
 ): Promise<PreparedStep> {
   const preparation = prepare(step, scope, env, providerOverride);
   let next = preparation.next();
-  while (!next.done) next = preparation.next(await render(...renderOf(next.value, scope)));
+  while (!next.done) next = preparation.next(await renderYielded(next.value, scope));
   return next.value;
 }
 
@@ -111,7 +136,7 @@ export function prepareStepSync(
   const preparation = prepare(step, scope, env, providerOverride);
   let next = preparation.next();
   while (!next.done) {
-    const rendered = renderSync(...renderOf(next.value, scope));
+    const rendered = renderYieldedSync(next.value, scope);
     if (rendered === FALLBACK) return FALLBACK;
     next = preparation.next(rendered);
   }
@@ -225,7 +250,7 @@ function* prepareLlm(
       );
     system = yield* renderPromptText(
       systemFile,
-      only[0]!.text,
+      only[0]!,
       promptArgs(systemFile, args, promptFile),
     );
   } else if (step.system !== undefined) system = asText(yield step.system);
@@ -234,7 +259,7 @@ function* prepareLlm(
     for (const m of promptFile.file.messages)
       messages.push({
         role: m.role,
-        content: yield* renderPromptText(promptFile, m.text, context),
+        content: yield* renderPromptText(promptFile, m, context),
       });
   } else if (step.messages) {
     for (const m of step.messages)
@@ -327,12 +352,13 @@ function promptArgs(
 /** One message of a prompt file rendered over its inputs. */
 function* renderPromptText(
   p: PromptText,
-  text: string,
+  message: PromptMessage,
   context: Record<string, unknown>,
 ): Generator<unknown, string, unknown> {
   if (p.file.syntax === "mustache")
-    return text.replace(MUSTACHE, (_, name: string) => asText(context[name]));
-  return asText(yield new Scoped(text, context));
+    return message.text.replace(MUSTACHE, (_, name: string) => asText(context[name]));
+  const where = `${p.path}:${lineOf(p.file, message.start)}`;
+  return asText(yield new Scoped(message.text, context, where));
 }
 
 /** A provider's connection settings; templates there read inputs, env and secrets only. */

@@ -4,7 +4,9 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { Effects, LlmRequest } from "@keel/core/runner/effects";
 import { readRecordedRun } from "@keel/core/replay/record";
-import { runText, stepOf } from "./harness";
+import { rmSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { runText, stepOf, writeWorkflow } from "./harness";
 
 const DRAFT = `---
 inputs:
@@ -93,53 +95,80 @@ test("a prompt file without headings is one user prompt; system_file gives the s
   assert.deepEqual(seen[0]!.messages, [{ role: "user", content: "Question: why?" }]);
 });
 
+/**
+ * Runs a workflow whose prompt file ./ask.md is `valid` when the workflow is validated and
+ * `edited` (null: deleted) when it runs: what the run itself refuses, past the validator.
+ */
+function runEdited(
+  step: string,
+  valid: string,
+  edited: string | null,
+  wrap?: (e: Effects) => Effects,
+) {
+  const path = writeWorkflow(FLOW(step), { "ask.md": valid });
+  const file = join(dirname(path), "ask.md");
+  return runText("", {
+    path,
+    wrap: (e) => {
+      if (edited === null) rmSync(file);
+      else writeFileSync(file, edited);
+      return wrap ? wrap(e) : e;
+    },
+  });
+}
+
 test("a prompt file sees its declared inputs only, never the workflow's steps or inputs", async () => {
   const seen: LlmRequest[] = [];
-  const run = await runText(
-    FLOW(`  ask:
+  const run = await runEdited(
+    `  ask:
     type: llm
     prompt_file: ./ask.md
-    with: { q: x }`),
-    {
-      files: { "ask.md": "---\ninputs: { q: string }\n---\n${{ q }}|${{ inputs.body }}|\n" },
-      wrap: capturing(seen),
-    },
+    with: { q: x }`,
+    "---\ninputs: { q: string }\n---\n${{ q }}\n",
+    "---\ninputs: { q: string }\n---\n${{ q }}|${{ inputs.body }}|\n",
+    capturing(seen),
   );
   assert.equal(run.result.status, "succeeded");
   assert.equal(seen[0]!.messages[0]!.content, "x||");
 });
 
 test("a with: key the file does not declare, a required input not given, a missing file and broken front matter fail the step naming the file", async () => {
-  const cases: [string, Record<string, string>, RegExp][] = [
+  const Q = "---\ninputs: { q: string }\n---\n${{ q }}";
+  const cases: [string, string, string | null, RegExp][] = [
     [
       "with: { q: x, extra: 1 }",
-      { "ask.md": "---\ninputs: { q: string }\n---\n${{ q }}" },
+      "---\ninputs: { q: string, extra: number }\n---\n${{ q }}",
+      Q,
       /`with: extra` is not an input of the prompt file \.\/ask\.md \(it declares q\)/,
     ],
     [
       "with: {}",
-      { "ask.md": "---\ninputs: { q: string }\n---\n${{ q }}" },
+      "---\ninputs: { q: { default: y } }\n---\n${{ q }}",
+      Q,
       /the prompt file \.\/ask\.md needs input `q`/,
     ],
-    ["with: { q: x }", {}, /the prompt file \.\/ask\.md does not exist/],
+    ["with: { q: x }", Q, null, /the prompt file \.\/ask\.md does not exist/],
     [
       "with: { q: x }",
-      { "ask.md": "---\ninputs: { q: [string\n---\nhi" },
+      Q,
+      "---\ninputs: { q: [string\n---\nhi",
       /\.\/ask\.md:3: the front matter is not valid YAML: Flow sequence/,
     ],
     [
       "with: { q: x }",
-      { "ask.md": "---\ninputs: { q: string }\nhi" },
+      Q,
+      "---\ninputs: { q: string }\nhi",
       /\.\/ask\.md:1: the front matter opened by `---` on line 1 is never closed/,
     ],
   ];
-  for (const [w, files, message] of cases) {
-    const run = await runText(
-      FLOW(`  ask:
+  for (const [w, valid, edited, message] of cases) {
+    const run = await runEdited(
+      `  ask:
     type: llm
     prompt_file: ./ask.md
-    ${w}`),
-      { files },
+    ${w}`,
+      valid,
+      edited,
     );
     assert.equal(run.result.status, "failed", String(message));
     const s = stepOf(run, "ask");
@@ -180,4 +209,22 @@ messages:
   ]);
   assert.equal(seen[0]!.model, "openai/gpt-4o-mini");
   assert.deepEqual(seen[0]!.params, { temperature: 0.5, max_tokens: 20 });
+});
+
+test("an expression failing in a prompt file fails the step naming the prompt file and the message's line", async () => {
+  const run = await runText(
+    FLOW(`  ask:
+    type: llm
+    prompt_file: ./ask.md
+    with: { q: x }`),
+    {
+      files: {
+        "ask.md": "---\ninputs: { q: string }\n---\n## user\nHi\n\n## user\n${{ $number(q) }}\n",
+      },
+    },
+  );
+  assert.equal(run.result.status, "failed");
+  const s = stepOf(run, "ask");
+  assert.equal(s.error?.kind, "expression");
+  assert.match(s.error!.message, /^\.\/ask\.md:8: expression `\$number\(q\)` failed/);
 });
