@@ -214,7 +214,7 @@ export async function executeAttempt(w: WorkerContext, task: AttemptTask): Promi
       }
       take(p);
       const hit = key && !task.noCache ? await lookupCache(w.store, key, startedAt) : undefined;
-      if (hit) return { ok: true as const, hit, value: null, reply: null, log: null };
+      if (hit) return { ok: true as const, hit, value: null, reply: null, meta: null, log: null };
       // What a tool prints is checkpointed with the answer, so its record survives a re-execution.
       const printed = new AttemptOutput();
       const at = {
@@ -231,6 +231,8 @@ export async function executeAttempt(w: WorkerContext, task: AttemptTask): Promi
           hit: null,
           value: output.value,
           reply: output.reply ?? null,
+          // A Python tool's version and lockfile hash, recorded with the attempt.
+          meta: output.meta ?? null,
           log: printed.value() ?? null,
         });
       } catch (e) {
@@ -269,7 +271,11 @@ export async function executeAttempt(w: WorkerContext, task: AttemptTask): Promi
       outcomes.cached(id, task.attempt, startedAt, inputHash, key!, done.hit);
       return ended();
     }
-    const output: StepOutput = { value: done.value, reply: done.reply ?? undefined };
+    const output: StepOutput = {
+      value: done.value,
+      reply: done.reply ?? undefined,
+      meta: done.meta ?? undefined,
+    };
     try {
       checkOutput(step.type, step.output?.schema, output.value);
       // Its version stops at a cancel, which leaves this step unrecorded (the transaction rolls back).
