@@ -45,3 +45,13 @@ export function asStepError(e: unknown, fallback: ErrorKind = "tool_error"): Ste
   const message = e instanceof Error ? e.message : String(e);
   return new StepError(fallback, message);
 }
+
+/** The error kinds a tool (JavaScript or Python) may fail with by naming one; any other is tool_error. */
+export const TOOL_ERROR_KINDS: readonly ErrorKind[] = [
+  "tool_error",
+  "rate_limit",
+  "timeout",
+  "server_error",
+  "client_error",
+  "invalid_output",
+];

@@ -16,7 +16,7 @@ import type {
   ShellResult,
   ToolCall,
 } from "./effects";
-import { StepError, type ErrorKind } from "./errors";
+import { StepError, TOOL_ERROR_KINDS, type ErrorKind } from "./errors";
 import { answerScripted, type ScriptedConfig } from "./providers/scripted";
 import { callOpenAi } from "./providers/openai";
 import { callAnthropic } from "./providers/anthropic";
@@ -258,16 +258,6 @@ parentPort.on("message", (m) => {
   }
 })();
 `;
-
-/** The error kinds a tool may fail with (`throw Object.assign(new Error(…), { kind })`). */
-export const TOOL_ERROR_KINDS: readonly ErrorKind[] = [
-  "tool_error",
-  "rate_limit",
-  "timeout",
-  "server_error",
-  "client_error",
-  "invalid_output",
-];
 
 /** How long a tool has, after its signal fired (timeout, cancel), before its worker is ended. */
 const TOOL_GRACE_MS = 1000;

@@ -9,11 +9,10 @@ import { basename, relative } from "node:path";
 import { createInterface } from "node:readline";
 import type { Readable, Writable } from "node:stream";
 import type { AttemptScope, PythonCall, PythonResult } from "../effects";
-import { StepError, type ErrorKind } from "../errors";
+import { StepError, TOOL_ERROR_KINDS, type ErrorKind } from "../errors";
 import { withoutSecrets } from "../../node/secrets";
 import { processStart } from "../../node/processes";
 import { WORKER_SOURCE } from "./worker-source";
-import { TOOL_ERROR_KINDS } from "../node-effects";
 
 /** What a call's reply carries (worker-source.ts). */
 interface Reply {
