@@ -44,7 +44,11 @@ export function loadOnWorker(path: string, text: string): Loaded {
     const valid = loadValidText(path, text);
     const { providers = {} } = valid.workflow;
     loaded = { ...valid, effects: createNodeEffects({ providers, dir: valid.dir }) };
-    if (loadedByText.size >= 32) loadedByText.clear();
+    if (loadedByText.size >= 32) {
+      // Their Python workers end with them (a call in flight first ends).
+      for (const dropped of loadedByText.values()) void dropped.effects.close?.();
+      loadedByText.clear();
+    }
     loadedByText.set(key, loaded);
   }
   return loaded;
