@@ -42,27 +42,42 @@ export function checkStepProvider(
   step: StepEntry,
   sink: DiagnosticSink,
 ): void {
-  if (step.type !== "llm") return;
+  if (step.type !== "llm" && step.type !== "embed") return;
   const name = str(step.value.provider);
   const loc = step.loc.children?.get("provider");
   if (name !== undefined && loc) {
     if (!parts.providers.has(name))
       unknownProvider(parts, name, loc.span, `in step '${step.id}'`, sink);
-  } else if (
-    name === undefined &&
-    defaultProviderOf(parts) === undefined &&
-    parts.providers.size !== 1
-  ) {
+  }
+  const used = name ?? defaultProviderOf(parts) ?? onlyProvider(parts);
+  const type = used === undefined ? undefined : providerType(parts, used);
+  if (step.type === "embed" && type === "anthropic") {
+    sink.add(
+      "KEEL112",
+      loc?.span ?? step.keySpan,
+      `embed step '${step.id}' uses provider '${used}', an anthropic provider, which has no embeddings API: use an openai, azure_openai or scripted provider`,
+    );
+  }
+  if (name === undefined && defaultProviderOf(parts) === undefined && parts.providers.size !== 1) {
     sink.add(
       "KEEL109",
       step.keySpan,
-      `llm step '${step.id}' has no provider: set \`provider:\`${
+      `${step.type} step '${step.id}' has no provider: set \`provider:\`${
         parts.providers.size === 0
           ? " and declare it under `providers:`"
           : " or `defaults.provider`"
       }`,
     );
   }
+}
+
+function onlyProvider(parts: WorkflowParts): string | undefined {
+  return parts.providers.size === 1 ? [...parts.providers.keys()][0] : undefined;
+}
+
+function providerType(parts: WorkflowParts, id: string): string | undefined {
+  const p = isObj(parts.top.providers) ? parts.top.providers[id] : undefined;
+  return isObj(p) ? str(p.type) : undefined;
 }
 
 function defaultProviderOf(parts: WorkflowParts): string | undefined {

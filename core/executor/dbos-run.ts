@@ -464,7 +464,10 @@ class DistributedRun implements ScopeSource {
       return;
     }
     const state = this.units.get(unit.key)!;
-    const provider = step.type === "llm" ? providerOf(step, this.loaded.workflow) : undefined;
+    const provider =
+      step.type === "llm" || step.type === "embed"
+        ? providerOf(step, this.loaded.workflow)
+        : undefined;
     // An item's task names its step's dependencies by reference, recorded once per step: in the
     // task itself they would be copied into DBOS's tables once per item.
     const item = splitUnit(unit.key).scope !== null;

@@ -101,7 +101,7 @@ export const CODES = {
     severity: "error",
     name: "no-provider",
     summary:
-      "An `llm` step has no provider: set `provider`, `defaults.provider`, or declare exactly one provider.",
+      "An `llm` or `embed` step has no provider: set `provider`, `defaults.provider`, or declare exactly one provider.",
   },
   KEEL110: {
     severity: "error",
@@ -114,6 +114,12 @@ export const CODES = {
     name: "input-default-schema",
     summary:
       "An input's `default` breaks the input's own `schema` (enum, pattern, range…), or the schema is not valid JSON Schema.",
+  },
+  KEEL112: {
+    severity: "error",
+    name: "provider-cannot-embed",
+    summary:
+      "An `embed` step's provider has no embeddings API (`anthropic`): use an `openai`, `azure_openai` or `scripted` provider.",
   },
   KEEL201: {
     severity: "error",

@@ -10,8 +10,9 @@ export const STEP_TYPES = [
   "transform",
   "assert",
   "workflow",
+  "embed",
 ] as const;
-export const PROVIDER_TYPES = ["openai", "anthropic", "scripted"] as const;
+export const PROVIDER_TYPES = ["openai", "azure_openai", "anthropic", "scripted"] as const;
 /** The error kinds `retry.on` may name; a tool's error is `tool_error` unless it gives a kind. */
 export const ERROR_KINDS = [
   "timeout",
@@ -101,7 +102,7 @@ export const Retry = z
 export const Cache = z
   .union([z.boolean(), z.strictObject({ ttl: duration("How long a cached result stays valid") })])
   .describe(
-    "Reuse a previous result with the same inputs (and the same secrets, told apart by a fingerprint). Default `true` for `llm` steps (`defaults.cache` changes that); `http`, `shell`, `tool` and `transform` steps are cached only when they say `cache: true` or `{ ttl }`.",
+    "Reuse a previous result with the same inputs (and the same secrets, told apart by a fingerprint). Default `true` for `llm` and `embed` steps (`defaults.cache` changes that); `http`, `shell`, `tool` and `transform` steps are cached only when they say `cache: true` or `{ ttl }`.",
   );
 
 const providerCommon = {
@@ -443,6 +444,27 @@ const AssertStep = z
   })
   .describe("Fails the step when an assertion is false.");
 
+const EmbedStep = z
+  .strictObject({
+    type: z.literal("embed").describe("Embeddings of texts (an OpenAI-compatible embeddings API)."),
+    provider: ProviderId.describe(
+      "Provider id (`openai`, `azure_openai` or `scripted`); default `defaults.provider`, then the only provider declared.",
+    ).optional(),
+    model: template("Embedding model (an Azure deployment); overrides the provider's").optional(),
+    input: template(
+      "The text to embed, or a list of texts (one template whose value is a list): the output is one vector, or a list of them in order",
+    ),
+    dimensions: z
+      .int()
+      .min(1)
+      .describe("Length of each vector, for models that can shorten theirs.")
+      .optional(),
+    ...stepCommon,
+  })
+  .describe(
+    "Embeds texts with a provider's embeddings API, recorded, cached and replayed like a model call. Output: a vector (a list of numbers), or a list of vectors.",
+  );
+
 const WorkflowStep = z
   .strictObject({
     type: z.literal("workflow").describe("Another workflow file, run as a child run."),
@@ -495,6 +517,7 @@ export const Step = z
     TransformStep,
     AssertStep,
     WorkflowStep,
+    EmbedStep,
   ])
   .describe("A step of the workflow.");
 
@@ -549,6 +572,7 @@ export const Workflow = z
         transform: typeDefaults("transform"),
         assert: typeDefaults("assert"),
         workflow: typeDefaults("workflow"),
+        embed: typeDefaults("embed"),
         python: z
           .strictObject({
             interpreter: z

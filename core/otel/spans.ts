@@ -411,7 +411,7 @@ function attemptSpan(
 }
 
 /** The step types whose spans carry what their input and output say. */
-const TYPED = new Set(["llm", "tool", "http"]);
+const TYPED = new Set(["llm", "embed", "tool", "http"]);
 
 interface Typed {
   readonly name: string;
@@ -430,6 +430,8 @@ function typeSpecific(
   switch (info.type) {
     case "llm":
       return llmSpan(id, input, output, success, content);
+    case "embed":
+      return embedSpan(input, success);
     case "tool": {
       const attributes: Record<string, AttributeValue> = {
         [ATTR_GEN_AI_OPERATION_NAME]: GEN_AI_OPERATION_NAME_VALUE_EXECUTE_TOOL,
@@ -454,6 +456,28 @@ function typeSpecific(
     default:
       return { name: `${info.type} ${id}`, kind: "internal", attributes: {} };
   }
+}
+
+/** An `embed` step: `embeddings {model}`, its provider, model and input tokens (never the texts' vectors). */
+function embedSpan(input: Record<string, unknown>, success: AttemptRecord | undefined): Typed {
+  const model = typeof input.model === "string" ? input.model : undefined;
+  const providerType = typeof input.providerType === "string" ? input.providerType : undefined;
+  const attributes: Record<string, AttributeValue> = {
+    [ATTR_GEN_AI_OPERATION_NAME]: "embeddings",
+  };
+  if (providerType)
+    attributes[ATTR_GEN_AI_PROVIDER_NAME] = PROVIDER_NAMES[providerType] ?? providerType;
+  if (typeof input.provider === "string") attributes["keel.provider.id"] = input.provider;
+  if (model) attributes[ATTR_GEN_AI_REQUEST_MODEL] = model;
+  if (Array.isArray(input.input)) attributes["keel.embed.texts"] = input.input.length;
+  if (typeof input.baseUrl === "string") Object.assign(attributes, serverOf(input.baseUrl));
+  const meta = success?.origin === "live" ? success.meta : null;
+  if (meta) {
+    if (typeof meta.model === "string") attributes[ATTR_GEN_AI_RESPONSE_MODEL] = meta.model;
+    const usage = asObject(meta.usage);
+    if (typeof usage.input === "number") attributes[ATTR_GEN_AI_USAGE_INPUT_TOKENS] = usage.input;
+  }
+  return { name: model ? `embeddings ${model}` : "embeddings", kind: "client", attributes };
 }
 
 function llmSpan(

@@ -172,7 +172,7 @@ function refusingEffects(
   const run = createNodeEffects({ providers: {}, dir }).tool;
   const tool: Effects["tool"] = (call, signal, scope) =>
     pure.has(`${call.module}#${call.exportName}`) ? run(call, signal, scope) : refuse();
-  return { now: () => startedAt, llm: refuse, http: refuse, shell: refuse, tool };
+  return { now: () => startedAt, llm: refuse, embed: refuse, http: refuse, shell: refuse, tool };
 }
 
 /**

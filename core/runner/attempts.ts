@@ -27,7 +27,7 @@ export async function runAttempts(
   cancellable: boolean,
 ): Promise<void> {
   const wf = r.o.workflow;
-  const own = step.type === "llm" ? providerOf(step, wf) : undefined;
+  const own = step.type === "llm" || step.type === "embed" ? providerOf(step, wf) : undefined;
   let provider = own;
   let policy = stepRetryPolicy(step, wf, provider);
   let tries = 0;

@@ -1,7 +1,7 @@
 // The result cache (docs/runner.md, "Cache"): a step whose resolved input, provider, model and
 // parameters (and, for a tool, its module's text; for a scripted provider, its replies) are the
 // same as an earlier successful run's reuses that result, and so do the secrets it uses.
-// Which steps use it: `llm` by default; `http`, `shell`, `tool` and `transform` only when the step
+// Which steps use it: `llm` and `embed` by default; `http`, `shell`, `tool` and `transform` only when the step
 // itself says `cache: true` or `{ ttl }` (or its type's `defaults.<type>.cache` does);
 // `defaults.cache` applies to `llm`. `cache: false` turns it off.
 import { scryptSync } from "node:crypto";
@@ -23,7 +23,7 @@ type CacheSetting = boolean | { ttl: string } | undefined;
 export function cachePolicy(step: Step, workflow: Workflow): CachePolicy {
   const own = (step.cache ?? typeDefaults(step, workflow)?.cache) as CacheSetting;
   // An http GET reaches a server whose answer may change at any time: cached only when asked.
-  const byDefault = step.type === "llm";
+  const byDefault = step.type === "llm" || step.type === "embed";
   const setting = own ?? (byDefault ? ((workflow.defaults?.cache as CacheSetting) ?? true) : false);
   if (setting === false) return { enabled: false };
   if (setting === true) return { enabled: true };

@@ -61,6 +61,27 @@ export interface LlmStream {
   readonly scope?: AttemptScope;
 }
 
+/** An embedding call as resolved from an `embed` step: exactly what is sent (and recorded). */
+export interface EmbedRequest {
+  readonly provider: string;
+  readonly providerType: "openai" | "azure_openai" | "scripted";
+  readonly model: string | null;
+  /** The texts, in order: one vector comes back for each. */
+  readonly input: readonly string[];
+  readonly dimensions: number | null;
+  readonly baseUrl: string | null;
+  readonly headers: Readonly<Record<string, string>>;
+  /** Azure OpenAI's `api-version` (the deployment is `model`). */
+  readonly apiVersion?: string;
+}
+
+export interface EmbedResponse {
+  /** One vector per text of the request, in its order. */
+  readonly vectors: readonly (readonly number[])[];
+  readonly servedModel: string | null;
+  readonly usage: { readonly input: number; readonly output: number } | null;
+}
+
 export interface HttpRequest {
   readonly method: string;
   readonly url: string;
@@ -145,6 +166,8 @@ export interface Effects {
     apiKey?: string,
     stream?: LlmStream,
   ): Promise<LlmResponse>;
+  /** Embeddings of texts; `apiKey` is passed apart from the request, which is recorded. */
+  embed(request: EmbedRequest, signal: AbortSignal, apiKey?: string): Promise<EmbedResponse>;
   http(request: HttpRequest, signal: AbortSignal): Promise<HttpResponse>;
   shell(command: ShellCommand, signal: AbortSignal, scope?: AttemptScope): Promise<ShellResult>;
   tool(call: ToolCall, signal: AbortSignal, scope?: AttemptScope): Promise<unknown>;

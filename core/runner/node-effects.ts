@@ -6,6 +6,8 @@ import { Worker } from "node:worker_threads";
 import type { Provider } from "../model/schema";
 import type {
   AttemptScope,
+  EmbedRequest,
+  EmbedResponse,
   Effects,
   HttpRequest,
   HttpResponse,
@@ -17,8 +19,8 @@ import type {
   ToolCall,
 } from "./effects";
 import { StepError, TOOL_ERROR_KINDS, type ErrorKind } from "./errors";
-import { answerScripted, type ScriptedConfig } from "./providers/scripted";
-import { callOpenAi } from "./providers/openai";
+import { answerScripted, embedScripted, type ScriptedConfig } from "./providers/scripted";
+import { callOpenAi, embedOpenAi } from "./providers/openai";
 import { callAnthropic } from "./providers/anthropic";
 import { withoutSecrets } from "../node/secrets";
 import { processStart } from "../node/processes";
@@ -56,12 +58,34 @@ export function createNodeEffects(options: NodeEffectsOptions): Effects {
       stream
         ? streamModel(options, request, signal, apiKey, stream)
         : callModel(options, request, signal, apiKey),
+    embed: (request, signal, apiKey) => embedTexts(options, request, signal, apiKey),
     http: fetchHttp,
     shell: runCommand,
     tool: runTool,
     python: (call, signal, scope) => python.call(call, signal, scope),
     close: () => python.close(),
   };
+}
+
+async function embedTexts(
+  options: NodeEffectsOptions,
+  request: EmbedRequest,
+  signal: AbortSignal,
+  apiKey: string | undefined,
+): Promise<EmbedResponse> {
+  const provider = options.providers[request.provider];
+  if (!provider) throw new StepError("config", `unknown provider '${request.provider}'`);
+  if (provider.type === "scripted") return embedScripted(provider as ScriptedConfig, request);
+  return embedOpenAi(
+    request,
+    {
+      baseUrl: request.baseUrl,
+      apiKey,
+      headers: request.headers,
+      ...(request.apiVersion !== undefined ? { azure: { apiVersion: request.apiVersion } } : {}),
+    },
+    signal,
+  );
 }
 
 async function callModel(

@@ -80,6 +80,7 @@ export const DEFAULT_TIMEOUTS: Readonly<Record<Step["type"], string | undefined>
   assert: undefined,
   // A child run's own steps have their time limits; the whole child has one only when set.
   workflow: undefined,
+  embed: "2m",
 };
 
 /**

@@ -3,7 +3,14 @@
 // when it touches the world.
 import { resolve } from "node:path";
 import type { Provider, Step, Workflow } from "../model/schema";
-import type { AttemptScope, Effects, LlmMessage, LlmRequest, LlmResponse } from "./effects";
+import type {
+  AttemptScope,
+  EmbedRequest,
+  Effects,
+  LlmMessage,
+  LlmRequest,
+  LlmResponse,
+} from "./effects";
 import { StepError } from "./errors";
 import { toolModuleHash } from "./cache";
 import { chooseInterpreter, isPythonTool, lockfileHash } from "./python/interpreter";
@@ -172,7 +179,63 @@ function* prepare(
       return yield* prepareTool(step, env);
     case "workflow":
       return yield* prepareWorkflow(step, env);
+    case "embed":
+      return yield* prepareEmbed(step, env, providerOverride);
   }
+}
+
+/** An `embed` step: its texts (one, or a list) and the provider's embeddings API. */
+function* prepareEmbed(
+  step: Extract<Step, { type: "embed" }>,
+  env: StepEnv,
+  providerOverride: string | undefined,
+): Preparation {
+  const providerId = providerOverride ?? providerOf(step, env.workflow);
+  const provider = providerId ? env.workflow.providers?.[providerId] : undefined;
+  if (!providerId || !provider) throw new StepError("config", "embed step has no provider");
+  if (provider.type === "anthropic")
+    throw new StepError(
+      "config",
+      `provider '${providerId}' is an anthropic provider, which has no embeddings API: use an openai, azure_openai or scripted provider`,
+    );
+  const value = toJson(yield step.input);
+  const one = typeof value === "string";
+  if (!one && !(Array.isArray(value) && value.every((t) => typeof t === "string")))
+    throw new StepError(
+      "expression",
+      `the input of an embed step must be a text or a list of texts, not ${Array.isArray(value) ? "a list holding other values" : value === null ? "null" : typeof value}`,
+    );
+  const connection = yield* renderConnection(provider);
+  const request: EmbedRequest = {
+    provider: providerId,
+    providerType: provider.type,
+    // A step's own model applies to its provider only; a fallback uses the fallback's model.
+    model:
+      (step.model !== undefined && !providerOverride ? asText(yield step.model) : undefined) ??
+      (provider.type === "azure_openai" ? provider.deployment : provider.model) ??
+      null,
+    input: one ? [value] : (value as string[]),
+    dimensions: step.dimensions ?? null,
+    baseUrl: connection.baseUrl,
+    headers: connection.headers,
+    ...(provider.type === "azure_openai" ? { apiVersion: provider.api_version } : {}),
+  };
+  return {
+    input: request,
+    effectful: provider.type !== "scripted",
+    provider: providerId,
+    execute: async (effects, signal) => {
+      const r = await effects.embed(request, signal, connection.apiKey);
+      if (r.vectors.length !== request.input.length)
+        throw new StepError(
+          "invalid_output",
+          `provider '${providerId}' returned ${r.vectors.length} embeddings for ${request.input.length} texts`,
+        );
+      // Recorded like a model call's reply (served model, usage); an embedding has no text.
+      const reply = { ...r, text: "", responseId: null, fingerprint: null };
+      return { value: one ? r.vectors[0] : r.vectors, reply };
+    },
+  };
 }
 
 function* prepareWorkflow(step: Extract<Step, { type: "workflow" }>, env: StepEnv): Preparation {

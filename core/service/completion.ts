@@ -430,6 +430,7 @@ const STEP_BODIES: Record<(typeof STEP_TYPES)[number], string[]> = {
   transform: ["expr: ${2:inputs}"],
   assert: ["that: ${2:true}", "message: ${3:What went wrong}"],
   workflow: ["uses: ./${2:child.keel.yaml}", "with: {}"],
+  embed: ['input: "${2:${{ inputs.text }}}"'],
 };
 
 function stepSnippets(indent: number, where: Span): CompletionItem[] {

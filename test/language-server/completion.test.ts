@@ -119,6 +119,7 @@ test("values: step types, enums, provider ids and step ids in needs", async () =
     "transform",
     "assert",
     "workflow",
+    "embed",
   ]);
   assert.deepEqual(
     labels(await completeAt("    needs: [rank]", "    needs: [rank]\n    provider: ‸")),
@@ -148,6 +149,7 @@ test("under steps:, snippets insert a new step of each type, indented for the fi
     "transform step",
     "assert step",
     "workflow step",
+    "embed step",
   ]);
   const http = items[1]!;
   assert.equal(http.insertTextFormat, 2);

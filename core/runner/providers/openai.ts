@@ -2,7 +2,7 @@
 // The client is built with everything explicit (docs/runner.md, "Providers"): no retries of its own
 // (Keel's policy records every attempt), no key, URL, organisation or project from the environment.
 import OpenAI, { AzureOpenAI } from "openai";
-import type { LlmRequest, LlmResponse } from "../effects";
+import type { EmbedRequest, EmbedResponse, LlmRequest, LlmResponse } from "../effects";
 import { StepError } from "../errors";
 import { classifyProviderError } from "./classify";
 import { clientCache, clientSettings, type Connection } from "./connection";
@@ -117,4 +117,38 @@ async function streamOpenAi(
     );
   }
   return { text, servedModel, responseId, fingerprint, usage };
+}
+
+/** Embeddings through the SDK's `embeddings.create` (OpenAI, Azure OpenAI, any compatible server). */
+export async function embedOpenAi(
+  request: EmbedRequest,
+  c: Connection,
+  signal: AbortSignal,
+): Promise<EmbedResponse> {
+  try {
+    const r = await (
+      await client(c)
+    ).embeddings.create(
+      {
+        model: request.model ?? "text-embedding-3-small",
+        input: [...request.input],
+        encoding_format: "float",
+        ...(request.dimensions !== null ? { dimensions: request.dimensions } : {}),
+      },
+      { signal },
+    );
+    const data = [...(r.data ?? [])].sort((a, b) => a.index - b.index);
+    if (data.some((d) => !Array.isArray(d.embedding)))
+      throw new StepError(
+        "server_error",
+        `provider '${request.provider}': a reply without vectors`,
+      );
+    return {
+      vectors: data.map((d) => d.embedding),
+      servedModel: r.model ?? null,
+      usage: r.usage ? { input: r.usage.prompt_tokens, output: 0 } : null,
+    };
+  } catch (e) {
+    throw classifyProviderError(e, signal, request.provider);
+  }
 }

@@ -7,7 +7,7 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parse } from "yaml";
-import type { LlmRequest, LlmResponse } from "../effects";
+import type { EmbedRequest, EmbedResponse, LlmRequest, LlmResponse } from "../effects";
 import { StepError } from "../errors";
 import { durationMs } from "../policy";
 import { sha256 } from "../recorder";
@@ -107,4 +107,31 @@ function wait(ms: number, signal: AbortSignal): Promise<void> {
     };
     signal.addEventListener("abort", onAbort, { once: true });
   });
+}
+
+/** Vectors a scripted provider answers embeddings with. */
+const SCRIPTED_DIMENSIONS = 8;
+
+/**
+ * A scripted provider's embeddings: a vector made from each text's sha256, the same for the same
+ * text on every run and machine (offline, in CI), unit length, so cosine similarity is a dot product.
+ */
+export function embedScripted(config: ScriptedConfig, request: EmbedRequest): EmbedResponse {
+  const size = request.dimensions ?? SCRIPTED_DIMENSIONS;
+  const vectors = request.input.map((text) => {
+    const raw: number[] = [];
+    for (let block = 0; raw.length < size; block++) {
+      const hash = sha256(`${block}\u0000${text}`);
+      for (let i = 0; i + 4 <= hash.length && raw.length < size; i += 4)
+        raw.push(parseInt(hash.slice(i, i + 4), 16) / 0x7fff - 1);
+    }
+    const norm = Math.hypot(...raw) || 1;
+    return raw.map((x) => Math.round((x / norm) * 1e6) / 1e6);
+  });
+  const tokens = request.input.reduce((n, t) => n + Math.ceil(t.length / 4), 0);
+  return {
+    vectors,
+    servedModel: request.model ?? config.model ?? "scripted",
+    usage: { input: tokens, output: 0 },
+  };
 }

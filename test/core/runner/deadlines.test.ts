@@ -100,6 +100,7 @@ steps:
   call: { type: http, url: "http://127.0.0.1:1/" }
   use: { type: tool, uses: ./t.js#run }
   cmd: { type: shell, command: ["true"] }
+  vec: { type: embed, provider: p, input: hi }
   calc: { type: transform, expr: "1" }
   own: { type: shell, command: ["true"], timeout: 5s }
 `,
@@ -111,6 +112,7 @@ steps:
   assert.equal(at("call"), "2m");
   assert.equal(at("use"), "10m");
   assert.equal(at("cmd"), "1h");
+  assert.equal(at("vec", "p"), "2m");
   assert.equal(at("calc"), undefined);
   assert.equal(at("own"), "5s");
   // A provider's and the workflow's settings come before the type's default.
@@ -121,6 +123,7 @@ steps:
   );
   assert.deepEqual(Object.keys(DEFAULT_TIMEOUTS).sort(), [
     "assert",
+    "embed",
     "http",
     "llm",
     "shell",

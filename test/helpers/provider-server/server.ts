@@ -143,6 +143,42 @@ export async function startProviderServer(): Promise<ProviderServer> {
   const server = createServer((req, res) => {
     void (async () => {
       const raw = await readBody(req);
+      const path = new URL(req.url ?? "/", "http://x").pathname;
+      if (req.method === "POST" && /^(\/v1|\/openai\/deployments\/[^/]+)\/embeddings$/.test(path)) {
+        // Embeddings: a status behaviour from the queue fails the call; anything else answers
+        // each text with a vector made from its characters (the same text, the same vector).
+        const request = record(req, "openai", raw);
+        const step = queue.shift() ?? fallback;
+        const behaviour = typeof step === "function" ? step(request) : step;
+        request.behaviour = behaviour;
+        append(request);
+        if ("status" in behaviour) {
+          const body = openaiFormat.errorBody(behaviour.status, behaviour.message ?? "failed");
+          res.writeHead(behaviour.status, { "content-type": "application/json" });
+          res.end(JSON.stringify(body));
+          return;
+        }
+        const b = request.body as {
+          input?: string | string[];
+          model?: string;
+          dimensions?: number;
+        };
+        const texts = Array.isArray(b.input) ? b.input : [b.input ?? ""];
+        const size = b.dimensions ?? 4;
+        const vector = (t: string) =>
+          Array.from(
+            { length: size },
+            (_, i) => ((t.charCodeAt(i % Math.max(1, t.length)) || 0) % 97) / 97,
+          );
+        const body = {
+          object: "list",
+          data: texts.map((t, index) => ({ object: "embedding", index, embedding: vector(t) })),
+          model: b.model ?? "embed-test",
+          usage: { prompt_tokens: texts.join(" ").length, total_tokens: texts.join(" ").length },
+        };
+        res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(body));
+        return;
+      }
       const format =
         req.method === "POST" ? routeOf(new URL(req.url ?? "/", "http://x").pathname) : undefined;
       if (!format) {
