@@ -72,9 +72,7 @@ export class RunCore implements ScopeSource {
       o.workflow,
     );
     this.dir = o.workflowPath.replace(/[\\/][^\\/]*$/, "") || ".";
-    this.prompts = new PromptFiles(this.dir, o.promptTexts, (text) =>
-      this.recorder.textBlob(text),
-    );
+    this.prompts = new PromptFiles(this.dir, o.promptTexts, (text) => this.recorder.textBlob(text));
     for (const id of o.graph.ids) {
       const state = pendingState();
       this.states.set(id, state);
