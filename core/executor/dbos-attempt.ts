@@ -34,6 +34,7 @@ import type { AttemptScope } from "../runner/effects";
 import { Redactor } from "../runner/redact";
 import { contextWith, type RunContext } from "../runner/scope";
 import { prepareStep, type PreparedStep, type StepOutput } from "../runner/steps";
+import { PromptFiles } from "../runner/prompt-files";
 import type { StepState } from "../runner/types";
 import {
   loadRecorded,
@@ -181,7 +182,10 @@ export async function executeAttempt(w: WorkerContext, task: AttemptTask): Promi
     });
   };
 
-  const env = { workflow: wf, dir: loaded.dir };
+  // A prompt file is read on this worker, as a tool's module is, and its text stored in the run's
+  // record with the attempt, so the input's `promptFile.hash` names a text the record holds.
+  const prompts = new PromptFiles(loaded.dir, undefined, (text) => recorder.textBlob(text));
+  const env = { workflow: wf, dir: loaded.dir, prompts };
   const override = task.fallback ? provider : undefined;
   const timeout = stepTimeout(step, wf, provider);
   const cache = cachePolicy(step, wf);

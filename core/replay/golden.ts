@@ -8,7 +8,13 @@ import { dirname, isAbsolute, relative, resolve } from "node:path";
 import type { AttemptRecord, EventRecord, Finding, RunRecord, WriteBatch } from "../record/records";
 import { INLINE_MAX, inlineRef, inlineValue } from "../record/refs";
 import { sha256 } from "../runner/recorder";
-import { EVENT_REF_FIELDS, eventRefs, recordedRun, type RecordedRun } from "./record";
+import {
+  EVENT_REF_FIELDS,
+  eventRefs,
+  promptFileRefs,
+  recordedRun,
+  type RecordedRun,
+} from "./record";
 
 export const GOLDEN_VERSION = 1;
 export const GOLDEN_SUFFIX = ".keel-run.json";
@@ -67,6 +73,8 @@ export function toGolden(record: RecordedRun, workflow: string): GoldenFile {
   for (const a of record.attempts) {
     keep(a.inputHash);
     keep(a.outputHash);
+    // The prompt files' texts the attempt rendered: a replay renders them again.
+    for (const ref of promptFileRefs(record.text(a.inputHash))) keep(ref.hash);
   }
   for (const e of record.events) for (const ref of eventRefs(e)) keep(ref);
   const { workflowPath: _path, ownerPid: _pid, heartbeatAt: _beat, ...run } = record.run;
