@@ -565,7 +565,10 @@ export const Workflow = z
         timeout: duration("Time limit of one attempt of every step").optional(),
         retry: Retry.optional(),
         cache: Cache.optional(),
-        llm: typeDefaults("llm", { params: LlmStep.shape.params }),
+        llm: typeDefaults("llm", {
+          params: LlmStep.shape.params,
+          stream: LlmStep.shape.stream,
+        }),
         http: typeDefaults("http"),
         tool: typeDefaults("tool"),
         shell: typeDefaults("shell"),

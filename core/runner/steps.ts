@@ -367,7 +367,8 @@ function* prepareLlm(
     provider: providerId,
     execute: async (effects, signal, at) => {
       // Streaming changes how the reply arrives, never what is asked: it is not in the request.
-      const stream = step.stream ? { scope: at } : undefined;
+      const streams = step.stream ?? env.workflow.defaults?.llm?.stream;
+      const stream = streams ? { scope: at } : undefined;
       const reply = await effects.llm(request, signal, connection.apiKey, stream);
       if (!request.json) return { value: reply.text, reply };
       try {

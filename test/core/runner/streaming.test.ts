@@ -91,6 +91,25 @@ test("a step without stream: true reports no chunks and records no stream meta",
   assert.equal((run.attempts[0]!.meta as { stream?: unknown }).stream, undefined);
 });
 
+test("defaults.llm.stream streams every llm step that does not say; a step's stream: false wins", async () => {
+  const base = scripted(`        chunks: ["Hel", "lo"]`).replace("    stream: true\n", "");
+  const on = await runStreaming(
+    base.replace("steps:", "defaults:\n  llm: { stream: true }\nsteps:"),
+  );
+  assert.deepEqual(on.result.outputs, { said: "Hello" });
+  assert.deepEqual(
+    on.chunks.map((c) => c.text),
+    ["Hel", "lo"],
+  );
+  assert.equal((on.attempts[0]!.meta as { stream: { chunks: number } }).stream.chunks, 2);
+  const off = await runStreaming(
+    base
+      .replace("steps:", "defaults:\n  llm: { stream: true }\nsteps:")
+      .replace("    prompt:", "    stream: false\n    prompt:"),
+  );
+  assert.equal(off.chunks.length, 0);
+});
+
 test("a secret split across chunks is recorded as its mark, and the parts cut the redacted text without a piece of it", async () => {
   const [a, b] = [SECRET.slice(0, 9), SECRET.slice(9)];
   const run = await runStreaming(scripted(`        chunks: ["key: ", "${a}", "${b}", " done"]`));
