@@ -112,7 +112,7 @@ export function rootNames(
   role: SiteRole,
   step: Readonly<Obj> | undefined,
 ): string[] {
-  if (owner === "provider") return ["inputs", "env", "secrets"];
+  if (owner === "provider" || owner === "defaults") return ["inputs", "env", "secrets"];
   const roots = ["inputs", "steps", "run", "env", "secrets"];
   if (owner !== "step") return roots;
   // `for_each` and `if` are evaluated once for the step, before any item.
@@ -180,6 +180,14 @@ function checkRef(
         "KEEL210",
         span(root.start, root.end),
         `provider '${site.owner.id}' cannot read step outputs: providers may use inputs, env and secrets only`,
+      );
+      return;
+    }
+    if (root.name === "steps" && site.owner.kind === "defaults") {
+      sink.add(
+        "KEEL210",
+        span(root.start, root.end),
+        `defaults.${site.owner.id} cannot read step outputs: it applies to every ${site.owner.id} step, so it may use inputs, env and secrets only`,
       );
       return;
     }

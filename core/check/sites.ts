@@ -11,6 +11,8 @@ import { scanTemplates, wholeTemplate } from "../expr/template";
 export type SiteOwner =
   | { readonly kind: "step"; readonly id: string }
   | { readonly kind: "provider"; readonly id: string }
+  /** `defaults.<type>`'s templates (`defaults.llm.params`): shared by every step of the type. */
+  | { readonly kind: "defaults"; readonly id: string }
   | { readonly kind: "outputs"; readonly id: string };
 
 /**
@@ -107,7 +109,7 @@ export function collectStepSites(
   return sites;
 }
 
-/** The expression sites outside the steps: providers' templates, then `outputs`. */
+/** The expression sites outside the steps: providers' templates, `defaults.llm.params`, then `outputs`. */
 export function collectHeaderSites(
   text: string,
   value: unknown,
@@ -132,6 +134,11 @@ export function collectHeaderSites(
         );
       }
     }
+  });
+  forEachEntry(top.defaults, children.get("defaults"), (type, d, loc) => {
+    const params = loc.children?.get("params");
+    if (isObj(d) && params && "params" in d)
+      add.templates({ kind: "defaults", id: type }, "value", d.params, params);
   });
   forEachEntry(top.outputs, children.get("outputs"), (name, v, loc) => {
     add.bare({ kind: "outputs", id: name }, "value", v, loc);

@@ -176,7 +176,7 @@ export const CODES = {
     severity: "error",
     name: "provider-step-reference",
     summary:
-      "A provider's settings reference a step's output; providers may use inputs, env and secrets only.",
+      "A provider's settings, or `defaults.llm.params`, reference a step's output; they apply before (or to every) step, so they may use inputs, env and secrets only.",
   },
   KEEL211: {
     severity: "warning",
