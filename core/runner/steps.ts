@@ -220,6 +220,9 @@ function* prepareEmbed(
     headers: connection.headers,
     ...(provider.type === "azure_openai" ? { apiVersion: provider.api_version } : {}),
   };
+  // No text, no call: the embeddings APIs refuse an empty input.
+  if (request.input.length === 0)
+    return { input: request, effectful: false, execute: async () => ({ value: [] }) };
   return {
     input: request,
     effectful: provider.type !== "scripted",

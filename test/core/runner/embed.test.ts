@@ -72,6 +72,21 @@ test("an embed step sends its texts to the embeddings API and outputs a vector p
   assert.equal(server.requests.length, before);
 });
 
+test("an embed step over an empty list outputs an empty list and calls no provider", async () => {
+  server.reset();
+  const run = await runText(FLOW.replace(`'["refund please", "login broken"]'`, "'[]'"), {
+    env: env(),
+    secrets: { OA_KEY: KEY },
+  });
+  assert.equal(run.result.status, "succeeded", run.result.error ?? "");
+  assert.deepEqual((run.result.outputs as { many: unknown }).many, []);
+  // Only the single text of the other step reached the server.
+  assert.deepEqual(
+    server.requests.map((r) => (r.body as { input: unknown }).input),
+    [["refund please"]],
+  );
+});
+
 test("an embed step's provider failure is classified and retried like a model call's", async () => {
   server.reset();
   server.script([{ status: 500 }, { status: 500 }]);
