@@ -6,7 +6,8 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { diffRuns } from "@keel/core/replay/diff";
-import type { RecordedRun } from "@keel/core/replay/record";
+import { recordedRun } from "@keel/core/replay/record";
+import type { AttemptRecord, EventRecord, RunRecord } from "@keel/core/record/records";
 import { DiffMessage, type RecordingMessage } from "@keel/core/protocol/webview";
 import {
   DARK,
@@ -88,12 +89,15 @@ const marks = (page: Page) =>
 
 test("the message the host builds from the core's diffRuns is accepted as it is", () => {
   const r = recordingOf() as unknown as RecordingMessage;
+  // A RecordedRun as the host reads one (recordedRun), over the recording's events and attempts.
   const run = (id: string) =>
-    ({
-      run: { id },
-      events: r.events.map((e) => ({ ...e, runId: id })),
-      attempts: r.attempts.map((a) => ({ ...a, runId: id })),
-    }) as unknown as RecordedRun;
+    recordedRun({
+      run: { id, sourceHash: "", inputsHash: "" } as unknown as RunRecord,
+      events: r.events.map((e) => ({ ...e, runId: id })) as unknown as EventRecord[],
+      attempts: r.attempts.map((a) => ({ ...a, runId: id })) as unknown as AttemptRecord[],
+      findings: [],
+      texts: new Map(),
+    });
   const parsed = DiffMessage.safeParse({ type: "diff", ...diffRuns(run(A), run(B)) });
   assert.ok(parsed.success, JSON.stringify(parsed.error?.issues));
   assert.equal(parsed.data.firstDivergence, null);
