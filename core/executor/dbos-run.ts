@@ -60,6 +60,7 @@ import {
   dependencyViews,
   scopeFor,
   shouldRun,
+  withNames,
   type RunContext,
   type ScopeSource,
 } from "../runner/scope";
@@ -1066,11 +1067,6 @@ class DistributedRun implements ScopeSource {
 }
 
 const isoNow = () => new Date().toISOString();
-
-/** The scope with more names beside the step's (`item`, `index`, `iteration`, `output`). */
-function withNames(scope: ExprScope, names: Record<string, unknown>): ExprScope {
-  return { ...scope, context: { ...scope.context, ...names } };
-}
 
 /** The workflow's secrets this worker has; an attempt on a worker without one fails with why. */
 function availableSecrets(w: WorkerContext, names: readonly string[]): Record<string, string> {

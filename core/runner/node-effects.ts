@@ -24,7 +24,7 @@ import { callOpenAi, embedOpenAi } from "./providers/openai";
 import { callAnthropic } from "./providers/anthropic";
 import { withoutSecrets } from "../node/secrets";
 import { processStart } from "../node/processes";
-import { isIdleTimeout, unlimitedDispatcher } from "./providers/connection";
+import { isIdleTimeout, unlimitedDispatcher, type Connection } from "./providers/connection";
 import { PythonWorkers } from "./python/workers";
 
 export interface NodeEffectsOptions {
@@ -76,16 +76,20 @@ async function embedTexts(
   const provider = options.providers[request.provider];
   if (!provider) throw new StepError("config", `unknown provider '${request.provider}'`);
   if (provider.type === "scripted") return embedScripted(provider as ScriptedConfig, request);
-  return embedOpenAi(
-    request,
-    {
-      baseUrl: request.baseUrl,
-      apiKey,
-      headers: request.headers,
-      ...(request.apiVersion !== undefined ? { azure: { apiVersion: request.apiVersion } } : {}),
-    },
-    signal,
-  );
+  return embedOpenAi(request, connectionOf(request, apiKey), signal);
+}
+
+/** Where a model or embeddings call goes, as its provider client is built for it. */
+function connectionOf(
+  request: Pick<LlmRequest, "baseUrl" | "headers" | "apiVersion">,
+  apiKey: string | undefined,
+): Connection {
+  return {
+    baseUrl: request.baseUrl,
+    apiKey,
+    headers: request.headers,
+    ...(request.apiVersion !== undefined ? { azure: { apiVersion: request.apiVersion } } : {}),
+  };
 }
 
 async function callModel(
@@ -99,12 +103,7 @@ async function callModel(
   if (!provider) throw new StepError("config", `unknown provider '${request.provider}'`);
   if (provider.type === "scripted")
     return answerScripted(provider as ScriptedConfig, request, options.dir, signal, onChunk);
-  const connection = {
-    baseUrl: request.baseUrl,
-    apiKey,
-    headers: request.headers,
-    ...(request.apiVersion !== undefined ? { azure: { apiVersion: request.apiVersion } } : {}),
-  };
+  const connection = connectionOf(request, apiKey);
   return provider.type === "openai" || provider.type === "azure_openai"
     ? callOpenAi(request, connection, signal, onChunk)
     : callAnthropic(request, connection, signal, onChunk);

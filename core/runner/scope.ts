@@ -88,3 +88,8 @@ export async function shouldRun(
   if (calls.length === 0) return success && !src.cancelled() && value === true;
   return value === true;
 }
+
+/** The scope with more names beside the step's (`item`, `index`, `iteration`, `previous`, `output`). */
+export function withNames(scope: ExprScope, names: Record<string, unknown>): ExprScope {
+  return { ...scope, context: { ...scope.context, ...names } };
+}

@@ -27,6 +27,7 @@ import {
   type WorkflowStep,
 } from "./repeat";
 import type { RunCore } from "./run-core";
+import { withNames } from "./scope";
 import type { StepState } from "./types";
 
 /** The longest quick items hold the event loop before they let other work go on. */
@@ -197,9 +198,4 @@ async function runRepeat(
   }
   r.units.get(unit)!.iterations = iterations;
   r.outcomes.fail(unit, untilNeverHeld(repeat), 0);
-}
-
-/** The scope with more names beside the step's (`item`, `index`, `iteration`, `previous`, `output`). */
-function withNames(scope: ExprScope, names: Record<string, unknown>): ExprScope {
-  return { ...scope, context: { ...scope.context, ...names } };
 }
