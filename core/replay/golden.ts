@@ -136,9 +136,20 @@ export function portableGolden(
           : v;
   const values: Record<string, string> = {};
   const refs = new Map<string, string>();
+  // The prompt files' texts are files, as the source is: kept as they were read, never rewritten
+  // (and their hashes stay the ones the attempts' inputs name).
+  const files = new Set(
+    golden.attempts.flatMap((a) =>
+      promptFileRefs(inlineValue(a.inputHash) ?? golden.values[a.inputHash]).map((f) => f.hash),
+    ),
+  );
   /** A value's reference after its text is rewritten (the same reference when nothing changed). */
   const ref = (r: string | null): string | null => {
     if (r === null || r === golden.run.sourceHash) return r;
+    if (files.has(r)) {
+      if (golden.values[r] !== undefined) values[r] = golden.values[r];
+      return r;
+    }
     const known = refs.get(r);
     if (known !== undefined) return known;
     const before = inlineValue(r) ?? golden.values[r];

@@ -44,3 +44,30 @@ test("keel diff names the prompt file that changed; replay uses the recorded tex
   assert.equal(current.divergence.field, "prompt file");
   assert.match(current.divergence.message, /it first differs at \.\/prompts\/draft\.md:5/);
 });
+
+test("keel export of a run with a prompt file keeps the file's text as read; keel test and an imported replay pass, an edited file fails keel test", () => {
+  const dir = workspace({ "flow.keel.yaml": FLOW, "prompts/draft.md": PROMPT });
+  assert.equal(keel(["run", "flow.keel.yaml"], dir).code, 0);
+  const exported = keel(["export", "latest"], dir);
+  assert.equal(exported.code, 0, exported.stderr);
+  const golden = JSON.parse(exported.stdout) as {
+    run: { id: string };
+    values: Record<string, string>;
+  };
+  assert.ok(Object.values(golden.values).includes(PROMPT), "the prompt text is in the file");
+  writeFileSync(join(dir, "flow.keel-run.json"), exported.stdout);
+  const passed = keel(["test"], dir);
+  assert.equal(passed.code, 0, passed.stdout + passed.stderr);
+
+  const fresh = workspace({ "flow.keel.yaml": FLOW, "prompts/draft.md": PROMPT });
+  writeFileSync(join(fresh, "flow.keel-run.json"), exported.stdout);
+  assert.equal(keel(["import", "flow.keel-run.json"], fresh).code, 0);
+  writeFileSync(join(fresh, "prompts/draft.md"), PROMPT.replace("Be brief.", "Be kind."));
+  const replay = JSON.parse(keel(["replay", golden.run.id, "--json"], fresh).stdout) as {
+    divergence: unknown;
+  };
+  assert.equal(replay.divergence, null);
+  const failed = keel(["test"], fresh);
+  assert.equal(failed.code, 1, failed.stdout);
+  assert.match(failed.stdout, /prompts\/draft\.md/);
+});
