@@ -11,6 +11,7 @@ export const STEP_TYPES = [
   "assert",
   "workflow",
   "embed",
+  "agent",
 ] as const;
 export const PROVIDER_TYPES = ["openai", "azure_openai", "anthropic", "scripted"] as const;
 /** The error kinds `retry.on` may name; a tool's error is `tool_error` unless it gives a kind. */
@@ -38,6 +39,7 @@ export const BARE_STEP_KEYS: ReadonlySet<string> = new Set([
   "that",
   "for_each",
   "key",
+  "messages",
 ]);
 
 /**
@@ -300,13 +302,23 @@ const LlmStep = z
     system: template("System prompt").optional(),
     prompt: template("The user prompt").optional(),
     messages: z
-      .array(
-        z.strictObject({
-          role: z.enum(["system", "user", "assistant"]).describe("Who speaks."),
-          content: template("The message text"),
-        }),
-      )
-      .describe("A conversation, instead of `prompt`.")
+      .union([
+        z.array(
+          z.strictObject({
+            role: z.enum(["system", "user", "assistant", "tool"]).describe("Who speaks."),
+            content: template("The message text"),
+            tool_call_id: template(
+              "A `tool` message: the id of the tool call it answers",
+            ).optional(),
+          }),
+        ),
+        z
+          .string()
+          .describe(
+            "A chat history built at run time: a JSONata expression, written bare, whose value is a list of `{ role, content }` (`tool_calls` on an assistant message, `tool_call_id` on a tool message).",
+          ),
+      ])
+      .describe("A conversation, instead of `prompt`: a list of messages, or a bare expression.")
       .optional(),
     prompt_file: z
       .string()
@@ -465,6 +477,98 @@ const EmbedStep = z
     "Embeds texts with a provider's embeddings API, recorded, cached and replayed like a model call. Output: a vector (a list of numbers), or a list of vectors.",
   );
 
+/** Tool names as the model sees them: what the providers accept, and a scope segment (`#3/search.0`). */
+export const TOOL_NAME_PATTERN = /^[a-zA-Z_][a-zA-Z0-9_-]{0,63}$/;
+
+const AgentTool = z
+  .strictObject({
+    description: z.string().describe("What the tool does, as the model reads it.").optional(),
+    parameters: jsonSchema(
+      "The tool's arguments as the model must send them; optional for a Python tool (from its type hints and docstring) and a workflow tool (from the child's inputs)",
+    ).optional(),
+    uses: z
+      .string()
+      .describe(
+        "`./module.js#export` or `./module.py#function`, relative to the workflow file: the tool runs like a `tool` step.",
+      )
+      .optional(),
+    http: z
+      .strictObject({
+        method: HttpStep.shape.method,
+        url: template("Request URL; `args.<p>` are the model's arguments"),
+        headers: HttpStep.shape.headers,
+        query: HttpStep.shape.query,
+        body: z
+          .unknown()
+          .describe(
+            "Request body; an object is sent as JSON. Default for POST, PUT and PATCH: the model's arguments.",
+          )
+          .optional(),
+      })
+      .describe("An HTTP request: the tool runs like an `http` step; the model is given the body.")
+      .optional(),
+    workflow: z
+      .string()
+      .regex(/^\.\.?\//)
+      .describe("A child workflow file run as the tool: its inputs are the model's arguments.")
+      .optional(),
+    with: z
+      .record(z.string(), z.unknown())
+      .describe(
+        "What the tool is called with; templates see `args` (the model's arguments) and the workflow. Default: the arguments as they are.",
+      )
+      .optional(),
+    timeout: stepCommon.timeout,
+    retry: stepCommon.retry,
+    cache: Cache.optional(),
+  })
+  .describe("A tool the agent may call: one of `uses`, `http` or `workflow`.");
+
+const { type: _llmType, ...llmFields } = LlmStep.shape;
+
+const AgentStep = z
+  .strictObject({
+    type: z.literal("agent").describe("A model that calls tools until it answers."),
+    ...llmFields,
+    tools: z
+      .record(z.string().regex(TOOL_NAME_PATTERN), AgentTool)
+      .describe("The tools the model may call, by name."),
+    max_turns: z
+      .int()
+      .min(1)
+      .describe(
+        "Model calls at the most (required): an agent still calling tools after them fails with `max_turns` (see `on_max_turns`).",
+      ),
+    budget: z
+      .strictObject({
+        tokens: z.int().min(1).describe("Input and output tokens of all model calls.").optional(),
+        usd: z.number().positive().describe("Cost of all model calls, in US dollars.").optional(),
+      })
+      .describe("Stop with `budget` once the model calls spent more than this.")
+      .optional(),
+    on_max_turns: z
+      .enum(["fail", "answer"])
+      .describe(
+        "After `max_turns` with tools still called: `fail` (default) or `answer` (one last model call without tools).",
+      )
+      .optional(),
+    tool_errors: z
+      .enum(["return", "fail"])
+      .describe(
+        "A tool call that fails: `return` (default: the model is told the error) or `fail` (the agent fails).",
+      )
+      .optional(),
+    parallel_tool_calls: z
+      .boolean()
+      .describe(
+        "`true`: the calls of one turn run at once (and the provider is told it may ask for several); `false`: one by one. Default: one by one, and the provider's own default.",
+      )
+      .optional(),
+  })
+  .describe(
+    "Runs a model in a loop with tools: each model call and tool call is recorded at its own scope (`research#3`, `research#3/search.0`). Output: the final answer (parsed with `output.format: json`); `steps.<id>.turns` and `steps.<id>.stop_reason`.",
+  );
+
 const WorkflowStep = z
   .strictObject({
     type: z.literal("workflow").describe("Another workflow file, run as a child run."),
@@ -518,6 +622,7 @@ export const Step = z
     AssertStep,
     WorkflowStep,
     EmbedStep,
+    AgentStep,
   ])
   .describe("A step of the workflow.");
 
@@ -576,6 +681,7 @@ export const Workflow = z
         assert: typeDefaults("assert"),
         workflow: typeDefaults("workflow"),
         embed: typeDefaults("embed"),
+        agent: typeDefaults("agent"),
         python: z
           .strictObject({
             interpreter: z

@@ -4,8 +4,27 @@
 // Recording wraps the real implementation; replay substitutes the record.
 
 export interface LlmMessage {
-  readonly role: "system" | "user" | "assistant";
+  readonly role: "system" | "user" | "assistant" | "tool";
   readonly content: string;
+  /** An assistant message's tool calls (an agent's turn; docs/format.md, "Agents"). */
+  readonly tool_calls?: readonly LlmToolCall[];
+  /** A `tool` message: the id of the call it answers. */
+  readonly tool_call_id?: string;
+}
+
+/** A tool call as the model sent it: its arguments are the raw text, which may not be JSON. */
+export interface LlmToolCall {
+  readonly id: string;
+  readonly name: string;
+  readonly arguments: string;
+}
+
+/** A tool offered to the model. */
+export interface LlmToolSpec {
+  readonly name: string;
+  readonly description: string | null;
+  /** JSON Schema of the arguments (an object). */
+  readonly parameters: Readonly<Record<string, unknown>>;
 }
 
 /** A model call as resolved from the step: exactly what is sent (and recorded). */
@@ -28,6 +47,14 @@ export interface LlmRequest {
    */
   readonly promptFile?: PromptFileRef;
   readonly systemFile?: PromptFileRef;
+  /** The tools offered (an agent's turn); absent for a plain model call. */
+  readonly tools?: readonly LlmToolSpec[];
+  /** `none`: tools are listed but the model must answer (an agent's last turn, `on_max_turns: answer`). */
+  readonly toolChoice?: "auto" | "none";
+  /** Whether the model may ask for several calls at once; absent: the provider's default. */
+  readonly parallelToolCalls?: boolean;
+  /** The version of how an agent's loop renders its conversation (docs/dev/agents.md). */
+  readonly agentProtocol?: number;
 }
 
 /** A prompt file as an attempt's input names it: its text is a blob of the record by `hash`. */
@@ -45,6 +72,8 @@ export interface LlmResponse {
   readonly usage: { readonly input: number; readonly output: number } | null;
   /** A streamed call: how the reply arrived (node-effects.ts measures it; docs/dev/authoring.md). */
   readonly stream?: StreamTiming;
+  /** The tool calls the model asked for, in the order it sent them (only when tools were offered). */
+  readonly toolCalls?: readonly LlmToolCall[];
 }
 
 /** How a streamed reply arrived: its chunks' lengths and times, as the provider sent them. */

@@ -17,7 +17,13 @@ export type ErrorKind =
   /** A map's items failed beyond what the step allows (`on_item_error`, `max_failures`). */
   | "item_failures"
   /** A `repeat` reached its `max` with `until` still false (and `on_max: fail`). */
-  | "max_iterations";
+  | "max_iterations"
+  /** An agent still called tools after `max_turns` model calls (and `on_max_turns: fail`). */
+  | "max_turns"
+  /** An agent's model calls spent more than its `budget`. */
+  | "budget"
+  /** A model's tool call named no tool of the agent, or its arguments failed the tool's `parameters`. */
+  | "invalid_arguments";
 
 export class StepError extends Error {
   /**

@@ -81,6 +81,8 @@ export const DEFAULT_TIMEOUTS: Readonly<Record<Step["type"], string | undefined>
   // A child run's own steps have their time limits; the whole child has one only when set.
   workflow: undefined,
   embed: "2m",
+  // An agent's model calls and tool calls each have their own (docs/dev/agents.md).
+  agent: undefined,
 };
 
 /**

@@ -10,8 +10,10 @@ import type {
   LlmMessage,
   LlmRequest,
   LlmResponse,
+  LlmToolSpec,
 } from "./effects";
 import { StepError } from "./errors";
+import { checkOutput } from "./output-schema";
 import { toolModuleHash } from "./cache";
 import { chooseInterpreter, isPythonTool, lockfileHash } from "./python/interpreter";
 import { PromptFiles, type PromptText } from "./prompt-files";
@@ -41,6 +43,11 @@ export interface PreparedStep {
   readonly effectful: boolean;
   /** True for in-process computations that end by themselves at once (transform, assert). */
   readonly quick?: boolean;
+  /**
+   * An agent's turn: its input is the previous turn's with messages appended, and is recorded as
+   * a link to it (`base`, whose first `keep` messages it shares; core/record/chains.ts).
+   */
+  readonly chain?: { readonly base: unknown; readonly keep: number };
   /** The provider an `llm` step calls (fallbacks change it). */
   readonly provider?: string;
   /** `scope` says which attempt it is, for the effects that report to it (effects.ts). */
@@ -55,7 +62,34 @@ export interface StepEnv {
   readonly children?: ChildRuns;
   /** The run's prompt files, read once per run (default: read from `dir` at each preparation). */
   readonly prompts?: PromptFiles;
+  /** An agent step's model call: the conversation so far and the tools (core/runner/agent.ts). */
+  readonly turn?: AgentTurn;
 }
+
+/** What an agent's turn adds to the model call its step's prompt makes (core/runner/agent.ts). */
+export interface AgentTurn {
+  /** The messages after the prompt's: replies with their tool calls, and the tools' results. */
+  readonly appended: readonly LlmMessage[];
+  readonly tools: readonly LlmToolSpec[];
+  /** The last call of `on_max_turns: answer`: tools are listed, and the model must answer. */
+  readonly final: boolean;
+  /** Whether the model may ask for several calls at once (`parallel_tool_calls`), when set. */
+  readonly parallel?: boolean;
+  /** The previous turn's request, which this one extends. */
+  readonly previous?: LlmRequest;
+  /** Told the request each attempt of the turn sends. */
+  sent?(request: LlmRequest): void;
+}
+
+/** What an agent's model call answers (a turn's output): the assistant's message. */
+export interface AgentReply {
+  readonly role: "assistant";
+  readonly content: string;
+  readonly tool_calls: readonly { id: string; name: string; arguments: string }[];
+}
+
+/** The version of how an agent's conversation is rendered; recorded with each of its model calls. */
+export const AGENT_PROTOCOL = 1;
 
 /** A child workflow to run: its file as written in `uses`, and its inputs. */
 export interface ChildCall {
@@ -87,6 +121,11 @@ class Scoped {
   ) {}
 }
 
+/** A bare expression a preparation yields: evaluated, not rendered as a template (`messages:`). */
+class Bare {
+  constructor(readonly expr: string) {}
+}
+
 /** What a yielded value renders, and in which scope. */
 function renderOf(value: unknown, scope: ExprScope): [unknown, ExprScope] {
   return value instanceof Scoped
@@ -96,6 +135,7 @@ function renderOf(value: unknown, scope: ExprScope): [unknown, ExprScope] {
 
 /** Renders a yielded value; an expression failing in a prompt file names the file and line. */
 async function renderYielded(value: unknown, scope: ExprScope): Promise<unknown> {
+  if (value instanceof Bare) return toJson(await evaluateBare(value.expr, scope));
   try {
     return await render(...renderOf(value, scope));
   } catch (e) {
@@ -104,6 +144,7 @@ async function renderYielded(value: unknown, scope: ExprScope): Promise<unknown>
 }
 
 function renderYieldedSync(value: unknown, scope: ExprScope): unknown {
+  if (value instanceof Bare) return FALLBACK;
   try {
     return renderSync(...renderOf(value, scope));
   } catch (e) {
@@ -170,6 +211,7 @@ function* prepare(
     case "assert":
       return prepareAssert(step, scope);
     case "llm":
+    case "agent":
       return yield* prepareLlm(step, env, providerOverride);
     case "shell":
       return yield* prepareShell(step, env);
@@ -291,7 +333,7 @@ export function providerOf(step: { provider?: string }, workflow: Workflow): str
 }
 
 function* prepareLlm(
-  step: Extract<Step, { type: "llm" }>,
+  step: Extract<Step, { type: "llm" | "agent" }>,
   env: StepEnv,
   providerOverride: string | undefined,
 ): Preparation {
@@ -327,10 +369,22 @@ function* prepareLlm(
         role: m.role,
         content: yield* renderPromptText(promptFile, m, context),
       });
+  } else if (typeof step.messages === "string") {
+    messages.push(...chatHistory(yield new Bare(step.messages)));
   } else if (step.messages) {
-    for (const m of step.messages)
-      messages.push({ role: m.role, content: asText(yield m.content) });
-  } else messages.push({ role: "user", content: asText(yield step.prompt ?? "") });
+    for (const m of step.messages) {
+      const id = m.tool_call_id !== undefined ? asText(yield m.tool_call_id) : undefined;
+      messages.push({
+        role: m.role,
+        content: asText(yield m.content),
+        ...(id !== undefined ? { tool_call_id: id } : {}),
+      });
+    }
+  } else if (step.prompt !== undefined || system === null)
+    messages.push({ role: "user", content: asText(yield step.prompt ?? "") });
+  // `system:` alone is the whole prompt: the conversation has no message.
+  const turn = env.turn;
+  if (turn) messages.push(...turn.appended);
   // A prompt file's `params` lie under the step's own.
   let params = {
     ...systemFile?.file.params,
@@ -363,7 +417,44 @@ function* prepareLlm(
     ...(provider.type === "azure_openai" ? { apiVersion: provider.api_version } : {}),
     ...(promptFile ? { promptFile: { path: promptFile.path, hash: promptFile.hash } } : {}),
     ...(systemFile ? { systemFile: { path: systemFile.path, hash: systemFile.hash } } : {}),
+    ...(turn
+      ? {
+          tools: turn.tools,
+          ...(turn.final ? { toolChoice: "none" as const } : {}),
+          ...(turn.parallel !== undefined ? { parallelToolCalls: turn.parallel } : {}),
+          agentProtocol: AGENT_PROTOCOL,
+        }
+      : {}),
   };
+  if (turn) {
+    const previous = turn.previous;
+    turn.sent?.(request);
+    return {
+      input: request,
+      effectful: provider.type !== "scripted",
+      provider: providerId,
+      ...(previous ? { chain: { base: previous, keep: previous.messages.length } } : {}),
+      execute: async (effects, signal, at) => {
+        const streams = step.stream ?? env.workflow.defaults?.llm?.stream;
+        const reply = await effects.llm(
+          request,
+          signal,
+          connection.apiKey,
+          streams ? { scope: at } : undefined,
+        );
+        const calls = turn.final ? [] : (reply.toolCalls ?? []);
+        // The answer is checked like an llm step's reply, so that `retry.on: [invalid_output]`
+        // asks the model again; the turn's output stays the message (agent.ts parses it).
+        if (calls.length === 0) checkOutput("llm", step.output?.schema, answerOf(step, reply.text));
+        const value: AgentReply = {
+          role: "assistant",
+          content: reply.text,
+          tool_calls: calls.map((c) => ({ id: c.id, name: c.name, arguments: c.arguments })),
+        };
+        return { value, reply };
+      },
+    };
+  }
   return {
     input: request,
     effectful: provider.type !== "scripted",
@@ -373,17 +464,72 @@ function* prepareLlm(
       const streams = step.stream ?? env.workflow.defaults?.llm?.stream;
       const stream = streams ? { scope: at } : undefined;
       const reply = await effects.llm(request, signal, connection.apiKey, stream);
-      if (!request.json) return { value: reply.text, reply };
-      try {
-        return { value: JSON.parse(reply.text) as unknown, reply };
-      } catch {
-        throw new StepError(
-          "invalid_output",
-          `the model's reply is not JSON: ${reply.text.slice(0, 200)}`,
-        );
-      }
+      return { value: answerOf(step, reply.text), reply };
     },
   };
+}
+
+/** A model's answer as the step's output: its text, or with `output.format: json` its value. */
+export function answerOf(step: { output?: { format?: string } }, text: string): unknown {
+  if (step.output?.format !== "json") return text;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new StepError("invalid_output", `the model's reply is not JSON: ${text.slice(0, 200)}`);
+  }
+}
+
+const ROLES: ReadonlySet<string> = new Set(["system", "user", "assistant", "tool"]);
+
+/**
+ * A chat history an expression built (`messages:` written bare): a list of `{ role, content }`,
+ * with `tool_calls` on an assistant's message and `tool_call_id` on a tool's. A content that is
+ * not text is sent as its JSON text.
+ */
+function chatHistory(value: unknown): LlmMessage[] {
+  if (!Array.isArray(value))
+    throw new StepError(
+      "expression",
+      `\`messages\` must be a list of { role, content }, not ${value === null ? "null" : typeof value}`,
+    );
+  return value.map((m: unknown, i) => {
+    const o = m as Record<string, unknown> | null;
+    if (!o || typeof o !== "object" || Array.isArray(o) || !ROLES.has(String(o.role)))
+      throw new StepError(
+        "expression",
+        `\`messages[${i}]\` must be { role, content } with role system, user, assistant or tool`,
+      );
+    const content =
+      typeof o.content === "string"
+        ? o.content
+        : o.content === null || o.content === undefined
+          ? ""
+          : JSON.stringify(o.content);
+    const calls = Array.isArray(o.tool_calls)
+      ? o.tool_calls.map((c: unknown, j) => {
+          const call = c as Record<string, unknown> | null;
+          if (!call || typeof call.name !== "string")
+            throw new StepError(
+              "expression",
+              `\`messages[${i}].tool_calls[${j}]\` must be { id, name, arguments }`,
+            );
+          return {
+            id: typeof call.id === "string" ? call.id : `call_${i}_${j}`,
+            name: call.name,
+            arguments:
+              typeof call.arguments === "string"
+                ? call.arguments
+                : JSON.stringify(call.arguments ?? {}),
+          };
+        })
+      : undefined;
+    return {
+      role: o.role as LlmMessage["role"],
+      content,
+      ...(calls && calls.length > 0 ? { tool_calls: calls } : {}),
+      ...(typeof o.tool_call_id === "string" ? { tool_call_id: o.tool_call_id } : {}),
+    };
+  });
 }
 
 /**

@@ -431,6 +431,15 @@ const STEP_BODIES: Record<(typeof STEP_TYPES)[number], string[]> = {
   assert: ["that: ${2:true}", "message: ${3:What went wrong}"],
   workflow: ["uses: ./${2:child.keel.yaml}", "with: {}"],
   embed: ['input: "${2:${{ inputs.text }}}"'],
+  agent: [
+    "prompt: ${2:Answer the question}",
+    "max_turns: ${3:8}",
+    "tools:",
+    "  ${4:search}:",
+    "    description: ${5:Search the knowledge base}",
+    "    uses: ./${6:tools/search.js}#${7:search}",
+    "    parameters: { type: object, required: [query], properties: { query: { type: string } } }",
+  ],
 };
 
 function stepSnippets(indent: number, where: Span): CompletionItem[] {

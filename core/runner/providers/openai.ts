@@ -2,7 +2,7 @@
 // The client is built with everything explicit (docs/runner.md, "Providers"): no retries of its own
 // (Keel's policy records every attempt), no key, URL, organisation or project from the environment.
 import OpenAI, { AzureOpenAI } from "openai";
-import type { EmbedRequest, EmbedResponse, LlmRequest, LlmResponse } from "../effects";
+import type { EmbedRequest, EmbedResponse, LlmMessage, LlmRequest, LlmResponse } from "../effects";
 import { StepError } from "../errors";
 import { classifyProviderError } from "./classify";
 import { clientCache, clientSettings, type Connection } from "./connection";
@@ -37,7 +37,7 @@ export async function callOpenAi(
 ): Promise<LlmResponse> {
   const messages = [
     ...(request.system !== null ? [{ role: "system" as const, content: request.system }] : []),
-    ...request.messages.map((m) => ({ role: m.role, content: m.content })),
+    ...request.messages.map(toOpenAiMessage),
   ];
   const p = request.params;
   const body = {
@@ -72,6 +72,23 @@ export async function callOpenAi(
   } catch (e) {
     throw classifyProviderError(e, signal, request.provider);
   }
+}
+
+/** A message of the conversation as Chat Completions takes it. */
+function toOpenAiMessage(m: LlmMessage): OpenAI.ChatCompletionMessageParam {
+  if (m.role === "tool")
+    return { role: "tool", content: m.content, tool_call_id: m.tool_call_id ?? "" };
+  if (m.role === "assistant" && m.tool_calls && m.tool_calls.length > 0)
+    return {
+      role: "assistant",
+      content: m.content === "" ? null : m.content,
+      tool_calls: m.tool_calls.map((c) => ({
+        id: c.id,
+        type: "function" as const,
+        function: { name: c.name, arguments: c.arguments },
+      })),
+    };
+  return { role: m.role, content: m.content };
 }
 
 /**
