@@ -253,8 +253,8 @@ export class RunFold {
     const cached = this.keysCache.get(stepId);
     if (cached?.count === lo) return cached.keys;
     let ordered = scopes.slice(0, lo);
-    const iterations = ordered.filter(isIteration).sort((a, b) => iterationOf(a) - iterationOf(b));
-    if (iterations.length > 0) ordered = [...ordered.filter((s) => !isIteration(s)), ...iterations];
+    const iterations = ordered.filter(isNumbered).sort(byNumber);
+    if (iterations.length > 0) ordered = [...ordered.filter((s) => !isNumbered(s)), ...iterations];
     const keys = ordered.map((s) => unitKey(stepId, s));
     this.keysCache.set(stepId, { count: lo, keys });
     return keys;
@@ -463,8 +463,23 @@ function keysOf(e: EventRecord): string[] {
   return Array.isArray(keys) ? keys.map(String) : [];
 }
 
-const isIteration = (scope: string) => scope.startsWith("#");
+/** A loop's iteration (`#2`), an agent's turn (`#2`) or one of its tool calls (`#2/search.0`). */
+const isNumbered = (scope: string) => scope.startsWith("#");
+const isIteration = (scope: string) => isNumbered(scope) && !scope.includes("/");
 const iterationOf = (scope: string) => Number(scope.slice(1));
+
+/** Numbered scopes by turn (iteration), the turn before its tool calls, the calls by index. */
+function byNumber(a: string, b: string): number {
+  const [ta, ia] = numbersOf(a);
+  const [tb, ib] = numbersOf(b);
+  return ta - tb || ia - ib;
+}
+
+function numbersOf(scope: string): [number, number] {
+  const slash = scope.indexOf("/");
+  if (slash < 0) return [Number(scope.slice(1)), -1];
+  return [Number(scope.slice(1, slash)), Number(scope.slice(scope.lastIndexOf(".") + 1))];
+}
 
 /**
  * A loop's iterations' statuses at the fold's position, by number: `[0]` is #1 (a number not yet

@@ -15,7 +15,13 @@ import { snapshotOf } from "./outcomes";
 import { checkOutput } from "./output-schema";
 import { afterFailure, fallbackRetryPolicy, stepRetryPolicy, stepTimeout } from "./policy";
 import type { RunCore } from "./run-core";
-import { prepareStep, providerOf, replayRecomputes, type PreparedStep } from "./steps";
+import {
+  prepareStep,
+  providerOf,
+  replayRecomputes,
+  type AgentTurn,
+  type PreparedStep,
+} from "./steps";
 import { splitUnit } from "../record/records";
 
 /** Attempts the unit until it succeeds or its retries and fallbacks are used up. */
@@ -25,6 +31,8 @@ export async function runAttempts(
   step: Step,
   scope: ExprScope,
   cancellable: boolean,
+  /** An agent's model call: the conversation so far and the tools (agent.ts). */
+  turn?: AgentTurn,
 ): Promise<void> {
   const wf = r.o.workflow;
   const own = step.type === "llm" || step.type === "embed" ? providerOf(step, wf) : undefined;
@@ -33,7 +41,16 @@ export async function runAttempts(
   let tries = 0;
   for (;;) {
     tries++;
-    const failure = await attempt(r, unit, step, scope, cancellable, provider, provider !== own);
+    const failure = await attempt(
+      r,
+      unit,
+      step,
+      scope,
+      cancellable,
+      provider,
+      provider !== own,
+      turn,
+    );
     if (!failure) return;
     const { err } = failure;
     const cancelled = cancellable && r.cancelled();
@@ -61,6 +78,7 @@ async function attempt(
   cancellable: boolean,
   provider: string | undefined,
   isFallback: boolean,
+  turn: AgentTurn | undefined,
 ): Promise<{ err: StepError; attempt: number; log?: string } | undefined> {
   const state = r.units.get(unit)!;
   const wf = r.o.workflow;
@@ -84,6 +102,7 @@ async function attempt(
         workflow: wf,
         dir: r.dir,
         prompts: r.prompts,
+        ...(turn ? { turn } : {}),
         children: {
           run: (call, signal) => {
             const started = runChild(r, unit, attempt, call, signal);
@@ -103,7 +122,7 @@ async function attempt(
   // Replay: the effect is answered from the record, never executed (pure steps recompute).
   if (replay && !replayRecomputes(step))
     prepared = { ...prepared, effectful: false, execute: () => replay.answer(unit, attempt) };
-  const inputHash = r.recorder.blob(prepared.input);
+  const inputHash = r.recorder.blob(prepared.input, prepared.chain);
   const cache = cachePolicy(step, wf);
   const key =
     cache.enabled && !replay

@@ -52,6 +52,8 @@ export function pendingState(attempts = 0): StepState {
     quickInput: undefined,
     items: undefined,
     iterations: undefined,
+    turns: undefined,
+    stopReason: undefined,
   };
 }
 
@@ -219,6 +221,18 @@ export class Outcomes {
   repeated(id: string, iterations: readonly unknown[]): void {
     this.gathered(id, iterations.at(-1) ?? null, { iterations: iterations.length }).iterations =
       iterations;
+  }
+
+  /**
+   * Ends an agent that answered: its output is the answer; the event holds its turns (a
+   * reference), how many there were and why it stopped (agent.ts).
+   */
+  answered(id: string, output: unknown, turns: readonly unknown[], stopReason: string): void {
+    this.gathered(id, output, {
+      turns: turns.length,
+      stopReason,
+      transcript: this.recorder.blob(turns),
+    });
   }
 
   /** A unit's success made of its scopes' (items', iterations'): no attempt of its own. */

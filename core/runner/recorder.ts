@@ -17,6 +17,7 @@ import type {
 import type { RunStore } from "../store/run-store";
 import type { Redactor } from "./redact";
 import { INLINE_MAX, inlineRef } from "../record/refs";
+import { linkText } from "../store/chains";
 
 /** The sha256 of a text in hex; `crypto.hash` (Node ≥ 20.12) does it in one call, twice as fast. */
 export const sha256: (text: string) => string =
@@ -33,6 +34,8 @@ export class Recorder {
   private findings: Finding[] = [];
   private processes: ProcessRecord[] = [];
   private readonly knownBlobs = new Set<string>();
+  /** The references of an agent's turn inputs, by object: the next turn links to them. */
+  private readonly refs = new WeakMap<object, string>();
   private scheduled = false;
   private flushing: Promise<void> = Promise.resolve();
   private failure: Error | undefined;
@@ -117,9 +120,26 @@ export class Recorder {
    * Records a JSON value (after redaction) and returns its reference: the value itself when it is
    * short, else its content hash, the text stored once (core/record/refs.ts).
    */
-  blob(value: unknown): string {
-    const raw = JSON.stringify(value === undefined ? null : this.redactor.value(value));
-    return raw.length <= INLINE_MAX ? inlineRef(raw) : this.storeText(raw);
+  blob(value: unknown, chain?: { readonly base: unknown; readonly keep: number }): string {
+    const known = chain && typeof value === "object" && value !== null && this.refs.get(value);
+    if (known) return known;
+    const redacted = value === undefined ? null : this.redactor.value(value);
+    const raw = JSON.stringify(redacted);
+    if (raw.length <= INLINE_MAX) return inlineRef(raw);
+    if (!chain) return this.storeText(raw);
+    // An agent's turn: stored as a link to the turn before (core/store/chains.ts).
+    const hash = sha256(raw);
+    this.refs.set(value as object, hash);
+    if (this.knownBlobs.has(hash)) return hash;
+    const base = this.blob(chain.base, { base: null, keep: 0 });
+    const link = base.startsWith("=")
+      ? undefined
+      : linkText(redacted as Record<string, unknown>, base, chain.keep);
+    if (link === undefined || link.length >= raw.length) return this.storeText(raw);
+    this.knownBlobs.add(hash);
+    this.blobs.push({ hash, text: link });
+    this.schedule();
+    return hash;
   }
 
   /** A text with the run's secrets replaced by their marks, as anything recorded is. */

@@ -31,6 +31,8 @@ export function viewOf(state: StepState): { output: unknown; status: string } {
   const view: NonNullable<StepState["view"]> = { output: state.output, status: state.status };
   if (state.items) view.items = state.items;
   if (state.iterations) view.iterations = state.iterations;
+  if (state.turns) view.turns = state.turns;
+  if (state.stopReason) view.stop_reason = state.stopReason;
   return (state.view = view);
 }
 

@@ -45,7 +45,7 @@ export interface PreparedStep {
   readonly quick?: boolean;
   /**
    * An agent's turn: its input is the previous turn's with messages appended, and is recorded as
-   * a link to it (`base`, whose first `keep` messages it shares; core/record/chains.ts).
+   * a link to it (`base`, whose first `keep` messages it shares; core/store/chains.ts).
    */
   readonly chain?: { readonly base: unknown; readonly keep: number };
   /** The provider an `llm` step calls (fallbacks change it). */
@@ -75,6 +75,8 @@ export interface AgentTurn {
   readonly final: boolean;
   /** Whether the model may ask for several calls at once (`parallel_tool_calls`), when set. */
   readonly parallel?: boolean;
+  /** The agent's `output`: what its answer must be (the turn's own output is the message). */
+  readonly output?: { readonly format?: string; readonly schema?: Record<string, unknown> };
   /** The previous turn's request, which this one extends. */
   readonly previous?: LlmRequest;
   /** Told the request each attempt of the turn sends. */
@@ -411,7 +413,7 @@ function* prepareLlm(
     system,
     messages,
     params,
-    json: step.output?.format === "json",
+    json: (env.turn ? env.turn.output : step.output)?.format === "json",
     baseUrl: connection.baseUrl,
     headers: connection.headers,
     ...(provider.type === "azure_openai" ? { apiVersion: provider.api_version } : {}),
@@ -445,7 +447,9 @@ function* prepareLlm(
         const calls = turn.final ? [] : (reply.toolCalls ?? []);
         // The answer is checked like an llm step's reply, so that `retry.on: [invalid_output]`
         // asks the model again; the turn's output stays the message (agent.ts parses it).
-        if (calls.length === 0) checkOutput("llm", step.output?.schema, answerOf(step, reply.text));
+        const answer = { output: turn.output };
+        if (calls.length === 0)
+          checkOutput("llm", turn.output?.schema, answerOf(answer, reply.text));
         const value: AgentReply = {
           role: "assistant",
           content: reply.text,

@@ -123,6 +123,8 @@ export interface StepState {
     status: string;
     items?: readonly ItemView[];
     iterations?: readonly unknown[];
+    turns?: readonly unknown[];
+    stop_reason?: string;
   };
   /** A quick step's input reference: its input is its own text, the same every time. */
   quickInput?: string;
@@ -132,6 +134,9 @@ export interface StepState {
   items?: readonly ItemView[];
   /** A repeated step's outputs, one per iteration: what `steps.<id>.iterations` shows. */
   iterations?: readonly unknown[];
+  /** An agent's turns and why it stopped: `steps.<id>.turns` and `.stop_reason` (agent.ts). */
+  turns?: readonly unknown[];
+  stopReason?: string;
 }
 
 /**

@@ -5,6 +5,7 @@
 import type { Step } from "../model/schema";
 import { evaluateBare, toJson, type ExprScope } from "../expr/evaluate";
 import { runAttempts } from "./attempts";
+import { runAgent } from "./agent";
 import { asStepError } from "./errors";
 import { cancelledError } from "./limits";
 import {
@@ -43,6 +44,7 @@ export async function runUnit(
 ): Promise<void> {
   if (step.type === "workflow" && step.repeat)
     await runRepeat(r, unit, step, step.repeat, scope, cancellable);
+  else if (step.type === "agent") await runAgent(r, unit, step, scope, cancellable);
   else await runAttempts(r, unit, step, scope, cancellable);
 }
 

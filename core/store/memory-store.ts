@@ -11,6 +11,7 @@ import type {
 } from "../record/records";
 import type { RunQuery, RunStore } from "./run-store";
 import { inlineValue } from "../record/refs";
+import { expandStored } from "./chains";
 
 export class MemoryStore implements RunStore {
   readonly readOnly = false;
@@ -114,7 +115,12 @@ export class MemoryStore implements RunStore {
   }
 
   async blob(hash: string): Promise<string | undefined> {
-    return inlineValue(hash) ?? this.blobs.get(hash);
+    const inline = inlineValue(hash);
+    if (inline !== undefined) return inline;
+    const text = this.blobs.get(hash);
+    return text === undefined
+      ? undefined
+      : expandStored(hash, text, async (h) => this.blobs.get(h));
   }
 
   async cacheLookup(key: string, now: string): Promise<CacheEntry | undefined> {

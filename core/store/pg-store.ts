@@ -39,6 +39,7 @@ import type {
   RunRecord,
   WriteBatch,
 } from "../record/records";
+import { expandStored } from "./chains";
 import type { RunQuery, RunStore } from "./run-store";
 
 /** A connection with a transaction open on it: `pg`'s, whichever copy of `pg` opened it. */
@@ -407,8 +408,12 @@ export class PgStore implements RunStore {
   async blob(hash: string): Promise<string | undefined> {
     const inline = inlineValue(hash);
     if (inline !== undefined) return inline;
-    const row = (await this.pool.query("SELECT text FROM blobs WHERE hash = $1", [hash])).rows[0];
-    return row ? String(row.text) : undefined;
+    const stored = async (h: string) => {
+      const row = (await this.pool.query("SELECT text FROM blobs WHERE hash = $1", [h])).rows[0];
+      return row ? String(row.text) : undefined;
+    };
+    const text = await stored(hash);
+    return text === undefined ? undefined : expandStored(hash, text, stored);
   }
 
   async cacheLookup(key: string, now: string): Promise<CacheEntry | undefined> {

@@ -47,6 +47,7 @@ import {
   StoreFileError,
   type Opener,
 } from "./sqlite-file";
+import { expandStored } from "./chains";
 
 export { StoreFileError };
 
@@ -376,8 +377,12 @@ class SqliteStore implements RunStore {
   async blob(hash: string): Promise<string | undefined> {
     const inline = inlineValue(hash);
     if (inline !== undefined) return inline;
-    const row = this.sql("SELECT text FROM blobs WHERE hash = ?").get(hash);
-    return row ? String(row.text) : undefined;
+    const stored = (h: string) => {
+      const row = this.sql("SELECT text FROM blobs WHERE hash = ?").get(h);
+      return row ? String(row.text) : undefined;
+    };
+    const text = stored(hash);
+    return text === undefined ? undefined : expandStored(hash, text, async (h) => stored(h));
   }
 
   async cacheLookup(key: string, now: string): Promise<CacheEntry | undefined> {

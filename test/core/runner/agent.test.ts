@@ -1,0 +1,254 @@
+// The agent loop (docs/format.md, "Agents"): turns and tool calls as scopes of the record, the
+// limits, invalid calls returned to the model, transcripts stored by reference.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { runText } from "./harness";
+import { foldToEnd } from "@keel/core/record/fold";
+import type { MemoryStore } from "@keel/core/store/memory-store";
+
+const TOOLS = {
+  "tools.mjs": `
+export async function search(args) { return { hits: ["doc-" + args.query] }; }
+export async function fail() { throw new Error("the index is down"); }
+`,
+};
+
+function agentFlow(extra: string, responses: string, tools = ""): string {
+  return `keel: 1
+name: agent
+providers:
+  model:
+    type: scripted
+    responses:
+${responses}
+steps:
+  research:
+    type: agent
+    prompt: "Question: what is keel?"
+    max_turns: 3
+${extra}    tools:
+      search:
+        description: Search the knowledge base.
+        uses: ./tools.mjs#search
+        parameters:
+          type: object
+          required: [query]
+          properties: { query: { type: string } }
+${tools}outputs:
+  answer: steps.research.output
+  turns: steps.research.turns
+  stop: steps.research.stop_reason
+`;
+}
+
+test("an agent calls a tool, gets its result and answers; turns and calls are scopes of the record", async () => {
+  const { result, store } = await runText(
+    agentFlow(
+      "",
+      `      - turn: 1
+        tool_calls: [{ name: search, arguments: { query: keel } }]
+      - turn: 2
+        match: doc-keel
+        reply: Keel runs workflows.`,
+    ),
+    { files: TOOLS },
+  );
+  assert.equal(result.status, "succeeded", JSON.stringify(result));
+  assert.equal(result.outputs!.answer, "Keel runs workflows.");
+  assert.equal(result.outputs!.stop, "answer");
+  const turns = result.outputs!.turns as {
+    turn: number;
+    tool_calls: { name: string; args: unknown; status: string; output: unknown }[];
+  }[];
+  assert.equal(turns.length, 2);
+  assert.deepEqual(turns[0]!.tool_calls, [
+    {
+      name: "search",
+      args: { query: "keel" },
+      status: "succeeded",
+      output: { hits: ["doc-keel"] },
+    },
+  ]);
+  assert.deepEqual(turns[1]!.tool_calls, []);
+  const fold = foldToEnd(await store.events(result.runId), await store.attempts(result.runId));
+  assert.deepEqual(
+    fold.units("research").map((u) => [u.id, u.status]),
+    [
+      ["research#1", "succeeded"],
+      ["research#1/search.0", "succeeded"],
+      ["research#2", "succeeded"],
+    ],
+  );
+  // The second model call got the tool's result after the assistant's call.
+  const attempts = await store.attempts(result.runId);
+  const second = attempts.find((a) => a.stepId === "research" && a.scope === "#2")!;
+  const input = JSON.parse((await store.blob(second.inputHash))!) as {
+    messages: { role: string; content: string; tool_calls?: unknown[]; tool_call_id?: string }[];
+    tools: { name: string }[];
+  };
+  assert.deepEqual(
+    input.messages.map((m) => m.role),
+    ["user", "assistant", "tool"],
+  );
+  assert.equal(input.messages[2]!.content, JSON.stringify({ hits: ["doc-keel"] }));
+  assert.equal(
+    input.messages[2]!.tool_call_id,
+    (input.messages[1]!.tool_calls![0] as { id: string }).id,
+  );
+  assert.deepEqual(
+    input.tools.map((t) => t.name),
+    ["search"],
+  );
+});
+
+test("a model still calling tools after max_turns fails the step with max_turns, never a success", async () => {
+  const { result } = await runText(
+    agentFlow(
+      "",
+      `      - match: Question
+        tool_calls: [{ name: search, arguments: { query: again } }]`,
+    ),
+    { files: TOOLS },
+  );
+  assert.equal(result.status, "failed");
+  const step = result.steps.find((s) => s.id === "research")!;
+  assert.equal(step.error?.kind, "max_turns");
+  assert.match(step.error!.message, /max_turns 3 \(turn 3 asked for search\)/);
+});
+
+test("on_max_turns: answer makes one last call without tools, and says so in stop_reason", async () => {
+  const { result, store } = await runText(
+    agentFlow(
+      "    on_max_turns: answer\n",
+      `      - turn: 4
+        reply: My best answer.
+      - match: Question
+        tool_calls: [{ name: search, arguments: { query: again } }]`,
+    ),
+    { files: TOOLS },
+  );
+  assert.equal(result.status, "succeeded", JSON.stringify(result));
+  assert.equal(result.outputs!.answer, "My best answer.");
+  assert.equal(result.outputs!.stop, "max_turns");
+  const last = (await store.attempts(result.runId)).find((a) => a.scope === "#4")!;
+  const input = JSON.parse((await store.blob(last.inputHash))!) as { toolChoice?: string };
+  assert.equal(input.toolChoice, "none");
+});
+
+test("an unknown tool, malformed arguments and arguments that fail the schema go back to the model as errors", async () => {
+  const { result, store } = await runText(
+    agentFlow(
+      "",
+      `      - turn: 1
+        tool_calls:
+          - { name: lookup, arguments: { query: x } }
+          - { name: search, arguments: "{not json" }
+          - { name: search, arguments: { query: 3 } }
+      - turn: 2
+        reply: done`,
+    ),
+    { files: TOOLS },
+  );
+  assert.equal(result.status, "succeeded", JSON.stringify(result));
+  const turns = result.outputs!.turns as {
+    tool_calls: { status: string; error?: { kind: string; message: string } }[];
+  }[];
+  const calls = turns[0]!.tool_calls;
+  assert.deepEqual(
+    calls.map((c) => [c.status, c.error?.kind]),
+    [
+      ["failed", "invalid_arguments"],
+      ["failed", "invalid_arguments"],
+      ["failed", "invalid_arguments"],
+    ],
+  );
+  assert.match(calls[0]!.error!.message, /there is no tool 'lookup': the tools are search/);
+  assert.match(calls[1]!.error!.message, /not JSON/);
+  assert.match(calls[2]!.error!.message, /\/query must be string/);
+  const second = (await store.attempts(result.runId)).find((a) => a.scope === "#2")!;
+  const input = JSON.parse((await store.blob(second.inputHash))!) as {
+    messages: { role: string; content: string }[];
+  };
+  const tool = input.messages.filter((m) => m.role === "tool");
+  assert.equal(tool.length, 3);
+  assert.match(tool[0]!.content, /there is no tool 'lookup'/);
+  const fold = foldToEnd(await store.events(result.runId), await store.attempts(result.runId));
+  assert.deepEqual(
+    fold.units("research").map((u) => u.id),
+    [
+      "research#1",
+      "research#1/lookup.0",
+      "research#1/search.1",
+      "research#1/search.2",
+      "research#2",
+    ],
+  );
+});
+
+test("a failing tool is returned to the model, or fails the agent with tool_errors: fail", async () => {
+  const flow = (extra: string) =>
+    agentFlow(
+      extra,
+      `      - turn: 1
+        tool_calls: [{ name: broken, arguments: {} }]
+      - turn: 2
+        reply: recovered`,
+      `      broken:
+        uses: ./tools.mjs#fail
+        parameters: { type: object }
+`,
+    );
+  const returned = await runText(flow(""), { files: TOOLS });
+  assert.equal(returned.result.status, "succeeded");
+  assert.equal(returned.result.outputs!.answer, "recovered");
+  const failing = await runText(flow("    tool_errors: fail\n"), { files: TOOLS });
+  assert.equal(failing.result.status, "failed");
+  const step = failing.result.steps.find((s) => s.id === "research")!;
+  assert.equal(step.error?.kind, "tool_error");
+  assert.match(step.error!.message, /turn 1, call broken\.0: the index is down/);
+});
+
+test("a budget in tokens stops an agent that would go on, with the budget error", async () => {
+  const { result } = await runText(
+    agentFlow(
+      "    budget: { tokens: 5 }\n",
+      `      - match: Question
+        tool_calls: [{ name: search, arguments: { query: again } }]`,
+    ),
+    { files: TOOLS },
+  );
+  assert.equal(result.status, "failed");
+  const step = result.steps.find((s) => s.id === "research")!;
+  assert.equal(step.error?.kind, "budget");
+  assert.match(step.error!.message, /budget of 5 tokens was spent by turn 1/);
+});
+
+test("a long conversation is stored by reference: linear in its turns, read back whole", async () => {
+  const turns = 30;
+  const responses = Array.from(
+    { length: turns - 1 },
+    (_, i) => `      - turn: ${i + 1}
+        tool_calls: [{ name: search, arguments: { query: "q${i}-${"x".repeat(200)}" } }]`,
+  ).join("\n");
+  const { result, store } = await runText(
+    agentFlow("", `${responses}\n      - turn: ${turns}\n        reply: enough`).replace(
+      "max_turns: 3",
+      `max_turns: ${turns}`,
+    ),
+    { files: TOOLS },
+  );
+  assert.equal(result.status, "succeeded", JSON.stringify(result));
+  const blobs = (store as MemoryStore & { blobs: Map<string, string> }).blobs;
+  let stored = 0;
+  let whole = 0;
+  for (const a of await store.attempts(result.runId)) {
+    if (a.stepId !== "research" || a.scope?.includes("/")) continue;
+    stored += blobs.get(a.inputHash)!.length;
+    const text = (await store.blob(a.inputHash))!;
+    whole += text.length;
+    // The reference is the whole input's hash: what a by-value record would have.
+    const { createHash } = await import("node:crypto");
+    assert.equal(createHash("sha256").update(text).digest("hex"), a.inputHash);
+  }
+  assert.ok(stored * 5 < whole, `stored ${stored} bytes for ${whole} bytes of inputs`);
+});
