@@ -12,6 +12,7 @@ import { locate, parseYaml } from "../model/parse";
 import { foldToEnd } from "../record/fold";
 import { firstChangedLine, lineOf, parsePromptFile } from "../model/prompt-file";
 import type { RecordedRun } from "./record";
+import { modelCallStep, toolStep, type AgentStep } from "../runner/agent";
 
 export interface Divergence {
   /** The step; null for the run's outputs. */
@@ -217,6 +218,7 @@ class UnitComparison {
         }
       }
     }
+    if (step.type === "agent") return this.agent(id, step, base);
     if (step.type === "workflow" && step.repeat) {
       for (let n = 1; ; n++) {
         const it = `${base}#${n}`;
@@ -228,6 +230,120 @@ class UnitComparison {
       }
     }
     return undefined;
+  }
+
+  /**
+   * The first divergence of an agent's scopes: turn by turn, its model call (the tools it offers,
+   * then the rest of its input), then its tool calls by index; then the number of turns.
+   */
+  private agent(id: string, step: AgentStep, base: string): Divergence | undefined {
+    const count = (ends: Map<string, UnitEnd>) => {
+      let n = 0;
+      while (ends.has(unitKey(id, `${base}#${n + 1}`))) n++;
+      return n;
+    };
+    const recorded = count(this.recEnds);
+    const replayed = count(this.repEnds);
+    const model = modelCallStep(step, this.loaded.workflow.defaults?.agent);
+    const line = this.lines.line(id, "step", []);
+    const at = (d: Omit<Divergence, "step" | "line">): Divergence => ({ step: id, line, ...d });
+    for (let n = 1; n <= Math.min(recorded, replayed); n++) {
+      const scope = `${base}#${n}`;
+      const key = unitKey(id, scope);
+      const label = `${id}${base}, turn ${n}`;
+      const tools = this.offered(key);
+      if (tools) {
+        const [before, after] = tools;
+        const gone = before.filter((t) => !after.includes(t));
+        const added = after.filter((t) => !before.includes(t));
+        const names = (list: string[]) => list.map((t) => `'${t}'`).join(", ");
+        const why =
+          gone.length > 0
+            ? `${names(gone)} ${gone.length === 1 ? "is" : "are"} no longer offered`
+            : added.length > 0
+              ? `${names(added)} ${added.length === 1 ? "is" : "are"} offered now`
+              : `the description or parameters of ${names(tools[2])} changed`;
+        return at({
+          scope,
+          field: "tools",
+          path: "tools",
+          expected: before,
+          actual: after,
+          message: `${label}: tools differ (${why})`,
+        });
+      }
+      const turn = this.unit(id, model, scope, this.recEnds.get(key), this.repEnds.get(key), label);
+      if (turn) return { ...turn, message: agentMessage(label, turn) };
+      for (const call of this.callsOf(id, scope)) {
+        const name = call.slice(call.indexOf("/") + 1, call.lastIndexOf("."));
+        const tool = Object.hasOwn(step.tools, name) ? step.tools[name] : undefined;
+        const callKey = unitKey(id, call);
+        const callLabel = `${label}, call ${call.slice(call.indexOf("/") + 1)}`;
+        const r = this.recEnds.get(callKey);
+        const p = this.repEnds.get(callKey);
+        // The replay stopped before this call: the turns differ, said below.
+        if (r && !p && replayed === n) break;
+        if (r?.status === "succeeded" && p?.error?.kind === "invalid_arguments")
+          return at({
+            scope: call,
+            field: "arguments",
+            path: "",
+            expected: r.status,
+            actual: p.error.message,
+            message: `${callLabel}: the recorded arguments no longer match the tool's parameters (${p.error.message})`,
+          });
+        const found = this.unit(id, tool ? toolStep(tool) : model, call, r, p, callLabel);
+        if (found) return { ...found, message: agentMessage(callLabel, found) };
+      }
+    }
+    if (recorded === replayed) return undefined;
+    const end = this.repEnds.get(unitKey(id, base || null)) ?? this.replayedEnd(id, base);
+    const why = end?.error ? ` (${end.error.kind}: ${end.error.message})` : "";
+    return at({
+      scope: base || null,
+      field: "turns",
+      path: "",
+      expected: recorded,
+      actual: replayed,
+      message: `${id}${base}: turns differ (recorded ${recorded}, replay ${replayed < recorded ? "stopped after" : "went on to"} ${replayed})${why}`,
+    });
+  }
+
+  /** The names of the tools a turn's first attempt offered, in the record and the replay, when they differ. */
+  private offered(key: string): [string[], string[], string[]] | undefined {
+    const r = this.recAttempts.get(key)?.[0];
+    const p = this.repAttempts.get(key)?.[0];
+    if (!r || !p || r.inputHash === p.inputHash) return undefined;
+    const names = (run: RecordedRun, hash: string) => {
+      const tools = (run.value(hash) as { tools?: unknown } | null)?.tools;
+      return Array.isArray(tools) ? tools : [];
+    };
+    const before = names(this.recorded, r.inputHash);
+    const after = names(this.replayed, p.inputHash);
+    if (JSON.stringify(before) === JSON.stringify(after)) return undefined;
+    const nameOf = (t: unknown) => String((t as { name?: unknown }).name);
+    const was = new Map(before.map((t) => [nameOf(t), JSON.stringify(t)]));
+    const changed = after.filter(
+      (t) => was.has(nameOf(t)) && was.get(nameOf(t)) !== JSON.stringify(t),
+    );
+    return [before.map(nameOf), after.map(nameOf), changed.map(nameOf)];
+  }
+
+  /** The tool-call scopes of a turn in the record or the replay, by index. */
+  private callsOf(id: string, turn: string): string[] {
+    const prefix = unitKey(id, `${turn}/`);
+    const scopes = new Set<string>();
+    for (const ends of [this.recEnds, this.repEnds])
+      for (const key of ends.keys()) if (key.startsWith(prefix)) scopes.add(key.slice(id.length));
+    const index = (s: string) => Number(s.slice(s.lastIndexOf(".") + 1));
+    return [...scopes].sort((a, b) => index(a) - index(b));
+  }
+
+  /** How the replay ended a step itself (its own events are not in the scoped ends). */
+  private replayedEnd(id: string, base: string): UnitEnd | undefined {
+    if (base !== "") return undefined;
+    const s = foldToEnd(this.replayed.events, this.replayed.attempts).step(id);
+    return s ? { status: s.status, output: null, error: s.error } : undefined;
   }
 
   /** The first divergence of one unit: its attempts' inputs, then how it ended. */
@@ -393,6 +509,18 @@ class UnitComparison {
     }
     return undefined;
   }
+}
+
+/**
+ * A divergence inside an agent said the agent's way: `research, turn 3, call search.1: arguments
+ * differ at tenant`, `research, turn 1: prompt differs at messages[0].content`.
+ */
+function agentMessage(label: string, d: Divergence): string {
+  const path = d.field === "arguments" ? d.path.replace(/^args\.?/, "") : d.path;
+  // How a scope ended is said as for a step, with the scope's label.
+  if (["status", "attempts", "output", "condition"].includes(d.field)) return d.message;
+  const plural = d.field === "arguments" || d.field === "params" || d.field === "headers";
+  return `${label}: ${d.field} ${plural ? "differ" : "differs"}${path ? ` at ${path}` : ""}`;
 }
 
 /** A run's attempts by unit key, each unit's in attempt order; reused ones left out. */

@@ -160,7 +160,7 @@ export async function runAgent(
 }
 
 /** The model calls' step: the agent's prompt and provider fields as an `llm` step. */
-function modelCallStep(
+export function modelCallStep(
   step: AgentStep,
   defaults: { timeout?: string; retry?: unknown; cache?: unknown } | undefined,
 ): Step {
@@ -328,7 +328,7 @@ function argumentsProblem(
 const ARGS = "${{ args }}";
 
 /** The step a tool call runs as: a `tool`, `http` or `workflow` step with the tool's settings. */
-function toolStep(tool: AgentTool): Step {
+export function toolStep(tool: AgentTool): Step {
   const common = {
     ...(tool.timeout !== undefined ? { timeout: tool.timeout } : {}),
     ...(tool.retry !== undefined ? { retry: tool.retry } : {}),

@@ -1,0 +1,137 @@
+// Replaying an agent (docs/replay.md, "Agents"): every model call and tool call is answered from
+// the record by its scope, with no live call; edits to the file show as divergences named by
+// turn and call.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readRecordedRun } from "@keel/core/replay/record";
+import { replayRun } from "@keel/core/replay/replay";
+import { loadWorkflowText } from "@keel/core/runner/load";
+import { runText, writeWorkflow } from "../runner/harness";
+
+const TOOLS = {
+  "tools.mjs": `
+export async function search(args) { return { hits: [args.tenant + ":" + args.query] }; }
+export async function refund(args) { return { refunded: args.amount }; }
+`,
+};
+
+const FLOW = `keel: 1
+name: support
+inputs:
+  tenant: { type: string, default: acme }
+providers:
+  model:
+    type: scripted
+    responses:
+      - turn: 1
+        tool_calls: [{ name: search, arguments: { query: invoice } }, { name: search, arguments: { query: refund } }]
+      - turn: 2
+        tool_calls: [{ name: refund, arguments: { amount: 12 } }]
+      - turn: 3
+        reply: Refunded 12.
+steps:
+  research:
+    type: agent
+    prompt: "Help the customer."
+    max_turns: 5
+    tools:
+      search:
+        uses: ./tools.mjs#search
+        parameters: { type: object, required: [query], properties: { query: { type: string } } }
+        with: { query: "\${{ args.query }}", tenant: "\${{ inputs.tenant }}" }
+      refund:
+        uses: ./tools.mjs#refund
+        parameters: { type: object, required: [amount], properties: { amount: { type: number } } }
+outputs:
+  answer: steps.research.output
+`;
+
+async function recorded(text: string) {
+  const path = writeWorkflow(text, TOOLS);
+  const run = await runText(text, { path });
+  assert.equal(run.result.status, "succeeded", JSON.stringify(run.result));
+  return { path, record: (await readRecordedRun(run.store, run.result.runId))! };
+}
+
+function loaded(path: string, text: string) {
+  const l = loadWorkflowText(path, text);
+  assert.ok(l.ok, JSON.stringify(!l.ok && l.diagnostics));
+  return l.loaded;
+}
+
+test("an agent's replay answers every model call and tool call from the record: no divergence, 0 effects", async () => {
+  const { path, record } = await recorded(FLOW);
+  const replay = await replayRun(record, loaded(path, FLOW));
+  assert.equal(replay.divergence, null, JSON.stringify(replay.divergence));
+  assert.equal(replay.effectsExecuted, 0);
+  assert.equal(replay.status, "succeeded");
+  assert.deepEqual(replay.outputs, { answer: "Refunded 12." });
+});
+
+test("an input that a tool's with: injects changed: the divergence names the turn, the call and the argument", async () => {
+  const { path, record } = await recorded(FLOW);
+  const edited = FLOW.replace("default: acme", "default: globex");
+  const replay = await replayRun(record, loaded(path, edited), {}, { tenant: "globex" });
+  const d = replay.divergence!;
+  assert.equal(d.step, "research");
+  assert.equal(d.scope, "#1/search.0");
+  assert.equal(d.message, "research, turn 1, call search.0: arguments differ at tenant");
+  assert.equal(replay.effectsExecuted, 0);
+});
+
+test("a tool no longer offered: the first turn's divergence says which", async () => {
+  const { path, record } = await recorded(FLOW);
+  const edited = FLOW.replace(/ {6}refund:\n {8}uses: .*\n {8}parameters: .*\n/, "");
+  const replay = await replayRun(record, loaded(path, edited));
+  const d = replay.divergence!;
+  assert.equal(d.scope, "#1");
+  assert.equal(d.field, "tools");
+  assert.equal(d.message, "research, turn 1: tools differ ('refund' is no longer offered)");
+});
+
+test("a prompt edit diverges at the first turn's messages", async () => {
+  const { path, record } = await recorded(FLOW);
+  const replay = await replayRun(
+    record,
+    loaded(path, FLOW.replace("Help the customer.", "Help them.")),
+  );
+  assert.equal(
+    replay.divergence!.message,
+    "research, turn 1: prompt differs at messages[0].content",
+  );
+});
+
+test("a lower max_turns stops the replay early: turns differ, with the reason", async () => {
+  const { path, record } = await recorded(FLOW);
+  const replay = await replayRun(
+    record,
+    loaded(path, FLOW.replace("max_turns: 5", "max_turns: 2")),
+  );
+  assert.equal(replay.status, "failed");
+  const d = replay.divergence!;
+  assert.equal(d.field, "turns");
+  assert.match(
+    d.message,
+    /^research: turns differ \(recorded 3, replay stopped after 2\) \(max_turns: /,
+  );
+});
+
+test("tightened parameters: the first turn's tools differ, and the recorded call fails them in the replay", async () => {
+  const { path, record } = await recorded(FLOW);
+  const edited = FLOW.replace(
+    "properties: { amount: { type: number } }",
+    "properties: { amount: { type: number, maximum: 10 } }",
+  );
+  const replay = await replayRun(record, loaded(path, edited));
+  const d = replay.divergence!;
+  assert.equal(d.scope, "#1");
+  assert.equal(
+    d.message,
+    "research, turn 1: tools differ (the description or parameters of 'refund' changed)",
+  );
+  // The model was offered other parameters; had it not been, the recorded call would fail them.
+  const call = replay.replayed.events.find(
+    (e) => e.scope === "#2/refund.0" && e.type === "step_failed",
+  );
+  assert.match(String(call?.data?.message), /must be <= 10/);
+});
