@@ -16,7 +16,8 @@ import type { ValidationHost } from "./tools";
 /** Child workflows nest at most this deep below the file being validated. */
 export const MAX_CHILD_DEPTH = 8;
 
-const USES = /^\.\.?\/.*\.keel\.ya?ml$/;
+/** A child workflow file as `uses:` (or an agent tool's `workflow:`) names it. */
+export const CHILD_WORKFLOW_FILE = /^\.\.?\/.*\.keel\.ya?ml$/;
 
 /** What the checks of workflow steps may use: the file validated, its host, and how to validate a child. */
 export interface ChildContext {
@@ -36,7 +37,7 @@ interface Child {
 const parsed = new Map<string, Obj>();
 
 /** The top-level mapping of a workflow's text (empty when it is not one). Cached by content. */
-function topOf(text: string): Obj {
+export function topOf(text: string): Obj {
   let hit = parsed.get(text);
   if (!hit) {
     const value = parseYaml(text, new DiagnosticSink()).value;
@@ -53,7 +54,7 @@ function readChild(
   from: string,
   uses: unknown,
 ): Child | { readonly missing: string } | undefined {
-  if (typeof uses !== "string" || !USES.test(uses)) return undefined;
+  if (typeof uses !== "string" || !CHILD_WORKFLOW_FILE.test(uses)) return undefined;
   const path = ctx.host.resolve(from, uses);
   const text = ctx.host.readFile(path);
   if (text === undefined) return { missing: path };
@@ -66,11 +67,25 @@ export function checkWorkflowStep(
   ctx: ChildContext | undefined,
   sink: DiagnosticSink,
 ): void {
-  if (step.type !== "workflow") return;
-  const usesLoc = step.loc.children?.get("uses");
-  const uses = step.value.uses;
+  if (step.type === "workflow") checkChildFile(step, "uses", ctx, sink);
+}
+
+/**
+ * The child file that `key` of `step` names (a workflow step's `uses:`, or an agent tool's
+ * `workflow:` read as an entry of its own) and the `with:` given to it. `withOptional`: without
+ * `with:`, the child's inputs come from elsewhere (a model's arguments), so none is missing.
+ */
+export function checkChildFile(
+  step: StepEntry,
+  key: "uses" | "workflow",
+  ctx: ChildContext | undefined,
+  sink: DiagnosticSink,
+  withOptional = false,
+): void {
+  const usesLoc = step.loc.children?.get(key);
+  const uses = step.value[key];
   if (!usesLoc || typeof uses !== "string") return;
-  if (!USES.test(uses)) {
+  if (!CHILD_WORKFLOW_FILE.test(uses)) {
     sink.add(
       "KEEL601",
       usesLoc.span,
@@ -85,7 +100,7 @@ export function checkWorkflowStep(
     sink.add(
       "KEEL602",
       usesLoc.span,
-      `child workflow '${uses}' does not exist (looked for ${shortName(ctx.file, child.missing)}): \`uses:\` is relative to this file's folder`,
+      `child workflow '${uses}' does not exist (looked for ${shortName(ctx.file, child.missing)}): \`${key}:\` is relative to this file's folder`,
     );
     return;
   }
@@ -115,7 +130,7 @@ export function checkWorkflowStep(
       );
     }
   }
-  checkWith(step, uses, child, sink);
+  if (!withOptional || "with" in step.value) checkWith(step, uses, usesLoc.span, child, sink);
 }
 
 /**
@@ -140,9 +155,8 @@ function nesting(
     onStack.add(path);
     let best: readonly string[] = [];
     const steps = topOf(text).steps;
-    for (const step of isObj(steps) ? Object.values(steps) : []) {
-      if (!isObj(step) || step.type !== "workflow") continue;
-      const child = readChild(ctx, path, step.uses);
+    for (const uses of childFiles(steps)) {
+      const child = readChild(ctx, path, uses);
       if (child === undefined || "missing" in child) continue;
       const below = visit(child.path, child.text, [...stack, path]);
       if (below.length > best.length) best = below;
@@ -158,8 +172,27 @@ function nesting(
   return { cycle, deepest };
 }
 
+/** The child files a workflow's `steps` run: workflow steps' `uses:`, agent tools' `workflow:`. */
+function childFiles(steps: unknown): unknown[] {
+  const out: unknown[] = [];
+  for (const step of isObj(steps) ? Object.values(steps) : []) {
+    if (!isObj(step)) continue;
+    if (step.type === "workflow") out.push(step.uses);
+    if (step.type === "agent" && isObj(step.tools)) {
+      for (const tool of Object.values(step.tools)) if (isObj(tool)) out.push(tool.workflow);
+    }
+  }
+  return out;
+}
+
 /** `with:` (and `repeat.with:`) against the child's `inputs`: known names, required ones, literal types. */
-function checkWith(step: StepEntry, uses: string, child: Child, sink: DiagnosticSink): void {
+function checkWith(
+  step: StepEntry,
+  uses: string,
+  usesSpan: Span,
+  child: Child,
+  sink: DiagnosticSink,
+): void {
   const inputs = isObj(child.top.inputs) ? child.top.inputs : {};
   const names = Object.keys(inputs);
   /** `where` is the key as messages name it; `value` replaces the child's inputs whole. */
@@ -190,7 +223,7 @@ function checkWith(step: StepEntry, uses: string, child: Child, sink: Diagnostic
         where === "repeat.with" ? " (it replaces `with:` from the second iteration on)" : "";
       sink.add(
         "KEEL605",
-        loc?.keySpan ?? step.loc.children?.get("uses")?.span ?? step.keySpan,
+        loc?.keySpan ?? usesSpan,
         `child workflow '${uses}' needs input '${name}' (it has no default): add \`${name}:\` to \`${where}:\`${replaces}`,
       );
     }

@@ -1,9 +1,13 @@
 // Provider checks: `provider`, `defaults.provider` and `fallback` name declared providers; every
-// `llm` step can find a provider; fallbacks do not go round in a circle.
+// `llm`, `embed` and `agent` step can find a provider that can serve it (embeddings, tool calls);
+// fallbacks do not go round in a circle.
 import type { DiagnosticSink, Span } from "../model/diagnostic";
 import { closest } from "../model/suggest";
 import { isObj, str } from "../model/untyped";
 import type { StepEntry, WorkflowParts } from "./parts";
+import type { PROVIDER_TYPES } from "../model/schema";
+
+type ProviderType = (typeof PROVIDER_TYPES)[number];
 
 /** The checks outside the steps: `defaults.provider` and the providers' fallbacks. */
 export function checkProviders(parts: WorkflowParts, sink: DiagnosticSink): void {
@@ -36,13 +40,25 @@ export function checkProviders(parts: WorkflowParts, sink: DiagnosticSink): void
   }
 }
 
-/** An `llm` step names a declared provider, or can find one. */
+/**
+ * The provider types that call tools (an agent's model calls): all of them today. An agent whose
+ * provider's type is not here is KEEL113; the checks read only this set.
+ */
+export const TOOL_CALLING_PROVIDERS: ReadonlySet<string> = new Set<ProviderType>([
+  "openai",
+  "azure_openai",
+  "anthropic",
+  "scripted",
+]);
+
+/** An `llm`, `embed` or `agent` step names a declared provider, or can find one, that can serve it. */
 export function checkStepProvider(
   parts: WorkflowParts,
   step: StepEntry,
   sink: DiagnosticSink,
+  toolCalling: ReadonlySet<string> = TOOL_CALLING_PROVIDERS,
 ): void {
-  if (step.type !== "llm" && step.type !== "embed") return;
+  if (step.type !== "llm" && step.type !== "embed" && step.type !== "agent") return;
   const name = str(step.value.provider);
   const loc = step.loc.children?.get("provider");
   if (name !== undefined && loc) {
@@ -56,6 +72,13 @@ export function checkStepProvider(
       "KEEL112",
       loc?.span ?? step.keySpan,
       `embed step '${step.id}' uses provider '${used}', an anthropic provider, which has no embeddings API: use an openai, azure_openai or scripted provider`,
+    );
+  }
+  if (step.type === "agent" && type !== undefined && !toolCalling.has(type)) {
+    sink.add(
+      "KEEL113",
+      loc?.span ?? step.keySpan,
+      `agent step '${step.id}' uses provider '${used}' (of type ${type}), which cannot call tools: use a provider of type ${[...toolCalling].join(", ")}`,
     );
   }
   if (name === undefined && defaultProviderOf(parts) === undefined && parts.providers.size !== 1) {

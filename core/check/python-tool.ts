@@ -13,7 +13,10 @@ import { didYouMean } from "../model/suggest";
 import { isObj } from "../model/untyped";
 import type { StepEntry } from "./parts";
 
-/** `source` is the module's text; `usesSpan` the whole value, `fnSpan` the part after `#`. */
+/**
+ * `source` is the module's text; `usesSpan` the whole value, `fnSpan` the part after `#`;
+ * `args`: whether to check the `with:` keys against the parameters.
+ */
 export function checkPythonTool(
   step: StepEntry,
   modulePath: string,
@@ -21,6 +24,7 @@ export function checkPythonTool(
   source: string,
   spans: { readonly uses: Span; readonly fn: Span },
   sink: DiagnosticSink,
+  args = true,
 ): void {
   const module = readPythonModule(source);
   if (module instanceof Error) {
@@ -42,7 +46,7 @@ export function checkPythonTool(
     );
     return;
   }
-  if (fn.decorators.length === 0) checkArguments(step, modulePath, fn, spans.uses, sink);
+  if (args && fn.decorators.length === 0) checkArguments(step, modulePath, fn, spans.uses, sink);
 }
 
 function checkArguments(

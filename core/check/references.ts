@@ -2,14 +2,20 @@
 // something that exists. Produces the graph's edges as it goes.
 import type { DiagnosticSink } from "../model/diagnostic";
 import type { Edge } from "../graph/graph";
-import type { ContextRef, ExprInfo } from "../expr/analyze";
-import { IMPURE_FUNCTIONS, JSONATA_FUNCTIONS, STATUS_FUNCTIONS } from "../expr/analyze";
+import type { ContextRef, ExprInfo, Segment } from "../expr/analyze";
+import {
+  IMPURE_FUNCTIONS,
+  JSONATA_FUNCTIONS,
+  KEEL_FUNCTIONS,
+  STATUS_FUNCTIONS,
+} from "../expr/analyze";
 import { closest, didYouMean } from "../model/suggest";
 import { siteSpan, type ExprSite, type SiteOwner, type SiteRole } from "./sites";
 import type { StepEntry, WorkflowParts } from "./parts";
 import { checkFieldPath, checkOutputField } from "./output-fields";
 import { checkChildOutput, type ChildOutputs } from "./child-workflow";
-import type { Obj } from "../model/untyped";
+import { isObj, type Obj } from "../model/untyped";
+import { checkTrajectoryCall } from "./trajectory";
 
 export interface AnalyzedSite {
   readonly site: ExprSite;
@@ -17,6 +23,11 @@ export interface AnalyzedSite {
 }
 
 const STEP_FIELDS = ["output", "status"];
+/** An agent step's own fields: `turns` (each model call and its tool calls) and `stop_reason`. */
+export const AGENT_FIELDS = ["turns", "stop_reason"];
+/** Each of `steps.<agent>.turns`, and each of a turn's `tool_calls`. */
+export const TURN_FIELDS = ["turn", "tool_calls", "usage"];
+export const TOOL_CALL_FIELDS = ["name", "args", "status", "output"];
 /** Each of `steps.<id>.items` of a map step. */
 const ITEM_FIELDS = ["key", "index", "status", "output"];
 
@@ -35,6 +46,11 @@ export interface RefContext {
   readonly item?: ItemScope;
   /** The outputs of workflow steps' children; absent without a host. */
   readonly children?: ChildOutputs;
+  /**
+   * The parameters of a tool of the agent step whose expressions these are (agent-tools.ts,
+   * toolParameters), for `args.<name>`; undefined when they are not known.
+   */
+  readonly toolParameters?: (tool: string) => Obj | undefined;
 }
 
 /** The fix for KEEL212. */
@@ -83,8 +99,14 @@ export function checkExpressionRefs(
         if (site.role !== "if") {
           sink.add("KEEL307", where, `$${call.name}() only has a meaning in a step's \`if\``);
         }
+      } else if (KEEL_FUNCTIONS.has(call.name)) {
+        if (call.name === "trajectory") checkTrajectoryCall(parts, call, span, sink);
       } else if (!JSONATA_FUNCTIONS.has(call.name)) {
-        const known = [...JSONATA_FUNCTIONS, ...(site.role === "if" ? STATUS_FUNCTIONS : [])];
+        const known = [
+          ...JSONATA_FUNCTIONS,
+          ...KEEL_FUNCTIONS,
+          ...(site.role === "if" ? STATUS_FUNCTIONS : []),
+        ];
         const match = closest(call.name, known);
         sink.add(
           "KEEL306",
@@ -122,6 +144,7 @@ export function rootNames(
   if (role === "snapshot" || role === "until") roots.push("output");
   if (role === "until" || role === "repeat_with") roots.push("iteration");
   if (role === "repeat_with") roots.push("previous");
+  if (role === "tool") roots.push("args");
   return roots;
 }
 
@@ -142,6 +165,9 @@ function outsideScope(site: ExprSite, name: string, maps: boolean): string | und
   if (name === "iteration") {
     return `\`iteration\` is defined only in \`repeat.until\` and \`repeat.with\` of a workflow step${step ? `, not here in ${step}` : ""}`;
   }
+  if (name === "args") {
+    return `\`args\` (a tool call's arguments) is defined only in the \`with:\` and \`http:\` of an agent step's tool${step ? `, not here in ${step}` : ""}`;
+  }
   if (name === "previous") {
     return `\`previous\` is defined only in \`repeat.with\` of a workflow step (the iteration before, as \`previous.output\`)${step ? `, not here in ${step}` : ""}`;
   }
@@ -151,6 +177,7 @@ function outsideScope(site: ExprSite, name: string, maps: boolean): string | und
 /** The fields of `steps.<id>.`: `items` on a map step, `iterations` on a repeated one. */
 function stepFields(step: StepEntry): string[] {
   const fields = [...STEP_FIELDS];
+  if (step.type === "agent") fields.push(...AGENT_FIELDS);
   if ("for_each" in step.value) fields.push("items");
   if ("repeat" in step.value) fields.push("iterations");
   return fields;
@@ -237,6 +264,9 @@ function checkRef(
     }
   } else if (root.name === "output" && site.role === "until" && owner) {
     checkChildOutput(more.children, owner, "output", second, span, sink);
+  } else if (root.name === "args" && site.tool !== undefined) {
+    const schema = more.toolParameters?.(site.tool);
+    if (schema) checkArgs(schema, site.tool, ref.segments.slice(1), span, sink);
   } else if (root.name === "inputs" && !parts.inputs.has(second.name)) {
     sink.add(
       "KEEL202",
@@ -290,6 +320,8 @@ function checkRef(
         const path = `steps.${second.name}.output`;
         checkChildOutput(more.children, target, path, fourth, span, sink);
       } else checkOutputField(target, ref.segments.slice(3), (s, e) => span(s, e), sink);
+    } else if (third.name === "turns") {
+      checkTurnFields(second.name, ref.segments.slice(3), span, sink);
     } else if (third.name === "items") {
       if (!ITEM_FIELDS.includes(fourth.name)) {
         sink.add(
@@ -301,6 +333,63 @@ function checkRef(
         checkOutputField(target, rest, (s, e) => span(s, e), sink);
       }
     }
+  }
+}
+
+/**
+ * `args.<name>…` in a tool's template: `name` is a property of the tool's parameters, unless they
+ * say other properties may come (`additionalProperties` not false and given); deeper fields by the
+ * property's schema (output-fields.ts).
+ */
+function checkArgs(
+  schema: Obj,
+  tool: string,
+  fields: readonly Segment[],
+  span: (s: number, e: number) => { start: number; end: number },
+  sink: DiagnosticSink,
+): void {
+  const [first, ...rest] = fields;
+  if (!first) return;
+  const properties = isObj(schema.properties) ? schema.properties : {};
+  const names = Object.keys(properties);
+  const property = properties[first.name];
+  if (property === undefined) {
+    const extra = schema.additionalProperties;
+    if (extra !== undefined && extra !== false) return;
+    sink.add(
+      "KEEL217",
+      span(first.start, first.end),
+      `tool '${tool}' has no parameter '${first.name}'${didYouMean(first.name, names) || (names.length ? `: its parameters are ${names.join(", ")}` : ": it declares no parameters")}`,
+    );
+    return;
+  }
+  if (isObj(property) && rest.length > 0) {
+    const of = `(parameter '${first.name}' of tool '${tool}')`;
+    checkFieldPath(property, rest, `args.${first.name}`, of, span, sink);
+  }
+}
+
+/** `steps.<agent>.turns.<field>` and `….tool_calls.<field>`. */
+function checkTurnFields(
+  id: string,
+  fields: readonly Segment[],
+  span: (s: number, e: number) => { start: number; end: number },
+  sink: DiagnosticSink,
+): void {
+  const [field, call] = fields;
+  if (!field) return;
+  if (!TURN_FIELDS.includes(field.name)) {
+    sink.add(
+      "KEEL209",
+      span(field.start, field.end),
+      `a turn of steps.${id}.turns has ${TURN_FIELDS.join(", ")}, not '${field.name}'${didYouMean(field.name, TURN_FIELDS)}`,
+    );
+  } else if (field.name === "tool_calls" && call && !TOOL_CALL_FIELDS.includes(call.name)) {
+    sink.add(
+      "KEEL209",
+      span(call.start, call.end),
+      `a tool call of steps.${id}.turns.tool_calls has ${TOOL_CALL_FIELDS.join(", ")}, not '${call.name}'${didYouMean(call.name, TOOL_CALL_FIELDS)}`,
+    );
   }
 }
 

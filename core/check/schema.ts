@@ -145,6 +145,13 @@ function reportIssue(
       }
       if (here === undefined) {
         reportMissing(path, loc, root, sink);
+      } else if (path[0] === "steps" && path.length === 3 && path[2] === "messages") {
+        // A list of messages or a bare expression: a list's own problems, else the two forms.
+        const list = Array.isArray(here) && issue.errors.find((b) => b.every((i) => i.path.length));
+        if (list)
+          for (const inner of list)
+            reportIssue(inner, [...path, ...inner.path], rootValue, root, sink);
+        else reportUnion(issue, where, here, span, sink);
       } else if (isBareExpressionPath(path) && typeof here === "object" && here !== null) {
         reportNotText(where, here, span, sink);
       } else if (path[path.length - 1] === "max_failures") {
@@ -188,10 +195,13 @@ function reportMissing(
   sink: DiagnosticSink,
 ): void {
   const parent = describePath(path.slice(0, -1));
+  const last = path[path.length - 1];
   const why =
-    path[path.length - 2] === "repeat" && path[path.length - 1] === "max"
+    path[path.length - 2] === "repeat" && last === "max"
       ? ": a loop needs a bound, the most iterations it may run (`max: 3`)"
-      : "";
+      : path[0] === "steps" && path.length === 3 && last === "max_turns"
+        ? ": an agent needs a bound, the most model calls it may make (`max_turns: 10`); past it the step fails, or answers with `on_max_turns: answer`"
+        : "";
   sink.add(
     "KEEL103",
     loc.viaAlias ? loc.span : (loc.keySpan ?? firstLine(loc.span, root)),

@@ -1,11 +1,12 @@
 // Expression sites: every place in the document that holds a JSONata expression, either bare
-// (`expr`, `if`, `that`, `for_each`, `key`, `outputs.*`, `snapshot.version`, `repeat.until`; the
-// paths isBareExpressionPath names) or inside `${{ }}` in a templated string. Each site keeps
-// enough to map an offset in its expression back to the text.
+// (`expr`, `if`, `that`, `for_each`, `key`, `messages` written as text, `outputs.*`,
+// `snapshot.version`, `repeat.until`; the paths isBareExpressionPath names) or inside `${{ }}` in a
+// templated string (an agent tool's `with:` and `http:` ones see `args`). Each site keeps enough to
+// map an offset in its expression back to the text.
 import type { DiagnosticSink, Span } from "../model/diagnostic";
 import type { Loc } from "../model/parse";
 import { scalarSourceMap } from "../model/scalar-map";
-import { isObj, type Obj } from "../model/untyped";
+import { isObj, str, type Obj } from "../model/untyped";
 import { scanTemplates, wholeTemplate } from "../expr/template";
 
 export type SiteOwner =
@@ -21,7 +22,16 @@ export type SiteOwner =
  * next iteration.
  */
 export type SiteRole =
-  "value" | "if" | "snapshot" | "api_key" | "for_each" | "key" | "until" | "repeat_with";
+  | "value"
+  | "if"
+  | "snapshot"
+  | "api_key"
+  | "for_each"
+  | "key"
+  | "until"
+  | "repeat_with"
+  /** An agent tool's `with:` or `http:` template: evaluated per call, with the model's `args`. */
+  | "tool";
 
 export interface ExprSite {
   readonly owner: SiteOwner;
@@ -33,6 +43,8 @@ export interface ExprSite {
   readonly valueStart: number;
   /** A bare expression field, rather than a template inside a string. */
   readonly bare: boolean;
+  /** The agent tool whose `with:` or `http:` holds it (role "tool"), which sees `args`. */
+  readonly tool?: string;
 }
 
 /** Keys of a step whose values are not templates (they are ids, settings or bare expressions). */
@@ -59,7 +71,14 @@ const STEP_PLAIN_KEYS = new Set([
   "on_item_error",
   "max_failures",
   "repeat",
+  "max_turns",
+  "budget",
+  "on_max_turns",
+  "tool_errors",
+  "parallel_tool_calls",
 ]);
+/** The keys of an agent tool that hold templates; the others are plain. */
+const TOOL_TEMPLATE_KEYS = new Set(["with", "http"]);
 const PROVIDER_TEMPLATE_KEYS = new Set(["base_url", "endpoint", "api_key", "headers"]);
 
 /** The role of an expression at `path` inside a step (`["repeat", "until"]`); see collectStepSites. */
@@ -69,6 +88,7 @@ export function stepRoleAt(path: readonly (string | number)[]): SiteRole {
   if (key === "snapshot" && sub === "version") return "snapshot";
   if (key === "repeat" && sub === "until") return "until";
   if (key === "repeat" && sub === "with") return "repeat_with";
+  if (key === "tools" && path.length > 2 && TOOL_TEMPLATE_KEYS.has(String(path[2]))) return "tool";
   return "value";
 }
 
@@ -96,7 +116,14 @@ export function collectStepSites(
     } else if (key === "snapshot" && isObj(v)) {
       add.bare(owner, "snapshot", v.version, vLoc.children?.get("version"));
     } else if (key === "for_each" || key === "key") add.bare(owner, key, v, vLoc);
-    else if (key === "repeat" && isObj(v)) {
+    else if (key === "messages" && typeof v === "string") add.bare(owner, "value", v, vLoc);
+    else if (key === "tools" && isObj(v) && str(step.type) === "agent") {
+      forEachEntry(v, vLoc, (tool, toolValue, toolLoc) => {
+        forEachEntry(toolValue, toolLoc, (sub, subValue, subLoc) => {
+          if (TOOL_TEMPLATE_KEYS.has(sub)) add.templates(owner, "tool", subValue, subLoc, tool);
+        });
+      });
+    } else if (key === "repeat" && isObj(v)) {
       // In document order: `until` and `with` may come either way round.
       for (const [sub, subValue] of Object.entries(v)) {
         const subLoc = vLoc.children?.get(sub);
@@ -196,11 +223,11 @@ class SiteAdder {
     this.sites.push({ owner, role, text: exprText, loc, valueStart: start, bare: true });
   }
 
-  templates(owner: SiteOwner, role: SiteRole, v: unknown, loc: Loc): void {
+  templates(owner: SiteOwner, role: SiteRole, v: unknown, loc: Loc, tool?: string): void {
     if (typeof v === "string") {
       if (!v.includes("${{")) return;
       const scan = scanTemplates(v);
-      const site = { owner, role, loc, bare: false };
+      const site = { owner, role, loc, bare: false, ...(tool !== undefined ? { tool } : {}) };
       for (const part of scan.parts) {
         const exprText = v.slice(part.exprStart, part.exprEnd);
         if (exprText.trim() === "") {
@@ -226,10 +253,10 @@ class SiteAdder {
     if (Array.isArray(v)) {
       v.forEach((item, i) => {
         const child = loc.children?.get(i);
-        if (child) this.templates(owner, role, item, child);
+        if (child) this.templates(owner, role, item, child, tool);
       });
     } else if (isObj(v)) {
-      forEachEntry(v, loc, (_key, item, child) => this.templates(owner, role, item, child));
+      forEachEntry(v, loc, (_key, item, child) => this.templates(owner, role, item, child, tool));
     }
   }
 }

@@ -1,6 +1,6 @@
 // The checks of one entry of `steps`, in two phases around the file-wide batch parse of
 // expressions: collectStep (schema, expression sites), then finishStep (expressions, references,
-// needs, provider, rules, secrets, tools).
+// needs, provider, rules, secrets, tools, agents' tools).
 // Invariant: what a step's checks report depends only on that entry, on the step ids, on what
 // `linkedShape` keeps of the steps its expressions read, on everything outside `steps`, and on
 // the files it asked the host for (`reads`); so a step whose text is unchanged keeps its result as
@@ -22,6 +22,7 @@ import { checkStepRules } from "./steps";
 import { checkStepPromptFiles } from "./prompt-file";
 import { checkStepMap } from "./map-checks";
 import { checkWorkflowStep, childOutputs, type ChildContext } from "./child-workflow";
+import { checkAgentTools, toolParameters } from "./agent-tools";
 
 /** What the step checks read besides the step itself. */
 export interface StepContext {
@@ -109,15 +110,18 @@ export function finishStep(
     const children = childContext(ctx, host);
     checkStepNeeds(ctx.parts, entry, sink, needsEdges);
     const item = checkStepMap(ctx.parts, entry, sites, sink);
+    const tools = entry.type === "agent" && isObj(entry.value.tools) ? entry.value.tools : {};
     checkExpressionRefs(ctx.parts, sites, sink, exprEdges, {
       item,
       children: childOutputs(children),
+      toolParameters: (name) => toolParameters(ctx.file, tools[name], host),
     });
     checkStepProvider(ctx.parts, entry, sink);
     checkStepRules(entry, sink);
     checkStepTool(ctx.parts, entry, ctx.file, host, sink);
     checkStepPromptFiles(entry, ctx.file, host, sink);
     checkWorkflowStep(entry, children, sink);
+    checkAgentTools(ctx.parts, entry, ctx.file, host, children, sink);
   }
   checkStepSecrets(ctx.text, step.value, step.loc, sites, sink);
   return {

@@ -5,37 +5,40 @@ import type { StepEntry, WorkflowParts } from "./parts";
 import { inputProblem } from "../model/json-values";
 
 /**
- * An `llm` step has exactly one of `prompt`, `messages` and `prompt_file`, at most one of `system`
- * and `system_file`, and `with:` only beside a prompt file (docs/format.md "Prompt files").
+ * An `llm` (or `agent`) step has at most one of `prompt`, `messages` and `prompt_file`, and one
+ * of them or a system prompt (`system:` alone is a prompt), at most one of `system` and
+ * `system_file`, and `with:` only beside a prompt file (docs/format.md "Prompt files").
  */
 export function checkStepRules(step: StepEntry, sink: DiagnosticSink): void {
-  if (step.type !== "llm") return;
+  if (step.type !== "llm" && step.type !== "agent") return;
+  const kind = step.type;
   const asks = (["prompt", "messages", "prompt_file"] as const).filter((k) => k in step.value);
   const at = (key: string) => step.loc.children?.get(key)?.keySpan ?? step.keySpan;
+  const system = "system" in step.value || "system_file" in step.value;
   if (asks.length > 1) {
     sink.add(
       "KEEL108",
       at(asks[1]!),
-      `llm step '${step.id}' has both \`${asks[0]}\` and \`${asks[1]}\`: keep one`,
+      `${kind} step '${step.id}' has both \`${asks[0]}\` and \`${asks[1]}\`: keep one`,
     );
-  } else if (asks.length === 0) {
+  } else if (asks.length === 0 && !system) {
     sink.add(
       "KEEL108",
       step.keySpan,
-      `llm step '${step.id}' has no \`prompt\`, \`messages\` or \`prompt_file\`: add what to ask the model`,
+      `${kind} step '${step.id}' has no \`prompt\`, \`messages\`, \`prompt_file\` or \`system\`: add what to ask the model`,
     );
   }
   if ("system" in step.value && "system_file" in step.value)
     sink.add(
       "KEEL108",
       at("system_file"),
-      `llm step '${step.id}' has both \`system\` and \`system_file\`: keep one`,
+      `${kind} step '${step.id}' has both \`system\` and \`system_file\`: keep one`,
     );
   if ("with" in step.value && !("prompt_file" in step.value) && !("system_file" in step.value))
     sink.add(
       "KEEL108",
       at("with"),
-      `llm step '${step.id}' has \`with:\` but no \`prompt_file\` or \`system_file\` to give it to`,
+      `${kind} step '${step.id}' has \`with:\` but no \`prompt_file\` or \`system_file\` to give it to`,
     );
 }
 

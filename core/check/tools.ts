@@ -15,21 +15,26 @@ export interface ValidationHost {
   readFile(path: string): string | undefined;
 }
 
-const USES = /^(\.{1,2}\/[^#]+)#([A-Za-z_$][\w$]*)$/;
+/** `uses: ./module.js#export` (or `./module.py#function`): the module and the name. */
+export const TOOL_USES = /^(\.{1,2}\/[^#]+)#([A-Za-z_$][\w$]*)$/;
 
-/** A `tool` step's `uses:` names a module that exists and an export it has. */
+/**
+ * A `tool` step's `uses:` names a module that exists and an export it has. `withOptional`: an
+ * agent's tool without `with:` is called with the model's arguments, so no parameter is missing.
+ */
 export function checkStepTool(
   parts: WorkflowParts,
   step: StepEntry,
   file: string | undefined,
   host: ValidationHost | undefined,
   sink: DiagnosticSink,
+  withOptional = false,
 ): void {
   if (step.type !== "tool" || typeof step.value.uses !== "string") return;
   const loc = step.loc.children?.get("uses");
   if (!loc) return;
   const uses = step.value.uses;
-  const m = USES.exec(uses);
+  const m = TOOL_USES.exec(uses);
   if (!m) {
     sink.add(
       "KEEL503",
@@ -58,7 +63,9 @@ export function checkStepTool(
   const exportSpan = part(modulePath.length + 1, uses.length);
   // A Python module is read by its own reader, never the JavaScript parser (python-tool.ts).
   if (modulePath.endsWith(".py")) {
-    checkPythonTool(step, modulePath, exportName, source, { uses: loc.span, fn: exportSpan }, sink);
+    const spans = { uses: loc.span, fn: exportSpan };
+    const args = !withOptional || "with" in step.value;
+    checkPythonTool(step, modulePath, exportName, source, spans, sink, args);
     return;
   }
   const exports = readExports(source);

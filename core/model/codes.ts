@@ -77,7 +77,7 @@ export const CODES = {
     severity: "error",
     name: "unknown-step-type",
     summary:
-      "A step `type` that is not one of llm, http, tool, shell, transform, assert, workflow.",
+      "A step `type` that is not one of llm, http, tool, shell, transform, assert, workflow, embed, agent.",
   },
   KEEL106: {
     severity: "error",
@@ -95,13 +95,13 @@ export const CODES = {
     severity: "error",
     name: "llm-prompt",
     summary:
-      "An `llm` step needs exactly one of `prompt`, `messages` and `prompt_file`, at most one of `system` and `system_file`, and `with:` only beside a prompt file.",
+      "An `llm` or `agent` step needs at most one of `prompt`, `messages` and `prompt_file`, and one of them or a system prompt (`system:` alone is a prompt), at most one of `system` and `system_file`, and `with:` only beside a prompt file.",
   },
   KEEL109: {
     severity: "error",
     name: "no-provider",
     summary:
-      "An `llm` or `embed` step has no provider: set `provider`, `defaults.provider`, or declare exactly one provider.",
+      "An `llm`, `embed` or `agent` step has no provider: set `provider`, `defaults.provider`, or declare exactly one provider.",
   },
   KEEL110: {
     severity: "error",
@@ -120,6 +120,12 @@ export const CODES = {
     name: "provider-cannot-embed",
     summary:
       "An `embed` step's provider has no embeddings API (`anthropic`): use an `openai`, `azure_openai` or `scripted` provider.",
+  },
+  KEEL113: {
+    severity: "error",
+    name: "provider-cannot-call-tools",
+    summary:
+      "An `agent` step's provider has no tool calling. Every provider type calls tools today (openai, azure_openai, anthropic, scripted), so this is reported only if a type without it is added.",
   },
   KEEL201: {
     severity: "error",
@@ -164,13 +170,13 @@ export const CODES = {
     severity: "error",
     name: "unknown-name",
     summary:
-      "An expression starts with a name that is not in its context (`inputs`, `steps`, `run`, `env`, `secrets`, and where they exist `item`, `index`, `output`, `iteration`, `previous`).",
+      "An expression starts with a name that is not in its context (`inputs`, `steps`, `run`, `env`, `secrets`, and where they exist `item`, `index`, `output`, `iteration`, `previous`, `args`).",
   },
   KEEL209: {
     severity: "error",
     name: "unknown-property",
     summary:
-      "`steps.<id>.` or `run.` followed by something other than its fields (`output`, `status`, `items` on a step with `for_each`, `iterations` on a step with `repeat`; `id`, `started_at`), or a field a step type's output does not have.",
+      "`steps.<id>.` or `run.` followed by something other than its fields (`output`, `status`, `items` on a step with `for_each`, `iterations` on a step with `repeat`, `turns` and `stop_reason` on an agent step; `id`, `started_at`), a field a step type's output does not have, or one an agent's turn or tool call does not have.",
   },
   KEEL210: {
     severity: "error",
@@ -193,7 +199,7 @@ export const CODES = {
     severity: "error",
     name: "scope-name-outside",
     summary:
-      "A name that exists only in a scope, used outside it: `item` and `index` outside a step with `for_each` (or in its `for_each` or `if`, evaluated once for the step, before any item), `iteration` outside `repeat.until` and `repeat.with`, `previous` outside `repeat.with`.",
+      "A name that exists only in a scope, used outside it: `item` and `index` outside a step with `for_each` (or in its `for_each` or `if`, evaluated once for the step, before any item), `iteration` outside `repeat.until` and `repeat.with`, `previous` outside `repeat.with`, `args` outside an agent tool's `with:` and `http:`.",
   },
   KEEL214: {
     severity: "error",
@@ -212,6 +218,12 @@ export const CODES = {
     name: "no-effect",
     summary:
       "A map setting that does nothing where it is: `key`, `concurrency`, `max_items`, `on_item_error` or `max_failures` without `for_each`, and `max_failures` under `on_item_error: fail`.",
+  },
+  KEEL217: {
+    severity: "error",
+    name: "unknown-tool-argument",
+    summary:
+      "`args.<name>` in an agent tool's `with:` or `http:` names no property of the tool's `parameters` (written, or derived from a Python function or a child workflow's inputs); the message suggests the closest one.",
   },
   KEEL301: {
     severity: "error",
@@ -251,6 +263,18 @@ export const CODES = {
     name: "status-function-outside-if",
     summary:
       "`$always()`, `$success()`, `$failure()` and `$cancelled()` only have a meaning in `if`.",
+  },
+  KEEL308: {
+    severity: "error",
+    name: "trajectory-arguments",
+    summary:
+      '`$trajectory(agent, expected, mode)` called with other than 2 or 3 arguments, a mode that is not `"strict"`, `"unordered"`, `"subset"` or `"superset"`, or a first argument naming a step that is not an `agent` step.',
+  },
+  KEEL309: {
+    severity: "warning",
+    name: "trajectory-unknown-tool",
+    summary:
+      "A tool name in `$trajectory`'s expected list that the agent step does not declare under `tools:`: the agent cannot call it (a typo passes `subset` silently).",
   },
   KEEL401: {
     severity: "error",
@@ -388,6 +412,30 @@ export const CODES = {
     name: "prompt-input-missing",
     summary:
       "An input of the prompt file without a `default` (so required) that the step's `with:` does not give.",
+  },
+  KEEL701: {
+    severity: "error",
+    name: "agent-tool-kind",
+    summary:
+      "A tool of an `agent` step needs exactly one of `uses:` (a JavaScript or Python function), `http:` (a request) and `workflow:` (a child workflow).",
+  },
+  KEEL702: {
+    severity: "error",
+    name: "agent-tool-parameters-missing",
+    summary:
+      "A JavaScript or `http` tool of an `agent` step has no `parameters:`, the JSON Schema of the arguments the model sends. A Python tool's come from its type hints and docstring, a workflow tool's from the child's inputs.",
+  },
+  KEEL703: {
+    severity: "error",
+    name: "agent-tool-parameters-invalid",
+    summary:
+      "A tool's `parameters:` is not a valid JSON Schema, or not one of `type: object` (the model sends its arguments as an object).",
+  },
+  KEEL704: {
+    severity: "warning",
+    name: "agent-tool-names-alike",
+    summary:
+      "Two tools of an `agent` step have names that differ only in case (`search`, `Search`): the model may call one for the other; rename one.",
   },
 } as const satisfies Record<string, CodeInfo>;
 

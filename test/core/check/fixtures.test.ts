@@ -26,7 +26,15 @@ for (const name of files) {
   });
 }
 
+/**
+ * Codes no workflow can show today, each with the test that covers it: KEEL113 is an agent's
+ * provider without tool calling, and every provider type calls tools.
+ */
+const NO_FIXTURE: Record<string, string> = {
+  KEEL113: "test/core/check/agents.test.ts",
+};
+
 test("the fixtures cover every diagnostic code", () => {
-  const missing = Object.keys(CODES).filter((c) => !seen.has(c));
+  const missing = Object.keys(CODES).filter((c) => !seen.has(c) && !(c in NO_FIXTURE));
   assert.deepEqual(missing, [], `codes without a fixture: ${missing.join(", ")}`);
 });
