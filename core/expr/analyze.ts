@@ -21,7 +21,30 @@ export interface Call {
   readonly name: string;
   readonly start: number;
   readonly end: number;
+  /** The arguments as the checks can read them without running the expression. */
+  readonly args: readonly Argument[];
 }
+
+/**
+ * A call's argument: a literal (text, number, true, false, null) with its value, a path of
+ * plain names (`steps.research`) with its names, a list constructor with its items, or
+ * anything else. `start`/`end` span a literal or a path in the expression's text.
+ */
+export type Argument =
+  | {
+      readonly kind: "literal";
+      readonly value: unknown;
+      readonly start: number;
+      readonly end: number;
+    }
+  | {
+      readonly kind: "path";
+      readonly names: readonly string[];
+      readonly start: number;
+      readonly end: number;
+    }
+  | { readonly kind: "list"; readonly items: readonly Argument[] }
+  | { readonly kind: "other" };
 
 export interface ExprInfo {
   readonly refs: readonly ContextRef[];
@@ -86,7 +109,8 @@ export function analyzeExpression(ast: JNode, text: string, offset: number): Exp
         if (proc?.type === "variable") {
           const name = String(proc.value);
           const end = (proc.position ?? 0) - offset;
-          calls.push({ name, start: Math.max(0, end - name.length - 1), end });
+          const args = ((n.arguments as JNode[] | undefined) ?? []).map(argumentOf);
+          calls.push({ name, start: Math.max(0, end - name.length - 1), end, args });
         } else walk(proc, atRoot, depth + 1);
         walk(n.arguments, atRoot, depth + 1);
         return;
@@ -155,6 +179,37 @@ export function analyzeExpression(ast: JNode, text: string, offset: number): Exp
     walkChildren(n, false, depth, (key) => key !== "steps" && notMeta(key));
   };
 
+  const argumentOf = (a: JNode): Argument => {
+    const end = (a.position ?? 0) - offset;
+    if (a.type === "string")
+      return { kind: "literal", value: a.value, start: quotedStart(text, end), end };
+    if (a.type === "number" || a.type === "value") {
+      const length = String(a.value).length;
+      return { kind: "literal", value: a.value, start: Math.max(0, end - length), end };
+    }
+    if (a.type === "unary" && a.value === "[" && plainStep(a, "expressions")) {
+      return {
+        kind: "list",
+        items: ((a.expressions as JNode[] | undefined) ?? []).map(argumentOf),
+      };
+    }
+    const steps = a.type === "path" ? ((a.steps as JNode[] | undefined) ?? []) : [];
+    if (
+      steps.length > 0 &&
+      plainStep(a, "steps") &&
+      steps.every((st) => st.type === "name" && plainStep(st))
+    ) {
+      const spans = steps.map(nameSpan);
+      return {
+        kind: "path",
+        names: spans.map((sp) => sp.name),
+        start: spans[0]!.start,
+        end: spans[spans.length - 1]!.end,
+      };
+    }
+    return { kind: "other" };
+  };
+
   walk(ast, true, 0);
   const info = { refs, calls, wholeContext, bound };
   memo.set(ast, info);
@@ -164,12 +219,33 @@ export function analyzeExpression(ast: JNode, text: string, offset: number): Exp
 const META = new Set(["type", "value", "position", "keepArray", "consarray", "tuple"]);
 const notMeta = (key: string): boolean => !META.has(key);
 
-/** A path step with nothing on it (no filter, sort, focus or index binding, grouping). */
-function plainStep(step: JNode): boolean {
+/**
+ * A path step with nothing on it (no filter, sort, focus or index binding, grouping); `also`
+ * is one more key the node may have (a path's `steps`, a list's `expressions`).
+ */
+function plainStep(step: JNode, also?: string): boolean {
   for (const key of Object.keys(step))
-    if (step[key] !== undefined && key !== "type" && key !== "value" && key !== "position")
+    if (
+      step[key] !== undefined &&
+      key !== "type" &&
+      key !== "value" &&
+      key !== "position" &&
+      key !== also
+    )
       return false;
   return true;
+}
+
+/** Where the string literal ending at `end` starts: its opening quote, escapes skipped. */
+function quotedStart(text: string, end: number): number {
+  const quote = text[end - 1];
+  for (let i = end - 2; i >= 0; i--) {
+    if (text[i] !== quote) continue;
+    let slashes = 0;
+    while (i - slashes - 1 >= 0 && text[i - slashes - 1] === "\\") slashes++;
+    if (slashes % 2 === 0) return i;
+  }
+  return 0;
 }
 
 /** JSONata's built-in functions (https://docs.jsonata.org/overview), checked by a test. */
@@ -194,6 +270,9 @@ export const STATUS_FUNCTIONS: ReadonlySet<string> = new Set([
   "failure",
   "cancelled",
 ]);
+
+/** Keel's own functions, usable in any expression (evaluate.ts registers them). */
+export const KEEL_FUNCTIONS: ReadonlySet<string> = new Set(["trajectory"]);
 
 /**
  * What a bare expression field reads and calls (a whole-value `${{ }}` unwrapped, as the runner

@@ -1,9 +1,11 @@
 // Evaluating a workflow's expressions at run time: bare JSONata fields and `${{ }}` templates.
-// Expressions are compiled once per text; Keel's status functions are passed as bindings.
+// Expressions are compiled once per text; Keel's status functions are passed as bindings, and
+// `$trajectory` is registered on every compiled expression.
 import jsonata from "jsonata";
 import { scanTemplates, wholeTemplate } from "./template";
 import { compileFast, FALLBACK } from "./fast";
 import { parseExpression } from "./parse";
+import { trajectory } from "./trajectory";
 
 type Compiled = ReturnType<typeof jsonata>;
 
@@ -105,6 +107,9 @@ function compile(text: string): Compiled {
     }
     c.assign(Symbol.for("jsonata.__evaluate_entry") as unknown as string, enter);
     c.assign(Symbol.for("jsonata.__evaluate_exit") as unknown as string, leave);
+    // Keel's functions for any expression (analyze.ts KEEL_FUNCTIONS); the status functions
+    // are bound per step by the runner instead.
+    c.registerFunction("trajectory", trajectory);
     if (compiled.size > 10_000) compiled.clear();
     compiled.set(text, c);
   }

@@ -14,6 +14,7 @@ import {
 } from "../model/schema-walk";
 import { isObj, str, valueAt } from "../model/untyped";
 import { JSONATA_FUNCTIONS, IMPURE_FUNCTIONS, STATUS_FUNCTIONS } from "../expr/analyze";
+import { TRAJECTORY_MODE_DOCS, TRAJECTORY_MODES, TRAJECTORY_USAGE } from "../expr/trajectory";
 import { outputFieldsAt } from "../check/output-fields";
 import { rootNames } from "../check/references";
 import { stepRoleAt } from "../check/sites";
@@ -353,6 +354,13 @@ function functions(inIf: boolean, where: Span): CompletionItem[] {
     detail: "JSONata function",
     span: where,
   }));
+  items.push({
+    label: "$trajectory",
+    kind: "function",
+    detail: "Keel: whether an agent step's tool calls match a list",
+    documentation: `${TRAJECTORY_USAGE}: the tools the agent called, in order over all turns, against the expected names. Modes: ${TRAJECTORY_MODES.map((m) => `\`${m}\` (${TRAJECTORY_MODE_DOCS[m]})`).join(", ")}; \`strict\` when left out.`,
+    span: where,
+  });
   if (inIf) {
     for (const f of STATUS_FUNCTIONS)
       items.push({

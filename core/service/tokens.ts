@@ -3,7 +3,7 @@
 // operators and keywords. Each token is a run of the document text on one line.
 import { scalarSourceMap } from "../model/scalar-map";
 import type { WorkflowModel } from "../check/validate";
-import { JSONATA_FUNCTIONS, STATUS_FUNCTIONS } from "../expr/analyze";
+import { JSONATA_FUNCTIONS, KEEL_FUNCTIONS, STATUS_FUNCTIONS } from "../expr/analyze";
 import type { AnalyzedSite } from "../check/references";
 
 export const TOKEN_TYPES = [
@@ -176,7 +176,8 @@ function lex({ site, info }: AnalyzedSite): ExprToken[] {
       if (w.startsWith("$")) {
         const call = /^\s*\(/.test(src.slice(i));
         const name = w.slice(1);
-        const library = JSONATA_FUNCTIONS.has(name) || STATUS_FUNCTIONS.has(name);
+        const library =
+          JSONATA_FUNCTIONS.has(name) || STATUS_FUNCTIONS.has(name) || KEEL_FUNCTIONS.has(name);
         tokens.push({
           start,
           end: i,

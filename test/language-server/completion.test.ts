@@ -90,8 +90,12 @@ test("inputs. lists the inputs with their descriptions; $ lists pure functions",
   const inputs = await completeAt("steps.fetch.output.body.items", "inputs.‸");
   assert.deepEqual(labels(inputs), ["query"]);
   assert.equal(inputs[0]!.documentation?.value, "What to look for.");
-  const fns = labels(await completeAt("steps.fetch.output.body.items", "$jo‸"));
+  const fnItems = await completeAt("steps.fetch.output.body.items", "$jo‸");
+  const fns = labels(fnItems);
   assert.ok(fns.includes("$join"));
+  // Keel's $trajectory is offered in every expression, with its modes documented.
+  const trajectory = fnItems.find((i) => i.label === "$trajectory");
+  assert.match(trajectory?.documentation?.value ?? "", /`subset` \(no tool outside the list/);
   assert.ok(!fns.includes("$now"), "impure functions are not offered");
   assert.ok(!fns.includes("$always()"), "status functions only in if");
   const inIf = labels(await completeAt("    needs: [rank]", "    needs: [rank]\n    if: $‸"));
