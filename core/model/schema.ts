@@ -167,33 +167,68 @@ export const Provider = z
         model: z.string().describe("Model name recorded for this provider's replies.").optional(),
         responses: z
           .array(
-            z.strictObject({
-              match: z
-                .string()
-                .describe(
-                  "Text found in the rendered prompt (system + messages), or a regular expression written `/…/flags`.",
-                ),
-              reply: z.unknown().describe("Reply text, or an object for JSON output.").optional(),
-              error: z
-                .enum(["rate_limit", "timeout", "server_error"])
-                .describe("Answer with this error instead of a reply.")
-                .optional(),
-              delay: duration("Wait this long before answering").optional(),
-              chunks: z
-                .array(
-                  z.union([
-                    z.string(),
+            z
+              .strictObject({
+                match: z
+                  .string()
+                  .describe(
+                    "Text found in the rendered prompt (system + messages, tool results included), or a regular expression written `/…/flags`; optional with `turn`.",
+                  )
+                  .optional(),
+                turn: z
+                  .number()
+                  .int()
+                  .min(1)
+                  .describe(
+                    "Only the Nth model call of an agent's conversation (its messages hold N-1 assistant messages); with `match`, both must fit.",
+                  )
+                  .optional(),
+                reply: z.unknown().describe("Reply text, or an object for JSON output.").optional(),
+                tool_calls: z
+                  .array(
                     z.strictObject({
-                      text: z.string().describe("The piece of the reply."),
-                      delay: duration("Wait this long before sending it").optional(),
+                      name: z
+                        .string()
+                        .describe("The tool called (any name: an unknown one tests the agent)."),
+                      arguments: z
+                        .union([z.string(), z.record(z.string(), z.unknown())])
+                        .describe(
+                          "The arguments: an object, sent as its JSON text, or a text sent as is (malformed JSON to test the agent); default `{}`.",
+                        )
+                        .optional(),
+                      id: z
+                        .string()
+                        .describe("The call's id; default `call_<turn>_<index>`.")
+                        .optional(),
                     }),
-                  ]),
-                )
-                .describe(
-                  "The reply in pieces, as a stream sends it (a `stream: true` step reports each); instead of `reply`. With `error`, the pieces arrive and then the error: a stream cut in the middle.",
-                )
-                .optional(),
-            }),
+                  )
+                  .describe(
+                    "Tool calls the model asks for (an agent's turn), after the `chunks` if any; `reply` is then optional. Not sent when the call offers no tools or the agent's last turn must answer.",
+                  )
+                  .optional(),
+                error: z
+                  .enum(["rate_limit", "timeout", "server_error"])
+                  .describe("Answer with this error instead of a reply.")
+                  .optional(),
+                delay: duration("Wait this long before answering").optional(),
+                chunks: z
+                  .array(
+                    z.union([
+                      z.string(),
+                      z.strictObject({
+                        text: z.string().describe("The piece of the reply."),
+                        delay: duration("Wait this long before sending it").optional(),
+                      }),
+                    ]),
+                  )
+                  .describe(
+                    "The reply in pieces, as a stream sends it (a `stream: true` step reports each); instead of `reply`. With `error`, the pieces arrive and then the error: a stream cut in the middle.",
+                  )
+                  .optional(),
+              })
+              .refine((r) => r.match !== undefined || r.turn !== undefined, {
+                message: "a response needs `match`, `turn` or both",
+              }),
           )
           .describe("Answers tried in order; the first whose `match` fits wins.")
           .optional(),

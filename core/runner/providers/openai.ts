@@ -49,11 +49,20 @@ export async function callOpenAi(
     ...(p.seed !== undefined ? { seed: Number(p.seed) } : {}),
     ...(p.stop !== undefined ? { stop: p.stop as string | string[] } : {}),
     ...(request.json ? { response_format: { type: "json_object" as const } } : {}),
+    ...toolFields(request),
   };
   try {
     if (onChunk) return await streamOpenAi(await client(c), body, request, signal, onChunk);
     const completion = await (await client(c)).chat.completions.create(body, { signal });
-    const text = completion.choices?.[0]?.message?.content;
+    const message = completion.choices?.[0]?.message;
+    // Only function calls are Keel's tools; other kinds (`custom`) are not offered, so not read.
+    const toolCalls = (message?.tool_calls ?? []).flatMap((call) =>
+      call.type === "function"
+        ? [{ id: call.id, name: call.function.name, arguments: call.function.arguments }]
+        : [],
+    );
+    // A reply that only asks for tools may have no content at all.
+    const text = message?.content ?? (toolCalls.length > 0 ? "" : undefined);
     if (typeof text !== "string") {
       throw new StepError(
         "server_error",
@@ -68,10 +77,34 @@ export async function callOpenAi(
       usage: completion.usage
         ? { input: completion.usage.prompt_tokens, output: completion.usage.completion_tokens }
         : null,
+      ...(toolCalls.length > 0 ? { toolCalls } : {}),
     };
   } catch (e) {
     throw classifyProviderError(e, signal, request.provider);
   }
+}
+
+/**
+ * The tools offered, as Chat Completions takes them: `tool_choice` only for `none` (the API's
+ * default with tools is `auto`), `parallel_tool_calls` only when the step says. No tools, no
+ * fields: the API refuses an empty `tools` list and a `tool_choice` without tools.
+ */
+function toolFields(request: LlmRequest) {
+  if (!request.tools || request.tools.length === 0) return {};
+  return {
+    tools: request.tools.map((t) => ({
+      type: "function" as const,
+      function: {
+        name: t.name,
+        ...(t.description !== null ? { description: t.description } : {}),
+        parameters: t.parameters as Record<string, unknown>,
+      },
+    })),
+    ...(request.toolChoice === "none" ? { tool_choice: "none" as const } : {}),
+    ...(request.parallelToolCalls !== undefined
+      ? { parallel_tool_calls: request.parallelToolCalls }
+      : {}),
+  };
 }
 
 /** A message of the conversation as Chat Completions takes it. */
@@ -93,8 +126,10 @@ function toOpenAiMessage(m: LlmMessage): OpenAI.ChatCompletionMessageParam {
 
 /**
  * A streamed completion: the text deltas of the first choice, reported and assembled; usage
- * comes in the last chunk (`stream_options.include_usage`). A stream that ends without a
- * finish reason was cut off, whatever the connection said.
+ * comes in the last chunk (`stream_options.include_usage`). Tool calls arrive in pieces keyed by
+ * their index: the first piece names the call (id, name), the others carry more of its
+ * arguments' text. A stream that ends without a finish reason was cut off, whatever the
+ * connection said, even in the middle of a call's arguments.
  */
 async function streamOpenAi(
   openai: OpenAI,
@@ -113,6 +148,7 @@ async function streamOpenAi(
   let responseId: string | null = null;
   let fingerprint: string | null = null;
   let usage: LlmResponse["usage"] = null;
+  const calls = new Map<number, { id: string; name: string; arguments: string; type: string }>();
   for await (const chunk of stream) {
     servedModel ??= chunk.model ?? null;
     responseId ??= chunk.id ?? null;
@@ -126,6 +162,17 @@ async function streamOpenAi(
       text += delta;
       onChunk(delta);
     }
+    for (const piece of choice?.delta?.tool_calls ?? []) {
+      const call = calls.get(piece.index);
+      if (!call) {
+        calls.set(piece.index, {
+          id: piece.id ?? "",
+          name: piece.function?.name ?? "",
+          arguments: piece.function?.arguments ?? "",
+          type: piece.type ?? "function",
+        });
+      } else call.arguments += piece.function?.arguments ?? "";
+    }
   }
   if (!finished) {
     throw new StepError(
@@ -133,7 +180,18 @@ async function streamOpenAi(
       `provider '${request.provider}': the stream ended before the reply's end`,
     );
   }
-  return { text, servedModel, responseId, fingerprint, usage };
+  const toolCalls = [...calls.entries()]
+    .sort(([a], [b]) => a - b)
+    .flatMap(([, call]) => (call.type === "function" ? [call] : []))
+    .map(({ id, name, arguments: args }) => ({ id, name, arguments: args }));
+  return {
+    text,
+    servedModel,
+    responseId,
+    fingerprint,
+    usage,
+    ...(toolCalls.length > 0 ? { toolCalls } : {}),
+  };
 }
 
 /** Embeddings through the SDK's `embeddings.create` (OpenAI, Azure OpenAI, any compatible server). */

@@ -4,20 +4,33 @@
 // kind instead, after an optional `delay`. `chunks` sends the reply in pieces, each after its
 // own optional delay, as a streamed provider would (a step with `stream: true` reports them); with
 // `error` as well, the chunks arrive and then the error does: a stream cut in the middle.
+// `tool_calls` answers an agent's turn with calls to its tools (after the chunks, if any), and
+// `turn: N` narrows a response to the Nth model call of an agent's conversation.
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parse } from "yaml";
-import type { EmbedRequest, EmbedResponse, LlmRequest, LlmResponse } from "../effects";
+import type { EmbedRequest, EmbedResponse, LlmRequest, LlmResponse, LlmToolCall } from "../effects";
 import { StepError } from "../errors";
 import { durationMs } from "../policy";
 import { sha256 } from "../recorder";
 
 interface ScriptedResponse {
-  match: string;
+  /** Optional when `turn` is given. */
+  match?: string;
+  /** Only the Nth model call of a conversation: its messages hold N-1 assistant messages. */
+  turn?: number;
   reply?: unknown;
   error?: "rate_limit" | "timeout" | "server_error";
   delay?: string;
   chunks?: ScriptedChunk[];
+  tool_calls?: ScriptedToolCall[];
+}
+
+/** A tool call a scripted response asks for: a string of arguments is sent as is, JSON or not. */
+interface ScriptedToolCall {
+  name: string;
+  arguments?: string | Record<string, unknown>;
+  id?: string;
 }
 
 /** A piece of a scripted reply: its text, or its text after a delay. */
@@ -42,7 +55,13 @@ export async function answerScripted(
     ...(config.responses ?? []),
     ...(config.file ? loadFile(resolve(dir, config.file)) : []),
   ];
-  const hit = responses.find((r) => matches(r.match, prompt));
+  // The turn of this call: one more than the assistant messages before it.
+  const turn = request.messages.filter((m) => m.role === "assistant").length + 1;
+  const hit = responses.find(
+    (r) =>
+      (r.turn === undefined || r.turn === turn) &&
+      (r.match === undefined ? r.turn !== undefined : matches(r.match, prompt)),
+  );
   if (hit?.delay) await wait(durationMs(hit.delay), signal);
   for (const chunk of hit?.chunks ?? []) {
     const piece = typeof chunk === "string" ? chunk : chunk.text;
@@ -51,10 +70,11 @@ export async function answerScripted(
   }
   if (hit?.error)
     throw new StepError(hit.error, `scripted provider '${request.provider}' answered ${hit.error}`);
+  const toolCalls = toolCallsOf(hit, request, turn);
   const reply = hit?.chunks
     ? hit.chunks.map((c) => (typeof c === "string" ? c : c.text)).join("")
     : hit
-      ? hit.reply
+      ? (hit.reply ?? (hit.tool_calls ? "" : undefined))
       : config.default;
   if (reply === undefined) {
     throw new StepError(
@@ -63,13 +83,33 @@ export async function answerScripted(
     );
   }
   const text = typeof reply === "string" ? reply : JSON.stringify(reply);
+  // What the model "wrote": its text and its calls, for the id and the estimated output tokens.
+  const written = text + toolCalls.map((c) => c.name + c.arguments).join("");
   return {
     text,
     servedModel: request.model ?? config.model ?? "scripted",
-    responseId: `scripted-${sha256(prompt + "\u0000" + text).slice(0, 16)}`,
+    responseId: `scripted-${sha256(prompt + "\u0000" + written).slice(0, 16)}`,
     fingerprint: null,
-    usage: { input: Math.ceil(prompt.length / 4), output: Math.ceil(text.length / 4) },
+    usage: { input: Math.ceil(prompt.length / 4), output: Math.ceil(written.length / 4) },
+    ...(toolCalls.length > 0 ? { toolCalls } : {}),
   };
+}
+
+/**
+ * The tool calls a response asks for, with ids `call_<turn>_<index>` unless it names them; none
+ * when the call offers no tools or says `tool_choice: none` (the model must answer in text).
+ */
+function toolCallsOf(
+  hit: ScriptedResponse | undefined,
+  request: LlmRequest,
+  turn: number,
+): LlmToolCall[] {
+  if (!hit?.tool_calls || !request.tools || request.toolChoice === "none") return [];
+  return hit.tool_calls.map((c, index) => ({
+    id: c.id ?? `call_${turn}_${index}`,
+    name: c.name,
+    arguments: typeof c.arguments === "string" ? c.arguments : JSON.stringify(c.arguments ?? {}),
+  }));
 }
 
 function matches(pattern: string, prompt: string): boolean {

@@ -4,11 +4,12 @@
 // of them goes out and what happens to the socket afterwards.
 import type {
   Behaviour,
+  Completion,
   Exchange,
   MalformedBehaviour,
-  ReplyBehaviour,
   StatusBehaviour,
   StreamErrorBehaviour,
+  ToolCallReply,
 } from "./types";
 
 // The text of a reply that a fault cuts short: long enough that half a stream still holds deltas.
@@ -54,14 +55,14 @@ function sendJson(ex: Exchange, status: number, body: string, extra: Record<stri
   ex.res.end(bytes);
 }
 
-function events(ex: Exchange, reply: ReplyBehaviour): string[] {
-  return ex.format.streamEvents(ex.request, reply, reply.id ?? ex.nextResponseId());
+function events(ex: Exchange, reply: Completion, cut?: "arguments"): string[] {
+  return ex.format.streamEvents(ex.request, reply, reply.id ?? ex.nextResponseId(), cut);
 }
 
 // About half of a stream's events: always past the opening events, never the terminal ones.
 const firstHalf = (all: string[]): string[] => all.slice(0, Math.max(3, Math.ceil(all.length / 2)));
 
-async function sendReply(ex: Exchange, reply: ReplyBehaviour): Promise<void> {
+async function sendReply(ex: Exchange, reply: Completion): Promise<void> {
   if (reply.delayMs) await ex.sleep(reply.delayMs);
   // A client that gave up (abort, timeout) has closed the socket: nothing more goes to it.
   if (ex.res.destroyed) return;
@@ -99,8 +100,13 @@ function sendMalformed(ex: Exchange, b: MalformedBehaviour): void {
 }
 
 // Half of a valid JSON reply under a Content-Length that promises all of it.
-function cutBody(ex: Exchange, afterwards: Afterwards, text = CUT_TEXT): void {
-  const reply = { reply: text };
+function cutBody(
+  ex: Exchange,
+  afterwards: Afterwards,
+  text = CUT_TEXT,
+  toolCalls?: ToolCallReply[],
+): void {
+  const reply = { reply: text, toolCalls };
   const body = JSON.stringify(ex.format.completion(ex.request, reply, ex.nextResponseId()));
   const bytes = Buffer.from(body);
   ex.res.writeHead(200, jsonHeaders(ex, bytes.length));
@@ -110,6 +116,12 @@ function cutBody(ex: Exchange, afterwards: Afterwards, text = CUT_TEXT): void {
 function cutStream(ex: Exchange, afterwards: Afterwards, text = CUT_TEXT): void {
   ex.res.writeHead(200, streamHeaders(ex));
   finish(ex, firstHalf(events(ex, { reply: text })).join(""), afterwards);
+}
+
+// A stream of text and tool calls cut inside the last call's arguments.
+function cutArguments(ex: Exchange, text: string, toolCalls: ToolCallReply[]): void {
+  ex.res.writeHead(200, streamHeaders(ex));
+  finish(ex, events(ex, { reply: text, toolCalls }, "arguments").join(""), "destroy");
 }
 
 function sendStreamError(ex: Exchange, b: StreamErrorBehaviour): void {
@@ -139,6 +151,11 @@ export async function respond(ex: Exchange, b: Behaviour): Promise<void> {
   if ("malformed" in b) return sendMalformed(ex, b);
   if ("truncated" in b) return stream ? cutStream(ex, "destroy") : cutBody(ex, "destroy");
   if ("truncatedStream" in b) {
+    if (b.toolCalls?.length) {
+      return stream
+        ? cutArguments(ex, b.text ?? "", b.toolCalls)
+        : cutBody(ex, "destroy", b.text ?? "", b.toolCalls);
+    }
     return stream ? cutStream(ex, "destroy", b.text) : cutBody(ex, "destroy", b.text);
   }
   if ("stall" in b) return stream ? cutStream(ex, "keep") : cutBody(ex, "keep");

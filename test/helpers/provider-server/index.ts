@@ -10,6 +10,7 @@ export { startProviderServer, type ProviderServer } from "./server";
 export type {
   ApiKind,
   Behaviour,
+  Completion,
   HangBehaviour,
   MalformedBehaviour,
   RecordedRequest,
@@ -18,6 +19,8 @@ export type {
   StallBehaviour,
   StatusBehaviour,
   StreamErrorBehaviour,
+  ToolCallReply,
+  ToolCallsBehaviour,
   TruncatedBehaviour,
   TruncatedStreamBehaviour,
   Usage,

@@ -1,7 +1,15 @@
 // OpenAI Chat Completions on the wire (POST /v1/chat/completions): the completion object, the
 // `chat.completion.chunk` stream ending in `data: [DONE]`, and the `{ error: {…} }` body.
-import type { ApiFormat, RecordedRequest, ReplyBehaviour } from "./types";
-import { deltas, replyText, servedModel, sse, usageFor } from "./wire";
+import type { ApiFormat, Completion, RecordedRequest, ToolCallReply } from "./types";
+import {
+  argumentPieces,
+  argumentText,
+  deltas,
+  replyText,
+  servedModel,
+  sse,
+  usageFor,
+} from "./wire";
 
 // OpenAI's error `type` and `code` by status, as its API sends them.
 function errorKind(status: number): { type: string; code: string | null } {
@@ -13,7 +21,7 @@ function errorKind(status: number): { type: string; code: string | null } {
   return { type: "server_error", code: null };
 }
 
-function usageBody(request: RecordedRequest, reply: ReplyBehaviour) {
+function usageBody(request: RecordedRequest, reply: Completion) {
   const { input, output } = usageFor(request, reply);
   return { prompt_tokens: input, completion_tokens: output, total_tokens: input + output };
 }
@@ -23,6 +31,30 @@ function wantsUsage(request: RecordedRequest): boolean {
   const body = request.body as { stream_options?: { include_usage?: unknown } } | null;
   return body?.stream_options?.include_usage === true;
 }
+
+const callId = (call: ToolCallReply, id: string, index: number) => call.id ?? `call_${id}_${index}`;
+
+// A tool call of a complete message: a function call, or a custom one (`type: custom`).
+function toolCall(call: ToolCallReply, id: string, index: number) {
+  return call.type === "custom"
+    ? {
+        id: callId(call, id, index),
+        type: "custom",
+        custom: { name: call.name, input: argumentText(call) },
+      }
+    : {
+        id: callId(call, id, index),
+        type: "function",
+        function: { name: call.name, arguments: argumentText(call) },
+      };
+}
+
+// With tool calls and no text, the message's content is null, as the API sends it.
+const contentOf = (reply: Completion): string | null =>
+  reply.toolCalls?.length && replyText(reply.reply) === "" ? null : replyText(reply.reply);
+
+const finishOf = (reply: Completion): string =>
+  reply.stopReason ?? (reply.toolCalls?.length ? "tool_calls" : "stop");
 
 /** The Chat Completions wire format. */
 export const openaiFormat: ApiFormat = {
@@ -41,9 +73,16 @@ export const openaiFormat: ApiFormat = {
       choices: [
         {
           index: 0,
-          message: { role: "assistant", content: replyText(reply.reply), refusal: null },
+          message: {
+            role: "assistant",
+            content: contentOf(reply),
+            refusal: null,
+            ...(reply.toolCalls?.length
+              ? { tool_calls: reply.toolCalls.map((c, i) => toolCall(c, id, i)) }
+              : {}),
+          },
           logprobs: null,
-          finish_reason: reply.stopReason ?? "stop",
+          finish_reason: finishOf(reply),
         },
       ],
       usage: usageBody(request, reply),
@@ -51,7 +90,7 @@ export const openaiFormat: ApiFormat = {
     };
   },
 
-  streamEvents(request, reply, id) {
+  streamEvents(request, reply, id, cut) {
     const withUsage = wantsUsage(request);
     const base = {
       id,
@@ -72,7 +111,24 @@ export const openaiFormat: ApiFormat = {
     const events = [chunk({ role: "assistant", content: "", refusal: null }, null)];
     for (const piece of deltas(replyText(reply.reply)))
       events.push(chunk({ content: piece }, null));
-    events.push(chunk({}, reply.stopReason ?? "stop"));
+    // Each call: a first piece naming it (id, type, name, empty arguments), then its arguments'
+    // text in pieces, all keyed by the call's index.
+    const calls = reply.toolCalls ?? [];
+    for (const [index, call] of calls.entries()) {
+      if (call.type === "custom") {
+        events.push(chunk({ tool_calls: [{ index, ...toolCall(call, id, index) }] }, null));
+        continue;
+      }
+      const opening = { name: call.name, arguments: "" };
+      const first = { index, id: callId(call, id, index), type: "function", function: opening };
+      events.push(chunk({ tool_calls: [first] }, null));
+      const pieces = argumentPieces(argumentText(call));
+      const cutHere = cut === "arguments" && index === calls.length - 1;
+      for (const piece of cutHere ? pieces.slice(0, 1) : pieces)
+        events.push(chunk({ tool_calls: [{ index, function: { arguments: piece } }] }, null));
+      if (cutHere) return events;
+    }
+    events.push(chunk({}, finishOf(reply)));
     if (withUsage) {
       events.push(sse(JSON.stringify({ ...base, choices: [], usage: usageBody(request, reply) })));
     }

@@ -32,6 +32,39 @@ export interface ReplyBehaviour {
   stopReason?: string;
   /** Streams only: wait this long between SSE events. */
   chunkDelayMs?: number;
+  /** Tool calls after the text (OpenAI `tool_calls`, Anthropic `tool_use` blocks). */
+  toolCalls?: ToolCallReply[];
+}
+
+/**
+ * A reply that asks for tools, with no text unless `reply` gives one: OpenAI's `content` is then
+ * null, Anthropic's message has only `tool_use` blocks. The stop reason defaults to `tool_calls`
+ * / `tool_use`.
+ */
+export interface ToolCallsBehaviour extends Omit<ReplyBehaviour, "reply"> {
+  toolCalls: ToolCallReply[];
+  reply?: string | object;
+}
+
+/** A normal completion, with text, tool calls or both. */
+export type Completion = ReplyBehaviour | ToolCallsBehaviour;
+
+/**
+ * One tool call of a scripted reply. Faults are written with it: `arguments` as a text that is not
+ * JSON (malformed arguments), a `name` the request did not offer (an unknown tool).
+ */
+export interface ToolCallReply {
+  name: string;
+  /**
+   * An object is sent as its JSON text; a string goes as is. Anthropic's non-streamed `input` is
+   * the parsed object, or the string itself when it is not JSON (a malformed reply); streamed, the
+   * text goes out in `input_json_delta` pieces, JSON or not. Default `{}`.
+   */
+  arguments?: string | object;
+  /** The call's id; `call_<response id>_<index>` (OpenAI) / `toolu_<response id>_<index>` when not given. */
+  id?: string;
+  /** OpenAI only: `custom` sends a custom tool call (`custom: {name, input}`), not a function. */
+  type?: "function" | "custom";
 }
 
 /** Never answer: the client's timeout or AbortSignal must end the request. */
@@ -71,6 +104,11 @@ export interface TruncatedStreamBehaviour {
   truncatedStream: true;
   /** The text the complete stream would have carried. */
   text?: string;
+  /**
+   * Tool calls the complete stream would have carried: the stream is then cut in the middle of
+   * the last call's arguments (after its first piece). A non-streamed request gets half the body.
+   */
+  toolCalls?: ToolCallReply[];
 }
 
 /**
@@ -93,6 +131,7 @@ export interface StreamErrorBehaviour {
 /** What the server does with one request. */
 export type Behaviour =
   | ReplyBehaviour
+  | ToolCallsBehaviour
   | HangBehaviour
   | StatusBehaviour
   | MalformedBehaviour
@@ -127,6 +166,10 @@ export interface RecordedRequest {
   max_tokens: unknown;
   max_completion_tokens: unknown;
   seed: unknown;
+  /** The tools offered, `tool_choice` and `parallel_tool_calls` (OpenAI), as sent. */
+  tools: unknown;
+  tool_choice: unknown;
+  parallel_tool_calls: unknown;
   stream: boolean;
   /** `Date.now()` when the body had arrived. */
   at: number;
@@ -142,9 +185,17 @@ export interface ApiFormat {
   /** The n-th generated response id. */
   responseId(n: number): string;
   /** The JSON body of a non-streamed completion. */
-  completion(request: RecordedRequest, reply: ReplyBehaviour, id: string): object;
-  /** The SSE events of a streamed completion, each a complete `…\n\n` frame, in order. */
-  streamEvents(request: RecordedRequest, reply: ReplyBehaviour, id: string): string[];
+  completion(request: RecordedRequest, reply: Completion, id: string): object;
+  /**
+   * The SSE events of a streamed completion, each a complete `…\n\n` frame, in order; `cut`: only
+   * the events up to the first piece of the last tool call's arguments (a stream cut inside them).
+   */
+  streamEvents(
+    request: RecordedRequest,
+    reply: Completion,
+    id: string,
+    cut?: "arguments",
+  ): string[];
   /** An SSE frame whose data is not JSON, placed where the API would put a content event. */
   malformedEvent(): string;
   /** The in-stream error event, and what ends the stream after it. */

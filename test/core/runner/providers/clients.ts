@@ -4,6 +4,7 @@ import type { TestContext } from "node:test";
 import assert from "node:assert/strict";
 import OpenAI from "openai";
 import Anthropic from "@anthropic-ai/sdk";
+import type { LlmRequest } from "@keel/core/runner/effects";
 import { startProviderServer, type ProviderServer } from "../../../helpers/provider-server";
 export const OPENAI_KEY = "sk-test-openai";
 export const ANTHROPIC_KEY = "sk-ant-test";
@@ -69,3 +70,22 @@ export const causeOf = (error: unknown): unknown => (error as { cause?: unknown 
 
 export const streamAnthropic = (client: Anthropic, signal = new AbortController().signal) =>
   client.messages.stream({ model: "claude-test", max_tokens: 64, messages: MESSAGES }, { signal });
+
+/** A model call as the runner resolves it, with the fields a test does not care about filled in. */
+export function llmRequest(
+  providerType: LlmRequest["providerType"],
+  extra: Partial<LlmRequest> = {},
+): LlmRequest {
+  return {
+    provider: "p",
+    providerType,
+    model: "test-model",
+    system: null,
+    messages: MESSAGES,
+    params: {},
+    json: false,
+    baseUrl: null,
+    headers: {},
+    ...extra,
+  };
+}
