@@ -15,7 +15,7 @@ import { secretsFromEnv } from "../run-options";
 import { performRun } from "./run";
 
 export const usage =
-  "keel rerun <run id | latest> (--from <step | step[key]> | --failed) [--set step=json]... [--yes] [--force] [--plan] [--json | --events] [--store path]";
+  "keel rerun <run id | latest> (--from <step | step[key] | agent#turn> | --failed) [--set <step | agent#turn/tool.index>=json]... [--yes] [--force] [--plan] [--json | --events] [--store path]";
 
 const SPEC = {
   "--from": true,

@@ -54,7 +54,14 @@ export function planRerun(
   for (const id of start.steps) for (const d of withDescendants(graph, id)) downstream.add(d);
   // One label for messages: the step (or unit) asked for, or the failed steps.
   const fromText = typeof from === "string" ? from : start.steps.join(", ");
-  for (const id of set.keys()) {
+  // `--set research#2/search.0=…`: a tool call of a turn the rerun reuses (`--from research#3`).
+  const unitSets = [...set.keys()].filter((k) => splitUnit(k).scope !== null);
+  for (const key of unitSets) {
+    const problem = unitSetProblem(record, fold, key, start.turn);
+    if (problem) return { ok: false, problem };
+  }
+  const stepSets = [...set.keys()].filter((k) => splitUnit(k).scope === null);
+  for (const id of stepSets) {
     if (!graph.deps.has(id))
       return { ok: false, problem: `--set names no step of the workflow: '${id}'` };
     if (downstream.has(id))
@@ -67,13 +74,13 @@ export function planRerun(
   // value that --set replaces, and keeping it would make a state no run could have.
   const runsAgain = new Set(downstream);
   const setBelow = new Map<string, string>();
-  for (const id of set.keys())
+  for (const id of stepSets)
     for (const d of withDescendants(graph, id)) {
       if (d === id) continue;
       runsAgain.add(d);
       setBelow.set(d, id);
     }
-  for (const id of set.keys()) {
+  for (const id of stepSets) {
     const above = setBelow.get(id);
     if (above !== undefined)
       return {
@@ -87,6 +94,15 @@ export function planRerun(
     const output = fold.step(id)?.output;
     if (output != null)
       reuse.set(id, { output: record.value(output) ?? null, sourceRunId: record.run.id });
+  }
+  // An agent rerun from turn n keeps its turns before n and their tool calls (docs/replay.md).
+  if (start.turn) {
+    for (const u of fold.units(start.turn.stepId)) {
+      const turn = /^#(\d+)(?:\/|$)/.exec(u.scope ?? "");
+      if (!turn || Number(turn[1]) >= start.turn.n) continue;
+      if (u.status === "succeeded" && u.output !== null)
+        reuse.set(u.id, { output: record.value(u.output) ?? null, sourceRunId: record.run.id });
+    }
   }
   for (const [id, value] of set) reuse.set(id, { output: value, sourceRunId: record.run.id });
   // A map that runs again because of its own items (not because what it reads changed) keeps its
@@ -129,7 +145,7 @@ function startsOf(
   loaded: LoadedWorkflow,
   fold: ReturnType<typeof foldToEnd>,
   from: RerunFrom,
-): { steps: string[]; keepItems: string[]; unit?: string } | string {
+): { steps: string[]; keepItems: string[]; unit?: string; turn?: AgentTurnStart } | string {
   const graph = loaded.graph;
   if (typeof from !== "string") {
     const bad = (s: { status: string } | undefined) =>
@@ -146,6 +162,7 @@ function startsOf(
     return `no step '${stepId}' in the workflow${match ? `: did you mean '${match}'?` : ""}`;
   }
   if (scope === null) return { steps: [stepId], keepItems: [] };
+  if (scope.startsWith("#")) return turnStart(record, loaded, fold, stepId, scope);
   const known = fold
     .units(stepId)
     .filter((u) => u.scope?.startsWith("[") && !u.scope.includes("#"));
@@ -157,14 +174,67 @@ function startsOf(
   return { steps: [stepId], keepItems: [stepId], unit: from };
 }
 
+/** A rerun from an agent's turn: the turns before `n` are reused. */
+interface AgentTurnStart {
+  readonly stepId: string;
+  readonly n: number;
+}
+
+/** The turns of an agent step in a record: its units `#n`. */
+function turnsOf(fold: ReturnType<typeof foldToEnd>, stepId: string): number {
+  return fold.units(stepId).filter((u) => /^#\d+$/.test(u.scope ?? "")).length;
+}
+
+/** `--from research#3`: the agent's turn 3 and after run live, the turns before it are reused. */
+function turnStart(
+  record: RecordedRun,
+  loaded: LoadedWorkflow,
+  fold: ReturnType<typeof foldToEnd>,
+  stepId: string,
+  scope: string,
+): { steps: string[]; keepItems: string[]; turn: AgentTurnStart } | string {
+  const step = loaded.workflow.steps[stepId] as Step;
+  const n = /^#([1-9][0-9]*)$/.exec(scope);
+  if (step.type !== "agent" || !n)
+    return `--from ${stepId}${scope}: a rerun starts at a step, an item of a map (step[key]) or a turn of an agent (step#n)`;
+  const turns = turnsOf(fold, stepId);
+  if (Number(n[1]) > turns)
+    return `run ${record.run.id} has no turn ${n[1]} of step '${stepId}' (it ran ${turns} turn${turns === 1 ? "" : "s"})`;
+  return { steps: [stepId], keepItems: [], turn: { stepId, n: Number(n[1]) } };
+}
+
+/** Why `--set <unit>=…` cannot be: it names no tool call of a reused turn of the rerun's agent. */
+function unitSetProblem(
+  record: RecordedRun,
+  fold: ReturnType<typeof foldToEnd>,
+  key: string,
+  turn: AgentTurnStart | undefined,
+): string | undefined {
+  const { stepId, scope } = splitUnit(key);
+  const call = /^#(\d+)\/[A-Za-z0-9_-]+\.\d+$/.exec(scope ?? "");
+  if (!call)
+    return `--set ${key}: only a step's output or an agent's tool call (step#turn/tool.index) can be set`;
+  if (!fold.units(stepId).some((u) => u.id === key))
+    return `--set ${key}: run ${record.run.id} has no such tool call of step '${stepId}'`;
+  if (!turn || turn.stepId !== stepId || Number(call[1]) >= turn.n)
+    return `--set ${key}: only a tool call of a turn the rerun reuses can be set: rerun with --from ${stepId}#${Number(call[1]) + 1}`;
+  return undefined;
+}
+
 /**
- * Whether a step reaches outside when it runs: `http`, `shell`, `tool` unless declared pure, and
- * a workflow step, whose child may do anything its file does.
+ * Whether a step reaches outside when it runs: `http`, `shell`, `tool` unless declared pure, a
+ * workflow step, whose child may do anything its file does, and an agent, whose tools may.
  */
 function touchesTheWorld(step: Step | undefined): boolean {
   if (!step) return false;
   if (step.type === "tool") return step.pure !== true;
-  return step.type === "http" || step.type === "shell" || step.type === "workflow";
+  // An agent's tools may be any of these.
+  return (
+    step.type === "http" ||
+    step.type === "shell" ||
+    step.type === "workflow" ||
+    step.type === "agent"
+  );
 }
 
 /**

@@ -5,6 +5,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readRecordedRun } from "@keel/core/replay/record";
 import { replayRun } from "@keel/core/replay/replay";
+import { planRerun } from "@keel/core/replay/rerun";
 import { loadWorkflowText } from "@keel/core/runner/load";
 import { runText, writeWorkflow } from "../runner/harness";
 
@@ -134,4 +135,65 @@ test("tightened parameters: the first turn's tools differ, and the recorded call
     (e) => e.scope === "#2/refund.0" && e.type === "step_failed",
   );
   assert.match(String(call?.data?.message), /must be <= 10/);
+});
+
+test("rerun --from research#2 reuses turn 1 and its calls and runs from turn 2 live; --set replaces a reused tool result", async () => {
+  const { path, record } = await recorded(FLOW);
+  const l = loaded(path, FLOW);
+  const plain = planRerun(record, l, "research#2", new Map());
+  assert.ok(plain.ok, !plain.ok ? plain.problem : "");
+  assert.deepEqual([...plain.reuse.keys()].sort(), [
+    "research#1",
+    "research#1/search.0",
+    "research#1/search.1",
+  ]);
+  assert.deepEqual(plain.effectful, ["research"]);
+  const set = new Map<string, unknown>([["research#1/search.1", { hits: ["nothing found"] }]]);
+  const plan = planRerun(record, l, "research#2", set);
+  assert.ok(plan.ok, !plan.ok ? plan.problem : "");
+  const calls: string[] = [];
+  const { result, store } = await runText(FLOW, {
+    path,
+    reuse: plan.reuse,
+    parentId: record.run.id,
+    wrap: (e) => ({
+      ...e,
+      llm: (req, signal, key, stream) => {
+        calls.push(`llm ${req.messages.length}`);
+        return e.llm(req, signal, key, stream);
+      },
+      tool: (call, signal, scope) => {
+        calls.push(`tool ${call.exportName}`);
+        return e.tool(call, signal, scope);
+      },
+    }),
+  });
+  assert.equal(result.status, "succeeded", JSON.stringify(result));
+  // Turn 1 and its two searches came from the record: live are turns 2 and 3 and the refund.
+  assert.deepEqual(calls, ["llm 4", "tool refund", "llm 6"]);
+  const attempts = await store.attempts(result.runId);
+  const reused = attempts.filter((a) => a.origin === "reused").map((a) => `${a.stepId}${a.scope}`);
+  assert.deepEqual(reused.sort(), ["research#1", "research#1/search.0", "research#1/search.1"]);
+  const second = attempts.find((a) => a.scope === "#2" && a.origin === "live")!;
+  const input = JSON.parse((await store.blob(second.inputHash))!) as {
+    messages: { content: string }[];
+  };
+  assert.equal(input.messages[3]!.content, JSON.stringify({ hits: ["nothing found"] }));
+});
+
+test("rerun refuses a turn the record does not have and a --set of a turn that runs again", async () => {
+  const { path, record } = await recorded(FLOW);
+  const l = loaded(path, FLOW);
+  const late = planRerun(record, l, "research#9", new Map());
+  assert.ok(!late.ok);
+  assert.match(late.problem, /has no turn 9 of step 'research' \(it ran 3 turns\)/);
+  const again = planRerun(record, l, "research#1", new Map([["research#1/search.0", {}]]));
+  assert.ok(!again.ok);
+  assert.match(
+    again.problem,
+    /only a tool call of a turn the rerun reuses can be set: rerun with --from research#2/,
+  );
+  const missing = planRerun(record, l, "research#3", new Map([["research#1/search.7", {}]]));
+  assert.ok(!missing.ok);
+  assert.match(missing.problem, /has no such tool call of step 'research'/);
 });
