@@ -70,6 +70,15 @@ test("did-you-mean fixes replace the misspelt input, step, key and function", as
   );
   assert.match(fn.text, /expr: \$uppercase\(inputs\.ticket\)/);
   assert.deepEqual(codes(fn.text), []);
+  const mode = await applyFix(
+    flow(
+      '  a:\n    type: transform\n    expr: \'"x"\'\n  b:\n    type: assert\n    that: \'$trajectory(steps.a.output, ["search"], "subsett")\'\n',
+    ),
+    "KEEL308",
+  );
+  assert.equal(mode.title, "Change to 'subset'");
+  assert.match(mode.text, /\["search"\], "subset"\)'/);
+  assert.deepEqual(codes(mode.text), []);
 });
 
 test("a literal credential is moved into ${{ secrets.NAME }}", async () => {
@@ -193,11 +202,8 @@ test("with a last run, lenses show each step's status; a finished run refreshes 
   }
 });
 
-test("semantic tokens mark context names, references, fields, functions and literals", async () => {
-  const uri = "file:///tmp/keel-tokens/t.keel.yaml";
-  const text = flow(
-    '  a:\n    type: transform\n    expr: $count(steps.b.output.items) > 2 and inputs.ticket = "x"\n  b:\n    type: transform\n    expr: "[1]"\n    if: |\n      $always() or\n        steps.a.status = \'ok\'\n',
-  );
+/** The semantic tokens of `text`, each as "word type modifiers…". */
+async function tokensOf(uri: string, text: string): Promise<string[]> {
   await client.open(uri, text);
   const { data } = await client.request<{ data: number[] }>("textDocument/semanticTokens/full", {
     textDocument: { uri },
@@ -213,6 +219,15 @@ test("semantic tokens mark context names, references, fields, functions and lite
     const mods = TOKEN_MODIFIERS.filter((_, b) => data[i + 4]! & (1 << b));
     decoded.push([word, TOKEN_TYPES[data[i + 3]!], ...mods].join(" "));
   }
+  return decoded;
+}
+
+test("semantic tokens mark context names, references, fields, functions and literals", async () => {
+  const uri = "file:///tmp/keel-tokens/t.keel.yaml";
+  const text = flow(
+    '  a:\n    type: transform\n    expr: $count(steps.b.output.items) > 2 and inputs.ticket = "x"\n  b:\n    type: transform\n    expr: "[1]"\n    if: |\n      $always() or\n        steps.a.status = \'ok\'\n',
+  );
+  const decoded = await tokensOf(uri, text);
   assert.deepEqual(decoded, [
     "$count function defaultLibrary",
     "steps namespace",
@@ -235,5 +250,15 @@ test("semantic tokens mark context names, references, fields, functions and lite
     "= operator",
     "'ok' string",
   ]);
+  await client.close(uri);
+});
+
+test("semantic tokens mark Keel's $trajectory as a library function, like JSONata's", async () => {
+  const uri = "file:///tmp/keel-tokens/trajectory.keel.yaml";
+  const text = flow(
+    '  a:\n    type: transform\n    expr: \'"x"\'\n  b:\n    type: assert\n    that: \'$trajectory(steps.a.output, ["search"], "subset")\'\n',
+  );
+  const decoded = await tokensOf(uri, text);
+  assert.ok(decoded.includes("$trajectory function defaultLibrary"), decoded.join("; "));
   await client.close(uri);
 });
