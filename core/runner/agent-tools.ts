@@ -1,87 +1,67 @@
 // The tools an agent offers its model (docs/format.md, "Agents"): each tool's name, description
-// and parameters. Parameters a tool does not write are derived: a Python function's from its type
-// hints and docstring, a workflow's from its inputs. Files are read once per run and step.
-import { readFileSync } from "node:fs";
-import { resolve } from "node:path";
+// and parameters. Parameters a tool does not write are derived as the editor derives them
+// (core/check/agent-tools.ts): a Python function's from its type hints and docstring, a child
+// workflow's from its inputs. Descriptions a tool does not write come from the docstring's first
+// paragraph or the child's `description`. Files are read once per run and step.
 import { parse } from "yaml";
 import type { Step } from "../model/schema";
-import { docSummary, parametersSchema, type JsonSchema } from "../model/python-schema";
-import { readPythonModule, PythonSyntaxError } from "../model/python-signatures";
+import { docSummary } from "../model/python-schema";
+import { readPythonModule } from "../model/python-signatures";
+import { derivedFrom, toolParameters } from "../check/agent-tools";
+import { nodeHost } from "../node/host";
 import { StepError } from "./errors";
 import type { LlmToolSpec } from "./effects";
-import { isPythonTool } from "./python/interpreter";
 
 type AgentStep = Extract<Step, { type: "agent" }>;
 type AgentTool = AgentStep["tools"][string];
 
 const made = new WeakMap<AgentStep, Map<string, LlmToolSpec[]>>();
 
-/** The tools of `step` as offered to the model, in the order the file lists them. */
-export function toolSpecs(step: AgentStep, dir: string): LlmToolSpec[] {
-  let byDir = made.get(step);
-  if (!byDir) made.set(step, (byDir = new Map()));
-  let specs = byDir.get(dir);
+/**
+ * The tools of `step` as offered to the model, in the order the file lists them; `workflowPath`
+ * is the workflow file's, whose folder tool files are relative to.
+ */
+export function toolSpecs(step: AgentStep, workflowPath: string): LlmToolSpec[] {
+  let byFile = made.get(step);
+  if (!byFile) made.set(step, (byFile = new Map()));
+  let specs = byFile.get(workflowPath);
   if (!specs) {
-    specs = Object.entries(step.tools).map(([name, tool]) => specOf(name, tool, dir));
-    byDir.set(dir, specs);
+    specs = Object.entries(step.tools).map(([name, tool]) => specOf(name, tool, workflowPath));
+    byFile.set(workflowPath, specs);
   }
   return specs;
 }
 
-function specOf(name: string, tool: AgentTool, dir: string): LlmToolSpec {
-  const derived = tool.parameters === undefined ? derive(name, tool, dir) : undefined;
-  return {
-    name,
-    description: tool.description ?? derived?.description ?? null,
-    parameters: tool.parameters ?? derived?.parameters ?? { type: "object", properties: {} },
-  };
+function specOf(name: string, tool: AgentTool, workflowPath: string): LlmToolSpec {
+  const parameters = toolParameters(workflowPath, tool, nodeHost);
+  if (!parameters)
+    throw new StepError(
+      "config",
+      tool.parameters === undefined && derivedFrom(tool) !== undefined
+        ? `tool '${name}': its parameters cannot be derived (${tool.uses ?? tool.workflow} cannot be read, does not parse or lacks the function): write \`parameters:\``
+        : `tool '${name}' has no \`parameters:\` (a JSON Schema of its arguments)`,
+    );
+  const description = tool.description ?? derivedDescription(tool, workflowPath);
+  return { name, description: description ?? null, parameters };
 }
 
-function derive(
-  name: string,
-  tool: AgentTool,
-  dir: string,
-): { parameters: JsonSchema; description?: string } | undefined {
-  if (tool.uses !== undefined && isPythonTool(tool.uses)) {
-    const [path, fn] = tool.uses.split("#") as [string, string];
-    const module = readPythonModule(readTool(name, resolve(dir, path)));
-    if (module instanceof PythonSyntaxError)
-      throw new StepError("config", `tool '${name}': ${path} does not parse: ${module.message}`);
-    const def = module.functions.get(fn);
-    if (!def) throw new StepError("config", `tool '${name}': ${path} defines no function ${fn}`);
-    const description = docSummary(def.docstring);
-    return { parameters: parametersSchema(def), ...(description ? { description } : {}) };
+/** A Python function's docstring summary, or a child workflow's `description`. */
+function derivedDescription(tool: AgentTool, workflowPath: string): string | undefined {
+  const from = derivedFrom(tool);
+  if (from === "python") {
+    const [path, fn] = tool.uses!.split("#") as [string, string];
+    const source = nodeHost.readFile(nodeHost.resolve(workflowPath, path));
+    const module = source === undefined ? undefined : readPythonModule(source);
+    return module instanceof Error ? undefined : docSummary(module?.functions.get(fn)?.docstring);
   }
-  if (tool.workflow !== undefined) {
-    const child = parse(readTool(name, resolve(dir, tool.workflow))) as {
-      description?: string;
-      inputs?: Record<
-        string,
-        { type?: string; description?: string; default?: unknown; schema?: JsonSchema }
-      >;
-    } | null;
-    const properties: Record<string, JsonSchema> = {};
-    const required: string[] = [];
-    for (const [input, spec] of Object.entries(child?.inputs ?? {})) {
-      properties[input] = {
-        ...(spec.schema ?? {}),
-        ...(spec.type ? { type: spec.type } : {}),
-        ...(spec.description ? { description: spec.description } : {}),
-      };
-      if (spec.default === undefined) required.push(input);
+  if (from === "workflow") {
+    const text = nodeHost.readFile(nodeHost.resolve(workflowPath, tool.workflow!));
+    try {
+      const description = (parse(text ?? "") as { description?: unknown } | null)?.description;
+      return typeof description === "string" ? description : undefined;
+    } catch {
+      return undefined;
     }
-    return {
-      parameters: { type: "object", properties, required, additionalProperties: false },
-      ...(child?.description ? { description: child.description } : {}),
-    };
   }
   return undefined;
-}
-
-function readTool(name: string, file: string): string {
-  try {
-    return readFileSync(file, "utf8");
-  } catch (e) {
-    throw new StepError("config", `tool '${name}': cannot read ${file}: ${(e as Error).message}`);
-  }
 }

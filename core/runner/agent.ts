@@ -62,7 +62,7 @@ export async function runAgent(
   };
   let specs: LlmToolSpec[];
   try {
-    specs = toolSpecs(step, r.dir);
+    specs = toolSpecs(step, r.o.workflowPath);
   } catch (e) {
     end("error");
     r.outcomes.fail(unit, e instanceof StepError ? e : new StepError("config", String(e)), 0);

@@ -252,3 +252,290 @@ test("a long conversation is stored by reference: linear in its turns, read back
   }
   assert.ok(stored * 5 < whole, `stored ${stored} bytes for ${whole} bytes of inputs`);
 });
+
+test("Python, HTTP and workflow tools: parameters derived from type hints and the child's inputs, each run as its kind", async () => {
+  const { createServer } = await import("node:http");
+  const server = createServer((req, res) => {
+    let body = "";
+    req.on("data", (c: Buffer) => (body += c.toString()));
+    req.on("end", () => {
+      res.setHeader("content-type", "application/json");
+      res.end(JSON.stringify({ path: req.url, got: body ? (JSON.parse(body) as unknown) : null }));
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const port = (server.address() as { port: number }).port;
+  try {
+    const { result, store } = await runText(
+      `keel: 1
+name: tools
+providers:
+  model:
+    type: scripted
+    responses:
+      - turn: 1
+        tool_calls:
+          - { name: rank, arguments: { items: [b, a], reverse: true } }
+          - { name: fetch, arguments: { id: 7 } }
+          - { name: summarize, arguments: { text: hello } }
+      - turn: 2
+        reply: done
+steps:
+  research:
+    type: agent
+    prompt: go
+    max_turns: 2
+    tools:
+      rank:
+        uses: ./rank.py#rank
+      fetch:
+        http: { method: POST, url: "http://127.0.0.1:${port}/doc/\${{ args.id }}" }
+        parameters: { type: object, properties: { id: { type: integer } } }
+      summarize:
+        workflow: ./summarize.keel.yaml
+outputs:
+  turns: steps.research.turns
+`,
+      {
+        files: {
+          "rank.py": `def rank(items: list[str], reverse: bool = False) -> list[str]:
+    """Rank the items.
+
+    Args:
+        items: what to rank
+    """
+    return sorted(items, reverse=reverse)
+`,
+          "summarize.keel.yaml": `keel: 1
+name: summarize
+description: Summarize a text.
+inputs:
+  text: { type: string }
+steps:
+  short:
+    type: transform
+    expr: "$uppercase(inputs.text)"
+outputs:
+  summary: steps.short.output
+`,
+        },
+      },
+    );
+    assert.equal(result.status, "succeeded", JSON.stringify(result));
+    const calls = (
+      result.outputs!.turns as { tool_calls: { name: string; output: unknown }[] }[]
+    )[0]!.tool_calls;
+    assert.deepEqual(calls[0]!.output, ["b", "a"]);
+    assert.deepEqual((calls[1]!.output as { body: unknown }).body, {
+      path: "/doc/7",
+      got: { id: 7 },
+    });
+    assert.deepEqual(calls[2]!.output, { summary: "HELLO" });
+    const first = (await store.attempts(result.runId)).find((a) => a.scope === "#1")!;
+    const input = JSON.parse((await store.blob(first.inputHash))!) as {
+      tools: { name: string; description: string | null; parameters: Record<string, unknown> }[];
+    };
+    const rank = input.tools.find((t) => t.name === "rank")!;
+    assert.equal(rank.description, "Rank the items.");
+    assert.deepEqual((rank.parameters as { required?: string[] }).required, ["items"]);
+    const summarize = input.tools.find((t) => t.name === "summarize")!;
+    assert.equal(summarize.description, "Summarize a text.");
+    assert.deepEqual((summarize.parameters as { required?: string[] }).required, ["text"]);
+    // The model is told an HTTP tool's body, not the whole response.
+    const second = (await store.attempts(result.runId)).find((a) => a.scope === "#2")!;
+    const sent = JSON.parse((await store.blob(second.inputHash))!) as {
+      messages: { role: string; content: string }[];
+    };
+    const tool = sent.messages.filter((m) => m.role === "tool");
+    assert.equal(tool[1]!.content, JSON.stringify({ path: "/doc/7", got: { id: 7 } }));
+  } finally {
+    server.close();
+  }
+});
+
+test("parallel_tool_calls: true runs a turn's calls at once; results still go back in call order", async () => {
+  const files = {
+    "slow.mjs": `
+export async function wait(args) {
+  await new Promise((r) => setTimeout(r, args.ms));
+  return { ms: args.ms };
+}
+`,
+  };
+  const flow = (parallel: boolean) => `keel: 1
+name: parallel
+providers:
+  model:
+    type: scripted
+    responses:
+      - turn: 1
+        tool_calls: [{ name: wait, arguments: { ms: 300 } }, { name: wait, arguments: { ms: 10 } }]
+      - turn: 2
+        reply: done
+steps:
+  research:
+    type: agent
+    prompt: go
+    max_turns: 2
+    parallel_tool_calls: ${parallel}
+    tools:
+      wait:
+        uses: ./slow.mjs#wait
+        parameters: { type: object, properties: { ms: { type: integer } } }
+outputs:
+  turns: steps.research.turns
+`;
+  const at = await runText(flow(true), { files });
+  assert.equal(at.result.status, "succeeded", JSON.stringify(at.result));
+  const outputs = (
+    at.result.outputs!.turns as { tool_calls: { output: { ms: number } }[] }[]
+  )[0]!.tool_calls.map((c) => c.output.ms);
+  assert.deepEqual(outputs, [300, 10]);
+  const second = (await at.store.attempts(at.result.runId)).find((a) => a.scope === "#2")!;
+  const input = JSON.parse((await at.store.blob(second.inputHash))!) as {
+    messages: { role: string; content: string }[];
+    parallelToolCalls?: boolean;
+  };
+  assert.equal(input.parallelToolCalls, true);
+  assert.deepEqual(
+    input.messages
+      .filter((m) => m.role === "tool")
+      .map((m) => (JSON.parse(m.content) as { ms: number }).ms),
+    [300, 10],
+  );
+  // The two calls overlapped: the short one ended while the long one ran.
+  const events = (await at.store.events(at.result.runId)).filter((e) => e.scope?.startsWith("#1/"));
+  const order = events.map((e) => `${e.type} ${e.scope}`);
+  assert.ok(
+    order.indexOf("step_succeeded #1/wait.1") < order.indexOf("step_succeeded #1/wait.0"),
+    order.join("; "),
+  );
+  const one = await runText(flow(false), { files });
+  const seq = (await one.store.events(one.result.runId))
+    .filter((e) => e.scope?.startsWith("#1/"))
+    .map((e) => `${e.type} ${e.scope}`);
+  assert.ok(
+    seq.indexOf("step_succeeded #1/wait.0") < seq.indexOf("step_started #1/wait.1"),
+    seq.join("; "),
+  );
+});
+
+test("an agent's failure routes like any failure: on_error: continue lets dependents run and see why", async () => {
+  const { result } = await runText(
+    agentFlow(
+      "    on_error: continue\n",
+      `      - match: Question
+        tool_calls: [{ name: search, arguments: { query: again } }]`,
+    ).replace(
+      "outputs:",
+      `  report:
+    type: transform
+    expr: '{"status": steps.research.status, "stop": steps.research.stop_reason, "turns": $count(steps.research.turns)}'
+outputs:
+  report: steps.report.output
+`,
+    ),
+    { files: TOOLS },
+  );
+  assert.equal(result.status, "succeeded", JSON.stringify(result));
+  assert.deepEqual(result.outputs!.report, { status: "failed", stop: "max_turns", turns: 3 });
+});
+
+test("a tool that hangs is ended by its timeout and the model is told", async () => {
+  const { result } = await runText(
+    agentFlow(
+      "",
+      `      - turn: 1
+        tool_calls: [{ name: hang, arguments: {} }]
+      - turn: 2
+        match: timeout
+        reply: the tool timed out`,
+      `      hang:
+        uses: ./hang.mjs#hang
+        parameters: { type: object }
+        timeout: 200ms
+`,
+    ),
+    {
+      files: { ...TOOLS, "hang.mjs": "export function hang() { return new Promise(() => {}); }\n" },
+    },
+  );
+  assert.equal(result.status, "succeeded", JSON.stringify(result));
+  assert.equal(result.outputs!.answer, "the tool timed out");
+  const call = (
+    result.outputs!.turns as { tool_calls: { status: string; error?: { kind: string } }[] }[]
+  )[0]!.tool_calls[0]!;
+  assert.deepEqual([call.status, call.error?.kind], ["failed", "timeout"]);
+});
+
+test("an llm step's messages written bare build the conversation at run time; system alone is a prompt", async () => {
+  const { result, store } = await runText(`keel: 1
+name: chat
+providers:
+  model: { type: scripted, default: ok }
+steps:
+  history:
+    type: transform
+    expr: '[{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}, {"role": "user", "content": "and?"}]'
+  reply:
+    type: llm
+    system: Be brief.
+    messages: steps.history.output
+  alone:
+    type: llm
+    system: Say a greeting.
+`);
+  assert.equal(result.status, "succeeded", JSON.stringify(result));
+  const attempts = await store.attempts(result.runId);
+  const input = async (id: string) =>
+    JSON.parse((await store.blob(attempts.find((a) => a.stepId === id)!.inputHash))!) as {
+      system: string | null;
+      messages: { role: string; content: string }[];
+    };
+  assert.deepEqual(
+    (await input("reply")).messages.map((m) => m.content),
+    ["hi", "hello", "and?"],
+  );
+  const alone = await input("alone");
+  assert.equal(alone.system, "Say a greeting.");
+  assert.deepEqual(alone.messages, []);
+});
+
+test("stream: true on an agent streams each model call's reply, with its turn's scope", async () => {
+  const chunks: { scope: string | null; text: string }[] = [];
+  const { result, store } = await runText(
+    agentFlow(
+      "    stream: true\n",
+      `      - turn: 1
+        tool_calls: [{ name: search, arguments: { query: keel } }]
+      - turn: 2
+        chunks: ["Keel ", "runs ", "workflows."]`,
+    ),
+    {
+      files: TOOLS,
+      wrap: (e) => ({
+        ...e,
+        llm: (req, signal, key, stream) =>
+          e.llm(
+            req,
+            signal,
+            key,
+            stream && {
+              scope: stream.scope && {
+                ...stream.scope,
+                chunk: (text: string) => chunks.push({ scope: stream.scope!.scope ?? null, text }),
+              },
+            },
+          ),
+      }),
+    },
+  );
+  assert.equal(result.status, "succeeded", JSON.stringify(result));
+  assert.equal(result.outputs!.answer, "Keel runs workflows.");
+  assert.deepEqual(
+    chunks.map((c) => `${c.scope}:${c.text}`),
+    ["#2:Keel ", "#2:runs ", "#2:workflows."],
+  );
+  const last = (await store.attempts(result.runId)).find((a) => a.scope === "#2")!;
+  assert.equal((last.meta as { stream?: { chunks: number } }).stream?.chunks, 3);
+});
