@@ -122,6 +122,7 @@ steps:
     "7s",
   );
   assert.deepEqual(Object.keys(DEFAULT_TIMEOUTS).sort(), [
+    "agent",
     "assert",
     "embed",
     "http",
