@@ -9,6 +9,7 @@ import type { ValidationHost } from "@keel/core/index";
 import { analyze, reanalyze, type Analysis } from "@keel/core/service/analysis";
 import { childReader, type ChildReader } from "@keel/core/service/children";
 import { pythonReader, type PythonReader } from "@keel/core/service/python";
+import { toolReader, type ToolReader } from "@keel/core/service/agents";
 import { nodeHost } from "@keel/core/node/host";
 import { LineIndex } from "@keel/core/index";
 import { promptFileCheck } from "@keel/core/service/prompt-files";
@@ -95,6 +96,11 @@ export class Workspace {
   /** Reads the Python tool modules of the workflow at `uri` (open text first, else disk). */
   python(uri: string): PythonReader | undefined {
     return pythonReader(filePath(uri), this.host);
+  }
+
+  /** Reads the parameters of the agents' tools of the workflow at `uri` (derived ones included). */
+  tools(uri: string): ToolReader {
+    return toolReader(filePath(uri), this.host);
   }
 
   /** The version an analysis was made for, if it is still cached. */

@@ -342,6 +342,7 @@ const ROOT_DOCS: Record<string, string> = {
   index: "the item's position in the for_each list, from 0",
   iteration: "the iteration's number, from 1",
   previous: "the iteration before: previous.output",
+  args: "the arguments the model sent to this tool call (its parameters)",
 };
 const STEP_ITEMS_DOC = "the items of the map: [{ key, index, status, output }]";
 const ITERATIONS_DOC = "the output of every iteration of the repeat";

@@ -3,6 +3,8 @@ import type { Span } from "../model/diagnostic";
 import type { WorkflowModel } from "../check/validate";
 import { definitionOf, occurrenceAt, occurrencesOf } from "./symbols";
 import { childMentionAt, WORKFLOW_USES, type ChildReader, type ChildWorkflow } from "./children";
+import { toolEntries } from "./agents";
+import type { Loc } from "../model/parse";
 
 /** Where a definition is: a span of this document, an export of a tool module, a child workflow. */
 export type DefinitionTarget =
@@ -31,7 +33,17 @@ export function definitionAt(
     const entry = (mention.kind === "input" ? child?.inputs : child?.outputs)?.get(mention.name);
     return child && entry && { kind: "child", child, span: entry.keySpan };
   }
-  for (const step of model.parts?.steps.values() ?? []) {
+  // An agent's tool reads as a tool step (`uses:`) or a workflow step (`workflow:`) of its own.
+  const tools = toolEntries(model).map(({ entry }) =>
+    entry.type === "workflow"
+      ? {
+          ...entry,
+          value: { uses: entry.value.workflow },
+          loc: { ...entry.loc, children: workflowKey(entry.loc) },
+        }
+      : entry,
+  );
+  for (const step of [...(model.parts?.steps.values() ?? []), ...tools]) {
     const loc = step.loc.children?.get("uses");
     if (!loc || offset < loc.span.start || offset > loc.span.end) continue;
     const uses = step.value.uses;
@@ -44,6 +56,12 @@ export function definitionAt(
     return m ? { kind: "module", module: m[1]!, exportName: m[2]! } : undefined;
   }
   return undefined;
+}
+
+/** A tool's `workflow:` location under the key `uses`, as a workflow step's. */
+function workflowKey(loc: Loc): Loc["children"] {
+  const at = loc.children?.get("workflow");
+  return at && new Map([["uses", at]]);
 }
 
 /** Every occurrence of the symbol at `offset`; the definition only when asked for. */

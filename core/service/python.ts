@@ -1,7 +1,7 @@
-// Python tools for the editor (docs/editor.md, "Python tools"): completion of a tool step's
-// `with:` keys from its function's parameters and of the function after `uses: ./x.py#`, hover
-// on `uses:` (the signature and docstring) and on a `with:` key (the parameter), and go to
-// definition to the `def` line or the parameter. The module is read by model/python-signatures.ts,
+// Python tools for the editor (docs/editor.md, "Python tools"): completion of a tool step's (or
+// an agent's tool's) `with:` keys from its function's parameters and of the function after
+// `uses: ./x.py#`, hover on `uses:` (the signature and docstring) and on a `with:` key (the
+// parameter), and go to definition to the `def` line or the parameter. The module is read by model/python-signatures.ts,
 // never imported, through the host (check/tools.ts), so this stays browser-safe.
 import type { Span } from "../model/diagnostic";
 import { LineIndex } from "../model/line-index";
@@ -18,7 +18,9 @@ import { docArgs } from "../model/python-schema";
 import type { StepEntry } from "../check/parts";
 import type { ValidationHost } from "../check/tools";
 import type { WorkflowModel } from "../check/validate";
+import { isObj } from "../model/untyped";
 import { cursorContext } from "./cursor";
+import { toolEntries } from "./agents";
 import { siblingKeys, span, type CompletionItem } from "./completion";
 import type { HoverInfo } from "./hover";
 
@@ -79,7 +81,9 @@ type Mention =
     };
 
 function mentionAt(model: WorkflowModel, offset: number): Mention | undefined {
-  for (const step of model.parts?.steps.values() ?? []) {
+  // An agent's tool is read as a tool step of its own (agents.ts).
+  const tools = toolEntries(model).map((t) => t.entry);
+  for (const step of [...(model.parts?.steps.values() ?? []), ...tools]) {
     if (step.type !== "tool" || typeof step.value.uses !== "string") continue;
     if (!within(step.loc.span, offset) || !PYTHON_USES.test(step.value.uses)) continue;
     const uses = step.loc.children?.get("uses");
@@ -191,8 +195,11 @@ export function completePython(
   reader: PythonReader,
 ): CompletionItem[] | undefined {
   const ctx = cursorContext(text, offset);
-  const [section, id, ...rest] = ctx.path;
+  const [section, id, ...more] = ctx.path;
   if (section !== "steps" || typeof id !== "string") return undefined;
+  // In an agent's tool, what follows `tools.<name>` is read as in a tool step.
+  const inTool = more[0] === "tools" && typeof more[1] === "string";
+  const rest = inTool ? more.slice(2) : more;
   if (ctx.at === "value" && ctx.key === "uses" && rest.length === 0) {
     const m = /^(\.{1,2}\/[^#\s]*\.py)#(\w*)$/.exec(ctx.valuePrefix.replace(/^["']/, ""));
     if (!m) return undefined;
@@ -209,7 +216,10 @@ export function completePython(
       }));
   }
   if (ctx.at !== "key" || rest.length !== 1 || rest[0] !== "with") return undefined;
-  const uses = model.parts?.steps.get(id)?.value.uses;
+  const step = model.parts?.steps.get(id)?.value;
+  const tools = inTool && isObj(step?.tools) ? step.tools : undefined;
+  const entry = tools ? tools[String(more[1])] : step;
+  const uses = isObj(entry) ? entry.uses : undefined;
   const tool = typeof uses === "string" ? reader(uses) : undefined;
   const fn = tool?.fn;
   if (!fn) return undefined;

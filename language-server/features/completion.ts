@@ -8,6 +8,7 @@ import {
 } from "vscode-languageserver";
 import { complete, type CompletionKind } from "@keel/core/service/completion";
 import { completePython } from "@keel/core/service/python";
+import { completeAgent } from "@keel/core/service/agents";
 import type { Feature } from "../context";
 import { toRange } from "../convert";
 
@@ -34,6 +35,7 @@ export const completion: Feature = {
       const python = workspace.python(textDocument.uri);
       const items =
         (python && completePython(a.semanticModel, a.text, offset, python)) ??
+        completeAgent(a.semanticModel, a.text, offset, workspace.tools(textDocument.uri)) ??
         complete(a.semanticModel, a.text, offset, children);
       return items.map((item, i): CompletionItem => ({
         label: item.label,

@@ -3,6 +3,7 @@
 import { MarkupKind } from "vscode-languageserver";
 import { hoverAt, lastRunMarkdown } from "@keel/core/service/hover";
 import { pythonHoverAt } from "@keel/core/service/python";
+import { agentHoverAt } from "@keel/core/service/agents";
 import { pathToFileURL } from "node:url";
 import { nodeHost } from "@keel/core/node/host";
 import {
@@ -49,6 +50,7 @@ export const hover: Feature = {
       const python = workspace.python(textDocument.uri);
       const info =
         (python && pythonHoverAt(a.model, offset, python)) ??
+        agentHoverAt(a.model, offset, workspace.tools(textDocument.uri)) ??
         hoverAt(a.model, offset, workspace.children(textDocument.uri));
       if (!info) return null;
       let value = info.markdown;

@@ -124,6 +124,7 @@ test("values: step types, enums, provider ids and step ids in needs", async () =
     "assert",
     "workflow",
     "embed",
+    "agent",
   ]);
   assert.deepEqual(
     labels(await completeAt("    needs: [rank]", "    needs: [rank]\n    provider: ‸")),
@@ -154,6 +155,7 @@ test("under steps:, snippets insert a new step of each type, indented for the fi
     "assert step",
     "workflow step",
     "embed step",
+    "agent step",
   ]);
   const http = items[1]!;
   assert.equal(http.insertTextFormat, 2);
