@@ -48,8 +48,18 @@ export function checkTrajectoryCall(
       );
     }
   }
+  if (agent.kind !== "path") return;
+  const answer = answerOf(parts, agent.names);
+  if (answer) {
+    sink.add(
+      "KEEL308",
+      span(agent.start, agent.end),
+      `\`steps.${answer}.output\` is the agent's answer, not its tool calls: pass the step, \`steps.${answer}\``,
+    );
+    return;
+  }
   const step = agentStep(parts, agent);
-  if (!step || agent.kind !== "path") return;
+  if (!step) return;
   if (step.type !== "agent") {
     if (step.type === undefined) return;
     sink.add(
@@ -71,9 +81,20 @@ export function checkTrajectoryCall(
   }
 }
 
+/** The agent step whose answer `names` reads (`steps.<id>.output`, no further). */
+function answerOf(parts: WorkflowParts, names: readonly string[]): string | undefined {
+  const [root, id, field, ...more] = names;
+  if (root !== "steps" || id === undefined || field !== "output" || more.length > 0)
+    return undefined;
+  return parts.steps.get(id)?.type === "agent" ? id : undefined;
+}
+
 /** The step `steps.<id>` or `steps.<id>.turns` names, when the argument is written so. */
-function agentStep(parts: WorkflowParts, agent: Argument): StepEntry | undefined {
-  if (agent.kind !== "path" || agent.names[0] !== "steps") return undefined;
+function agentStep(
+  parts: WorkflowParts,
+  agent: Extract<Argument, { kind: "path" }>,
+): StepEntry | undefined {
+  if (agent.names[0] !== "steps") return undefined;
   const [, id, field, ...more] = agent.names;
   if (id === undefined || more.length > 0 || (field !== undefined && field !== "turns"))
     return undefined;

@@ -268,7 +268,7 @@ export const CODES = {
     severity: "error",
     name: "trajectory-arguments",
     summary:
-      '`$trajectory(agent, expected, mode)` called with other than 2 or 3 arguments, a mode that is not `"strict"`, `"unordered"`, `"subset"` or `"superset"`, or a first argument naming a step that is not an `agent` step.',
+      '`$trajectory(agent, expected, mode)` called with other than 2 or 3 arguments, a mode that is not `"strict"`, `"unordered"`, `"subset"` or `"superset"`, or a first argument naming a step that is not an `agent` step, or the answer of an agent step (`steps.<id>.output`) instead of the step.',
   },
   KEEL309: {
     severity: "warning",
