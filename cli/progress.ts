@@ -4,6 +4,7 @@
 // makes a line of its own: it updates its step's (a map's tally, a loop's iteration; docs/cli.md).
 import { itemScope, type EventRecord } from "@keel/core/record/records";
 import type { Style } from "./output";
+import type { Workflow } from "@keel/core/model/schema";
 
 type ItemState = "running" | "succeeded" | "failed" | "skipped" | "cancelled";
 
@@ -24,8 +25,11 @@ interface Line {
   ended: number;
   note: string;
   items: Items | null;
-  /** A repeated step's latest iteration; 0 before the first. */
+  /** A repeated step's latest iteration, or an agent's latest turn; 0 before the first. */
   iteration: number;
+  /** An agent step: its turns are counted as turns, and its tool calls (`#t/<tool>.<i>`). */
+  agent: boolean;
+  calls: number;
   /** The child run a workflow step (or its current iteration) started. */
   child: string | null;
 }
@@ -55,6 +59,8 @@ export class Progress {
     private readonly s: Style,
     ids: readonly string[],
     private readonly live = out.isTTY === true,
+    /** The agent steps: their lines count turns and tool calls. */
+    private readonly agents: ReadonlySet<string> = new Set(),
   ) {
     this.idWidth = Math.min(30, Math.max(8, ...ids.map((id) => id.length)));
     if (this.live) this.timer = setInterval(() => this.redraw(), 100);
@@ -73,6 +79,8 @@ export class Progress {
         note: "",
         items: null,
         iteration: 0,
+        agent: this.agents.has(e.stepId),
+        calls: 0,
         child: null,
       };
       this.byId.set(e.stepId, line);
@@ -93,6 +101,8 @@ export class Progress {
       if (before) items.counts[before]--;
       items.counts[next]++;
       items.states.set(scope, next);
+    } else if (/^#\d+\//.test(scope)) {
+      if (e.type === "step_started") line.calls++;
     } else if (/^#\d+$/.test(scope)) {
       if (e.type === "step_started") line.iteration = Number(scope.slice(1));
       if (e.type === "child_started" && typeof e.data?.childRun === "string")
@@ -182,7 +192,12 @@ export class Progress {
     if (line.state === "skipped" || line.state === "cancelled") parts.push(s.dim(line.state));
     if (line.attempt > 1) parts.push(s.dim(`attempt ${line.attempt}`));
     if (line.items) parts.push(...this.tally(line.items, parts));
-    if (line.iteration > 0)
+    if (line.agent && line.iteration > 0) {
+      const turns = line.ended
+        ? `${line.iteration} turn${line.iteration > 1 ? "s" : ""}`
+        : `turn ${line.iteration}`;
+      parts.push(`${turns} · ${line.calls} tool call${line.calls === 1 ? "" : "s"}`);
+    } else if (line.iteration > 0)
       parts.push(
         line.ended
           ? `${line.iteration} iteration${line.iteration > 1 ? "s" : ""}`
@@ -252,4 +267,13 @@ export function duration(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)}ms`;
   if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`;
   return `${Math.floor(ms / 60_000)}m${Math.round((ms % 60_000) / 1000)}s`;
+}
+
+/** The workflow's agent steps, whose lines count turns and tool calls. */
+export function agentIds(workflow: Workflow): Set<string> {
+  return new Set(
+    Object.entries(workflow.steps)
+      .filter(([, step]) => step.type === "agent")
+      .map(([id]) => id),
+  );
 }

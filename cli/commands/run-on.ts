@@ -9,7 +9,7 @@ import { newRunId } from "@keel/core/store/ids";
 import type { RunStore } from "@keel/core/store/run-store";
 import { exportRunToOtel, type OtelOptions } from "../otel";
 import { styleFor, UsageError } from "../output";
-import { Progress } from "../progress";
+import { agentIds, Progress } from "../progress";
 import { storeName } from "../store";
 import { printSummary, summaryJson, writeEventsLine } from "../summary";
 
@@ -63,7 +63,13 @@ export async function performRunOn(o: RunOnOptions): Promise<number> {
     const progress =
       o.json || o.events
         ? undefined
-        : new Progress(process.stderr, styleFor(process.stderr), o.loaded.graph.ids);
+        : new Progress(
+            process.stderr,
+            styleFor(process.stderr),
+            o.loaded.graph.ids,
+            undefined,
+            agentIds(o.loaded.workflow),
+          );
     // Ctrl-C cancels the run on the workers, and the summary follows as for a local cancel; a
     // second Ctrl-C stops following at once (the run's end is already recorded or on its way).
     let cancelling = false;

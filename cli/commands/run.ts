@@ -15,7 +15,7 @@ import { flag, parseArgs } from "../args";
 import { formatDiagnostic, locate } from "../diagnostics";
 import { styleFor, UsageError } from "../output";
 import { exportRunToOtel } from "../otel";
-import { Progress } from "../progress";
+import { agentIds, Progress } from "../progress";
 import { otelOf, secretsFromEnv, type OtelTarget } from "../run-options";
 import { printSummary, summaryJson, writeEventsLine } from "../summary";
 import { openStoreAt, storeName } from "../store";
@@ -207,6 +207,7 @@ export async function performRun(o: PerformOptions): Promise<number> {
           s,
           (o.graph ?? loaded.graph).ids,
           o.stream && process.stdout.isTTY ? false : undefined,
+          agentIds(loaded.workflow),
         );
   // Streamed steps' text, live: chunk lines with --events, the text itself with --stream.
   const live =
