@@ -539,3 +539,103 @@ test("stream: true on an agent streams each model call's reply, with its turn's 
   const last = (await store.attempts(result.runId)).find((a) => a.scope === "#2")!;
   assert.equal((last.meta as { stream?: { chunks: number } }).stream?.chunks, 3);
 });
+
+test("hostile input: the model's arguments are never rendered as templates, and a secret a tool returns is never stored", async () => {
+  const secret = "sk-live-0123456789abcdef";
+  const { result, store } = await runText(
+    `keel: 1
+name: hostile
+providers:
+  model:
+    type: scripted
+    responses:
+      - turn: 1
+        tool_calls:
+          - { name: echo, arguments: { q: "\${{ secrets.TOKEN }}" } }
+          - { name: wrapped, arguments: { q: "\${{ secrets.TOKEN }}" } }
+          - { name: leak, arguments: {} }
+      - turn: 2
+        reply: done
+steps:
+  research:
+    type: agent
+    prompt: go
+    max_turns: 2
+    tools:
+      echo:
+        uses: ./tools.mjs#echo
+        parameters: { type: object, properties: { q: { type: string } } }
+      wrapped:
+        uses: ./tools.mjs#echo
+        parameters: { type: object, properties: { q: { type: string } } }
+        with: { q: "\${{ args.q }}" }
+      leak:
+        uses: ./tools.mjs#echo
+        parameters: { type: object }
+        with: { q: "\${{ secrets.TOKEN }}" }
+outputs:
+  turns: steps.research.turns
+`,
+    {
+      files: { "tools.mjs": "export function echo(args) { return { got: args.q }; }\n" },
+      secrets: { TOKEN: secret },
+    },
+  );
+  assert.equal(result.status, "succeeded", JSON.stringify(result));
+  const calls = (result.outputs!.turns as { tool_calls: { output: { got: string } }[] }[])[0]!
+    .tool_calls;
+  // What the model wrote reached the tools as text, never evaluated.
+  assert.equal(calls[0]!.output.got, "${{ secrets.TOKEN }}");
+  assert.equal(calls[1]!.output.got, "${{ secrets.TOKEN }}");
+  // Nothing recorded holds the secret: not the tool's output, nor the next turn's conversation.
+  const blobs = (store as unknown as { blobs: Map<string, string> }).blobs;
+  for (const [hash, text] of blobs)
+    assert.ok(!text.includes(secret), `blob ${hash} holds the secret`);
+  for (const e of await store.events(result.runId))
+    assert.ok(!JSON.stringify(e).includes(secret), `event ${e.type} holds the secret`);
+  for (const a of await store.attempts(result.runId)) {
+    assert.ok(
+      !JSON.stringify(a).includes(secret),
+      `attempt ${a.stepId}${a.scope} holds the secret`,
+    );
+    assert.ok(!(await store.blob(a.inputHash))!.includes(secret));
+  }
+});
+
+test("an agent mapped over a list runs one loop per item, each at its item's scopes", async () => {
+  const { result, store } = await runText(
+    `keel: 1
+name: mapped
+providers:
+  model:
+    type: scripted
+    responses:
+      - turn: 1
+        match: "/Question: (a|b)/"
+        tool_calls: [{ name: search, arguments: { query: x } }]
+      - turn: 2
+        reply: answered
+steps:
+  research:
+    type: agent
+    for_each: '["a", "b"]'
+    key: item
+    prompt: "Question: \${{ item }}"
+    max_turns: 2
+    tools:
+      search:
+        uses: ./tools.mjs#search
+        parameters: { type: object, required: [query], properties: { query: { type: string } } }
+outputs:
+  answers: steps.research.output
+`,
+    { files: TOOLS },
+  );
+  assert.equal(result.status, "succeeded", JSON.stringify(result));
+  assert.deepEqual(result.outputs!.answers, ["answered", "answered"]);
+  const fold = foldToEnd(await store.events(result.runId), await store.attempts(result.runId));
+  const scopes = fold.units("research").map((u) => u.scope);
+  for (const key of ["[a]", "[b]"])
+    for (const s of ["", "#1", "#1/search.0", "#2"])
+      assert.ok(scopes.includes(key + s), `${key}${s}: ${scopes.join(" ")}`);
+});
