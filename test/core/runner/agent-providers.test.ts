@@ -150,3 +150,43 @@ for (const api of ["openai", "anthropic"] as const) {
     assert.match(step.error!.message, /^turn 1: /);
   });
 }
+
+test("a second run of an unchanged agent answers every model call from the cache; a changed tool result goes live from that turn", async (t) => {
+  const server = await serve(t);
+  const script = () =>
+    server.script([
+      { toolCalls: [{ name: "search", arguments: { q: "keel" } }] },
+      { toolCalls: [{ name: "search", arguments: { q: "more" } }] },
+      { reply: "done" },
+    ]);
+  script();
+  const { MemoryStore } = await import("@keel/core/store/memory-store");
+  const store = new MemoryStore();
+  const text = flow("openai", server.openaiBaseURL);
+  const options = { files: TOOLS, secrets: { KEY: "sk-test" }, store };
+  const first = await runText(text, options);
+  assert.equal(first.result.status, "succeeded", JSON.stringify(first.result));
+  assert.equal(server.count(), 3);
+  server.reset();
+  const second = await runText(text, { ...options, path: first.loaded.path });
+  assert.equal(second.result.status, "succeeded");
+  assert.equal(server.count(), 0);
+  const cached = (await store.attempts(second.result.runId)).filter((a) => a.origin === "cached");
+  assert.deepEqual(cached.map((a) => a.scope).sort(), ["#1", "#2", "#3"]);
+  // The tool now answers otherwise: turn 1 still comes from the cache, turn 2 is asked live.
+  server.reset();
+  const { writeFileSync } = await import("node:fs");
+  const { join, dirname } = await import("node:path");
+  writeFileSync(
+    join(dirname(first.loaded.path), "tools.mjs"),
+    "export function search(args) { return { hits: ['page-' + args.q] }; }\n",
+  );
+  server.script([{ toolCalls: [{ name: "search", arguments: { q: "more" } }] }, { reply: "done" }]);
+  const third = await runText(text, { ...options, path: first.loaded.path });
+  assert.equal(third.result.status, "succeeded", JSON.stringify(third.result));
+  assert.equal(server.count(), 2);
+  const origins = (await store.attempts(third.result.runId))
+    .filter((a) => a.scope !== null && !a.scope.includes("/"))
+    .map((a) => `${a.scope} ${a.origin}`);
+  assert.deepEqual(origins, ["#1 cached", "#2 live", "#3 live"]);
+});
