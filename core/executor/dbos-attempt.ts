@@ -33,7 +33,10 @@ import { AttemptOutput } from "../runner/attempt-output";
 import type { AttemptScope } from "../runner/effects";
 import { Redactor } from "../runner/redact";
 import { contextWith, type RunContext } from "../runner/scope";
-import { prepareStep, type PreparedStep, type StepOutput } from "../runner/steps";
+import { prepareStep, type AgentTurn, type PreparedStep, type StepOutput } from "../runner/steps";
+import { modelCallStep, toolStep, type AgentStep } from "../runner/agent-loop";
+import { toolSpecs } from "../runner/agent-tools";
+import type { LlmMessage, LlmRequest } from "../runner/effects";
 import { PromptFiles } from "../runner/prompt-files";
 import type { StepState } from "../runner/types";
 import {
@@ -77,7 +80,26 @@ export interface AttemptTask {
   readonly noCache: boolean;
   /** When the step started (Date.now()), for the durations its events carry. */
   readonly startedMs: number;
+  /** An agent's model call or tool call: what the step's unit is (docs/dev/agents.md). */
+  readonly agent?: AgentPart;
 }
+
+/**
+ * What an agent step's attempt is: turn `turn`'s model call, or a call to tool `tool` (whose
+ * arguments are the `args` of `names`). A model call's conversation comes by reference: the
+ * previous turn's recorded input (`previousRef`), whose last `kept` messages were appended after
+ * the prompt's, and the messages `added` since, so that DBOS's tables hold each message once.
+ */
+export type AgentPart =
+  | {
+      readonly kind: "turn";
+      readonly turn: number;
+      readonly final: boolean;
+      readonly previousRef: string | null;
+      readonly kept: number;
+      readonly added: readonly LlmMessage[];
+    }
+  | { readonly kind: "tool"; readonly tool: string };
 
 /** How the attempt ended, as the run's workflow needs it. */
 export interface AttemptOutcome {
@@ -92,6 +114,8 @@ export interface AttemptOutcome {
   /** A failure the attempt could not record itself (its workflow did not load): the run does. */
   readonly unrecorded?: boolean;
   readonly continued?: boolean;
+  /** A success's recorded input: an agent's next turn links to it. */
+  readonly inputHash?: string;
 }
 
 const NEVER = new AbortController().signal;
@@ -118,7 +142,14 @@ export async function executeAttempt(w: WorkerContext, task: AttemptTask): Promi
   }
   // The unit's key: its attempts, events and state are kept by it.
   const id = unitKey(task.stepId, task.scope);
-  const step = wf.steps[task.stepId] as Step;
+  const own = wf.steps[task.stepId] as Step;
+  const part = task.agent;
+  const step =
+    part === undefined || own.type !== "agent"
+      ? own
+      : part.kind === "turn"
+        ? modelCallStep(own, wf.defaults?.agent)
+        : toolStep(own.tools[part.tool]!);
   const provider = task.provider ?? undefined;
   const state: StepState = {
     ...pendingState(task.attempt - 1),
@@ -134,6 +165,14 @@ export async function executeAttempt(w: WorkerContext, task: AttemptTask): Promi
   }
   const redactor = new Redactor(secrets);
   const recorder = new Recorder(w.store, task.runId, redactor, 0, undefined, false);
+  let turn: AgentTurn | undefined;
+  if (part?.kind === "turn" && own.type === "agent") {
+    try {
+      turn = await agentTurn(w, recorder, own, part, loaded.path);
+    } catch (e) {
+      missing ??= asStepError(e);
+    }
+  }
   const outcomes = new Outcomes(
     task.runId,
     recorder,
@@ -162,6 +201,7 @@ export async function executeAttempt(w: WorkerContext, task: AttemptTask): Promi
       output: state.output,
       snapshot: state.snapshot ?? null,
       meta: state.meta ?? null,
+      inputHash,
     });
   // A failure that is recorded with the attempt (with what a tool printed), then decided on.
   const failed = (err: StepError, inputHash: string | undefined, log?: string): AttemptOutcome => {
@@ -185,7 +225,7 @@ export async function executeAttempt(w: WorkerContext, task: AttemptTask): Promi
   // A prompt file is read on this worker, as a tool's module is, and its text stored in the run's
   // record with the attempt, so the input's `promptFile.hash` names a text the record holds.
   const prompts = new PromptFiles(loaded.dir, undefined, (text) => recorder.textBlob(text));
-  const env = { workflow: wf, dir: loaded.dir, prompts };
+  const env = { workflow: wf, dir: loaded.dir, prompts, ...(turn ? { turn } : {}) };
   const override = task.fallback ? provider : undefined;
   const timeout = stepTimeout(step, wf, provider);
   const cache = cachePolicy(step, wf);
@@ -194,7 +234,7 @@ export async function executeAttempt(w: WorkerContext, task: AttemptTask): Promi
   let key: string | null = null;
   const take = (p: PreparedStep) => {
     prepared = p;
-    inputHash = recorder.blob(p.input);
+    inputHash = recorder.blob(p.input, p.chain);
     key = cache.enabled ? cacheKey(step, inputHash, wf, p.provider, loaded.dir, secrets) : null;
   };
   // The attempt's answer, checkpointed: its templates evaluated within the step's time limit (a
@@ -305,6 +345,36 @@ export async function executeAttempt(w: WorkerContext, task: AttemptTask): Promi
     if (key) outcomes.cacheEntry(key, id, output.value, cache.ttlMs);
     return ended();
   });
+}
+
+/**
+ * An agent's model call as this worker prepares it: the tools, and the conversation after the
+ * prompt's, from the previous turn's recorded input and the messages added since. The recorder
+ * is told that input is recorded, so this turn's input is stored as a link to it.
+ */
+async function agentTurn(
+  w: WorkerContext,
+  recorder: Recorder,
+  step: AgentStep,
+  part: Extract<AgentPart, { kind: "turn" }>,
+  workflowPath: string,
+): Promise<AgentTurn> {
+  let previous: LlmRequest | undefined;
+  let appended: LlmMessage[] = [...part.added];
+  if (part.previousRef !== null) {
+    previous = await recordedValue<LlmRequest>(w, part.previousRef);
+    recorder.recorded(previous, part.previousRef);
+    const before = previous.messages.slice(previous.messages.length - part.kept);
+    appended = [...before, ...part.added];
+  }
+  return {
+    appended,
+    tools: toolSpecs(step, workflowPath),
+    final: part.final,
+    ...(step.parallel_tool_calls !== undefined ? { parallel: step.parallel_tool_calls } : {}),
+    ...(step.output ? { output: step.output } : {}),
+    ...(previous ? { previous } : {}),
+  };
 }
 
 /**

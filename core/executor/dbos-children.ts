@@ -34,17 +34,15 @@ export function childFiles(
   if (!root.ok) return out;
   const todo: LoadedWorkflow[] = [root.loaded];
   for (let parent = todo.pop(); parent; parent = todo.pop()) {
-    for (const [id, step] of Object.entries(parent.workflow.steps as Record<string, Step>)) {
-      if (step.type !== "workflow") continue;
-      const file = resolve(dirname(parent.path), step.uses);
+    for (const [uses, where] of childUses(parent)) {
+      const file = resolve(dirname(parent.path), uses);
       if (out[file]) continue;
-      const where = `${parent.path}: step '${id}'`;
       let loaded: LoadResult;
       try {
         loaded = loadWorkflow(file);
       } catch (e) {
         throw new Error(
-          `${where}: cannot read the child workflow ${step.uses} (${file}): ${(e as Error).message}`,
+          `${where}: cannot read the child workflow ${uses} (${file}): ${(e as Error).message}`,
         );
       }
       if (!loaded.ok) {
@@ -52,12 +50,28 @@ export function childFiles(
         const first = errors[0]!;
         const line = new LineIndex(loaded.source).position(first.start).line + 1;
         throw new Error(
-          `${where}: the child workflow ${step.uses} has ${errors.length} error${errors.length > 1 ? "s" : ""} (first, ${file}:${line}: ${first.code} ${first.message}): run keel validate ${step.uses}`,
+          `${where}: the child workflow ${uses} has ${errors.length} error${errors.length > 1 ? "s" : ""} (first, ${file}:${line}: ${first.code} ${first.message}): run keel validate ${uses}`,
         );
       }
       out[file] = { source: loaded.loaded.source, env: readEnv(loaded.loaded.envNames) };
       todo.push(loaded.loaded);
     }
+  }
+  return out;
+}
+
+/**
+ * The child workflows a workflow's steps use: each `workflow` step's, and each workflow tool of
+ * an agent step (`tools.<name>.workflow`), with where it is written.
+ */
+function childUses(parent: LoadedWorkflow): [uses: string, where: string][] {
+  const out: [string, string][] = [];
+  for (const [id, step] of Object.entries(parent.workflow.steps as Record<string, Step>)) {
+    const where = `${parent.path}: step '${id}'`;
+    if (step.type === "workflow") out.push([step.uses, where]);
+    if (step.type !== "agent") continue;
+    for (const [name, tool] of Object.entries(step.tools))
+      if (tool.workflow) out.push([tool.workflow, `${where}, tool '${name}'`]);
   }
   return out;
 }

@@ -74,7 +74,15 @@ import {
 import type { StepState } from "../runner/types";
 import { evaluateBare, toJson, type ExprScope } from "../expr/evaluate";
 import { newRunId } from "../store/ids";
-import { within, type AttemptOutcome, type AttemptTask } from "./dbos-attempt";
+import {
+  AgentLoop,
+  modelCallStep,
+  scopedError,
+  type AgentStep,
+  type PlannedCall,
+} from "../runner/agent-loop";
+import { toolSpecs } from "../runner/agent-tools";
+import { within, type AgentPart, type AttemptOutcome, type AttemptTask } from "./dbos-attempt";
 import {
   loadOnWorker,
   recordInStep,
@@ -134,6 +142,23 @@ interface Unit {
   readonly names: Record<string, unknown> | null;
   /** Takes the unit's end, once its state has ended: what follows it. */
   readonly then: () => Promise<void>;
+  /** An agent's model call or tool call: what its attempts are. */
+  readonly agent?: AgentPart;
+}
+
+/** An agent step under way (core/runner/agent-loop.ts): its loop and the turn's calls. */
+interface AgentRun {
+  readonly unit: Unit;
+  readonly loop: AgentLoop;
+  /** The step its model calls run as. */
+  readonly modelStep: Step;
+  /** The recorded input of the last turn, and how many messages it had after the prompt's. */
+  previousRef: string | null;
+  kept: number;
+  /** The calls of the turn, the next to start, and those started and not ended. */
+  calls: PlannedCall[];
+  next: number;
+  inFlight: number;
 }
 
 /** A `for_each` step under way: its items, and those started, running and failed. */
@@ -196,6 +221,8 @@ class DistributedRun implements ScopeSource {
   private readonly running = new Map<string, Running>();
   /** A map step's dependencies as its items' attempts see them, recorded once: their reference. */
   private readonly viewRefs = new Map<string, string>();
+  /** The recorded input of an agent's model call that succeeded, by its unit key. */
+  private readonly turnInputs = new Map<string, string>();
   /** Units that have ended, whose ends are to be taken, in order. */
   private readonly ended: Unit[] = [];
   context!: RunContext;
@@ -446,7 +473,8 @@ class DistributedRun implements ScopeSource {
     const { step } = unit;
     if (step.type === "workflow" && step.repeat) {
       await this.iterate({ unit, step, repeat: step.repeat, outputs: [] }, 1);
-    } else await this.startAttempts(unit);
+    } else if (step.type === "agent") await this.startAgent(unit, step);
+    else await this.startAttempts(unit);
   }
 
   /**
@@ -499,6 +527,7 @@ class DistributedRun implements ScopeSource {
       failure: (unit.scope.bindings!.failure as () => boolean)(),
       noCache: this.spec.noCache === true,
       startedMs: state.startedMs,
+      ...(unit.agent ? { agent: unit.agent } : {}),
     });
   }
 
@@ -521,6 +550,8 @@ class DistributedRun implements ScopeSource {
     const state = this.units.get(key)!;
     state.attempts = task.attempt;
     if (outcome.status === "succeeded") {
+      if (task.agent?.kind === "turn" && outcome.inputHash !== undefined)
+        this.turnInputs.set(key, outcome.inputHash);
       Object.assign(state, {
         status: "succeeded",
         origin: outcome.origin ?? "live",
@@ -665,11 +696,7 @@ class DistributedRun implements ScopeSource {
    */
   private async iterate(loop: Loop, n: number): Promise<void> {
     const key = `${loop.unit.key}#${n}`;
-    const state = pendingState();
-    state.status = "running";
-    state.startedMs = Date.now();
-    this.units.set(key, state);
-    this.outcomes.event("step_started", key, null, isoNow());
+    this.startScope(key);
     const names = iterationNames(n, loop.outputs);
     await this.startAttempts({
       key,
@@ -723,6 +750,138 @@ class DistributedRun implements ScopeSource {
       this.outcomes.fail(unit.key, untilNeverHeld(repeat), 0);
     }
     this.ended.push(unit);
+  }
+
+  /**
+   * An agent step (docs/dev/agents.md): its loop's rules are agent-loop.ts's; each model call is
+   * the unit `<unit>#t`, an attempt on its provider's queue, and each tool call the unit
+   * `<unit>#t/<tool>.<i>`, an attempt on the queue its kind uses (a workflow tool's, a child run).
+   */
+  private async startAgent(unit: Unit, step: AgentStep): Promise<void> {
+    let loop: AgentLoop;
+    try {
+      loop = new AgentLoop(step, toolSpecs(step, this.loaded.path));
+    } catch (e) {
+      const own = this.units.get(unit.key)!;
+      own.turns = [];
+      own.stopReason = "error";
+      this.outcomes.fail(unit.key, asStepError(e, "config"), 0);
+      this.ended.push(unit);
+      return;
+    }
+    const modelStep = modelCallStep(step, this.loaded.workflow.defaults?.agent);
+    const run: AgentRun = {
+      unit,
+      loop,
+      modelStep,
+      previousRef: null,
+      kept: 0,
+      calls: [],
+      next: 0,
+      inFlight: 0,
+    };
+    await this.startTurn(run);
+  }
+
+  /** Starts the agent's next model call, with the messages appended since the one before. */
+  private async startTurn(run: AgentRun): Promise<void> {
+    const { turn, final, appended } = run.loop.next();
+    const key = `${run.unit.key}#${turn}`;
+    const agent: AgentPart = {
+      kind: "turn",
+      turn,
+      final,
+      previousRef: run.previousRef,
+      kept: run.kept,
+      // Masked like every value that crosses DBOS's tables.
+      added: this.redactor.value(appended.slice(run.kept)),
+    };
+    run.kept = appended.length;
+    this.startScope(key);
+    await this.startAttempts({
+      ...run.unit,
+      key,
+      step: run.modelStep,
+      agent,
+      then: () => this.turnEnded(run, turn, key),
+    });
+  }
+
+  /** A unit of a step (an iteration, an agent's model call or tool call) starts: its state and `step_started`. */
+  private startScope(key: string): void {
+    const state = pendingState();
+    state.status = "running";
+    state.startedMs = Date.now();
+    this.units.set(key, state);
+    this.outcomes.event("step_started", key, null, isoNow());
+  }
+
+  /** Takes a model call's end: the agent's answer or failure, or the tool calls it asked for. */
+  private async turnEnded(run: AgentRun, turn: number, key: string): Promise<void> {
+    const { unit, loop } = run;
+    const own = this.units.get(unit.key)!;
+    const state = this.units.get(key)!;
+    if (state.status !== "succeeded") {
+      loop.end(own, state.status === "cancelled" ? "cancelled" : "error");
+      this.outcomes.fail(unit.key, scopedError(`turn ${turn}`, state), 0);
+      this.ended.push(unit);
+      return;
+    }
+    run.previousRef = this.turnInputs.get(key) ?? null;
+    const after = loop.turnEnded(state);
+    if (after.end !== undefined) {
+      loop.end(own, after.reason);
+      if (after.end === "answer")
+        this.outcomes.answered(unit.key, after.output, loop.turns, after.reason);
+      else this.outcomes.fail(unit.key, after.error, 0);
+      this.ended.push(unit);
+      return;
+    }
+    Object.assign(run, { calls: after.calls, next: 0, inFlight: 0 });
+    await this.startCalls(run);
+  }
+
+  /**
+   * Starts the turn's next tool calls in call order: all at once with `parallel_tool_calls: true`,
+   * else one after the other. A refused call ends as it starts. Once every call ended, the
+   * results are appended and the next turn starts, unless a failed call fails the agent.
+   */
+  private async startCalls(run: AgentRun): Promise<void> {
+    const { unit, loop } = run;
+    const parallel = loop.step.parallel_tool_calls === true;
+    while (run.next < run.calls.length && (parallel || run.inFlight === 0)) {
+      const call = run.calls[run.next++]!;
+      const key = unit.key + call.scope;
+      this.startScope(key);
+      if (call.refused !== undefined) {
+        this.outcomes.fail(key, new StepError("invalid_arguments", call.refused), 0);
+        continue;
+      }
+      run.inFlight++;
+      const names = { ...unit.names, args: call.args };
+      await this.startAttempts({
+        key,
+        stepId: unit.stepId,
+        step: call.step,
+        scope: withNames(unit.scope, { args: call.args }),
+        names,
+        agent: { kind: "tool", tool: call.name },
+        then: async () => {
+          run.inFlight--;
+          loop.callEnded(call.index, call.args, this.units.get(key)!);
+          await this.startCalls(run);
+        },
+      });
+    }
+    if (run.inFlight > 0 || run.next < run.calls.length) return;
+    const failed = loop.callsEnded();
+    if (failed) {
+      loop.end(this.units.get(unit.key)!, "tool_error");
+      this.outcomes.fail(unit.key, failed, 0);
+      this.ended.push(unit);
+      return;
+    }
+    await this.startTurn(run);
   }
 
   /**

@@ -142,6 +142,15 @@ export class Recorder {
     return hash;
   }
 
+  /**
+   * Tells the recorder that `value` was recorded under `ref` (read back from the store): an
+   * agent's next turn, prepared on another process than the one before, links to it.
+   */
+  recorded(value: object, ref: string): void {
+    this.refs.set(value, ref);
+    this.knownBlobs.add(ref);
+  }
+
   /** A text with the run's secrets replaced by their marks, as anything recorded is. */
   redact(text: string): string {
     return this.redactor.text(text);
