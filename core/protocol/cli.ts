@@ -5,7 +5,15 @@
 // missing or of another type is an error the user is shown, naming the command and its answer.
 // docs/dev/cli-protocol.md lists which command writes which message.
 import { z } from "zod";
-import { EVENT_TYPES, RUN_MODES, RUN_STATUSES, STEP_STATUSES } from "../record/records";
+import {
+  ATTEMPT_STATUSES,
+  EVENT_TYPES,
+  FINDING_KINDS,
+  ORIGINS,
+  RUN_MODES,
+  RUN_STATUSES,
+  STEP_STATUSES,
+} from "../record/records";
 
 const Strings = z.array(z.string()).readonly();
 
@@ -100,29 +108,229 @@ export const ReplayResult = z.object({
 });
 export type ReplayResult = z.infer<typeof ReplayResult>;
 
+/** A run's record as the store keeps it (`RunRecord` in core/record/records.ts). */
+const RunRecord = z.object({
+  id: z.string(),
+  workflowPath: z.string(),
+  workflowName: z.string(),
+  sourceHash: z.string(),
+  inputsHash: z.string(),
+  /** `interrupted` for a running run whose owner is gone (core/node/liveness.ts). */
+  status: z.enum(RUN_STATUSES),
+  mode: z.enum(RUN_MODES),
+  parentId: z.string().nullable(),
+  /** The unit of the parent run that started this one (a child workflow). */
+  parentScope: z.string().nullable(),
+  startedAt: z.string(),
+  endedAt: z.string().nullable(),
+  outputsHash: z.string().nullable(),
+  error: z.string().nullable(),
+  ownerPid: z.number().int().nullable(),
+  heartbeatAt: z.string().nullable(),
+});
+
 /** `keel runs --json`: the recorded runs, newest first, with the status to show. */
-export const RunList = z.array(
-  z.object({
-    id: z.string(),
-    workflowPath: z.string(),
-    workflowName: z.string(),
-    sourceHash: z.string(),
-    inputsHash: z.string(),
-    /** `interrupted` for a running run whose owner is gone (core/node/liveness.ts). */
-    status: z.enum(RUN_STATUSES),
-    mode: z.enum(RUN_MODES),
-    parentId: z.string().nullable(),
-    /** The unit of the parent run that started this one (a child workflow). */
-    parentScope: z.string().nullable(),
-    startedAt: z.string(),
-    endedAt: z.string().nullable(),
-    outputsHash: z.string().nullable(),
-    error: z.string().nullable(),
-    ownerPid: z.number().int().nullable(),
-    heartbeatAt: z.string().nullable(),
-  }),
-);
+export const RunList = z.array(RunRecord);
 export type RunList = z.infer<typeof RunList>;
+
+const ErrorView = z.object({ kind: z.string(), message: z.string() }).nullable();
+
+/** An attempt as the store keeps it (`AttemptRecord` in core/record/records.ts). */
+const AttemptRecord = z.object({
+  runId: z.string(),
+  stepId: z.string(),
+  scope: z.string().nullable(),
+  attempt: z.number().int(),
+  status: z.enum(ATTEMPT_STATUSES),
+  origin: z.enum(ORIGINS),
+  inputHash: z.string(),
+  outputHash: z.string().nullable(),
+  errorKind: z.string().nullable(),
+  errorMessage: z.string().nullable(),
+  startedAt: z.string(),
+  endedAt: z.string(),
+  cacheKey: z.string().nullable(),
+  sourceRunId: z.string().nullable(),
+  meta: z.record(z.string(), z.unknown()).nullable(),
+});
+
+/**
+ * An agent step's (or an agent map item's) turns and tool calls in a line: how many of each,
+ * what the turns' model calls cost (null when no attempt says: scripted, reused), and why it
+ * stopped (`steps.<id>.stop_reason`; null while it runs).
+ */
+const AgentTotals = z.object({
+  turns: z.number().int().min(0),
+  toolCalls: z.number().int().min(0),
+  costUsd: z.number().nullable(),
+  stopReason: z.string().nullable(),
+});
+
+/** `keel show <run> --json`: the run record, its outputs, findings, a line per step, attempts. */
+export const ShowRun = z.object({
+  run: RunRecord,
+  outputs: z.unknown(),
+  findings: z.array(
+    z.object({
+      runId: z.string(),
+      kind: z.enum(FINDING_KINDS),
+      message: z.string(),
+      data: z.record(z.string(), z.unknown()),
+    }),
+  ),
+  steps: z.array(
+    z.object({
+      id: z.string(),
+      status: z.enum(STEP_STATUSES),
+      attempts: z.number().int().min(0),
+      durationMs: z.number(),
+      origin: z.enum(ORIGINS).nullable(),
+      error: z.string().nullable(),
+      /** A map step's items: how many, and how many in each status; null for another step. */
+      items: z
+        .object({ count: z.number().int(), tally: z.record(z.string(), z.number()) })
+        .nullable(),
+      /** A repeated step's iterations; null when it does not repeat (an agent's turns are `agent`'s). */
+      iterations: z.number().int().nullable(),
+      /** The child runs the step (its items, iterations, an agent's workflow tools) started. */
+      childRuns: Strings,
+      /** An agent step's turns and calls, over all its items for a map; null for another step. */
+      agent: AgentTotals.nullable(),
+    }),
+  ),
+  attempts: z.array(AttemptRecord),
+});
+export type ShowRun = z.infer<typeof ShowRun>;
+
+/** One attempt of the unit `keel show <run> <unit>` shows, with its values and logs. */
+const AttemptView = z.object({
+  attempt: z.number().int(),
+  status: z.enum(ATTEMPT_STATUSES),
+  origin: z.enum(ORIGINS),
+  sourceRunId: z.string().nullable(),
+  startedAt: z.string(),
+  endedAt: z.string(),
+  durationMs: z.number(),
+  input: z.unknown(),
+  output: z.unknown(),
+  error: ErrorView,
+  provider: z.string().nullable(),
+  model: z.string().nullable(),
+  responseId: z.string().nullable(),
+  usage: z.unknown(),
+  costUsd: z.number().nullable(),
+  /** A streamed reply's time to first token and chunk count (core/runner/stream.ts). */
+  stream: z.object({ ttftMs: z.number().nullable(), chunks: z.number().int() }).nullable(),
+  /** What a streamed reply had received when its attempt failed (a stream cut off). */
+  partial: z.string().nullable(),
+  /** A Python tool's interpreter version and lockfile sha256 (docs/format.md, "Python tools"). */
+  python: z.string().nullable(),
+  lockfile: z.string().nullable(),
+  /** A shell step's streams; what a tool printed (console, ctx.log), captured with its attempt. */
+  logs: z.object({
+    stdout: z.string().nullable(),
+    stderr: z.string().nullable(),
+    printed: z.string().nullable(),
+  }),
+});
+
+/** One item or iteration of a step, as a row of its step's list. */
+const UnitRow = z.object({
+  /** Its unit key: `summarize[doc-17]`, `refine#2`. */
+  unit: z.string(),
+  /** An item's key, or an iteration's number (as text). */
+  key: z.string(),
+  /** How many iterations an item of a repeated step ran; null otherwise. */
+  iterations: z.number().int().nullable(),
+  status: z.enum(STEP_STATUSES),
+  origin: z.enum(ORIGINS).nullable(),
+  attempts: z.number().int().min(0),
+  durationMs: z.number().nullable(),
+  error: ErrorView,
+  /** The child run it started (a workflow step); null when none. */
+  childRun: z.string().nullable(),
+});
+
+/** One tool call of an agent's turn: the unit `<agent>#<turn>/<tool>.<index>`. */
+const ToolCallRow = z.object({
+  unit: z.string(),
+  /** The tool's name as the model sent it (the unit's has characters outside [A-Za-z0-9_-] as `_`). */
+  name: z.string(),
+  /** Its place among the turn's calls, from 0, in the order the model sent them. */
+  index: z.number().int().min(0),
+  status: z.enum(STEP_STATUSES),
+  origin: z.enum(ORIGINS).nullable(),
+  attempts: z.number().int().min(0),
+  durationMs: z.number().nullable(),
+  /** A refused call's `invalid_arguments`, a failed call's error. */
+  error: ErrorView,
+  /** The child run a workflow tool started; null when none. */
+  childRun: z.string().nullable(),
+});
+
+/** One turn of an agent: its model call (the unit `<agent>#<turn>`) and the calls it asked for. */
+const TurnRow = z.object({
+  unit: z.string(),
+  turn: z.number().int().min(1),
+  status: z.enum(STEP_STATUSES),
+  origin: z.enum(ORIGINS).nullable(),
+  attempts: z.number().int().min(0),
+  durationMs: z.number().nullable(),
+  /** The model call's token usage (its last attempt's); null when not reported or reused. */
+  usage: z.object({ input: z.number(), output: z.number() }).nullable(),
+  /** Its attempts' costs summed; null when none says (scripted, reused). */
+  costUsd: z.number().nullable(),
+  error: ErrorView,
+  calls: z.array(ToolCallRow),
+});
+
+/**
+ * `keel show <run> <unit> --json`: one step, or an item or iteration of one, or an agent's turn
+ * or tool call, as its record holds it (docs/cli.md).
+ */
+export const ShowStep = z.object({
+  runId: z.string(),
+  workflow: z.string(),
+  step: z.string(),
+  /** The unit shown (`[doc-17]`, `#2`, `#2/search.0`); null for the step itself. */
+  scope: z.string().nullable(),
+  type: z.string().nullable(),
+  status: z.enum(STEP_STATUSES),
+  origin: z.enum(ORIGINS).nullable(),
+  startedAt: z.string().nullable(),
+  endedAt: z.string().nullable(),
+  durationMs: z.number().nullable(),
+  /** The resolved input of the last attempt: what the unit was sent when it ended. */
+  input: z.unknown(),
+  output: z.unknown(),
+  error: ErrorView,
+  attempts: z.array(AttemptView),
+  /** A map step's items in list order, with their tally; null for another step or a unit. */
+  items: z.array(UnitRow).nullable(),
+  tally: z.record(z.string(), z.number()).nullable(),
+  /** A repeated step's (or item's) iterations by number; null when it does not repeat. */
+  iterations: z.array(UnitRow).nullable(),
+  /** The child runs it started: its own, its iterations', its items', its tool calls'. */
+  childRuns: Strings,
+  /** An agent step (or an item of an agent map): its totals, and its turns in order. */
+  agent: AgentTotals.nullable(),
+  turns: z.array(TurnRow).nullable(),
+  /** A turn of an agent: its number and the tool calls its reply asked for. */
+  turn: z.object({ turn: z.number().int().min(1), calls: z.array(ToolCallRow) }).nullable(),
+  /**
+   * A tool call of an agent: its turn, index, the tool's name and the arguments as the model
+   * sent them (raw text, JSON or not); null arguments when the turn's reply is not in the record.
+   */
+  call: z
+    .object({
+      turn: z.number().int().min(1),
+      index: z.number().int().min(0),
+      name: z.string(),
+      arguments: z.string().nullable(),
+    })
+    .nullable(),
+});
+export type ShowStep = z.infer<typeof ShowStep>;
 
 /** `keel rerun --from <step> --plan`: what a rerun would do; nothing runs. */
 export const RerunPlan = z.object({
@@ -178,6 +386,10 @@ export const RunDiff = z.object({
         items: z.array(UnitDiff).readonly().optional(),
         /** A repeated step's iterations by number. */
         iterations: z.array(UnitDiff).readonly().optional(),
+        /** An agent's turns by number. */
+        turns: z.array(UnitDiff).readonly().optional(),
+        /** An agent's tool calls, keyed `<turn>/<tool>.<index>`. */
+        calls: z.array(UnitDiff).readonly().optional(),
       }),
     )
     .readonly(),
@@ -196,6 +408,8 @@ export function scopesInWords(row: RunDiff["steps"][number]): string[] {
   return [
     ...unitsInWords(row.items ?? [], "item", (k) => k),
     ...unitsInWords(row.iterations ?? [], "iteration", (k) => `#${k}`),
+    ...unitsInWords(row.turns ?? [], "turn", (k) => `#${k}`),
+    ...unitsInWords(row.calls ?? [], "tool call", (k) => `#${k}`),
   ];
 }
 

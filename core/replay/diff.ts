@@ -3,6 +3,7 @@
 // first divergence (the first step in run A's log order that differs) first. A map step's items
 // are compared by key and a repeated step's iterations by number (docs/dev/scopes.md), each like a
 // step of its own.
+import { parse } from "yaml";
 import { unitKey, type AttemptRecord } from "../record/records";
 import { foldToEnd, type RunFold, type StepAt } from "../record/fold";
 import { promptFileRefs, type RecordedRun } from "./record";
@@ -42,6 +43,10 @@ export interface StepDiff {
   readonly items?: readonly UnitDiff[];
   /** A repeated step's iterations by number. */
   readonly iterations?: readonly UnitDiff[];
+  /** An agent's turns by number (its model calls: `#2` is turn 2). */
+  readonly turns?: readonly UnitDiff[];
+  /** An agent's tool calls by turn and index (key `2/search.1`: turn 2's call 1, to `search`). */
+  readonly calls?: readonly UnitDiff[];
 }
 
 export interface PromptFileChange {
@@ -97,6 +102,14 @@ class RunSide {
     };
   }
 
+  /** Whether the run's workflow declares `step` as an agent (its `#n` scopes are turns). */
+  isAgent(step: string): boolean {
+    this.types ??= stepTypes(this.r.source);
+    return this.types.get(step) === "agent";
+  }
+
+  private types: Map<string, string> | undefined;
+
   /** Every attempt of the step, its items' and iterations' included. */
   allAttempts(stepId: string): AttemptRecord[] {
     const out = [...(this.attempts.get(stepId) ?? [])];
@@ -106,6 +119,19 @@ class RunSide {
 }
 
 const ENDS = /^step_(succeeded|failed|cached|reused|cancelled)$/;
+
+/** The type of each step of a recorded workflow source; empty when it does not parse. */
+function stepTypes(source: string): Map<string, string> {
+  const out = new Map<string, string>();
+  try {
+    const steps = (parse(source) as { steps?: Record<string, { type?: unknown }> } | null)?.steps;
+    for (const [id, step] of Object.entries(steps ?? {}))
+      if (typeof step?.type === "string") out.set(id, step.type);
+  } catch {
+    // A source that does not parse names no agent: its scopes read as iterations.
+  }
+  return out;
+}
 
 export function diffRuns(a: RecordedRun, b: RecordedRun): RunDiff {
   const sideA = new RunSide(a);
@@ -144,14 +170,19 @@ function compareStep(step: string, runA: RunSide, runB: RunSide): StepDiff {
     model: [meta(a, "model"), meta(b, "model")] as const,
     fingerprint: [meta(a, "fingerprint"), meta(b, "fingerprint")] as const,
   };
-  const scopes = scopesOf(step, runA, runB);
+  const scopes = scopesOf(step, runA, runB, runA.isAgent(step) || runB.isAgent(step));
   const prompts = promptFileChanges(runA.r, last(a), runB.r, last(b));
   const differs =
     own.differs ||
     prompts.length > 0 ||
     row.model[0] !== row.model[1] ||
     row.fingerprint[0] !== row.fingerprint[1] ||
-    [...(scopes.items ?? []), ...(scopes.iterations ?? [])].some((u) => u.differs);
+    [
+      ...(scopes.items ?? []),
+      ...(scopes.iterations ?? []),
+      ...(scopes.turns ?? []),
+      ...(scopes.calls ?? []),
+    ].some((u) => u.differs);
   return { ...row, ...(prompts.length > 0 ? { promptFiles: prompts } : {}), differs, ...scopes };
 }
 
@@ -182,7 +213,8 @@ function scopesOf(
   step: string,
   runA: RunSide,
   runB: RunSide,
-): { items?: UnitDiff[]; iterations?: UnitDiff[] } {
+  agent: boolean,
+): { items?: UnitDiff[]; iterations?: UnitDiff[]; turns?: UnitDiff[]; calls?: UnitDiff[] } {
   const scopes: string[] = [];
   const seen = new Set<string>();
   for (const run of [runA, runB]) {
@@ -208,11 +240,28 @@ function scopesOf(
       const row = unit(s, s.slice(1, -1));
       return iterationsOf(s).some((i) => i.differs) ? { ...row, differs: true } : row;
     });
-  const iterations = iterationsOf("");
+  const numbered = iterationsOf("");
+  // An agent's turns are its `#t` scopes, and its tool calls `#t/<tool>.<i>`, by turn and index.
+  const calls = agent
+    ? scopes
+        .filter((s) => /^#\d+\/.+\.\d+$/s.test(s))
+        .map((s) => unit(s, s.slice(1)))
+        .sort((x, y) => {
+          const [tx, ix] = callOrder(x.key);
+          const [ty, iy] = callOrder(y.key);
+          return tx - ty || ix - iy;
+        })
+    : [];
   return {
     ...(items.length > 0 ? { items } : {}),
-    ...(iterations.length > 0 ? { iterations } : {}),
+    ...(numbered.length > 0 ? (agent ? { turns: numbered } : { iterations: numbered }) : {}),
+    ...(calls.length > 0 ? { calls } : {}),
   };
+}
+
+/** A tool call's key (`2/search.1`) as [turn, index]. */
+function callOrder(key: string): [number, number] {
+  return [Number(key.slice(0, key.indexOf("/"))), Number(key.slice(key.lastIndexOf(".") + 1))];
 }
 
 /** A unit in both runs: status, the last attempt's input, the output, the latency. */

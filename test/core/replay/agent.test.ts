@@ -6,6 +6,8 @@ import assert from "node:assert/strict";
 import { readRecordedRun } from "@keel/core/replay/record";
 import { replayRun } from "@keel/core/replay/replay";
 import { planRerun } from "@keel/core/replay/rerun";
+import { diffRuns } from "@keel/core/replay/diff";
+import { scopesInWords } from "@keel/core/protocol/cli";
 import { loadWorkflowText } from "@keel/core/runner/load";
 import { runText, writeWorkflow } from "../runner/harness";
 
@@ -196,4 +198,36 @@ test("rerun refuses a turn the record does not have and a --set of a turn that r
   const missing = planRerun(record, l, "research#3", new Map([["research#1/search.7", {}]]));
   assert.ok(!missing.ok);
   assert.match(missing.problem, /has no such tool call of step 'research'/);
+});
+
+test("keel diff of two agent runs compares turns by number and tool calls by turn and index", async () => {
+  const { record: a } = await recorded(FLOW);
+  const edited = FLOW.replace(
+    "{ name: refund, arguments: { amount: 12 } }",
+    "{ name: refund, arguments: { amount: 15 } }",
+  );
+  const b = await recorded(edited);
+  const row = diffRuns(a, b.record).steps.find((s) => s.step === "research")!;
+  assert.equal(row.differs, true);
+  assert.equal(row.iterations, undefined);
+  assert.deepEqual(
+    row.turns!.map((u) => [u.key, u.differs]),
+    [
+      ["1", false],
+      ["2", true],
+      ["3", true],
+    ],
+  );
+  assert.deepEqual(
+    row.calls!.map((u) => [u.key, u.differs]),
+    [
+      ["1/search.0", false],
+      ["1/search.1", false],
+      ["2/refund.0", true],
+    ],
+  );
+  assert.deepEqual(scopesInWords(row), [
+    "2 of 3 turns differ (#2, #3)",
+    "1 of 3 tool calls differs (#2/refund.0)",
+  ]);
 });
