@@ -5,6 +5,10 @@
 // parameters, served model, response id and token usage, a `tool` step `execute_tool {id}`, an
 // `http` step an HTTP client span named by its method; every step's attempts are its child spans;
 // `keel.run.id`, `keel.step.id` and `keel.step.status` are on each.
+// An `agent` step is `invoke_agent {id}`: below it, in call order, each turn's `chat {model}` span
+// (scope `#t`) and the `execute_tool {tool}` spans of the calls it asked for (`#t/<tool>.<i>`),
+// siblings rather than children of the turn's span, since they run after its model call ended
+// (docs/dev/agents.md, "OpenTelemetry").
 // Scopes (docs/dev/production-mode.md, "OpenTelemetry export"): a map's or a loop's span holds one
 // span per item (`summarize[doc-17]`) or iteration (`refine#2`), each a step span of its own with
 // its attempts; a child run's span (its steps, items, children…) sits under the attempt that
@@ -16,6 +20,8 @@
 import { parse } from "yaml";
 import {
   ATTR_ERROR_TYPE,
+  ATTR_GEN_AI_AGENT_DESCRIPTION,
+  ATTR_GEN_AI_AGENT_NAME,
   ATTR_GEN_AI_INPUT_MESSAGES,
   ATTR_GEN_AI_OPERATION_NAME,
   ATTR_GEN_AI_OUTPUT_MESSAGES,
@@ -31,7 +37,10 @@ import {
   ATTR_GEN_AI_RESPONSE_MODEL,
   ATTR_GEN_AI_SYSTEM_INSTRUCTIONS,
   ATTR_GEN_AI_TOOL_CALL_ARGUMENTS,
+  ATTR_GEN_AI_TOOL_CALL_ID,
   ATTR_GEN_AI_TOOL_CALL_RESULT,
+  ATTR_GEN_AI_TOOL_DEFINITIONS,
+  ATTR_GEN_AI_TOOL_DESCRIPTION,
   ATTR_GEN_AI_TOOL_NAME,
   ATTR_GEN_AI_TOOL_TYPE,
   ATTR_GEN_AI_USAGE_INPUT_TOKENS,
@@ -44,13 +53,14 @@ import {
   ATTR_URL_FULL,
   GEN_AI_OPERATION_NAME_VALUE_CHAT,
   GEN_AI_OPERATION_NAME_VALUE_EXECUTE_TOOL,
+  GEN_AI_OPERATION_NAME_VALUE_INVOKE_AGENT,
   GEN_AI_OPERATION_NAME_VALUE_INVOKE_WORKFLOW,
   GEN_AI_OUTPUT_TYPE_VALUE_JSON,
   GEN_AI_OUTPUT_TYPE_VALUE_TEXT,
   GEN_AI_PROVIDER_NAME_VALUE_ANTHROPIC,
   GEN_AI_PROVIDER_NAME_VALUE_OPENAI,
 } from "@opentelemetry/semantic-conventions/incubating";
-import { foldToEnd, type StepAt } from "../record/fold";
+import { foldToEnd, type StepAt, type Tally } from "../record/fold";
 import type { RecordedRun } from "../replay/record";
 import { itemScope, splitUnit, unitKey, type AttemptRecord } from "../record/records";
 
@@ -96,7 +106,13 @@ interface StepInfo {
   readonly uses?: string;
   /** A `for_each` map or a `repeat` loop: its span holds one span per item or iteration. */
   readonly scoped: boolean;
+  /** The step's `description` (an agent's is `gen_ai.agent.description`). */
+  readonly description?: string;
+  /** An agent's tools by name: how each runs (`uses`, `http` or `workflow`) and its module. */
+  readonly tools?: ReadonlyMap<string, { readonly kind: ToolKind; readonly uses?: string }>;
 }
+
+type ToolKind = "tool" | "http" | "workflow";
 
 /** The run's span, with a child per step that started or ended, and their attempts below them. */
 export function spansOfRun(record: RecordedRun, options: SpanOptions = {}): SpanSpec {
@@ -141,6 +157,7 @@ function runSpan(record: RecordedRun, content: boolean, seen: ReadonlySet<string
     content,
     firstStart,
     attemptsOf,
+    begun: (u) => u.status !== "pending" && !(u.status === "cancelled" && !firstStart.has(u.id)),
     // The spans of the child runs an attempt (or a unit, when no attempt is named) started.
     children: (unit, attempt) =>
       (childRuns.get(attemptKey(unit, attempt)) ?? []).map((id) => {
@@ -155,6 +172,10 @@ function runSpan(record: RecordedRun, content: boolean, seen: ReadonlySet<string
     if (state.status === "pending") continue;
     const info = steps.get(state.id) ?? { type: "unknown", scoped: false };
     const units = fold.units(state.id);
+    if (info.type === "agent") {
+      children.push(agentStepSpan(ctx, state, info, units, itemIndex));
+      continue;
+    }
     if (!info.scoped && units.length === 0) {
       children.push(stepSpan(ctx, state, info));
       continue;
@@ -162,9 +183,7 @@ function runSpan(record: RecordedRun, content: boolean, seen: ReadonlySet<string
     // A map's or a loop's span: its units below it, each a step span of its own. An item that
     // never started (cancelled once the map's failure limit was passed, or never reached) is left
     // out; the step's `keel.step.units.*` counts say how many there were.
-    const shown = units.filter(
-      (u) => u.status !== "pending" && !(u.status === "cancelled" && !firstStart.has(u.id)),
-    );
+    const shown = units.filter(ctx.begun);
     children.push(
       scopedStepSpan(
         ctx,
@@ -227,7 +246,21 @@ function stepsOf(source: string): Map<string, StepInfo> {
       type: typeof s.type === "string" ? s.type : "unknown",
       scoped: s.for_each !== undefined || s.repeat !== undefined,
       ...(typeof s.uses === "string" ? { uses: s.uses } : {}),
+      ...(typeof s.description === "string" ? { description: s.description } : {}),
+      ...(s.type === "agent" ? { tools: toolsOf(s.tools) } : {}),
     });
+  }
+  return out;
+}
+
+/** An agent's `tools:` as written: each tool's kind (`http`, `workflow`, else a module) and module. */
+function toolsOf(tools: unknown): Map<string, { kind: ToolKind; uses?: string }> {
+  const out = new Map<string, { kind: ToolKind; uses?: string }>();
+  for (const [name, tool] of Object.entries(asObject(tools))) {
+    const t = asObject(tool);
+    if (t.http !== undefined) out.set(name, { kind: "http" });
+    else if (t.workflow !== undefined) out.set(name, { kind: "workflow" });
+    else out.set(name, { kind: "tool", ...(typeof t.uses === "string" ? { uses: t.uses } : {}) });
   }
   return out;
 }
@@ -244,6 +277,8 @@ interface RunContext {
   readonly firstStart: ReadonlyMap<string, string>;
   /** A unit's attempts, by unit key. */
   readonly attemptsOf: ReadonlyMap<string, readonly AttemptRecord[]>;
+  /** Whether a unit gets a span: it started (an item cancelled before it started does not). */
+  begun(unit: StepAt): boolean;
   /** The child runs a unit's attempt started: their spans, null for one missing from the store. */
   children(unit: string, attempt: number | null): { id: string; span: SpanSpec | null }[];
 }
@@ -308,8 +343,8 @@ function unitSpan(
   state: StepAt,
   info: StepInfo,
   index: number | undefined,
+  span: SpanSpec = stepSpan(ctx, state, info),
 ): SpanSpec {
-  const span = stepSpan(ctx, state, info);
   const attributes: Record<string, AttributeValue> = { ...span.attributes };
   const scope = state.scope ?? "";
   if (scope.startsWith("#")) attributes["keel.iteration"] = Number(scope.slice(1));
@@ -344,6 +379,209 @@ function scopedStepSpan(
   const children = [...own.children, ...units];
   const startedAt = children.reduce((min, c) => earliest(min, c.startedAt), own.startedAt);
   return { ...own, name: `${info.type} ${state.id}`, startedAt, attributes, children };
+}
+
+/**
+ * Where a unit of an agent step sits: the item it belongs to (`[k]`, or "" for the step itself),
+ * its turn, and for a tool call the tool (as its scope names it) and the call's index in the turn.
+ * Null for a scope that is no turn or call (an item's own scope `[k]`).
+ */
+export function agentScope(
+  scope: string | null,
+): { item: string; turn: number; tool?: string; index?: number } | null {
+  const m = /^((?:\[.*\])?)#(\d+)(?:\/([A-Za-z0-9_-]+)\.(\d+))?$/.exec(scope ?? "");
+  if (!m) return null;
+  return {
+    item: m[1]!,
+    turn: Number(m[2]),
+    ...(m[3] !== undefined ? { tool: m[3], index: Number(m[4]) } : {}),
+  };
+}
+
+/**
+ * An agent step's span. Alone, the step is the agent (`invoke_agent {id}`); as a map, its span
+ * holds one span per item, each an agent of its own with its turns and calls, and its
+ * `keel.step.units.*` count the items only.
+ */
+function agentStepSpan(
+  ctx: RunContext,
+  state: StepAt,
+  info: StepInfo,
+  units: readonly StepAt[],
+  itemIndex: ReadonlyMap<string, number>,
+): SpanSpec {
+  const shown = units.filter(ctx.begun);
+  if (!info.scoped) return agentSpan(ctx, state, info, shown);
+  const items = units.filter((u) => agentScope(u.scope) === null);
+  const tally: Record<string, number> = {};
+  for (const u of items) tally[u.status] = (tally[u.status] ?? 0) + 1;
+  const started = items.filter(ctx.begun);
+  return scopedStepSpan(
+    ctx,
+    { ...state, tally: tally as Tally },
+    info,
+    started.map((u) => unitSpan(ctx, u, info, itemIndex.get(u.id), agentSpan(ctx, u, info, shown))),
+    items.length - started.length,
+  );
+}
+
+/** The tool types of the GenAI conventions, by how a tool runs (docs/dev/agents.md). */
+const TOOL_TYPES: Record<ToolKind, string> = {
+  tool: "function",
+  workflow: "function",
+  http: "extension",
+};
+
+/**
+ * One agent (the step, or an item of its map): `invoke_agent {id}`, with below it, in call order,
+ * each turn's model call and then the tool calls it asked for. `units` may hold other items'
+ * turns and calls: only this agent's are taken.
+ */
+function agentSpan(
+  ctx: RunContext,
+  state: StepAt,
+  info: StepInfo,
+  units: readonly StepAt[],
+): SpanSpec {
+  const { stepId } = splitUnit(state.id);
+  const own = state.scope ?? "";
+  const turns = new Map<
+    number,
+    { turn?: StepAt; calls: { index: number; tool: string; state: StepAt }[] }
+  >();
+  for (const u of units) {
+    const at = agentScope(u.scope);
+    if (!at || at.item !== own) continue;
+    let entry = turns.get(at.turn);
+    if (!entry) turns.set(at.turn, (entry = { calls: [] }));
+    if (at.tool === undefined) entry.turn = u;
+    else entry.calls.push({ index: at.index!, tool: at.tool, state: u });
+  }
+  const agentAttributes = { [ATTR_GEN_AI_AGENT_NAME]: stepId, "keel.step.type": "agent" };
+  const chats: SpanSpec[] = [];
+  const children: SpanSpec[] = [];
+  for (const t of [...turns.keys()].sort((a, b) => a - b)) {
+    const { turn, calls } = turns.get(t)!;
+    const at = { ...agentAttributes, "keel.agent.turn": t };
+    let reply: Record<string, unknown> = {};
+    let offered: Record<string, unknown>[] = [];
+    if (turn) {
+      const span = stepSpan(ctx, turn, { type: "llm", scoped: false });
+      const chat = { ...span, attributes: { ...span.attributes, ...at } };
+      chats.push(chat);
+      children.push(chat);
+      if (calls.length > 0) {
+        const attempts = ctx.attemptsOf.get(turn.id) ?? [];
+        const success = attempts.find((a) => a.status === "succeeded");
+        const input = success ? asObject(ctx.record.value(success.inputHash)) : {};
+        if (Array.isArray(input.tools)) offered = input.tools.map(asObject);
+        if (success?.outputHash) reply = asObject(ctx.record.value(success.outputHash));
+      }
+    }
+    const requested = Array.isArray(reply.tool_calls) ? reply.tool_calls.map(asObject) : [];
+    for (const call of calls.sort((a, b) => a.index - b.index)) {
+      const spec = offered.find((o) => o.name === call.tool);
+      children.push(
+        toolCallSpan(ctx, call.state, info, call.tool, requested[call.index], spec, at),
+      );
+    }
+  }
+  const span = stepSpan(ctx, state, { ...info, type: "agent" });
+  const first = chats[0]?.attributes ?? {};
+  const attributes: Record<string, AttributeValue> = {
+    [ATTR_GEN_AI_OPERATION_NAME]: GEN_AI_OPERATION_NAME_VALUE_INVOKE_AGENT,
+    ...agentAttributes,
+  };
+  if (info.description) attributes[ATTR_GEN_AI_AGENT_DESCRIPTION] = info.description;
+  for (const key of [
+    ATTR_GEN_AI_PROVIDER_NAME,
+    "keel.provider.id",
+    ATTR_GEN_AI_REQUEST_MODEL,
+    ATTR_GEN_AI_OUTPUT_TYPE,
+    ATTR_SERVER_ADDRESS,
+    ATTR_SERVER_PORT,
+  ]) {
+    if (first[key] !== undefined) attributes[key] = first[key];
+  }
+  // The agent's usage and cost: its live model calls' (a cached or reused turn spent nothing).
+  for (const key of [
+    ATTR_GEN_AI_USAGE_INPUT_TOKENS,
+    ATTR_GEN_AI_USAGE_OUTPUT_TOKENS,
+    "keel.cost.usd",
+  ]) {
+    const spent = chats.filter((c) => typeof c.attributes[key] === "number");
+    if (spent.length > 0) {
+      attributes[key] = spent.reduce((sum, c) => sum + (c.attributes[key] as number), 0);
+    }
+  }
+  Object.assign(attributes, span.attributes, {
+    "keel.agent.turns": chats.length,
+    "keel.agent.tool_calls": children.length - chats.length,
+  });
+  const stop = state.ended?.type === "step_succeeded" ? state.ended.data?.stopReason : undefined;
+  if (typeof stop === "string") attributes["keel.agent.stop_reason"] = stop;
+  return {
+    ...span,
+    name: `${GEN_AI_OPERATION_NAME_VALUE_INVOKE_AGENT} ${stepId}`,
+    kind: "internal",
+    startedAt: children.reduce((min, c) => earliest(min, c.startedAt), span.startedAt),
+    endedAt: children.reduce((max, c) => (c.endedAt > max ? c.endedAt : max), span.endedAt),
+    attributes,
+    children: [...span.children, ...children],
+  };
+}
+
+/**
+ * A tool call of an agent's turn: `execute_tool {tool}` with its attempts (and a workflow tool's
+ * child run) below it, the call's id from the turn's reply, the tool's description as the model
+ * was given it, and with content the arguments as the model sent them and the result it was told.
+ * A call refused for its arguments has no attempt: its span is the error alone.
+ */
+function toolCallSpan(
+  ctx: RunContext,
+  state: StepAt,
+  info: StepInfo,
+  name: string,
+  requested: Record<string, unknown> | undefined,
+  offered: Record<string, unknown> | undefined,
+  agentAttributes: Record<string, AttributeValue>,
+): SpanSpec {
+  const tool = info.tools?.get(name);
+  // An HTTP tool's span keeps the request's attributes (method, URL, status).
+  const span = stepSpan(ctx, state, {
+    type: tool?.kind === "http" ? "http" : "agent",
+    scoped: false,
+  });
+  const attributes: Record<string, AttributeValue> = {
+    [ATTR_GEN_AI_OPERATION_NAME]: GEN_AI_OPERATION_NAME_VALUE_EXECUTE_TOOL,
+    [ATTR_GEN_AI_TOOL_NAME]: name,
+    ...span.attributes,
+    ...agentAttributes,
+  };
+  if (tool) attributes[ATTR_GEN_AI_TOOL_TYPE] = TOOL_TYPES[tool.kind];
+  if (tool?.uses) attributes["keel.tool.uses"] = tool.uses;
+  if (typeof requested?.id === "string") attributes[ATTR_GEN_AI_TOOL_CALL_ID] = requested.id;
+  if (typeof offered?.description === "string") {
+    attributes[ATTR_GEN_AI_TOOL_DESCRIPTION] = offered.description;
+  }
+  if (ctx.content) {
+    if (typeof requested?.arguments === "string") {
+      attributes[ATTR_GEN_AI_TOOL_CALL_ARGUMENTS] = requested.arguments;
+    }
+    const success = (ctx.attemptsOf.get(state.id) ?? []).find((a) => a.status === "succeeded");
+    if (success?.outputHash) {
+      const output = ctx.record.value(success.outputHash);
+      const told = tool?.kind === "http" ? asObject(output).body : output;
+      attributes[ATTR_GEN_AI_TOOL_CALL_RESULT] =
+        typeof told === "string" ? told : JSON.stringify(told ?? null);
+    }
+  }
+  return {
+    ...span,
+    name: `${GEN_AI_OPERATION_NAME_VALUE_EXECUTE_TOOL} ${name}`,
+    kind: "internal",
+    attributes,
+  };
 }
 
 /**
@@ -538,20 +776,33 @@ function llmSpan(
     }
     if (Array.isArray(input.messages)) {
       attributes[ATTR_GEN_AI_INPUT_MESSAGES] = JSON.stringify(
-        (input.messages as { role?: unknown; content?: unknown }[]).map((m) => ({
-          role: m.role,
-          parts: [{ type: "text", content: m.content }],
-        })),
+        input.messages.map((m) => ({ role: asObject(m).role, parts: messageParts(asObject(m)) })),
+      );
+    }
+    if (Array.isArray(input.tools)) {
+      attributes[ATTR_GEN_AI_TOOL_DEFINITIONS] = JSON.stringify(
+        input.tools.map((t) => ({ type: "function", ...asObject(t) })),
       );
     }
     if (output !== undefined) {
+      const reply = asObject(output);
       attributes[ATTR_GEN_AI_OUTPUT_MESSAGES] = JSON.stringify([
-        {
-          role: "assistant",
-          parts: [
-            { type: "text", content: typeof output === "string" ? output : JSON.stringify(output) },
-          ],
-        },
+        // An agent's turn answers with the assistant's message, its tool calls in it.
+        reply.role === "assistant" && Array.isArray(reply.tool_calls)
+          ? {
+              role: "assistant",
+              parts: messageParts(reply),
+              finish_reason: reply.tool_calls.length > 0 ? "tool_call" : "stop",
+            }
+          : {
+              role: "assistant",
+              parts: [
+                {
+                  type: "text",
+                  content: typeof output === "string" ? output : JSON.stringify(output),
+                },
+              ],
+            },
       ]);
     }
   }
@@ -560,6 +811,31 @@ function llmSpan(
     kind: "client",
     attributes,
   };
+}
+
+/**
+ * A message's parts as the GenAI conventions write them: its text, the tool calls an assistant
+ * asked for (arguments parsed when they are JSON, else the text the model sent), a tool's result.
+ */
+function messageParts(m: Record<string, unknown>): Record<string, unknown>[] {
+  if (m.role === "tool") {
+    return [{ type: "tool_call_response", id: m.tool_call_id ?? null, response: m.content }];
+  }
+  const calls = Array.isArray(m.tool_calls) ? m.tool_calls.map(asObject) : [];
+  const parts: Record<string, unknown>[] =
+    calls.length > 0 && (m.content === "" || m.content === null || m.content === undefined)
+      ? []
+      : [{ type: "text", content: m.content }];
+  for (const c of calls) {
+    let args: unknown = c.arguments;
+    try {
+      if (typeof args === "string") args = JSON.parse(args);
+    } catch {
+      // not JSON: the text as the model sent it
+    }
+    parts.push({ type: "tool_call", id: c.id ?? null, name: c.name, arguments: args });
+  }
+  return parts;
 }
 
 function httpSpan(input: Record<string, unknown>, output: unknown, content: boolean): Typed {

@@ -296,3 +296,76 @@ outputs:
   assert.equal(childRoot.parentSpanId, undefined);
   assert.equal(childRoot.attributes["keel.run.parent_id"], runId);
 });
+
+test("an agent's spans as a collector gets them: invoke_agent under the run, its turns' chat spans and tool calls under it, arguments and results only with --otel-content", async () => {
+  const agentDir = workspace({
+    "agent.keel.yaml": `keel: 1
+name: agent otel
+providers:
+  model:
+    type: scripted
+    model: scripted-m1
+    responses:
+      - turn: 1
+        tool_calls:
+          - { name: search, arguments: { query: Lemuria } }
+          - { name: search, arguments: { query: 3 } }
+      - turn: 2
+        reply: Sunken
+steps:
+  research:
+    type: agent
+    prompt: "Where is Lemuria?"
+    max_turns: 2
+    tools:
+      search:
+        uses: ./tools.mjs#search
+        parameters: { type: object, required: [query], properties: { query: { type: string } } }
+`,
+    "tools.mjs": `export async function search(args) { return { hit: "Mu-" + args.query }; }\n`,
+  });
+  const r = await keelAsync(
+    ["run", "agent.keel.yaml", "--json", "--otel", receiver.endpoint],
+    agentDir,
+  );
+  assert.equal(r.code, 0, r.stderr);
+  const runId = JSON.parse(r.stdout).runId as string;
+  const spans = receiver.spans.filter((s) => s.attributes["keel.run.id"] === runId);
+  const root = byName(spans, "invoke_workflow agent otel");
+  const agent = byName(spans, "invoke_agent research");
+  assert.equal(agent.parentSpanId, root.spanId);
+  assert.equal(agent.kind, 1);
+  assert.equal(agent.attributes["gen_ai.agent.name"], "research");
+  const under = spans
+    .filter((s) => s.parentSpanId === agent.spanId)
+    .sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
+  assert.deepEqual(
+    under.map((s) => [s.name, s.attributes["keel.scope"], s.status.code ?? 0]),
+    [
+      ["chat scripted-m1", "#1", 0],
+      ["execute_tool search", "#1/search.0", 0],
+      ["execute_tool search", "#1/search.1", 2],
+      ["chat scripted-m1", "#2", 0],
+    ],
+  );
+  assert.equal(under[1]!.attributes["gen_ai.tool.call.id"], "call_1_0");
+  assert.equal(under[2]!.attributes["error.type"], "invalid_arguments");
+  assert.equal(spans.filter((s) => s.parentSpanId === under[2]!.spanId).length, 0);
+  assert.equal(spans.filter((s) => s.parentSpanId === under[1]!.spanId).length, 1);
+  const sent = receiver.bodies.join("\n");
+  for (const privateText of ["Lemuria", "Mu-", "Sunken"])
+    assert.equal(sent.includes(privateText), false, `the spans contain '${privateText}'`);
+
+  const exported = await keelAsync(
+    ["export", runId, "--otel", receiver.endpoint, "--otel-content"],
+    agentDir,
+  );
+  assert.equal(exported.code, 0, exported.stderr);
+  const calls = receiver.spans.filter(
+    (s) =>
+      s.attributes["keel.run.id"] === runId &&
+      s.attributes["gen_ai.tool.call.arguments"] === '{"query":"Lemuria"}',
+  );
+  assert.equal(calls.length, 1);
+  assert.equal(calls[0]!.attributes["gen_ai.tool.call.result"], '{"hit":"Mu-Lemuria"}');
+});
