@@ -317,13 +317,31 @@ function prepareAssert(step: Extract<Step, { type: "assert" }>, scope: ExprScope
           const message =
             step.message !== undefined
               ? asText(await render(step.message, bounded))
-              : `\`${String(check)}\` is ${JSON.stringify(toJson(value))}`;
+              : `\`${String(check)}\` is ${JSON.stringify(toJson(value))}${calledTools(check, scope)}`;
           throw new StepError("assertion", `assertion failed: ${message}`);
         }
       }
       return { value: true };
     },
   };
+}
+
+/**
+ * What the agents a failed `$trajectory(steps.<id>, …)` check names called, for its message:
+ * ` (research called: search, fetch_page)`; "" for any other check.
+ */
+function calledTools(check: unknown, scope: ExprScope): string {
+  if (typeof check !== "string") return "";
+  const parts: string[] = [];
+  for (const [, id] of check.matchAll(/\$trajectory\(\s*steps\.([a-z][a-z0-9_]*)/g)) {
+    const view = (scope.context.steps as Record<string, { turns?: unknown }> | undefined)?.[id!];
+    if (!Array.isArray(view?.turns)) continue;
+    const names = (view.turns as { tool_calls?: { name?: unknown }[] }[]).flatMap((t) =>
+      (t.tool_calls ?? []).map((c) => String(c.name)),
+    );
+    parts.push(`${id} called: ${names.length > 0 ? names.join(", ") : "no tool"}`);
+  }
+  return parts.length > 0 ? ` (${parts.join("; ")})` : "";
 }
 
 /** The provider an llm step uses: its own, then `defaults.provider`, then the only one declared. */

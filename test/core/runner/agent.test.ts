@@ -639,3 +639,25 @@ outputs:
     for (const s of ["", "#1", "#1/search.0", "#2"])
       assert.ok(scopes.includes(key + s), `${key}${s}: ${scopes.join(" ")}`);
 });
+
+test("a $trajectory assertion that does not hold says what the agent called", async () => {
+  const { result } = await runText(
+    agentFlow(
+      "",
+      `      - turn: 1
+        tool_calls: [{ name: search, arguments: { query: keel } }, { name: search, arguments: { query: more } }]
+      - turn: 2
+        reply: done`,
+    ).replace(
+      "outputs:",
+      `  path:
+    type: assert
+    that: '$trajectory(steps.research, ["search"], "strict")'
+outputs:`,
+    ),
+    { files: TOOLS },
+  );
+  assert.equal(result.status, "failed");
+  const step = result.steps.find((s) => s.id === "path")!;
+  assert.match(step.error!.message, /is false \(research called: search, search\)$/);
+});
