@@ -10,7 +10,8 @@
 //   cleanly, as one entry with the same key, every line of it below the key indented deeper (or
 //   blank, or a comment), and it still ends at a line break;
 // - the step was and stays a mapping, and keeps what other steps' checks read of it (its `type`,
-//   `output`, whether it has `for_each` or `repeat`, and a workflow step's `uses`: linkedShape);
+//   `output`, whether it has `for_each` or `repeat`, a workflow step's `uses` and an agent's tool
+//   names: linkedShape);
 // - its dependencies are the same, or, in a workflow without cycles, its new ones do not close one.
 import { sortDiagnostics, DiagnosticSink, type Diagnostic, type Span } from "../model/diagnostic";
 import { parseEntry, type Loc } from "../model/parse";

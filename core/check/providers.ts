@@ -5,7 +5,7 @@ import type { DiagnosticSink, Span } from "../model/diagnostic";
 import { closest } from "../model/suggest";
 import { isObj, str } from "../model/untyped";
 import type { StepEntry, WorkflowParts } from "./parts";
-import type { PROVIDER_TYPES } from "../model/schema";
+import { PROVIDER_TYPES } from "../model/schema";
 
 type ProviderType = (typeof PROVIDER_TYPES)[number];
 
@@ -74,7 +74,9 @@ export function checkStepProvider(
       `embed step '${step.id}' uses provider '${used}', an anthropic provider, which has no embeddings API: use an openai, azure_openai or scripted provider`,
     );
   }
-  if (step.type === "agent" && type !== undefined && !toolCalling.has(type)) {
+  // A type that is not one Keel knows has its own diagnostic.
+  const known = (PROVIDER_TYPES as readonly (string | undefined)[]).includes(type);
+  if (step.type === "agent" && known && !toolCalling.has(type!)) {
     sink.add(
       "KEEL113",
       loc?.span ?? step.keySpan,

@@ -10,6 +10,7 @@ import {
   STATUS_FUNCTIONS,
 } from "../expr/analyze";
 import { closest, didYouMean } from "../model/suggest";
+import { STEP_TYPES } from "../model/schema";
 import { siteSpan, type ExprSite, type SiteOwner, type SiteRole } from "./sites";
 import type { StepEntry, WorkflowParts } from "./parts";
 import { checkFieldPath, checkOutputField } from "./output-fields";
@@ -298,6 +299,8 @@ function checkRef(
       });
     }
     if (!third) return;
+    // A step whose type Keel does not know has fields of unknown names: its type's diagnostic says it.
+    if (!(STEP_TYPES as readonly (string | undefined)[]).includes(target.type)) return;
     const fields = stepFields(target);
     if (!fields.includes(third.name)) {
       const only =

@@ -6,6 +6,7 @@
 import type { DiagnosticSink, Span } from "../model/diagnostic";
 import type { Loc } from "../model/parse";
 import { scalarSourceMap } from "../model/scalar-map";
+import { STEP_TYPES } from "../model/schema";
 import { isObj, str, type Obj } from "../model/untyped";
 import { scanTemplates, wholeTemplate } from "../expr/template";
 
@@ -117,7 +118,7 @@ export function collectStepSites(
       add.bare(owner, "snapshot", v.version, vLoc.children?.get("version"));
     } else if (key === "for_each" || key === "key") add.bare(owner, key, v, vLoc);
     else if (key === "messages" && typeof v === "string") add.bare(owner, "value", v, vLoc);
-    else if (key === "tools" && isObj(v) && str(step.type) === "agent") {
+    else if (key === "tools" && isObj(v) && maybeAgent(str(step.type))) {
       forEachEntry(v, vLoc, (tool, toolValue, toolLoc) => {
         forEachEntry(toolValue, toolLoc, (sub, subValue, subLoc) => {
           if (TOOL_TEMPLATE_KEYS.has(sub)) add.templates(owner, "tool", subValue, subLoc, tool);
@@ -134,6 +135,11 @@ export function collectStepSites(
     } else if (!STEP_PLAIN_KEYS.has(key)) add.templates(owner, "value", v, vLoc);
   }
   return sites;
+}
+
+/** An agent, or a step whose type Keel does not know (misspelt, or set aside by a YAML error). */
+function maybeAgent(type: string | undefined): boolean {
+  return type === "agent" || !(STEP_TYPES as readonly (string | undefined)[]).includes(type);
 }
 
 /** The expression sites outside the steps: providers' templates, `defaults.llm.params`, then `outputs`. */

@@ -44,8 +44,8 @@ export interface StepContext {
 
 /**
  * What other steps' checks read of a step: its type and output (field checks), whether it maps
- * (`for_each`: its output is a list, it has `items`) or repeats (`iterations`), and the child
- * workflow it uses (its outputs).
+ * (`for_each`: its output is a list, it has `items`) or repeats (`iterations`), the child
+ * workflow it uses (its outputs), and an agent's tool names (`$trajectory`'s expected names).
  */
 export function linkedShape(step: Record<string, unknown>): string {
   return JSON.stringify([
@@ -54,6 +54,7 @@ export function linkedShape(step: Record<string, unknown>): string {
     "for_each" in step,
     "repeat" in step,
     step.type === "workflow" ? step.uses : undefined,
+    step.type === "agent" && isObj(step.tools) ? Object.keys(step.tools) : undefined,
   ]);
 }
 

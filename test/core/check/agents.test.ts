@@ -7,7 +7,8 @@ import assert from "node:assert/strict";
 import { mkdtempSync, writeFileSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { validate } from "@keel/core/check/validate";
+import { validate, validateInDetail } from "@keel/core/check/validate";
+import { incrementalState, revalidate } from "@keel/core/check/incremental";
 import { toolParameters, inputsSchema } from "@keel/core/check/agent-tools";
 import { checkStepProvider, TOOL_CALLING_PROVIDERS } from "@keel/core/check/providers";
 import { DiagnosticSink } from "@keel/core/model/diagnostic";
@@ -160,4 +161,40 @@ test("files that run each other through an agent's workflow tool are a cycle (KE
       ],
     ],
   );
+});
+
+test("an agent on a provider type Keel does not know is not also KEEL113: the type's error says it", () => {
+  const { diagnostics } = validate(agentWith("scripted", HTTP_TOOL).replace("scripted", "scriptd"));
+  assert.deepEqual(
+    diagnostics.map((d) => d.code),
+    ["KEEL104"],
+  );
+});
+
+test("a step whose type is misspelt gets no args or turns diagnostics: its type's error says it", () => {
+  const text = `${agentWith("scripted", HTTP_TOOL).replace("type: agent", "type: agnet")}  after:
+    type: transform
+    expr: steps.research.turns
+`;
+  assert.deepEqual(
+    validate(text).diagnostics.map((d) => d.code),
+    ["KEEL105"],
+  );
+});
+
+test("renaming an agent's tool re-checks the steps that name it, as a full validation does", () => {
+  const text = `${agentWith("scripted", HTTP_TOOL)}  check:
+    type: assert
+    that: '$trajectory(steps.research, ["echo"], "subset")'
+`;
+  const state = incrementalState(text, {}, validateInDetail(text, {}));
+  assert.ok(state);
+  const renamed = text.replace("      echo:", "      ech:");
+  const again = revalidate(state, renamed);
+  const full = validate(renamed).diagnostics.map((d) => [d.code, d.message]);
+  assert.ok(
+    full.some(([code]) => code === "KEEL309"),
+    JSON.stringify(full),
+  );
+  assert.deepEqual(again?.diagnostics.map((d) => [d.code, d.message]) ?? full, full);
 });
