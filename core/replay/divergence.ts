@@ -517,8 +517,9 @@ class UnitComparison {
  */
 function agentMessage(label: string, d: Divergence): string {
   const path = d.field === "arguments" ? d.path.replace(/^args\.?/, "") : d.path;
-  // How a scope ended is said as for a step, with the scope's label.
-  if (["status", "attempts", "output", "condition"].includes(d.field)) return d.message;
+  // How a scope ended is said as for a step, with the scope's label; so is a prompt file's
+  // change, which names the file's line.
+  if (["status", "attempts", "output", "condition"].includes(d.field) || d.within) return d.message;
   const plural = d.field === "arguments" || d.field === "params" || d.field === "headers";
   return `${label}: ${d.field} ${plural ? "differ" : "differs"}${path ? ` at ${path}` : ""}`;
 }

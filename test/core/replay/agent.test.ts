@@ -2,6 +2,8 @@
 // the record by its scope, with no live call; edits to the file show as divergences named by
 // turn and call.
 import { test } from "node:test";
+import { writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import assert from "node:assert/strict";
 import { readRecordedRun } from "@keel/core/replay/record";
 import { replayRun } from "@keel/core/replay/replay";
@@ -230,4 +232,21 @@ test("keel diff of two agent runs compares turns by number and tool calls by tur
     "2 of 3 turns differ (#2, #3)",
     "1 of 3 tool calls differs (#2/refund.0)",
   ]);
+});
+
+test("an agent's system_file edited since the record: the divergence names the file's changed line and the turn", async () => {
+  const text = FLOW.replace(
+    '    prompt: "Help the customer."',
+    '    system_file: ./system.md\n    prompt: "Help the customer."',
+  );
+  const path = writeWorkflow(text, { ...TOOLS, "system.md": "You are kind.\nYou are brief.\n" });
+  const run = await runText(text, { path });
+  assert.equal(run.result.status, "succeeded", JSON.stringify(run.result));
+  const record = (await readRecordedRun(run.store, run.result.runId))!;
+  writeFileSync(join(dirname(path), "system.md"), "You are kind.\nYou are terse.\n");
+  const replay = await replayRun(record, loaded(path, text), { currentChildren: true });
+  assert.equal(
+    replay.divergence!.message,
+    "the prompt file ./system.md of research, turn 1 changed since the record: it first differs at ./system.md:2",
+  );
 });
