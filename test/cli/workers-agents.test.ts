@@ -32,6 +32,14 @@ const TOOLS_YAML = `    tools:
       lookup:
         workflow: ./lookup.keel.yaml
 `;
+const LIMIT_TOOLS = `    tools:
+      search:
+        uses: ./tools.js#search
+        parameters: { type: object, properties: { query: { type: string } } }
+      broken:
+        uses: ./tools.js#broken
+        parameters: { type: object }
+`;
 const AGENT = `keel: 1
 name: agents on workers
 providers:
@@ -82,6 +90,55 @@ outputs:
   each: steps.each.output
   calls: steps.calls.output
 `;
+// The limits and tool_errors: each agent fails (kept by on_error: continue) or answers as locally.
+const LIMITS = `keel: 1
+name: limits on workers
+providers:
+  model:
+    type: scripted
+    responses:
+      - match: Capped
+        reply: My best answer.
+        tool_calls: [{ name: search, arguments: { query: more } }]
+      - match: "/Stuck|Spent/"
+        tool_calls: [{ name: search, arguments: { query: again } }]
+      - match: Broke
+        tool_calls: [{ name: broken, arguments: {} }]
+defaults:
+  agent: { retry: { max_attempts: 1 } }
+steps:
+  capped:
+    type: agent
+    provider: model
+    prompt: Capped
+    max_turns: 1
+    on_max_turns: answer
+${LIMIT_TOOLS}  stuck:
+    type: agent
+    provider: model
+    prompt: Stuck
+    max_turns: 2
+    on_error: continue
+${LIMIT_TOOLS}  broke:
+    type: agent
+    provider: model
+    prompt: Broke
+    max_turns: 3
+    tool_errors: fail
+    on_error: continue
+${LIMIT_TOOLS}  spent:
+    type: agent
+    provider: model
+    prompt: Spent
+    max_turns: 5
+    budget: { tokens: 5 }
+    on_error: continue
+${LIMIT_TOOLS}outputs:
+  capped: '[steps.capped.output, steps.capped.stop_reason]'
+  stuck: '[steps.stuck.status, steps.stuck.stop_reason, $count(steps.stuck.turns)]'
+  broke: '[steps.broke.status, steps.broke.stop_reason]'
+  spent: '[steps.spent.status, steps.spent.stop_reason, $count(steps.spent.turns)]'
+`;
 const LOOKUP = `keel: 1
 name: lookup
 description: Look a record up by its id.
@@ -97,6 +154,9 @@ const note = (line) => appendFileSync(process.env.KEEL_TEST_EFFECTS, line + "\\n
 exports.search = async (args) => {
   note("search " + args.query);
   return { hits: ["doc-" + args.query] };
+};
+exports.broken = async () => {
+  throw new Error("the index is down");
 };
 exports.find = async (args) => {
   note("find " + args.id);
@@ -116,6 +176,7 @@ before(async () => {
   url = server.url;
   dir = workspace({
     "agent.keel.yaml": AGENT,
+    "limits.keel.yaml": LIMITS,
     "lookup.keel.yaml": LOOKUP,
     "tools.js": TOOLS,
   });
@@ -284,6 +345,53 @@ test(
       } finally {
         await db.end();
       }
+    } finally {
+      await sqlite.close();
+      await pgStore.close();
+    }
+  },
+);
+
+test(
+  "max_turns, on_max_turns: answer, tool_errors: fail and a budget stop an agent on the workers as locally",
+  { skip: missing, timeout: 120_000 },
+  async () => {
+    const remote = await keelAsync(["run", "limits.keel.yaml", "--on", url, "--json"], dir);
+    const local = keel(["run", "limits.keel.yaml", "--json"], dir, {
+      KEEL_TEST_EFFECTS: join(dir, "local-effects.log"),
+    });
+    assert.equal(remote.code, 0, remote.stderr + remote.stdout);
+    assert.equal(local.code, 0, local.stderr + local.stdout);
+    const r = JSON.parse(remote.stdout) as { runId: string; outputs: Record<string, unknown> };
+    const l = JSON.parse(local.stdout) as { runId: string; outputs: Record<string, unknown> };
+    assert.deepEqual(r.outputs, {
+      capped: ["My best answer.", "max_turns"],
+      stuck: ["failed", "max_turns", 2],
+      broke: ["failed", "tool_error"],
+      spent: ["failed", "budget", 1],
+    });
+    assert.deepEqual(r.outputs, l.outputs);
+    const steps = ["capped", "stuck", "broke", "spent"];
+    const pgStore = await openPgStore(url, { readOnly: true });
+    const sqlite = openSqliteStore(join(dir, ".keel", "runs.sqlite"));
+    try {
+      const theirs = (await readRecordedRun(pgStore, r.runId))!;
+      const mine = (await readRecordedRun(sqlite, l.runId))!;
+      assert.equal(diffRuns(mine, theirs).firstDivergence, null);
+      const remoteScopes = await scopesOf(pgStore, r.runId, steps);
+      assert.deepEqual(remoteScopes, await scopesOf(sqlite, l.runId, steps));
+      const ends = (step: string) => remoteScopes[step]!.events.at(-1);
+      assert.deepEqual(ends("stuck")!.slice(0, 3), ["step_failed", null, "max_turns"]);
+      assert.deepEqual(ends("broke"), [
+        "step_failed",
+        null,
+        "tool_error",
+        "turn 1, call broken.0: the index is down",
+      ]);
+      assert.deepEqual(ends("spent")!.slice(0, 3), ["step_failed", null, "budget"]);
+      // The budget stopped the agent before its tool ran; the last call of capped had no tools.
+      assert.equal(remoteScopes["spent#1/search.0"], undefined);
+      assert.ok(remoteScopes["capped#2"], "capped made no last call");
     } finally {
       await sqlite.close();
       await pgStore.close();
