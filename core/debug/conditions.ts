@@ -1,11 +1,13 @@
 // Breakpoint conditions and hit counts (docs/debugger.md, "Breakpoints"). A condition is JSONata
 // over the event where its breakpoint would stop (`key`, `index`, `iteration`, `step`, `unit`,
-// `event`); a hit count counts, in log order, the places its step's breakpoints can stop where the
-// condition held, once over the whole log, so every move sees the same counts.
+// `event`, and in an agent `turn`, `tool`, `call`, `args`); a hit count counts, in log order, the
+// places its step's breakpoints can stop where the condition held, once over the whole log, so
+// every move sees the same counts.
 import type { DebugProtocol } from "@vscode/debugprotocol";
 import type { EventRecord } from "../record/records";
 import { evaluate as evaluateExpression } from "../expr/evaluate";
 import { parseExpression } from "../expr/parse";
+import { argumentsOf, sentCall, type Agents } from "./agents";
 import type { Moves } from "./moves";
 import type { Threads, UnitFacts } from "./threads";
 import { eventView } from "./views";
@@ -18,6 +20,7 @@ export interface ConditionSite {
   readonly events: readonly EventRecord[];
   readonly threads: Threads;
   readonly moves: Moves;
+  readonly agents: Agents;
 }
 
 /** A breakpoint's condition and hit condition. */
@@ -26,8 +29,13 @@ interface Condition {
   readonly hitCondition?: string;
   /** Per log: whether the condition held at an event index, once evaluated. */
   readonly held: WeakMap<ConditionSite, Map<number, boolean>>;
-  /** Per log, with a hit count: the count at each place its step's breakpoints can stop. */
-  readonly hits: WeakMap<ConditionSite, Map<number, number>>;
+  /**
+   * Per log and step, with a hit count: the count at each place its step's breakpoints can stop
+   * (a breakpoint on a tool several agents have counts within each agent).
+   */
+  readonly hits: WeakMap<ConditionSite, Map<string, Map<number, number>>>;
+  /** A breakpoint on an agent's tool: its hit count counts that tool's calls only. */
+  readonly tool?: string;
 }
 
 type Conditional = Pick<DebugProtocol.SourceBreakpoint, "condition" | "hitCondition">;
@@ -37,14 +45,27 @@ export class Conditions {
   private readonly byId = new Map<number, Condition>();
   private readonly noted = new Set<string>();
 
-  constructor(private readonly print: (text: string) => void) {}
+  constructor(
+    private readonly print: (text: string) => void,
+    /** A value by its reference in the store (a tool call's `args` come from its turn's reply). */
+    private readonly load: (ref: string) => Promise<unknown>,
+  ) {}
 
-  /** Keeps a breakpoint's condition and hit count (checked with conditionError before). */
-  note(id: number, b: Conditional): void {
+  /**
+   * Keeps a breakpoint's condition and hit count (checked with conditionError before); `tool` for
+   * a function breakpoint on an agent's tool.
+   */
+  note(id: number, b: Conditional, tool?: string): void {
     const condition = b.condition?.trim() || undefined;
     const hitCondition = b.hitCondition?.trim() || undefined;
     if (condition || hitCondition)
-      this.byId.set(id, { condition, hitCondition, held: new WeakMap(), hits: new WeakMap() });
+      this.byId.set(id, {
+        condition,
+        hitCondition,
+        held: new WeakMap(),
+        hits: new WeakMap(),
+        ...(tool === undefined ? {} : { tool }),
+      });
   }
 
   /**
@@ -80,6 +101,11 @@ export class Conditions {
           key: facts.key,
           index: facts.index,
           iteration: facts.iteration,
+          turn: facts.turn,
+          tool: facts.tool,
+          call: facts.call,
+          // A tool call's arguments are read from its turn's reply only when the condition names them.
+          args: c.condition.includes("args") ? await this.argsAt(site, e) : undefined,
           event: eventView(e),
         },
         timeoutMs: EVALUATE_TIMEOUT_MS,
@@ -95,6 +121,15 @@ export class Conditions {
     return holds;
   }
 
+  /** The arguments the model sent for the tool call of event e; undefined for any other event. */
+  private async argsAt(site: ConditionSite, e: EventRecord): Promise<unknown> {
+    const call = site.agents.placeOf(e.stepId, e.scope);
+    if (!call?.call) return undefined;
+    const ref = site.agents.replyRef(call.turnKey);
+    const reply = ref === null ? undefined : await this.load(ref);
+    return argumentsOf(sentCall(reply, call.call.index));
+  }
+
   private noteOnce(text: string): void {
     if (this.noted.has(text)) return;
     this.noted.add(text);
@@ -104,16 +139,19 @@ export class Conditions {
   /** A hit condition over the count of events up to i where the breakpoint's condition held. */
   private async hitHolds(site: ConditionSite, c: Condition, i: number): Promise<boolean> {
     if (!c.hitCondition) return true;
-    let hits = c.hits.get(site);
+    let bySteps = c.hits.get(site);
+    if (!bySteps) c.hits.set(site, (bySteps = new Map()));
+    const stepId = site.events[i]!.stepId!;
+    let hits = bySteps.get(stepId);
     if (!hits) {
       // Counted over the whole log once, so that every move sees the same counts.
       hits = new Map<number, number>();
       let n = 0;
-      for (const j of site.moves.beginnings(site.events[i]!.stepId!)) {
+      for (const j of site.moves.beginnings(stepId, c.tool)) {
         if (await this.held(site, c, j)) n++;
         hits.set(j, n);
       }
-      c.hits.set(site, hits);
+      bySteps.set(stepId, hits);
     }
     // A hit count that is not one was refused when set (conditionError).
     return hitConditionHolds(c.hitCondition, hits.get(i) ?? 0) === true;

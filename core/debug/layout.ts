@@ -32,6 +32,8 @@ export interface WorkflowLayout {
   stepAtLine(line: number): StepPlace | undefined;
   /** The `uses` of its `type: workflow` steps (child workflow files, relative to this one). */
   readonly uses: readonly string[];
+  /** Its `type: agent` steps, each with the names of its `tools`. */
+  readonly agents: ReadonlyMap<string, readonly string[]>;
 }
 
 export function layoutOf(text: string): WorkflowLayout {
@@ -60,10 +62,18 @@ export function layoutOf(text: string): WorkflowLayout {
     (s: { type?: unknown; uses?: unknown } | null) =>
       s?.type === "workflow" && typeof s.uses === "string" ? [s.uses] : [],
   );
+  const agents = new Map<string, string[]>();
+  for (const [id, s] of Object.entries(entries && typeof entries === "object" ? entries : {})) {
+    const step = s as { type?: unknown; tools?: unknown } | null;
+    if (step?.type !== "agent") continue;
+    const tools = step.tools && typeof step.tools === "object" ? Object.keys(step.tools) : [];
+    agents.set(id, tools);
+  }
   return {
     steps,
     order,
     uses,
+    agents,
     depsOf(id) {
       let found = deps.get(id);
       if (found) return found;

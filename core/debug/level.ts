@@ -2,6 +2,7 @@
 // its position, the moves over its log, its items' threads and its workflow file. A session
 // has the run it was started on; a child run entered by Step Into is a level of its own above it.
 import { RunFold } from "../record/fold";
+import { Agents } from "./agents";
 import type { Conditions, ConditionSite } from "./conditions";
 import { Moves } from "./moves";
 import type { WorkflowFile } from "./places";
@@ -29,9 +30,11 @@ export function levelOf(
   path = "",
 ): Level {
   const fold = new RunFold(rec.events, rec.attempts);
-  const moves = new Moves(fold, path);
-  const threads = new Threads(fold);
-  const level: Level = { rec, fold, moves, threads, file, path, events: rec.events };
+  // Which steps are agents is read from the recorded text, parsed only when a scope asks.
+  const agents = new Agents(fold, (id) => file.recorded().agents.has(id));
+  const moves = new Moves(fold, path, agents);
+  const threads = new Threads(fold, agents);
+  const level: Level = { rec, fold, moves, threads, agents, file, path, events: rec.events };
   moves.setConditions((i, ids) => conditions.holding(level, i, ids));
   return level;
 }

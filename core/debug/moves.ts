@@ -7,6 +7,7 @@
 // - A stop never reads anything but the fold and the breakpoints: no store access, no effect.
 import type { RunFold } from "../record/fold";
 import { STEP_ENDING_EVENTS, type EventRecord } from "../record/records";
+import type { Agents } from "./agents";
 
 export type StopReason =
   "entry" | "step" | "breakpoint" | "function breakpoint" | "exception" | "goto" | "restart";
@@ -74,6 +75,8 @@ export class Moves {
   /** Breakpoint ids by step id, from lines and from function breakpoints. */
   private lineBreakpoints = new Map<string, number[]>();
   private functionBreakpoints = new Map<string, number[]>();
+  /** Function breakpoints on an agent's tools: by agent step id, then by tool name. */
+  private toolBreakpoints = new Map<string, ReadonlyMap<string, number[]>>();
   private filters = new Set<FailureFilter>();
   /** Which of the breakpoints at an event hold there (their conditions); all when unset. */
   private holding: (i: number, ids: readonly number[]) => Promise<readonly number[]> = (_, ids) =>
@@ -82,7 +85,9 @@ export class Moves {
   constructor(
     readonly fold: RunFold,
     /** Put before a stop's description: a child run's place in its parent (`per_doc[b] › `). */
-    private readonly prefix = "",
+    private readonly prefix: string,
+    /** The agents' turns and tool calls in the log. */
+    private readonly agents: Agents,
   ) {}
 
   get last(): number {
@@ -93,8 +98,13 @@ export class Moves {
     this.lineBreakpoints = new Map(byStep);
   }
 
-  setFunctionBreakpoints(byStep: ReadonlyMap<string, number[]>): void {
+  /** Function breakpoints on steps, and on agents' tools (`research:refund`) by step and tool. */
+  setFunctionBreakpoints(
+    byStep: ReadonlyMap<string, number[]>,
+    byTool: ReadonlyMap<string, ReadonlyMap<string, number[]>> = new Map(),
+  ): void {
     this.functionBreakpoints = new Map(byStep);
+    this.toolBreakpoints = new Map(byTool);
   }
 
   setConditions(holding: (i: number, ids: readonly number[]) => Promise<readonly number[]>): void {
@@ -149,7 +159,8 @@ export class Moves {
   /**
    * Step Into: on a map's or loop's own event, the first event of one of its items or iterations
    * after it (it enters the item); on an item's event, that item's next event; else the next
-   * event of the same step. The next event when there is none.
+   * event of the same step. The next event when there is none. In an agent: from the agent's own
+   * event its turn 1, from a turn or tool call its next event, then its agent's (agents.ts).
    */
   stepIn(): Stop {
     const next = this.intoTarget();
@@ -160,6 +171,8 @@ export class Moves {
   intoTarget(): number {
     const e = this.fold.current;
     const k = this.fold.position;
+    const inAgent = this.agents.into(k);
+    if (inAgent !== undefined) return inAgent;
     let next = -1;
     if (e?.stepId && e.scope !== null) next = this.fold.nextEventOf(e.stepId + e.scope, k);
     else if (e?.stepId) {
@@ -176,7 +189,8 @@ export class Moves {
 
   /**
    * Step Out: the event that ends the current step (the next event when it has ended); from an
-   * item or iteration, the event that ends its step (the map's or loop's own end).
+   * item or iteration, the event that ends its step (the map's or loop's own end). From an
+   * agent's tool call, the agent's first event after its turn's calls; from a turn, the agent's end.
    */
   stepOut(): Stop {
     const end = this.outTarget();
@@ -187,6 +201,8 @@ export class Moves {
   outTarget(): number {
     const e = this.fold.current;
     const k = this.fold.position;
+    const inAgent = this.agents.out(k);
+    if (inAgent !== undefined) return inAgent;
     if (e?.stepId && (e.scope !== null || !STEP_ENDING_EVENTS.has(e.type))) {
       for (let i = this.fold.nextEventOf(e.stepId, k); i >= 0;) {
         const x = this.fold.events[i]!;
@@ -218,11 +234,18 @@ export class Moves {
 
   /**
    * The events of a step where its breakpoints can stop, in log order: where the step, or one of
-   * its items or iterations, begins.
+   * its items or iterations (an agent's turns and tool calls), begins; with `tool`, where the
+   * agent's calls of that tool begin.
    */
-  *beginnings(stepId: string): Generator<number> {
+  *beginnings(stepId: string, tool?: string): Generator<number> {
     for (let i = this.fold.nextEventOf(stepId, -1); i >= 0; i = this.fold.nextEventOf(stepId, i))
-      if (this.begins(i)) yield i;
+      if (this.begins(i) && (tool === undefined || this.toolAt(i) === tool)) yield i;
+  }
+
+  /** The tool of the agent's tool call event i is of; undefined for any other event. */
+  private toolAt(i: number): string | undefined {
+    const e = this.fold.events[i]!;
+    return this.agents.placeOf(e.stepId, e.scope)?.call?.tool;
   }
 
   /**
@@ -254,6 +277,10 @@ export class Moves {
     if (line.length) return this.stop(i, "breakpoint", { hitBreakpointIds: line });
     const fn = await this.holding(i, this.functionBreakpoints.get(e.stepId) ?? []);
     if (fn.length) return this.stop(i, "function breakpoint", { hitBreakpointIds: fn });
+    const byTool = this.toolBreakpoints.get(e.stepId);
+    const tool = byTool && this.toolAt(i);
+    const onTool = tool === undefined ? [] : await this.holding(i, byTool?.get(tool) ?? []);
+    if (onTool.length) return this.stop(i, "function breakpoint", { hitBreakpointIds: onTool });
     return undefined;
   }
 }

@@ -25,7 +25,7 @@ import { splitUnit } from "../record/records";
 import type { RunStore } from "../store/run-store";
 import { evaluate as evaluateExpression } from "../expr/evaluate";
 import { Conditions, conditionError, EVALUATE_TIMEOUT_MS } from "./conditions";
-import { expressionScope, unitView } from "./inspect";
+import { expressionScope, toolCallView, turnView, unitView } from "./inspect";
 import type { Level } from "./level";
 import { Runs } from "./runs";
 import { layoutOf } from "./layout";
@@ -74,6 +74,34 @@ export interface PositionBody {
   readonly reason: string;
 }
 
+/**
+ * A function breakpoint on an agent's tool: `research:refund` (that agent's calls of `refund`), or
+ * `refund` alone (every agent's that has the tool, declared or called in the record). The agents
+ * and tool, or why the name is refused.
+ */
+function toolBreakpoint(
+  root: Level,
+  name: string,
+): { readonly agents: string[]; readonly tool: string } | string {
+  const agents = root.file.recorded().agents;
+  const has = (agent: string, tool: string) =>
+    (agents.get(agent) ?? []).includes(tool) || root.agents.toolsCalled(agent).has(tool);
+  const colon = name.indexOf(":");
+  if (colon < 0) {
+    const having = [...agents.keys()].filter((a) => has(a, name));
+    return having.length > 0
+      ? { agents: having, tool: name }
+      : `no step '${name}' in this run, nor a tool of an agent step: a function breakpoint takes a step id, or an agent's tool as agent:tool`;
+  }
+  const agent = name.slice(0, colon).trim();
+  const tool = name.slice(colon + 1).trim();
+  if (!agents.has(agent))
+    return `'${agent}' is not an agent step of this run: agent:tool names a tool of an agent step`;
+  if (!has(agent, tool))
+    return `agent '${agent}' has no tool '${tool}' (its tools: ${agents.get(agent)!.join(", ") || "none"})`;
+  return { agents: [agent], tool };
+}
+
 /** Jump to Cursor's target ids: event index + 1 in the root run, plus this for each later run. */
 const TARGETS_PER_RUN = 2 ** 32;
 
@@ -81,6 +109,7 @@ type Handle =
   | Container
   | { readonly scope: "step"; readonly level: Level; readonly id: string }
   | { readonly scope: "unit"; readonly level: Level; readonly unit: string }
+  | { readonly scope: "turn" | "call"; readonly level: Level; readonly unit: string }
   | { readonly scope: "run"; readonly level: Level };
 
 interface Loaded {
@@ -102,7 +131,10 @@ export class ReplayDebugSession extends DebugSession {
     (column) => this.convertDebuggerColumnToClient(column),
     (id) => this.loaded!.runs.childRun(id),
   );
-  private readonly conditions = new Conditions((text) => this.print(text));
+  private readonly conditions = new Conditions(
+    (text) => this.print(text),
+    (ref) => (this.loaded ? this.loaded.values.load(ref) : Promise.resolve(undefined)),
+  );
   private lastStop: Stop | undefined;
   private nextBreakpointId = 1;
   private configured!: () => void;
@@ -277,23 +309,33 @@ export class ReplayDebugSession extends DebugSession {
   ): void {
     const root = this.loaded?.root;
     const byStep = new Map<string, number[]>();
+    const byTool = new Map<string, Map<string, number[]>>();
     const breakpoints = args.breakpoints.map((b): DebugProtocol.Breakpoint => {
       const id = this.nextBreakpointId++;
       const wrong = conditionError(b);
       if (wrong) return { id, verified: false, message: wrong };
-      this.conditions.note(id, b);
       const name = b.name.trim();
-      if (!root || (root.fold.step(name) === undefined && !root.file.recorded().steps.has(name)))
-        return { id, verified: false, message: `no step '${name}' in this run` };
-      byStep.set(name, [...(byStep.get(name) ?? []), id]);
-      const place = root.file.placeOf(name);
+      if (!root) return { id, verified: false, message: "no recorded run is loaded" };
+      const isStep = root.fold.step(name) !== undefined || root.file.recorded().steps.has(name);
+      // `agent:tool`, or a tool's name alone that no step has: the calls of that tool.
+      const onTool = isStep ? undefined : toolBreakpoint(root, name);
+      if (typeof onTool === "string") return { id, verified: false, message: onTool };
+      this.conditions.note(id, b, onTool?.tool);
+      if (onTool) {
+        for (const agent of onTool.agents) {
+          const tools = byTool.get(agent) ?? new Map<string, number[]>();
+          tools.set(onTool.tool, [...(tools.get(onTool.tool) ?? []), id]);
+          byTool.set(agent, tools);
+        }
+      } else byStep.set(name, [...(byStep.get(name) ?? []), id]);
+      const place = root.file.placeOf(onTool?.agents[0] ?? name);
       return {
         id,
         verified: true,
         ...(place ? { source: place.source, line: place.line } : {}),
       };
     });
-    root?.moves.setFunctionBreakpoints(byStep);
+    root?.moves.setFunctionBreakpoints(byStep, byTool);
     response.body = { breakpoints };
     this.sendResponse(response);
   }
@@ -535,14 +577,22 @@ export class ReplayDebugSession extends DebugSession {
     const f = this.frames.get(args.frameId);
     const level = f?.level ?? this.loaded?.nest.top;
     const scopes: DebugProtocol.Scope[] = [];
-    if (f?.unit) {
+    const scope = (name: string, h: Handle) => scopes.push(new Scope(name, this.handles.create(h)));
+    // An agent's tool call's frame: Tool call, Turn (and Item for an item's agent); a turn's: Turn.
+    const agent = f?.unit ? f.level.agents.placeOfUnit(f.unit) : undefined;
+    if (f && agent) {
+      if (agent.call)
+        scope(`Tool call ${agent.call.key}`, {
+          scope: "call",
+          level: f.level,
+          unit: agent.call.key,
+        });
+      scope(`Turn ${agent.turnKey}`, { scope: "turn", level: f.level, unit: agent.turnKey });
+      if (agent.agent !== agent.stepId)
+        scope(`Item ${agent.agent}`, { scope: "unit", level: f.level, unit: agent.agent });
+    } else if (f?.unit) {
       const what = splitUnit(f.unit).scope?.startsWith("#") ? "Iteration" : "Item";
-      scopes.push(
-        new Scope(
-          `${what} ${f.unit}`,
-          this.handles.create({ scope: "unit", level: f.level, unit: f.unit }),
-        ),
-      );
+      scope(`${what} ${f.unit}`, { scope: "unit", level: f.level, unit: f.unit });
     }
     const step = f?.step;
     if (step && f)
@@ -573,6 +623,10 @@ export class ReplayDebugSession extends DebugSession {
       } else if (h.scope === "unit") {
         // Its fields are at the top of the expression scope of its frame (inspect.ts).
         container = { value: await unitView(h.level, l.values, h.unit), path: "" };
+      } else if (h.scope === "turn") {
+        container = { value: await turnView(h.level, l.values, h.unit), path: "" };
+      } else if (h.scope === "call") {
+        container = { value: await toolCallView(h.level, l.values, h.unit), path: "" };
       } else {
         // `inputs` is at the top of the expression scope; the rest under `run`.
         const { rec, fold } = h.level;

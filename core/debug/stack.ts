@@ -3,12 +3,14 @@
 // an item's or iteration's thread its own frame, then its step's and the step's upstream path. A
 // child run in flight shows its step above the step or unit that started it; a child run stepped
 // into shows its own frames there instead (its run's thread's, in its file), above its parent's
-// on the root run's thread that started it. Frame ids count across every thread of a stop and are
-// valid until the next stop.
+// on the root run's thread that started it. An agent's event shows its tool call's frame, its
+// turn's, then its agent's: `research · turn 3 · call search.1` › `research · turn 3` ›
+// `research` (agents.ts). Frame ids count across every thread of a stop and are valid until the
+// next stop.
 import { Source, StackFrame } from "@vscode/debugadapter";
 import type { DebugProtocol } from "@vscode/debugprotocol";
 import { basename } from "node:path";
-import { splitUnit } from "../record/records";
+import { splitUnit, unitKey, type EventRecord } from "../record/records";
 import { layoutOf } from "./layout";
 import type { Level } from "./level";
 import { describeEvent, eventLabel } from "./moves";
@@ -95,29 +97,71 @@ export class Frames {
   /**
    * A thread's frames. The run's: the current event's step, then its upstream chain. An item's or
    * iteration's: its own frame (its event at or before the position), then its step's frame and
-   * the step's upstream chain.
+   * the step's upstream chain. On an agent's thread, at an event of one of its turns or tool
+   * calls: the call's frame, the turn's, then the agent's (the step's, or its item's and the
+   * step's).
    */
   private async framesOfThread(l: Level, threadId: number, children = true): Promise<FrameAt[]> {
     const unit = l.threads.unitOf(threadId);
     const at = l.fold.position;
     if (unit === undefined) {
-      const top = l.fold.current?.stepId ?? null;
-      const chain = this.chain(l, top).map((step, i): FrameAt =>
-        i === 0 ? { level: l, step, unit: null, event: at } : { level: l, step, unit: null },
-      );
+      const e = l.fold.current;
+      const top = e?.stepId ?? null;
+      const chain = this.chain(l, top).map((step): FrameAt => ({ level: l, step, unit: null }));
+      const inAgent = e && (await this.agentFrames(l, e, at, e.stepId, children));
+      if (inAgent) return [...inAgent, ...chain];
       const child = top === null || !children ? undefined : await this.childFrame(l, top, null);
-      return child ? [child, ...chain] : chain;
+      return [...(child ? [child] : []), { ...chain[0]!, event: at }, ...chain.slice(1)];
     }
     const { stepId } = splitUnit(unit);
+    // An agent's item: its last event may be one of its turns' or calls'.
+    const last = l.agents.previous(unit, at + 1);
+    const inAgent =
+      last < 0 ? undefined : await this.agentFrames(l, l.rec.events[last]!, last, unit, children);
     const event = l.fold.previousEventOf(unit, at + 1);
     const own: FrameAt =
-      event < 0 ? { level: l, step: stepId, unit } : { level: l, step: stepId, unit, event };
-    const child = children ? await this.childFrame(l, unit, unit) : undefined;
+      inAgent || event < 0
+        ? { level: l, step: stepId, unit }
+        : { level: l, step: stepId, unit, event };
+    const child = !inAgent && children ? await this.childFrame(l, unit, unit) : undefined;
     return [
+      ...(inAgent ?? []),
       ...(child ? [child] : []),
       own,
       ...this.chain(l, stepId).map((step) => ({ level: l, step, unit: null })),
     ];
+  }
+
+  /**
+   * The frames of an agent's event `e` (at log index `i`) that sit above its agent's (`agent`, the
+   * thread's unit, or the step on the run's thread): a tool call's frame (the event's, with its
+   * child run's frame above it while one is in flight), then its turn's; a turn's event's own
+   * frame. Undefined when `e` is not a turn's or call's of that agent.
+   */
+  private async agentFrames(
+    l: Level,
+    e: EventRecord,
+    i: number,
+    agent: string | null,
+    children: boolean,
+  ): Promise<FrameAt[] | undefined> {
+    const p = l.agents.placeOf(e.stepId, e.scope);
+    if (!p || (p.agent !== agent && p.stepId !== agent)) return undefined;
+    const own = (key: string, event?: number): FrameAt => ({
+      level: l,
+      step: p.stepId,
+      unit: key,
+      ...(event === undefined ? {} : { event }),
+    });
+    const out: FrameAt[] = [];
+    if (p.call) {
+      const child = children ? await this.childFrame(l, p.call.key, p.call.key) : undefined;
+      if (child) out.push(child);
+      out.push(own(p.call.key, i), own(p.turnKey));
+    } else out.push(own(p.turnKey, i));
+    // An item's agent on the run's thread: the item's frame below the turn's.
+    if (p.agent !== p.stepId && agent === p.stepId) out.push(own(p.agent));
+    return out;
   }
 
   /**
@@ -183,6 +227,13 @@ export class Frames {
     return out;
   }
 
+  /** An event's frame name: its unit and what happened (an agent's turn or call named as such). */
+  private eventName(l: Level, e: EventRecord): string {
+    return e.stepId === null
+      ? describeEvent(e)
+      : `${l.agents.label(unitKey(e.stepId, e.scope))} · ${eventLabel(e)}`;
+  }
+
   /** The frame `id` (1-based), the `depth`th of its thread. */
   frame(id: number, depth: number): DebugProtocol.StackFrame {
     const f = this.all[id - 1]!;
@@ -190,10 +241,11 @@ export class Frames {
     // A child run's frames are named by its place in its parent (`per_doc[b] › score · started`).
     let name = l.path;
     if (f.child) name += f.child.name;
-    else if (f.event !== undefined) name += describeEvent(l.rec.events[f.event]!);
+    else if (f.event !== undefined) name += this.eventName(l, l.rec.events[f.event]!);
     else {
-      const s = l.fold.unit(f.unit ?? f.step!);
-      name += `${f.unit ?? f.step} · ${s?.ended ? eventLabel(s.ended) : (s?.status ?? "pending")}`;
+      const key = f.unit ?? f.step!;
+      const s = l.fold.unit(key);
+      name += `${l.agents.label(key)} · ${s?.ended ? eventLabel(s.ended) : (s?.status ?? "pending")}`;
     }
     const place = f.child ?? (f.step === null ? l.file.placeOfRun() : l.file.placeOf(f.step));
     const frame: DebugProtocol.StackFrame = new StackFrame(

@@ -1,9 +1,12 @@
 // The replay debugger's threads (docs/debugger.md, "Call Stack"): one for the run, plus one per
 // item or iteration in flight at the position (started and not ended, docs/dev/scopes.md). A
 // unit keeps its thread id for the whole session, so a thread is the same while its item runs.
+// An agent's turns and tool calls have no threads: their events are on their agent's thread (the
+// run's, or its item's in a map of agents), whose frames show the turn and call (stack.ts).
 // Reads only the fold and the log: no store access.
 import type { RunFold, StepAt } from "../record/fold";
 import { splitUnit, unitKey, type EventRecord } from "../record/records";
+import type { Agents } from "./agents";
 
 /** The run's own thread. */
 export const RUN_THREAD = 1;
@@ -21,6 +24,11 @@ export interface UnitFacts {
   readonly count?: number;
   /** An iteration's number (from 1). */
   readonly iteration?: number;
+  /** An agent's turn (from 1), on a turn's or tool call's unit. */
+  readonly turn?: number;
+  /** On a tool call's unit: its tool (as its scope names it) and the call, `search.1`. */
+  readonly tool?: string;
+  readonly call?: string;
 }
 
 export class Threads {
@@ -32,7 +40,10 @@ export class Threads {
     { count: number; index: Map<string, number>; list: string | null }
   >();
 
-  constructor(private readonly fold: RunFold) {
+  constructor(
+    private readonly fold: RunFold,
+    private readonly agents: Agents,
+  ) {
     for (const e of fold.events) {
       if (e.type !== "expanded" || e.stepId === null) continue;
       const keys = Array.isArray(e.data?.keys) ? e.data.keys.map(String) : [];
@@ -69,19 +80,36 @@ export class Threads {
     for (const s of this.fold.steps()) {
       if (s.status !== "running") continue;
       for (const u of this.fold.units(s.id))
-        if (u.status === "running" || u.id === current) out.push(u);
+        if ((u.status === "running" || u.id === current) && !this.agents.placeOf(s.id, u.scope))
+          out.push(u);
     }
     return out;
   }
 
-  /** The thread of an event: its unit's when it has a scope, else the run's. */
+  /**
+   * The thread of an event: its unit's when it has a scope, else the run's; a turn's or tool
+   * call's, its agent's (the run's for an agent step, its item's in a map).
+   */
   threadOfEvent(e: EventRecord | undefined): number {
-    return e?.stepId && e.scope !== null ? this.idOf(unitKey(e.stepId, e.scope)) : RUN_THREAD;
+    if (!e?.stepId || e.scope === null) return RUN_THREAD;
+    const agent = this.agents.placeOf(e.stepId, e.scope)?.agent ?? unitKey(e.stepId, e.scope);
+    return agent === e.stepId ? RUN_THREAD : this.idOf(agent);
   }
 
-  /** Key, index and iteration of a unit (by its key). */
+  /** Key, index and iteration of a unit (by its key); an agent's turn and tool call. */
   facts(unit: string): UnitFacts {
     const { stepId, scope } = splitUnit(unit);
+    const place = this.agents.placeOf(stepId, scope);
+    if (place) {
+      const item = place.agent === stepId ? {} : this.facts(place.agent);
+      return {
+        ...item,
+        unit,
+        stepId,
+        turn: place.turn,
+        ...(place.call ? { tool: place.call.tool, call: place.call.name } : {}),
+      };
+    }
     if (scope?.startsWith("[")) {
       const key = scope.slice(1, -1);
       const list = this.lists.get(stepId);

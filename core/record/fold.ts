@@ -301,31 +301,12 @@ export class RunFold {
    * (`summarize[doc-17]`) names that unit's only.
    */
   nextEventOf(stepId: string, from = this.pos): number {
-    const list = this.stepEvents.get(stepId);
-    if (!list) return -1;
-    // Binary search: the first index in the step's list greater than `from`.
-    let lo = 0;
-    let hi = list.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (list[mid]! <= from) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo < list.length ? list[lo]! : -1;
+    return nextIn(this.stepEvents.get(stepId) ?? [], from);
   }
 
   /** Index of the previous event before `from` (default: the current position) that concerns `stepId` (as in nextEventOf); -1 if none. */
   previousEventOf(stepId: string, from = this.pos): number {
-    const list = this.stepEvents.get(stepId);
-    if (!list) return -1;
-    let lo = 0;
-    let hi = list.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (list[mid]! < from) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo > 0 ? list[lo - 1]! : -1;
+    return previousIn(this.stepEvents.get(stepId) ?? [], from);
   }
 
   /** Index of the first `attempt_failed` or `step_failed` event; -1 if the run has none. */
@@ -494,6 +475,30 @@ export function iterationStatuses(fold: RunFold, stepId: string): StepStatus[] {
     out[n - 1] = u.status;
   }
   return out;
+}
+
+/** How many numbers of the ascending `list` are below `bound` (a binary search). */
+function countBelow(list: readonly number[], bound: number): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (list[mid]! < bound) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** The first number of the ascending integer `list` greater than `from`; -1 when none. */
+export function nextIn(list: readonly number[], from: number): number {
+  const n = countBelow(list, from + 1);
+  return n < list.length ? list[n]! : -1;
+}
+
+/** The last number of the ascending integer `list` less than `from`; -1 when none. */
+export function previousIn(list: readonly number[], from: number): number {
+  const n = countBelow(list, from);
+  return n > 0 ? list[n - 1]! : -1;
 }
 
 function push<T>(map: Map<string, T[]>, key: string, value: T): void {
