@@ -36,7 +36,7 @@ export function derivedFrom(tool: Obj): "python" | "workflow" | undefined {
  * its `parameters:`; else, for `uses: ./x.py#fn`, the schema of `fn`'s keyword parameters (type
  * hints and docstring, model/python-schema.ts); else, for `workflow: ./child.keel.yaml`, an object
  * of the child's inputs (their type, schema, description and default; required when without a
- * default; no other property). Undefined when there is none or the file cannot be read: a JS or
+ * default; no other property), described by the child's `description`. Undefined when there is none or the file cannot be read: a JS or
  * http tool without `parameters:`, a missing file, a module that does not parse, no such function.
  * `file` is the workflow's path; files are read through `host`, synchronously.
  */
@@ -58,7 +58,11 @@ export function toolParameters(
   }
   if (from === "workflow" && CHILD_WORKFLOW_FILE.test(String(tool.workflow))) {
     const text = host.readFile(host.resolve(file, String(tool.workflow)));
-    return text === undefined ? undefined : inputsSchema(topOf(text).inputs);
+    if (text === undefined) return undefined;
+    // The child's description, as a Python function's docstring summary is its schema's.
+    const top = topOf(text);
+    const description = str(top.description);
+    return { ...inputsSchema(top.inputs), ...(description ? { description } : {}) };
   }
   return undefined;
 }

@@ -34,6 +34,7 @@ const PYTHON = [
 const CHILD = [
   "keel: 1",
   "name: triage",
+  "description: Triages a ticket.",
   "inputs:",
   "  ticket: { type: object, description: The ticket. }",
   "  language: { type: string, default: en }",
@@ -189,6 +190,8 @@ test("hover on a tool's name shows how it runs, its description and parameters",
     triage!.contents.value,
     [
       "**tool `triage`** of agent `research` · workflow `./flows/triage.keel.yaml`",
+      "",
+      "Triages a ticket.",
       "",
       "Parameters (from the child workflow's inputs):",
       "- `ticket` · `object` · required: The ticket.",

@@ -36,6 +36,7 @@ const PYTHON = `def search(query: str, limit: int = 10, *, lang: Literal["en", "
 
 const CHILD = `keel: 1
 name: child
+description: Triages a ticket.
 inputs:
   ticket: { type: object, description: The ticket to triage. }
   level: { type: string, default: low, schema: { enum: [low, high] } }
@@ -75,6 +76,7 @@ test("toolParameters: a tool's own parameters, else its Python function's, else 
     },
     required: ["ticket"],
     additionalProperties: false,
+    description: "Triages a ticket.",
   });
   // None to be had: a JS tool or http tool without parameters, missing files and functions.
   assert.equal(toolParameters(file, { uses: "./tools/x.js#x" }, nodeHost), undefined);
