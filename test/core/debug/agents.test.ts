@@ -393,3 +393,64 @@ ${TOOL_DEFS}`;
     `event ${find(map.events, "step_started", "research", "[a]#1").seq} · research[a]#1 · started`,
   );
 });
+
+test("a workflow tool's child run shows above its call's frame while in flight, and Step Into the call enters it; Step Out of it lands at the call's end", async () => {
+  const child = `keel: 1
+name: lookup
+inputs:
+  id: { type: number }
+steps:
+  find:
+    type: transform
+    expr: '{"order": inputs.id, "status": "shipped"}'
+outputs:
+  order: steps.find.output
+`;
+  const flow = `keel: 1
+name: with_child
+providers:
+  model:
+    type: scripted
+    responses:
+      - turn: 1
+        tool_calls: [{ name: lookup, arguments: { id: 7 } }]
+      - turn: 2
+        reply: Shipped.
+steps:
+  research:
+    type: agent
+    provider: model
+    prompt: Where is order 7?
+    max_turns: 3
+    tools:
+      lookup:
+        workflow: ./lookup.keel.yaml
+        parameters: { type: object, required: [id], properties: { id: { type: number } } }
+`;
+  const rec = await recordRun(flow, { "lookup.keel.yaml": child });
+  const { dc } = await sessions.open(rec.store, { runId: rec.runId, workflow: rec.path });
+  const started = find(rec.events, "child_started", "research", "#1/lookup.0");
+  await goto(dc, started.seq);
+  const frames = await trace(dc);
+  assert.deepEqual(
+    frames.map((f) => f.name),
+    [
+      "research#1/lookup.0 › find · started",
+      `research · turn 1 · call lookup.0 · child run ${String(started.data?.childRun)} started`,
+      "research · turn 1 · succeeded",
+      "research · running",
+    ],
+  );
+
+  await goto(dc, find(rec.events, "step_started", "research", "#1/lookup.0").seq);
+  const into = await moveBy(dc, "stepIn");
+  assert.match(into.body.description ?? "", /^research#1\/lookup\.0 › event \d+ · find · started$/);
+  const [top] = await trace(dc);
+  assert.equal(top!.name, "research#1/lookup.0 › find · started");
+  await moveBy(dc, "stepOut");
+  const out = await moveBy(dc, "stepOut");
+  assert.equal(
+    out.body.description,
+    `event ${find(rec.events, "step_succeeded", "research", "#1/lookup.0").seq} · research#1/lookup.0 · succeeded`,
+  );
+});
