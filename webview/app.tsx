@@ -15,6 +15,7 @@ import type { States } from "./graph/step-views";
 import { StepViews, StepViewsContext } from "./graph/step-views";
 import { GraphCanvas } from "./graph/graph-canvas";
 import { UnitChoiceContext, type UnitChoice } from "./graph/lane";
+import { AgentExpansionContext, type AgentExpansion } from "./graph/agent-lanes";
 import { useLayout } from "./layout/use-layout";
 import { useNodeKeys } from "./graph/node-keys";
 import { foldOf } from "./stepper/recording";
@@ -179,6 +180,20 @@ export function App() {
     }),
     [chosen, choose],
   );
+  /** The agent nodes whose lanes are out (kept here: a node scrolled out of view unmounts). */
+  const [expanded, setExpanded] = useState<ReadonlySet<string>>(() => new Set());
+  const expansion = useMemo<AgentExpansion>(
+    () => ({
+      expanded,
+      toggle: (id) =>
+        setExpanded((old) => {
+          const next = new Set(old);
+          if (!next.delete(id)) next.add(id);
+          return next;
+        }),
+    }),
+    [expanded],
+  );
   const { reveal, ...nodeKeys } = useNodeKeys(at, choose);
 
   // Diff mode: the first divergence is selected (above) and gets the keyboard focus, in view.
@@ -250,14 +265,16 @@ export function App() {
         <div className="keel-body">
           <div className="keel-column">
             <UnitChoiceContext.Provider value={unitChoice}>
-              <GraphCanvas
-                name={graph.name}
-                flow={flow}
-                layout={layout.kind}
-                settling={layout.settling}
-                choose={choose}
-                {...nodeKeys}
-              />
+              <AgentExpansionContext.Provider value={expansion}>
+                <GraphCanvas
+                  name={graph.name}
+                  flow={flow}
+                  layout={layout.kind}
+                  settling={layout.settling}
+                  choose={choose}
+                  {...nodeKeys}
+                />
+              </AgentExpansionContext.Provider>
             </UnitChoiceContext.Provider>
             {timeline && showTimeline && !diff ? (
               <Timeline
@@ -276,6 +293,7 @@ export function App() {
               runId={diff ? diff.b : recording?.runId}
               chosen={chosen}
               choose={chooseUnit}
+              agent={graph.steps.some((s) => s.id === selected && s.type === "agent")}
               reply={live && selected !== null ? live[selected]?.reply : undefined}
             >
               {diff && selected ? (

@@ -3,6 +3,7 @@
 // React or the event loop.
 import { z } from "zod";
 import { ATTEMPT_STATUSES, ORIGINS, STEP_STATUSES } from "../record/records";
+import type { AgentLanes } from "../record/agent-lanes";
 import { EventRecord, RunDiff } from "./cli";
 
 export const StepType = z.enum([
@@ -13,6 +14,7 @@ export const StepType = z.enum([
   "transform",
   "assert",
   "workflow",
+  "agent",
   "unknown",
 ]);
 
@@ -54,6 +56,32 @@ export const TallyMessage = z.object({
   cancelled: z.number().int().min(0),
 });
 
+/**
+ * An agent step's turns, each with its tool calls (core/record/agent-lanes.ts): the node's
+ * summary and its lanes when expanded (docs/editor.md, "Agents").
+ */
+export const AgentLanesMessage = z.object({
+  turns: z.array(
+    z.object({
+      turn: z.number().int().min(1),
+      status: StepStatus,
+      ms: z.number().min(0).optional(),
+      costUsd: z.number().min(0).optional(),
+      calls: z.array(
+        z.object({
+          /** As in the call's scope: `[A-Za-z0-9_-]`, a made-up name made safe by the runner. */
+          name: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/),
+          index: z.number().int().min(0),
+          status: StepStatus,
+          ms: z.number().min(0).optional(),
+          refused: z.boolean().optional(),
+        }),
+      ),
+    }),
+  ),
+  costUsd: z.number().min(0).optional(),
+}) satisfies z.ZodType<AgentLanes>;
+
 /** Step states of a run, live or recorded; steps not listed are pending. */
 export const StatusMessage = z.object({
   type: z.literal("status"),
@@ -71,6 +99,8 @@ export const StatusMessage = z.object({
       tally: TallyMessage.optional(),
       /** A loop's iterations' statuses by number, `[0]` being #1 (the node's lane of cells). */
       iterations: z.array(StepStatus).optional(),
+      /** An agent step's turns and tool calls so far (its node's summary and lanes). */
+      agent: AgentLanesMessage.optional(),
       /**
        * A streamed step's reply so far (`stream: true`), redacted: its latest attempt's chunks
        * from `keel run --events`, joined (the inspector shows it growing).

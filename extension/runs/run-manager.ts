@@ -7,6 +7,7 @@ import * as vscode from "vscode";
 import type { ChildProcess } from "node:child_process";
 import { dirname } from "node:path";
 import { validate } from "@keel/core/check/validate";
+import { isObj } from "@keel/core/model/untyped";
 import { withAncestors } from "@keel/core/graph/graph";
 import { nodeHost } from "@keel/core/node/host";
 import { effectfulSteps } from "@keel/core/service/trust";
@@ -151,12 +152,13 @@ export class RunManager implements vscode.Disposable {
     let result: RunSummary | undefined;
     let sent = 0;
     let timer: NodeJS.Timeout | undefined;
-    const stepIds = this.stepIds(uri);
+    const { stepIds, agents } = this.steps(uri);
     const live = new LiveReplies();
     const sendStatus = () => {
       timer = undefined;
       sent = Date.now();
-      if (runId) GraphPanel.status(uri, liveStatus(runId, active.events, stepIds, live.replies));
+      if (runId)
+        GraphPanel.status(uri, liveStatus(runId, active.events, stepIds, live.replies, agents));
     };
     // At most one status every STATUS_EVERY_MS, however fast events and chunks come.
     const schedule = () => {
@@ -254,9 +256,20 @@ export class RunManager implements vscode.Disposable {
     });
   }
 
-  private stepIds(uri: vscode.Uri): string[] {
+  /** The workflow's step ids, and which of them are agents (their nodes show their turns). */
+  private steps(uri: vscode.Uri): { stepIds: string[]; agents: Set<string> } {
     const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
-    if (!doc) return [];
-    return validate(doc.getText()).model.graph.ids.slice();
+    if (!doc) return { stepIds: [], agents: new Set() };
+    const { model } = validate(doc.getText());
+    const top = isObj(model.yaml.value) ? model.yaml.value : {};
+    const steps = isObj(top.steps) ? top.steps : {};
+    const stepIds = model.graph.ids.slice();
+    const agents = new Set(
+      stepIds.filter((id) => {
+        const step = steps[id];
+        return isObj(step) && step.type === "agent";
+      }),
+    );
+    return { stepIds, agents };
   }
 }

@@ -1,11 +1,14 @@
 // A live run's status for the graph panel (extension/runs/live-status.ts) from the events of a
-// real map run so far: the map step's item count and its items by status, as its node shows them.
+// real map run so far: the map step's item count and its items by status, as its node shows them;
+// a loop's iterations; an agent's turns and tool calls.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { LiveReplies, liveStatus } from "../../extension/runs/live-status";
 import { createNodeEffects, type LiveChunk } from "@keel/core/runner/node-effects";
 import { resolve } from "node:path";
 import { load, runText, writeWorkflow } from "../core/runner/harness";
+import { StatusMessage } from "@keel/core/protocol/webview";
+import { agentRun } from "../webview/agent-run";
 
 test("the status of a run in the middle of a map gives the map step its item count and tally", async () => {
   const run = await runText(`keel: 1
@@ -106,4 +109,40 @@ steps:
     liveStatus(run.result.runId, events, ["draft", "each"]).steps.draft?.reply,
     undefined,
   );
+});
+
+test("the status of a run in the middle of an agent gives the agent step its turns and tool calls, not iterations", async () => {
+  const run = await agentRun();
+  const events = run.events;
+  const ids = ["research", "report"];
+  const agents = new Set(["research"]);
+  // Up to turn 2's second call's end: turn 2 and its first call done, the refused call too.
+  const upTo = events.findIndex((e) => e.type === "step_failed" && e.scope === "#2/lookup.1");
+  const mid = liveStatus(run.result.runId, events.slice(0, upTo + 1), ids, new Map(), agents);
+  const agent = mid.steps.research!.agent!;
+  assert.equal(mid.steps.research?.status, "running");
+  assert.equal(mid.steps.research?.iterations, undefined);
+  assert.deepEqual(
+    agent.turns.map((t) => [
+      t.turn,
+      t.status,
+      t.calls.map((c) => `${c.name}.${c.index} ${c.status}${c.refused ? " refused" : ""}`),
+    ]),
+    [
+      [1, "succeeded", ["search.0 succeeded", "search.1 failed refused"]],
+      [2, "succeeded", ["fetch_page.0 succeeded", "lookup.1 failed refused"]],
+    ],
+  );
+  // A live status has no attempts: latencies from the events, no cost.
+  assert.equal(
+    agent.turns[0]!.ms,
+    events.find((e) => e.scope === "#1" && e.type === "step_succeeded")!.data!.durationMs,
+  );
+  assert.equal(agent.costUsd, undefined);
+  assert.equal(mid.steps.report?.agent, undefined);
+  assert.equal(StatusMessage.safeParse(mid).success, true);
+  // Told no agents (a file the extension could not read), the turns read as a loop's iterations.
+  const plain = liveStatus(run.result.runId, events.slice(0, upTo + 1), ids);
+  assert.equal(plain.steps.research?.agent, undefined);
+  assert.deepEqual(plain.steps.research?.iterations, ["succeeded", "succeeded"]);
 });

@@ -1,5 +1,6 @@
 // The step views of a recorded run follow the fold move by move (webview/stepper/fold-views.ts):
-// at every position, whatever the path taken to it, they are the views built from scratch.
+// at every position, whatever the path taken to it, they are the views built from scratch (an
+// agent's turns and tool calls too).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { GraphMessage, RecordingMessage } from "@keel/core/protocol/webview";
@@ -7,6 +8,7 @@ import { StepViews, type StepView } from "../../webview/graph/step-views";
 import { follow, viewOfStep, type Followed } from "../../webview/stepper/fold-views";
 import { foldOf } from "../../webview/stepper/recording";
 import { graph, recordingOf } from "./panel";
+import { agentGraph, agentRun } from "./agent-run";
 
 const recording = recordingOf() as unknown as RecordingMessage;
 const ids = graph.steps.map((s) => s.id);
@@ -61,4 +63,30 @@ test("a move tells only the nodes of the steps it changed, and the current step 
   fold.seek(6); // classify succeeds, draft starts and becomes current
   follow(views, graph, fold, last);
   assert.deepEqual(told.sort(), ["classify", "draft"]);
+});
+
+test("an agent's view has its turns and calls at every position, moved to or built fresh, and no iterations", async () => {
+  const run = await agentRun();
+  const g = agentGraph();
+  const rec = run.recording as unknown as RecordingMessage;
+  const stepIds = g.steps.map((s) => s.id);
+  const fresh = (at: number) => {
+    const f = foldOf(rec, stepIds);
+    f.seek(at);
+    const current = f.current?.stepId ?? null;
+    return new Map(
+      g.steps.map((s) => [s.id, viewOfStep(f.step(s.id), s.id === current, f, s.type === "agent")]),
+    );
+  };
+  const fold = foldOf(rec, stepIds);
+  const views = new StepViews();
+  let last: Followed | undefined;
+  const end = rec.events.length - 1;
+  for (const at of [-1, 3, 4, 5, 6, 7, 8, 7, 6, end, 2, end - 1, end]) {
+    fold.seek(at);
+    last = follow(views, g, fold, last);
+    assert.deepEqual(new Map(stepIds.map((id) => [id, views.get(id)])), fresh(at), `at ${at}`);
+    assert.equal(views.get("research").iterations, undefined);
+  }
+  assert.equal(views.get("research").agent?.turns.length, 4);
 });

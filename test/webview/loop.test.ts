@@ -14,6 +14,7 @@ import {
   DARK,
   LIGHT,
   SHOTS,
+  answerValues as answerWith,
   atRest,
   closeBrowser,
   open,
@@ -86,14 +87,8 @@ before(async () => {
 after(closeBrowser);
 
 /** Answers the panel's requests for values (the host reads them from the run's store). */
-async function answerValues(page: Page, refs: readonly string[]): Promise<void> {
-  await page.waitForFunction(
-    (refs) => refs.every((r) => window.__posted.some((m) => m.type === "value" && m.ref === r)),
-    refs,
-  );
-  for (const ref of refs)
-    await send(page, { type: "value", ref, text: (await digest.store.blob(ref)) ?? null });
-}
+const answerValues = (page: Page, refs: readonly string[]) =>
+  answerWith(page, refs, (ref) => digest.store.blob(ref));
 
 const cells = (page: Page) =>
   page.$$eval('[data-step="refine"] .keel-lane .keel-cell', (els) =>

@@ -151,6 +151,22 @@ export async function atRest(page: Page, selector: string): Promise<void> {
   }
 }
 
+/**
+ * Answers the panel's requests for values, once it has asked for each of `refs`, with their texts
+ * as the host reads them (`blob`: the run's store).
+ */
+export async function answerValues(
+  page: Page,
+  refs: readonly string[],
+  blob: (ref: string) => Promise<string | null | undefined>,
+): Promise<void> {
+  await page.waitForFunction(
+    (refs) => refs.every((r) => window.__posted.some((m) => m.type === "value" && m.ref === r)),
+    refs,
+  );
+  for (const ref of refs) await send(page, { type: "value", ref, text: (await blob(ref)) ?? null });
+}
+
 export const posted = (page: Page) =>
   page.evaluate(() => window.__posted) as Promise<PanelMessage[]>;
 export const states = (page: Page) =>

@@ -17,6 +17,8 @@ import {
 } from "./to-flow";
 import { useStepView, type DiffMark, type StepView, type Tally } from "./step-views";
 import { Lane } from "./lane";
+import { AgentDrawer, AgentExpansionContext, AgentLine } from "./agent-lanes";
+import { costText } from "@keel/core/record/agent-lanes";
 
 const TYPE_LABEL: Record<string, string> = {
   llm: "LLM",
@@ -26,6 +28,7 @@ const TYPE_LABEL: Record<string, string> = {
   transform: "FX",
   assert: "ASSERT",
   workflow: "FLOW",
+  agent: "AGENT",
   unknown: "?",
 };
 
@@ -85,12 +88,16 @@ export const StepNodeView = memo(function StepNodeView({ data, selected }: NodeP
   const far = useContext(FarContext);
   const tally = v.tally;
   const total = unitTotal(data, v);
-  // A loop's iterations as a lane of cells (lane.tsx) instead of a strip.
-  const lane = !data.map && (v.iterations?.length ?? 0) > 0;
+  // A loop's iterations as a lane of cells (lane.tsx) instead of a strip; an agent's turns and
+  // tool calls counted, its lanes under the node when expanded (agent-lanes.tsx).
+  const agent = data.type === "agent" && !data.map ? v.agent : undefined;
+  const expanded = useContext(AgentExpansionContext).expanded.has(data.id);
+  const lane = !agent && !data.map && (v.iterations?.length ?? 0) > 0;
   const details = [
     duration(v.durationMs),
     v.attempts && v.attempts > 1 ? `${v.attempts} attempts` : "",
     v.cached ? "cached" : "",
+    agent?.costUsd !== undefined ? costText(agent.costUsd) : "",
   ].filter(Boolean);
   const classes = [
     "keel-node",
@@ -99,7 +106,8 @@ export const StepNodeView = memo(function StepNodeView({ data, selected }: NodeP
     v.current ? "current" : "",
     v.diff ? `diff-${v.diff}` : "",
     v.first ? "first-divergence" : "",
-    tally || lane ? "has-strip" : "",
+    tally || lane || agent ? "has-strip" : "",
+    agent ? "keel-agent" : "",
   ].filter(Boolean);
   return (
     <div
@@ -123,7 +131,9 @@ export const StepNodeView = memo(function StepNodeView({ data, selected }: NodeP
               {v.status}
               {details.length > 0 ? ` · ${details.join(" · ")}` : ""}
             </span>
-            {lane ? (
+            {agent ? (
+              <AgentLine stepId={data.id} lanes={agent} />
+            ) : lane ? (
               <span className="keel-units-line">
                 <Lane stepId={data.id} iterations={v.iterations!} />
               </span>
@@ -138,6 +148,9 @@ export const StepNodeView = memo(function StepNodeView({ data, selected }: NodeP
             <span className="keel-diff-badge" aria-hidden="true">
               {DIFF_BADGE[v.diff]}
             </span>
+          ) : null}
+          {agent && expanded && agent.turns.length > 0 ? (
+            <AgentDrawer stepId={data.id} lanes={agent} />
           ) : null}
         </>
       )}

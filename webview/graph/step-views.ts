@@ -5,6 +5,7 @@
 // mounted node and edge a selector run, O(graph) per move; see docs/benchmarks.md).
 import { createContext, useContext, useSyncExternalStore } from "react";
 import type { StatusMessage } from "@keel/core/protocol/webview";
+import type { AgentLanes } from "@keel/core/record/agent-lanes";
 
 /** Step states by id, from a live run's status message or a recorded run's fold. */
 export type States = StatusMessage["steps"];
@@ -23,6 +24,8 @@ export interface StepView {
   readonly tally?: Tally;
   /** A loop's iterations' statuses by number (`[0]` is #1): the node's lane of cells. */
   readonly iterations?: readonly States[string]["status"][];
+  /** An agent step's turns and tool calls: its node's summary and lanes (agent-lanes.tsx). */
+  readonly agent?: AgentLanes;
   /** The step the step-through's current event concerns. */
   readonly current: boolean;
   /** Diff mode: how the step compares between the two runs, and whether it is the first divergence. */
@@ -43,6 +46,7 @@ function same(a: StepView, b: StepView): boolean {
     a.items === b.items &&
     sameTally(a.tally, b.tally) &&
     sameList(a.iterations, b.iterations) &&
+    sameLanes(a.agent, b.agent) &&
     a.current === b.current &&
     a.diff === b.diff &&
     a.first === b.first
@@ -61,6 +65,32 @@ function sameTally(a: Tally | undefined, b: Tally | undefined): boolean {
     a.skipped === b.skipped &&
     a.cancelled === b.cancelled
   );
+}
+
+/** The same turns and calls (a fold builds them anew on each move over the agent's events). */
+function sameLanes(a: AgentLanes | undefined, b: AgentLanes | undefined): boolean {
+  if (a === b) return true;
+  if (!a || !b || a.costUsd !== b.costUsd || a.turns.length !== b.turns.length) return false;
+  return a.turns.every((t, i) => {
+    const u = b.turns[i]!;
+    return (
+      t.turn === u.turn &&
+      t.status === u.status &&
+      t.ms === u.ms &&
+      t.costUsd === u.costUsd &&
+      t.calls.length === u.calls.length &&
+      t.calls.every((c, j) => {
+        const d = u.calls[j]!;
+        return (
+          c.name === d.name &&
+          c.index === d.index &&
+          c.status === d.status &&
+          c.ms === d.ms &&
+          c.refused === d.refused
+        );
+      })
+    );
+  });
 }
 
 function sameList<T>(a: readonly T[] | undefined, b: readonly T[] | undefined): boolean {

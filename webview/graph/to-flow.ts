@@ -5,6 +5,7 @@ import { Position, type Edge as FlowEdge, type Node as FlowNode } from "@xyflow/
 import { buildGraph, type Edge } from "@keel/core/graph/graph";
 import { placeLayered } from "@keel/core/graph/layers";
 import type { GraphMessage } from "@keel/core/protocol/webview";
+import { agentCounts } from "@keel/core/record/agent-lanes";
 import type { DiffMark, States, StepView, Tally } from "./step-views";
 
 /** A node's size is known in advance: React Flow then draws only what is on screen, unmeasured. */
@@ -127,7 +128,9 @@ export function labelOf(d: StepData, v: StepView): string {
     duration(v.durationMs),
     v.attempts && v.attempts > 1 ? `${v.attempts} attempts` : "",
     v.cached ? "cached" : "",
-    tallyText(d, v),
+    d.type === "agent" && !d.map && v.agent
+      ? agentCounts(v.agent).replace(/ · /g, ", ")
+      : tallyText(d, v),
   ].filter(Boolean);
   const diff =
     v.diff === undefined ? "" : `, ${DIFF_LABEL[v.diff]}${v.first ? ", first divergence" : ""}`;
@@ -166,6 +169,7 @@ export function viewsOf(
       items: state?.items,
       tally: state?.tally,
       iterations: state?.iterations,
+      agent: state?.agent,
       current: s.id === current,
       diff: marks?.get(s.id),
       first: s.id === first,

@@ -144,6 +144,8 @@ export interface InspectorProps {
   readonly children?: ReactNode;
   /** A live run's streamed step: its reply so far, growing as chunks arrive. */
   readonly reply?: string;
+  /** The selected step is an agent: its units are turns and tool calls. */
+  readonly agent?: boolean;
 }
 
 export function Inspector(props: InspectorProps) {
@@ -163,7 +165,15 @@ export function Inspector(props: InspectorProps) {
         (step ? (
           <>
             <StepState fold={fold} step={step} />
-            {fold ? <Units fold={fold} step={step} chosen={chosen} choose={choose} /> : null}
+            {fold ? (
+              <Units
+                fold={fold}
+                step={step}
+                chosen={chosen}
+                choose={choose}
+                agent={props.agent ?? false}
+              />
+            ) : null}
           </>
         ) : null)}
       {props.reply !== undefined ? (
@@ -222,20 +232,66 @@ function Units(props: {
   step: StepAt;
   chosen: string | null;
   choose: (key: string) => void;
+  agent: boolean;
 }) {
   const { fold, step, chosen } = props;
   const keys = fold.unitKeys(step.id);
   if (keys.length === 0) return null;
   const unit = chosen !== null ? fold.unit(chosen) : undefined;
+  const refused = unit && props.agent ? refusedCall(fold, step.id, unit) : undefined;
   return (
     <>
-      <UnitList step={step} keys={keys} fold={fold} chosen={chosen} choose={props.choose} />
+      <UnitList
+        step={step}
+        keys={keys}
+        fold={fold}
+        chosen={chosen}
+        choose={props.choose}
+        agent={props.agent}
+      />
       {unit ? (
         <section className="keel-unit" aria-label={`${step.id} ${unitName(unit) ?? ""}`}>
           <h3>{unit.id}</h3>
           <StepState fold={fold} step={unit} />
+          {refused ? <SentArguments turnOutput={refused.turnOutput} index={refused.index} /> : null}
         </section>
       ) : null}
     </>
+  );
+}
+
+/**
+ * An agent's tool call that was never run (invalid_arguments) has no attempt, so no resolved
+ * input: what the model sent is in its turn's output, the assistant's `tool_calls[index]`.
+ */
+function refusedCall(
+  fold: RunFold,
+  stepId: string,
+  unit: StepAt,
+): { turnOutput: string; index: number } | undefined {
+  if (unit.attempts > 0 || unit.error?.kind !== "invalid_arguments") return undefined;
+  const m = /^#(\d+)\/[^/]+\.(\d+)$/.exec(unit.scope ?? "");
+  const turnOutput = m ? fold.unit(`${stepId}#${m[1]}`)?.output : null;
+  return m && turnOutput ? { turnOutput, index: Number(m[2]) } : undefined;
+}
+
+/** The tool call as the model sent it (name and raw arguments), read from its turn's output. */
+function SentArguments(props: { turnOutput: string; index: number }) {
+  const text = useValue(props.turnOutput);
+  let shown: string | null | undefined = text;
+  if (typeof text === "string") {
+    try {
+      const call = (JSON.parse(text) as { tool_calls?: { name?: unknown; arguments?: unknown }[] })
+        .tool_calls?.[props.index];
+      shown = call ? JSON.stringify({ name: call.name, arguments: call.arguments }) : null;
+    } catch {
+      shown = null;
+    }
+  }
+  return (
+    <details open className="keel-value keel-sent">
+      <summary>Sent by the model (refused)</summary>
+      <pre>{pretty(shown)}</pre>
+    </details>
   );
 }

@@ -4,6 +4,7 @@
 // Choosing a row shows that item's attempts, resolved input and output below the list.
 import { useEffect, useMemo, useRef, useState, type KeyboardEvent } from "react";
 import type { RunFold, StepAt } from "@keel/core/record/fold";
+import { unitCost } from "@keel/core/record/agent-lanes";
 import { durationOf } from "../stepper/recording";
 
 /** A row's height in pixels (panel.css `.keel-unit-row`): rows are placed by index. */
@@ -12,16 +13,6 @@ export const ROW_HEIGHT = 22;
 const VISIBLE = 10;
 /** Rows drawn beyond the view on each side, so a quick scroll does not show a gap. */
 const OVERSCAN = 4;
-
-/** What a unit's attempts cost so far (the providers' `costUsd`); undefined when none says. */
-export function costOf(fold: RunFold, unit: StepAt): number | undefined {
-  let sum: number | undefined;
-  for (let n = 1; n <= (unit.attempt?.attempt ?? 0); n++) {
-    const c = fold.attemptOf(unit.id, n)?.meta?.costUsd;
-    if (typeof c === "number") sum = (sum ?? 0) + c;
-  }
-  return sum;
-}
 
 /** The item's key or the iteration's number as the list shows it: `doc-17`, `#2`. */
 export const unitName = (u: StepAt) => (u.scope?.startsWith("[") ? u.scope.slice(1, -1) : u.scope);
@@ -41,13 +32,15 @@ export interface UnitListProps {
   /** The chosen unit's key, if any. */
   readonly chosen: string | null;
   readonly choose: (key: string) => void;
+  /** An agent step's units: its turns, each followed by its tool calls. */
+  readonly agent?: boolean;
 }
 
 export function UnitList(props: UnitListProps) {
   const { step, keys, fold, chosen, choose } = props;
   const [top, setTop] = useState(0);
   const iterations = keys.length > 0 && fold.unit(keys[0]!)?.scope?.startsWith("#") === true;
-  const noun = iterations ? "Iterations" : "Items";
+  const noun = props.agent ? "Turns and tool calls" : iterations ? "Iterations" : "Items";
   const height = Math.min(keys.length, VISIBLE) * ROW_HEIGHT;
   const first = Math.max(0, Math.floor(top / ROW_HEIGHT) - OVERSCAN);
   const last = Math.min(keys.length, Math.ceil((top + height) / ROW_HEIGHT) + OVERSCAN);
@@ -82,7 +75,7 @@ export function UnitList(props: UnitListProps) {
   for (let i = first; i < last; i++) {
     const u = fold.unit(keys[i]!)!;
     const ms = durationOf(u);
-    const cost = costOf(fold, u);
+    const cost = unitCost(fold, u);
     rows.push(
       <div
         key={u.id}
@@ -122,7 +115,7 @@ export function UnitList(props: UnitListProps) {
         {step.items !== null && step.items > keys.length ? ` of ${step.items}` : ""})
       </h3>
       <div className="keel-unit-row keel-unit-head" aria-hidden="true">
-        <span>{iterations ? "iteration" : "key"}</span>
+        <span>{props.agent ? "turn / call" : iterations ? "iteration" : "key"}</span>
         <span>status</span>
         <span title="attempts">tries</span>
         <span>latency</span>

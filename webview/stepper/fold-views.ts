@@ -4,6 +4,7 @@
 // event) and which step is current, so only those views are built and compared: a move of one
 // event costs O(1), whatever the graph's size. A new fold or graph sets every view once.
 import { iterationStatuses, type RunFold, type StepAt } from "@keel/core/record/fold";
+import { agentLanes } from "@keel/core/record/agent-lanes";
 import type { GraphMessage } from "@keel/core/protocol/webview";
 import type { StepView, StepViews } from "../graph/step-views";
 import { stateOf } from "./recording";
@@ -18,17 +19,36 @@ export interface Followed {
 
 /**
  * A step's view from its state in the fold; with the fold, a loop's view has its iterations'
- * statuses (a loop: a tally without an item count; a map's items are never listed per move).
+ * statuses (a loop: a tally without an item count; a map's items are never listed per move), and
+ * an agent's (`agent`: the graph says so) its turns and tool calls instead.
  */
-export function viewOfStep(s: StepAt | undefined, current: boolean, fold?: RunFold): StepView {
+export function viewOfStep(
+  s: StepAt | undefined,
+  current: boolean,
+  fold?: RunFold,
+  agent = false,
+): StepView {
   if (!s) return { status: "pending", current, first: false };
-  const loop = fold !== undefined && s.tally !== null && s.items === null;
+  const units = fold !== undefined && s.tally !== null && s.items === null;
   return {
     ...stateOf(s),
-    ...(loop ? { iterations: iterationStatuses(fold, s.id) } : {}),
+    ...(units && agent ? { agent: agentLanes(fold, s.id) } : {}),
+    ...(units && !agent ? { iterations: iterationStatuses(fold, s.id) } : {}),
     current,
     first: false,
   };
+}
+
+/** The graph's agent steps, found once per graph message. */
+const agentsOf = new WeakMap<GraphMessage, ReadonlySet<string>>();
+function agents(graph: GraphMessage): ReadonlySet<string> {
+  let set = agentsOf.get(graph);
+  if (!set)
+    agentsOf.set(
+      graph,
+      (set = new Set(graph.steps.filter((s) => s.type === "agent").map((s) => s.id))),
+    );
+  return set;
 }
 
 /** The steps whose state or current mark may differ between positions `from` and `to`. */
@@ -68,13 +88,15 @@ export function follow(
     Math.abs(fold.position - last.position) < graph.steps.length
   ) {
     const changed = new Map<string, StepView>();
+    const agent = agents(graph);
     for (const id of touchedBetween(fold, last.position, fold.position, last.current))
-      changed.set(id, viewOfStep(fold.step(id), id === current, fold));
+      changed.set(id, viewOfStep(fold.step(id), id === current, fold, agent.has(id)));
     views.patch(changed);
     return next;
   }
   const all = new Map<string, StepView>();
-  for (const s of graph.steps) all.set(s.id, viewOfStep(fold.step(s.id), s.id === current, fold));
+  for (const s of graph.steps)
+    all.set(s.id, viewOfStep(fold.step(s.id), s.id === current, fold, s.type === "agent"));
   views.update(all);
   return next;
 }

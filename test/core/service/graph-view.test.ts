@@ -5,6 +5,7 @@ import { readFileSync } from "node:fs";
 import { validate } from "@keel/core/check/validate";
 import { LineIndex } from "@keel/core/model/line-index";
 import { graphView, stepAtLine } from "@keel/core/service/graph-view";
+import { agentFlow } from "../../webview/agent-run";
 
 function view(text: string) {
   const { model, diagnostics } = validate(text);
@@ -104,4 +105,15 @@ steps:
     { id: "child", type: "workflow", line: 7, conditional: false },
     { id: "loop", type: "workflow", line: 10, conditional: false, repeat: true },
   ]);
+});
+
+test("an agent step is of type agent (its node shows its turns and tool calls)", () => {
+  const { g } = view(agentFlow());
+  assert.deepEqual(
+    g.steps.map((s) => [s.id, s.type]),
+    [
+      ["research", "agent"],
+      ["report", "transform"],
+    ],
+  );
 });
