@@ -209,7 +209,8 @@ export class Agents {
 
   /**
    * The reference of a turn's reply (the assistant's message): the output its last succeeding
-   * event recorded; null before the turn succeeded or when it did not.
+   * event in the whole log recorded, whatever the position (a turn ends before its calls begin);
+   * null when it never succeeded.
    */
   replyRef(turnKey: string): string | null {
     for (let i = this.fold.previousEventOf(turnKey, this.events.length); i >= 0;) {

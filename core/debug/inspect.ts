@@ -104,7 +104,8 @@ async function unitFields(
 
 /**
  * What an expression sees at the current position of `l`: `inputs`, `run` and `steps`, and on an
- * item's or iteration's frame (or event) its `key`, `index`, `item`, `iteration` and `unit`. Steps
+ * item's or iteration's frame (or event) its `key`, `index`, `item`, `iteration` and `unit`; on an
+ * agent's turn's or tool call's, the Turn and Tool call scopes' fields (unitFields). Steps
  * the expression names (and the selected frame's) come whole, values read; the others with their
  * status, origin and error only, so that a large run costs no store reads it does not need.
  */

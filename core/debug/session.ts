@@ -3,7 +3,8 @@
 // any other client over stdio (`keel dap`). The session answers the protocol's requests; the
 // moves are in moves.ts (within one run's log) and nest.ts (into and out of child runs), the
 // Call Stack in stack.ts, breakpoint conditions in conditions.ts, where steps are shown in
-// places.ts, what Variables and evaluate read in inspect.ts. Invariants:
+// places.ts, what Variables and evaluate read in inspect.ts, an agent's turns and tool calls in
+// agents.ts. Invariants:
 // - Nothing executes: the session reads the run's record through the step-through fold and the
 //   store's values, and imports nothing that could call a provider, a server, a tool or a shell.
 // - At the end of the recording it stays paused: the user can always step back.
