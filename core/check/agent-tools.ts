@@ -146,6 +146,9 @@ function checkParameters(tool: Obj, loc: Loc, what: string, sink: DiagnosticSink
   const at = loc.children?.get("parameters");
   if (!("parameters" in tool)) {
     if (derivedFrom(tool) || toolKinds(tool).length !== 1) return;
+    // A `uses:` that is not a module#function (a YAML error there, a typo reported on its own
+    // line) may name a Python function: no word on its parameters.
+    if ("uses" in tool && !TOOL_USES.test(String(tool.uses))) return;
     sink.add(
       "KEEL702",
       loc.keySpan ?? loc.span,

@@ -11,6 +11,7 @@ import {
 } from "../expr/trajectory";
 import { closest, didYouMean } from "../model/suggest";
 import { isObj } from "../model/untyped";
+import { STEP_TYPES } from "../model/schema";
 import type { StepEntry, WorkflowParts } from "./parts";
 
 export function checkTrajectoryCall(
@@ -61,7 +62,8 @@ export function checkTrajectoryCall(
   const step = agentStep(parts, agent);
   if (!step) return;
   if (step.type !== "agent") {
-    if (step.type === undefined) return;
+    // A type the schema does not know is reported there: say nothing more of it here.
+    if (step.type === undefined || !(STEP_TYPES as readonly string[]).includes(step.type)) return;
     sink.add(
       "KEEL308",
       span(agent.start, agent.end),
