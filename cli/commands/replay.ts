@@ -84,14 +84,16 @@ export function printReport(report: ReplayReport, what: string, file: string): v
   process.stdout.write(`${head}: ${s.red("divergence")}\n${formatDivergence(d, file, s)}\n`);
   const more = report.divergences.slice(1);
   if (more.length > 0) {
-    const list = more.map((x) => `${x.step ?? "outputs"} (${x.field})`).join(", ");
+    // Named by unit: an agent's turn or call, a map's item (`research#2`, `research#3/search.1`).
+    const list = more.map((x) => `${x.step ?? "outputs"}${x.scope ?? ""} (${x.field})`).join(", ");
     process.stdout.write(s.dim(`${more.length} more: ${list}\n`));
   }
 }
 
 export function formatDivergence(d: Divergence, file: string, s: Style): string {
   const where = d.line !== null ? `${file}:${d.line}` : file;
-  const part = d.path ? `${d.field}, ${d.path}` : d.field;
+  // A path that is the field itself (an agent turn's `tools`) is not said twice.
+  const part = d.path && d.path !== d.field ? `${d.field}, ${d.path}` : d.field;
   const diff = lineDiff(d.expected, d.actual)
     .split("\n")
     .map((l) => (l.startsWith("-") ? s.red(l) : l.startsWith("+") ? s.green(l) : s.dim(l)))

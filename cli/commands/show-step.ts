@@ -4,94 +4,39 @@
 // stderr, a tool's captured output). Secrets were replaced before anything was recorded.
 // `<step>` may name one item or iteration of a step (a unit key: `summarize[doc-17]`, `refine#2`),
 // shown the same way; a map step lists its items, a repeated step its iterations, and a workflow
-// step (or its item or iteration) names the child run it started (docs/cli.md).
+// step (or its item or iteration) names the child run it started. An agent step lists its turns
+// and tool calls, and `agent#2`, `agent#2/search.0` show one turn or call (show-agent.ts;
+// docs/cli.md).
 import { parse } from "yaml";
 import { foldToEnd, type RunFold, type StepAt } from "@keel/core/record/fold";
 import type { RecordedRun } from "@keel/core/replay/record";
 import { splitUnit, type AttemptRecord } from "@keel/core/record/records";
 import { didYouMean } from "@keel/core/model/suggest";
+import type { ShowStep } from "@keel/core/protocol/cli";
 import { styleFor, UsageError, type Style } from "../output";
 import { duration } from "../progress";
+import {
+  agentScope,
+  agentTotals,
+  agentTurns,
+  argumentsLines,
+  noAgentUnit,
+  sentCalls,
+  totalsText,
+  turnDetailLines,
+  turnLines,
+  turnsHint,
+  usageText,
+} from "./show-agent";
 
-/** What one attempt printed: a shell step's streams, a tool's captured output. */
-interface Logs {
-  readonly stdout: string | null;
-  readonly stderr: string | null;
-  /** What a tool printed (console, ctx.log), captured with its attempt. */
-  readonly printed: string | null;
-}
-
-interface AttemptView {
-  readonly attempt: number;
-  readonly status: AttemptRecord["status"];
-  readonly origin: AttemptRecord["origin"];
-  readonly sourceRunId: string | null;
-  readonly startedAt: string;
-  readonly endedAt: string;
-  readonly durationMs: number;
-  readonly input: unknown;
-  readonly output: unknown;
-  readonly error: { readonly kind: string; readonly message: string } | null;
-  readonly provider: string | null;
-  readonly model: string | null;
-  readonly responseId: string | null;
-  readonly usage: unknown;
-  readonly costUsd: number | null;
-  /** A streamed reply's time to first token and chunk count (core/runner/stream.ts). */
-  readonly stream: { readonly ttftMs: number | null; readonly chunks: number } | null;
-  /** What a streamed reply had received when its attempt failed (a stream cut off). */
-  readonly partial: string | null;
-  /** A Python tool's interpreter version and lockfile sha256 (docs/format.md, "Python tools"). */
-  readonly python: string | null;
-  readonly lockfile: string | null;
-  readonly logs: Logs;
-}
-
+type StepView = ShowStep;
+type AttemptView = StepView["attempts"][number];
+type Logs = AttemptView["logs"];
 /** One item or iteration of a step, as a row of its step's list. */
-export interface UnitRow {
-  /** Its unit key: `summarize[doc-17]`, `refine#2`. */
-  readonly unit: string;
-  /** An item's key, or an iteration's number (as text). */
-  readonly key: string;
-  /** How many iterations an item of a repeated step ran; null otherwise. */
-  readonly iterations: number | null;
-  readonly status: string;
-  readonly origin: string | null;
-  readonly attempts: number;
-  readonly durationMs: number | null;
-  readonly error: { readonly kind: string; readonly message: string } | null;
-  /** The child run it started (a workflow step); null when none. */
-  readonly childRun: string | null;
-}
+type UnitRow = NonNullable<StepView["items"]>[number];
 
 /** How many of a map step's items are in each status. */
 export type ItemTally = Readonly<Record<string, number>>;
-
-export interface StepView {
-  readonly runId: string;
-  readonly workflow: string;
-  readonly step: string;
-  /** The item or iteration shown (`[doc-17]`, `#2`); null for the step itself. */
-  readonly scope: string | null;
-  readonly type: string | null;
-  readonly status: string;
-  readonly origin: string | null;
-  readonly startedAt: string | null;
-  readonly endedAt: string | null;
-  readonly durationMs: number | null;
-  /** The resolved input of the last attempt: what the step was sent when it ended. */
-  readonly input: unknown;
-  readonly output: unknown;
-  readonly error: { readonly kind: string; readonly message: string } | null;
-  readonly attempts: readonly AttemptView[];
-  /** A map step's items in list order, with their tally; null for another step or a unit. */
-  readonly items: readonly UnitRow[] | null;
-  readonly tally: ItemTally | null;
-  /** A repeated step's (or item's) iterations by number; null when it does not repeat. */
-  readonly iterations: readonly UnitRow[] | null;
-  /** The child runs it started: its own, its iterations' and its items' (`keel show <id>`). */
-  readonly childRuns: readonly string[];
-}
 
 /**
  * Prints the step, item or iteration `key` names (`--json`: the StepView); bad usage when the run
@@ -116,8 +61,15 @@ export function stepView(record: RecordedRun, key: string): StepView {
       `run ${record.run.id} has no step '${stepId}'${didYouMean(stepId, known)}${known.length ? ` (its steps: ${known.join(", ")})` : ""}`,
     );
   }
+  const agent = types.get(stepId) === "agent";
+  const part = agent && scope !== null ? agentScope(scope) : null;
   const state = scope === null ? own : fold.unit(key);
-  if (!state) throw new UsageError(noUnit(record, fold, stepId, key));
+  if (!state)
+    throw new UsageError(
+      part || (agent && scope!.startsWith("#"))
+        ? noAgentUnit(record.run.id, stepId, key, fold)
+        : noUnit(record, fold, stepId, key),
+    );
   const attempts = record.attempts
     .filter((a) => a.stepId === stepId && a.scope === scope)
     .map((a) => attemptView(record, a));
@@ -125,7 +77,17 @@ export function stepView(record: RecordedRun, key: string): StepView {
   const endedAt = state?.ended?.at ?? null;
   const startedAt = state?.startedAt ?? attempts[0]?.startedAt ?? null;
   const units = unitsOf(fold, stepId, scope);
-  const counts = units.items ? iterationCounts(fold, stepId) : new Map<string, number>();
+  // An agent's turns are not a loop's iterations: an agent unit (the step, or an item of an agent
+  // map) lists its turns, and a turn or call says which it is (show-agent.ts).
+  const counts = units.items && !agent ? iterationCounts(fold, stepId) : new Map<string, number>();
+  const reply = (turn: StepAt) => (turn.output ? record.value(turn.output) : undefined);
+  const turns =
+    agent && !units.items && (scope === null || /^\[.*\]$/s.test(scope))
+      ? agentTurns(fold, stepId, scope, reply)
+      : null;
+  const sent = part?.call ? callOf(fold, stepId, part, record) : undefined;
+  const turnOf = (n: number) =>
+    agentTurns(fold, stepId, part!.base, reply).find((t) => t.turn === n);
   return {
     runId: record.run.id,
     workflow: record.run.workflowName,
@@ -143,9 +105,39 @@ export function stepView(record: RecordedRun, key: string): StepView {
     attempts,
     items: units.items && units.items.map((u) => unitRow(u, counts)),
     tally: units.items && tallyOf(units.items),
-    iterations: units.iterations && units.iterations.map((u) => unitRow(u, counts)),
-    childRuns: units.childRuns,
+    iterations:
+      turns || part ? null : units.iterations && units.iterations.map((u) => unitRow(u, counts)),
+    childRuns: turns
+      ? [
+          ...new Set([
+            ...(state.childRun ? [state.childRun] : []),
+            ...turns.flatMap((t) => t.calls.flatMap((c) => (c.childRun ? [c.childRun] : []))),
+          ]),
+        ]
+      : units.childRuns,
+    agent: turns && agentTotals(turns, state),
+    turns,
+    turn: part && !part.call ? { turn: part.turn, calls: turnOf(part.turn)?.calls ?? [] } : null,
+    call: part?.call
+      ? {
+          turn: part.turn,
+          index: part.call.index,
+          name: sent?.name || part.call.name,
+          arguments: sent?.arguments ?? null,
+        }
+      : null,
   };
+}
+
+/** The call as the turn's recorded reply holds it: the tool's name and the raw arguments. */
+function callOf(
+  fold: RunFold,
+  stepId: string,
+  part: NonNullable<ReturnType<typeof agentScope>>,
+  record: RecordedRun,
+): ReturnType<typeof sentCalls>[number] | undefined {
+  const turn = fold.unit(`${stepId}${part.base ?? ""}#${part.turn}`);
+  return turn?.output ? sentCalls(record.value(turn.output))[part.call!.index] : undefined;
 }
 
 /**
@@ -290,7 +282,7 @@ function streamsOf(output: unknown): Pick<Logs, "stdout" | "stderr"> {
 }
 
 /** Each step's type, read from the recorded source; empty when it does not parse. */
-function stepTypes(source: string): Map<string, string> {
+export function stepTypes(source: string): Map<string, string> {
   const out = new Map<string, string>();
   try {
     const steps = (parse(source) as { steps?: Record<string, { type?: unknown }> } | null)?.steps;
@@ -312,31 +304,41 @@ function formatStep(v: StepView, s: Style): string {
   const head = [
     s.bold(unit),
     v.type ?? "",
+    v.turn ? `turn ${v.turn.turn}` : "",
+    v.call ? `turn ${v.call.turn}, call ${v.call.name}.${v.call.index}` : "",
     colour(v.status),
     v.origin && v.origin !== "live" ? v.origin : "",
     v.durationMs !== null ? duration(v.durationMs) : "",
   ].filter(Boolean);
   lines.push(`${head.join("  ")}  ${s.dim(`(run ${v.runId}, ${v.workflow})`)}`);
   if (v.error) lines.push(s.red(`${v.error.kind}: ${v.error.message}`));
+  if (v.agent) lines.push(totalsText(v.agent));
   if (v.tally) lines.push(`${v.items!.length} items: ${tallyText(v.tally, s)}`);
-  for (const child of v.iterations ? [] : v.childRuns.slice(0, v.items ? 0 : 1))
+  // An agent's turns list the child runs of its workflow tools, each on its call's line.
+  for (const child of v.iterations || v.turns ? [] : v.childRuns.slice(0, v.items ? 0 : 1))
     lines.push(`child run ${child}: ${s.dim(`keel show ${child}`)}`);
   if (v.items && v.items.length > 0 && v.childRuns.length > 0)
     lines.push(`${v.childRuns.length} child runs, one per item (listed below)`);
-  // A map or a loop has no attempt of its own: its items and iterations have them.
-  const units = v.items ?? v.iterations;
+  if (v.call) argumentsLines(lines, s, v.call.arguments);
+  // A map, a loop or an agent has no attempt of its own: its items, iterations and turns have them.
+  const units = v.items ?? v.iterations ?? v.turns;
   if (v.attempts.length === 0 && units) {
     // Nothing to show of an input: each unit was sent its own.
-  } else if (v.attempts.length === 0)
+  } else if (v.attempts.length === 0 && v.error?.kind === "invalid_arguments")
+    lines.push(s.dim("refused before it ran (no attempt): the model was told the error"));
+  else if (v.attempts.length === 0)
     lines.push(s.dim(`no attempt was recorded for this ${v.scope ? "unit" : "step"}`));
   else if (v.origin === "reused" && v.input === null) {
     // A reused step did not run here: what it was sent is in the run it came from.
     const from = v.attempts.at(-1)?.sourceRunId;
+    const shown = v.scope ? `'${unit}'` : unit;
     lines.push(
-      s.dim(`input: not sent in this run (reused${from ? `: keel show ${from} ${v.step}` : ""})`),
+      s.dim(`input: not sent in this run (reused${from ? `: keel show ${from} ${shown}` : ""})`),
     );
-  } else block(lines, s, "input", json(v.input));
-  if (v.output !== null) block(lines, s, "output", json(v.output));
+    if (v.turn) turnDetailLines(lines, s, null, v.output, v.turn.calls, false);
+  } else if (v.turn) turnDetailLines(lines, s, v.input, v.output, v.turn.calls, true);
+  else block(lines, s, "input", json(v.input));
+  if (v.output !== null && !v.turn && !v.turns) block(lines, s, "output", json(v.output));
   for (const [i, a] of v.attempts.entries()) {
     lines.push("");
     lines.push(
@@ -369,6 +371,12 @@ function formatStep(v: StepView, s: Style): string {
   }
   if (v.items) unitList(lines, s, v, "items", v.items);
   if (v.iterations) unitList(lines, s, v, "iterations", v.iterations);
+  if (v.turns) {
+    turnLines(lines, s, v.runId, v.turns);
+    if (v.output !== null) block(lines, s, "answer", json(v.output));
+    if (v.agent?.stopReason) lines.push(`${s.dim("stop_reason:")} ${v.agent.stopReason}`);
+    turnsHint(lines, s, v.runId, v.turns);
+  }
   return lines.join("\n") + "\n";
 }
 
@@ -415,11 +423,4 @@ function json(value: unknown): string {
 function block(lines: string[], s: Style, title: string, text: string, indent = ""): void {
   lines.push(`${indent}${s.dim(`${title}:`)}`);
   for (const line of text.replace(/\n$/, "").split("\n")) lines.push(`${indent}  ${line}`);
-}
-
-function usageText(usage: unknown): string {
-  if (!usage || typeof usage !== "object") return "";
-  const u = usage as { input?: unknown; output?: unknown };
-  if (typeof u.input !== "number" && typeof u.output !== "number") return "";
-  return `${String(u.input ?? "?")} tokens in, ${String(u.output ?? "?")} out`;
 }

@@ -1,4 +1,5 @@
-// `keel show <run>`: one recorded run: its steps, attempts, outputs, findings and error.
+// `keel show <run>`: one recorded run: its steps, attempts, outputs, findings and error; an agent
+// step's line counts its turns, tool calls and their cost (show-agent.ts).
 // `keel show <run> <step>`: one step of it: what it was sent, what it answered, every attempt and
 // what it printed (docs/cli.md).
 import { defaultStorePath } from "@keel/core/node/store-path";
@@ -9,10 +10,12 @@ import { styleFor, UsageError } from "../output";
 import { duration } from "../progress";
 import { openStoreAt, storeName } from "../store";
 import { findRecordedRun, latestRunId } from "./recorded";
-import { showStep, tallyOf, tallyText, unitsOf, type ItemTally } from "./show-step";
+import type { ShowRun } from "@keel/core/protocol/cli";
+import { stepAgentTotals, totalsText } from "./show-agent";
+import { showStep, stepTypes, tallyOf, tallyText, unitsOf } from "./show-step";
 
 export const usage =
-  "keel show <run id | latest> [<step> | <step>[<item key>] | <step>#<iteration>] [--json] [--store path]";
+  "keel show <run id | latest> [<step> | <step>[<item key>] | <step>#<iteration> | <agent>#<turn>[/<tool>.<index>]] [--json] [--store path]";
 
 export async function runShow(argv: readonly string[]): Promise<number> {
   const args = parseArgs(argv, { "--json": false, "--store": true }, usage);
@@ -38,11 +41,11 @@ export async function runShow(argv: readonly string[]): Promise<number> {
     const outputs = run.outputsHash
       ? (JSON.parse((await store.blob(run.outputsHash)) ?? "null") as unknown)
       : null;
-    const steps = stepsOf(events, attempts);
+    const source = await store.blob(run.sourceHash);
+    const steps = stepsOf(events, attempts, stepTypes(source ?? ""));
     if (args.flags.has("--json")) {
-      process.stdout.write(
-        JSON.stringify({ run, outputs, findings, steps, attempts }, null, 2) + "\n",
-      );
+      const json: ShowRun = { run, outputs, findings, steps, attempts };
+      process.stdout.write(JSON.stringify(json, null, 2) + "\n");
       return 0;
     }
     const s = styleFor(process.stdout);
@@ -60,6 +63,7 @@ export async function runShow(argv: readonly string[]): Promise<number> {
       const extra = [
         st.items ? `${st.items.count} items: ${tallyText(st.items.tally, s)}` : "",
         st.iterations !== null ? `${st.iterations} iteration${st.iterations === 1 ? "" : "s"}` : "",
+        st.agent ? totalsText(st.agent) : "",
         childRunsText(st.childRuns),
         st.attempts > 1 ? `${st.attempts} attempts` : "",
         st.origin && st.origin !== "live" ? st.origin : "",
@@ -77,7 +81,7 @@ export async function runShow(argv: readonly string[]): Promise<number> {
     if (steps.length > 0)
       process.stdout.write(
         s.dim(
-          `\nkeel show ${run.id} <step>: a step's input, output, attempts and logs (a map's items, a loop's iterations)\n`,
+          `\nkeel show ${run.id} <step>: a step's input, output, attempts and logs (a map's items, a loop's iterations, an agent's turns)\n`,
         ),
       );
     if (steps.some((st) => st.childRuns.length > 0))
@@ -88,20 +92,7 @@ export async function runShow(argv: readonly string[]): Promise<number> {
   }
 }
 
-interface StepView {
-  id: string;
-  status: string;
-  attempts: number;
-  durationMs: number;
-  origin: string | null;
-  error: string | null;
-  /** A map step's items: how many, and how many in each status. */
-  items: { count: number; tally: ItemTally } | null;
-  /** A repeated step's iterations; null when it does not repeat. */
-  iterations: number | null;
-  /** The child runs the step (its items, its iterations) started. */
-  childRuns: readonly string[];
-}
+type StepLine = ShowRun["steps"][number];
 
 /** One child run's id; a few; or how many when there are more. */
 function childRunsText(ids: readonly string[]): string {
@@ -111,13 +102,18 @@ function childRunsText(ids: readonly string[]): string {
 }
 
 /** One line per step that has an event, in the order steps first appear in the log. */
-function stepsOf(events: readonly EventRecord[], attempts: readonly AttemptRecord[]): StepView[] {
-  const out: StepView[] = [];
+function stepsOf(
+  events: readonly EventRecord[],
+  attempts: readonly AttemptRecord[],
+  types: ReadonlyMap<string, string>,
+): StepLine[] {
+  const out: StepLine[] = [];
   const fold = foldToEnd(events, attempts);
   for (const st of fold.steps()) {
     if (st.lastSeq === 0) continue; // named by a finding only
     const ended = st.status === "succeeded" || st.status === "failed";
     const units = unitsOf(fold, st.id, null);
+    const agent = types.get(st.id) === "agent";
     out.push({
       id: st.id,
       status: st.status,
@@ -130,8 +126,10 @@ function stepsOf(events: readonly EventRecord[], attempts: readonly AttemptRecor
         count: st.items ?? units.items.length,
         tally: tallyOf(units.items),
       },
-      iterations: units.iterations && units.iterations.length,
+      // An agent's turns are not iterations: its line counts turns and tool calls.
+      iterations: agent ? null : units.iterations && units.iterations.length,
       childRuns: units.childRuns,
+      agent: agent ? stepAgentTotals(fold, st.id) : null,
     });
   }
   return out;

@@ -83,7 +83,10 @@ export type EventsLine = z.infer<typeof EventsLine>;
 export const Divergence = z.object({
   /** The step; null for the run's outputs. */
   step: z.string().nullable(),
-  /** The item or iteration of the step (`[doc-17]`, `#2`); null for the step itself. */
+  /**
+   * The item or iteration of the step (`[doc-17]`, `#2`), or an agent's turn or tool call (`#2`,
+   * `#3/search.1`); null for the step itself.
+   */
   scope: z.string().nullable(),
   field: z.string(),
   /** Where inside the step's resolved input; "" for the whole. */
@@ -281,6 +284,11 @@ const TurnRow = z.object({
   /** Its attempts' costs summed; null when none says (scripted, reused). */
   costUsd: z.number().nullable(),
   error: ErrorView,
+  /**
+   * How many tool calls its reply asked for (0: the reply is the agent's answer); more than
+   * `calls` when a limit stopped the agent before they ran. Null when the reply is not read.
+   */
+  asked: z.number().int().min(0).nullable(),
   calls: z.array(ToolCallRow),
 });
 

@@ -1,5 +1,5 @@
 // Running the built `keel` command in a child process, in a throw-away workspace.
-import { spawnSync } from "node:child_process";
+import { execFile, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -20,6 +20,25 @@ export function keel(args: string[], cwd: string, env: Record<string, string> = 
     env: { ...process.env, NO_COLOR: "", FORCE_COLOR: "", ...env },
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/**
+ * Runs `keel args…` in `cwd` without blocking: a server in the test's own process (the provider
+ * test server) can answer the command meanwhile.
+ */
+export function keelAsync(
+  args: string[],
+  cwd: string,
+  env: Record<string, string> = {},
+): Promise<CliResult> {
+  return new Promise((done) => {
+    const child = execFile(
+      process.execPath,
+      [bin, ...args],
+      { cwd, env: { ...process.env, NO_COLOR: "", FORCE_COLOR: "", ...env } },
+      (_error, stdout, stderr) => done({ code: child.exitCode, stdout, stderr }),
+    );
+  });
 }
 
 /** A temporary folder holding `.git` (so it is a workspace root) and the given files. */

@@ -15,6 +15,8 @@ import {
   RunDiff,
   RunList,
   RunSummary,
+  ShowRun,
+  ShowStep,
 } from "@keel/core/protocol/cli";
 import { keel, workspace } from "../../helpers/cli";
 
@@ -113,4 +115,72 @@ test("keel replay --json parses as ReplayResult, with and without a divergence",
   } finally {
     writeFileSync(path, text);
   }
+});
+
+test("keel show --json of a run and of a step parse as ShowRun and ShowStep", () => {
+  const [, succeeded] = RunList.parse(answer(["runs", SAMPLE, "--json"]));
+  const run = roundTrip(ShowRun, answer(["show", succeeded!.id, "--json"]));
+  assert.equal(run.run.id, succeeded!.id);
+  assert.ok(run.steps.every((s) => s.agent === null));
+  const step = roundTrip(ShowStep, answer(["show", succeeded!.id, "classify", "--json"]));
+  assert.equal(step.attempts.length, 1);
+  assert.deepEqual([step.agent, step.turns, step.turn, step.call], [null, null, null, null]);
+});
+
+/** An agent whose first turn asks for a call that is refused and one that runs, then answers. */
+const AGENT = `keel: 1
+name: agent
+providers:
+  model:
+    type: scripted
+    responses:
+      - turn: 1
+        tool_calls:
+          - { name: search, arguments: { query: 7 } }
+          - { name: search, arguments: { query: tides } }
+      - { turn: 2, reply: The moon. }
+steps:
+  research:
+    type: agent
+    prompt: Why are there tides?
+    max_turns: 3
+    tools:
+      search:
+        uses: ./tools.mjs#search
+        parameters: { type: object, required: [query], properties: { query: { type: string } } }
+`;
+
+test("keel show --json of an agent run, the agent, a turn and a call parse as ShowRun and ShowStep", () => {
+  const w = workspace({
+    "agent.keel.yaml": AGENT,
+    "tools.mjs": "export const search = ({ query }) => ['page-' + query];\n",
+  });
+  const json = (args: string[]) => {
+    const r = keel(args, w);
+    assert.equal(r.code, 0, `keel ${args.join(" ")}: ${r.stderr}`);
+    return JSON.parse(r.stdout) as unknown;
+  };
+  assert.equal(keel(["run", "agent.keel.yaml"], w).code, 0);
+  const run = roundTrip(ShowRun, json(["show", "latest", "--json"]));
+  assert.deepEqual(run.steps[0]!.agent, {
+    turns: 2,
+    toolCalls: 2,
+    costUsd: null,
+    stopReason: "answer",
+  });
+  const agent = roundTrip(ShowStep, json(["show", "latest", "research", "--json"]));
+  assert.deepEqual(
+    agent.turns!.map((t) => t.calls.map((c) => [c.unit, c.status, c.error?.kind ?? null])),
+    [
+      [
+        ["research#1/search.0", "failed", "invalid_arguments"],
+        ["research#1/search.1", "succeeded", null],
+      ],
+      [],
+    ],
+  );
+  const turn = roundTrip(ShowStep, json(["show", "latest", "research#1", "--json"]));
+  assert.equal(turn.turn!.calls.length, 2);
+  const call = roundTrip(ShowStep, json(["show", "latest", "research#1/search.0", "--json"]));
+  assert.equal(call.call!.arguments, '{"query":7}');
 });
