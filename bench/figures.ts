@@ -1,5 +1,7 @@
 // What the benchmarks share to measure in child processes and print their figures.
 import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -53,4 +55,25 @@ export function workerResult<T>(
     fail(`${label}: ${child.error?.message ?? child.stderr?.trim() ?? `exit ${child.status}`}`);
   }
   return JSON.parse(line.slice("RESULT ".length)) as T;
+}
+
+/**
+ * A bundled worker's main: `measure` runs with a fresh temporary folder (removed after) and its
+ * result is printed as the `RESULT {json}` line workerResult reads; an error is printed and the
+ * process exits with 1.
+ */
+export function workerMain(name: string, measure: (dir: string) => Promise<unknown>): void {
+  const run = async () => {
+    const dir = mkdtempSync(join(tmpdir(), `keel-${name}-bench-`));
+    try {
+      const result = await measure(dir);
+      process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+  run().catch((e: unknown) => {
+    console.error(e instanceof Error ? (e.stack ?? e.message) : String(e));
+    process.exit(1);
+  });
 }

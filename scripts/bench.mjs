@@ -14,6 +14,7 @@ const BENCHES = [
   ["workers on PostgreSQL (#10)", "bench/workers/workers.bench.ts"],
   ["maps (#18)", "bench/scopes/scopes.bench.ts"],
   ["Python tools (#19)", "bench/python/python.bench.ts"],
+  ["agents (#20)", "bench/agents/agents.bench.ts"],
 ];
 
 let failed = 0;

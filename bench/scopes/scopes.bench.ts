@@ -14,14 +14,14 @@
 // Every configuration runs in a fresh child process (its peak RSS is its own), bundled with
 // esbuild and run with plain `node` as the CLI is (bench/bundle.ts). Figures only: nothing here
 // asserts a time; a miss of the issue's targets is printed as `miss`.
-import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { cpus, loadavg, tmpdir } from "node:os";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { bundleWorker } from "../bundle";
 import { fail, median, table, workerResult } from "../figures";
+import { benchHeader, startServerProcess } from "../host";
+import { summariseProfile } from "../profile";
 import type { ScopesResult } from "./worker";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -120,28 +120,11 @@ function pureTable(results: readonly Pure[]): string {
 async function startProvider(
   script: string,
 ): Promise<{ url: string; stop(): Promise<{ requests: number; most: number }> }> {
-  const child = spawn(process.execPath, [script, String(LLM_DELAY_MS)], {
-    cwd: ROOT,
-    stdio: ["pipe", "pipe", "inherit"],
-    env: { ...process.env, NODE_PATH: join(ROOT, "node_modules") },
-  });
-  const exited = new Promise<number | null>((r) => child.once("exit", r));
-  const lines = createInterface({ input: child.stdout });
-  const next = (prefix: string) =>
-    new Promise<string>((resolve, reject) => {
-      lines.on("line", (l) => {
-        if (l.startsWith(prefix)) resolve(l.slice(prefix.length));
-      });
-      void exited.then((code) => reject(new Error(`provider server exited (${code})`)));
-    });
-  const url = await next("URL ");
+  const server = await startServerProcess(script, [String(LLM_DELAY_MS)]);
   return {
-    url,
+    url: server.url,
     async stop() {
-      const counts = next("REQUESTS ");
-      child.stdin.end();
-      const [requests, most] = (await counts).split(" ").map(Number);
-      await exited;
+      const [requests, most] = (await server.stop()).split(" ").map(Number);
       return { requests: requests!, most: most! };
     },
   };
@@ -228,84 +211,11 @@ function peerTable(keel: readonly Pure[], lg: readonly Pure[]): string {
   return table(rows);
 }
 
-/**
- * The CPU profile of one worker process (`args`), summarised as self time by source file and by
- * function. The bundle keeps esbuild's `// path/file.ts` markers, so a line of the bundle is
- * attributed to the source file whose marker comes before it.
- */
+/** The CPU profile of one worker process (`args`), summarised (bench/profile.ts). */
 function profileSummary(worker: string, args: string[], title: string, dir: string): string {
   const profDir = join(dir, `prof-${args[0]}`);
   runWorker(worker, args, ["--cpu-prof", `--cpu-prof-dir=${profDir}`]);
-  const file = readdirSync(profDir).find((f) => f.endsWith(".cpuprofile"));
-  if (!file) return "(no profile written)";
-  const prof = JSON.parse(readFileSync(join(profDir, file), "utf8")) as {
-    nodes: {
-      id: number;
-      callFrame: { functionName: string; url: string; lineNumber: number };
-      hitCount?: number;
-    }[];
-    startTime: number;
-    endTime: number;
-    samples: number[];
-  };
-  const markers: [number, string][] = [];
-  readFileSync(worker, "utf8")
-    .split("\n")
-    .forEach((l, i) => {
-      const m = /^\/\/ ((?:core|bench|node_modules)\/\S+)$/.exec(l);
-      if (m) markers.push([i, m[1]!]);
-    });
-  const sourceOf = (url: string, line: number): string => {
-    if (!url) return "(native)";
-    if (!url.endsWith(".cjs")) return url.replace(/^.*node_modules\//, "node_modules/");
-    let lo = 0;
-    let hi = markers.length - 1;
-    let found = "(bundle)";
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      if (markers[mid]![0] <= line) {
-        found = markers[mid]![1];
-        lo = mid + 1;
-      } else hi = mid - 1;
-    }
-    return found;
-  };
-  const msPerSample = (prof.endTime - prof.startTime) / 1000 / prof.samples.length;
-  const byFile = new Map<string, number>();
-  const byFn = new Map<string, number>();
-  let total = 0;
-  for (const node of prof.nodes) {
-    const hits = node.hitCount ?? 0;
-    const { functionName, url, lineNumber } = node.callFrame;
-    // Waiting is not work: the shares are of the busy time.
-    if (!hits || functionName === "(idle)") continue;
-    const src = sourceOf(url, lineNumber);
-    const ms = hits * msPerSample;
-    total += ms;
-    byFile.set(src, (byFile.get(src) ?? 0) + ms);
-    const fn = `${functionName || "(anonymous)"} ${src}`;
-    byFn.set(fn, (byFn.get(fn) ?? 0) + ms);
-  }
-  let keel = 0;
-  for (const [src, ms] of byFile) if (src.startsWith("core/")) keel += ms;
-  const top = (m: Map<string, number>, k: number) =>
-    [...m]
-      .sort((a, b) => b[1] - a[1])
-      .slice(0, k)
-      .map(
-        ([name, ms]) =>
-          `  ${ms.toFixed(0).padStart(6)} ms ${((ms / total) * 100).toFixed(1).padStart(5)}%  ${name}`,
-      )
-      .join("\n");
-  return [
-    `CPU profile: ${title}; ${total.toFixed(0)} ms busy (idle left out). Self time by source file:`,
-    top(byFile, 12),
-    "By function:",
-    top(byFn, 20),
-    // Keel's own code apart: what the runner, the recorder and the store cost themselves.
-    `Keel's own code (core/): ${keel.toFixed(0)} ms, ${((keel / total) * 100).toFixed(1)}% of the busy time; its top functions:`,
-    top(new Map([...byFn].filter(([name]) => / core\//.test(name))), 10),
-  ].join("\n");
+  return summariseProfile(profDir, worker, title);
 }
 
 async function main(): Promise<void> {
@@ -321,22 +231,7 @@ async function main(): Promise<void> {
     join(dir, "provider.cjs"),
   );
   const started = performance.now();
-  const cpu = cpus();
-  // The bundle is built from the working tree: say which commit, and whether core/ differed from it.
-  const git = (...a: string[]) =>
-    spawnSync("git", a, { cwd: ROOT, encoding: "utf8" }).stdout.trim();
-  const dirty = git("status", "--porcelain", "core").split("\n").filter(Boolean).length;
-  console.log(
-    `tree: ${git("rev-parse", "--short", "HEAD")}` +
-      (dirty ? `, ${dirty} files of core/ changed since` : ", core/ as committed"),
-  );
-  console.log(
-    `Keel maps benchmark (#18) — Node ${process.version}, ${new Date().toISOString()}, ` +
-      `${cpu.length} cores (${cpu[0]?.model.trim() ?? "unknown"}), load average ` +
-      `${loadavg()
-        .map((x) => x.toFixed(1))
-        .join(" ")}`,
-  );
+  console.log(benchHeader("Keel maps benchmark (#18)"));
   process.stderr.write("measuring (one fresh process per configuration):\n");
   try {
     const keel = sizes.map((n) => pure(worker, "keel", n));

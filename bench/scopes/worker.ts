@@ -7,8 +7,7 @@
 //   worker.cjs langgraph <n> <runs> map|nomap   the same map-reduce in LangGraph.js
 //   worker.cjs llm <n> <concurrency> <provider concurrency|-> <base url>   one run of the llm map
 //   worker.cjs llm-floor <n> <concurrency> <base url>   the same calls, openai client alone
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadWorkflow, type LoadedWorkflow } from "@keel/core/runner/load";
 import { createNodeEffects } from "@keel/core/runner/node-effects";
@@ -17,7 +16,7 @@ import type { RunStore } from "@keel/core/store/run-store";
 import { foldToEnd } from "@keel/core/record/fold";
 import { readRecordedRun } from "@keel/core/replay/record";
 import { replayRun } from "@keel/core/replay/replay";
-import { median } from "../figures";
+import { median, workerMain } from "../figures";
 import { runLoaded } from "../runner/keel";
 import { llmMap, pureMap, pureTotal } from "./workflows";
 
@@ -236,26 +235,13 @@ async function llmFloor(n: number, concurrency: number, baseUrl: string): Promis
   return { ms: [ms], firstRunRssMb: rssMb(), peakRssMb: rssMb(), calls: n };
 }
 
-async function main(): Promise<void> {
+workerMain("scopes", async (dir) => {
   const [system, nText, a, b, c] = process.argv.slice(2);
   const n = Number(nText);
-  const dir = mkdtempSync(join(tmpdir(), "keel-scopes-bench-"));
-  try {
-    let result: ScopesResult;
-    if (system === "keel" && (b === "map" || b === "nomap" || b === "profile"))
-      result = await keel(dir, n, Number(a), b);
-    else if (system === "langgraph") result = await langgraph(dir, n, Number(a), b === "map");
-    else if (system === "llm")
-      result = await llm(dir, n, Number(a), b === "-" ? undefined : Number(b), c!);
-    else if (system === "llm-floor") result = await llmFloor(n, Number(a), b!);
-    else throw new Error("usage: worker.cjs keel|langgraph|llm|llm-floor <n> …");
-    process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-main().catch((e: unknown) => {
-  console.error(e instanceof Error ? (e.stack ?? e.message) : String(e));
-  process.exit(1);
+  if (system === "keel" && (b === "map" || b === "nomap" || b === "profile"))
+    return keel(dir, n, Number(a), b);
+  if (system === "langgraph") return langgraph(dir, n, Number(a), b === "map");
+  if (system === "llm") return llm(dir, n, Number(a), b === "-" ? undefined : Number(b), c!);
+  if (system === "llm-floor") return llmFloor(n, Number(a), b!);
+  throw new Error("usage: worker.cjs keel|langgraph|llm|llm-floor <n> …");
 });
