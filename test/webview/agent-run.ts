@@ -1,7 +1,8 @@
 // A real agent run for the graph panel's tests of the agent node: `research` (type agent, a
 // scripted provider) takes 4 turns and asks for 6 tool calls, two of them refused
 // (invalid_arguments: a query that is not text, a tool that does not exist), then answers;
-// `report` reads the answer. The graph message is what the extension sends for its file.
+// `report` reads the answer; `notes`, needing nothing, is drawn under `research`, where its lanes
+// hang over it. The graph message is what the extension sends for its file.
 import { validate } from "@keel/core/check/validate";
 import { LineIndex } from "@keel/core/model/line-index";
 import { graphView } from "@keel/core/service/graph-view";
@@ -65,6 +66,9 @@ steps:
   report:
     type: transform
     expr: steps.research.output
+  notes:
+    type: transform
+    expr: '"drawn under research, where its lanes hang"'
 outputs:
   answer: steps.report.output
 `;

@@ -119,6 +119,21 @@ for (const [theme, name] of [
       (await lanes(page)).flat().map((s) => s.split(" ")[0]),
       UNITS,
     );
+    // The lanes hang over the node drawn under the agent's, and are on top of it (the agent
+    // not even selected): what is at a chip's middle is that chip.
+    const notes = (await page.locator('[data-step="notes"]').boundingBox())!;
+    const hung = (await page.locator(`${NODE} .keel-agent-lanes`).boundingBox())!;
+    assert.ok(hung.y + hung.height > notes.y && hung.y < notes.y + notes.height);
+    const over = page.locator(`${NODE} .keel-chip[data-unit="research#3/search.0"]`);
+    const c = (await over.boundingBox())!;
+    assert.ok(c.x + c.width / 2 < notes.x + notes.width && c.y + c.height / 2 > notes.y);
+    assert.equal(
+      await page.evaluate(
+        ([x, y]) => document.elementFromPoint(x!, y!)?.closest("button")?.getAttribute("data-unit"),
+        [c.x + c.width / 2, c.y + c.height / 2],
+      ),
+      "research#3/search.0",
+    );
     // A chip: the tool's name, its mark, its latency; a refused one says so instead.
     const chip = page.locator(`${NODE} .keel-chip[data-unit="research#1/search.0"]`);
     assert.match(await chip.innerText(), /^search\s*✓\s*\d+ ms$/);

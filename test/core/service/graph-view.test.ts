@@ -114,6 +114,7 @@ test("an agent step is of type agent (its node shows its turns and tool calls)",
     [
       ["research", "agent"],
       ["report", "transform"],
+      ["notes", "transform"],
     ],
   );
 });
