@@ -102,7 +102,8 @@ export class Progress {
       items.counts[next]++;
       items.states.set(scope, next);
     } else if (/^#\d+\//.test(scope)) {
-      if (e.type === "step_started") line.calls++;
+      // A rerun's reused calls (of the turns before its --from) count as the agent's calls too.
+      if (e.type === "step_started" || e.type === "step_reused") line.calls++;
     } else if (/^#\d+$/.test(scope)) {
       if (e.type === "step_started") line.iteration = Number(scope.slice(1));
       if (e.type === "child_started" && typeof e.data?.childRun === "string")

@@ -361,6 +361,8 @@ test("keel rerun --from 'support#3' --set 'support#2/refund_policy.0=…': turns
   );
   assert.equal(r.code, 0, r.stdout + r.stderr);
   assert.match(r.stdout, /"refund": false/);
+  // Its progress counts the reused calls with the live one.
+  assert.match(r.stderr, /✓ +support +\S+ +4 turns · 3 tool calls$/m);
   const out = ok(["show", "latest", "support"]);
   assert.match(out, /^ {2}#1 +succeeded +reused$/m);
   assert.match(out, /^ {6}lookup_order\.0 +succeeded +reused$/m);
