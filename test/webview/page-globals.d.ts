@@ -5,6 +5,7 @@ interface PageElement {
   getAttribute(name: string): string | null;
   readonly textContent: string | null;
   matches(selector: string): boolean;
+  closest(selector: string): PageElement | null;
 }
 
 declare const window: {
@@ -16,6 +17,7 @@ declare const document: {
   querySelectorAll(selector: string): ArrayLike<PageElement>;
   querySelector(selector: string): PageElement | null;
   readonly activeElement: PageElement | null;
+  elementFromPoint(x: number, y: number): PageElement | null;
 };
 
 declare function getComputedStyle(element: unknown): {
