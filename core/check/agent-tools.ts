@@ -148,7 +148,7 @@ function checkParameters(tool: Obj, loc: Loc, what: string, sink: DiagnosticSink
     if (derivedFrom(tool) || toolKinds(tool).length !== 1) return;
     // A `uses:` that is not a module#function (a YAML error there, a typo reported on its own
     // line) may name a Python function: no word on its parameters.
-    if ("uses" in tool && !TOOL_USES.test(String(tool.uses))) return;
+    if ("uses" in tool && (typeof tool.uses !== "string" || !TOOL_USES.test(tool.uses))) return;
     sink.add(
       "KEEL702",
       loc.keySpan ?? loc.span,
