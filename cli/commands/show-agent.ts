@@ -131,30 +131,14 @@ export function agentTotals(turns: readonly TurnRow[], agent: StepAt | undefined
     turns: turns.length,
     toolCalls: turns.reduce((n, t) => n + t.calls.length, 0),
     costUsd: costs.length > 0 ? costs.reduce((a, b) => a + b, 0) : null,
-    stopReason: agent ? stopReasonOf(agent, turns) : null,
+    stopReason: agent ? stopReasonOf(agent) : null,
   };
 }
 
-/**
- * Why the agent unit stopped, as `steps.<id>.stop_reason` says: an answer's end event records
- * it (`answer`, or `max_turns` after `on_max_turns: answer`). A failure's event records its
- * error only, from which it follows: `max_turns` and `budget` are their own kinds, `cancelled`
- * its status, `tool_error` when the last turn's call failed and no turn came after it (the
- * model is told of a failed call unless `tool_errors: fail`), else `error`. Null while it runs.
- */
-function stopReasonOf(agent: StepAt, turns: readonly TurnRow[]): string | null {
-  if (agent.status === "succeeded") {
-    const reason = agent.ended?.data?.stopReason;
-    return typeof reason === "string" ? reason : null;
-  }
-  if (agent.status === "cancelled") return "cancelled";
-  if (agent.status !== "failed") return null;
-  const kind = agent.error?.kind;
-  if (kind === "max_turns" || kind === "budget") return kind;
-  const last = turns.at(-1);
-  return last?.status === "succeeded" && last.calls.some((c) => c.status === "failed")
-    ? "tool_error"
-    : "error";
+/** Why the agent unit stopped, as `steps.<id>.stop_reason` says: its end event records it. Null while it runs. */
+function stopReasonOf(agent: StepAt): string | null {
+  const reason = agent.ended?.data?.stopReason;
+  return typeof reason === "string" ? reason : null;
 }
 
 /** A turn's or call's time from its start to its end; null when either is unknown (reused). */

@@ -765,7 +765,7 @@ class DistributedRun implements ScopeSource {
       const own = this.units.get(unit.key)!;
       own.turns = [];
       own.stopReason = "error";
-      this.outcomes.fail(unit.key, asStepError(e, "config"), 0);
+      this.outcomes.agentFailed(unit.key, asStepError(e, "config"), [], "error");
       this.ended.push(unit);
       return;
     }
@@ -822,8 +822,9 @@ class DistributedRun implements ScopeSource {
     const own = this.units.get(unit.key)!;
     const state = this.units.get(key)!;
     if (state.status !== "succeeded") {
-      loop.end(own, state.status === "cancelled" ? "cancelled" : "error");
-      this.outcomes.fail(unit.key, scopedError(`turn ${turn}`, state), 0);
+      const reason = state.status === "cancelled" ? "cancelled" : "error";
+      loop.end(own, reason);
+      this.outcomes.agentFailed(unit.key, scopedError(`turn ${turn}`, state), loop.turns, reason);
       this.ended.push(unit);
       return;
     }
@@ -833,7 +834,7 @@ class DistributedRun implements ScopeSource {
       loop.end(own, after.reason);
       if (after.end === "answer")
         this.outcomes.answered(unit.key, after.output, loop.turns, after.reason);
-      else this.outcomes.fail(unit.key, after.error, 0);
+      else this.outcomes.agentFailed(unit.key, after.error, loop.turns, after.reason);
       this.ended.push(unit);
       return;
     }
@@ -877,7 +878,7 @@ class DistributedRun implements ScopeSource {
     const failed = loop.callsEnded();
     if (failed) {
       loop.end(this.units.get(unit.key)!, "tool_error");
-      this.outcomes.fail(unit.key, failed, 0);
+      this.outcomes.agentFailed(unit.key, failed, loop.turns, "tool_error");
       this.ended.push(unit);
       return;
     }

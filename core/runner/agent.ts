@@ -49,7 +49,8 @@ export async function runAgent(
   } catch (e) {
     own.turns = [];
     own.stopReason = "error";
-    r.outcomes.fail(unit, e instanceof StepError ? e : new StepError("config", String(e)), 0);
+    const err = e instanceof StepError ? e : new StepError("config", String(e));
+    r.outcomes.agentFailed(unit, err, [], "error");
     return;
   }
   const modelStep = modelCallStep(step, r.o.workflow.defaults?.agent);
@@ -70,8 +71,9 @@ export async function runAgent(
     };
     const state = await runScope(r, `${unit}#${t}`, modelStep, scope, cancellable, turn);
     if (state.status !== "succeeded") {
-      loop.end(own, state.status === "cancelled" ? "cancelled" : "error");
-      r.outcomes.fail(unit, scopedError(`turn ${t}`, state), 0);
+      const reason = state.status === "cancelled" ? "cancelled" : "error";
+      loop.end(own, reason);
+      r.outcomes.agentFailed(unit, scopedError(`turn ${t}`, state), loop.turns, reason);
       return;
     }
     previous = sent;
@@ -83,7 +85,7 @@ export async function runAgent(
     }
     if (after.end === "failed") {
       loop.end(own, after.reason);
-      r.outcomes.fail(unit, after.error, 0);
+      r.outcomes.agentFailed(unit, after.error, loop.turns, after.reason);
       return;
     }
     const one = (call: PlannedCall) =>
@@ -92,13 +94,14 @@ export async function runAgent(
     else for (const call of after.calls) await one(call);
     if (cancellable && r.cancelled()) {
       loop.end(own, "cancelled");
-      r.outcomes.fail(unit, new StepError("cancelled", "the run was cancelled"), 0);
+      const cancelled = new StepError("cancelled", "the run was cancelled");
+      r.outcomes.agentFailed(unit, cancelled, loop.turns, "cancelled");
       return;
     }
     const failed = loop.callsEnded();
     if (failed) {
       loop.end(own, "tool_error");
-      r.outcomes.fail(unit, failed, 0);
+      r.outcomes.agentFailed(unit, failed, loop.turns, "tool_error");
       return;
     }
   }

@@ -359,7 +359,19 @@ export class Outcomes {
     return state;
   }
 
-  fail(id: string, err: StepError, attempt: number): void {
+  /**
+   * Fails an agent: its event holds, beside the error, its turns (a reference), how many there
+   * were and why it stopped, as an answered agent's does (agent.ts).
+   */
+  agentFailed(id: string, err: StepError, turns: readonly unknown[], stopReason: string): void {
+    this.fail(id, err, 0, {
+      turns: turns.length,
+      stopReason,
+      transcript: this.recorder.blob(turns),
+    });
+  }
+
+  fail(id: string, err: StepError, attempt: number, extra?: Record<string, unknown>): void {
     const state = this.failed(id, err);
     this.event(
       state.status === "cancelled" ? "step_cancelled" : "step_failed",
@@ -370,6 +382,7 @@ export class Outcomes {
         kind: err.kind,
         message: err.message,
         continued: state.continued,
+        ...extra,
       },
     );
   }

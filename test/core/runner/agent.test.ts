@@ -661,3 +661,22 @@ outputs:`,
   const step = result.steps.find((s) => s.id === "path")!;
   assert.match(step.error!.message, /is false \(research called: search, search\)$/);
 });
+
+test("a failed agent's end records its stop reason and its turns, as an answered agent's does", async () => {
+  const { result, store } = await runText(
+    agentFlow(
+      "",
+      `      - match: Question
+        tool_calls: [{ name: search, arguments: { query: again } }]`,
+    ),
+    { files: TOOLS },
+  );
+  assert.equal(result.status, "failed");
+  const end = (await store.events(result.runId)).find(
+    (e) => e.type === "step_failed" && e.stepId === "research" && e.scope === null,
+  )!;
+  assert.equal(end.data!.stopReason, "max_turns");
+  assert.equal(end.data!.turns, 3);
+  const turns = JSON.parse((await store.blob(String(end.data!.transcript)))!) as unknown[];
+  assert.equal(turns.length, 3);
+});
