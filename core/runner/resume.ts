@@ -53,6 +53,7 @@ export async function loadResumePoint(
       continued: false,
       snapshot: undefined,
       meta: null,
+      ...(await agentEnd(store, s)),
     };
     if (s.status === "succeeded") {
       const text = s.output === null ? undefined : await store.blob(s.output);
@@ -91,5 +92,19 @@ export async function loadResumePoint(
     env,
     point: { runId: run.id, startedAt: run.startedAt, lastSeq, ended, inFlight, attempts: counts },
     processes,
+  };
+}
+
+/** An ended agent's turns and stop reason, which its dependents read as `steps.<id>.turns`. */
+async function agentEnd(
+  store: RunStore,
+  s: StepAt,
+): Promise<Pick<EndedStep, "turns" | "stopReason">> {
+  const data = s.ended?.data;
+  if (typeof data?.transcript !== "string" || typeof data.stopReason !== "string") return {};
+  const text = await store.blob(data.transcript);
+  return {
+    turns: text === undefined ? [] : (JSON.parse(text) as unknown[]),
+    stopReason: data.stopReason,
   };
 }

@@ -156,6 +156,9 @@ export interface ResumePoint {
 
 export interface EndedStep {
   readonly status: "succeeded" | "failed" | "skipped";
+  /** An agent's turns and why it stopped, from its end event's `transcript` (agent.ts). */
+  readonly turns?: readonly unknown[];
+  readonly stopReason?: string;
   readonly output: unknown;
   readonly origin: Origin | null;
   readonly continued: boolean;

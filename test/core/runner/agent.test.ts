@@ -680,3 +680,38 @@ test("a failed agent's end records its stop reason and its turns, as an answered
   const turns = JSON.parse((await store.blob(String(end.data!.transcript)))!) as unknown[];
   assert.equal(turns.length, 3);
 });
+
+test("a resumed run gives an agent that had ended its turns and stop reason, for the steps still to run", async () => {
+  const { loadResumePoint } = await import("@keel/core/runner/resume");
+  const text = agentFlow(
+    "",
+    `      - turn: 1
+        tool_calls: [{ name: search, arguments: { query: keel } }]
+      - turn: 2
+        reply: done`,
+  ).replace(
+    "outputs:",
+    `  report:
+    type: transform
+    expr: '{"calls": $count(steps.research.turns.tool_calls), "stop": steps.research.stop_reason}'
+outputs:
+  report: steps.report.output
+`,
+  );
+  const first = await runText(text, { files: TOOLS });
+  assert.equal(first.result.status, "succeeded", JSON.stringify(first.result));
+  const point = (await loadResumePoint(first.store, first.result.runId))!.point;
+  assert.equal(point.ended.get("research")!.stopReason, "answer");
+  // As if the run had died before `report`: only the agent had ended.
+  const resumed = await runText(text, {
+    path: first.loaded.path,
+    store: first.store,
+    resume: {
+      ...point,
+      ended: new Map([...point.ended].filter(([id]) => id === "research")),
+      inFlight: ["report"],
+    },
+  });
+  assert.equal(resumed.result.status, "succeeded", JSON.stringify(resumed.result));
+  assert.deepEqual(resumed.result.outputs!.report, { calls: 1, stop: "answer" });
+});
