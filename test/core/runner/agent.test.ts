@@ -3,6 +3,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { runText } from "./harness";
+import type { RunResult } from "@keel/core/runner/types";
+import type { RunStore } from "@keel/core/store/run-store";
 import { foldToEnd } from "@keel/core/record/fold";
 
 const TOOLS = {
@@ -11,6 +13,26 @@ export async function search(args) { return { hits: ["doc-" + args.query] }; }
 export async function fail() { throw new Error("the index is down"); }
 `,
 };
+
+/** A model that asks for a search on every turn and never answers. */
+const NEVER_STOPS = `      - match: Question
+        tool_calls: [{ name: search, arguments: { query: again } }]`;
+
+/** The error the agent step `research` failed the run with, checked to be of `kind`. */
+function agentError(result: RunResult, kind: string): string {
+  assert.equal(result.status, "failed");
+  const step = result.steps.find((s) => s.id === "research")!;
+  assert.equal(step.error?.kind, kind);
+  return step.error!.message;
+}
+
+/** The resolved input of the first attempt of `research` at `scope`, read back whole. */
+async function inputOf<T>(store: RunStore, runId: string, scope: string): Promise<T> {
+  const attempt = (await store.attempts(runId)).find(
+    (a) => a.stepId === "research" && a.scope === scope,
+  )!;
+  return JSON.parse((await store.blob(attempt.inputHash))!) as T;
+}
 
 function agentFlow(extra: string, responses: string, tools = ""): string {
   return `keel: 1
@@ -79,12 +101,10 @@ test("an agent calls a tool, gets its result and answers; turns and calls are sc
     ],
   );
   // The second model call got the tool's result after the assistant's call.
-  const attempts = await store.attempts(result.runId);
-  const second = attempts.find((a) => a.stepId === "research" && a.scope === "#2")!;
-  const input = JSON.parse((await store.blob(second.inputHash))!) as {
+  const input = await inputOf<{
     messages: { role: string; content: string; tool_calls?: unknown[]; tool_call_id?: string }[];
     tools: { name: string }[];
-  };
+  }>(store, result.runId, "#2");
   assert.deepEqual(
     input.messages.map((m) => m.role),
     ["user", "assistant", "tool"],
@@ -101,18 +121,8 @@ test("an agent calls a tool, gets its result and answers; turns and calls are sc
 });
 
 test("a model still calling tools after max_turns fails the step with max_turns, never a success", async () => {
-  const { result } = await runText(
-    agentFlow(
-      "",
-      `      - match: Question
-        tool_calls: [{ name: search, arguments: { query: again } }]`,
-    ),
-    { files: TOOLS },
-  );
-  assert.equal(result.status, "failed");
-  const step = result.steps.find((s) => s.id === "research")!;
-  assert.equal(step.error?.kind, "max_turns");
-  assert.match(step.error!.message, /max_turns 3 \(turn 3 asked for search\)/);
+  const { result } = await runText(agentFlow("", NEVER_STOPS), { files: TOOLS });
+  assert.match(agentError(result, "max_turns"), /max_turns 3 \(turn 3 asked for search\)/);
 });
 
 test("on_max_turns: answer makes one last call without tools, and says so in stop_reason", async () => {
@@ -129,8 +139,7 @@ test("on_max_turns: answer makes one last call without tools, and says so in sto
   assert.equal(result.status, "succeeded", JSON.stringify(result));
   assert.equal(result.outputs!.answer, "My best answer.");
   assert.equal(result.outputs!.stop, "max_turns");
-  const last = (await store.attempts(result.runId)).find((a) => a.scope === "#4")!;
-  const input = JSON.parse((await store.blob(last.inputHash))!) as { toolChoice?: string };
+  const input = await inputOf<{ toolChoice?: string }>(store, result.runId, "#4");
   assert.equal(input.toolChoice, "none");
 });
 
@@ -164,10 +173,11 @@ test("an unknown tool, malformed arguments and arguments that fail the schema go
   assert.match(calls[0]!.error!.message, /there is no tool 'lookup': the tools are search/);
   assert.match(calls[1]!.error!.message, /not JSON/);
   assert.match(calls[2]!.error!.message, /\/query must be string/);
-  const second = (await store.attempts(result.runId)).find((a) => a.scope === "#2")!;
-  const input = JSON.parse((await store.blob(second.inputHash))!) as {
-    messages: { role: string; content: string }[];
-  };
+  const input = await inputOf<{ messages: { role: string; content: string }[] }>(
+    store,
+    result.runId,
+    "#2",
+  );
   const tool = input.messages.filter((m) => m.role === "tool");
   assert.equal(tool.length, 3);
   assert.match(tool[0]!.content, /there is no tool 'lookup'/);
@@ -201,25 +211,17 @@ test("a failing tool is returned to the model, or fails the agent with tool_erro
   assert.equal(returned.result.status, "succeeded");
   assert.equal(returned.result.outputs!.answer, "recovered");
   const failing = await runText(flow("    tool_errors: fail\n"), { files: TOOLS });
-  assert.equal(failing.result.status, "failed");
-  const step = failing.result.steps.find((s) => s.id === "research")!;
-  assert.equal(step.error?.kind, "tool_error");
-  assert.match(step.error!.message, /turn 1, call broken\.0: the index is down/);
+  assert.match(
+    agentError(failing.result, "tool_error"),
+    /turn 1, call broken\.0: the index is down/,
+  );
 });
 
 test("a budget in tokens stops an agent that would go on, with the budget error", async () => {
-  const { result } = await runText(
-    agentFlow(
-      "    budget: { tokens: 5 }\n",
-      `      - match: Question
-        tool_calls: [{ name: search, arguments: { query: again } }]`,
-    ),
-    { files: TOOLS },
-  );
-  assert.equal(result.status, "failed");
-  const step = result.steps.find((s) => s.id === "research")!;
-  assert.equal(step.error?.kind, "budget");
-  assert.match(step.error!.message, /budget of 5 tokens was spent by turn 1/);
+  const { result } = await runText(agentFlow("    budget: { tokens: 5 }\n", NEVER_STOPS), {
+    files: TOOLS,
+  });
+  assert.match(agentError(result, "budget"), /budget of 5 tokens was spent by turn 1/);
 });
 
 test("a long conversation is stored by reference: linear in its turns, read back whole", async () => {
@@ -331,10 +333,9 @@ outputs:
       got: { id: 7 },
     });
     assert.deepEqual(calls[2]!.output, { summary: "HELLO" });
-    const first = (await store.attempts(result.runId)).find((a) => a.scope === "#1")!;
-    const input = JSON.parse((await store.blob(first.inputHash))!) as {
+    const input = await inputOf<{
       tools: { name: string; description: string | null; parameters: Record<string, unknown> }[];
-    };
+    }>(store, result.runId, "#1");
     const rank = input.tools.find((t) => t.name === "rank")!;
     assert.equal(rank.description, "Rank the items.");
     assert.deepEqual((rank.parameters as { required?: string[] }).required, ["items"]);
@@ -342,10 +343,11 @@ outputs:
     assert.equal(summarize.description, "Summarize a text.");
     assert.deepEqual((summarize.parameters as { required?: string[] }).required, ["text"]);
     // The model is told an HTTP tool's body, not the whole response.
-    const second = (await store.attempts(result.runId)).find((a) => a.scope === "#2")!;
-    const sent = JSON.parse((await store.blob(second.inputHash))!) as {
-      messages: { role: string; content: string }[];
-    };
+    const sent = await inputOf<{ messages: { role: string; content: string }[] }>(
+      store,
+      result.runId,
+      "#2",
+    );
     const tool = sent.messages.filter((m) => m.role === "tool");
     assert.equal(tool[1]!.content, JSON.stringify({ path: "/doc/7", got: { id: 7 } }));
   } finally {
@@ -422,11 +424,7 @@ outputs:
 
 test("an agent's failure routes like any failure: on_error: continue lets dependents run and see why", async () => {
   const { result } = await runText(
-    agentFlow(
-      "    on_error: continue\n",
-      `      - match: Question
-        tool_calls: [{ name: search, arguments: { query: again } }]`,
-    ).replace(
+    agentFlow("    on_error: continue\n", NEVER_STOPS).replace(
       "outputs:",
       `  report:
     type: transform
@@ -663,14 +661,7 @@ outputs:`,
 });
 
 test("a failed agent's end records its stop reason and its turns, as an answered agent's does", async () => {
-  const { result, store } = await runText(
-    agentFlow(
-      "",
-      `      - match: Question
-        tool_calls: [{ name: search, arguments: { query: again } }]`,
-    ),
-    { files: TOOLS },
-  );
+  const { result, store } = await runText(agentFlow("", NEVER_STOPS), { files: TOOLS });
   assert.equal(result.status, "failed");
   const end = (await store.events(result.runId)).find(
     (e) => e.type === "step_failed" && e.stepId === "research" && e.scope === null,
