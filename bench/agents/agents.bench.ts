@@ -151,6 +151,7 @@ function bytesTable(all: readonly Measured[], sizes: readonly number[]): string 
     [
       "turns",
       "Keel file KB",
+      "empty KB",
       "KB/turn",
       "blob texts KB",
       "by value KB",
@@ -158,6 +159,7 @@ function bytesTable(all: readonly Measured[], sizes: readonly number[]): string 
       "turn inputs whole KB",
       "whole/stored",
       "LangGraph file KB",
+      "empty KB",
       "KB/turn",
     ],
   ];
@@ -171,14 +173,16 @@ function bytesTable(all: readonly Measured[], sizes: readonly number[]): string 
     rows.push([
       String(n),
       k ? kb(k.file) : "—",
-      k ? f2(k.file / 1024 / n) : "—",
+      k ? kb(k.emptyFile) : "—",
+      k ? f2((k.file - k.emptyFile) / 1024 / n) : "—",
       k ? kb(k.blobs!) : "—",
       byValue ? kb(byValue) : "—",
       k ? kb(k.turnInputsStored!) : "—",
       k ? kb(k.turnInputsWhole!) : "—",
       k ? `${(k.turnInputsWhole! / k.turnInputsStored!).toFixed(1)}×` : "—",
       lg ? kb(lg.file) : "—",
-      lg ? f2(lg.file / 1024 / n) : "—",
+      lg ? kb(lg.emptyFile) : "—",
+      lg ? f2((lg.file - lg.emptyFile) / 1024 / n) : "—",
     ]);
   }
   return table(rows);
@@ -302,10 +306,11 @@ async function main(): Promise<void> {
     console.log(
       [
         "",
-        "Keel file: the SQLite store after one run, closed (an empty store is about 100 KB of",
-        "  schema and pages). blob texts: the blobs table's texts; by value: the same with each",
-        "  turn's input stored whole (as `store.blob` reads it back) in place of its link. LangGraph",
-        "  file: SqliteSaver's database after one run (a checkpoint per superstep, two per turn).",
+        "Keel file: the SQLite store after one run, closed; empty: the store with no run (schema",
+        "  and pages); KB/turn: (file − empty) / turns. blob texts: the blobs table's texts; by",
+        "  value: the same with each turn's input stored whole (as `store.blob` reads it back) in",
+        "  place of its link. LangGraph file: SqliteSaver's database after one run (a checkpoint",
+        "  per superstep, two per turn).",
       ].join("\n"),
     );
 

@@ -16,6 +16,8 @@ type ToolFn = (args: Record<string, unknown>) => unknown;
 export interface LangGraphAgent {
   /** One timed run (invoke only) on a thread of its own; throws unless the answer is right. */
   run(rep: number): Promise<number>;
+  /** Lists the checkpoints of a thread: creates the saver's tables, on a new database. */
+  list(): Promise<void>;
   /** Closes the database (its -wal file, if any, is then folded into the file). */
   close(): void;
 }
@@ -67,6 +69,9 @@ export function langGraphAgent(
       if (messages.length !== 1 + 3 * (n - 1) + 1)
         throw new Error(`langgraph: ${messages.length} messages, not ${3 * n - 1}`);
       return ms;
+    },
+    async list() {
+      for await (const _ of saver.list({ configurable: { thread_id: "none" } })) break;
     },
     close() {
       (saver as unknown as { db: { close(): void } }).db.close();

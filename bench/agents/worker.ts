@@ -38,6 +38,8 @@ import {
 export interface StoreBytes {
   /** The SQLite file (and any -wal file) once closed. */
   readonly file: number;
+  /** The same system's store with no run in it (schema and pages). */
+  readonly emptyFile: number;
   /** Keel: the texts of the blobs table (UTF-8 bytes), and how many. */
   readonly blobs?: number;
   readonly blobCount?: number;
@@ -134,6 +136,9 @@ async function runAll(runs: number, run: (i: number) => Promise<number>) {
  */
 async function keelBytes(path: string, runId: string): Promise<StoreBytes> {
   const file = fileBytes(path);
+  const emptyPath = `${path}.empty`;
+  await openSqliteStore(emptyPath).close();
+  const emptyFile = fileBytes(emptyPath);
   const store = openSqliteStore(path);
   const inputs = new Map<string, number>();
   for (const a of await store.attempts(runId)) {
@@ -157,6 +162,7 @@ async function keelBytes(path: string, runId: string): Promise<StoreBytes> {
     const sizes = [...inputs.values()];
     return {
       file,
+      emptyFile,
       blobs: total.bytes,
       blobCount: total.n,
       turnInputsStored,
@@ -290,7 +296,12 @@ async function langgraph(dir: string, n: number, runs: number, url: string): Pro
     return ms;
   });
   many.close();
-  return { ...timings, peakRssMb: rssMb(), bytes: { file } };
+  // SqliteSaver creates its tables on first use: an empty one is a saver that was asked once.
+  const empty = langGraphAgent(join(dir, "empty.sqlite"), n, url, functions);
+  await empty.list();
+  empty.close();
+  const emptyFile = fileBytes(join(dir, "empty.sqlite"));
+  return { ...timings, peakRssMb: rssMb(), bytes: { file, emptyFile } };
 }
 
 /**
