@@ -9,14 +9,19 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import pg from "pg";
 import { openPgStore } from "@keel/core/store/pg-store";
 import { workspace } from "../helpers/cli";
-import { keelAsync } from "../helpers/otlp";
 import { postgresMissing, startPostgres, type ThrowawayPostgres } from "../helpers/postgres";
 import { startProviderServer, type ProviderServer } from "../helpers/provider-server";
 import type { RecordedRequest } from "../helpers/provider-server";
-import { killWorkers, startWorkerProcess } from "../helpers/workers";
+import {
+  assertGapless,
+  awaitTakenOver,
+  killWorker,
+  killWorkers,
+  startWorkerProcess,
+  submitDetached,
+} from "../helpers/workers";
 
 const TURNS = 5;
 const flow = (url: string) => `keel: 1
@@ -93,12 +98,7 @@ test(
     });
     const victim = startWorkerProcess(url, "g1", dir, effects, [], env);
     await victim.ready;
-    const submitted = await keelAsync(
-      ["run", "main.keel.yaml", "--on", url, "--detach", "--json"],
-      dir,
-    );
-    assert.equal(submitted.code, 0, submitted.stderr);
-    const { runId } = JSON.parse(submitted.stdout) as { runId: string };
+    const runId = await submitDetached(url, dir, "main.keel.yaml");
     const store = await openPgStore(url, { readOnly: true });
     try {
       const deadline = Date.now() + 30_000;
@@ -113,30 +113,13 @@ test(
         assert.ok(Date.now() < deadline, `no progress on g1:\n${victim.log()}`);
         await sleep(20);
       }
-      victim.child.kill("SIGKILL");
-      await new Promise((r) => victim.child.once("exit", r));
+      await killWorker(victim);
       const atKill = await succeeded();
       assert.ok(!atKill.includes("#3"), `turn 3 had ended before the kill: ${atKill.join(", ")}`);
 
       const taker = startWorkerProcess(url, "g2", dir, effects, [], env);
       await taker.ready;
-      for (;;) {
-        const run = (await store.getRun(runId))!;
-        if (run.status !== "running") {
-          assert.equal(run.status, "succeeded", `${run.error}\n${taker.log()}`);
-          break;
-        }
-        assert.ok(Date.now() < deadline + 60_000, `the run never ended:\n${taker.log()}`);
-        await sleep(100);
-      }
-      const db = new pg.Client({ connectionString: url });
-      await db.connect();
-      const owner = await db.query(
-        "SELECT executor_id, status FROM dbos.workflow_status WHERE workflow_uuid = $1",
-        [runId],
-      );
-      await db.end();
-      assert.deepEqual(owner.rows[0], { executor_id: "g2", status: "SUCCESS" });
+      await awaitTakenOver(store, url, runId, ["g2", taker], deadline + 60_000);
 
       const run = (await store.getRun(runId))!;
       const outputs = JSON.parse((await store.blob(run.outputsHash!))!) as Record<string, unknown>;
@@ -153,11 +136,7 @@ test(
         assert.equal(searches.filter((x) => x === `search q${t}`).length, 1, `search q${t}`);
 
       const events = await store.events(runId);
-      assert.deepEqual(
-        events.map((e) => e.seq),
-        events.map((_, i) => i + 1),
-        "the log has a gap or a repeat",
-      );
+      assertGapless(events);
       const attempts = await store.attempts(runId);
       const scopes = [
         ...Array.from({ length: TURNS }, (_, i) => `#${i + 1}`),

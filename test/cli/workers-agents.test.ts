@@ -8,7 +8,6 @@
 // as a link to the turn before; the child workflow's file travels with the run.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import pg from "pg";
 import { openPgStore } from "@keel/core/store/pg-store";
@@ -16,10 +15,10 @@ import { openSqliteStore } from "@keel/core/store/sqlite-store";
 import { readRecordedRun } from "@keel/core/replay/record";
 import { diffRuns } from "@keel/core/replay/diff";
 import type { RunStore } from "@keel/core/store/run-store";
-import { keel, workspace } from "../helpers/cli";
+import { keel } from "../helpers/cli";
 import { keelAsync } from "../helpers/otlp";
-import { postgresMissing, startPostgres, type ThrowawayPostgres } from "../helpers/postgres";
-import { killWorkers, startWorkerProcess, type StartedWorker } from "../helpers/workers";
+import { postgresMissing } from "../helpers/postgres";
+import { killWorkers, startTeam, type Team } from "../helpers/workers";
 
 const TOOLS_YAML = `    tools:
       search:
@@ -165,29 +164,26 @@ exports.find = async (args) => {
 `;
 
 const missing = postgresMissing();
-let server: ThrowawayPostgres | undefined;
-const pool: StartedWorker[] = [];
+let team: Team | undefined;
 let dir = "";
 let url = "";
 
 before(async () => {
   if (missing) return;
-  server = await startPostgres();
-  url = server.url;
-  dir = workspace({
-    "agent.keel.yaml": AGENT,
-    "limits.keel.yaml": LIMITS,
-    "lookup.keel.yaml": LOOKUP,
-    "tools.js": TOOLS,
-  });
-  writeFileSync(join(dir, "effects.log"), "");
-  for (const id of ["a1", "a2"])
-    pool.push(startWorkerProcess(url, id, dir, join(dir, "effects.log")));
-  await Promise.all(pool.map((w) => w.ready));
+  team = await startTeam(
+    {
+      "agent.keel.yaml": AGENT,
+      "limits.keel.yaml": LIMITS,
+      "lookup.keel.yaml": LOOKUP,
+      "tools.js": TOOLS,
+    },
+    ["a1", "a2"],
+  );
+  ({ url, dir } = team);
 });
 after(() => {
   killWorkers();
-  server?.stop();
+  team?.server.stop();
 });
 
 /**

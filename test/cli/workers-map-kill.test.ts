@@ -10,14 +10,19 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import pg from "pg";
 import { openPgStore } from "@keel/core/store/pg-store";
 import { workspace } from "../helpers/cli";
-import { keelAsync } from "../helpers/otlp";
 import { postgresMissing, startPostgres, type ThrowawayPostgres } from "../helpers/postgres";
 import { startProviderServer, type ProviderServer } from "../helpers/provider-server";
 import type { RecordedRequest } from "../helpers/provider-server";
-import { killWorkers, startWorkerProcess } from "../helpers/workers";
+import {
+  assertGapless,
+  awaitTakenOver,
+  killWorker,
+  killWorkers,
+  startWorkerProcess,
+  submitDetached,
+} from "../helpers/workers";
 import type { EventRecord } from "@keel/core/record/records";
 
 const ITEMS = 12;
@@ -111,12 +116,7 @@ async function killMidway(
   provider!.setDefault((r) => ({ reply: `A${itemOf(r)}`, delayMs: 600 }));
   const victim = startWorkerProcess(url, first, dir, effects, [], env);
   await victim.ready;
-  const submitted = await keelAsync(
-    ["run", "main.keel.yaml", "--on", url, "--detach", "--json"],
-    dir,
-  );
-  assert.equal(submitted.code, 0, submitted.stderr);
-  const { runId } = JSON.parse(submitted.stdout) as { runId: string };
+  const runId = await submitDetached(url, dir, "main.keel.yaml");
   const store = await openPgStore(url, { readOnly: true });
   const deadline = Date.now() + 30_000;
   // Half the items finished, and a request in flight: an item that has not finished was asked.
@@ -126,38 +126,17 @@ async function killMidway(
     assert.ok(Date.now() < deadline, `no progress on ${first}:\n${victim.log()}`);
     await sleep(25);
   }
-  victim.child.kill("SIGKILL");
-  await new Promise((r) => victim.child.once("exit", r));
+  await killWorker(victim);
   const done = finished(await store.events(runId));
   assert.ok(done.length < ITEMS, `every item had ended before the kill (${done.length})`);
   const asked = provider!.requests.length;
 
   const taker = startWorkerProcess(url, second, dir, effects, [], env);
   await taker.ready;
-  for (;;) {
-    const run = (await store.getRun(runId))!;
-    if (run.status !== "running") {
-      assert.equal(run.status, "succeeded", `${run.error}\n${taker.log()}`);
-      break;
-    }
-    assert.ok(Date.now() < deadline + 60_000, `the run never ended:\n${taker.log()}`);
-    await sleep(100);
-  }
   // The run's workflow was taken over by the second worker, from its checkpoints.
-  const db = new pg.Client({ connectionString: url });
-  await db.connect();
-  const owner = await db.query(
-    "SELECT executor_id, status FROM dbos.workflow_status WHERE workflow_uuid = $1",
-    [runId],
-  );
-  await db.end();
-  assert.deepEqual(owner.rows[0], { executor_id: second, status: "SUCCESS" });
+  await awaitTakenOver(store, url, runId, [second, taker], deadline + 60_000);
   const events = await store.events(runId);
-  assert.deepEqual(
-    events.map((e) => e.seq),
-    events.map((_, i) => i + 1),
-    "the log has a gap or a repeat",
-  );
+  assertGapless(events);
   const run = (await store.getRun(runId))!;
   const outputs = JSON.parse((await store.blob(run.outputsHash!))!) as { answers: string[] };
   assert.deepEqual(

@@ -18,10 +18,10 @@ import { readRecordedRun } from "@keel/core/replay/record";
 import { diffRuns } from "@keel/core/replay/diff";
 import type { EventRecord } from "@keel/core/record/records";
 import type { RunStore } from "@keel/core/store/run-store";
-import { keel, workspace } from "../helpers/cli";
+import { keel } from "../helpers/cli";
 import { keelAsync } from "../helpers/otlp";
-import { postgresMissing, startPostgres, type ThrowawayPostgres } from "../helpers/postgres";
-import { killWorkers, startWorkerProcess, type StartedWorker } from "../helpers/workers";
+import { postgresMissing } from "../helpers/postgres";
+import { killWorkers, startTeam, type Team } from "../helpers/workers";
 
 const MAP = `keel: 1
 name: map on workers
@@ -168,36 +168,33 @@ exports.inc = async (args) => {
 `;
 
 const missing = postgresMissing();
-let server: ThrowawayPostgres | undefined;
-const pool: StartedWorker[] = [];
+let team: Team | undefined;
 let dir = "";
 let url = "";
 
 before(async () => {
   if (missing) return;
-  server = await startPostgres();
-  url = server.url;
-  dir = workspace({
-    "map.keel.yaml": MAP,
-    "nest.keel.yaml": NEST,
-    "child.keel.yaml": CHILD,
-    "inc.keel.yaml": INC,
-    "duplicate.keel.yaml": DUPLICATE,
-    "stop.keel.yaml": STOP,
-    "item.js": ITEM,
-    "slow-parent.keel.yaml": SLOW_PARENT,
-    "slow.keel.yaml": SLOW,
-    "timed.keel.yaml": TIMED,
-    "nap.keel.yaml": NAP,
-  });
-  writeFileSync(join(dir, "effects.log"), "");
-  for (const id of ["m1", "m2"])
-    pool.push(startWorkerProcess(url, id, dir, join(dir, "effects.log")));
-  await Promise.all(pool.map((w) => w.ready));
+  team = await startTeam(
+    {
+      "map.keel.yaml": MAP,
+      "nest.keel.yaml": NEST,
+      "child.keel.yaml": CHILD,
+      "inc.keel.yaml": INC,
+      "duplicate.keel.yaml": DUPLICATE,
+      "stop.keel.yaml": STOP,
+      "item.js": ITEM,
+      "slow-parent.keel.yaml": SLOW_PARENT,
+      "slow.keel.yaml": SLOW,
+      "timed.keel.yaml": TIMED,
+      "nap.keel.yaml": NAP,
+    },
+    ["m1", "m2"],
+  );
+  ({ url, dir } = team);
 });
 after(() => {
   killWorkers();
-  server?.stop();
+  team?.server.stop();
 });
 
 /** Runs `file` on the workers and locally; both results, and both records. */

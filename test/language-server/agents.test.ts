@@ -4,11 +4,18 @@
 // and go to definition from a tool's `uses:` (JS export, Python def) and `workflow:` (the file).
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { TestClient, type Hover, type Item, type Location } from "./client";
+import {
+  labels,
+  openFolder,
+  type Hover,
+  type Item,
+  type Location,
+  type OpenFolder,
+  type TestClient,
+} from "./client";
 
 const JS = [
   "// Looks documents up.",
@@ -76,35 +83,30 @@ const FLOW = [
   "",
 ].join("\n");
 
+let folder: OpenFolder;
 let client: TestClient;
 let dir: string;
 let flow: string;
 
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), "keel-agents-"));
-  mkdirSync(join(dir, "tools"));
-  mkdirSync(join(dir, "flows"));
-  writeFileSync(join(dir, "tools/lookup.mjs"), JS);
-  writeFileSync(join(dir, "tools/search.py"), PYTHON);
-  writeFileSync(join(dir, "flows/triage.keel.yaml"), CHILD);
-  writeFileSync(join(dir, "agents.keel.yaml"), FLOW);
-  flow = pathToFileURL(join(dir, "agents.keel.yaml")).href;
-  client = await TestClient.start({ workspaceFolders: [dir] });
-  await client.open(flow, FLOW);
+  folder = await openFolder(
+    "keel-agents-",
+    {
+      "tools/lookup.mjs": JS,
+      "tools/search.py": PYTHON,
+      "flows/triage.keel.yaml": CHILD,
+      "agents.keel.yaml": FLOW,
+    },
+    "agents.keel.yaml",
+  );
+  ({ client, dir, uri: flow } = folder);
 });
-after(async () => {
-  await client.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
+after(() => folder.close());
 
 const completeAt = (find: string, replace: string) =>
   client.completeIn<Item>(flow, FLOW, find, replace);
-const labels = (items: Item[]) => items.map((i) => i.label);
 const ask = <R>(what: "hover" | "definition", needle: string, delta: number) =>
-  client.request<R | null>(`textDocument/${what}`, {
-    textDocument: { uri: flow },
-    position: client.at(flow, needle, delta),
-  });
+  client.ask<R>(what, flow, needle, delta);
 
 test("a valid agent has no diagnostics; an args.<p> that is no parameter is reported with its fix", async () => {
   assert.deepEqual(await client.diagnostics(flow, 1), []);

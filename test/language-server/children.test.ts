@@ -3,11 +3,19 @@
 // callers in the workspace, open in the editor or not; a `uses:` to a missing file gives nothing.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { TestClient, type Hover, type Item, type Location, type Range } from "./client";
+import {
+  labels,
+  openFolder,
+  type Hover,
+  type Item,
+  type Location,
+  type OpenFolder,
+  type Range,
+  type TestClient,
+} from "./client";
 
 const CHILD = [
   "keel: 1",
@@ -76,6 +84,7 @@ const OTHER = [
   "",
 ].join("\n");
 
+let folder: OpenFolder;
 let client: TestClient;
 let dir: string;
 let parent: string;
@@ -83,33 +92,24 @@ let child: string;
 let other: string;
 
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), "keel-children-"));
-  mkdirSync(join(dir, "flows"));
-  writeFileSync(join(dir, "flows/child.keel.yaml"), CHILD);
-  writeFileSync(join(dir, "parent.keel.yaml"), PARENT);
-  writeFileSync(join(dir, "other.keel.yaml"), OTHER);
-  parent = pathToFileURL(join(dir, "parent.keel.yaml")).href;
+  folder = await openFolder(
+    "keel-children-",
+    { "flows/child.keel.yaml": CHILD, "parent.keel.yaml": PARENT, "other.keel.yaml": OTHER },
+    "parent.keel.yaml",
+  );
+  ({ client, dir, uri: parent } = folder);
   child = pathToFileURL(join(dir, "flows/child.keel.yaml")).href;
   other = pathToFileURL(join(dir, "other.keel.yaml")).href;
-  client = await TestClient.start({ workspaceFolders: [dir] });
-  await client.open(parent, PARENT);
   await client.diagnostics(parent, 1);
 });
-after(async () => {
-  await client.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
+after(() => folder.close());
 
 /** Replaces `find` in the parent with `replace` (holding the cursor as `‸`) and completes there. */
 const completeAt = (find: string, replace: string) =>
   client.completeIn<Item>(parent, PARENT, find, replace);
-const labels = (items: Item[]) => items.map((i) => i.label);
 /** A hover or definition in the parent, at the `nth` `needle` plus `delta` characters. */
 const ask = <R>(what: "hover" | "definition", needle: string, delta: number, nth = 0) =>
-  client.request<R | null>(`textDocument/${what}`, {
-    textDocument: { uri: parent },
-    position: client.at(parent, needle, delta, nth),
-  });
+  client.ask<R>(what, parent, needle, delta, nth);
 const lineOf = (text: string, l: number) => text.split("\n")[l]!;
 
 test("under with: completion offers the child's inputs not given yet, required ones first", async () => {

@@ -2,8 +2,9 @@
 // speaks JSON-RPC with vscode-jsonrpc, keeps its own copy of each document (so tests know the
 // text every published version had) and collects published diagnostics.
 import { fork, spawn, type ChildProcess } from "node:child_process";
-import { readFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import {
   createMessageConnection,
@@ -192,6 +193,14 @@ export class TestClient {
     return doc.positionAt(i + delta);
   }
 
+  /** Hover or go to definition at the `nth` occurrence of `needle` in `uri`, plus `delta`. */
+  ask<R>(what: "hover" | "definition", uri: string, needle: string, delta: number, nth = 0) {
+    return this.request<R | null>(`textDocument/${what}`, {
+      textDocument: { uri },
+      position: this.at(uri, needle, delta, nth),
+    });
+  }
+
   /** The text a range covers in the client's copy of the document. */
   textOf(uri: string, range: Range): string {
     return this.documents.get(uri)!.getText(range);
@@ -212,4 +221,44 @@ export class TestClient {
 export function sample(name: string): { uri: string; text: string } {
   const path = resolve("samples", name);
   return { uri: pathToFileURL(path).href, text: readFileSync(path, "utf8") };
+}
+
+/** The labels of completion items, in order. */
+export const labels = (items: Item[]) => items.map((i) => i.label);
+
+export interface OpenFolder {
+  readonly client: TestClient;
+  readonly dir: string;
+  /** The URI of the document opened. */
+  readonly uri: string;
+  /** Stops the server and removes the folder. */
+  close(): Promise<void>;
+}
+
+/**
+ * A throw-away folder holding `files` (paths relative to it, parent folders made), a server
+ * started with it as the workspace folder, and the file `open` opened with its text.
+ */
+export async function openFolder(
+  prefix: string,
+  files: Record<string, string>,
+  open: string,
+): Promise<OpenFolder> {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  for (const [name, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(dir, name)), { recursive: true });
+    writeFileSync(join(dir, name), text);
+  }
+  const uri = pathToFileURL(join(dir, open)).href;
+  const client = await TestClient.start({ workspaceFolders: [dir] });
+  await client.open(uri, files[open]!);
+  return {
+    client,
+    dir,
+    uri,
+    async close() {
+      await client.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }

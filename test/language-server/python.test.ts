@@ -4,11 +4,18 @@
 // disk is read again (workspace/didChangeWatchedFiles).
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { TestClient, type Hover, type Item, type Location } from "./client";
+import {
+  labels,
+  openFolder,
+  type Hover,
+  type Item,
+  type Location,
+  type OpenFolder,
+  type TestClient,
+} from "./client";
 
 const MODULE = [
   '"""Search tools."""',
@@ -59,37 +66,29 @@ const FLOW = [
   "",
 ].join("\n");
 
+let folder: OpenFolder;
 let client: TestClient;
-let dir: string;
 let flow: string;
 let modulePath: string;
 let moduleUri: string;
 
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), "keel-python-"));
-  mkdirSync(join(dir, "tools"));
-  modulePath = join(dir, "tools/search.py");
+  folder = await openFolder(
+    "keel-python-",
+    { "tools/search.py": MODULE, "python.keel.yaml": FLOW },
+    "python.keel.yaml",
+  );
+  ({ client, uri: flow } = folder);
+  modulePath = join(folder.dir, "tools/search.py");
   moduleUri = pathToFileURL(modulePath).href;
-  writeFileSync(modulePath, MODULE);
-  writeFileSync(join(dir, "python.keel.yaml"), FLOW);
-  flow = pathToFileURL(join(dir, "python.keel.yaml")).href;
-  client = await TestClient.start({ workspaceFolders: [dir] });
-  await client.open(flow, FLOW);
 });
-after(async () => {
-  await client.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
+after(() => folder.close());
 
 /** Replaces `find` in the workflow with `replace` (the cursor at `‸`) and completes there. */
 const completeAt = (find: string, replace: string) =>
   client.completeIn<Item>(flow, FLOW, find, replace);
-const labels = (items: Item[]) => items.map((i) => i.label);
 const ask = <R>(what: "hover" | "definition", needle: string, delta: number, nth = 0) =>
-  client.request<R | null>(`textDocument/${what}`, {
-    textDocument: { uri: flow },
-    position: client.at(flow, needle, delta, nth),
-  });
+  client.ask<R>(what, flow, needle, delta, nth);
 const lineOf = (n: number) => MODULE.split("\n")[n]!;
 
 test("a valid Python tool step has no diagnostics; a wrong with: key and a missing parameter are reported", async () => {
