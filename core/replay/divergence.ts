@@ -245,8 +245,12 @@ class UnitComparison {
     const recorded = count(this.recEnds);
     const replayed = count(this.repEnds);
     const model = modelCallStep(step, this.loaded.workflow.defaults?.agent);
-    const line = this.lines.line(id, "step", []);
-    const at = (d: Omit<Divergence, "step" | "line">): Divergence => ({ step: id, line, ...d });
+    // The step's line, read only for a divergence found (it parses the source).
+    const at = (d: Omit<Divergence, "step" | "line">): Divergence => ({
+      step: id,
+      line: this.lines.line(id, "step", []),
+      ...d,
+    });
     for (let n = 1; n <= Math.min(recorded, replayed); n++) {
       const scope = `${base}#${n}`;
       const key = unitKey(id, scope);

@@ -41,37 +41,94 @@ export function linkText(
 }
 
 /**
+ * The message lists of inputs a store expanded lately, by hash, or is expanding: expanding turn
+ * t then stops at turn t − 1 when it was read before or is being read (a replay, `keel show`,
+ * the debugger read a run's turns together), so reading a run's turns costs the size of each,
+ * not the length of its chain. Lists are never changed once kept.
+ */
+export class ExpandedLinks {
+  private readonly lists = new Map<string, Promise<readonly unknown[]>>();
+
+  constructor(private readonly size = 256) {}
+
+  get(hash: string): Promise<readonly unknown[]> | undefined {
+    return this.lists.get(hash);
+  }
+
+  set(hash: string, list: Promise<readonly unknown[]>): void {
+    if (this.lists.size >= this.size) this.lists.delete(this.lists.keys().next().value!);
+    this.lists.set(hash, list);
+  }
+
+  forget(hash: string): void {
+    this.lists.delete(hash);
+  }
+}
+
+/**
  * The whole JSON text of a stored text: itself, or a link's base expanded and extended. `get`
- * reads a stored text by hash (unexpanded). The result is checked against `hash`: a link whose
- * base is missing or differs is a damaged record, said as such, never a wrong value.
+ * reads a stored text by hash (unexpanded); `known` keeps what was expanded for the next read.
+ * The result is checked against `hash`: a link whose base is missing or differs is a damaged
+ * record, said as such, never a wrong value.
  */
 export async function expandStored(
   hash: string,
   text: string,
   get: (hash: string) => Promise<string | undefined>,
+  known?: ExpandedLinks,
 ): Promise<string> {
   if (!text.startsWith(MARK)) return text;
+  const pending = known?.get(hash);
+  if (pending) return wholeText(JSON.parse(text.slice(1)) as Link, [...(await pending)]);
+  // Known before any wait, so that reads of the turns after this one wait for it.
+  const expanding = expand(hash, text, get, known);
+  const messages = expanding.then((r) => r.messages);
+  // A failed read is not kept, and is told to its own caller (not as an unhandled rejection).
+  messages.catch(() => known?.forget(hash));
+  known?.set(hash, messages);
+  return (await expanding).whole;
+}
+
+async function expand(
+  hash: string,
+  text: string,
+  get: (hash: string) => Promise<string | undefined>,
+  known: ExpandedLinks | undefined,
+): Promise<{ whole: string; messages: readonly unknown[] }> {
+  const damaged = (why: string) => new Error(`the record is damaged: value ${hash} ${why}`);
+  // Walk back to an input that is whole, or one expanded (or being expanded) before.
   const links: Link[] = [];
-  let at = text;
-  while (at.startsWith(MARK)) {
+  let messages: unknown[];
+  for (let at = text; ;) {
     const link = JSON.parse(at.slice(1)) as Link;
     links.push(link);
+    const seen = known?.get(link.base);
+    if (seen) {
+      messages = [...(await seen)];
+      break;
+    }
     const next = await get(link.base);
-    if (next === undefined)
-      throw new Error(
-        `the record is damaged: value ${hash} extends ${link.base}, which is missing`,
-      );
+    if (next === undefined) throw damaged(`extends ${link.base}, which is missing`);
+    if (!next.startsWith(MARK)) {
+      messages = (JSON.parse(next) as { messages?: unknown[] }).messages ?? [];
+      break;
+    }
     at = next;
   }
-  // The oldest input is whole; each link from there on extends the one before.
-  let messages = (JSON.parse(at) as { messages?: unknown[] }).messages ?? [];
-  let whole = at;
+  // Each link from there on keeps the first `keep` messages and appends its own.
   for (let i = links.length - 1; i >= 0; i--) {
     const link = links[i]!;
-    messages = [...messages.slice(0, link.keep), ...link.append];
-    whole = JSON.stringify({ ...link.fields, messages });
+    if (link.keep > messages.length) throw damaged(`keeps more messages than its base has`);
+    messages.length = link.keep;
+    for (const m of link.append) messages.push(m);
   }
+  const whole = JSON.stringify({ ...links[0]!.fields, messages });
   if (createHash("sha256").update(whole).digest("hex") !== hash)
-    throw new Error(`the record is damaged: value ${hash} does not expand to its hash`);
-  return whole;
+    throw damaged("does not expand to its hash");
+  return { whole, messages };
+}
+
+/** A link's whole text from its own list of messages, already expanded and checked. */
+function wholeText(link: Link, messages: readonly unknown[]): string {
+  return JSON.stringify({ ...link.fields, messages });
 }

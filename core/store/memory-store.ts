@@ -11,9 +11,11 @@ import type {
 } from "../record/records";
 import type { RunQuery, RunStore } from "./run-store";
 import { inlineValue } from "../record/refs";
-import { expandStored } from "./chains";
+import { ExpandedLinks, expandStored } from "./chains";
 
 export class MemoryStore implements RunStore {
+  /** Agents' turn inputs expanded lately (chains.ts). */
+  private readonly expanded = new ExpandedLinks();
   readonly readOnly = false;
   private readonly runs = new Map<string, RunRecord>();
   private readonly eventsByRun = new Map<string, EventRecord[]>();
@@ -120,7 +122,7 @@ export class MemoryStore implements RunStore {
     const text = this.blobs.get(hash);
     return text === undefined
       ? undefined
-      : expandStored(hash, text, async (h) => this.blobs.get(h));
+      : expandStored(hash, text, async (h) => this.blobs.get(h), this.expanded);
   }
 
   async cacheLookup(key: string, now: string): Promise<CacheEntry | undefined> {

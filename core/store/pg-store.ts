@@ -39,7 +39,7 @@ import type {
   RunRecord,
   WriteBatch,
 } from "../record/records";
-import { expandStored } from "./chains";
+import { ExpandedLinks, expandStored } from "./chains";
 import type { RunQuery, RunStore } from "./run-store";
 
 /** A connection with a transaction open on it: `pg`'s, whichever copy of `pg` opened it. */
@@ -143,6 +143,8 @@ async function migrate(pool: pg.Pool, schema: string): Promise<number> {
 }
 
 export class PgStore implements RunStore {
+  /** Agents' turn inputs expanded lately (chains.ts). */
+  private readonly expanded = new ExpandedLinks();
   private readonly tails = new Map<string, Tail>();
   private closed = false;
 
@@ -413,7 +415,7 @@ export class PgStore implements RunStore {
       return row ? String(row.text) : undefined;
     };
     const text = await stored(hash);
-    return text === undefined ? undefined : expandStored(hash, text, stored);
+    return text === undefined ? undefined : expandStored(hash, text, stored, this.expanded);
   }
 
   async cacheLookup(key: string, now: string): Promise<CacheEntry | undefined> {

@@ -47,7 +47,7 @@ import {
   StoreFileError,
   type Opener,
 } from "./sqlite-file";
-import { expandStored } from "./chains";
+import { ExpandedLinks, expandStored } from "./chains";
 
 export { StoreFileError };
 
@@ -172,6 +172,8 @@ function migrate(db: SqlDriver): void {
 }
 
 class SqliteStore implements RunStore {
+  /** Agents' turn inputs expanded lately (chains.ts). */
+  private readonly expanded = new ExpandedLinks();
   private readonly statements = new Map<string, SqlStatement>();
   private readonly tails = new Map<string, Tail>();
   private readonly pendingTails = new Map<string, Tail>();
@@ -382,7 +384,9 @@ class SqliteStore implements RunStore {
       return row ? String(row.text) : undefined;
     };
     const text = stored(hash);
-    return text === undefined ? undefined : expandStored(hash, text, async (h) => stored(h));
+    return text === undefined
+      ? undefined
+      : expandStored(hash, text, async (h) => stored(h), this.expanded);
   }
 
   async cacheLookup(key: string, now: string): Promise<CacheEntry | undefined> {
