@@ -2,7 +2,6 @@
 // thread, HTTP with fetch, model calls through the providers. Every effect honours its AbortSignal;
 // a command or tool still running when the signal fires is killed.
 import { spawn } from "node:child_process";
-import { Worker } from "node:worker_threads";
 import type { Provider } from "../model/schema";
 import type {
   AttemptScope,
@@ -16,9 +15,8 @@ import type {
   LlmStream,
   ShellCommand,
   ShellResult,
-  ToolCall,
 } from "./effects";
-import { StepError, TOOL_ERROR_KINDS, type ErrorKind } from "./errors";
+import { StepError } from "./errors";
 import { answerScripted, embedScripted, type ScriptedConfig } from "./providers/scripted";
 import { callOpenAi, embedOpenAi } from "./providers/openai";
 import { callAnthropic } from "./providers/anthropic";
@@ -26,6 +24,7 @@ import { withoutSecrets } from "../node/secrets";
 import { processStart } from "../node/processes";
 import { isIdleTimeout, unlimitedDispatcher, type Connection } from "./providers/connection";
 import { PythonWorkers } from "./python/workers";
+import { ToolWorkers } from "./tool-workers";
 
 export interface NodeEffectsOptions {
   readonly providers: Readonly<Record<string, Provider>>;
@@ -50,8 +49,9 @@ export interface LiveChunk {
 }
 
 export function createNodeEffects(options: NodeEffectsOptions): Effects {
-  // Python tools' workers live as long as these effects: the run closes them at its end.
+  // Tools' workers live as long as these effects: the run closes them at its end.
   const python = new PythonWorkers();
+  const tools = new ToolWorkers();
   return {
     now: isoNow,
     llm: (request, signal, apiKey, stream) =>
@@ -61,9 +61,11 @@ export function createNodeEffects(options: NodeEffectsOptions): Effects {
     embed: (request, signal, apiKey) => embedTexts(options, request, signal, apiKey),
     http: fetchHttp,
     shell: runCommand,
-    tool: runTool,
+    tool: (call, signal, scope) => tools.call(call, signal, scope),
     python: (call, signal, scope) => python.call(call, signal, scope),
-    close: () => python.close(),
+    close: async () => {
+      await Promise.all([python.close(), tools.close()]);
+    },
   };
 }
 
@@ -231,125 +233,6 @@ function runCommand(
         stderr: Buffer.concat(err).toString("utf8"),
       });
     });
-  });
-}
-
-/**
- * Runs in the worker: imports the module and calls the export with the arguments and a context
- * (docs/format.md, "Tools"). What the tool prints (console.*, process.stdout/stderr, ctx.log)
- * goes to the parent through the same port as its result, so none of it is lost or reordered.
- */
-const WORKER = `
-const { parentPort, workerData } = require("node:worker_threads");
-const { pathToFileURL } = require("node:url");
-const print = (text) => parentPort.postMessage({ output: String(text) });
-for (const stream of [process.stdout, process.stderr]) {
-  stream.write = (chunk, encoding, done) => {
-    print(typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8"));
-    const callback = typeof encoding === "function" ? encoding : done;
-    if (typeof callback === "function") queueMicrotask(callback);
-    return true;
-  };
-}
-const controller = new AbortController();
-parentPort.on("message", (m) => {
-  if (m && m.abort !== undefined) controller.abort(new Error(m.abort));
-});
-(async () => {
-  const { module, exportName, args, context } = workerData;
-  try {
-    const mod = await import(pathToFileURL(module).href);
-    const fn = mod[exportName] ?? (mod.default && mod.default[exportName]);
-    if (typeof fn !== "function") throw new Error(module + " has no function export " + exportName);
-    const log = (...a) => print(a.map(String).join(" ") + "\\n");
-    const ctx = Object.freeze({ ...context, signal: controller.signal, log });
-    const value = await fn(args, ctx);
-    let json;
-    try {
-      json = JSON.stringify(value === undefined ? null : value);
-    } catch (e) {
-      throw new Error("the tool's return value is not JSON: " + (e && e.message ? e.message : e));
-    }
-    parentPort.postMessage({ value: JSON.parse(json === undefined ? "null" : json) });
-  } catch (e) {
-    const error = e && typeof e === "object" ? e : {};
-    parentPort.postMessage({
-      error: typeof error.message === "string" ? error.message : String(e),
-      kind: typeof error.kind === "string" ? error.kind : undefined,
-      retryAfterMs: typeof error.retryAfterMs === "number" ? error.retryAfterMs : undefined,
-    });
-  }
-})();
-`;
-
-/** How long a tool has, after its signal fired (timeout, cancel), before its worker is ended. */
-const TOOL_GRACE_MS = 1000;
-
-/** What a tool threw, as a StepError of the kind it gave, or `tool_error`. */
-function toolError(m: { error: string; kind?: string; retryAfterMs?: number }): StepError {
-  if (m.kind === undefined) return new StepError("tool_error", m.error);
-  if (TOOL_ERROR_KINDS.includes(m.kind as ErrorKind))
-    return new StepError(m.kind as ErrorKind, m.error, m.retryAfterMs);
-  return new StepError(
-    "tool_error",
-    `${m.error} (the error's kind '${m.kind}' is none of ${TOOL_ERROR_KINDS.join(", ")}, so it counts as tool_error)`,
-  );
-}
-
-function runTool(call: ToolCall, signal: AbortSignal, scope?: AttemptScope): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const context = {
-      workflowDir: call.dir,
-      runId: scope?.runId ?? null,
-      step: scope?.stepId ?? null,
-      attempt: scope?.attempt ?? null,
-    };
-    // The worker's process.env holds no KEEL_SECRET_*: a tool gets the secrets its `with` names.
-    const worker = new Worker(WORKER, {
-      eval: true,
-      workerData: { module: call.module, exportName: call.exportName, args: call.args, context },
-      stdout: true,
-      stderr: true,
-      env: withoutSecrets(),
-    });
-    let settled = false;
-    const settle = (fn: () => void, graceMs = 0) => {
-      if (settled) return;
-      settled = true;
-      signal.removeEventListener("abort", onAbort);
-      if (graceMs === 0) void worker.terminate();
-      else setTimeout(() => void worker.terminate(), graceMs).unref();
-      fn();
-    };
-    // The tool's ctx.signal fires; its worker is ended a moment later, whatever it does.
-    const onAbort = () => {
-      worker.postMessage({ abort: (signal.reason as Error | undefined)?.message ?? "aborted" });
-      settle(() => reject(signal.reason as Error), TOOL_GRACE_MS);
-    };
-    signal.addEventListener("abort", onAbort, { once: true });
-    // Anything written past the console (a native addon, a child process's inherited stream).
-    for (const stream of [worker.stdout, worker.stderr])
-      stream.on("data", (b: Buffer) => !settled && scope?.output?.(b.toString("utf8")));
-    worker.on(
-      "message",
-      (m: {
-        value?: unknown;
-        error?: string;
-        kind?: string;
-        retryAfterMs?: number;
-        output?: string;
-      }) => {
-        if (m.output !== undefined) {
-          if (!settled) scope?.output?.(m.output);
-        } else if (m.error !== undefined)
-          settle(() => reject(toolError({ ...m, error: m.error! })));
-        else settle(() => resolve(m.value));
-      },
-    );
-    worker.on("error", (e) => settle(() => reject(new StepError("tool_error", e.message))));
-    worker.on("exit", (code) =>
-      settle(() => reject(new StepError("tool_error", `the tool's worker exited with ${code}`))),
-    );
   });
 }
 
