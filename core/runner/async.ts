@@ -3,7 +3,12 @@
 
 /** Rejects with the signal's reason as soon as it aborts, even if the work ignores the signal. */
 export function raceAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  if (signal.aborted) {
+    // The work was started with the signal aborted: its own end (often the same abort) is not
+    // waited for, and must not surface as an unhandled rejection.
+    work.catch(() => undefined);
+    return Promise.reject(signal.reason as Error);
+  }
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => reject(signal.reason as Error);
     signal.addEventListener("abort", onAbort, { once: true });

@@ -78,6 +78,7 @@ export class ToolWorkers {
 
   /** Runs one call in an idle worker, or a new one; its value, or its error thrown. */
   call(call: ToolCall, signal: AbortSignal, scope?: AttemptScope): Promise<unknown> {
+    // Asked after its timeout or the run's cancel: the tool never starts.
     if (signal.aborted) return Promise.reject(signal.reason as Error);
     const worker = this.idle.pop() ?? this.start();
     worker.ref();

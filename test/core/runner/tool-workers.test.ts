@@ -85,3 +85,13 @@ test("a worker that exits in a call fails that call only", async (t) => {
   const next = (await tools.call(call("count", { tag: "z" }), never)) as { calls: number };
   assert.equal(next.calls, 1);
 });
+
+test("a call asked after its signal fired never runs", async (t) => {
+  const tools = new ToolWorkers();
+  t.after(() => tools.close());
+  const abort = new AbortController();
+  abort.abort(new Error("the run was cancelled"));
+  await assert.rejects(tools.call(call("count", { tag: "late" }), abort.signal), /cancelled/);
+  const next = (await tools.call(call("count", { tag: "first" }), never)) as { calls: number };
+  assert.equal(next.calls, 1);
+});
