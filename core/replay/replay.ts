@@ -169,10 +169,19 @@ function refusingEffects(
     counter.effects++;
     throw new StepError("config", "replay: an effect was reached outside the record");
   };
-  const run = createNodeEffects({ providers: {}, dir }).tool;
+  const node = createNodeEffects({ providers: {}, dir });
   const tool: Effects["tool"] = (call, signal, scope) =>
-    pure.has(`${call.module}#${call.exportName}`) ? run(call, signal, scope) : refuse();
-  return { now: () => startedAt, llm: refuse, embed: refuse, http: refuse, shell: refuse, tool };
+    pure.has(`${call.module}#${call.exportName}`) ? node.tool(call, signal, scope) : refuse();
+  return {
+    now: () => startedAt,
+    llm: refuse,
+    embed: refuse,
+    http: refuse,
+    shell: refuse,
+    tool,
+    // The pure tools' workers end with the replay.
+    close: () => node.close?.() ?? Promise.resolve(),
+  };
 }
 
 /**
