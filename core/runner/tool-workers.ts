@@ -3,6 +3,8 @@
 // thread's start and Node's bootstrap (tens of milliseconds) are paid once per worker, not once
 // per call, as Python tools' workers are kept for the run. A worker whose call is aborted
 // (timeout, cancel), or that crashed, is ended and never used again; the run's end ends them all.
+// Whoever makes these workers must close them (`Effects.close`, which runWorkflow calls at a run's
+// end): a worker's captured stdout and stderr keep the process alive even once it is unref'd.
 import { Worker } from "node:worker_threads";
 import type { AttemptScope, ToolCall } from "./effects";
 import { StepError, TOOL_ERROR_KINDS, type ErrorKind } from "./errors";
